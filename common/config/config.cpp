@@ -1,0 +1,254 @@
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "config/env_file.hpp"
+
+namespace sqlrepl::config {
+namespace {
+
+// Every key either program understands. A key outside this list is a typo
+// and is reported, rather than silently ignored.
+constexpr std::array kKnownKeys = {
+    "DB_HOST",     "DB_PORT",          "DB_SOCKET",      "DB_USER",           "DB_PASS",
+    "DB_NAME",     "LISTEN_HOST",      "LISTEN_PORT",    "MASTER_HOST",       "MASTER_PORT",
+    "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",    "ACK_TIMEOUT_MS",    "META_SCHEMA",
+    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",
+};
+
+constexpr size_t kMinTokenLength = 16;
+
+bool IsKnownKey(const std::string& key) {
+  for (const char* k : kKnownKeys) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+// The merged key/value view of file and environment.
+class Settings {
+ public:
+  static Result<Settings> Load(const LoadOptions& options, std::vector<std::string>* warnings);
+
+  std::optional<std::string> Get(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<std::string> Required(const std::string& key) const {
+    if (auto v = Get(key)) return *v;
+    return Status::InvalidArgument(
+        fmt::format("{} is required: set it in {} or in the environment", key, source_));
+  }
+
+  std::string String(const std::string& key, const std::string& fallback) const {
+    return Get(key).value_or(fallback);
+  }
+
+  Result<int> Integer(const std::string& key, int fallback, int min, int max) const {
+    auto v = Get(key);
+    if (!v) return fallback;
+    int out = 0;
+    const char* end = v->data() + v->size();
+    auto [ptr, ec] = std::from_chars(v->data(), end, out);
+    if (ec != std::errc() || ptr != end || out < min || out > max) {
+      return Status::InvalidArgument(
+          fmt::format("{} must be a whole number from {} to {}, got '{}'", key, min, max, *v));
+    }
+    return out;
+  }
+
+  Result<uint16_t> Port(const std::string& key, uint16_t fallback) const {
+    Result<int> v = Integer(key, fallback, 1, 65535);
+    if (!v.ok()) return v.status();
+    return static_cast<uint16_t>(*v);
+  }
+
+  // Names that are pasted into SQL unquoted must be plain identifiers.
+  Result<std::string> Identifier(const std::string& key, const std::string& fallback) const {
+    std::string v = String(key, fallback);
+    bool ok = !v.empty() && v.size() <= 64;
+    for (char c : v) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '$');
+    }
+    if (!ok) {
+      return Status::InvalidArgument(fmt::format(
+          "{} must be a plain name of 1 to 64 letters, digits, '_' or '$', got '{}'", key, v));
+    }
+    return v;
+  }
+
+  Result<Secret> Token() const {
+    Result<std::string> token = Required("REPL_TOKEN");
+    if (!token.ok()) return token.status();
+    if (token->size() < kMinTokenLength) {
+      return Status::InvalidArgument(fmt::format(
+          "REPL_TOKEN is too short ({} characters): use at least {}, e.g. `openssl rand -hex 32`",
+          token->size(), kMinTokenLength));
+    }
+    return Secret(std::move(token).value());
+  }
+
+  Result<DbSettings> Db() const {
+    DbSettings db;
+    db.host = String("DB_HOST", db.host);
+    Result<uint16_t> port = Port("DB_PORT", db.port);
+    if (!port.ok()) return port.status();
+    db.port = *port;
+    db.socket = String("DB_SOCKET", "");
+    Result<std::string> user = Required("DB_USER");
+    if (!user.ok()) return user.status();
+    db.user = std::move(user).value();
+    Result<std::string> password = Required("DB_PASS");
+    if (!password.ok()) return password.status();
+    db.password = Secret(std::move(password).value());
+    Result<std::string> name = Identifier("DB_NAME", db.database);
+    if (!name.ok()) return name.status();
+    db.database = std::move(name).value();
+    return db;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::string source_;
+};
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("cannot read {}", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<Settings> Settings::Load(const LoadOptions& options, std::vector<std::string>* warnings) {
+  Settings settings;
+  settings.source_ = options.env_file;
+  struct stat st {};
+  const bool exists = ::stat(options.env_file.c_str(), &st) == 0;
+  if (!exists && options.env_file_explicit) {
+    return Status::InvalidArgument(fmt::format("the env file {} does not exist", options.env_file));
+  }
+  if (exists) {
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && warnings != nullptr) {
+      warnings->push_back(fmt::format(
+          "warning: {} is readable by other users (mode {:04o}) and holds secrets; run: chmod 600 {}",
+          options.env_file, st.st_mode & 07777, options.env_file));
+    }
+    Result<std::string> text = ReadFile(options.env_file);
+    if (!text.ok()) return text.status();
+    Result<std::vector<EnvEntry>> entries = ParseEnvText(*text);
+    if (!entries.ok()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: {}", options.env_file, entries.status().message()));
+    }
+    for (EnvEntry& e : *entries) {
+      if (!IsKnownKey(e.key)) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: line {}: unknown key {} (every key is listed in .env.example)", options.env_file,
+            e.line, e.key));
+      }
+      settings.values_[e.key] = std::move(e.value);
+    }
+  } else {
+    settings.source_ = fmt::format("{} (not found)", options.env_file);
+  }
+  for (const char* key : kKnownKeys) {
+    if (auto v = options.environment(key)) settings.values_[key] = *v;
+  }
+  return settings;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "slave";
+  return buf;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& key) -> std::optional<std::string> {
+    const char* v = std::getenv(key.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+// The macro keeps the many "load, check, assign" steps below to one line each.
+#define SQLREPL_ASSIGN_OR_RETURN(lhs, expr) \
+  do {                                      \
+    auto _r = (expr);                       \
+    if (!_r.ok()) return _r.status();       \
+    lhs = std::move(_r).value();            \
+  } while (0)
+
+Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
+                                      std::vector<std::string>* warnings) {
+  Result<Settings> loaded = Settings::Load(options, warnings);
+  if (!loaded.ok()) return loaded.status();
+  const Settings& s = *loaded;
+  MasterConfig c;
+  SQLREPL_ASSIGN_OR_RETURN(c.db, s.Db());
+  c.listen_host = s.String("LISTEN_HOST", c.listen_host);
+  SQLREPL_ASSIGN_OR_RETURN(c.listen_port, s.Port("LISTEN_PORT", c.listen_port));
+  SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
+  SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
+  SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  const std::string unsafe = s.String("UNSAFE_STATEMENTS", "warn");
+  if (unsafe == "warn") {
+    c.unsafe_statements = UnsafePolicy::kWarn;
+  } else if (unsafe == "refuse") {
+    c.unsafe_statements = UnsafePolicy::kRefuse;
+  } else {
+    return Status::InvalidArgument(
+        fmt::format("UNSAFE_STATEMENTS must be 'warn' or 'refuse', got '{}'", unsafe));
+  }
+  return c;
+}
+
+Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
+                                    std::vector<std::string>* warnings) {
+  Result<Settings> loaded = Settings::Load(options, warnings);
+  if (!loaded.ok()) return loaded.status();
+  const Settings& s = *loaded;
+  SlaveConfig c;
+  SQLREPL_ASSIGN_OR_RETURN(c.db, s.Db());
+  c.master_host = s.String("MASTER_HOST", c.master_host);
+  SQLREPL_ASSIGN_OR_RETURN(c.master_port, s.Port("MASTER_PORT", c.master_port));
+  c.slave_id = s.String("SLAVE_ID", HostName());
+  if (c.slave_id.empty() || c.slave_id.size() > 64) {
+    return Status::InvalidArgument("SLAVE_ID must be 1 to 64 characters long");
+  }
+  for (unsigned char ch : c.slave_id) {
+    if (ch < 0x21 || ch > 0x7e) {
+      return Status::InvalidArgument("SLAVE_ID must be printable ASCII without spaces");
+    }
+  }
+  SQLREPL_ASSIGN_OR_RETURN(c.reconnect_seconds, s.Integer("RECONNECT_SECONDS", c.reconnect_seconds, 1, 3600));
+  SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
+  SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  const std::string on_error = s.String("ON_APPLY_ERROR", "skip");
+  if (on_error == "skip") {
+    c.on_apply_error = ApplyErrorPolicy::kSkip;
+  } else if (on_error == "stop") {
+    c.on_apply_error = ApplyErrorPolicy::kStop;
+  } else {
+    return Status::InvalidArgument(
+        fmt::format("ON_APPLY_ERROR must be 'skip' or 'stop', got '{}'", on_error));
+  }
+  return c;
+}
+
+}  // namespace sqlrepl::config

@@ -1,0 +1,67 @@
+// Configuration of the two programs, read from a .env file and the process
+// environment (DESIGN.md, "Configuration"). A variable set in the
+// environment wins over the file. Every key is listed, with its default, in
+// .env.example.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/secret.hpp"
+#include "base/status.hpp"
+
+namespace sqlrepl::config {
+
+struct DbSettings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 3306;
+  std::string socket;  // wins over host:port when set
+  std::string user;
+  Secret password;
+  std::string database = "school";
+};
+
+enum class UnsafePolicy { kWarn, kRefuse };
+enum class ApplyErrorPolicy { kSkip, kStop };
+
+struct MasterConfig {
+  DbSettings db;
+  std::string listen_host = "0.0.0.0";
+  uint16_t listen_port = 8080;
+  Secret token;
+  int ack_timeout_ms = 5000;
+  std::string meta_schema = "repl_meta";
+  UnsafePolicy unsafe_statements = UnsafePolicy::kWarn;
+};
+
+struct SlaveConfig {
+  DbSettings db;
+  std::string master_host = "127.0.0.1";
+  uint16_t master_port = 8080;
+  std::string slave_id;  // defaults to the host name
+  int reconnect_seconds = 5;
+  Secret token;
+  std::string meta_schema = "repl_meta";
+  ApplyErrorPolicy on_apply_error = ApplyErrorPolicy::kSkip;
+};
+
+// Looks a variable up in the process environment; tests pass their own.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& key)>;
+EnvLookup ProcessEnvironment();
+
+struct LoadOptions {
+  std::string env_file = ".env";
+  bool env_file_explicit = false;  // a missing file is an error only when named
+  EnvLookup environment = ProcessEnvironment();
+};
+
+// Warnings (a .env readable by others) are appended to `warnings`.
+// Errors are kInvalidArgument and name the key or the line; they never show
+// a password or token.
+Result<MasterConfig> LoadMasterConfig(const LoadOptions& options, std::vector<std::string>* warnings);
+Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options, std::vector<std::string>* warnings);
+
+}  // namespace sqlrepl::config

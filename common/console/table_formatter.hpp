@@ -1,0 +1,37 @@
+// Output in the style of the mysql client, as pure functions.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "db/query_result.hpp"
+
+namespace sqlrepl::console {
+
+// Columns a string takes in a terminal: UTF-8 aware, East Asian wide
+// characters count two, combining marks zero. Invalid bytes count one each.
+size_t DisplayWidth(std::string_view utf8);
+
+// +----+------+
+// | id | name |
+// +----+------+
+// |  1 | Ali  |
+// +----+------+
+// Numeric columns are right-aligned; NULL is shown as NULL.
+std::string FormatTable(const db::QueryResult& result);
+
+// *************************** 1. row ***************************
+//   id: 1
+// name: Ali
+std::string FormatVertical(const db::QueryResult& result);
+
+// "(0.00 sec)", "(1 min 2.50 sec)"
+std::string FormatElapsed(double seconds);
+
+// The line after a statement: "3 rows in set (0.00 sec)", "Empty set (0.00 sec)",
+// "Query OK, 1 row affected, 2 warnings (0.01 sec)", followed by the server's
+// info line ("Records: 3  Duplicates: 0  Warnings: 0") when there is one.
+std::string FormatSummary(const db::QueryResult& result, double seconds);
+
+}  // namespace sqlrepl::console

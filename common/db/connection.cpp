@@ -1,0 +1,140 @@
+#include "db/connection.hpp"
+
+#include <errmsg.h>
+#include <fmt/format.h>
+
+namespace sqlrepl::db {
+namespace {
+
+bool IsNumericType(enum_field_types t) {
+  switch (t) {
+    case MYSQL_TYPE_DECIMAL: case MYSQL_TYPE_NEWDECIMAL: case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_FLOAT:
+    case MYSQL_TYPE_DOUBLE: case MYSQL_TYPE_LONGLONG: case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_YEAR: case MYSQL_TYPE_BIT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct ResultCloser {
+  void operator()(MYSQL_RES* r) const { mysql_free_result(r); }
+};
+using ResultPtr = std::unique_ptr<MYSQL_RES, ResultCloser>;
+
+}  // namespace
+
+bool QueryResult::in_transaction() const { return (server_status & SERVER_STATUS_IN_TRANS) != 0; }
+bool QueryResult::autocommit() const { return (server_status & SERVER_STATUS_AUTOCOMMIT) != 0; }
+
+LibraryGuard::LibraryGuard() { mysql_library_init(0, nullptr, nullptr); }
+LibraryGuard::~LibraryGuard() { mysql_library_end(); }
+
+Result<Connection> Connection::Open(const ConnectOptions& o) {
+  std::unique_ptr<MYSQL, Closer> handle(mysql_init(nullptr));
+  if (!handle) return Status::IoError("mysql_init failed: out of memory");
+  MYSQL* m = handle.get();
+  const my_bool no = 0;
+  mysql_options(m, MYSQL_OPT_RECONNECT, &no);
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &o.connect_timeout_s);
+  if (o.read_timeout_s > 0) mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &o.read_timeout_s);
+  if (o.write_timeout_s > 0) mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &o.write_timeout_s);
+  mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // Do not read ~/.my.cnf or /etc/mysql: the .env file is the whole truth.
+  const bool use_socket = !o.socket.empty();
+  if (use_socket) {
+    const unsigned proto = MYSQL_PROTOCOL_SOCKET;
+    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+  } else {
+    const unsigned proto = MYSQL_PROTOCOL_TCP;
+    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+  }
+  std::string endpoint =
+      use_socket ? fmt::format("socket {}", o.socket) : fmt::format("{}:{}", o.host, o.port);
+  const char* db = o.database.empty() ? nullptr : o.database.c_str();
+  // CLIENT_MULTI_RESULTS lets CALL return its result sets; multi-statements stay off.
+  if (mysql_real_connect(m, use_socket ? nullptr : o.host.c_str(), o.user.c_str(),
+                         o.password.Reveal().c_str(), db, use_socket ? 0 : o.port,
+                         use_socket ? o.socket.c_str() : nullptr, CLIENT_MULTI_RESULTS) == nullptr) {
+    return Status::SqlError(mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+  }
+  return Connection(std::move(handle), std::move(endpoint));
+}
+
+Status Connection::LastError() const {
+  MYSQL* m = handle_.get();
+  return Status::SqlError(mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
+}
+
+Result<QueryResult> Connection::Execute(std::string_view sql) {
+  MYSQL* m = handle_.get();
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return LastError();
+  QueryResult out;
+  ResultPtr res(mysql_store_result(m));
+  if (res) {
+    out.has_result_set = true;
+    const unsigned n = mysql_num_fields(res.get());
+    MYSQL_FIELD* fields = mysql_fetch_fields(res.get());
+    out.columns.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      out.columns.push_back({std::string(fields[i].name, fields[i].name_length),
+                             IsNumericType(fields[i].type)});
+    }
+    out.rows.reserve(mysql_num_rows(res.get()));
+    while (MYSQL_ROW row = mysql_fetch_row(res.get())) {
+      const unsigned long* lengths = mysql_fetch_lengths(res.get());
+      Row r;
+      r.reserve(n);
+      for (unsigned i = 0; i < n; ++i) {
+        if (row[i] == nullptr) {
+          r.emplace_back(std::nullopt);
+        } else {
+          r.emplace_back(std::string(row[i], lengths[i]));
+        }
+      }
+      out.rows.push_back(std::move(r));
+    }
+  } else if (mysql_field_count(m) != 0) {
+    return LastError();  // a result set was due but could not be read
+  } else {
+    out.affected_rows = mysql_affected_rows(m);
+    out.insert_id = mysql_insert_id(m);
+    if (const char* info = mysql_info(m)) out.info = info;
+  }
+  out.warning_count = mysql_warning_count(m);
+  // Drain further result sets (CALL ends with a status result).
+  for (int more = mysql_next_result(m); more == 0; more = mysql_next_result(m)) {
+    ResultPtr extra(mysql_store_result(m));
+  }
+  if (mysql_errno(m) != 0) return LastError();
+  out.server_status = m->server_status;
+  return out;
+}
+
+std::string Connection::Quote(std::string_view text) {
+  std::string out(text.size() * 2 + 3, '\0');
+  out[0] = '\'';
+  const unsigned long n =
+      mysql_real_escape_string(handle_.get(), out.data() + 1, text.data(), text.size());
+  out.resize(n + 1);
+  out += '\'';
+  return out;
+}
+
+unsigned Connection::server_status() const { return handle_->server_status; }
+
+bool IsConnectionLost(const Status& status) {
+  if (status.code() != StatusCode::kSqlError) return status.code() == StatusCode::kUnavailable;
+  switch (status.sql_errno()) {
+    case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST: case CR_SERVER_LOST_EXTENDED:
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace sqlrepl::db

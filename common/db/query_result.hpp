@@ -1,0 +1,34 @@
+// The outcome of one statement, copied out of libmysqlclient so that no C
+// pointer escapes db/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sqlrepl::db {
+
+struct Column {
+  std::string name;
+  bool numeric = false;  // right-aligned in tables, as the mysql client does
+};
+
+using Cell = std::optional<std::string>;  // nullopt is SQL NULL, distinct from ""
+using Row = std::vector<Cell>;
+
+struct QueryResult {
+  bool has_result_set = false;  // SELECT-like: columns and rows are meaningful
+  std::vector<Column> columns;
+  std::vector<Row> rows;
+  uint64_t affected_rows = 0;
+  uint64_t insert_id = 0;
+  unsigned warning_count = 0;
+  unsigned server_status = 0;  // SERVER_STATUS_* flags after the statement
+  std::string info;            // e.g. "Rows matched: 1  Changed: 1  Warnings: 0"
+
+  bool in_transaction() const;
+  bool autocommit() const;
+};
+
+}  // namespace sqlrepl::db

@@ -1,0 +1,229 @@
+#include "sql/lexer.hpp"
+
+namespace sqlrepl::sql {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsHexDigit(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+// Bytes >= 0x80 belong to identifiers, which lets UTF-8 names through.
+bool IsIdentChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '$' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+constexpr std::string_view kMultiCharOperators[] = {
+    "<=>", "->>", "<=", ">=", "<>", "!=", ":=", "||", "&&", "<<", ">>", "->",
+};
+
+}  // namespace
+
+bool Token::Is(std::string_view upper_keyword) const {
+  if (kind != TokenKind::kWord || text.size() != upper_keyword.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (Upper(text[i]) != upper_keyword[i]) return false;
+  }
+  return true;
+}
+
+bool Token::IsProtected() const {
+  return kind == TokenKind::kString || kind == TokenKind::kQuotedIdent ||
+         kind == TokenKind::kVariable || kind == TokenKind::kComment;
+}
+
+void Lexer::LexQuoted(char quote, bool backslash_escapes, Token* t) {
+  const size_t start = pos_++;
+  while (pos_ < in_.size()) {
+    const char c = in_[pos_];
+    if (backslash_escapes && c == '\\') {
+      pos_ += 2;
+      continue;
+    }
+    if (c == quote) {
+      if (pos_ + 1 < in_.size() && in_[pos_ + 1] == quote) {  // doubled quote
+        pos_ += 2;
+        continue;
+      }
+      ++pos_;
+      t->text = in_.substr(start, pos_ - start);
+      return;
+    }
+    ++pos_;
+  }
+  pos_ = in_.size();
+  t->text = in_.substr(start);
+  t->unterminated = true;
+}
+
+void Lexer::LexWordChars() {
+  while (pos_ < in_.size() && IsIdentChar(in_[pos_])) ++pos_;
+}
+
+bool Lexer::Next(Token* t) {
+  while (pos_ < in_.size() && IsSpace(in_[pos_])) ++pos_;
+  if (pos_ >= in_.size()) return false;
+  *t = Token{};
+  t->begin = pos_;
+  const size_t start = pos_;
+  const char c = in_[pos_];
+  const char next = pos_ + 1 < in_.size() ? in_[pos_ + 1] : '\0';
+  auto finish = [&](TokenKind kind) {
+    t->kind = kind;
+    t->text = in_.substr(start, pos_ - start);
+    return true;
+  };
+
+  if (c == '\'' || c == '"') {
+    t->kind = TokenKind::kString;
+    LexQuoted(c, /*backslash_escapes=*/true, t);
+    return true;
+  }
+  if (c == '`') {
+    t->kind = TokenKind::kQuotedIdent;
+    LexQuoted('`', /*backslash_escapes=*/false, t);
+    return true;
+  }
+  const bool dash_comment =
+      c == '-' && next == '-' &&
+      (pos_ + 2 >= in_.size() || static_cast<unsigned char>(in_[pos_ + 2]) <= ' ');
+  if (c == '#' || dash_comment) {
+    while (pos_ < in_.size() && in_[pos_] != '\n') ++pos_;
+    return finish(TokenKind::kComment);
+  }
+  if (c == '/' && next == '*') {
+    const bool mariadb = pos_ + 3 < in_.size() && in_[pos_ + 2] == 'M' && in_[pos_ + 3] == '!';
+    if (pos_ + 2 < in_.size() && (in_[pos_ + 2] == '!' || mariadb)) {
+      pos_ += mariadb ? 4 : 3;
+      while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;  // version number
+      ++exec_depth_;
+      return finish(TokenKind::kExecOpen);
+    }
+    const size_t close = in_.find("*/", pos_ + 2);
+    if (close == std::string_view::npos) {
+      pos_ = in_.size();
+      t->unterminated = true;
+    } else {
+      pos_ = close + 2;
+    }
+    return finish(TokenKind::kComment);
+  }
+  if (c == '*' && next == '/' && exec_depth_ > 0) {
+    pos_ += 2;
+    --exec_depth_;
+    return finish(TokenKind::kExecClose);
+  }
+  if (c == '@') {
+    ++pos_;
+    if (pos_ < in_.size() && in_[pos_] == '@') ++pos_;
+    if (pos_ < in_.size() && (in_[pos_] == '\'' || in_[pos_] == '"' || in_[pos_] == '`')) {
+      Token quoted;
+      LexQuoted(in_[pos_], in_[pos_] != '`', &quoted);
+      t->unterminated = quoted.unterminated;
+    } else {
+      while (pos_ < in_.size() && (IsIdentChar(in_[pos_]) || in_[pos_] == '.')) ++pos_;
+    }
+    return finish(TokenKind::kVariable);
+  }
+  if (c == '\\') {
+    pos_ += (next != '\0') ? 2 : 1;
+    return finish(TokenKind::kClientCommand);
+  }
+  if (IsDigit(c) || (c == '.' && IsDigit(next))) {
+    if (c == '0' && (next == 'x' || next == 'X') && pos_ + 2 < in_.size() && IsHexDigit(in_[pos_ + 2])) {
+      pos_ += 2;
+      while (pos_ < in_.size() && IsHexDigit(in_[pos_])) ++pos_;
+    } else {
+      while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+      if (pos_ < in_.size() && in_[pos_] == '.') {
+        ++pos_;
+        while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+      }
+      if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
+        size_t p = pos_ + 1;
+        if (p < in_.size() && (in_[p] == '+' || in_[p] == '-')) ++p;
+        if (p < in_.size() && IsDigit(in_[p])) {
+          pos_ = p;
+          while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+        }
+      }
+    }
+    // MySQL allows identifiers that start with digits, such as 1abc.
+    if (pos_ < in_.size() && IsIdentChar(in_[pos_]) && in_.substr(start, pos_ - start).find('.') == std::string_view::npos) {
+      LexWordChars();
+      return finish(TokenKind::kWord);
+    }
+    return finish(TokenKind::kNumber);
+  }
+  if (IsIdentChar(c)) {
+    LexWordChars();
+    return finish(TokenKind::kWord);
+  }
+  for (std::string_view op : kMultiCharOperators) {
+    if (in_.substr(pos_, op.size()) == op) {
+      pos_ += op.size();
+      return finish(TokenKind::kOperator);
+    }
+  }
+  ++pos_;
+  return finish(TokenKind::kOperator);
+}
+
+std::vector<Token> Tokenize(std::string_view input) {
+  std::vector<Token> out;
+  Lexer lexer(input);
+  Token t;
+  while (lexer.Next(&t)) out.push_back(t);
+  return out;
+}
+
+std::vector<Token> CodeTokens(std::string_view input) {
+  std::vector<Token> out;
+  Lexer lexer(input);
+  Token t;
+  while (lexer.Next(&t)) {
+    if (t.kind == TokenKind::kComment || t.kind == TokenKind::kExecOpen ||
+        t.kind == TokenKind::kExecClose) {
+      continue;
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::string Unquote(const Token& token) {
+  if (token.kind != TokenKind::kString && token.kind != TokenKind::kQuotedIdent) {
+    return std::string(token.text);
+  }
+  std::string_view body = token.text.substr(1);
+  const char quote = token.text.front();
+  if (!token.unterminated && !body.empty()) body.remove_suffix(1);
+  std::string out;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\\' && token.kind == TokenKind::kString && i + 1 < body.size()) {
+      const char e = body[++i];
+      switch (e) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case '0': out += '\0'; break;
+        case 'Z': out += '\x1a'; break;
+        case 'b': out += '\b'; break;
+        default: out += e; break;
+      }
+    } else if (c == quote && i + 1 < body.size() && body[i + 1] == quote) {
+      out += c;
+      ++i;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace sqlrepl::sql

@@ -1,0 +1,169 @@
+#include "sql/splitter.hpp"
+
+#include <algorithm>
+
+#include "sql/lexer.hpp"
+
+namespace sqlrepl::sql {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool StartsWithDelimiterCommand(std::string_view s) {
+  constexpr std::string_view kWord = "DELIMITER";
+  if (s.size() <= kWord.size()) return false;
+  for (size_t i = 0; i < kWord.size(); ++i) {
+    const char c = (s[i] >= 'a' && s[i] <= 'z') ? static_cast<char>(s[i] - 32) : s[i];
+    if (c != kWord[i]) return false;
+  }
+  return IsSpace(s[kWord.size()]);
+}
+
+// The end of a statement found in a run of unprotected text.
+struct Hit {
+  size_t pos = std::string::npos;
+  size_t length = 0;
+  bool vertical = false;
+};
+
+}  // namespace
+
+bool IsBlankSql(std::string_view text) {
+  Lexer lexer(text);
+  Token t;
+  while (lexer.Next(&t)) {
+    if (t.kind != TokenKind::kComment) return false;
+  }
+  return true;
+}
+
+void StatementSplitter::Feed(std::string_view text) {
+  buffer_.append(text);
+  Scan(/*at_end=*/false);
+}
+
+void StatementSplitter::Finish() {
+  Scan(/*at_end=*/true);
+  if (!IsBlankSql(buffer_)) Emit(0, buffer_.size(), false);
+  Consume(buffer_.size());
+}
+
+std::optional<SplitStatement> StatementSplitter::Next() {
+  if (ready_.empty()) return std::nullopt;
+  SplitStatement s = std::move(ready_.front());
+  ready_.pop_front();
+  return s;
+}
+
+bool StatementSplitter::HasPendingText() const { return !IsBlankSql(buffer_); }
+
+size_t StatementSplitter::SkipSpace(size_t pos) {
+  while (pos < buffer_.size() && IsSpace(buffer_[pos])) ++pos;
+  return pos;
+}
+
+void StatementSplitter::Consume(size_t pos) {
+  line_ = LineAt(pos);
+  buffer_.erase(0, pos);
+  counted_pos_ = 0;
+  counted_line_ = line_;
+}
+
+int StatementSplitter::LineAt(size_t pos) {
+  if (pos < counted_pos_) {
+    counted_pos_ = 0;
+    counted_line_ = line_;
+  }
+  counted_line_ += static_cast<int>(std::count(buffer_.begin() + static_cast<long>(counted_pos_),
+                                               buffer_.begin() + static_cast<long>(pos), '\n'));
+  counted_pos_ = pos;
+  return counted_line_;
+}
+
+void StatementSplitter::Emit(size_t begin, size_t end, bool vertical) {
+  const std::string_view raw(buffer_.data() + begin, end - begin);
+  const std::string_view text = Trim(raw);
+  if (IsBlankSql(text)) return;  // ";;" or a lone comment: nothing to run
+  const size_t first = begin + static_cast<size_t>(text.data() - raw.data());
+  ready_.push_back({std::string(text), vertical, LineAt(first), {}});
+}
+
+bool StatementSplitter::ParseDelimiterCommand(size_t first, bool at_end, size_t* next) {
+  const size_t eol = buffer_.find('\n', first);
+  if (eol == std::string::npos && !at_end) return false;  // the line is not complete yet
+  const size_t line_end = eol == std::string::npos ? buffer_.size() : eol;
+  constexpr size_t kWordLength = 9;  // "DELIMITER"
+  std::string_view arg =
+      Trim(std::string_view(buffer_).substr(first + kWordLength, line_end - first - kWordLength));
+  arg = arg.substr(0, std::min(arg.size(), arg.find_first_of(" \t")));
+  if (arg.empty() || arg.find('\\') != std::string_view::npos) {
+    SplitStatement bad;
+    bad.line = LineAt(first);
+    bad.error = "DELIMITER must be followed by a delimiter (not empty, without backslash)";
+    ready_.push_back(std::move(bad));
+  } else {
+    delimiter_ = std::string(arg);
+  }
+  *next = eol == std::string::npos ? buffer_.size() : eol + 1;
+  return true;
+}
+
+// Walks the buffer once, lexing each statement as it goes: the delimiter is
+// searched only in text between protected tokens (strings, quoted names,
+// variables, comments), and only up to the token just lexed.
+void StatementSplitter::Scan(bool at_end) {
+  size_t start = 0;
+  for (;;) {
+    const size_t first = SkipSpace(start);
+    if (StartsWithDelimiterCommand(std::string_view(buffer_).substr(first))) {
+      if (!ParseDelimiterCommand(first, at_end, &start)) break;
+      continue;
+    }
+    Hit hit;
+    size_t run = start;      // start of the current run of unprotected text
+    size_t checked = start;  // the run has been searched up to here
+    auto search_to = [&](size_t end) {
+      const size_t overlap = delimiter_.size() - 1;  // a delimiter may straddle two tokens
+      const size_t from = checked > run + overlap ? checked - overlap : run;
+      checked = end;
+      if (end <= from) return false;
+      const size_t d = std::string_view(buffer_).substr(from, end - from).find(delimiter_);
+      if (d == std::string_view::npos) return false;
+      hit = {from + d, delimiter_.size(), false};
+      return true;
+    };
+    bool found = false;
+    bool incomplete = false;
+    Lexer lexer(buffer_, start);
+    Token t;
+    while (!found && lexer.Next(&t)) {
+      if (t.IsProtected()) {
+        found = search_to(t.begin);
+        if (!found && t.unterminated) incomplete = true;
+        if (found || incomplete) break;
+        run = checked = t.end();
+      } else if (t.kind == TokenKind::kClientCommand && (t.text == "\\G" || t.text == "\\g")) {
+        found = search_to(t.begin);
+        if (!found) hit = {t.begin, 2, t.text == "\\G"};
+        found = true;
+      } else {
+        found = search_to(t.end());
+      }
+    }
+    if (!found && !incomplete) found = search_to(buffer_.size());
+    if (!found) break;
+    Emit(start, hit.pos, hit.vertical);
+    start = hit.pos + hit.length;
+  }
+  Consume(start);
+}
+
+}  // namespace sqlrepl::sql
