@@ -178,6 +178,8 @@ std::string HostName() {
 
 }  // namespace
 
+std::vector<std::string> KnownKeys() { return {kKnownKeys.begin(), kKnownKeys.end()}; }
+
 EnvLookup ProcessEnvironment() {
   return [](const std::string& key) -> std::optional<std::string> {
     const char* v = std::getenv(key.c_str());

@@ -48,6 +48,9 @@ struct SlaveConfig {
   ApplyErrorPolicy on_apply_error = ApplyErrorPolicy::kSkip;
 };
 
+// Every key either program understands, for documentation checks.
+std::vector<std::string> KnownKeys();
+
 // Looks a variable up in the process environment; tests pass their own.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& key)>;
 EnvLookup ProcessEnvironment();

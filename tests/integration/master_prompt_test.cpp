@@ -1,2 +1,213 @@
+// The master binary as a SQL prompt, driven through a pipe against a private
+// MariaDB server.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
-TEST(Placeholder, Builds) { SUCCEED(); }
+
+#include "mariadb_server.hpp"
+#include "process.hpp"
+
+namespace sqlrepl::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kToken[] = "master-prompt-test-token-0123456789";
+
+struct Outcome {
+  int exit_status = -1;
+  std::string out;
+  std::string err;
+};
+
+class MasterPromptTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("master-prompt");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr) << "the MariaDB server did not start";
+    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; CREATE DATABASE school;"
+                              "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                              " name VARCHAR(100) NOT NULL, age INT)").ok());
+    WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\n");
+  }
+
+  void WriteEnv(const std::string& text, mode_t mode = 0600) {
+    env_path_ = dir_.path() + "/master.env";
+    WriteFile(env_path_, text);
+    ::chmod(env_path_.c_str(), mode);
+  }
+
+  std::optional<Process> StartMaster(std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> argv = {SQLREPL_MASTER_BIN, "--env-file", env_path_};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    std::string error;
+    std::optional<Process> p =
+        Process::Spawn(argv, {dir_.path() + "/out", dir_.path() + "/err", "", {}, true}, &error);
+    EXPECT_TRUE(p) << error;
+    return p;
+  }
+
+  Outcome RunMaster(const std::string& input, std::vector<std::string> extra_args = {}) {
+    std::optional<Process> p = StartMaster(std::move(extra_args));
+    if (!p) return {};
+    p->WriteStdin(input);
+    p->CloseStdin();
+    std::optional<int> rc = p->Wait(seconds(60));
+    EXPECT_TRUE(rc.has_value()) << "master did not exit";
+    return {rc.value_or(-1), p->Stdout(), p->Stderr()};
+  }
+
+  std::string Count() const {
+    return server_->QueryValue("SELECT COUNT(*) FROM students", "school").value_or("?");
+  }
+
+  static MariaDbServer* server_;
+  TempDir dir_{"master-prompt"};
+  std::string env_path_;
+};
+
+MariaDbServer* MasterPromptTest::server_ = nullptr;
+
+TEST_F(MasterPromptTest, RunsStatementsAndPrintsLikeTheMysqlClient) {
+  Outcome o = RunMaster(
+      "INSERT INTO students (name, age) VALUES ('Ali', 22), ('Zoë', NULL);\n"
+      "SELECT id, name, age FROM students ORDER BY id;\n"
+      "SELECT * FROM students WHERE id = 0;\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("Query OK, 2 rows affected ("));
+  EXPECT_THAT(o.out, HasSubstr("Records: 2  Duplicates: 0  Warnings: 0"));
+  EXPECT_THAT(o.out, HasSubstr("+----+------+------+\n"
+                               "| id | name | age  |\n"
+                               "+----+------+------+\n"
+                               "|  1 | Ali  |   22 |\n"
+                               "|  2 | Zoë  | NULL |\n"
+                               "+----+------+------+\n"
+                               "2 rows in set ("));
+  EXPECT_THAT(o.out, HasSubstr("Empty set ("));
+  EXPECT_EQ(o.err, "");
+}
+
+TEST_F(MasterPromptTest, VerticalOutputWithBackslashG) {
+  Outcome o = RunMaster("INSERT INTO students (name, age) VALUES ('Ali', 22);\n"
+                        "SELECT name, age FROM students\\G\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("*************************** 1. row ***************************\n"
+                               "name: Ali\n"
+                               " age: 22\n"
+                               "1 row in set"));
+}
+
+TEST_F(MasterPromptTest, ExecutesEachStatementAsSoonAsItIsComplete) {
+  std::optional<Process> p = StartMaster();
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(p->WriteStdin("INSERT INTO students (name) VALUES ('early');\nINSERT INTO students"));
+  // The first statement runs while input is still open; the second waits.
+  EXPECT_TRUE(WaitFor([&] { return Count() == "1"; }, seconds(20)));
+  EXPECT_THAT(p->Stdout(), HasSubstr("Query OK, 1 row affected"));
+  ASSERT_TRUE(p->WriteStdin(" (name)\nVALUES ('late');\n"));
+  EXPECT_TRUE(WaitFor([&] { return Count() == "2"; }, seconds(20)));
+  p->CloseStdin();
+  EXPECT_EQ(p->Wait(seconds(30)), 0);
+}
+
+TEST_F(MasterPromptTest, StatementWithoutDelimiterAtEndOfInputStillRuns) {
+  Outcome o = RunMaster("INSERT INTO students (name) VALUES ('a');\nINSERT INTO students (name) VALUES ('b')");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_EQ(Count(), "2");
+}
+
+TEST_F(MasterPromptTest, DelimitersInsideStringsCommentsAndNamesDoNotSplit) {
+  Outcome o = RunMaster(
+      "INSERT INTO students (name) VALUES ('semi;colon'), ('it\\'s; fine'), (\"dq;\");\n"
+      "-- a comment; with a semicolon\n"
+      "INSERT INTO `students` (name) /* ; */ VALUES ('multi\n"
+      "line');\n"
+      "DELIMITER //\n"
+      "INSERT INTO students (name) VALUES ('custom;delimiter')//\n"
+      "DELIMITER ;\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_EQ(Count(), "5");
+  EXPECT_EQ(server_->QueryValue("SELECT name FROM students WHERE id = 2", "school"), "it's; fine");
+}
+
+TEST_F(MasterPromptTest, FirstFailureStopsTheScriptWithStatusOne) {
+  Outcome o = RunMaster(
+      "INSERT INTO students (name) VALUES ('a');\n"
+      "INSERT INTO nope VALUES (1);\n"
+      "INSERT INTO students (name) VALUES ('never');\n");
+  EXPECT_EQ(o.exit_status, 1);
+  EXPECT_THAT(o.err, HasSubstr("ERROR 1146 (42S02) at line 2: Table 'school.nope' doesn't exist"));
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(MasterPromptTest, ForceGoesOnButStillReportsFailure) {
+  Outcome o = RunMaster(
+      "INSERT INTO nope VALUES (1);\n"
+      "INSERT INTO students (name) VALUES ('after');\n",
+      {"--force"});
+  EXPECT_EQ(o.exit_status, 1);
+  EXPECT_THAT(o.err, HasSubstr("ERROR 1146"));
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(MasterPromptTest, QuitStopsReading) {
+  Outcome o = RunMaster("INSERT INTO students (name) VALUES ('a');\n\\q\nINSERT INTO students (name) VALUES ('b');\n");
+  EXPECT_EQ(o.exit_status, 0);
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(MasterPromptTest, UnreachableDatabaseExitsWithTwoAndSaysWhatToFix) {
+  WriteEnv(std::string("DB_HOST=127.0.0.1\nDB_PORT=1\nDB_USER=u\nDB_PASS=p\nREPL_TOKEN=") + kToken + "\n");
+  Outcome o = RunMaster("SELECT 1;\n");
+  EXPECT_EQ(o.exit_status, 2);
+  EXPECT_THAT(o.err, HasSubstr("master: cannot reach the database server at 127.0.0.1:1"));
+  EXPECT_THAT(o.err, HasSubstr("DB_HOST/DB_PORT/DB_SOCKET"));
+}
+
+TEST_F(MasterPromptTest, BadCredentialsExitWithTwoAndNeverShowThePassword) {
+  const std::string wrong = "wrong-password-31337";
+  WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\n");
+  std::string text = server_->EnvLines();
+  text.replace(text.find(MariaDbServer::kPassword), std::string(MariaDbServer::kPassword).size(), wrong);
+  WriteEnv(text + "REPL_TOKEN=" + kToken + "\n");
+  Outcome o = RunMaster("SELECT 1;\n");
+  EXPECT_EQ(o.exit_status, 2);
+  EXPECT_THAT(o.err, HasSubstr("refused user 'sqlrepl' (access denied): check DB_USER and DB_PASS"));
+  EXPECT_THAT(o.err + o.out, Not(HasSubstr(wrong)));
+  EXPECT_THAT(o.err + o.out, Not(HasSubstr(kToken)));
+}
+
+TEST_F(MasterPromptTest, MissingDatabaseExitsWithTwo) {
+  ASSERT_TRUE(server_->Exec("DROP DATABASE school").ok());
+  Outcome o = RunMaster("SELECT 1;\n");
+  EXPECT_EQ(o.exit_status, 2);
+  EXPECT_THAT(o.err, HasSubstr("database 'school' does not exist on 127.0.0.1:"));
+}
+
+TEST_F(MasterPromptTest, ConfigErrorsExitWithTwoAndNameTheKey) {
+  WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_PROT=8080\n");
+  Outcome o = RunMaster("SELECT 1;\n");
+  EXPECT_EQ(o.exit_status, 2);
+  EXPECT_THAT(o.err, HasSubstr("unknown key LISTEN_PROT"));
+}
+
+TEST_F(MasterPromptTest, WorldReadableEnvGetsAWarning) {
+  WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\n", 0644);
+  Outcome o = RunMaster("SELECT 1;\n");
+  EXPECT_EQ(o.exit_status, 0);
+  EXPECT_THAT(o.err, HasSubstr("readable by other users (mode 0644)"));
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing

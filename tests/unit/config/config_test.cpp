@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/env_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <iterator>
 #include <map>
 
 namespace sqlrepl::config {
@@ -211,6 +214,31 @@ TEST_F(ConfigTest, NoErrorOrWarningShowsThePasswordOrToken) {
     EXPECT_EQ(m.status().message().find(secret_pw), std::string::npos);
     EXPECT_EQ(m.status().message().find(kToken), std::string::npos);
     for (const std::string& w : warnings_) EXPECT_EQ(w.find(secret_pw), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sqlrepl::config
+
+namespace sqlrepl::config {
+namespace {
+
+// .env.example is the documentation of every key: it must parse, and every
+// key must be there (set, or commented out as "# KEY=").
+TEST(EnvExample, ParsesAndDocumentsEveryKey) {
+  std::ifstream in(std::string(SQLREPL_SOURCE_DIR) + "/.env.example");
+  ASSERT_TRUE(in) << "cannot read .env.example";
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::vector<EnvEntry>> parsed = ParseEnvText(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  for (const EnvEntry& e : *parsed) {
+    const std::vector<std::string> known = KnownKeys();
+    EXPECT_NE(std::find(known.begin(), known.end(), e.key), known.end()) << e.key;
+  }
+  for (const std::string& key : KnownKeys()) {
+    EXPECT_TRUE(text.find("\n" + key + "=") != std::string::npos ||
+                text.find("\n# " + key + "=") != std::string::npos)
+        << key << " is not documented in .env.example";
   }
 }
 

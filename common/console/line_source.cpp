@@ -1,0 +1,27 @@
+#include "console/line_source.hpp"
+
+#include <editline/readline.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace sqlrepl::console {
+
+std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt) {
+  const std::string p(prompt);
+  std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
+  if (!line) return std::nullopt;
+  return std::string(line.get());
+}
+
+void TerminalLineSource::Remember(std::string_view statement) {
+  add_history(std::string(statement).c_str());
+}
+
+std::optional<std::string> StreamLineSource::ReadLine(std::string_view) {
+  std::string line;
+  if (!std::getline(in_, line)) return std::nullopt;
+  return line;
+}
+
+}  // namespace sqlrepl::console

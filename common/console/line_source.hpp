@@ -1,0 +1,41 @@
+// Where the prompt's input comes from: a terminal with line editing and
+// history (libedit), or a plain stream (a pipe or a file).
+#pragma once
+
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sqlrepl::console {
+
+class LineSource {
+ public:
+  virtual ~LineSource() = default;
+  // The next line without its newline; nullopt at end of input.
+  virtual std::optional<std::string> ReadLine(std::string_view prompt) = 0;
+  // Adds a finished statement to the history, where there is one.
+  virtual void Remember(std::string_view /*statement*/) {}
+  virtual bool interactive() const = 0;
+};
+
+// libedit's readline interface. History stays in memory: statements can hold
+// passwords (CREATE USER ... IDENTIFIED BY), so nothing is written to disk.
+class TerminalLineSource : public LineSource {
+ public:
+  std::optional<std::string> ReadLine(std::string_view prompt) override;
+  void Remember(std::string_view statement) override;
+  bool interactive() const override { return true; }
+};
+
+class StreamLineSource : public LineSource {
+ public:
+  explicit StreamLineSource(std::istream& in) : in_(in) {}
+  std::optional<std::string> ReadLine(std::string_view prompt) override;
+  bool interactive() const override { return false; }
+
+ private:
+  std::istream& in_;
+};
+
+}  // namespace sqlrepl::console

@@ -1,0 +1,60 @@
+#include "console/startup.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace sqlrepl::console {
+
+db::ConnectOptions ToConnectOptions(const config::DbSettings& db) {
+  db::ConnectOptions o;
+  o.host = db.host;
+  o.port = db.port;
+  o.socket = db.socket;
+  o.user = db.user;
+  o.password = db.password;
+  o.database = db.database;
+  return o;
+}
+
+std::string DescribeConnectError(const Status& status, const config::DbSettings& db,
+                                 const std::string& env_file) {
+  const std::string where =
+      db.socket.empty() ? fmt::format("{}:{}", db.host, db.port) : "socket " + db.socket;
+  switch (status.sql_errno()) {
+    case 1045:  // ER_ACCESS_DENIED_ERROR
+      return fmt::format(
+          "the database at {} refused user '{}' (access denied): check DB_USER and DB_PASS in {}",
+          where, db.user, env_file);
+    case 1049:  // ER_BAD_DB_ERROR
+      return fmt::format(
+          "database '{}' does not exist on {}: create it (scripts/cluster.sh does), or set DB_NAME "
+          "in {}",
+          db.database, where, env_file);
+    case 1044:  // ER_DBACCESS_DENIED_ERROR
+      return fmt::format("user '{}' may not use database '{}' on {}: grant access, or check DB_NAME in {}",
+                         db.user, db.database, where, env_file);
+    case 2002: case 2003: case 2005: case 2006: case 2013:
+      return fmt::format(
+          "cannot reach the database server at {} ({}): is it running? check "
+          "DB_HOST/DB_PORT/DB_SOCKET in {}",
+          where, status.message(), env_file);
+    default:
+      return fmt::format("cannot connect to the database at {}: {}", where, status.ToString());
+  }
+}
+
+Result<db::Connection> OpenLocalDatabase(const char* program, const config::DbSettings& db,
+                                         const std::string& env_file) {
+  Result<db::Connection> conn = db::Connection::Open(ToConnectOptions(db));
+  if (!conn.ok()) {
+    fmt::print(stderr, "{}: {}\n", program, DescribeConnectError(conn.status(), db, env_file));
+  }
+  return conn;
+}
+
+void PrintWarnings(const char* program, const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) fmt::print(stderr, "{}: {}\n", program, w);
+}
+
+}  // namespace sqlrepl::console

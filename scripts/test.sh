@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs every CTest test
+# (unit, and integration on private MariaDB servers the tests start), then
+# the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# then the fuzzer for a bounded time. Exits non-zero on any failure.
+#
+#   scripts/test.sh                 everything
+#   SQLREPL_FUZZ_SECONDS=0 scripts/test.sh   skip the fuzz run
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+step "build (build/)"
+start=$SECONDS
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+echo "built in $((SECONDS - start)) s"
+
+step "all tests"
+start=$SECONDS
+(cd build && ctest --output-on-failure -j "$jobs")
+echo "tests ran in $((SECONDS - start)) s"
+
+step "unit tests under ASan+UBSan (build-sanitize/)"
+start=$SECONDS
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSQLREPL_SANITIZE=ON >/dev/null
+cmake --build build-sanitize -j "$jobs" --target unit_tests
+(cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -L unit)
+echo "sanitizer run took $((SECONDS - start)) s"
+
+if [ -x scripts/fuzz.sh ] && [ "${SQLREPL_FUZZ_SECONDS:-60}" != 0 ]; then
+  step "fuzzing"
+  scripts/fuzz.sh "${SQLREPL_FUZZ_SECONDS:-60}"
+fi
+step "all passed"

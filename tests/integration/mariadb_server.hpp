@@ -1,0 +1,66 @@
+// A private MariaDB server for one test suite: a temporary data folder, a
+// free loopback port, its own socket. Start() waits for it with a deadline;
+// the destructor stops it by PID (SIGTERM, then SIGKILL) even when a test
+// failed. If mariadbd is missing, Start() fails with a message naming the
+// install script: integration tests fail, they never skip.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.hpp"
+#include "db/connection.hpp"
+#include "process.hpp"
+#include "sql/splitter.hpp"
+
+namespace sqlrepl::testing {
+
+class MariaDbServer {
+ public:
+  // The account the programs use, created on every server.
+  static constexpr const char* kUser = "sqlrepl";
+  static constexpr const char* kPassword = "test-pass-8d2f";
+
+  // Installs a data folder and starts the server. `name` labels the folder.
+  static Result<std::unique_ptr<MariaDbServer>> Start(const std::string& name);
+
+  ~MariaDbServer();
+  MariaDbServer(const MariaDbServer&) = delete;
+  MariaDbServer& operator=(const MariaDbServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::string& socket() const { return socket_; }
+  const std::string& dir() const { return dir_.path(); }
+
+  // Stops (SIGTERM) or kills (SIGKILL) the server; Restart() brings it back
+  // on the same port and data.
+  void Stop();
+  void Kill();
+  Status Restart();
+
+  // A root connection over the socket, optionally with a database selected.
+  Result<db::Connection> Connect(const std::string& database = "") const;
+  // Runs statements as root; fails the calling test on error.
+  Status Exec(const std::string& sql) const;
+  // The first column of the first row, or nullopt.
+  std::optional<std::string> QueryValue(const std::string& sql, const std::string& database = "") const;
+
+  // Lines for a .env that points at this server as kUser over TCP.
+  std::string EnvLines(const std::string& database = "school") const;
+
+ private:
+  explicit MariaDbServer(const std::string& name) : dir_("sqlrepl-" + name) {}
+  Status Launch();
+
+  TempDir dir_;
+  std::string socket_;
+  uint16_t port_ = 0;
+  std::optional<Process> process_;
+};
+
+// Writes `text` to `path` with mode 0600.
+void WriteFile(const std::string& path, const std::string& text);
+
+}  // namespace sqlrepl::testing
