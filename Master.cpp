@@ -11,6 +11,7 @@
 #include "console/master_shell.hpp"
 #include "console/startup.hpp"
 #include "db/connection.hpp"
+#include "db/schema_catalog.hpp"
 
 using namespace sqlrepl;
 
@@ -49,7 +50,9 @@ int main(int argc, char** argv) {
     Result<db::Connection> conn = console::OpenLocalDatabase("master", cfg->db, env_file);
     if (!conn.ok()) return console::kExitSetupFailed;
 
-    console::MasterShell shell(&*conn, {force, cfg->db.database}, std::cout, std::cerr);
+    db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
+    console::MasterShell shell(&*conn, &catalog, {force, cfg->db.database, cfg->unsafe_statements},
+                               std::cout, std::cerr);
     if (isatty(STDIN_FILENO)) {
       console::TerminalLineSource terminal;
       return shell.Run(&terminal);

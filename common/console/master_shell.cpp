@@ -4,9 +4,10 @@
 
 #include <chrono>
 
+#include "base/strings.hpp"
 #include "console/startup.hpp"
 #include "console/table_formatter.hpp"
-#include "sql/lexer.hpp"
+#include "sql/determinism.hpp"
 
 namespace sqlrepl::console {
 namespace {
@@ -25,20 +26,11 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
-MasterShell::MasterShell(db::Connection* db, Options options, std::ostream& out, std::ostream& err)
-    : db_(db), options_(std::move(options)), out_(out), err_(err) {}
+MasterShell::MasterShell(db::Connection* db, db::SchemaCatalog* catalog, Options options,
+                         std::ostream& out, std::ostream& err)
+    : db_(db), catalog_(catalog), options_(std::move(options)), out_(out), err_(err) {}
 
 std::string MasterShell::Prompt(bool continuation) const {
   if (continuation) return "    -> ";
@@ -77,6 +69,8 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
     PrintError("ERROR: " + st.error, st.line, interactive);
     return false;
   }
+  const sql::Classification c = sql::Classify(st.text);
+  if (!CheckDeterminism(st, c, interactive)) return false;
   const auto started = std::chrono::steady_clock::now();
   Result<db::QueryResult> result = db_->Execute(st.text);
   const double seconds =
@@ -90,8 +84,24 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
   }
   out_ << FormatSummary(*result, seconds) << "\n\n" << std::flush;
 
-  std::vector<sql::Token> tokens = sql::CodeTokens(st.text);
-  if (tokens.size() >= 2 && tokens[0].Is("USE")) options_.database = sql::Unquote(tokens[1]);
+  if (!c.use_database.empty()) options_.database = c.use_database;
+  if (catalog_ != nullptr && c.kind == sql::StatementKind::kDdl) catalog_->Invalidate();
+  return true;
+}
+
+bool MasterShell::CheckDeterminism(const sql::SplitStatement& st, const sql::Classification& c,
+                                   bool interactive) {
+  const std::vector<std::string> reasons =
+      sql::FindNondeterminism(st.text, c, options_.database, catalog_);
+  if (reasons.empty()) return true;
+  if (options_.unsafe == config::UnsafePolicy::kRefuse) {
+    PrintError("ERROR: not executed, UNSAFE_STATEMENTS=refuse: " + reasons.front(), st.line,
+               interactive);
+    return false;
+  }
+  for (const std::string& r : reasons) {
+    out_ << "Warning: " << r << "; slaves may end up with different data\n";
+  }
   return true;
 }
 

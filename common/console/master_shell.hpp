@@ -11,8 +11,11 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "db/connection.hpp"
+#include "db/schema_catalog.hpp"
+#include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
 
 namespace sqlrepl::console {
@@ -22,10 +25,14 @@ class MasterShell {
   struct Options {
     bool force = false;     // scripts go on after a failed statement
     std::string database;   // shown in the prompt
+    config::UnsafePolicy unsafe = config::UnsafePolicy::kWarn;
   };
 
-  // `db` must outlive the shell. Results go to `out`, errors to `err`.
-  MasterShell(db::Connection* db, Options options, std::ostream& out, std::ostream& err);
+  // `db` and `catalog` must outlive the shell; `catalog` may be null (the
+  // determinism checks that need it are then skipped). Results go to `out`,
+  // errors to `err`.
+  MasterShell(db::Connection* db, db::SchemaCatalog* catalog, Options options, std::ostream& out,
+              std::ostream& err);
 
   // Returns the exit status: kExitOk, or kExitStatementFailed when a
   // statement failed on the master.
@@ -37,10 +44,15 @@ class MasterShell {
   Meta HandleMetaCommand(std::string_view line);
   // True when the statement succeeded on the master.
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
+  // Warns about a statement that may give different results on the slaves;
+  // false when UNSAFE_STATEMENTS=refuse stops it.
+  bool CheckDeterminism(const sql::SplitStatement& statement, const sql::Classification& c,
+                        bool interactive);
   void PrintError(const std::string& message, int line, bool interactive);
   std::string Prompt(bool continuation) const;
 
   db::Connection* db_;
+  db::SchemaCatalog* catalog_;
   Options options_;
   std::ostream& out_;
   std::ostream& err_;

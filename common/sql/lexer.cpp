@@ -1,5 +1,7 @@
 #include "sql/lexer.hpp"
 
+#include "base/strings.hpp"
+
 namespace sqlrepl::sql {
 namespace {
 
@@ -15,7 +17,6 @@ bool IsIdentChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '$' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
-char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 constexpr std::string_view kMultiCharOperators[] = {
     "<=>", "->>", "<=", ">=", "<>", "!=", ":=", "||", "&&", "<<", ">>", "->",
@@ -26,7 +27,7 @@ constexpr std::string_view kMultiCharOperators[] = {
 bool Token::Is(std::string_view upper_keyword) const {
   if (kind != TokenKind::kWord || text.size() != upper_keyword.size()) return false;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (Upper(text[i]) != upper_keyword[i]) return false;
+    if (AsciiUpper(text[i]) != upper_keyword[i]) return false;
   }
   return true;
 }

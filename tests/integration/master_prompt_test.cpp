@@ -211,3 +211,44 @@ TEST_F(MasterPromptTest, WorldReadableEnvGetsAWarning) {
 
 }  // namespace
 }  // namespace sqlrepl::testing
+
+namespace sqlrepl::testing {
+namespace {
+
+TEST_F(MasterPromptTest, UnsafeStatementIsWarnedAboutAndStillRuns) {
+  Outcome o = RunMaster("INSERT INTO students (name) VALUES (UUID());\n"
+                        "UPDATE students SET age = 1 LIMIT 1;\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("Warning: UUID() gives a different value on each server; slaves may "
+                               "end up with different data\nQuery OK, 1 row affected"));
+  EXPECT_THAT(o.out, HasSubstr("Warning: UPDATE with LIMIT but no ORDER BY"));
+  EXPECT_EQ(Count(), "1");
+}
+
+TEST_F(MasterPromptTest, UnsafeStatementIsRefusedWhenConfigured) {
+  WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\nUNSAFE_STATEMENTS=refuse\n");
+  Outcome o = RunMaster("INSERT INTO students (name) VALUES (SYSDATE());\n", {"--force"});
+  EXPECT_EQ(o.exit_status, 1);
+  EXPECT_THAT(o.err, HasSubstr("ERROR: not executed, UNSAFE_STATEMENTS=refuse: SYSDATE() gives a "
+                               "different value on each server"));
+  EXPECT_EQ(Count(), "0");
+}
+
+TEST_F(MasterPromptTest, CatalogChecksSeeAutoIncrementAndStoredFunctions) {
+  Outcome o = RunMaster(
+      "CREATE TABLE src (n VARCHAR(10));\n"
+      "INSERT INTO students (name) SELECT n FROM src;\n"
+      "CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;\n"
+      "INSERT INTO students (name, age) VALUES ('f', twice(2));\n"
+      "INSERT INTO students (name) SELECT n FROM src ORDER BY n;\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("Warning: INSERT ... SELECT without ORDER BY into a table with "
+                               "AUTO_INCREMENT"));
+  EXPECT_THAT(o.out, HasSubstr("Warning: stored function twice() may not give the same result"));
+  // The ordered INSERT ... SELECT is safe: exactly one AUTO_INCREMENT warning.
+  const std::string marker = "without ORDER BY into a table with AUTO_INCREMENT";
+  EXPECT_EQ(o.out.find(marker), o.out.rfind(marker));
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing

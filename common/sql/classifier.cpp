@@ -1,0 +1,589 @@
+#include "sql/classifier.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "base/strings.hpp"
+#include "sql/lexer.hpp"
+
+namespace sqlrepl::sql {
+namespace {
+
+// A cursor over the code tokens of one statement.
+class Cursor {
+ public:
+  Cursor(const std::vector<Token>& tokens, size_t end) : t_(tokens), end_(end) {}
+
+  bool AtEnd() const { return i_ >= end_; }
+  const Token* Peek(size_t k = 0) const { return i_ + k < end_ ? &t_[i_ + k] : nullptr; }
+  bool PeekIs(std::string_view kw, size_t k = 0) const {
+    const Token* t = Peek(k);
+    return t != nullptr && t->Is(kw);
+  }
+  bool PeekIsAny(std::initializer_list<std::string_view> kws, size_t k = 0) const {
+    for (std::string_view kw : kws) {
+      if (PeekIs(kw, k)) return true;
+    }
+    return false;
+  }
+  bool PeekOp(std::string_view op, size_t k = 0) const {
+    const Token* t = Peek(k);
+    return t != nullptr && t->IsOperator(op);
+  }
+  bool Accept(std::string_view kw) {
+    if (!PeekIs(kw)) return false;
+    ++i_;
+    return true;
+  }
+  bool AcceptOp(std::string_view op) {
+    if (!PeekOp(op)) return false;
+    ++i_;
+    return true;
+  }
+  void Advance(size_t n = 1) { i_ = std::min(i_ + n, end_); }
+  // At '(': moves past the matching ')' (or to the end).
+  void SkipBalanced() {
+    int depth = 0;
+    do {
+      if (PeekOp("(")) ++depth;
+      if (PeekOp(")")) --depth;
+      Advance();
+    } while (!AtEnd() && depth > 0);
+  }
+  size_t pos() const { return i_; }
+  void set_pos(size_t p) { i_ = p; }
+  size_t end() const { return end_; }
+  const Token& at(size_t p) const { return t_[p]; }
+
+ private:
+  const std::vector<Token>& t_;
+  size_t end_;
+  size_t i_ = 0;
+};
+
+bool IsName(const Token* t) {
+  return t != nullptr && (t->kind == TokenKind::kWord || t->kind == TokenKind::kQuotedIdent);
+}
+
+// name | name.name | name.* ; returns false if no name is at the cursor.
+bool ReadQualifiedName(Cursor* cur, TableRef* out) {
+  if (!IsName(cur->Peek())) return false;
+  std::string first = Unquote(*cur->Peek());
+  cur->Advance();
+  if (cur->PeekOp(".") && (IsName(cur->Peek(1)) || cur->PeekOp("*", 1))) {
+    const Token* second = cur->Peek(1);
+    cur->Advance(2);
+    if (second->kind == TokenKind::kOperator) {  // t.* in DELETE t.* FROM ...
+      *out = {"", std::move(first)};
+    } else {
+      *out = {std::move(first), Unquote(*second)};
+    }
+    return true;
+  }
+  *out = {"", std::move(first)};
+  return true;
+}
+
+bool IsJoinWord(const Token* t) {
+  return t != nullptr && (t->Is("JOIN") || t->Is("STRAIGHT_JOIN"));
+}
+
+// Words that end a table reference's alias position.
+bool IsClauseWord(const Token* t) {
+  if (t == nullptr || t->kind != TokenKind::kWord) return false;
+  for (std::string_view kw : {"SET", "WHERE", "ON", "USING", "JOIN", "INNER", "LEFT", "RIGHT", "CROSS",
+                              "NATURAL", "STRAIGHT_JOIN", "FULL", "OUTER", "ORDER", "LIMIT", "FROM",
+                              "PARTITION", "RETURNING", "FORCE", "USE", "IGNORE", "VALUES", "SELECT"}) {
+    if (t->Is(kw)) return true;
+  }
+  return false;
+}
+
+// Collects the tables named in table references up to one of `stop` at
+// depth 0: at the start, after ',', after JOIN, and inside parentheses that
+// are not subqueries. Aliases and ON conditions are skipped.
+void ReadTableReferences(Cursor* cur, std::initializer_list<std::string_view> stop,
+                         std::vector<TableRef>* out) {
+  int depth = 0;
+  bool expect_name = true;
+  while (!cur->AtEnd()) {
+    if (depth == 0 && cur->PeekIsAny(stop)) return;
+    if (cur->PeekOp("(")) {
+      if (cur->PeekIsAny({"SELECT", "WITH", "VALUES"}, 1)) {
+        cur->SkipBalanced();  // a derived table is read, not written
+        expect_name = false;
+        continue;
+      }
+      ++depth;
+      cur->Advance();
+      continue;
+    }
+    if (cur->PeekOp(")")) {
+      --depth;
+      cur->Advance();
+      if (depth < 0) return;
+      continue;
+    }
+    if (cur->PeekOp(",") || IsJoinWord(cur->Peek())) {
+      expect_name = true;
+      cur->Advance();
+      continue;
+    }
+    if (cur->PeekIs("ON") || cur->PeekIs("USING")) expect_name = false;
+    TableRef ref;
+    if (expect_name && !IsClauseWord(cur->Peek()) && ReadQualifiedName(cur, &ref)) {
+      out->push_back(std::move(ref));
+      expect_name = false;
+      continue;
+    }
+    cur->Advance();
+  }
+}
+
+// Scans from the cursor to the end at depth 0 for ORDER BY, LIMIT,
+// SELECT and ON DUPLICATE KEY UPDATE.
+void ScanTopLevelClauses(Cursor* cur, Classification* c) {
+  int depth = 0;
+  while (!cur->AtEnd()) {
+    if (cur->PeekOp("(")) ++depth;
+    if (cur->PeekOp(")")) --depth;
+    if (depth == 0) {
+      if (cur->PeekIs("ORDER") && cur->PeekIs("BY", 1)) c->has_order_by = true;
+      if (cur->PeekIs("LIMIT")) c->has_limit = true;
+      if (cur->PeekIs("SELECT")) c->has_select = true;
+      if (cur->PeekIs("ON") && cur->PeekIs("DUPLICATE", 1)) c->on_duplicate_key_update = true;
+    }
+    cur->Advance();
+  }
+}
+
+void ClassifyStatement(Cursor* cur, Classification* c);
+
+void ClassifyInsert(Cursor* cur, Classification* c) {
+  c->kind = StatementKind::kDataChange;
+  c->verb = AsciiUpper(cur->Peek()->text);
+  cur->Advance();
+  while (cur->Accept("LOW_PRIORITY") || cur->Accept("DELAYED") || cur->Accept("HIGH_PRIORITY") ||
+         cur->Accept("IGNORE")) {
+  }
+  cur->Accept("INTO");
+  TableRef target;
+  if (ReadQualifiedName(cur, &target)) c->writes.push_back(std::move(target));
+  if (cur->Accept("PARTITION") && cur->PeekOp("(")) cur->SkipBalanced();
+  if (cur->PeekOp("(")) {
+    if (cur->PeekIsAny({"SELECT", "WITH"}, 1)) c->has_select = true;
+    cur->SkipBalanced();  // column list, or a parenthesized SELECT
+  }
+  if (cur->PeekIsAny({"SELECT", "WITH", "TABLE"}) || (cur->PeekOp("(") && cur->PeekIs("SELECT", 1))) {
+    c->has_select = true;
+  }
+  ScanTopLevelClauses(cur, c);
+}
+
+void ClassifyUpdate(Cursor* cur, Classification* c) {
+  c->kind = StatementKind::kDataChange;
+  c->verb = "UPDATE";
+  cur->Advance();
+  while (cur->Accept("LOW_PRIORITY") || cur->Accept("IGNORE")) {
+  }
+  ReadTableReferences(cur, {"SET"}, &c->writes);
+  const bool had_select = c->has_select;
+  ScanTopLevelClauses(cur, c);
+  c->has_select = had_select;
+}
+
+void ClassifyDelete(Cursor* cur, Classification* c) {
+  c->kind = StatementKind::kDataChange;
+  c->verb = "DELETE";
+  cur->Advance();
+  while (cur->Accept("LOW_PRIORITY") || cur->Accept("QUICK") || cur->Accept("IGNORE")) {
+  }
+  // Targets may be aliases of tables named later: every table named in the
+  // statement's table references counts as written.
+  if (!cur->Accept("FROM")) ReadTableReferences(cur, {"FROM"}, &c->writes);
+  cur->Accept("FROM");
+  ReadTableReferences(cur, {"WHERE", "USING", "ORDER", "LIMIT", "RETURNING", "PARTITION"}, &c->writes);
+  if (cur->Accept("USING")) {
+    ReadTableReferences(cur, {"WHERE", "ORDER", "LIMIT", "RETURNING"}, &c->writes);
+  }
+  ScanTopLevelClauses(cur, c);
+  c->has_select = false;
+}
+
+constexpr std::string_view kDdlObjects[] = {
+    "TABLE",     "TABLES",   "DATABASE", "SCHEMA", "VIEW",     "INDEX",   "TRIGGER",
+    "EVENT",     "PROCEDURE", "FUNCTION", "SEQUENCE", "SERVER",  "TABLESPACE", "LOGFILE",
+    "USER",      "ROLE",     "PACKAGE",  "INSTANCE", "RESOURCE", "UNDO",   "SPATIAL",
+    "FULLTEXT",  "UNIQUE",
+};
+
+void ClassifyDdl(Cursor* cur, Classification* c) {
+  const std::string verb = AsciiUpper(cur->Peek()->text);
+  cur->Advance();
+  c->kind = StatementKind::kDdl;
+  c->implicit_commit = true;
+  if (verb == "DROP" && (cur->PeekIs("PREPARE"))) {
+    c->kind = StatementKind::kDynamicSql;
+    c->verb = "DROP PREPARE";
+    c->implicit_commit = false;
+    return;
+  }
+  if (verb == "TRUNCATE") {
+    c->verb = "TRUNCATE TABLE";
+    return;
+  }
+  // Skip modifiers (OR REPLACE, TEMPORARY, DEFINER = x, ALGORITHM = y, ...)
+  // up to the kind of object.
+  std::string object;
+  for (int guard = 0; guard < 24 && !cur->AtEnd(); ++guard) {
+    if (cur->PeekIs("TEMPORARY")) c->temporary = true;
+    for (std::string_view o : kDdlObjects) {
+      if (cur->PeekIs(o)) object = std::string(o);
+    }
+    if (!object.empty()) break;
+    cur->Advance();
+  }
+  if (object == "TABLES") object = "TABLE";
+  if (object == "SPATIAL" || object == "FULLTEXT" || object == "UNIQUE") object = "INDEX";
+  c->verb = object.empty() ? verb : verb + " " + object;
+  if (object == "USER" || object == "ROLE") c->kind = StatementKind::kAccount;
+  if (c->temporary && object == "TABLE") c->implicit_commit = false;
+}
+
+// SET autocommit's value: 1/ON/TRUE, 0/OFF/FALSE; anything else is unknown.
+std::optional<bool> BoolValue(const std::vector<const Token*>& value) {
+  if (value.size() != 1) return std::nullopt;
+  const Token& t = *value[0];
+  if (t.text == "1" || t.Is("ON") || t.Is("TRUE")) return true;
+  if (t.text == "0" || t.Is("OFF") || t.Is("FALSE")) return false;
+  if (t.kind == TokenKind::kString) {
+    const std::string v = AsciiUpper(Unquote(t));
+    if (v == "1" || v == "ON") return true;
+    if (v == "0" || v == "OFF") return false;
+  }
+  return std::nullopt;
+}
+
+// Records a string assigned to sql_mode or a character set variable.
+void RecordCheckedValue(const std::vector<const Token*>& value, std::vector<std::string>* out,
+                        Classification* c) {
+  if (value.size() == 1 && value[0]->Is("DEFAULT")) return;
+  if (value.size() == 1 &&
+      (value[0]->kind == TokenKind::kString || value[0]->kind == TokenKind::kWord)) {
+    out->push_back(AsciiUpper(Unquote(*value[0])));
+    return;
+  }
+  c->unchecked_value = true;
+}
+
+// SET assignments: [GLOBAL|SESSION|LOCAL|PERSIST|PERSIST_ONLY] var = expr, ...
+// until the end or, for SET STATEMENT, until FOR.
+void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
+                     std::optional<bool>* autocommit, bool* autocommit_unknown) {
+  while (!cur->AtEnd() && !cur->PeekIs("FOR")) {
+    bool global = false;
+    if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY")) global = true;
+    if (cur->Accept("SESSION") || cur->Accept("LOCAL")) global = false;
+    const Token* var = cur->Peek();
+    if (var == nullptr) break;
+    std::string name = AsciiLower(var->text);
+    cur->Advance();
+    if (var->kind == TokenKind::kVariable) {
+      if (name.rfind("@@", 0) == 0) {
+        name.erase(0, 2);
+        if (name.rfind("global.", 0) == 0) global = true;
+        for (std::string_view prefix : {"global.", "session.", "local."}) {
+          if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
+        }
+      } else {
+        name.clear();  // a user variable
+      }
+    } else if (cur->PeekOp(".") && IsName(cur->Peek(1))) {  // SET SESSION.x style is invalid; skip
+      cur->Advance(2);
+    }
+    cur->AcceptOp("=") || cur->AcceptOp(":=");
+    std::vector<const Token*> value;
+    int depth = 0;
+    while (!cur->AtEnd()) {
+      if (depth == 0 && (cur->PeekOp(",") || cur->PeekIs("FOR"))) break;
+      if (cur->PeekOp("(")) ++depth;
+      if (cur->PeekOp(")")) --depth;
+      value.push_back(cur->Peek());
+      cur->Advance();
+    }
+    cur->AcceptOp(",");
+    *any_global = *any_global || global;
+    if (name == "autocommit") {
+      *autocommit = BoolValue(value);
+      if (!autocommit->has_value()) *autocommit_unknown = true;
+    } else if (name == "sql_mode") {
+      RecordCheckedValue(value, &c->sql_modes, c);
+    } else if (name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
+      RecordCheckedValue(value, &c->charsets, c);
+    }
+  }
+}
+
+void ClassifySet(Cursor* cur, Classification* c) {
+  cur->Advance();  // SET
+  if (cur->Accept("STATEMENT")) {
+    bool global = false;
+    std::optional<bool> autocommit;
+    bool unknown = false;
+    ReadAssignments(cur, c, &global, &autocommit, &unknown);
+    if (!cur->Accept("FOR") || cur->AtEnd()) {
+      c->kind = StatementKind::kUnknown;
+      c->verb = "SET STATEMENT";
+      return;
+    }
+    ClassifyStatement(cur, c);
+    return;
+  }
+  if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
+    c->kind = StatementKind::kAccount;
+    c->verb = cur->PeekIs("PASSWORD") ? "SET PASSWORD" : cur->PeekIs("ROLE") ? "SET ROLE" : "SET DEFAULT ROLE";
+    c->implicit_commit = c->verb == "SET PASSWORD";
+    return;
+  }
+  const bool global_scope = cur->PeekIsAny({"GLOBAL", "PERSIST", "PERSIST_ONLY"});
+  if (cur->PeekIs("TRANSACTION") || (cur->PeekIsAny({"GLOBAL", "SESSION", "LOCAL"}) && cur->PeekIs("TRANSACTION", 1))) {
+    c->kind = global_scope ? StatementKind::kGlobalState : StatementKind::kTransaction;
+    c->verb = global_scope ? "SET GLOBAL TRANSACTION" : "SET TRANSACTION";
+    if (!global_scope) c->transaction = TransactionOp::kSetTransaction;
+    return;
+  }
+  if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+    c->kind = StatementKind::kSessionState;
+    c->verb = cur->PeekIs("NAMES") ? "SET NAMES" : "SET CHARACTER SET";
+    cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
+    std::vector<const Token*> value;
+    if (!cur->AtEnd()) value.push_back(cur->Peek());
+    RecordCheckedValue(value, &c->charsets, c);
+    return;
+  }
+  bool global = false;
+  std::optional<bool> autocommit;
+  bool autocommit_unknown = false;
+  ReadAssignments(cur, c, &global, &autocommit, &autocommit_unknown);
+  if (global) {
+    c->kind = StatementKind::kGlobalState;
+    c->verb = "SET GLOBAL";
+  } else if (autocommit.has_value() || autocommit_unknown) {
+    c->kind = StatementKind::kTransaction;
+    c->verb = "SET autocommit";
+    // An expression we cannot evaluate is taken as 1: the safe side for
+    // keeping transactions whole is to assume a commit.
+    const bool on = autocommit.value_or(true);
+    c->transaction = on ? TransactionOp::kAutocommitOn : TransactionOp::kAutocommitOff;
+    c->implicit_commit = on;
+  } else {
+    c->kind = StatementKind::kSessionState;
+    c->verb = "SET";
+  }
+}
+
+void ClassifySelect(Cursor* cur, Classification* c) {
+  c->kind = StatementKind::kRead;
+  c->verb = "SELECT";
+  for (size_t p = cur->pos(); p + 1 < cur->end(); ++p) {
+    const Token& t = cur->at(p);
+    if (t.Is("INTO")) {
+      const Token& next = cur->at(p + 1);
+      if (next.Is("OUTFILE") || next.Is("DUMPFILE")) {
+        c->kind = StatementKind::kFileAccess;
+        c->verb = "SELECT ... INTO " + AsciiUpper(next.text);
+        return;
+      }
+      if (next.kind == TokenKind::kVariable) {
+        // SELECT ... INTO @v sets session state later statements may use.
+        c->kind = StatementKind::kSessionState;
+        c->verb = "SELECT ... INTO";
+      }
+    }
+  }
+}
+
+void SetKind(Classification* c, StatementKind kind, std::string verb, bool implicit_commit = false) {
+  c->kind = kind;
+  c->verb = std::move(verb);
+  c->implicit_commit = implicit_commit;
+}
+
+void ClassifyStatement(Cursor* cur, Classification* c) {
+  while (cur->AcceptOp("(")) {
+  }
+  const Token* t = cur->Peek();
+  if (t == nullptr) {
+    SetKind(c, StatementKind::kUnknown, "");
+    return;
+  }
+  if (IsName(t) && cur->PeekOp(":", 1)) {  // label: BEGIN ... END
+    SetKind(c, StatementKind::kCompound, "labelled block");
+    return;
+  }
+  const std::string kw = AsciiUpper(t->text);
+  const std::string next = cur->Peek(1) != nullptr ? AsciiUpper(cur->Peek(1)->text) : "";
+  if (t->kind != TokenKind::kWord) {
+    SetKind(c, StatementKind::kUnknown, std::string(t->text));
+    return;
+  }
+  if (kw == "SELECT") return ClassifySelect(cur, c);
+  if (kw == "INSERT" || kw == "REPLACE") return ClassifyInsert(cur, c);
+  if (kw == "UPDATE") return ClassifyUpdate(cur, c);
+  if (kw == "DELETE") return ClassifyDelete(cur, c);
+  if (kw == "SET") return ClassifySet(cur, c);
+  if (kw == "CREATE" || kw == "ALTER" || kw == "DROP" || kw == "RENAME" || kw == "TRUNCATE") {
+    return ClassifyDdl(cur, c);
+  }
+  if (kw == "WITH") {
+    cur->Advance();
+    cur->Accept("RECURSIVE");
+    // name [(columns)] AS (query) [, ...] then the statement itself
+    while (IsName(cur->Peek())) {
+      cur->Advance();
+      if (cur->PeekOp("(")) cur->SkipBalanced();
+      if (!cur->Accept("AS")) break;
+      if (cur->PeekOp("(")) cur->SkipBalanced();
+      if (!cur->AcceptOp(",")) break;
+    }
+    return ClassifyStatement(cur, c);
+  }
+  if (kw == "ANALYZE") {
+    if (next == "TABLE" || next == "TABLES" || next == "NO_WRITE_TO_BINLOG" || next == "LOCAL") {
+      return SetKind(c, StatementKind::kAdmin, "ANALYZE TABLE", true);
+    }
+    // MariaDB's ANALYZE <statement> executes the statement.
+    cur->Advance();
+    if (cur->Accept("FORMAT")) {
+      cur->AcceptOp("=");
+      cur->Advance();
+    }
+    return ClassifyStatement(cur, c);
+  }
+  if (kw == "VALUES" || kw == "TABLE" || kw == "SHOW" || kw == "DESCRIBE" || kw == "DESC" ||
+      kw == "EXPLAIN" || kw == "HELP") {
+    return SetKind(c, StatementKind::kRead, kw);
+  }
+  if (kw == "CHECKSUM") return SetKind(c, StatementKind::kRead, "CHECKSUM TABLE");
+  if (kw == "GRANT" || kw == "REVOKE") return SetKind(c, StatementKind::kAccount, kw, true);
+  if (kw == "USE") {
+    SetKind(c, StatementKind::kSessionState, "USE");
+    if (IsName(cur->Peek(1))) c->use_database = Unquote(*cur->Peek(1));
+    return;
+  }
+  if (kw == "BEGIN") {
+    if (next == "NOT") return SetKind(c, StatementKind::kCompound, "BEGIN NOT ATOMIC");
+    SetKind(c, StatementKind::kTransaction, "BEGIN", true);
+    c->transaction = TransactionOp::kBegin;
+    return;
+  }
+  if (kw == "START") {
+    if (next == "TRANSACTION") {
+      SetKind(c, StatementKind::kTransaction, "START TRANSACTION", true);
+      c->transaction = TransactionOp::kBegin;
+      return;
+    }
+    return SetKind(c, StatementKind::kAdmin, "START " + next, true);
+  }
+  if (kw == "STOP") return SetKind(c, StatementKind::kAdmin, "STOP " + next, true);
+  if (kw == "COMMIT") {
+    SetKind(c, StatementKind::kTransaction, "COMMIT");
+    c->transaction = TransactionOp::kCommit;
+    return;
+  }
+  if (kw == "ROLLBACK") {
+    SetKind(c, StatementKind::kTransaction, "ROLLBACK");
+    cur->Advance();
+    cur->Accept("WORK");
+    c->transaction = cur->PeekIs("TO") ? TransactionOp::kRollbackToSavepoint : TransactionOp::kRollback;
+    if (c->transaction == TransactionOp::kRollbackToSavepoint) c->verb = "ROLLBACK TO SAVEPOINT";
+    return;
+  }
+  if (kw == "SAVEPOINT") {
+    SetKind(c, StatementKind::kTransaction, "SAVEPOINT");
+    c->transaction = TransactionOp::kSavepoint;
+    return;
+  }
+  if (kw == "RELEASE" && next == "SAVEPOINT") {
+    SetKind(c, StatementKind::kTransaction, "RELEASE SAVEPOINT");
+    c->transaction = TransactionOp::kReleaseSavepoint;
+    return;
+  }
+  if (kw == "XA") {
+    SetKind(c, StatementKind::kTransaction, "XA " + next);
+    c->transaction = TransactionOp::kXa;
+    return;
+  }
+  if (kw == "PREPARE" || kw == "DEALLOCATE") return SetKind(c, StatementKind::kDynamicSql, kw);
+  if (kw == "EXECUTE") {
+    return SetKind(c, StatementKind::kDynamicSql, next == "IMMEDIATE" ? "EXECUTE IMMEDIATE" : "EXECUTE");
+  }
+  if (kw == "CALL") return SetKind(c, StatementKind::kRoutineCall, "CALL");
+  if (kw == "LOAD") {
+    if (next == "INDEX") return SetKind(c, StatementKind::kAdmin, "LOAD INDEX", true);
+    return SetKind(c, StatementKind::kFileAccess, "LOAD " + next);
+  }
+  if (kw == "LOCK" || kw == "UNLOCK") return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
+  for (std::string_view admin : {"FLUSH", "RESET", "OPTIMIZE", "REPAIR", "CHECK", "CACHE", "CHANGE",
+                                 "INSTALL", "UNINSTALL"}) {
+    if (kw == admin) return SetKind(c, StatementKind::kAdmin, kw, true);
+  }
+  for (std::string_view admin : {"KILL", "SHUTDOWN", "PURGE", "HANDLER", "DO", "BINLOG", "RESTART",
+                                 "SIGNAL", "RESIGNAL", "GET", "BACKUP"}) {
+    if (kw == admin) return SetKind(c, StatementKind::kAdmin, kw);
+  }
+  for (std::string_view block : {"IF", "WHILE", "LOOP", "REPEAT", "CASE", "DECLARE", "FOR"}) {
+    if (kw == block) return SetKind(c, StatementKind::kCompound, kw);
+  }
+  SetKind(c, StatementKind::kUnknown, kw);
+}
+
+}  // namespace
+
+const char* KindName(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kEmpty: return "empty";
+    case StatementKind::kRead: return "read";
+    case StatementKind::kDataChange: return "data change";
+    case StatementKind::kDdl: return "DDL";
+    case StatementKind::kAccount: return "account";
+    case StatementKind::kSessionState: return "session state";
+    case StatementKind::kGlobalState: return "global state";
+    case StatementKind::kTransaction: return "transaction control";
+    case StatementKind::kDynamicSql: return "dynamic SQL";
+    case StatementKind::kCompound: return "compound statement";
+    case StatementKind::kRoutineCall: return "routine call";
+    case StatementKind::kFileAccess: return "file access";
+    case StatementKind::kAdmin: return "server administration";
+    case StatementKind::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+Classification Classify(std::string_view statement) {
+  const std::vector<Token> tokens = CodeTokens(statement);
+  Classification c;
+  size_t end = 0;
+  while (end < tokens.size() && !tokens[end].IsOperator(";")) ++end;
+  for (size_t i = end; i < tokens.size(); ++i) {
+    if (!tokens[i].IsOperator(";")) c.multiple_statements = true;
+  }
+  if (end == 0) {
+    c.kind = c.multiple_statements ? StatementKind::kUnknown : StatementKind::kEmpty;
+    return c;
+  }
+  Cursor cur(tokens, end);
+  ClassifyStatement(&cur, &c);
+  // LOAD_FILE() reads a server file whatever statement it sits in.
+  if (c.kind != StatementKind::kDdl) {
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+      if (tokens[i].Is("LOAD_FILE") && tokens[i + 1].IsOperator("(")) {
+        c.kind = StatementKind::kFileAccess;
+        c.verb = "LOAD_FILE()";
+      }
+    }
+  }
+  return c;
+}
+
+}  // namespace sqlrepl::sql

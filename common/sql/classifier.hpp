@@ -1,0 +1,73 @@
+// What one statement is and what it touches, read from the lexer's tokens
+// (never from a prefix of the text). Wrappers are seen through: comments,
+// executable comments (their content is code), SET STATEMENT ... FOR,
+// WITH ..., ANALYZE <statement>, leading parentheses.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sqlrepl::sql {
+
+enum class StatementKind {
+  kEmpty,         // only white space and comments
+  kRead,          // SELECT, SHOW, DESCRIBE, EXPLAIN, VALUES, TABLE, CHECKSUM TABLE, HELP
+  kDataChange,    // INSERT, REPLACE, UPDATE, DELETE (multi-table, INSERT ... SELECT)
+  kDdl,           // CREATE/ALTER/DROP/RENAME/TRUNCATE of any schema object
+  kAccount,       // users, roles, GRANT, REVOKE, SET PASSWORD, SET ROLE
+  kSessionState,  // SET of session or user variables, SET NAMES, USE
+  kGlobalState,   // SET GLOBAL, SET @@global., SET PERSIST
+  kTransaction,   // BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET autocommit, XA, SET TRANSACTION
+  kDynamicSql,    // PREPARE, EXECUTE, DEALLOCATE, EXECUTE IMMEDIATE
+  kCompound,      // BEGIN NOT ATOMIC ... END, IF, WHILE, LOOP, REPEAT, CASE, labels
+  kRoutineCall,   // CALL
+  kFileAccess,    // LOAD DATA/XML, SELECT ... INTO OUTFILE/DUMPFILE, LOAD_FILE()
+  kAdmin,         // FLUSH, RESET, KILL, LOCK TABLES, HANDLER, DO, ANALYZE/OPTIMIZE ... TABLE
+  kUnknown,
+};
+
+const char* KindName(StatementKind kind);
+
+enum class TransactionOp {
+  kNone,
+  kBegin,               // BEGIN, START TRANSACTION
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRollbackToSavepoint,
+  kReleaseSavepoint,
+  kAutocommitOn,        // SET autocommit = 1
+  kAutocommitOff,       // SET autocommit = 0
+  kXa,
+  kSetTransaction,      // SET TRANSACTION ISOLATION LEVEL ...
+};
+
+struct TableRef {
+  std::string schema;  // empty: the current database
+  std::string table;
+  bool operator==(const TableRef&) const = default;
+};
+
+struct Classification {
+  StatementKind kind = StatementKind::kUnknown;
+  std::string verb;               // for messages: "DROP TABLE", "INSERT", "SET GLOBAL"
+  std::vector<TableRef> writes;   // tables a data change writes (all named targets)
+  bool implicit_commit = false;   // commits an open transaction before it runs
+  bool multiple_statements = false;  // more than one statement in the text
+  TransactionOp transaction = TransactionOp::kNone;
+  std::string use_database;       // for USE
+  std::vector<std::string> sql_modes;  // string values assigned to sql_mode
+  std::vector<std::string> charsets;   // SET NAMES / CHARACTER SET / character_set_* values
+  bool unchecked_value = false;   // sql_mode or a charset set from an expression
+  bool has_select = false;        // INSERT ... SELECT
+  bool has_order_by = false;      // at the top level
+  bool has_limit = false;         // at the top level
+  bool on_duplicate_key_update = false;
+  bool temporary = false;         // CREATE/DROP TEMPORARY TABLE
+};
+
+Classification Classify(std::string_view statement);
+
+}  // namespace sqlrepl::sql

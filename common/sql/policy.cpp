@@ -1,0 +1,111 @@
+#include "sql/policy.hpp"
+
+#include "base/strings.hpp"
+
+namespace sqlrepl::sql {
+namespace {
+
+PolicyDecision Allow() { return {true, ""}; }
+PolicyDecision Refuse(std::string reason) { return {false, std::move(reason)}; }
+
+// sql_mode values that change how the server reads statements (quotes and
+// backslashes), so that our lexer would no longer see what the server sees.
+constexpr std::string_view kLexingModes[] = {"ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI",
+                                             "ORACLE",      "MSSQL",                "DB2",
+                                             "MAXDB",       "POSTGRESQL"};
+
+// Character sets in which a multi-byte character can hide a backslash or a
+// quote are refused; these are safe.
+constexpr std::string_view kSafeCharsets[] = {"UTF8", "UTF8MB3", "UTF8MB4", "LATIN1", "ASCII",
+                                              "BINARY", "UTF8MB4_GENERAL_CI", "UTF8MB4_UNICODE_CI",
+                                              "UTF8MB4_BIN", "UTF8MB4_UNICODE_520_CI",
+                                              "UTF8MB4_UCA1400_AI_CI", "LATIN1_SWEDISH_CI", "LATIN1_BIN",
+                                              "UTF8MB3_GENERAL_CI", "UTF8_GENERAL_CI", "ASCII_GENERAL_CI"};
+
+std::string CheckLexicalSettings(const Classification& c) {
+  if (c.unchecked_value) {
+    return "sql_mode or a character set set from an expression cannot be checked and is refused";
+  }
+  for (const std::string& mode : c.sql_modes) {
+    size_t start = 0;
+    while (start <= mode.size()) {
+      const size_t comma = mode.find(',', start);
+      const std::string_view one =
+          std::string_view(mode).substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      for (std::string_view bad : kLexingModes) {
+        if (one == bad) {
+          return "sql_mode " + std::string(bad) + " changes how statements are read and is refused";
+        }
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  for (const std::string& charset : c.charsets) {
+    bool safe = false;
+    for (std::string_view ok : kSafeCharsets) safe = safe || charset == ok;
+    if (!safe) return "character set " + charset + " is refused (it can change how statements are read)";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
+  for (std::string_view system : {"mysql", "information_schema", "performance_schema", "sys"}) {
+    if (EqualsIgnoreCase(schema, system)) return true;
+  }
+  return !meta_schema.empty() && EqualsIgnoreCase(schema, meta_schema);
+}
+
+PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
+                                std::string_view meta_schema) {
+  if (c.multiple_statements) return Refuse("more than one statement in one text is refused");
+  const std::string lexical = CheckLexicalSettings(c);
+  if (!lexical.empty()) return Refuse(lexical);
+  switch (c.kind) {
+    case StatementKind::kDataChange: {
+      if (c.writes.empty()) return Refuse("cannot tell which table " + c.verb + " writes to; refused");
+      for (const TableRef& t : c.writes) {
+        const std::string_view schema = t.schema.empty() ? current_database : t.schema;
+        if (IsProtectedSchema(schema, meta_schema)) {
+          return Refuse("writes to system schema " + std::string(schema) + " are refused");
+        }
+      }
+      return Allow();
+    }
+    case StatementKind::kSessionState:
+      if (!c.use_database.empty() && IsProtectedSchema(c.use_database, meta_schema)) {
+        return Refuse("USE of system schema " + c.use_database + " is refused");
+      }
+      return Allow();
+    case StatementKind::kTransaction:
+      if (c.transaction == TransactionOp::kXa) return Refuse("XA transactions are not replicated to slaves");
+      return Allow();
+    case StatementKind::kEmpty:
+      return Refuse("an empty statement is refused");
+    case StatementKind::kRead:
+      return Refuse("reads are not replicated to slaves: " + c.verb);
+    case StatementKind::kDdl:
+      return Refuse("DDL is not replicated to slaves: " + c.verb);
+    case StatementKind::kAccount:
+      return Refuse("account and privilege statements are not replicated to slaves: " + c.verb);
+    case StatementKind::kGlobalState:
+      return Refuse("global server settings are not replicated to slaves: " + c.verb);
+    case StatementKind::kDynamicSql:
+      return Refuse("dynamic SQL cannot be checked and is refused: " + c.verb);
+    case StatementKind::kCompound:
+      return Refuse("compound statements cannot be checked and are refused: " + c.verb);
+    case StatementKind::kRoutineCall:
+      return Refuse("stored routine calls cannot be checked and are refused: " + c.verb);
+    case StatementKind::kFileAccess:
+      return Refuse("file access is refused on slaves: " + c.verb);
+    case StatementKind::kAdmin:
+      return Refuse("server administration is not replicated to slaves: " + c.verb);
+    case StatementKind::kUnknown:
+      break;
+  }
+  return Refuse("statement not recognised, refused" + (c.verb.empty() ? "" : ": " + c.verb));
+}
+
+}  // namespace sqlrepl::sql

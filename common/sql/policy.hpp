@@ -1,0 +1,27 @@
+// The slave's allow-list: data changes to ordinary schemas, session SET,
+// USE and transaction control are applied; everything else is refused with
+// a reason a person understands.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sql/classifier.hpp"
+
+namespace sqlrepl::sql {
+
+struct PolicyDecision {
+  bool allowed = false;
+  std::string reason;  // why it was refused; empty when allowed
+};
+
+// `current_database` resolves unqualified table names; `meta_schema` (where
+// replication keeps its own tables) is protected like the system schemas.
+PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
+                                std::string_view meta_schema);
+
+// mysql, information_schema, performance_schema, sys, or the meta schema;
+// compared without regard to case.
+bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema);
+
+}  // namespace sqlrepl::sql

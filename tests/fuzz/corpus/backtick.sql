@@ -1,0 +1,1 @@
+INSERT INTO `we``ird;` (`a`) VALUES (@`v;x`);

@@ -1,0 +1,1 @@
+INSERT INTO students (name) VALUES ('a;b'), ('it\'s'), ("dq"), ('x''y');

@@ -1,0 +1,1 @@
+SET STATEMENT sql_mode='' FOR UPDATE t SET a = 1 LIMIT 1;

@@ -1,0 +1,1 @@
+INSERT INTO t VALUES (UUID(), SYSDATE(), @@hostname, my_func(1)) ON DUPLICATE KEY UPDATE a = 1;

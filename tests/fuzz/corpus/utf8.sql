@@ -1,0 +1,1 @@
+INSERT INTO students (name) VALUES ('Zoë'), ('名前');
