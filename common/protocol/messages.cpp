@@ -1,0 +1,108 @@
+#include "protocol/messages.hpp"
+
+#include <cstring>
+
+#include "base/coding.hpp"
+
+namespace sqlrepl::protocol {
+namespace {
+
+Status Malformed(const char* what) { return Status::Corruption(std::string("malformed ") + what + " message"); }
+
+// Decoding succeeded only if every field was read and nothing is left over.
+Status Finish(bool ok, std::string_view rest, const char* what) {
+  return ok && rest.empty() ? Status::Ok() : Malformed(what);
+}
+
+template <size_t N>
+bool GetBytes(std::string_view* in, std::array<uint8_t, N>* out) {
+  if (in->size() < N) return false;
+  std::memcpy(out->data(), in->data(), N);
+  in->remove_prefix(N);
+  return true;
+}
+
+template <size_t N>
+std::string Bytes(const std::array<uint8_t, N>& a) {
+  return std::string(reinterpret_cast<const char*>(a.data()), N);
+}
+
+}  // namespace
+
+std::string Encode(const Hello& m) {
+  std::string out;
+  PutFixed16(&out, m.version);
+  PutString(&out, m.slave_id);
+  PutString(&out, m.replication_id);
+  PutFixed64(&out, m.applied_seq);
+  return out;
+}
+
+std::string Encode(const Challenge& m) { return Bytes(m.nonce); }
+std::string Encode(const Auth& m) { return Bytes(m.mac); }
+
+std::string Encode(const Welcome& m) {
+  std::string out;
+  PutString(&out, m.replication_id);
+  PutFixed64(&out, m.from_seq);
+  PutFixed64(&out, m.last_seq);
+  return out;
+}
+
+std::string Encode(const Reject& m) {
+  std::string out;
+  PutFixed8(&out, static_cast<uint8_t>(m.code));
+  PutString(&out, m.reason);
+  return out;
+}
+
+std::string Encode(const Ack& m) {
+  std::string out;
+  PutFixed64(&out, m.seq);
+  PutFixed8(&out, static_cast<uint8_t>(m.outcome));
+  PutFixed32(&out, m.sql_errno);
+  PutString(&out, m.message);
+  return out;
+}
+
+std::string Encode(const Heartbeat& m) {
+  std::string out;
+  PutFixed64(&out, m.seq);
+  return out;
+}
+
+Status Decode(std::string_view in, Hello* m) {
+  const bool ok = GetFixed16(&in, &m->version) && GetString(&in, &m->slave_id, kMaxNameLength) &&
+                  GetString(&in, &m->replication_id, kMaxNameLength) &&
+                  GetFixed64(&in, &m->applied_seq);
+  return Finish(ok, in, "hello");
+}
+
+Status Decode(std::string_view in, Challenge* m) { return Finish(GetBytes(&in, &m->nonce), in, "challenge"); }
+Status Decode(std::string_view in, Auth* m) { return Finish(GetBytes(&in, &m->mac), in, "auth"); }
+
+Status Decode(std::string_view in, Welcome* m) {
+  const bool ok = GetString(&in, &m->replication_id, kMaxNameLength) &&
+                  GetFixed64(&in, &m->from_seq) && GetFixed64(&in, &m->last_seq);
+  return Finish(ok, in, "welcome");
+}
+
+Status Decode(std::string_view in, Reject* m) {
+  uint8_t code = 0;
+  const bool ok = GetFixed8(&in, &code) && GetString(&in, &m->reason, kMaxMessageLength);
+  m->code = static_cast<RejectCode>(code);
+  return Finish(ok, in, "reject");
+}
+
+Status Decode(std::string_view in, Ack* m) {
+  uint8_t outcome = 0;
+  const bool ok = GetFixed64(&in, &m->seq) && GetFixed8(&in, &outcome) &&
+                  GetFixed32(&in, &m->sql_errno) && GetString(&in, &m->message, kMaxMessageLength);
+  if (ok && (outcome < 1 || outcome > 3)) return Malformed("ack");
+  m->outcome = static_cast<AckOutcome>(outcome);
+  return Finish(ok, in, "ack");
+}
+
+Status Decode(std::string_view in, Heartbeat* m) { return Finish(GetFixed64(&in, &m->seq), in, "heartbeat"); }
+
+}  // namespace sqlrepl::protocol

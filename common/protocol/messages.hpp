@@ -1,0 +1,97 @@
+// The payloads of the frames in frame.hpp, field by field (little-endian;
+// str := u32 length, bytes):
+//
+//   Hello     := version:u16  slave_id:str  replication_id:str  applied_seq:u64
+//   Challenge := nonce:bytes[32]
+//   Auth      := mac:bytes[32]        -- HMAC-SHA256(REPL_TOKEN, nonce || slave_id)
+//   Welcome   := replication_id:str  from_seq:u64  last_seq:u64
+//   Reject    := code:u8  reason:str
+//   Event     := see replication/event.hpp (the log row's bytes, as stored)
+//   Ack       := seq:u64  outcome:u8  errno:u32  message:str
+//   Heartbeat := seq:u64              -- master: last committed; slave: last applied
+//
+// Every decoder rejects a short payload, trailing bytes, and strings over
+// their limit, without allocating for them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.hpp"
+
+namespace sqlrepl::protocol {
+
+constexpr uint16_t kProtocolVersion = 1;
+constexpr size_t kNonceSize = 32;
+constexpr size_t kMacSize = 32;
+constexpr uint32_t kMaxNameLength = 256;       // slave ids, replication ids
+constexpr uint32_t kMaxMessageLength = 64 * 1024;  // reasons and error texts
+
+struct Hello {
+  uint16_t version = kProtocolVersion;
+  std::string slave_id;
+  std::string replication_id;  // empty: the slave has applied nothing yet
+  uint64_t applied_seq = 0;
+};
+
+struct Challenge {
+  std::array<uint8_t, kNonceSize> nonce{};
+};
+
+struct Auth {
+  std::array<uint8_t, kMacSize> mac{};
+};
+
+struct Welcome {
+  std::string replication_id;
+  uint64_t from_seq = 1;  // the first event that will be sent
+  uint64_t last_seq = 0;  // the master's last committed event
+};
+
+enum class RejectCode : uint8_t {
+  kBadAuth = 1,
+  kVersion = 2,
+  kReplicationIdMismatch = 3,
+  kPurged = 4,
+  kAhead = 5,
+  kDuplicateSlaveId = 6,
+};
+
+struct Reject {
+  RejectCode code = RejectCode::kBadAuth;
+  std::string reason;
+};
+
+enum class AckOutcome : uint8_t { kApplied = 1, kRefused = 2, kError = 3 };
+
+struct Ack {
+  uint64_t seq = 0;
+  AckOutcome outcome = AckOutcome::kApplied;
+  uint32_t sql_errno = 0;
+  std::string message;  // refusal reason or error text
+};
+
+struct Heartbeat {
+  uint64_t seq = 0;
+};
+
+std::string Encode(const Hello& m);
+std::string Encode(const Challenge& m);
+std::string Encode(const Auth& m);
+std::string Encode(const Welcome& m);
+std::string Encode(const Reject& m);
+std::string Encode(const Ack& m);
+std::string Encode(const Heartbeat& m);
+
+// kCorruption with the message's name on any malformed payload.
+Status Decode(std::string_view payload, Hello* m);
+Status Decode(std::string_view payload, Challenge* m);
+Status Decode(std::string_view payload, Auth* m);
+Status Decode(std::string_view payload, Welcome* m);
+Status Decode(std::string_view payload, Reject* m);
+Status Decode(std::string_view payload, Ack* m);
+Status Decode(std::string_view payload, Heartbeat* m);
+
+}  // namespace sqlrepl::protocol

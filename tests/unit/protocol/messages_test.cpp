@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include "protocol/frame.hpp"
+#include "protocol/messages.hpp"
+
+namespace sqlrepl::protocol {
+namespace {
+
+std::string Hex(std::string_view s) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::array<uint8_t, kHeaderSize> Header(std::string_view frame) {
+  std::array<uint8_t, kHeaderSize> h{};
+  for (size_t i = 0; i < kHeaderSize; ++i) h[i] = static_cast<uint8_t>(frame[i]);
+  return h;
+}
+
+TEST(Frame, LayoutIsLengthThenType) {
+  EXPECT_EQ(Hex(EncodeFrame(MessageType::kAck, "xyz")), "0300000007" "78797a");
+  Result<FrameHeader> h = DecodeHeader(Header(EncodeFrame(MessageType::kEvent, std::string(300, 'a'))));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->length, 300u);
+  EXPECT_EQ(h->type, MessageType::kEvent);
+}
+
+TEST(Frame, OversizeIsCorruptionBeforeAllocation) {
+  std::array<uint8_t, kHeaderSize> h = {0x01, 0x00, 0x00, 0x01, 0x06};  // 16 MiB + 1
+  Result<FrameHeader> r = DecodeHeader(h);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(r.status().message(), "frame of 16777217 bytes is larger than the limit of 16777216");
+  h = {0xff, 0xff, 0xff, 0xff, 0x06};
+  EXPECT_FALSE(DecodeHeader(h).ok());
+}
+
+TEST(Frame, UnknownTypeIsCorruption) {
+  for (uint8_t type : {0, 9, 255}) {
+    std::array<uint8_t, kHeaderSize> h = {0, 0, 0, 0, type};
+    Result<FrameHeader> r = DecodeHeader(h);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "unknown frame type " + std::to_string(type));
+  }
+}
+
+TEST(Messages, HelloBytes) {
+  Hello h{1, "s1", "ab", 0x0102030405060708ull};
+  EXPECT_EQ(Hex(Encode(h)), "0100" "020000007331" "020000006162" "0807060504030201");
+}
+
+TEST(Messages, AckBytes) {
+  Ack a{7, AckOutcome::kError, 1146, "no"};
+  EXPECT_EQ(Hex(Encode(a)), "0700000000000000" "03" "7a040000" "020000006e6f");
+}
+
+template <typename M>
+void ExpectEveryTruncationRejected(const M& message) {
+  const std::string bytes = Encode(message);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    M decoded;
+    EXPECT_EQ(Decode(std::string_view(bytes).substr(0, n), &decoded).code(), StatusCode::kCorruption)
+        << "prefix of " << n << " bytes";
+  }
+  M decoded;
+  EXPECT_FALSE(Decode(bytes + "x", &decoded).ok()) << "trailing byte";
+  EXPECT_TRUE(Decode(bytes, &decoded).ok());
+}
+
+TEST(Messages, RoundTripsAndTruncations) {
+  Hello hello{kProtocolVersion, "slave-1", "0123abcd", 42};
+  Hello h2;
+  ASSERT_TRUE(Decode(Encode(hello), &h2).ok());
+  EXPECT_EQ(h2.slave_id, "slave-1");
+  EXPECT_EQ(h2.replication_id, "0123abcd");
+  EXPECT_EQ(h2.applied_seq, 42u);
+  ExpectEveryTruncationRejected(hello);
+
+  Challenge c;
+  c.nonce.fill(7);
+  ExpectEveryTruncationRejected(c);
+  Auth a;
+  a.mac.fill(9);
+  ExpectEveryTruncationRejected(a);
+
+  Welcome w{"id", 5, 9};
+  Welcome w2;
+  ASSERT_TRUE(Decode(Encode(w), &w2).ok());
+  EXPECT_EQ(w2.from_seq, 5u);
+  EXPECT_EQ(w2.last_seq, 9u);
+  ExpectEveryTruncationRejected(w);
+
+  Reject r{RejectCode::kPurged, "gone"};
+  Reject r2;
+  ASSERT_TRUE(Decode(Encode(r), &r2).ok());
+  EXPECT_EQ(r2.code, RejectCode::kPurged);
+  EXPECT_EQ(r2.reason, "gone");
+  ExpectEveryTruncationRejected(r);
+
+  Ack ack{9, AckOutcome::kRefused, 0, "DDL is not replicated"};
+  Ack ack2;
+  ASSERT_TRUE(Decode(Encode(ack), &ack2).ok());
+  EXPECT_EQ(ack2.outcome, AckOutcome::kRefused);
+  EXPECT_EQ(ack2.message, "DDL is not replicated");
+  ExpectEveryTruncationRejected(ack);
+
+  ExpectEveryTruncationRejected(Heartbeat{77});
+}
+
+TEST(Messages, OversizedStringsAreRejected) {
+  Hello h{kProtocolVersion, std::string(kMaxNameLength + 1, 'x'), "", 0};
+  Hello out;
+  EXPECT_FALSE(Decode(Encode(h), &out).ok());
+  // A length field far beyond the payload must not be trusted.
+  std::string bytes = Encode(Hello{kProtocolVersion, "a", "", 0});
+  bytes[2] = '\xff';
+  EXPECT_FALSE(Decode(bytes, &out).ok());
+}
+
+TEST(Messages, AckOutcomeMustBeKnown) {
+  std::string bytes = Encode(Ack{1, AckOutcome::kApplied, 0, ""});
+  bytes[8] = 9;
+  Ack out;
+  EXPECT_FALSE(Decode(bytes, &out).ok());
+}
+
+}  // namespace
+}  // namespace sqlrepl::protocol
