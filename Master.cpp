@@ -12,8 +12,21 @@
 #include "console/startup.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
+#include "replication/master_executor.hpp"
+#include "replication/master_log.hpp"
+#include "replication/server.hpp"
+#include "replication/slave_registry.hpp"
 
 using namespace sqlrepl;
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "master: " << message << std::endl;
+  return console::kExitSetupFailed;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   cxxopts::Options cli("master", "sqlrepl master: run SQL at a prompt and replicate its writes");
@@ -21,8 +34,6 @@ int main(int argc, char** argv) {
       ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
       ("force", "in a script, go on after a statement fails")
       ("h,help", "show this help");
-  std::string env_file;
-  bool force = false;
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
     if (args.count("help")) {
@@ -30,37 +41,60 @@ int main(int argc, char** argv) {
       return console::kExitOk;
     }
     if (!args.unmatched().empty()) {
-      std::cerr << "master: unexpected argument '" << args.unmatched().front() << "' (see --help)\n";
-      return console::kExitSetupFailed;
+      return Fail("unexpected argument '" + args.unmatched().front() + "' (see --help)");
     }
-    env_file = args["env-file"].as<std::string>();
-    force = args.count("force") > 0;
+    const std::string env_file = args["env-file"].as<std::string>();
     config::LoadOptions load;
     load.env_file = env_file;
     load.env_file_explicit = args.count("env-file") > 0;
     std::vector<std::string> warnings;
     Result<config::MasterConfig> cfg = config::LoadMasterConfig(load, &warnings);
     console::PrintWarnings("master", warnings);
-    if (!cfg.ok()) {
-      std::cerr << "master: " << cfg.status().message() << "\n";
-      return console::kExitSetupFailed;
-    }
+    if (!cfg.ok()) return Fail(cfg.status().message());
 
     db::LibraryGuard mysql_library;
     Result<db::Connection> conn = console::OpenLocalDatabase("master", cfg->db, env_file);
     if (!conn.ok()) return console::kExitSetupFailed;
+    Result<replication::MasterLog> log = replication::MasterLog::Open(&*conn, cfg->meta_schema);
+    if (!log.ok()) {
+      return Fail(fmt::format("cannot open the replication log in {}: {}", cfg->meta_schema,
+                              log.status().ToString()));
+    }
+    Result<replication::LogBounds> bounds = replication::MasterLog::ReadBounds(&*conn, cfg->meta_schema);
+    if (!bounds.ok()) return Fail("cannot read the replication log: " + bounds.status().ToString());
 
+    replication::SlaveRegistry registry;
+    replication::ReplicationServer::Options server_options;
+    server_options.listen_host = cfg->listen_host;
+    server_options.listen_port = cfg->listen_port;
+    server_options.token = cfg->token;
+    server_options.meta_schema = cfg->meta_schema;
+    server_options.db = console::ToConnectOptions(cfg->db);
+    server_options.log = [](const std::string& line) { std::cerr << "master: " << line << std::endl; };
+    replication::ReplicationServer server(server_options, &registry, *bounds);
+    Status started = server.Start();
+    if (!started.ok()) return Fail(started.message());
+    std::cerr << fmt::format("master: replication log {} at #{}; listening for slaves on {}:{}",
+                             log->replication_id(), log->last_seq(), cfg->listen_host, server.port())
+              << std::endl;
+
+    replication::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
-    console::MasterShell shell(&*conn, &catalog, {force, cfg->db.database, cfg->unsafe_statements},
+    console::MasterShell shell(&executor, &registry, &*log, &catalog,
+                               {args.count("force") > 0, cfg->db.database, cfg->unsafe_statements,
+                                cfg->ack_timeout_ms},
                                std::cout, std::cerr);
+    int status = 0;
     if (isatty(STDIN_FILENO)) {
       console::TerminalLineSource terminal;
-      return shell.Run(&terminal);
+      status = shell.Run(&terminal);
+    } else {
+      console::StreamLineSource script(std::cin);
+      status = shell.Run(&script);
     }
-    console::StreamLineSource script(std::cin);
-    return shell.Run(&script);
+    server.Stop();
+    return status;
   } catch (const std::exception& e) {
-    std::cerr << "master: " << e.what() << "\n";
-    return console::kExitSetupFailed;
+    return Fail(e.what());
   }
 }

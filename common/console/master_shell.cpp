@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "base/strings.hpp"
+#include "console/replication_report.hpp"
 #include "console/startup.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/determinism.hpp"
@@ -13,12 +12,14 @@ namespace sqlrepl::console {
 namespace {
 
 constexpr std::string_view kHelp =
-    "Type SQL ending with ';' (or \\G for vertical output). Commands:\n"
+    "Type SQL ending with ';' (or \\G for vertical output). Writes are replicated to the slaves.\n"
+    "Commands:\n"
     "  help, \\h, \\?    this text\n"
+    "  \\slaves         each slave: state, applied position, lag, refusals, errors\n"
     "  \\q, quit, exit   leave the prompt\n"
     "  DELIMITER xyz    end statements with xyz instead of ';'\n";
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimCommand(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == ';')) {
     s.remove_suffix(1);
@@ -28,9 +29,16 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-MasterShell::MasterShell(db::Connection* db, db::SchemaCatalog* catalog, Options options,
-                         std::ostream& out, std::ostream& err)
-    : db_(db), catalog_(catalog), options_(std::move(options)), out_(out), err_(err) {}
+MasterShell::MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
+                         const replication::MasterLog* log, db::SchemaCatalog* catalog,
+                         Options options, std::ostream& out, std::ostream& err)
+    : executor_(executor),
+      registry_(registry),
+      log_(log),
+      catalog_(catalog),
+      options_(std::move(options)),
+      out_(out),
+      err_(err) {}
 
 std::string MasterShell::Prompt(bool continuation) const {
   if (continuation) return "    -> ";
@@ -38,77 +46,114 @@ std::string MasterShell::Prompt(bool continuation) const {
 }
 
 MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line) {
-  const std::string_view cmd = Trim(line);
+  const std::string_view cmd = TrimCommand(line);
   if (cmd == "\\q" || EqualsIgnoreCase(cmd, "quit") || EqualsIgnoreCase(cmd, "exit")) return Meta::kQuit;
   if (cmd == "\\h" || cmd == "\\?" || cmd == "?" || EqualsIgnoreCase(cmd, "help")) {
+    Flush(true);
     out_ << kHelp << std::flush;
     return Meta::kHandled;
   }
+  if (cmd == "\\slaves") {
+    Flush(true);
+    out_ << FormatSlaves(registry_->Snapshot(), log_->last_seq()) << std::flush;
+    return Meta::kHandled;
+  }
   if (!cmd.empty() && cmd.front() == '\\') {
+    Flush(true);
     err_ << "ERROR: unknown command '" << cmd << "'. Type 'help' for the list." << std::endl;
     return Meta::kHandled;
   }
   return Meta::kNotMeta;
 }
 
-void MasterShell::PrintError(const std::string& message, int line, bool interactive) {
+std::string MasterShell::ErrorText(const std::string& message, int line, bool interactive) const {
   // As the mysql client: scripts get the line number after the code.
   if (!interactive && message.rfind("ERROR ", 0) == 0) {
     const size_t colon = message.find("): ");
     if (colon != std::string::npos) {
-      err_ << message.substr(0, colon + 1) << " at line " << line << message.substr(colon + 1)
-           << std::endl;
-      return;
+      return fmt::format("{} at line {}{}\n", message.substr(0, colon + 1), line, message.substr(colon + 1));
     }
   }
-  err_ << message << std::endl;
-}
-
-bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
-  if (!st.error.empty()) {
-    PrintError("ERROR: " + st.error, st.line, interactive);
-    return false;
-  }
-  const sql::Classification c = sql::Classify(st.text);
-  if (!CheckDeterminism(st, c, interactive)) return false;
-  const auto started = std::chrono::steady_clock::now();
-  Result<db::QueryResult> result = db_->Execute(st.text);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!result.ok()) {
-    PrintError(result.status().ToString(), st.line, interactive);
-    return false;
-  }
-  if (result->has_result_set && !result->rows.empty()) {
-    out_ << (st.vertical ? FormatVertical(*result) : FormatTable(*result));
-  }
-  out_ << FormatSummary(*result, seconds) << "\n\n" << std::flush;
-
-  if (!c.use_database.empty()) options_.database = c.use_database;
-  if (catalog_ != nullptr && c.kind == sql::StatementKind::kDdl) catalog_->Invalidate();
-  return true;
+  return message + "\n";
 }
 
 bool MasterShell::CheckDeterminism(const sql::SplitStatement& st, const sql::Classification& c,
-                                   bool interactive) {
+                                   std::string* out, std::string* err, bool interactive) {
   const std::vector<std::string> reasons =
       sql::FindNondeterminism(st.text, c, options_.database, catalog_);
   if (reasons.empty()) return true;
   if (options_.unsafe == config::UnsafePolicy::kRefuse) {
-    PrintError("ERROR: not executed, UNSAFE_STATEMENTS=refuse: " + reasons.front(), st.line,
-               interactive);
+    *err += ErrorText("ERROR: not executed, UNSAFE_STATEMENTS=refuse: " + reasons.front(), st.line,
+                      interactive);
     return false;
   }
   for (const std::string& r : reasons) {
-    out_ << "Warning: " << r << "; slaves may end up with different data\n";
+    *out += "Warning: " + r + "; slaves may end up with different data\n";
   }
   return true;
+}
+
+bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
+  Pending p;
+  bool ok = false;
+  if (!st.error.empty()) {
+    p.err = ErrorText("ERROR: " + st.error, st.line, interactive);
+  } else {
+    const sql::Classification c = sql::Classify(st.text);
+    if (CheckDeterminism(st, c, &p.out, &p.err, interactive)) {
+      const auto started = Clock::now();
+      replication::Executed e = executor_->Execute(st.text, c, options_.database);
+      const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      if (e.result.ok()) {
+        ok = true;
+        if (e.result->has_result_set && !e.result->rows.empty()) {
+          p.out += st.vertical ? FormatVertical(*e.result) : FormatTable(*e.result);
+        }
+        p.out += FormatSummary(*e.result, seconds) + "\n";
+        if (!c.use_database.empty()) options_.database = c.use_database;
+        if (catalog_ != nullptr && c.kind == sql::StatementKind::kDdl) catalog_->Invalidate();
+      } else {
+        p.err += ErrorText(e.result.status().ToString(), st.line, interactive);
+      }
+      for (const std::string& note : e.notes) p.out += note + "\n";
+      p.seqs = std::move(e.committed);
+      if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
+      p.committed_at = Clock::now();
+    }
+  }
+  pending_.push_back(std::move(p));
+  Flush(interactive || pending_.size() > kMaxInFlight);
+  return ok;
+}
+
+void MasterShell::Flush(bool wait) {
+  while (!pending_.empty()) {
+    Pending& p = pending_.front();
+    const auto deadline = p.committed_at + std::chrono::milliseconds(options_.ack_timeout_ms);
+    if (!wait && Clock::now() < deadline) {
+      for (uint64_t seq : p.seqs) {
+        if (!registry_->Ready(seq, p.slaves)) return;
+      }
+    }
+    std::string report;
+    for (uint64_t seq : p.seqs) {
+      const std::vector<replication::SlaveOutcome> outcomes = registry_->WaitFor(seq, p.slaves, deadline);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - p.committed_at).count();
+      report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
+    }
+    if (!p.err.empty()) err_ << p.err << std::flush;
+    out_ << p.out << report;
+    if (!p.out.empty() || !report.empty()) out_ << "\n";
+    out_ << std::flush;
+    pending_.pop_front();
+  }
 }
 
 int MasterShell::Run(LineSource* input) {
   const bool interactive = input->interactive();
   bool failed = false;
-  for (;;) {
+  bool stop = false;
+  while (!stop) {
     std::optional<std::string> line = input->ReadLine(Prompt(splitter_.HasPendingText()));
     if (!line) break;
     if (!splitter_.HasPendingText()) {
@@ -118,7 +163,6 @@ int MasterShell::Run(LineSource* input) {
     }
     splitter_.Feed(*line);
     splitter_.Feed("\n");
-    bool stop = false;
     while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
       if (interactive) input->Remember(st->text + (st->vertical ? "\\G" : ";"));
       if (!RunStatement(*st, interactive)) {
@@ -129,18 +173,20 @@ int MasterShell::Run(LineSource* input) {
         }
       }
     }
-    if (stop) return kExitStatementFailed;
   }
+  if (!interactive && !stop) {
+    splitter_.Finish();  // a last statement without its delimiter still runs
+    while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
+      if (!RunStatement(*st, interactive)) {
+        failed = true;
+        if (!options_.force) break;
+      }
+    }
+  }
+  Flush(true);  // outstanding acknowledgements, each bounded by ACK_TIMEOUT_MS
   if (interactive) {
     out_ << "Bye\n" << std::flush;
     return kExitOk;
-  }
-  splitter_.Finish();  // a last statement without its delimiter still runs
-  while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
-    if (!RunStatement(*st, interactive)) {
-      failed = true;
-      if (!options_.force) break;
-    }
   }
   return failed ? kExitStatementFailed : kExitOk;
 }

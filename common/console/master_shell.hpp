@@ -1,20 +1,28 @@
 // The master's prompt: reads statements from a terminal or a script,
-// executes each on the local database as soon as it is complete, and prints
-// the result as the mysql client does.
+// executes each as soon as it is complete (through the MasterExecutor, which
+// logs and publishes writes), and prints the result as the mysql client does,
+// followed by how the slaves handled it.
 //
-// Script mode (input not a terminal), as `mysql < file.sql`: the first
-// statement that fails stops the script unless `force` is set; Run() returns
-// 0 only when every statement succeeded.
+// Interactive: a write's outcome is printed once every connected slave has
+// acknowledged it, or ACK_TIMEOUT_MS has passed. Script mode (input not a
+// terminal), as `mysql < file.sql`: statements keep running while earlier
+// ones wait for their acknowledgements, but each statement's output is
+// printed in order and only after its acknowledgements. The first statement
+// that fails stops the script unless `force` is set; Run() returns 0 only
+// when every statement succeeded on the master.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <ostream>
 #include <string>
 #include <string_view>
 
 #include "config/config.hpp"
 #include "console/line_source.hpp"
-#include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
+#include "replication/master_executor.hpp"
+#include "replication/slave_registry.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
 
@@ -26,37 +34,52 @@ class MasterShell {
     bool force = false;     // scripts go on after a failed statement
     std::string database;   // shown in the prompt
     config::UnsafePolicy unsafe = config::UnsafePolicy::kWarn;
+    int ack_timeout_ms = 5000;
   };
 
-  // `db` and `catalog` must outlive the shell; `catalog` may be null (the
-  // determinism checks that need it are then skipped). Results go to `out`,
-  // errors to `err`.
-  MasterShell(db::Connection* db, db::SchemaCatalog* catalog, Options options, std::ostream& out,
-              std::ostream& err);
+  // Every pointer must outlive the shell; `catalog` may be null (the
+  // determinism checks that need it are then skipped).
+  MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
+              const replication::MasterLog* log, db::SchemaCatalog* catalog, Options options,
+              std::ostream& out, std::ostream& err);
 
-  // Returns the exit status: kExitOk, or kExitStatementFailed when a
-  // statement failed on the master.
   int Run(LineSource* input);
 
  private:
   enum class Meta { kNotMeta, kHandled, kQuit };
+  using Clock = std::chrono::steady_clock;
+
+  // One statement's output, waiting for its acknowledgements.
+  struct Pending {
+    std::string out;
+    std::string err;
+    std::vector<uint64_t> seqs;
+    std::vector<std::string> slaves;  // connected when it committed
+    Clock::time_point committed_at;
+  };
 
   Meta HandleMetaCommand(std::string_view line);
-  // True when the statement succeeded on the master.
+  // Runs one statement and queues its output; false when it failed on the master.
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
-  // Warns about a statement that may give different results on the slaves;
-  // false when UNSAFE_STATEMENTS=refuse stops it.
   bool CheckDeterminism(const sql::SplitStatement& statement, const sql::Classification& c,
-                        bool interactive);
-  void PrintError(const std::string& message, int line, bool interactive);
+                        std::string* out, std::string* err, bool interactive);
+  // Prints queued output whose acknowledgements are in (all of it, waiting
+  // as needed, when `wait`).
+  void Flush(bool wait);
+  std::string ErrorText(const std::string& message, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
 
-  db::Connection* db_;
+  replication::MasterExecutor* executor_;
+  replication::SlaveRegistry* registry_;
+  const replication::MasterLog* log_;
   db::SchemaCatalog* catalog_;
   Options options_;
   std::ostream& out_;
   std::ostream& err_;
   sql::StatementSplitter splitter_;
+  std::deque<Pending> pending_;
+
+  static constexpr size_t kMaxInFlight = 5000;
 };
 
 }  // namespace sqlrepl::console

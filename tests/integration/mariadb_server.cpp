@@ -23,7 +23,8 @@ std::optional<std::string> FindProgram(const std::string& name) {
   return std::nullopt;
 }
 
-// A port the kernel considers free right now on 127.0.0.1.
+}  // namespace
+
 uint16_t FreeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,8 +40,6 @@ uint16_t FreeLoopbackPort() {
   ::close(fd);
   return port;
 }
-
-}  // namespace
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;

@@ -60,6 +60,9 @@ class MariaDbServer {
   std::optional<Process> process_;
 };
 
+// A port the kernel considers free right now on 127.0.0.1.
+uint16_t FreeLoopbackPort();
+
 // Writes `text` to `path` with mode 0600.
 void WriteFile(const std::string& path, const std::string& text);
 

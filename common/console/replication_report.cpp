@@ -1,0 +1,65 @@
+#include "console/replication_report.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "console/table_formatter.hpp"
+
+namespace sqlrepl::console {
+
+using replication::SlaveOutcome;
+
+std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
+                           double elapsed_ms, int ack_timeout_ms) {
+  const size_t n = outcomes.size();
+  if (n == 0) return fmt::format("No slave connected: logged as #{} for slaves that connect later\n", seq);
+  size_t applied = 0;
+  std::map<std::string, size_t> refusals;  // reason -> count, in a stable order
+  std::string details;
+  for (const SlaveOutcome& o : outcomes) {
+    switch (o.kind) {
+      case SlaveOutcome::kApplied:
+        ++applied;
+        break;
+      case SlaveOutcome::kRefused:
+        ++refusals[o.message];
+        break;
+      case SlaveOutcome::kError:
+        details += fmt::format("{}: {}\n", o.slave_id, o.message);
+        break;
+      case SlaveOutcome::kNoAck:
+        details += o.message.empty()
+                       ? fmt::format("{}: no acknowledgement within {} ms, it will catch up\n",
+                                     o.slave_id, ack_timeout_ms)
+                       : fmt::format("{}: {}, it will catch up\n", o.slave_id, o.message);
+        break;
+    }
+  }
+  std::string out;
+  if (applied > 0 || (refusals.empty() && details.empty())) {
+    out += fmt::format("Replicated to {}/{} slave{} ({:.1f} ms)\n", applied, n, n == 1 ? "" : "s",
+                       elapsed_ms);
+  }
+  for (const auto& [reason, count] : refusals) {
+    out += fmt::format("Refused by {}/{} slave{}: {}\n", count, n, n == 1 ? "" : "s", reason);
+  }
+  return out + details;
+}
+
+std::string FormatSlaves(const std::vector<replication::SlaveInfo>& slaves, uint64_t last_seq) {
+  if (slaves.empty()) return "No slave has connected since the master started.\n";
+  db::QueryResult table;
+  table.has_result_set = true;
+  table.columns = {{"slave", false}, {"address", false}, {"state", false}, {"applied", true},
+                   {"lag", true},    {"refused", true},  {"failed", true}, {"last error", false}};
+  for (const replication::SlaveInfo& s : slaves) {
+    table.rows.push_back({s.id, s.address, std::string(replication::SlaveStateName(s.state)),
+                          std::to_string(s.applied_seq),
+                          std::to_string(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0),
+                          std::to_string(s.refused), std::to_string(s.failed), s.last_error});
+  }
+  return FormatTable(table);
+}
+
+}  // namespace sqlrepl::console

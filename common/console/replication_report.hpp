@@ -1,0 +1,22 @@
+// What the master prints about replication, as pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "replication/slave_registry.hpp"
+
+namespace sqlrepl::console {
+
+// The lines after a replicated statement, e.g.
+//   Replicated to 2/2 slaves (0.8 ms)
+//   Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE
+//   slave2: ERROR 1146 (42S02): Table 'school.x' doesn't exist
+//   slave1: no acknowledgement within 5000 ms, it will catch up
+std::string FormatOutcomes(uint64_t seq, const std::vector<replication::SlaveOutcome>& outcomes,
+                           double elapsed_ms, int ack_timeout_ms);
+
+// The \slaves table: id, address, state, applied, lag, refused, failed, last error.
+std::string FormatSlaves(const std::vector<replication::SlaveInfo>& slaves, uint64_t last_seq);
+
+}  // namespace sqlrepl::console

@@ -1,0 +1,62 @@
+// Frames over an Asio TCP socket, with C++20 coroutines. Errors stay values
+// (as_tuple): nothing throws through a handler.
+#pragma once
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/status.hpp"
+#include "protocol/frame.hpp"
+
+namespace sqlrepl::protocol {
+
+inline constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+struct Frame {
+  MessageType type = MessageType::kHeartbeat;
+  std::string payload;
+};
+
+// Reads one frame. A payload longer than `max_size` is kCorruption, found
+// from the header before anything is allocated; a closed or failed socket
+// is kUnavailable.
+asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size);
+
+// One write in flight per socket: Send() queues a frame (shared, so one
+// encoding serves every slave) and the Run() coroutine writes the queue in
+// order. Use from the socket's executor only.
+class FrameWriter {
+ public:
+  explicit FrameWriter(asio::ip::tcp::socket& socket)
+      : socket_(socket), signal_(socket.get_executor()) {}
+
+  void Send(std::shared_ptr<const std::string> frame);
+  // Writes until Stop() or a write error; returns the error, or OK.
+  asio::awaitable<Status> Run();
+  void Stop();
+
+  size_t queued_frames() const { return queue_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+  std::chrono::steady_clock::time_point last_write() const { return last_write_; }
+  // Called after each frame is written (to refill a catch-up stream).
+  void set_on_drain(std::function<void()> f) { on_drain_ = std::move(f); }
+
+ private:
+  asio::ip::tcp::socket& socket_;
+  asio::steady_timer signal_;  // cancelled to wake Run()
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  size_t queued_bytes_ = 0;
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+  std::function<void()> on_drain_;
+};
+
+// "127.0.0.1:5555", or "?" if the peer is unknown.
+std::string PeerAddress(const asio::ip::tcp::socket& socket);
+
+}  // namespace sqlrepl::protocol

@@ -1,0 +1,305 @@
+#include "replication/master_executor.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "base/strings.hpp"
+#include "sql/lexer.hpp"
+#include "sql/policy.hpp"
+
+namespace sqlrepl::replication {
+namespace {
+
+using sql::StatementKind;
+using sql::TransactionOp;
+
+bool MentionsLastInsertId(std::string_view sql) {
+  for (const sql::Token& t : sql::CodeTokens(sql)) {
+    if (t.Is("LAST_INSERT_ID")) return true;
+  }
+  return false;
+}
+
+// The savepoint a SAVEPOINT / ROLLBACK TO / RELEASE statement names.
+std::string SavepointName(std::string_view sql) {
+  const std::vector<sql::Token> t = sql::CodeTokens(sql);
+  return t.empty() ? "" : AsciiLower(sql::Unquote(t.back()));
+}
+
+Executed Failed(Status s) {
+  Executed e;
+  e.result = std::move(s);
+  return e;
+}
+
+}  // namespace
+
+MasterExecutor::MasterExecutor(db::Connection* conn, MasterLog* log, EventSink* sink,
+                               std::string meta_schema)
+    : conn_(conn), log_(log), sink_(sink), meta_schema_(std::move(meta_schema)), rng_(std::random_device{}()) {}
+
+Status MasterExecutor::UnfreezeTimestamp() {
+  if (!timestamp_frozen_) return Status::Ok();
+  timestamp_frozen_ = false;
+  return conn_->Run("SET timestamp = DEFAULT");
+}
+
+Result<StatementContext> MasterExecutor::PrepareContext(std::string_view sql) {
+  StatementContext ctx;
+  ctx.has_timestamp = true;
+  ctx.timestamp_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+  ctx.has_rand_seeds = true;
+  ctx.rand_seed1 = rng_() % 0x3FFFFFFF;  // the server keeps seeds below 2^30 - 1
+  ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
+  if (MentionsLastInsertId(sql)) {
+    Result<db::QueryResult> r = conn_->Execute("SELECT LAST_INSERT_ID()");
+    if (!r.ok()) return r.status();
+    ctx.has_last_insert_id = true;
+    ctx.last_insert_id = std::strtoull(r->rows[0][0].value_or("0").c_str(), nullptr, 10);
+  }
+  Status s = conn_->Run(ContextSql(ctx, /*observed=*/false));
+  if (!s.ok()) return s;
+  timestamp_frozen_ = true;
+  return ctx;
+}
+
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, EventStatement* st) {
+  Result<StatementContext> ctx = PrepareContext(sql);
+  if (!ctx.ok()) return ctx.status();
+  st->context = *ctx;
+  st->sql = std::string(sql);
+  Result<db::QueryResult> r = conn_->Execute(sql);
+  if (r.ok()) {
+    autocommit_ = r->autocommit();
+    if (r->insert_id != 0) {
+      st->context.has_insert_id = true;
+      st->context.insert_id = r->insert_id;
+    }
+  }
+  return r;
+}
+
+Result<uint64_t> MasterExecutor::LogAndCommit(Event event, std::string_view commit_sql) {
+  Result<std::string> encoded = log_->Append(conn_, &event);
+  if (!encoded.ok()) {
+    (void)conn_->Run("ROLLBACK");
+    return Status::SqlError(encoded.status().sql_errno(), encoded.status().sqlstate(),
+                            "rolled back, the replication log could not be written: " +
+                                encoded.status().message());
+  }
+  Status s = conn_->Run(commit_sql);
+  if (!s.ok()) {
+    (void)conn_->Run("ROLLBACK");
+    return s;
+  }
+  log_->MarkCommitted(event.seq);
+  if (sink_ != nullptr) sink_->Publish(event.seq, *encoded);
+  return event.seq;
+}
+
+void MasterExecutor::ResetTransaction() {
+  pending_.clear();
+  savepoints_.clear();
+  pending_database_.clear();
+  explicit_transaction_ = false;
+  in_transaction_ = !autocommit_;
+}
+
+Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
+  if (!in_transaction_ || pending_.empty()) return Status::Ok();
+  Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, pending_}, "COMMIT");
+  ResetTransaction();
+  if (!seq.ok()) return seq.status();
+  out->committed.push_back(*seq);
+  out->notes.push_back("The open transaction was committed first, as the server does before " + why + ".");
+  return Status::Ok();
+}
+
+Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification& c,
+                                 const std::string& database) {
+  if (c.transaction == TransactionOp::kXa) {
+    return Failed(Status::InvalidArgument("ERROR: XA transactions are not supported by the sqlrepl master"));
+  }
+  for (const sql::TableRef& t : c.writes) {
+    const std::string& schema = t.schema.empty() ? database : t.schema;
+    if (EqualsIgnoreCase(schema, meta_schema_)) {
+      return Failed(Status::InvalidArgument(fmt::format(
+          "ERROR: {} holds the replication log; writing to it by hand is refused", meta_schema_)));
+    }
+  }
+  if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) {
+    Status s = UnfreezeTimestamp();
+    if (!s.ok()) return Failed(s);
+    Executed out;
+    out.result = conn_->Execute(sql);
+    return out;
+  }
+  if (c.kind == StatementKind::kTransaction) return ExecuteTransactionControl(sql, c);
+  if (!c.use_database.empty()) {  // USE: each event names its database
+    Executed out;
+    out.result = conn_->Execute(sql);
+    if (out.result.ok() && in_transaction_ && !pending_.empty()) {
+      pending_.push_back(EventStatement{{}, std::string(sql)});
+    }
+    return out;
+  }
+  Executed out;
+  if (c.implicit_commit) {
+    Status s = CommitPending(&out, c.verb);
+    if (!s.ok()) return Failed(s);
+  }
+  Executed ran;
+  const bool transactional = c.kind == StatementKind::kDataChange ||
+                             c.kind == StatementKind::kSessionState ||
+                             c.kind == StatementKind::kFileAccess;
+  if (in_transaction_ && !c.implicit_commit) {
+    ran = ExecuteInTransaction(sql, database);
+  } else if (transactional) {
+    ran = ExecuteAutocommit(sql, database);
+  } else {
+    ran = ExecuteThenLog(sql, database);
+  }
+  ran.committed.insert(ran.committed.begin(), out.committed.begin(), out.committed.end());
+  ran.notes.insert(ran.notes.begin(), out.notes.begin(), out.notes.end());
+  return ran;
+}
+
+Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::string& database) {
+  Executed out;
+  EventStatement st;
+  Result<StatementContext> ctx = PrepareContext(sql);
+  if (!ctx.ok()) return Failed(ctx.status());
+  Status s = conn_->Run("BEGIN");
+  if (!s.ok()) return Failed(s);
+  st.context = *ctx;
+  st.sql = std::string(sql);
+  out.result = conn_->Execute(sql);
+  if (!out.result.ok()) {
+    (void)conn_->Run("ROLLBACK");
+    return out;
+  }
+  if (out.result->insert_id != 0) {
+    st.context.has_insert_id = true;
+    st.context.insert_id = out.result->insert_id;
+  }
+  Result<uint64_t> seq = LogAndCommit(Event{0, database, {st}}, "COMMIT");
+  if (!seq.ok()) return Failed(seq.status());
+  out.committed.push_back(*seq);
+  return out;
+}
+
+Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::string& database) {
+  Executed out;
+  EventStatement st;
+  out.result = RunWithContext(sql, &st);
+  if (out.result.ok()) {
+    if (pending_.empty()) pending_database_ = database;
+    pending_.push_back(std::move(st));
+    return out;
+  }
+  // A deadlock or similar makes the server roll the whole transaction back.
+  if (!pending_.empty() && (conn_->server_status() & SERVER_STATUS_IN_TRANS) == 0) {
+    out.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} statement(s) "
+                                    "will be replicated.", pending_.size()));
+    ResetTransaction();
+  }
+  return out;
+}
+
+Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string& database) {
+  Executed out;
+  EventStatement st;
+  out.result = RunWithContext(sql, &st);
+  if (!out.result.ok()) return out;
+  // The statement committed by itself: its log row follows in a transaction
+  // of its own (a crash in between loses only the slaves' refusal notice).
+  Status s = conn_->Run("BEGIN");
+  Result<uint64_t> seq = s.ok() ? LogAndCommit(Event{0, database, {st}}, "COMMIT") : Result<uint64_t>(s);
+  if (!seq.ok()) {
+    out.notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
+    return out;
+  }
+  out.committed.push_back(*seq);
+  return out;
+}
+
+Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const sql::Classification& c) {
+  Executed out;
+  switch (c.transaction) {
+    case TransactionOp::kBegin: {
+      Status s = CommitPending(&out, c.verb);
+      if (!s.ok()) return Failed(s);
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) {
+        ResetTransaction();
+        explicit_transaction_ = true;
+        in_transaction_ = true;
+      }
+      return out;
+    }
+    case TransactionOp::kCommit: {
+      if (pending_.empty()) {
+        out.result = conn_->Execute(sql);
+      } else {
+        Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, pending_}, sql);
+        if (seq.ok()) {
+          out.committed.push_back(*seq);
+          out.result = db::QueryResult{};
+        } else {
+          out.result = seq.status();
+        }
+      }
+      autocommit_ = (conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0;
+      ResetTransaction();
+      return out;
+    }
+    case TransactionOp::kRollback:
+      out.result = conn_->Execute(sql);
+      ResetTransaction();
+      return out;
+    case TransactionOp::kSavepoint:
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) savepoints_[SavepointName(sql)] = pending_.size();
+      return out;
+    case TransactionOp::kRollbackToSavepoint:
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) {
+        auto it = savepoints_.find(SavepointName(sql));
+        if (it != savepoints_.end()) pending_.resize(it->second);
+      }
+      return out;
+    case TransactionOp::kReleaseSavepoint:
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) savepoints_.erase(SavepointName(sql));
+      return out;
+    case TransactionOp::kAutocommitOn: {
+      Status s = CommitPending(&out, "SET autocommit = 1");
+      if (!s.ok()) return Failed(s);
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) {
+        autocommit_ = true;
+        ResetTransaction();
+      }
+      return out;
+    }
+    case TransactionOp::kAutocommitOff:
+      out.result = conn_->Execute(sql);
+      if (out.result.ok()) {
+        autocommit_ = false;
+        in_transaction_ = true;
+      }
+      return out;
+    case TransactionOp::kSetTransaction:
+    case TransactionOp::kXa:
+    case TransactionOp::kNone:
+      out.result = conn_->Execute(sql);
+      return out;
+  }
+  return out;
+}
+
+}  // namespace sqlrepl::replication

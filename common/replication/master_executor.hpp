@@ -1,0 +1,80 @@
+// The master's write path: runs each statement on the master's connection
+// and records what changed state in the replication log, in the same
+// transaction (DESIGN.md, "Data flow of one write").
+//
+//   autocommit write:  SET context; BEGIN; statement; log row; COMMIT; publish
+//   in a transaction:  SET context; statement -> kept; at COMMIT: log row; COMMIT; publish
+//   DDL and other statements that commit by themselves: statement; then the
+//   log row in a transaction of its own (slaves refuse them, visibly)
+//
+// An implicit commit (DDL, BEGIN, SET autocommit = 1, LOCK TABLES, ...)
+// first commits the open transaction's event. ROLLBACK ships nothing,
+// ROLLBACK TO SAVEPOINT drops the statements after the savepoint, and a
+// transaction the server rolls back by itself (deadlock) ships nothing.
+// Reads are not logged. Not thread-safe: the prompt's thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "replication/event.hpp"
+#include "replication/master_log.hpp"
+#include "replication/server.hpp"
+#include "sql/classifier.hpp"
+
+namespace sqlrepl::replication {
+
+struct Executed {
+  Result<db::QueryResult> result = Status::InvalidArgument("not executed");
+  std::vector<uint64_t> committed;  // events this statement committed, in order
+  std::vector<std::string> notes;   // said to the user after the result
+};
+
+class MasterExecutor {
+ public:
+  // `conn`, `log` and `sink` must outlive the executor; `sink` may be null.
+  MasterExecutor(db::Connection* conn, MasterLog* log, EventSink* sink, std::string meta_schema);
+
+  Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
+
+  bool in_transaction() const { return in_transaction_; }
+  size_t pending_statements() const { return pending_.size(); }
+
+ private:
+  Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
+  Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
+  Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
+  Executed ExecuteThenLog(std::string_view sql, const std::string& database);
+
+  // Fixes timestamp and RAND seeds on the master and returns them.
+  Result<StatementContext> PrepareContext(std::string_view sql);
+  // Runs `sql` after its context; fills insert_id from the result.
+  Result<db::QueryResult> RunWithContext(std::string_view sql, EventStatement* statement);
+  // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
+  Result<uint64_t> LogAndCommit(Event event, std::string_view commit_sql);
+  // Commits the open transaction's event before an implicit commit.
+  Status CommitPending(Executed* out, const std::string& why);
+  void ResetTransaction();
+  Status UnfreezeTimestamp();
+
+  db::Connection* conn_;
+  MasterLog* log_;
+  EventSink* sink_;
+  std::string meta_schema_;
+  std::mt19937_64 rng_;
+
+  bool autocommit_ = true;         // the session's autocommit setting
+  bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION
+  bool in_transaction_ = false;    // statements are kept until COMMIT
+  std::string pending_database_;
+  std::vector<EventStatement> pending_;
+  std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
+  bool timestamp_frozen_ = false;  // SET timestamp is in force on the session
+};
+
+}  // namespace sqlrepl::replication

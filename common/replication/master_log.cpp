@@ -1,0 +1,90 @@
+#include "replication/master_log.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace sqlrepl::replication {
+namespace {
+
+uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0; }
+
+}  // namespace
+
+Result<LogBounds> MasterLog::ReadBounds(db::Connection* conn, const std::string& meta) {
+  Result<db::QueryResult> id =
+      conn->Execute(fmt::format("SELECT replication_id FROM `{}`.log_info WHERE id = 1", meta));
+  if (!id.ok()) return id.status();
+  if (id->rows.empty() || !id->rows[0][0]) {
+    return Status::FailedPrecondition(fmt::format("`{}`.log_info holds no replication id", meta));
+  }
+  Result<db::QueryResult> r =
+      conn->Execute(fmt::format("SELECT MIN(seq), MAX(seq) FROM `{}`.log", meta));
+  if (!r.ok()) return r.status();
+  LogBounds b;
+  b.replication_id = *id->rows[0][0];
+  b.last_seq = ToU64(r->rows[0][1]);
+  b.first_seq = r->rows[0][0] ? ToU64(r->rows[0][0]) : b.last_seq + 1;
+  return b;
+}
+
+Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta) {
+  Result<db::QueryResult> lock =
+      conn->Execute(fmt::format("SELECT GET_LOCK('sqlrepl-master:{}', 0)", meta));
+  if (!lock.ok()) return lock.status();
+  if (lock->rows.empty() || !lock->rows[0][0] || *lock->rows[0][0] != "1") {
+    return Status::FailedPrecondition(
+        "another master is already running on this database (it holds the replication log lock)");
+  }
+  for (const std::string& sql : {
+           fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", meta),
+           fmt::format("CREATE TABLE IF NOT EXISTS `{}`.log_info ("
+                       " id TINYINT UNSIGNED PRIMARY KEY,"
+                       " replication_id VARCHAR(64) NOT NULL,"
+                       " created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                       ") ENGINE=InnoDB",
+                       meta),
+           fmt::format("CREATE TABLE IF NOT EXISTS `{}`.log ("
+                       " seq BIGINT UNSIGNED PRIMARY KEY,"
+                       " committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+                       " event LONGBLOB NOT NULL"
+                       ") ENGINE=InnoDB",
+                       meta),
+           fmt::format("INSERT IGNORE INTO `{}`.log_info (id, replication_id) VALUES (1, '{}')",
+                       meta, NewReplicationId()),
+       }) {
+    Status s = conn->Run(sql);
+    if (!s.ok()) return s;
+  }
+  Result<LogBounds> bounds = ReadBounds(conn, meta);
+  if (!bounds.ok()) return bounds.status();
+  return MasterLog(meta, bounds->replication_id, bounds->last_seq);
+}
+
+Result<std::string> MasterLog::Append(db::Connection* conn, Event* event) {
+  event->seq = last_seq_ + 1;
+  std::string encoded = EncodeEvent(*event);
+  Status s = conn->Run(fmt::format("INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{})",
+                                   meta_schema_, event->seq, conn->Quote(encoded)));
+  if (!s.ok()) return s;
+  return encoded;
+}
+
+Result<std::vector<std::string>> MasterLog::ReadFrom(db::Connection* conn, const std::string& meta,
+                                                     uint64_t from_seq, size_t max_events,
+                                                     size_t max_bytes) {
+  Result<db::QueryResult> r = conn->Execute(fmt::format(
+      "SELECT event FROM `{}`.log WHERE seq >= {} ORDER BY seq LIMIT {}", meta, from_seq, max_events));
+  if (!r.ok()) return r.status();
+  std::vector<std::string> out;
+  size_t bytes = 0;
+  for (db::Row& row : r->rows) {
+    if (!row[0]) continue;
+    bytes += row[0]->size();
+    out.push_back(std::move(*row[0]));
+    if (bytes >= max_bytes) break;
+  }
+  return out;
+}
+
+}  // namespace sqlrepl::replication

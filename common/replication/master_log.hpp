@@ -1,0 +1,60 @@
+// The master's replication log: a table in META_SCHEMA, appended to in the
+// same transaction as the write it records (a transactional outbox), so
+// that a committed write is always in the log and a logged write always
+// committed.
+//
+//   META_SCHEMA.log_info (id = 1, replication_id)    -- created with the log
+//   META_SCHEMA.log (seq PRIMARY KEY, committed_at, event)  -- event: replication/event.hpp
+//
+// One master process writes the log (a named lock guards it); sequence
+// numbers are gap-free because a number is used only when its transaction
+// commits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.hpp"
+#include "db/connection.hpp"
+#include "replication/event.hpp"
+#include "replication/handshake.hpp"
+
+namespace sqlrepl::replication {
+
+class MasterLog {
+ public:
+  // Creates the schema, tables and replication id when missing, takes the
+  // single-writer lock on `conn` and reads the last sequence number.
+  // kFailedPrecondition when another master holds the lock.
+  static Result<MasterLog> Open(db::Connection* conn, const std::string& meta_schema);
+
+  const std::string& replication_id() const { return replication_id_; }
+  uint64_t last_seq() const { return last_seq_; }
+
+  // Gives `event` the next sequence number and inserts it, inside the
+  // transaction open on `conn`. Returns the encoded event. Until
+  // MarkCommitted() the number may be handed out again.
+  Result<std::string> Append(db::Connection* conn, Event* event);
+  void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
+
+  // Encoded events with seq >= from_seq, in order, at most max_events and
+  // about max_bytes. Any connection may be used (the catch-up reader's).
+  static Result<std::vector<std::string>> ReadFrom(db::Connection* conn,
+                                                   const std::string& meta_schema,
+                                                   uint64_t from_seq, size_t max_events,
+                                                   size_t max_bytes);
+  static Result<LogBounds> ReadBounds(db::Connection* conn, const std::string& meta_schema);
+
+ private:
+  MasterLog(std::string meta_schema, std::string replication_id, uint64_t last_seq)
+      : meta_schema_(std::move(meta_schema)),
+        replication_id_(std::move(replication_id)),
+        last_seq_(last_seq) {}
+
+  std::string meta_schema_;
+  std::string replication_id_;
+  uint64_t last_seq_ = 0;
+};
+
+}  // namespace sqlrepl::replication

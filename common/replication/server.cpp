@@ -1,0 +1,97 @@
+#include "replication/server.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/frame.hpp"
+#include "replication/slave_session.hpp"
+
+namespace sqlrepl::replication {
+
+ReplicationServer::ReplicationServer(Options options, SlaveRegistry* registry, LogBounds bounds)
+    : options_(std::move(options)), registry_(registry), bounds_(std::move(bounds)), acceptor_(io_) {}
+
+ReplicationServer::~ReplicationServer() { Stop(); }
+
+Status ReplicationServer::Start() {
+  asio::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options_.listen_host, ec);
+  if (ec) {
+    return Status::InvalidArgument(
+        fmt::format("LISTEN_HOST '{}' is not an IP address", options_.listen_host));
+  }
+  const asio::ip::tcp::endpoint endpoint(address, options_.listen_port);
+  const std::string where = fmt::format("{}:{}", options_.listen_host, options_.listen_port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable(fmt::format(
+        "cannot listen for slaves on {}: {} (is another master running? see LISTEN_PORT)", where,
+        ec.message()));
+  }
+  port_ = acceptor_.local_endpoint(ec).port();
+  reader_ = std::make_unique<LogReader>(io_, options_.db, options_.meta_schema);
+  asio::co_spawn(io_, AcceptLoop(), asio::detached);
+  thread_ = std::thread([this] { io_.run(); });
+  return Status::Ok();
+}
+
+void ReplicationServer::Stop() {
+  if (stopped_ || !thread_.joinable()) return;
+  stopped_ = true;
+  asio::post(io_, [this] {
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    for (const auto& s : std::set(sessions_)) s->Close("");
+  });
+  // Give the sessions' coroutines a moment to unwind, then stop the loop.
+  asio::steady_timer grace(io_, std::chrono::milliseconds(200));
+  grace.async_wait([this](asio::error_code) { io_.stop(); });
+  thread_.join();
+  reader_.reset();
+}
+
+asio::awaitable<void> ReplicationServer::AcceptLoop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(protocol::use_nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      Log("accept failed: " + ec.message());
+      continue;
+    }
+    asio::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    std::make_shared<SlaveSession>(this, std::move(socket))->Start();
+  }
+}
+
+void ReplicationServer::Register(const std::shared_ptr<SlaveSession>& session) {
+  // A slave that reconnects replaces its old connection, which may be dead.
+  for (const auto& other : std::set(sessions_)) {
+    if (other->slave_id() == session->slave_id()) {
+      other->Close("replaced by a new connection of the same slave");
+      sessions_.erase(other);
+    }
+  }
+  sessions_.insert(session);
+}
+
+void ReplicationServer::Unregister(const std::shared_ptr<SlaveSession>& session) {
+  sessions_.erase(session);
+}
+
+void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) {
+  auto frame = std::make_shared<const std::string>(
+      protocol::EncodeFrame(protocol::MessageType::kEvent, encoded_event));
+  asio::post(io_, [this, seq, frame] {
+    if (seq > bounds_.last_seq) bounds_.last_seq = seq;
+    for (const auto& s : sessions_) s->DeliverLive(seq, frame);
+  });
+}
+
+void ReplicationServer::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+}  // namespace sqlrepl::replication

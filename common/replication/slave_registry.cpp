@@ -1,0 +1,139 @@
+#include "replication/slave_registry.hpp"
+
+#include <fmt/format.h>
+
+namespace sqlrepl::replication {
+
+const char* SlaveStateName(SlaveState state) {
+  switch (state) {
+    case SlaveState::kCatchingUp: return "catching up";
+    case SlaveState::kLive: return "live";
+    case SlaveState::kOffline: return "offline";
+  }
+  return "?";
+}
+
+uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address,
+                                  uint64_t applied_seq) {
+  std::lock_guard lock(mu_);
+  Entry& e = slaves_[id];
+  e.info.id = id;
+  e.info.address = address;
+  e.info.state = SlaveState::kCatchingUp;
+  e.info.applied_seq = applied_seq;
+  e.generation = next_generation_++;
+  changed_.notify_all();
+  return e.generation;
+}
+
+void SlaveRegistry::SetState(const std::string& id, uint64_t generation, SlaveState state) {
+  std::lock_guard lock(mu_);
+  auto it = slaves_.find(id);
+  if (it == slaves_.end() || it->second.generation != generation) return;
+  it->second.info.state = state;
+  changed_.notify_all();
+}
+
+void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
+                                 const protocol::Ack& ack) {
+  std::lock_guard lock(mu_);
+  auto it = slaves_.find(id);
+  if (it == slaves_.end() || it->second.generation != generation) return;
+  Entry& e = it->second;
+  if (ack.seq > e.info.applied_seq) e.info.applied_seq = ack.seq;
+  if (ack.outcome != protocol::AckOutcome::kApplied) {
+    if (ack.outcome == protocol::AckOutcome::kRefused) {
+      ++e.info.refused;
+    } else {
+      ++e.info.failed;
+      e.info.last_error = ack.message;
+    }
+    e.not_applied[ack.seq] = ack;
+    if (e.not_applied.size() > kRememberedOutcomes) e.not_applied.erase(e.not_applied.begin());
+  }
+  changed_.notify_all();
+}
+
+void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
+                                 const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto it = slaves_.find(id);
+  if (it == slaves_.end() || it->second.generation != generation) return;
+  it->second.info.state = SlaveState::kOffline;
+  if (!reason.empty()) it->second.info.last_error = reason;
+  changed_.notify_all();
+}
+
+std::vector<std::string> SlaveRegistry::ConnectedSlaves() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, e] : slaves_) {
+    if (e.info.state != SlaveState::kOffline) out.push_back(id);
+  }
+  return out;
+}
+
+bool SlaveRegistry::Decided(const std::string& id, uint64_t seq, SlaveOutcome* out) const {
+  out->slave_id = id;
+  auto it = slaves_.find(id);
+  if (it == slaves_.end()) {
+    out->kind = SlaveOutcome::kNoAck;
+    out->message = "unknown slave";
+    return true;
+  }
+  const Entry& e = it->second;
+  if (e.info.applied_seq >= seq) {
+    auto na = e.not_applied.find(seq);
+    if (na == e.not_applied.end()) {
+      out->kind = SlaveOutcome::kApplied;
+    } else {
+      out->kind = na->second.outcome == protocol::AckOutcome::kRefused ? SlaveOutcome::kRefused
+                                                                       : SlaveOutcome::kError;
+      out->sql_errno = na->second.sql_errno;
+      out->message = na->second.message;
+    }
+    return true;
+  }
+  if (e.info.state == SlaveState::kOffline) {
+    out->kind = SlaveOutcome::kNoAck;
+    out->message = "disconnected before acknowledging";
+    return true;
+  }
+  return false;
+}
+
+bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) const {
+  std::lock_guard lock(mu_);
+  SlaveOutcome ignored;
+  for (const std::string& id : slaves) {
+    if (!Decided(id, seq, &ignored)) return false;
+  }
+  return true;
+}
+
+std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
+                                                 Clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  std::vector<SlaveOutcome> out(slaves.size());
+  changed_.wait_until(lock, deadline, [&] {
+    bool all = true;
+    for (size_t i = 0; i < slaves.size(); ++i) all = Decided(slaves[i], seq, &out[i]) && all;
+    return all;
+  });
+  for (size_t i = 0; i < slaves.size(); ++i) {
+    if (!Decided(slaves[i], seq, &out[i])) {
+      out[i].kind = SlaveOutcome::kNoAck;
+      out[i].message = "";  // timed out: the caller names the timeout
+    }
+  }
+  return out;
+}
+
+std::vector<SlaveInfo> SlaveRegistry::Snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<SlaveInfo> out;
+  for (const auto& [id, e] : slaves_) out.push_back(e.info);
+  return out;
+}
+
+}  // namespace sqlrepl::replication

@@ -1,0 +1,82 @@
+// What the master knows of its slaves: who is connected, how far each has
+// applied, and the outcome of each event it acknowledged. The I/O thread
+// reports; the prompt's thread waits for acknowledgements and lists slaves.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "protocol/messages.hpp"
+
+namespace sqlrepl::replication {
+
+enum class SlaveState { kCatchingUp, kLive, kOffline };
+const char* SlaveStateName(SlaveState state);
+
+struct SlaveInfo {
+  std::string id;
+  std::string address;
+  SlaveState state = SlaveState::kOffline;
+  uint64_t applied_seq = 0;
+  uint64_t refused = 0;
+  uint64_t failed = 0;
+  std::string last_error;
+};
+
+// One slave's answer for one event.
+struct SlaveOutcome {
+  enum Kind { kApplied, kRefused, kError, kNoAck };
+  std::string slave_id;
+  Kind kind = kNoAck;
+  uint32_t sql_errno = 0;
+  std::string message;  // reason, error text, or why there was no answer
+};
+
+class SlaveRegistry {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // A connection of slave `id` passed the handshake. Returns its
+  // generation: reports from an older connection of the same id are ignored.
+  uint64_t Connected(const std::string& id, const std::string& address, uint64_t applied_seq);
+  void SetState(const std::string& id, uint64_t generation, SlaveState state);
+  void Acknowledged(const std::string& id, uint64_t generation, const protocol::Ack& ack);
+  void Disconnected(const std::string& id, uint64_t generation, const std::string& reason);
+
+  // The slaves connected now.
+  std::vector<std::string> ConnectedSlaves() const;
+
+  // Waits until each of `slaves` has acknowledged `seq`, has gone away, or
+  // `deadline` passes; one outcome per slave, in the order given.
+  std::vector<SlaveOutcome> WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
+                                    Clock::time_point deadline) const;
+  // True when every one of `slaves` has answered `seq` or gone away.
+  bool Ready(uint64_t seq, const std::vector<std::string>& slaves) const;
+
+  // Every slave seen since the master started, sorted by id.
+  std::vector<SlaveInfo> Snapshot() const;
+
+ private:
+  struct Entry {
+    SlaveInfo info;
+    uint64_t generation = 0;
+    std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
+  };
+  // Requires mu_. False while the answer is still due.
+  bool Decided(const std::string& id, uint64_t seq, SlaveOutcome* out) const;
+
+  static constexpr size_t kRememberedOutcomes = 100000;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
+  std::map<std::string, Entry> slaves_;
+  uint64_t next_generation_ = 1;
+};
+
+}  // namespace sqlrepl::replication

@@ -1,0 +1,228 @@
+#include "replication/slave_session.hpp"
+
+#include <fmt/format.h>
+
+#include <variant>
+
+#include "protocol/messages.hpp"
+#include "replication/event.hpp"
+
+namespace sqlrepl::replication {
+
+using protocol::MessageType;
+using protocol::use_nothrow;
+
+namespace {
+
+// Before authentication a peer may send only small frames.
+constexpr uint32_t kMaxHandshakeFrame = 4096;
+constexpr uint32_t kMaxSlaveFrame = 128 * 1024;
+
+std::shared_ptr<const std::string> MakeFrame(MessageType type, const std::string& payload) {
+  return std::make_shared<const std::string>(protocol::EncodeFrame(type, payload));
+}
+
+}  // namespace
+
+SlaveSession::SlaveSession(ReplicationServer* server, asio::ip::tcp::socket socket)
+    : server_(server),
+      socket_(std::move(socket)),
+      writer_(socket_),
+      timer_(socket_.get_executor()),
+      address_(protocol::PeerAddress(socket_)) {}
+
+void SlaveSession::Start() {
+  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
+                 asio::detached);
+}
+
+void SlaveSession::Close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  if (!reason.empty()) {
+    server_->Log(fmt::format("{} ({}): {}", slave_id_.empty() ? "connection" : "slave " + slave_id_,
+                             address_, reason));
+  }
+  if (authenticated_) {
+    server_->registry_->Disconnected(slave_id_, generation_, reason);
+  }
+  writer_.Stop();
+  timer_.cancel();
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+asio::awaitable<void> SlaveSession::Run() {
+  auto self = shared_from_this();
+  // A peer that does not finish the handshake in time is cut off.
+  timer_.expires_after(kHandshakeTimeout);
+  timer_.async_wait([this, self](asio::error_code ec) {
+    if (!ec && !authenticated_) Close("handshake not completed within 5 s");
+  });
+  Status handshake = co_await Handshake();
+  if (!handshake.ok()) {
+    Close(handshake.message());
+    co_return;
+  }
+  timer_.cancel();
+  server_->Register(self);
+  asio::co_spawn(socket_.get_executor(), [self] { return self->Writer(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
+  writer_.set_on_drain([this] {
+    if (catching_up_ && !batch_pending_ && writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+  });
+  StartCatchUp();
+
+  while (!closed_) {
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(socket_, kMaxSlaveFrame);
+    if (!frame.ok()) {
+      Close(frame.status().message());
+      break;
+    }
+    last_heard_ = std::chrono::steady_clock::now();
+    if (frame->type == MessageType::kAck) {
+      protocol::Ack ack;
+      Status s = protocol::Decode(frame->payload, &ack);
+      if (!s.ok()) {
+        Close(s.message());
+        break;
+      }
+      server_->registry_->Acknowledged(slave_id_, generation_, ack);
+    } else if (frame->type != MessageType::kHeartbeat) {
+      Close(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+      break;
+    }
+  }
+  server_->Unregister(self);
+}
+
+// Steps 1-4 of the handshake in replication/handshake.hpp.
+asio::awaitable<Status> SlaveSession::Handshake() {
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(socket_, kMaxHandshakeFrame);
+  if (!frame.ok()) co_return frame.status();
+  if (frame->type != MessageType::kHello) {
+    co_return Status::Corruption(fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
+  }
+  protocol::Hello hello;
+  Status s = protocol::Decode(frame->payload, &hello);
+  if (!s.ok()) co_return s;
+
+  protocol::Challenge challenge;
+  challenge.nonce = MakeNonce();
+  const std::string challenge_frame =
+      protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(challenge_frame), use_nothrow);
+  if (ec) co_return Status::Unavailable(ec.message());
+
+  frame = co_await protocol::ReadFrame(socket_, kMaxHandshakeFrame);
+  if (!frame.ok()) co_return frame.status();
+  protocol::Auth auth;
+  if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
+      !VerifyMac(server_->options_.token, challenge.nonce, hello.slave_id, auth.mac)) {
+    const std::string reject = protocol::EncodeFrame(
+        MessageType::kReject,
+        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
+                                          "authentication failed: REPL_TOKEN differs from the master's"}));
+    co_await asio::async_write(socket_, asio::buffer(reject), use_nothrow);
+    co_return Status::InvalidArgument(
+        fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", hello.slave_id));
+  }
+
+  auto decision = Decide(server_->bounds_, hello);
+  if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
+    const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(*reject));
+    co_await asio::async_write(socket_, asio::buffer(bytes), use_nothrow);
+    co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", hello.slave_id, reject->reason));
+  }
+  const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
+  const std::string bytes = protocol::EncodeFrame(MessageType::kWelcome, protocol::Encode(welcome));
+  auto [ec2, n2] = co_await asio::async_write(socket_, asio::buffer(bytes), use_nothrow);
+  if (ec2) co_return Status::Unavailable(ec2.message());
+
+  slave_id_ = hello.slave_id;
+  next_seq_ = welcome.from_seq;
+  authenticated_ = true;
+  generation_ = server_->registry_->Connected(slave_id_, address_, welcome.from_seq - 1);
+  server_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
+  co_return Status::Ok();
+}
+
+asio::awaitable<void> SlaveSession::Writer() {
+  auto self = shared_from_this();
+  Status s = co_await writer_.Run();
+  if (!s.ok()) Close(s.message());
+}
+
+asio::awaitable<void> SlaveSession::Heartbeats() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    timer_.expires_after(kHeartbeatInterval);
+    co_await timer_.async_wait(use_nothrow);
+    if (closed_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_heard_ > kPeerTimeout) {
+      Close("no message from the slave for 6 s; assuming it is gone");
+      break;
+    }
+    if (writer_.queued_frames() == 0 && now - writer_.last_write() >= kHeartbeatInterval) {
+      Enqueue(MakeFrame(MessageType::kHeartbeat,
+                        protocol::Encode(protocol::Heartbeat{server_->bounds_.last_seq})));
+    }
+  }
+}
+
+void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
+  if (closed_) return;
+  if (writer_.queued_bytes() + frame->size() > kMaxQueuedBytes) {
+    Close("slave too slow: more than 64 MiB of events waiting for it; it will catch up from the "
+          "log when it reconnects");
+    return;
+  }
+  writer_.Send(std::move(frame));
+}
+
+void SlaveSession::StartCatchUp() {
+  if (next_seq_ > server_->bounds_.last_seq) return GoLive();
+  catching_up_ = true;
+  server_->registry_->SetState(slave_id_, generation_, SlaveState::kCatchingUp);
+  if (!batch_pending_) RequestBatch();
+}
+
+void SlaveSession::RequestBatch() {
+  batch_pending_ = true;
+  server_->reader_->Request(next_seq_, [self = shared_from_this()](LogReader::Batch batch) {
+    self->OnBatch(std::move(batch));
+  });
+}
+
+void SlaveSession::OnBatch(LogReader::Batch batch) {
+  batch_pending_ = false;
+  if (closed_) return;
+  if (!batch.ok()) return Close("cannot read the replication log: " + batch.status().ToString());
+  for (const std::string& encoded : *batch) {
+    Result<uint64_t> seq = PeekEventSeq(encoded);
+    if (!seq.ok() || *seq != next_seq_) {
+      return Close(fmt::format("the replication log has no event #{}", next_seq_));
+    }
+    Enqueue(MakeFrame(MessageType::kEvent, encoded));
+    ++next_seq_;
+  }
+  if (next_seq_ > server_->bounds_.last_seq) return GoLive();
+  if (batch->empty()) return Close(fmt::format("the replication log has no event #{}", next_seq_));
+  if (writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+}
+
+void SlaveSession::GoLive() {
+  catching_up_ = false;
+  server_->registry_->SetState(slave_id_, generation_, SlaveState::kLive);
+}
+
+void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame) {
+  if (closed_ || !authenticated_ || catching_up_ || seq < next_seq_) return;
+  if (seq > next_seq_) return StartCatchUp();  // missed some: read them from the log
+  Enqueue(frame);
+  ++next_seq_;
+}
+
+}  // namespace sqlrepl::replication

@@ -1,0 +1,59 @@
+// One slave's connection on the master, from handshake to close. Lives on
+// the server's I/O thread; owned by itself (shared_from_this) while its
+// coroutines run, and listed in the server while authenticated.
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "protocol/frame_io.hpp"
+#include "replication/server.hpp"
+
+namespace sqlrepl::replication {
+
+class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
+ public:
+  SlaveSession(ReplicationServer* server, asio::ip::tcp::socket socket);
+
+  void Start();
+  // A newly committed event; sent now if the session is live and due for it.
+  void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
+  // Closes the connection, once, logging why (empty: quietly).
+  void Close(const std::string& reason);
+  const std::string& slave_id() const { return slave_id_; }
+
+  static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
+  static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
+  static constexpr auto kPeerTimeout = std::chrono::seconds(6);
+  static constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024;
+  static constexpr size_t kCatchUpLowWater = 500;
+
+ private:
+  asio::awaitable<void> Run();
+  asio::awaitable<Status> Handshake();
+  asio::awaitable<void> Heartbeats();
+  asio::awaitable<void> Writer();
+  void Enqueue(std::shared_ptr<const std::string> frame);
+  void StartCatchUp();
+  void RequestBatch();
+  void OnBatch(LogReader::Batch batch);
+  void GoLive();
+
+  ReplicationServer* server_;
+  asio::ip::tcp::socket socket_;
+  protocol::FrameWriter writer_;
+  asio::steady_timer timer_;  // handshake deadline, then heartbeats
+  std::string address_;
+  std::string slave_id_;
+  uint64_t generation_ = 0;
+  uint64_t next_seq_ = 1;  // the next event this slave is due
+  bool authenticated_ = false;
+  bool catching_up_ = false;
+  bool batch_pending_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace sqlrepl::replication
