@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
       ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
       ("force", "in a script, go on after a statement fails")
       ("h,help", "show this help");
+  std::ios::sync_with_stdio(false);  // lets InputPending() see what std::cin has buffered
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
     if (args.count("help")) {
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
       status = shell.Run(&terminal);
     } else {
       console::StreamLineSource script(std::cin);
+      script.set_fd(STDIN_FILENO);
       status = shell.Run(&script);
     }
     server.Stop();

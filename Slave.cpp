@@ -1,1 +1,112 @@
-int main() { return 0; }
+// slave: follows a master and applies its writes to the local database,
+// refusing everything but data changes. See README.md and DESIGN.md.
+#include <fmt/format.h>
+
+#include <asio.hpp>
+#include <csignal>
+#include <cxxopts.hpp>
+#include <iostream>
+#include <mutex>
+
+#include "config/config.hpp"
+#include "console/startup.hpp"
+#include "db/connection.hpp"
+#include "replication/applier.hpp"
+#include "replication/client.hpp"
+
+using namespace sqlrepl;
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "slave: " << message << std::endl;
+  return console::kExitSetupFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options cli("slave", "sqlrepl slave: apply the master's writes to the local database");
+  cli.add_options()
+      ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
+      ("h,help", "show this help");
+  try {
+    cxxopts::ParseResult args = cli.parse(argc, argv);
+    if (args.count("help")) {
+      std::cout << cli.help() << std::endl;
+      return console::kExitOk;
+    }
+    if (!args.unmatched().empty()) {
+      return Fail("unexpected argument '" + args.unmatched().front() + "' (see --help)");
+    }
+    const std::string env_file = args["env-file"].as<std::string>();
+    config::LoadOptions load;
+    load.env_file = env_file;
+    load.env_file_explicit = args.count("env-file") > 0;
+    std::vector<std::string> warnings;
+    Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(load, &warnings);
+    console::PrintWarnings("slave", warnings);
+    if (!cfg.ok()) return Fail(cfg.status().message());
+
+    db::LibraryGuard mysql_library;
+    Result<replication::SlavePosition> position = Status::Unavailable("not read");
+    {
+      Result<db::Connection> conn = console::OpenLocalDatabase("slave", cfg->db, env_file);
+      if (!conn.ok()) return console::kExitSetupFailed;
+      position = replication::OpenSlavePosition(&*conn, cfg->meta_schema);
+      if (!position.ok()) {
+        return Fail(fmt::format("cannot keep the applied position in {}.slave_position: {} (the "
+                                "slave's user needs ALL PRIVILEGES ON {}.*)",
+                                cfg->meta_schema, position.status().ToString(), cfg->meta_schema));
+      }
+    }
+
+    std::mutex print_mu;
+    auto print = [&print_mu](const std::string& line) {
+      std::lock_guard lock(print_mu);
+      std::cout << line << std::endl;
+    };
+    print(fmt::format("Slave {} applying into database '{}'; applied up to #{}; following {}:{}.",
+                      cfg->slave_id, cfg->db.database, position->applied_seq, cfg->master_host,
+                      cfg->master_port));
+
+    asio::io_context io;
+    int exit_status = console::kExitOk;
+    replication::MasterClient* client_ptr = nullptr;
+    replication::Applier::Options applier_options;
+    applier_options.db = console::ToConnectOptions(cfg->db);
+    applier_options.meta_schema = cfg->meta_schema;
+    applier_options.on_error = cfg->on_apply_error;
+    applier_options.print = print;
+    applier_options.on_ack = [&client_ptr](const protocol::Ack& ack) { client_ptr->SendAck(ack); };
+    applier_options.on_fatal = [&](const std::string& why) {
+      print("Stopping: " + why);
+      asio::post(io, [&] { exit_status = console::kExitStatementFailed; client_ptr->Stop(); });
+    };
+    replication::Applier applier(applier_options, *position);
+    replication::MasterClient client(
+        io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token, cfg->reconnect_seconds, print},
+        &applier);
+    client_ptr = &client;
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](asio::error_code ec, int) {
+      if (!ec) client.Stop();
+    });
+    asio::co_spawn(io, client.Run(), [&](std::exception_ptr e, int status) {
+      if (e) {
+        exit_status = console::kExitSetupFailed;
+      } else if (status != 0) {
+        exit_status = status;
+      }
+      signals.cancel();
+      io.stop();
+    });
+    applier.Start();
+    io.run();
+    applier.Stop();
+    return exit_status;
+  } catch (const std::exception& e) {
+    return Fail(e.what());
+  }
+}

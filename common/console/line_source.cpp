@@ -1,6 +1,7 @@
 #include "console/line_source.hpp"
 
 #include <editline/readline.h>
+#include <poll.h>
 
 #include <cstdlib>
 #include <memory>
@@ -22,6 +23,17 @@ std::optional<std::string> StreamLineSource::ReadLine(std::string_view) {
   std::string line;
   if (!std::getline(in_, line)) return std::nullopt;
   return line;
+}
+
+}  // namespace sqlrepl::console
+
+namespace sqlrepl::console {
+
+bool StreamLineSource::InputPending() {
+  if (in_.rdbuf()->in_avail() > 0) return true;
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace sqlrepl::console

@@ -17,6 +17,8 @@ class LineSource {
   // Adds a finished statement to the history, where there is one.
   virtual void Remember(std::string_view /*statement*/) {}
   virtual bool interactive() const = 0;
+  // True when more input can be read without waiting.
+  virtual bool InputPending() { return false; }
 };
 
 // libedit's readline interface. History stays in memory: statements can hold
@@ -33,9 +35,13 @@ class StreamLineSource : public LineSource {
   explicit StreamLineSource(std::istream& in) : in_(in) {}
   std::optional<std::string> ReadLine(std::string_view prompt) override;
   bool interactive() const override { return false; }
+  // Buffered input, or data waiting on `fd` (the stream's descriptor, -1: none).
+  bool InputPending() override;
+  void set_fd(int fd) { fd_ = fd; }
 
  private:
   std::istream& in_;
+  int fd_ = -1;
 };
 
 }  // namespace sqlrepl::console

@@ -173,6 +173,9 @@ int MasterShell::Run(LineSource* input) {
         }
       }
     }
+    // A script that pauses gets its outcomes now; one that streams keeps
+    // its events in flight.
+    if (!interactive && !input->InputPending()) Flush(true);
   }
   if (!interactive && !stop) {
     splitter_.Finish();  // a last statement without its delimiter still runs

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <iostream>
 
 namespace sqlrepl::console {
 
@@ -48,13 +48,13 @@ Result<db::Connection> OpenLocalDatabase(const char* program, const config::DbSe
                                          const std::string& env_file) {
   Result<db::Connection> conn = db::Connection::Open(ToConnectOptions(db));
   if (!conn.ok()) {
-    fmt::print(stderr, "{}: {}\n", program, DescribeConnectError(conn.status(), db, env_file));
+    std::cerr << program << ": " << DescribeConnectError(conn.status(), db, env_file) << std::endl;
   }
   return conn;
 }
 
 void PrintWarnings(const char* program, const std::vector<std::string>& warnings) {
-  for (const std::string& w : warnings) fmt::print(stderr, "{}: {}\n", program, w);
+  for (const std::string& w : warnings) std::cerr << program << ": " << w << std::endl;
 }
 
 }  // namespace sqlrepl::console

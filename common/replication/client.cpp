@@ -1,0 +1,179 @@
+#include "replication/client.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/frame_io.hpp"
+#include "replication/handshake.hpp"
+
+namespace sqlrepl::replication {
+
+using protocol::MessageType;
+using protocol::use_nothrow;
+
+struct MasterClient::Link {
+  explicit Link(asio::io_context& io) : socket(io), writer(socket), timer(io) {}
+  void Close() {
+    if (closed) return;
+    closed = true;
+    writer.Stop();
+    timer.cancel();
+    asio::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+  void Send(MessageType type, const std::string& payload) {
+    if (!closed) writer.Send(std::make_shared<const std::string>(protocol::EncodeFrame(type, payload)));
+  }
+
+  asio::ip::tcp::socket socket;
+  protocol::FrameWriter writer;
+  asio::steady_timer timer;  // deadlines, then heartbeats
+  std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
+  bool closed = false;
+};
+
+MasterClient::MasterClient(asio::io_context& io, Options options, Applier* applier)
+    : io_(io), options_(std::move(options)), applier_(applier), retry_timer_(io) {}
+
+void MasterClient::Print(const std::string& line) const {
+  if (options_.print) options_.print(line);
+}
+
+void MasterClient::Stop() {
+  asio::post(io_, [this] {
+    stopped_ = true;
+    retry_timer_.cancel();
+    if (link_) link_->Close();
+  });
+}
+
+void MasterClient::SendAck(const protocol::Ack& ack) {
+  asio::post(io_, [this, ack] {
+    if (link_) link_->Send(MessageType::kAck, protocol::Encode(ack));
+  });
+}
+
+asio::awaitable<int> MasterClient::Run() {
+  const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
+  while (!stopped_) {
+    auto link = std::make_shared<Link>(io_);
+    Status s = co_await Connect(link);
+    if (s.ok()) s = co_await Handshake(link);
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      Print("The master refused this slave: " + s.message());
+      co_return 2;
+    }
+    if (s.ok()) {
+      link_ = link;
+      asio::co_spawn(io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); },
+                     asio::detached);
+      asio::co_spawn(io_, Heartbeats(link), asio::detached);
+      s = co_await Receive(link);
+      link_.reset();
+    }
+    link->Close();
+    if (stopped_) break;
+    Print(fmt::format("Lost the master at {}: {}", where, s.message()));
+    Print(fmt::format("Master unavailable. Retrying in {} second{}...", options_.reconnect_seconds,
+                      options_.reconnect_seconds == 1 ? "" : "s"));
+    retry_timer_.expires_after(std::chrono::seconds(options_.reconnect_seconds));
+    co_await retry_timer_.async_wait(use_nothrow);
+  }
+  co_return 0;
+}
+
+asio::awaitable<Status> MasterClient::Connect(std::shared_ptr<Link> link) {
+  asio::ip::tcp::resolver resolver(io_);
+  auto [ec, endpoints] = co_await resolver.async_resolve(
+      options_.master_host, std::to_string(options_.master_port), use_nothrow);
+  if (ec) co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
+  link->timer.expires_after(kConnectTimeout);
+  link->timer.async_wait([link](asio::error_code e) {
+    if (!e) link->Close();
+  });
+  auto [ec2, endpoint] = co_await asio::async_connect(link->socket, endpoints, use_nothrow);
+  if (ec2) co_return Status::Unavailable(link->closed ? "connection timed out" : ec2.message());
+  asio::error_code ignored;
+  link->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_return Status::Ok();
+}
+
+// The slave's side of the steps in replication/handshake.hpp; the connect
+// deadline set in Connect() still runs and covers it.
+asio::awaitable<Status> MasterClient::Handshake(std::shared_ptr<Link> link) {
+  const SlavePosition position = applier_->ResumePosition();
+  if (!position.replication_id.empty()) replication_id_ = position.replication_id;
+  protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, replication_id_, position.applied_seq};
+  const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, protocol::Encode(hello));
+  auto [ec, n] = co_await asio::async_write(link->socket, asio::buffer(hello_frame), use_nothrow);
+  if (ec) co_return Status::Unavailable(ec.message());
+
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->socket, 4096);
+  if (!frame.ok()) co_return frame.status();
+  protocol::Challenge challenge;
+  if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
+    co_return Status::Corruption("the master did not send a valid challenge");
+  }
+  protocol::Auth auth{ComputeMac(options_.token, challenge.nonce, options_.slave_id)};
+  const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
+  auto [ec2, n2] = co_await asio::async_write(link->socket, asio::buffer(auth_frame), use_nothrow);
+  if (ec2) co_return Status::Unavailable(ec2.message());
+
+  frame = co_await protocol::ReadFrame(link->socket, protocol::kMaxMessageLength + 64);
+  if (!frame.ok()) co_return frame.status();
+  if (frame->type == MessageType::kReject) {
+    protocol::Reject reject;
+    if (!protocol::Decode(frame->payload, &reject).ok()) co_return Status::Corruption("malformed reject");
+    co_return Status::FailedPrecondition(reject.reason);
+  }
+  protocol::Welcome welcome;
+  if (frame->type != MessageType::kWelcome || !protocol::Decode(frame->payload, &welcome).ok()) {
+    co_return Status::Corruption("the master did not welcome or refuse this slave");
+  }
+  link->timer.cancel();
+  replication_id_ = welcome.replication_id;
+  Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
+                    options_.master_host, options_.master_port, welcome.replication_id,
+                    welcome.from_seq, welcome.last_seq));
+  co_return Status::Ok();
+}
+
+asio::awaitable<Status> MasterClient::Receive(std::shared_ptr<Link> link) {
+  while (!link->closed) {
+    // Backpressure: stop reading while the applier is far behind.
+    while (applier_->queued() >= Applier::kMaxQueued && !link->closed) {
+      asio::steady_timer pause(io_, std::chrono::milliseconds(20));
+      co_await pause.async_wait(use_nothrow);
+      link->last_heard = std::chrono::steady_clock::now();
+    }
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->socket, protocol::kMaxFrameSize);
+    if (!frame.ok()) co_return frame.status();
+    link->last_heard = std::chrono::steady_clock::now();
+    if (frame->type == MessageType::kHeartbeat) continue;
+    if (frame->type != MessageType::kEvent) {
+      co_return Status::Corruption(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+    }
+    Result<Event> event = DecodeEvent(frame->payload);
+    if (!event.ok()) co_return event.status();
+    Status s = applier_->Enqueue(std::move(event).value(), replication_id_);
+    if (!s.ok()) co_return s;
+  }
+  co_return Status::Unavailable("connection closed");
+}
+
+asio::awaitable<void> MasterClient::Heartbeats(std::shared_ptr<Link> link) {
+  while (!link->closed) {
+    link->timer.expires_after(kHeartbeatInterval);
+    co_await link->timer.async_wait(use_nothrow);
+    if (link->closed) break;
+    if (std::chrono::steady_clock::now() - link->last_heard > kPeerTimeout) {
+      Print("No message from the master for 6 s; assuming it is gone.");
+      link->Close();
+      break;
+    }
+    link->Send(MessageType::kHeartbeat,
+               protocol::Encode(protocol::Heartbeat{applier_->ResumePosition().applied_seq}));
+  }
+}
+
+}  // namespace sqlrepl::replication

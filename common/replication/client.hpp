@@ -1,0 +1,63 @@
+// The slave's link to the master: connects, authenticates, resumes from the
+// applier's position, hands received events to the applier and sends its
+// acknowledgements back. When the master cannot be reached or the link
+// breaks (including silence: heartbeats flow both ways every second), it
+// says so and tries again every RECONNECT_SECONDS, forever, until stopped.
+// A refusal by the master (wrong token, another log, purged position) needs
+// an operator and ends Run() with exit status 2.
+#pragma once
+
+#include <asio.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/secret.hpp"
+#include "replication/applier.hpp"
+
+namespace sqlrepl::replication {
+
+class MasterClient {
+ public:
+  struct Options {
+    std::string master_host = "127.0.0.1";
+    uint16_t master_port = 8080;
+    std::string slave_id;
+    Secret token;
+    int reconnect_seconds = 5;
+    std::function<void(const std::string&)> print;
+  };
+
+  // `applier` must outlive the client. Runs on `io`.
+  MasterClient(asio::io_context& io, Options options, Applier* applier);
+
+  // Returns the exit status: 0 when stopped, 2 when the master refused us.
+  asio::awaitable<int> Run();
+  // Stops Run() (any thread).
+  void Stop();
+  // Sends an acknowledgement on the current link, if any (any thread).
+  void SendAck(const protocol::Ack& ack);
+
+  static constexpr auto kConnectTimeout = std::chrono::seconds(5);
+  static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
+  static constexpr auto kPeerTimeout = std::chrono::seconds(6);
+
+ private:
+  struct Link;
+  asio::awaitable<Status> Connect(std::shared_ptr<Link> link);
+  // kFailedPrecondition when the master refused us.
+  asio::awaitable<Status> Handshake(std::shared_ptr<Link> link);
+  asio::awaitable<Status> Receive(std::shared_ptr<Link> link);
+  asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link);
+  void Print(const std::string& line) const;
+
+  asio::io_context& io_;
+  Options options_;
+  Applier* applier_;
+  std::shared_ptr<Link> link_;  // the current link, I/O thread only
+  std::string replication_id_;
+  asio::steady_timer retry_timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace sqlrepl::replication

@@ -1,0 +1,352 @@
+// Master and slaves as real processes on three private MariaDB servers:
+// the guarantees of DESIGN.md (order, exactly once, nothing lost, refusal of
+// DDL, authentication, robustness against bad peers).
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mariadb_server.hpp"
+#include "process.hpp"
+
+namespace sqlrepl::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+constexpr char kToken[] = "replication-test-token-0123456789";
+constexpr int kReconnectSeconds = 1;
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* name : {"repl-master", "repl-slave1", "repl-slave2"}) {
+      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      servers_.push_back(std::move(s).value().release());
+    }
+  }
+  static void TearDownTestSuite() {
+    for (MariaDbServer* s : servers_) delete s;
+    servers_.clear();
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(servers_.size(), 3u) << "the MariaDB servers did not start";
+    for (MariaDbServer* s : servers_) {
+      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                          "CREATE DATABASE school;"
+                          "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                          " name VARCHAR(100) NOT NULL, age INT);"
+                          "CREATE TABLE school.counters (id INT PRIMARY KEY, v BIGINT NOT NULL);"
+                          "INSERT INTO school.counters VALUES (1,0),(2,0),(3,0),(4,0),(5,0)")
+                      .ok());
+    }
+    listen_port_ = FreeLoopbackPort();
+  }
+
+  MariaDbServer& master_db() { return *servers_[0]; }
+  MariaDbServer& slave_db(int i) { return *servers_[i]; }
+
+  std::string MasterEnv(int ack_timeout_ms) {
+    const std::string path = dir_.path() + "/master.env";
+    WriteFile(path, master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\n" +
+                        "LISTEN_PORT=" + std::to_string(listen_port_) +
+                        "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n");
+    return path;
+  }
+
+  std::string SlaveEnv(int i, const std::string& token = kToken, const std::string& extra = "") {
+    const std::string path = dir_.path() + "/slave" + std::to_string(i) + ".env";
+    WriteFile(path, slave_db(i).EnvLines() + "REPL_TOKEN=" + token + "\nMASTER_HOST=127.0.0.1\n" +
+                        "MASTER_PORT=" + std::to_string(listen_port_) + "\nSLAVE_ID=slave" +
+                        std::to_string(i) + "\nRECONNECT_SECONDS=" + std::to_string(kReconnectSeconds) +
+                        "\n" + extra);
+    return path;
+  }
+
+  std::optional<Process> Spawn(const std::string& binary, const std::string& env, const std::string& name) {
+    std::string error;
+    std::optional<Process> p = Process::Spawn(
+        {binary, "--env-file", env},
+        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true}, &error);
+    EXPECT_TRUE(p) << error;
+    return p;
+  }
+
+  // A master whose stdin stays open for statements, listening when it returns.
+  std::optional<Process> StartMaster(int ack_timeout_ms = 2000) {
+    std::optional<Process> m =
+        Spawn(SQLREPL_MASTER_BIN, MasterEnv(ack_timeout_ms), "master" + std::to_string(++masters_));
+    if (m) {
+      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
+                          seconds(20)))
+          << "master stderr: " << m->Stderr();
+    }
+    return m;
+  }
+
+  std::optional<Process> StartSlave(int i, const std::string& token = kToken, const std::string& extra = "") {
+    return Spawn(SQLREPL_SLAVE_BIN, SlaveEnv(i, token, extra), "slave" + std::to_string(i) + "-" +
+                                                                   std::to_string(++slaves_));
+  }
+
+  static bool WaitConnected(Process& slave, size_t times = 1) {
+    return WaitFor([&] { return Count(slave.Stdout(), "Connected to master") >= times; }, seconds(20));
+  }
+
+  static size_t Count(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
+
+  uint64_t MasterSeq() {
+    return std::stoull(master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
+  }
+  uint64_t AppliedSeq(int i) {
+    return std::stoull(slave_db(i)
+                           .QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1")
+                           .value_or("0"));
+  }
+  bool WaitForAppliedSeq(int i, uint64_t seq, std::chrono::milliseconds timeout = seconds(60)) {
+    return WaitFor([&] { return AppliedSeq(i) >= seq; }, timeout);
+  }
+
+  static std::string Checksum(MariaDbServer& s, const std::string& table) {
+    Result<db::Connection> c = s.Connect("school");
+    if (!c.ok()) return "no connection";
+    Result<db::QueryResult> r = c->Execute("CHECKSUM TABLE " + table);
+    if (!r.ok() || r->rows.empty()) return "no checksum";
+    return r->rows[0][1].value_or("NULL");
+  }
+
+  void ExpectSameData(const std::string& table) {
+    const std::string m = Checksum(master_db(), table);
+    EXPECT_EQ(Checksum(slave_db(1), table), m) << table;
+    EXPECT_EQ(Checksum(slave_db(2), table), m) << table;
+  }
+
+  static std::vector<MariaDbServer*> servers_;
+  TempDir dir_{"replication"};
+  uint16_t listen_port_ = 0;
+  int masters_ = 0;
+  int slaves_ = 0;
+};
+
+std::vector<MariaDbServer*> ReplicationTest::servers_;
+
+TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin(
+      "INSERT INTO students (name, age) VALUES ('Ali', 22), ('Zoë', 20), ('Bo', NULL);\n"
+      "UPDATE students SET age = age + 1 WHERE name = 'Ali';\n"
+      "DELETE FROM students WHERE name = 'Bo';\n"
+      "INSERT INTO students (name, age) VALUES ('Cy', 30);\n"));
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 4; }, seconds(30)))
+      << master->Stdout();
+  ASSERT_TRUE(WaitForAppliedSeq(1, 4) && WaitForAppliedSeq(2, 4));
+  ExpectSameData("students");
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT GROUP_CONCAT(name ORDER BY id) FROM students", "school"), "Ali,Zoë,Cy");
+  EXPECT_THAT(s1->Stdout(), HasSubstr("[#1] applied: INSERT INTO students (name, age) VALUES ('Ali', 22), "
+                                      "('Zoë', 20), ('Bo', NULL) (3 rows)"));
+  EXPECT_THAT(s2->Stdout(), HasSubstr("[#3] applied: DELETE FROM students WHERE name = 'Bo' (1 row)"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(30)), 0) << master->Stderr();
+}
+
+TEST_F(ReplicationTest, DdlRunsOnTheMasterAndIsRefusedBySlaves) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin("DROP TABLE counters;\nINSERT INTO students (name) VALUES ('after');\n"));
+  EXPECT_TRUE(WaitFor([&] {
+    return master->Stdout().find("Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE") !=
+           std::string::npos;
+  }, seconds(30))) << master->Stdout();
+  ASSERT_TRUE(WaitForAppliedSeq(1, 2) && WaitForAppliedSeq(2, 2));
+  EXPECT_FALSE(master_db().QueryValue("SELECT COUNT(*) FROM counters", "school").has_value());
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM counters", "school"), "5");
+  EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM counters", "school"), "5");
+  EXPECT_THAT(s1->Stdout(), HasSubstr("[#1] REFUSED (DDL is not replicated to slaves: DROP TABLE): DROP TABLE counters"));
+  ExpectSameData("students");
+}
+
+TEST_F(ReplicationTest, SlaveStartedAfterAThousandWritesCatchesUp) {
+  std::optional<Process> master = StartMaster();
+  ASSERT_TRUE(master);
+  std::string script;
+  for (int i = 0; i < 1000; ++i) {
+    script += "INSERT INTO students (name, age) VALUES ('s" + std::to_string(i) + "', " + std::to_string(i % 90) + ");\n";
+  }
+  ASSERT_TRUE(master->WriteStdin(script));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 1000; }, seconds(120)));
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(s2);
+  EXPECT_TRUE(WaitForAppliedSeq(2, 1000, seconds(120)));
+  EXPECT_EQ(Checksum(slave_db(2), "students"), Checksum(master_db(), "students"));
+  EXPECT_THAT(s2->Stdout(), HasSubstr("resuming at #1 (master at #1000)"));
+}
+
+TEST_F(ReplicationTest, SlaveKilledRepeatedlyAppliesEveryUpdateExactlyOnce) {
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/300);
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  constexpr int kUpdates = 3000;
+  std::string script;
+  for (int i = 0; i < kUpdates; ++i) {
+    script += "UPDATE counters SET v = v + 1 WHERE id = " + std::to_string(1 + i % 5) + ";\n";
+  }
+  ASSERT_TRUE(master->WriteStdin(script));
+  // Kill slave 1 with SIGKILL whenever it has made progress, five times.
+  uint64_t last = 0;
+  for (int kill = 0; kill < 5; ++kill) {
+    ASSERT_TRUE(WaitFor([&] { return AppliedSeq(1) > last; }, seconds(60)));
+    s1->Signal(SIGKILL);
+    s1->Wait(seconds(10));
+    last = AppliedSeq(1);
+    s1 = StartSlave(1);
+    ASSERT_TRUE(s1);
+  }
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == kUpdates; }, seconds(120)));
+  EXPECT_TRUE(WaitForAppliedSeq(1, kUpdates, seconds(120)));
+  EXPECT_TRUE(WaitForAppliedSeq(2, kUpdates, seconds(120)));
+  ExpectSameData("counters");
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT SUM(v) FROM counters", "school"), std::to_string(kUpdates));
+}
+
+TEST_F(ReplicationTest, KilledMasterComesBackAndSlavesResumeWithNothingLost) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('before1');\n"
+                                 "INSERT INTO students (name) VALUES ('before2');\n"));
+  ASSERT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 2; }, seconds(30)));
+  master->Signal(SIGKILL);
+  master->Wait(seconds(10));
+  EXPECT_TRUE(WaitFor([&] {
+    return s1->Stdout().find("Master unavailable. Retrying in 1 second...") != std::string::npos;
+  }, seconds(20))) << s1->Stdout();
+
+  const auto restarted = Clock::now();
+  master = StartMaster();
+  ASSERT_TRUE(master);
+  EXPECT_TRUE(WaitFor([&] { return Count(s1->Stdout(), "Connected to master") >= 2 &&
+                                   Count(s2->Stdout(), "Connected to master") >= 2; },
+                      seconds(kReconnectSeconds + 1) + milliseconds(500)))
+      << "slaves did not reconnect within RECONNECT_SECONDS + 1 s";
+  EXPECT_LE(Clock::now() - restarted, seconds(kReconnectSeconds + 2));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('after');\n"));
+  ASSERT_TRUE(WaitForAppliedSeq(1, 3) && WaitForAppliedSeq(2, 3));
+  EXPECT_EQ(master_db().QueryValue("SELECT GROUP_CONCAT(name ORDER BY id) FROM students", "school"),
+            "before1,before2,after");
+  ExpectSameData("students");
+}
+
+TEST_F(ReplicationTest, SlaveWithWrongTokenGetsNothing) {
+  std::optional<Process> master = StartMaster();
+  ASSERT_TRUE(master);
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('secret');\n"));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 1; }, seconds(20)));
+  std::optional<Process> intruder = StartSlave(1, "a-different-token-9876543210");
+  ASSERT_TRUE(intruder);
+  EXPECT_EQ(intruder->Wait(seconds(20)), 2);
+  EXPECT_THAT(intruder->Stdout(), HasSubstr("The master refused this slave: authentication failed"));
+  EXPECT_THAT(master->Stderr(), HasSubstr("slave 'slave1' failed authentication (wrong REPL_TOKEN)"));
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM students", "school"), "0");
+  EXPECT_EQ(AppliedSeq(1), 0u);
+}
+
+// A raw TCP connection to the master's port, for sending bad input.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void Send(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // True once the peer has closed the connection (reads give EOF or reset).
+  bool ClosedByPeer() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char buf[256];
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    return n <= 0;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+TEST_F(ReplicationTest, GarbageOversizedAndSilentConnectionsDoNotDisturbGoodSlaves) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+
+  RawConnection garbage(listen_port_), oversized(listen_port_), silent(listen_port_);
+  ASSERT_TRUE(garbage.connected() && oversized.connected() && silent.connected());
+  garbage.Send("GET / HTTP/1.0\r\n\r\n");
+  oversized.Send(std::string("\xff\xff\xff\x7f\x01", 5));
+  EXPECT_TRUE(WaitFor([&] { return garbage.ClosedByPeer(); }, seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return oversized.ClosedByPeer(); }, seconds(10)));
+
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('still served');\n"));
+  EXPECT_TRUE(WaitForAppliedSeq(1, 1, seconds(20)) && WaitForAppliedSeq(2, 1, seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return silent.ClosedByPeer(); }, seconds(10)))
+      << "a connection that never says hello is closed after the handshake deadline";
+  EXPECT_THAT(master->Stderr(), HasSubstr("handshake not completed within 5 s"));
+  EXPECT_THAT(master->Stderr(), HasSubstr("larger than the limit"));
+
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('and again');\n"));
+  EXPECT_TRUE(WaitForAppliedSeq(1, 2, seconds(20)) && WaitForAppliedSeq(2, 2, seconds(20)));
+  ExpectSameData("students");
+  EXPECT_TRUE(master->Running());
+}
+
+TEST_F(ReplicationTest, OnApplyErrorStopHaltsTheSlaveWithoutAdvancing) {
+  ASSERT_TRUE(master_db().Exec("CREATE TABLE school.only_master (i INT)").ok());
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1, kToken, "ON_APPLY_ERROR=stop\n");
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('ok');\n"
+                                 "INSERT INTO only_master VALUES (1);\n"
+                                 "INSERT INTO students (name) VALUES ('later');\n"));
+  EXPECT_EQ(s1->Wait(seconds(30)), 1);
+  EXPECT_THAT(s1->Stdout(), HasSubstr("[#2] ERROR 1146 (42S02)"));
+  EXPECT_THAT(s1->Stdout(), HasSubstr("Stopping: event #2 failed and ON_APPLY_ERROR=stop"));
+  EXPECT_EQ(AppliedSeq(1), 1u);
+  // The default (skip) reports the error and goes on.
+  EXPECT_TRUE(WaitForAppliedSeq(2, 3));
+  EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM students", "school"), "2");
+  EXPECT_TRUE(WaitFor([&] { return master->Stdout().find("slave2: ERROR 1146 (42S02)") != std::string::npos; },
+                      seconds(20))) << master->Stdout();
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing
