@@ -50,7 +50,8 @@ if [ "$use_tmux" -eq 1 ]; then
   tmux split-window -v -t "$session:0.1" "$(slave 2)"
   tmux select-pane -t "$session:0.0"
   if [ -n "${TMUX:-}" ]; then
-    tmux switch-client -t "$session"
+    tmux switch-client -t "$session" 2>/dev/null ||
+      echo "demo: running in tmux session $session; attach with: tmux attach -t $session"
     while tmux has-session -t "$session" 2>/dev/null; do sleep 1; done
   else
     tmux attach-session -t "$session"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every CTest test
 # (unit, and integration on private MariaDB servers the tests start), then
-# the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# then the fuzzer for a bounded time. Exits non-zero on any failure.
+# every test again with all binaries built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, then the fuzzer for a bounded time. Exits
+# non-zero on any failure.
 #
 #   scripts/test.sh                 everything
 #   SQLREPL_FUZZ_SECONDS=0 scripts/test.sh   skip the fuzz run
@@ -28,12 +29,12 @@ start=$SECONDS
 (cd build && ctest --output-on-failure -j "$jobs")
 echo "tests ran in $((SECONDS - start)) s"
 
-step "unit tests under ASan+UBSan (build-sanitize/)"
+step "all tests again under ASan+UBSan (build-sanitize/)"
 start=$SECONDS
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSQLREPL_SANITIZE=ON >/dev/null
-cmake --build build-sanitize -j "$jobs" --target unit_tests
+cmake --build build-sanitize -j "$jobs"
 (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -L unit)
+  ctest --output-on-failure)
 echo "sanitizer run took $((SECONDS - start)) s"
 
 if [ -x scripts/fuzz.sh ] && [ "${SQLREPL_FUZZ_SECONDS:-60}" != 0 ]; then
