@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
 
     replication::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
-    console::MasterShell shell(&executor, &registry, &*log, &catalog,
+    console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
                                {args.count("force") > 0, cfg->db.database, cfg->unsafe_statements,
                                 cfg->ack_timeout_ms},
                                std::cout, std::cerr);

@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
     applier_options.on_error = cfg->on_apply_error;
     applier_options.print = print;
     applier_options.on_ack = [&client_ptr](const protocol::Ack& ack) { client_ptr->SendAck(ack); };
+    applier_options.on_verify = [&client_ptr](const protocol::VerifyResult& r) {
+      client_ptr->SendVerifyResult(r);
+    };
     applier_options.on_fatal = [&](const std::string& why) {
       print("Stopping: " + why);
       asio::post(io, [&] { exit_status = console::kExitStatementFailed; client_ptr->Stop(); });

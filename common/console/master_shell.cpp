@@ -7,6 +7,9 @@
 #include "console/startup.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/determinism.hpp"
+#include "sql/lexer.hpp"
+
+#include <map>
 
 namespace sqlrepl::console {
 namespace {
@@ -16,6 +19,7 @@ constexpr std::string_view kHelp =
     "Commands:\n"
     "  help, \\h, \\?    this text\n"
     "  \\slaves         each slave: state, applied position, lag, refusals, errors\n"
+    "  \\verify [t ...] compare CHECKSUM TABLE of every table (or those named) on the slaves\n"
     "  \\q, quit, exit   leave the prompt\n"
     "  DELIMITER xyz    end statements with xyz instead of ';'\n";
 
@@ -30,10 +34,12 @@ std::string_view TrimCommand(std::string_view s) {
 }  // namespace
 
 MasterShell::MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
-                         const replication::MasterLog* log, db::SchemaCatalog* catalog,
-                         Options options, std::ostream& out, std::ostream& err)
+                         replication::ReplicationServer* server, const replication::MasterLog* log,
+                         db::SchemaCatalog* catalog, Options options, std::ostream& out,
+                         std::ostream& err)
     : executor_(executor),
       registry_(registry),
+      server_(server),
       log_(log),
       catalog_(catalog),
       options_(std::move(options)),
@@ -56,6 +62,11 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line) {
   if (cmd == "\\slaves") {
     Flush(true);
     out_ << FormatSlaves(registry_->Snapshot(), log_->last_seq()) << std::flush;
+    return Meta::kHandled;
+  }
+  if (cmd == "\\verify" || cmd.rfind("\\verify ", 0) == 0) {
+    Flush(true);
+    if (!Verify(cmd.substr(7))) meta_failed_ = true;
     return Meta::kHandled;
   }
   if (!cmd.empty() && cmd.front() == '\\') {
@@ -126,6 +137,82 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
   return ok;
 }
 
+bool MasterShell::Verify(std::string_view args) {
+  db::Connection* conn = executor_->connection();
+  const std::string& database = options_.database;
+  std::vector<std::string> tables;
+  for (const sql::Token& t : sql::CodeTokens(args)) {
+    if (t.kind == sql::TokenKind::kWord || t.kind == sql::TokenKind::kQuotedIdent) {
+      tables.push_back(sql::Unquote(t));
+    }
+  }
+  if (tables.empty()) {
+    Result<db::QueryResult> list = conn->Execute(fmt::format(
+        "SHOW FULL TABLES FROM `{}` WHERE Table_type = 'BASE TABLE'", database));
+    if (!list.ok()) {
+      err_ << "ERROR: cannot list the tables of " << database << ": " << list.status().ToString() << std::endl;
+      return false;
+    }
+    for (const db::Row& row : list->rows) tables.push_back(row[0].value_or(""));
+  }
+  const std::vector<std::string> slaves = registry_->ConnectedSlaves();
+  if (slaves.empty() || tables.empty()) {
+    err_ << (slaves.empty() ? "ERROR: no slave connected, nothing to verify"
+                            : "ERROR: no table to verify in " + database)
+         << std::endl;
+    return false;
+  }
+  // 1. Wait until every slave has applied everything logged so far.
+  const uint64_t seq = log_->last_seq();
+  if (seq > 0) registry_->WaitFor(seq, slaves, Clock::now() + std::chrono::seconds(60));
+  // 2. The master's checksums, then the slaves', computed after that point.
+  std::map<std::string, std::string> master;
+  for (const std::string& t : tables) {
+    Result<db::QueryResult> r = conn->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, t));
+    master[t] = r.ok() && !r->rows.empty() && r->rows[0].size() > 1 && r->rows[0][1] ? *r->rows[0][1]
+                                                                                      : "missing";
+  }
+  const uint64_t id = next_verify_id_++;
+  server_->SendVerify(protocol::Verify{id, database, tables});
+  const std::map<std::string, protocol::VerifyResult> answers =
+      registry_->WaitForVerify(id, slaves, Clock::now() + std::chrono::seconds(60));
+  // 3. One row per table, one column per slave.
+  db::QueryResult table;
+  table.has_result_set = true;
+  table.columns = {{"table", false}, {"master", true}};
+  for (const std::string& s : slaves) table.columns.push_back({s, true});
+  table.columns.push_back({"result", false});
+  size_t differences = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    db::Row row = {tables[i], master[tables[i]]};
+    bool same = master[tables[i]] != "missing";
+    for (const std::string& s : slaves) {
+      auto it = answers.find(s);
+      std::string value = "no answer";
+      if (it != answers.end() && i < it->second.tables.size()) {
+        const protocol::TableChecksum& c = it->second.tables[i];
+        value = c.error.empty() ? c.checksum : "missing";
+      }
+      same = same && value == master[tables[i]];
+      row.push_back(value);
+    }
+    row.push_back(std::string(same ? "match" : "DIFFERENT"));
+    if (!same) ++differences;
+    table.rows.push_back(std::move(row));
+  }
+  out_ << FormatTable(table);
+  if (differences == 0) {
+    out_ << fmt::format("Verified {} table{} on {} slave{}: all match.\n\n", tables.size(),
+                        tables.size() == 1 ? "" : "s", slaves.size(), slaves.size() == 1 ? "" : "s");
+  } else {
+    out_ << fmt::format("Verified {} table{} on {} slave{}: {} DIFFERENT.\n\n", tables.size(),
+                        tables.size() == 1 ? "" : "s", slaves.size(), slaves.size() == 1 ? "" : "s",
+                        differences);
+  }
+  out_ << std::flush;
+  return differences == 0;
+}
+
 void MasterShell::Flush(bool wait) {
   while (!pending_.empty()) {
     Pending& p = pending_.front();
@@ -159,6 +246,14 @@ int MasterShell::Run(LineSource* input) {
     if (!splitter_.HasPendingText()) {
       const Meta meta = HandleMetaCommand(*line);
       if (meta == Meta::kQuit) break;
+      if (meta_failed_) {
+        meta_failed_ = false;
+        failed = true;
+        if (!interactive && !options_.force) {
+          stop = true;
+          break;
+        }
+      }
       if (meta == Meta::kHandled) continue;
     }
     splitter_.Feed(*line);

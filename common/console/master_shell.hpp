@@ -22,6 +22,7 @@
 #include "console/line_source.hpp"
 #include "db/schema_catalog.hpp"
 #include "replication/master_executor.hpp"
+#include "replication/server.hpp"
 #include "replication/slave_registry.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
@@ -40,8 +41,8 @@ class MasterShell {
   // Every pointer must outlive the shell; `catalog` may be null (the
   // determinism checks that need it are then skipped).
   MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
-              const replication::MasterLog* log, db::SchemaCatalog* catalog, Options options,
-              std::ostream& out, std::ostream& err);
+              replication::ReplicationServer* server, const replication::MasterLog* log,
+              db::SchemaCatalog* catalog, Options options, std::ostream& out, std::ostream& err);
 
   int Run(LineSource* input);
 
@@ -63,6 +64,9 @@ class MasterShell {
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
   bool CheckDeterminism(const sql::SplitStatement& statement, const sql::Classification& c,
                         std::string* out, std::string* err, bool interactive);
+  // \verify [table ...]: compares the slaves' CHECKSUM TABLE with the
+  // master's once they have applied everything; false on any difference.
+  bool Verify(std::string_view args);
   // Prints queued output whose acknowledgements are in (all of it, waiting
   // as needed, when `wait`).
   void Flush(bool wait);
@@ -71,6 +75,7 @@ class MasterShell {
 
   replication::MasterExecutor* executor_;
   replication::SlaveRegistry* registry_;
+  replication::ReplicationServer* server_;
   const replication::MasterLog* log_;
   db::SchemaCatalog* catalog_;
   Options options_;
@@ -78,6 +83,8 @@ class MasterShell {
   std::ostream& err_;
   sql::StatementSplitter splitter_;
   std::deque<Pending> pending_;
+  bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
+  uint64_t next_verify_id_ = 1;
 
   static constexpr size_t kMaxInFlight = 5000;
 };

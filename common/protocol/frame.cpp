@@ -16,6 +16,8 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kEvent: return "event";
     case MessageType::kAck: return "ack";
     case MessageType::kHeartbeat: return "heartbeat";
+    case MessageType::kVerify: return "verify";
+    case MessageType::kVerifyResult: return "verify result";
   }
   return "unknown";
 }
@@ -31,7 +33,7 @@ Result<FrameHeader> DecodeHeader(const std::array<uint8_t, kHeaderSize>& bytes) 
         fmt::format("frame of {} bytes is larger than the limit of {}", h.length, kMaxFrameSize));
   }
   if (type < static_cast<uint8_t>(MessageType::kHello) ||
-      type > static_cast<uint8_t>(MessageType::kHeartbeat)) {
+      type > static_cast<uint8_t>(MessageType::kVerifyResult)) {
     return Status::Corruption(fmt::format("unknown frame type {}", type));
   }
   h.type = static_cast<MessageType>(type);

@@ -28,6 +28,8 @@ enum class MessageType : uint8_t {
   kEvent = 6,      // master -> slave: one committed transaction
   kAck = 7,        // slave -> master: the outcome of one event
   kHeartbeat = 8,  // both ways, when idle
+  kVerify = 9,        // master -> slave: checksum these tables, after what came before
+  kVerifyResult = 10, // slave -> master: the checksums
 };
 
 const char* MessageTypeName(MessageType type);

@@ -71,6 +71,27 @@ std::string Encode(const Heartbeat& m) {
   return out;
 }
 
+std::string Encode(const Verify& m) {
+  std::string out;
+  PutFixed64(&out, m.request_id);
+  PutString(&out, m.database);
+  PutFixed32(&out, static_cast<uint32_t>(m.tables.size()));
+  for (const std::string& t : m.tables) PutString(&out, t);
+  return out;
+}
+
+std::string Encode(const VerifyResult& m) {
+  std::string out;
+  PutFixed64(&out, m.request_id);
+  PutFixed32(&out, static_cast<uint32_t>(m.tables.size()));
+  for (const TableChecksum& t : m.tables) {
+    PutString(&out, t.table);
+    PutString(&out, t.checksum);
+    PutString(&out, t.error);
+  }
+  return out;
+}
+
 Status Decode(std::string_view in, Hello* m) {
   const bool ok = GetFixed16(&in, &m->version) && GetString(&in, &m->slave_id, kMaxNameLength) &&
                   GetString(&in, &m->replication_id, kMaxNameLength) &&
@@ -104,5 +125,35 @@ Status Decode(std::string_view in, Ack* m) {
 }
 
 Status Decode(std::string_view in, Heartbeat* m) { return Finish(GetFixed64(&in, &m->seq), in, "heartbeat"); }
+
+}  // namespace sqlrepl::protocol
+
+namespace sqlrepl::protocol {
+
+Status Decode(std::string_view in, Verify* m) {
+  uint32_t count = 0;
+  bool ok = GetFixed64(&in, &m->request_id) && GetString(&in, &m->database, kMaxNameLength) &&
+            GetFixed32(&in, &count) && count <= kMaxVerifyTables;
+  m->tables.clear();
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    std::string t;
+    ok = GetString(&in, &t, kMaxNameLength);
+    m->tables.push_back(std::move(t));
+  }
+  return Finish(ok, in, "verify");
+}
+
+Status Decode(std::string_view in, VerifyResult* m) {
+  uint32_t count = 0;
+  bool ok = GetFixed64(&in, &m->request_id) && GetFixed32(&in, &count) && count <= kMaxVerifyTables;
+  m->tables.clear();
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    TableChecksum t;
+    ok = GetString(&in, &t.table, kMaxNameLength) && GetString(&in, &t.checksum, kMaxNameLength) &&
+         GetString(&in, &t.error, kMaxMessageLength);
+    m->tables.push_back(std::move(t));
+  }
+  return Finish(ok, in, "verify result");
+}
 
 }  // namespace sqlrepl::protocol

@@ -9,6 +9,8 @@
 //   Event     := see replication/event.hpp (the log row's bytes, as stored)
 //   Ack       := seq:u64  outcome:u8  errno:u32  message:str
 //   Heartbeat := seq:u64              -- master: last committed; slave: last applied
+//   Verify    := request_id:u64  database:str  count:u32  table:str[count]
+//   VerifyResult := request_id:u64  count:u32  (table:str  checksum:str  error:str)[count]
 //
 // Every decoder rejects a short payload, trailing bytes, and strings over
 // their limit, without allocating for them.
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.hpp"
 
@@ -77,6 +80,25 @@ struct Heartbeat {
   uint64_t seq = 0;
 };
 
+struct Verify {
+  uint64_t request_id = 0;
+  std::string database;
+  std::vector<std::string> tables;
+};
+
+struct TableChecksum {
+  std::string table;
+  std::string checksum;  // as CHECKSUM TABLE prints it; empty with an error
+  std::string error;
+};
+
+struct VerifyResult {
+  uint64_t request_id = 0;
+  std::vector<TableChecksum> tables;
+};
+
+constexpr uint32_t kMaxVerifyTables = 10000;
+
 std::string Encode(const Hello& m);
 std::string Encode(const Challenge& m);
 std::string Encode(const Auth& m);
@@ -84,6 +106,8 @@ std::string Encode(const Welcome& m);
 std::string Encode(const Reject& m);
 std::string Encode(const Ack& m);
 std::string Encode(const Heartbeat& m);
+std::string Encode(const Verify& m);
+std::string Encode(const VerifyResult& m);
 
 // kCorruption with the message's name on any malformed payload.
 Status Decode(std::string_view payload, Hello* m);
@@ -93,5 +117,7 @@ Status Decode(std::string_view payload, Welcome* m);
 Status Decode(std::string_view payload, Reject* m);
 Status Decode(std::string_view payload, Ack* m);
 Status Decode(std::string_view payload, Heartbeat* m);
+Status Decode(std::string_view payload, Verify* m);
+Status Decode(std::string_view payload, VerifyResult* m);
 
 }  // namespace sqlrepl::protocol

@@ -94,10 +94,42 @@ Status Applier::Enqueue(Event event, const std::string& replication_id) {
           fmt::format("event #{} arrived but #{} was due", event.seq, last_queued_ + 1));
     }
     last_queued_ = event.seq;
-    queue_.push_back({std::move(event), replication_id});
+    queue_.push_back({std::move(event), replication_id, std::nullopt});
   }
   wake_.notify_one();
   return Status::Ok();
+}
+
+void Applier::EnqueueVerify(protocol::Verify request) {
+  {
+    std::lock_guard lock(mu_);
+    Item item;
+    item.verify = std::move(request);
+    queue_.push_back(std::move(item));
+  }
+  wake_.notify_one();
+}
+
+bool Applier::RunVerify(const protocol::Verify& request) {
+  protocol::VerifyResult result;
+  result.request_id = request.request_id;
+  for (const std::string& table : request.tables) {
+    protocol::TableChecksum t;
+    t.table = table;
+    Result<db::QueryResult> r =
+        conn_->Execute("CHECKSUM TABLE " + QuoteName(request.database) + "." + QuoteName(table));
+    if (!r.ok()) {
+      if (db::IsConnectionLost(r.status())) return false;
+      t.error = r.status().ToString();
+    } else if (r->rows.empty() || r->rows[0].size() < 2 || !r->rows[0][1]) {
+      t.error = "no such table";  // CHECKSUM TABLE answers NULL for a missing table
+    } else {
+      t.checksum = *r->rows[0][1];
+    }
+    result.tables.push_back(std::move(t));
+  }
+  if (options_.on_verify) options_.on_verify(result);
+  return true;
 }
 
 size_t Applier::queued() const {
@@ -109,7 +141,9 @@ SlavePosition Applier::ResumePosition() const {
   std::lock_guard lock(mu_);
   SlavePosition p = applied_;
   p.applied_seq = last_queued_;
-  if (!queue_.empty()) p.replication_id = queue_.back().replication_id;
+  for (const Item& item : queue_) {
+    if (!item.verify) p.replication_id = item.replication_id;
+  }
   return p;
 }
 
@@ -232,8 +266,9 @@ void Applier::Loop() {
       if (stopping_) return;
       // A group: consecutive data-only events, while the slave is behind.
       items.push_back(queue_.front());
-      for (size_t i = 1; i < queue_.size() && items.size() < kMaxGroup && DataOnly(items[0].event); ++i) {
-        if (!DataOnly(queue_[i].event)) break;
+      const bool groupable = !items[0].verify && DataOnly(items[0].event);
+      for (size_t i = 1; groupable && i < queue_.size() && items.size() < kMaxGroup; ++i) {
+        if (queue_[i].verify || !DataOnly(queue_[i].event)) break;
         items.push_back(queue_[i]);
       }
     }
@@ -248,6 +283,15 @@ void Applier::Loop() {
     }
     if (reported_outage && options_.print) options_.print("Local database is back; applying resumes.");
     reported_outage = false;
+    if (items[0].verify) {
+      if (!RunVerify(*items[0].verify)) {
+        conn_.reset();
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+      continue;
+    }
 
     std::vector<Outcome> outcomes(items.size());
     Status failure;

@@ -46,6 +46,7 @@ class Applier {
     std::function<void(const protocol::Ack&)> on_ack;     // from the applier thread
     std::function<void(const std::string&)> print;        // console lines
     std::function<void(const std::string&)> on_fatal;     // ON_APPLY_ERROR=stop tripped
+    std::function<void(const protocol::VerifyResult&)> on_verify;  // checksums computed
   };
 
   static constexpr size_t kMaxGroup = 200;
@@ -62,6 +63,8 @@ class Applier {
   // Queues an event received from the master (any thread). An event already
   // held is ignored; one that skips a sequence number is kCorruption.
   Status Enqueue(Event event, const std::string& replication_id);
+  // Queues a checksum request, answered after every event queued before it.
+  void EnqueueVerify(protocol::Verify request);
   size_t queued() const;
   // Where to resume: the last event applied or already queued.
   SlavePosition ResumePosition() const;
@@ -70,6 +73,7 @@ class Applier {
   struct Item {
     Event event;
     std::string replication_id;
+    std::optional<protocol::Verify> verify;  // a checksum request instead of an event
   };
   struct Outcome {
     protocol::Ack ack;
@@ -77,6 +81,8 @@ class Applier {
   };
 
   void Loop();
+  // False when the database went away (retry later).
+  bool RunVerify(const protocol::Verify& request);
   bool EnsureConnected();
   // Applies items as one transaction; false if one failed (nothing applied).
   bool TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes, Status* failure);

@@ -53,6 +53,12 @@ void MasterClient::SendAck(const protocol::Ack& ack) {
   });
 }
 
+void MasterClient::SendVerifyResult(const protocol::VerifyResult& result) {
+  asio::post(io_, [this, result] {
+    if (link_) link_->Send(MessageType::kVerifyResult, protocol::Encode(result));
+  });
+}
+
 asio::awaitable<int> MasterClient::Run() {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   while (!stopped_) {
@@ -150,6 +156,13 @@ asio::awaitable<Status> MasterClient::Receive(std::shared_ptr<Link> link) {
     if (!frame.ok()) co_return frame.status();
     link->last_heard = std::chrono::steady_clock::now();
     if (frame->type == MessageType::kHeartbeat) continue;
+    if (frame->type == MessageType::kVerify) {
+      protocol::Verify request;
+      Status s = protocol::Decode(frame->payload, &request);
+      if (!s.ok()) co_return s;
+      applier_->EnqueueVerify(std::move(request));
+      continue;
+    }
     if (frame->type != MessageType::kEvent) {
       co_return Status::Corruption(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
     }

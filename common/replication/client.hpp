@@ -37,6 +37,7 @@ class MasterClient {
   void Stop();
   // Sends an acknowledgement on the current link, if any (any thread).
   void SendAck(const protocol::Ack& ack);
+  void SendVerifyResult(const protocol::VerifyResult& result);
 
   static constexpr auto kConnectTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);

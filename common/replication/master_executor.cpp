@@ -109,6 +109,24 @@ void MasterExecutor::ResetTransaction() {
   in_transaction_ = !autocommit_;
 }
 
+static bool IsSessionStatement(const EventStatement& s) {
+  return sql::Classify(s.sql).kind == StatementKind::kSessionState;
+}
+
+Status MasterExecutor::ShipSessionState(const std::vector<EventStatement>& dropped, Executed* out) {
+  std::vector<EventStatement> session;
+  for (const EventStatement& s : dropped) {
+    if (IsSessionStatement(s)) session.push_back(s);
+  }
+  if (session.empty()) return Status::Ok();
+  Status s = conn_->Run("BEGIN");
+  if (!s.ok()) return s;
+  Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, std::move(session)}, "COMMIT");
+  if (!seq.ok()) return seq.status();
+  out->committed.push_back(*seq);
+  return Status::Ok();
+}
+
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   if (!in_transaction_ || pending_.empty()) return Status::Ok();
   Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, pending_}, "COMMIT");
@@ -205,6 +223,9 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
   if (!pending_.empty() && (conn_->server_status() & SERVER_STATUS_IN_TRANS) == 0) {
     out.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} statement(s) "
                                     "will be replicated.", pending_.size()));
+    const std::vector<EventStatement> dropped = std::move(pending_);
+    Status s = ShipSessionState(dropped, &out);
+    if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
     ResetTransaction();
   }
   return out;
@@ -257,10 +278,16 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       ResetTransaction();
       return out;
     }
-    case TransactionOp::kRollback:
+    case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
+      const std::vector<EventStatement> dropped = std::move(pending_);
       ResetTransaction();
+      if (out.result.ok()) {
+        Status s = ShipSessionState(dropped, &out);
+        if (!s.ok()) out.notes.push_back("Session statements could not be logged: " + s.ToString());
+      }
       return out;
+    }
     case TransactionOp::kSavepoint:
       out.result = conn_->Execute(sql);
       if (out.result.ok()) savepoints_[SavepointName(sql)] = pending_.size();
@@ -269,7 +296,17 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       out.result = conn_->Execute(sql);
       if (out.result.ok()) {
         auto it = savepoints_.find(SavepointName(sql));
-        if (it != savepoints_.end()) pending_.resize(it->second);
+        if (it != savepoints_.end() && it->second <= pending_.size()) {
+          // Data changes after the savepoint are undone; session statements are not.
+          std::vector<EventStatement> kept(pending_.begin(), pending_.begin() + static_cast<long>(it->second));
+          for (size_t i = it->second; i < pending_.size(); ++i) {
+            if (IsSessionStatement(pending_[i])) kept.push_back(pending_[i]);
+          }
+          pending_ = std::move(kept);
+          for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
+            sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
+          }
+        }
       }
       return out;
     case TransactionOp::kReleaseSavepoint:

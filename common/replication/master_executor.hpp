@@ -8,9 +8,11 @@
 //   log row in a transaction of its own (slaves refuse them, visibly)
 //
 // An implicit commit (DDL, BEGIN, SET autocommit = 1, LOCK TABLES, ...)
-// first commits the open transaction's event. ROLLBACK ships nothing,
-// ROLLBACK TO SAVEPOINT drops the statements after the savepoint, and a
-// transaction the server rolls back by itself (deadlock) ships nothing.
+// first commits the open transaction's event. ROLLBACK ships no data change,
+// ROLLBACK TO SAVEPOINT drops the data changes after the savepoint, and a
+// transaction the server rolls back by itself (deadlock) ships none either;
+// session statements (SET @v, USE) are not undone by a rollback, so they are
+// always replicated.
 // Reads are not logged. Not thread-safe: the prompt's thread owns it.
 #pragma once
 
@@ -43,6 +45,7 @@ class MasterExecutor {
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
 
   bool in_transaction() const { return in_transaction_; }
+  db::Connection* connection() { return conn_; }
   size_t pending_statements() const { return pending_.size(); }
 
  private:
@@ -57,6 +60,10 @@ class MasterExecutor {
   Result<db::QueryResult> RunWithContext(std::string_view sql, EventStatement* statement);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(Event event, std::string_view commit_sql);
+  // After a rollback: the session statements (SET, USE, SELECT ... INTO @v)
+  // among `dropped` still took effect on the master, so they are replicated
+  // in an event of their own.
+  Status ShipSessionState(const std::vector<EventStatement>& dropped, Executed* out);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();

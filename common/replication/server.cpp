@@ -90,6 +90,14 @@ void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) 
   });
 }
 
+void ReplicationServer::SendVerify(const protocol::Verify& request) {
+  auto frame = std::make_shared<const std::string>(
+      protocol::EncodeFrame(protocol::MessageType::kVerify, protocol::Encode(request)));
+  asio::post(io_, [this, frame] {
+    for (const auto& s : sessions_) s->SendVerify(frame);
+  });
+}
+
 void ReplicationServer::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }

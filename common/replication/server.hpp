@@ -15,6 +15,7 @@
 #include "base/status.hpp"
 #include "db/connection.hpp"
 #include "replication/handshake.hpp"
+#include "protocol/messages.hpp"
 #include "replication/log_reader.hpp"
 #include "replication/slave_registry.hpp"
 
@@ -53,6 +54,8 @@ class ReplicationServer : public EventSink {
   void Stop();
 
   void Publish(uint64_t seq, const std::string& encoded_event) override;
+  // Sends a checksum request to every connected slave (any thread).
+  void SendVerify(const protocol::Verify& request);
   uint16_t port() const { return port_; }
 
  private:

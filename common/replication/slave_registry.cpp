@@ -129,6 +129,33 @@ std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector
   return out;
 }
 
+void SlaveRegistry::VerifyAnswered(const std::string& id, uint64_t generation,
+                                   protocol::VerifyResult result) {
+  std::lock_guard lock(mu_);
+  auto it = slaves_.find(id);
+  if (it == slaves_.end() || it->second.generation != generation) return;
+  verify_results_[result.request_id][id] = std::move(result);
+  changed_.notify_all();
+}
+
+std::map<std::string, protocol::VerifyResult> SlaveRegistry::WaitForVerify(
+    uint64_t request_id, const std::vector<std::string>& slaves, Clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  auto answered = [&] {
+    const auto& got = verify_results_[request_id];
+    for (const std::string& id : slaves) {
+      auto it = slaves_.find(id);
+      const bool gone = it == slaves_.end() || it->second.info.state == SlaveState::kOffline;
+      if (!gone && got.count(id) == 0) return false;
+    }
+    return true;
+  };
+  changed_.wait_until(lock, deadline, answered);
+  std::map<std::string, protocol::VerifyResult> out = std::move(verify_results_[request_id]);
+  verify_results_.erase(request_id);
+  return out;
+}
+
 std::vector<SlaveInfo> SlaveRegistry::Snapshot() const {
   std::lock_guard lock(mu_);
   std::vector<SlaveInfo> out;

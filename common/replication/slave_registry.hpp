@@ -59,6 +59,13 @@ class SlaveRegistry {
   // True when every one of `slaves` has answered `seq` or gone away.
   bool Ready(uint64_t seq, const std::vector<std::string>& slaves) const;
 
+  void VerifyAnswered(const std::string& id, uint64_t generation, protocol::VerifyResult result);
+  // Waits for each of `slaves` to answer verify request `request_id` (or go
+  // away, or the deadline); missing answers are absent from the map.
+  std::map<std::string, protocol::VerifyResult> WaitForVerify(uint64_t request_id,
+                                                              const std::vector<std::string>& slaves,
+                                                              Clock::time_point deadline);
+
   // Every slave seen since the master started, sorted by id.
   std::vector<SlaveInfo> Snapshot() const;
 
@@ -76,6 +83,7 @@ class SlaveRegistry {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   std::map<std::string, Entry> slaves_;
+  std::map<uint64_t, std::map<std::string, protocol::VerifyResult>> verify_results_;
   uint64_t next_generation_ = 1;
 };
 

@@ -16,7 +16,7 @@ namespace {
 
 // Before authentication a peer may send only small frames.
 constexpr uint32_t kMaxHandshakeFrame = 4096;
-constexpr uint32_t kMaxSlaveFrame = 128 * 1024;
+constexpr uint32_t kMaxSlaveFrame = 4 * 1024 * 1024;  // verify results can list many tables
 
 std::shared_ptr<const std::string> MakeFrame(MessageType type, const std::string& payload) {
   return std::make_shared<const std::string>(protocol::EncodeFrame(type, payload));
@@ -89,6 +89,14 @@ asio::awaitable<void> SlaveSession::Run() {
         break;
       }
       server_->registry_->Acknowledged(slave_id_, generation_, ack);
+    } else if (frame->type == MessageType::kVerifyResult) {
+      protocol::VerifyResult result;
+      Status s = protocol::Decode(frame->payload, &result);
+      if (!s.ok()) {
+        Close(s.message());
+        break;
+      }
+      server_->registry_->VerifyAnswered(slave_id_, generation_, std::move(result));
     } else if (frame->type != MessageType::kHeartbeat) {
       Close(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
       break;
@@ -216,6 +224,10 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
 void SlaveSession::GoLive() {
   catching_up_ = false;
   server_->registry_->SetState(slave_id_, generation_, SlaveState::kLive);
+}
+
+void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& frame) {
+  if (!closed_ && authenticated_) Enqueue(frame);
 }
 
 void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame) {

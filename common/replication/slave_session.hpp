@@ -20,6 +20,8 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void Start();
   // A newly committed event; sent now if the session is live and due for it.
   void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
+  // A verify request; it follows every event already queued.
+  void SendVerify(const std::shared_ptr<const std::string>& frame);
   // Closes the connection, once, logging why (empty: quietly).
   void Close(const std::string& reason);
   const std::string& slave_id() const { return slave_id_; }

@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <random>
+
 #include "mariadb_server.hpp"
 #include "process.hpp"
 
@@ -346,6 +349,112 @@ TEST_F(ReplicationTest, OnApplyErrorStopHaltsTheSlaveWithoutAdvancing) {
   EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM students", "school"), "2");
   EXPECT_TRUE(WaitFor([&] { return master->Stdout().find("slave2: ERROR 1146 (42S02)") != std::string::npos; },
                       seconds(20))) << master->Stdout();
+}
+
+// A random mix (fixed seed) of everything the statement context and the
+// transaction handling must get right.
+std::string RandomContextWorkload(int statements) {
+  std::mt19937 rng(20261122);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::vector<std::string> out;
+  auto single = [&]() -> std::string {
+    switch (pick(9)) {
+      case 0: return "INSERT INTO ctx_t (a, d, r, s) VALUES (" + std::to_string(pick(1000)) + ", NOW(6), RAND(), 'one')";
+      case 1: return "INSERT INTO ctx_t (a, d, r, s) VALUES (1, NOW(6), RAND(), 'm1'), (2, NOW(6) - INTERVAL 1 DAY, RAND(), 'm2'), (3, CURDATE(), RAND(), 'm3')";
+      case 2: return "INSERT INTO ctx_t (a, s) SELECT v, 'sel' FROM src ORDER BY id LIMIT " + std::to_string(1 + pick(3));
+      case 3: return "INSERT INTO ctx_t (a, s) VALUES (LAST_INSERT_ID(), 'lid')";
+      case 4: return "SET @v = " + std::to_string(pick(100000));
+      case 5: return "INSERT INTO ctx_t (a, r, s) VALUES (@v, RAND(@v), 'var')";
+      case 6: return "UPDATE ctx_t SET r = RAND(), d = NOW(6) WHERE id % 13 = " + std::to_string(pick(13));
+      case 7: return "DELETE FROM ctx_t WHERE id = " + std::to_string(1 + pick(2000));
+      default: return "UPDATE src SET v = v + FLOOR(RAND() * 10), t = UNIX_TIMESTAMP(NOW(6)) WHERE id = " + std::to_string(1 + pick(10));
+    }
+  };
+  while (static_cast<int>(out.size()) < statements) {
+    switch (pick(10)) {
+      case 0: {  // a committed transaction
+        out.push_back("BEGIN");
+        for (int i = pick(5); i >= 0; --i) out.push_back(single());
+        out.push_back("COMMIT");
+        break;
+      }
+      case 1: {  // a rolled-back transaction
+        out.push_back("START TRANSACTION");
+        for (int i = pick(4); i >= 0; --i) out.push_back(single());
+        out.push_back("ROLLBACK");
+        break;
+      }
+      case 2: {  // savepoints
+        out.push_back("BEGIN");
+        out.push_back(single());
+        out.push_back("SAVEPOINT sp1");
+        out.push_back(single());
+        out.push_back(single());
+        out.push_back("ROLLBACK TO SAVEPOINT sp1");
+        out.push_back(single());
+        out.push_back("COMMIT");
+        break;
+      }
+      case 3: {  // autocommit off
+        out.push_back("SET autocommit = 0");
+        for (int i = pick(4); i >= 0; --i) out.push_back(single());
+        out.push_back("COMMIT");
+        out.push_back(single());
+        out.push_back("SET autocommit = 1");
+        break;
+      }
+      default:
+        out.push_back(single());
+    }
+  }
+  std::string script;
+  for (const std::string& s : out) script += s + ";\n";
+  return script;
+}
+
+TEST_F(ReplicationTest, RandomizedWorkloadGivesTheSameDataEverywhere) {
+  for (MariaDbServer* s : servers_) {
+    ASSERT_TRUE(s->Exec("CREATE TABLE school.ctx_t (id INT AUTO_INCREMENT PRIMARY KEY, a BIGINT,"
+                        " d DATETIME(6), r DOUBLE, s VARCHAR(32),"
+                        " ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6));"
+                        "CREATE TABLE school.src (id INT PRIMARY KEY, v INT, t DOUBLE);"
+                        "INSERT INTO school.src SELECT seq, seq * 10, 0 FROM school.seq_1_to_10")
+                    .ok());
+  }
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  const std::string script = RandomContextWorkload(5000);
+  ASSERT_GE(static_cast<size_t>(std::count(script.begin(), script.end(), '\n')), 5000u);
+  ASSERT_TRUE(master->WriteStdin(script + "\\verify\n"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(300)), 0) << master->Stderr().substr(0, 2000);
+  const std::string out = master->Stdout();
+  EXPECT_NE(out.find("Verified 4 tables on 2 slaves: all match."), std::string::npos)
+      << out.substr(out.size() > 1500 ? out.size() - 1500 : 0);
+  ExpectSameData("ctx_t");
+  ExpectSameData("src");
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM ctx_t", "school"),
+            master_db().QueryValue("SELECT COUNT(*) FROM ctx_t", "school"));
+  EXPECT_NE(master_db().QueryValue("SELECT COUNT(*) FROM ctx_t", "school"), "0");
+}
+
+TEST_F(ReplicationTest, VerifyReportsADifferenceAndFailsTheScript) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('a');\n"));
+  ASSERT_TRUE(WaitForAppliedSeq(2, 1));
+  ASSERT_TRUE(slave_db(2).Exec("UPDATE school.students SET name = 'tampered'").ok());
+  ASSERT_TRUE(master->WriteStdin("\\verify students counters\n"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(60)), 1);
+  EXPECT_THAT(master->Stdout(), HasSubstr("Verified 2 tables on 2 slaves: 1 DIFFERENT."));
+  EXPECT_THAT(master->Stdout(), HasSubstr("DIFFERENT |"));
 }
 
 }  // namespace

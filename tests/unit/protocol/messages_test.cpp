@@ -41,7 +41,7 @@ TEST(Frame, OversizeIsCorruptionBeforeAllocation) {
 }
 
 TEST(Frame, UnknownTypeIsCorruption) {
-  for (uint8_t type : {0, 9, 255}) {
+  for (uint8_t type : {0, 11, 255}) {
     std::array<uint8_t, kHeaderSize> h = {0, 0, 0, 0, type};
     Result<FrameHeader> r = DecodeHeader(h);
     ASSERT_FALSE(r.ok());
@@ -126,6 +126,31 @@ TEST(Messages, AckOutcomeMustBeKnown) {
   std::string bytes = Encode(Ack{1, AckOutcome::kApplied, 0, ""});
   bytes[8] = 9;
   Ack out;
+  EXPECT_FALSE(Decode(bytes, &out).ok());
+}
+
+TEST(Messages, VerifyRoundTripAndTruncations) {
+  Verify v{7, "school", {"students", "counters"}};
+  Verify v2;
+  ASSERT_TRUE(Decode(Encode(v), &v2).ok());
+  EXPECT_EQ(v2.request_id, 7u);
+  EXPECT_EQ(v2.database, "school");
+  EXPECT_EQ(v2.tables, (std::vector<std::string>{"students", "counters"}));
+  ExpectEveryTruncationRejected(v);
+
+  VerifyResult r{7, {{"students", "12345", ""}, {"gone", "", "Table doesn't exist"}}};
+  VerifyResult r2;
+  ASSERT_TRUE(Decode(Encode(r), &r2).ok());
+  ASSERT_EQ(r2.tables.size(), 2u);
+  EXPECT_EQ(r2.tables[0].checksum, "12345");
+  EXPECT_EQ(r2.tables[1].error, "Table doesn't exist");
+  ExpectEveryTruncationRejected(r);
+}
+
+TEST(Messages, VerifyTableCountIsBounded) {
+  std::string bytes = Encode(Verify{1, "db", {}});
+  bytes[bytes.size() - 1] = '\x7f';
+  Verify out;
   EXPECT_FALSE(Decode(bytes, &out).ok());
 }
 
