@@ -12,6 +12,7 @@
 #include "console/startup.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
+#include "replication/log_purger.hpp"
 #include "replication/master_executor.hpp"
 #include "replication/master_log.hpp"
 #include "replication/server.hpp"
@@ -79,6 +80,13 @@ int main(int argc, char** argv) {
                              log->replication_id(), log->last_seq(), cfg->listen_host, server.port())
               << std::endl;
 
+    replication::LogPurger purger({console::ToConnectOptions(cfg->db), cfg->meta_schema,
+                                   cfg->log_retention_seconds,
+                                   [&server](uint64_t first) { server.SetFirstSeq(first); },
+                                   server_options.log},
+                                  &registry);
+    purger.Start();
+
     replication::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
     console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
@@ -94,6 +102,7 @@ int main(int argc, char** argv) {
       script.set_fd(STDIN_FILENO);
       status = shell.Run(&script);
     }
+    purger.Stop();
     server.Stop();
     return status;
   } catch (const std::exception& e) {

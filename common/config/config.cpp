@@ -22,7 +22,7 @@ constexpr std::array kKnownKeys = {
     "DB_HOST",     "DB_PORT",          "DB_SOCKET",      "DB_USER",           "DB_PASS",
     "DB_NAME",     "LISTEN_HOST",      "LISTEN_PORT",    "MASTER_HOST",       "MASTER_PORT",
     "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",    "ACK_TIMEOUT_MS",    "META_SCHEMA",
-    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",
+    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION",
 };
 
 constexpr size_t kMinTokenLength = 16;
@@ -178,6 +178,25 @@ std::string HostName() {
 
 }  // namespace
 
+std::optional<int64_t> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || n <= 0 ||
+      n > 3650LL * 86400 / unit) {
+    return std::nullopt;
+  }
+  return n * unit;
+}
+
 std::vector<std::string> KnownKeys() { return {kKnownKeys.begin(), kKnownKeys.end()}; }
 
 EnvLookup ProcessEnvironment() {
@@ -208,6 +227,13 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
   SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  const std::string retention = s.String("REPL_LOG_RETENTION", "7d");
+  const std::optional<int64_t> seconds = ParseDuration(retention);
+  if (!seconds) {
+    return Status::InvalidArgument(fmt::format(
+        "REPL_LOG_RETENTION must be a duration such as 7d, 12h, 30m or 45s, got '{}'", retention));
+  }
+  c.log_retention_seconds = *seconds;
   const std::string unsafe = s.String("UNSAFE_STATEMENTS", "warn");
   if (unsafe == "warn") {
     c.unsafe_statements = UnsafePolicy::kWarn;

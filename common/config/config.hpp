@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/secret.hpp"
@@ -35,6 +36,7 @@ struct MasterConfig {
   int ack_timeout_ms = 5000;
   std::string meta_schema = "repl_meta";
   UnsafePolicy unsafe_statements = UnsafePolicy::kWarn;
+  int64_t log_retention_seconds = 7 * 24 * 3600;  // REPL_LOG_RETENTION
 };
 
 struct SlaveConfig {
@@ -47,6 +49,9 @@ struct SlaveConfig {
   std::string meta_schema = "repl_meta";
   ApplyErrorPolicy on_apply_error = ApplyErrorPolicy::kSkip;
 };
+
+// "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.
+std::optional<int64_t> ParseDuration(std::string_view text);
 
 // Every key either program understands, for documentation checks.
 std::vector<std::string> KnownKeys();

@@ -90,6 +90,10 @@ void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) 
   });
 }
 
+void ReplicationServer::SetFirstSeq(uint64_t first_seq) {
+  asio::post(io_, [this, first_seq] { bounds_.first_seq = first_seq; });
+}
+
 void ReplicationServer::SendVerify(const protocol::Verify& request) {
   auto frame = std::make_shared<const std::string>(
       protocol::EncodeFrame(protocol::MessageType::kVerify, protocol::Encode(request)));

@@ -54,6 +54,8 @@ class ReplicationServer : public EventSink {
   void Stop();
 
   void Publish(uint64_t seq, const std::string& encoded_event) override;
+  // The log's oldest event after a purge (any thread).
+  void SetFirstSeq(uint64_t first_seq);
   // Sends a checksum request to every connected slave (any thread).
   void SendVerify(const protocol::Verify& request);
   uint16_t port() const { return port_; }

@@ -57,11 +57,11 @@ class ReplicationTest : public ::testing::Test {
   MariaDbServer& master_db() { return *servers_[0]; }
   MariaDbServer& slave_db(int i) { return *servers_[i]; }
 
-  std::string MasterEnv(int ack_timeout_ms) {
+  std::string MasterEnv(int ack_timeout_ms, const std::string& extra) {
     const std::string path = dir_.path() + "/master.env";
     WriteFile(path, master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\n" +
                         "LISTEN_PORT=" + std::to_string(listen_port_) +
-                        "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n");
+                        "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n" + extra);
     return path;
   }
 
@@ -84,9 +84,9 @@ class ReplicationTest : public ::testing::Test {
   }
 
   // A master whose stdin stays open for statements, listening when it returns.
-  std::optional<Process> StartMaster(int ack_timeout_ms = 2000) {
-    std::optional<Process> m =
-        Spawn(SQLREPL_MASTER_BIN, MasterEnv(ack_timeout_ms), "master" + std::to_string(++masters_));
+  std::optional<Process> StartMaster(int ack_timeout_ms = 2000, const std::string& extra = "") {
+    std::optional<Process> m = Spawn(SQLREPL_MASTER_BIN, MasterEnv(ack_timeout_ms, extra),
+                                     "master" + std::to_string(++masters_));
     if (m) {
       EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
                           seconds(20)))
@@ -349,6 +349,42 @@ TEST_F(ReplicationTest, OnApplyErrorStopHaltsTheSlaveWithoutAdvancing) {
   EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM students", "school"), "2");
   EXPECT_TRUE(WaitFor([&] { return master->Stdout().find("slave2: ERROR 1146 (42S02)") != std::string::npos; },
                       seconds(20))) << master->Stdout();
+}
+
+TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
+  std::optional<Process> master = StartMaster(2000, "REPL_LOG_RETENTION=1s\n");
+  std::optional<Process> s1 = StartSlave(1);
+  ASSERT_TRUE(master && s1);
+  ASSERT_TRUE(WaitConnected(*s1));
+  std::string five;
+  for (int i = 0; i < 5; ++i) five += "INSERT INTO students (name) VALUES ('early');\n";
+  ASSERT_TRUE(master->WriteStdin(five));
+  ASSERT_TRUE(WaitForAppliedSeq(1, 5));
+  // Slave 1 goes away; events 6..8 are only on the master.
+  s1->Signal(SIGKILL);
+  s1->Wait(seconds(10));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('late');\n"
+                                 "INSERT INTO students (name) VALUES ('late');\n"
+                                 "INSERT INTO students (name) VALUES ('late');\n"));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 8; }, seconds(20)));
+  auto first_seq = [&] { return master_db().QueryValue("SELECT MIN(seq) FROM repl_meta.log").value_or("?"); };
+  EXPECT_TRUE(WaitFor([&] { return first_seq() == "6"; }, seconds(20))) << first_seq();
+  EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "3");
+  EXPECT_THAT(master->Stderr(), HasSubstr("purged 5 log events; the log now starts at #6"));
+  EXPECT_EQ(master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'"), "5");
+
+  // A new slave needs event #1, which is gone: refused with what to do.
+  std::optional<Process> fresh = StartSlave(2);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->Wait(seconds(20)), 2);
+  EXPECT_THAT(fresh->Stdout(), HasSubstr("needs event #1 but the master's log now starts at #6"));
+  EXPECT_THAT(fresh->Stdout(), HasSubstr("re-seed the slave"));
+
+  // Slave 1 comes back and gets what it missed.
+  s1 = StartSlave(1);
+  ASSERT_TRUE(s1);
+  EXPECT_TRUE(WaitForAppliedSeq(1, 8));
+  EXPECT_EQ(Checksum(slave_db(1), "students"), Checksum(master_db(), "students"));
 }
 
 // A random mix (fixed seed) of everything the statement context and the

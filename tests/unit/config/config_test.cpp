@@ -244,3 +244,33 @@ TEST(EnvExample, ParsesAndDocumentsEveryKey) {
 
 }  // namespace
 }  // namespace sqlrepl::config
+
+namespace sqlrepl::config {
+namespace {
+
+TEST(Duration, UnitsAndPlainSeconds) {
+  EXPECT_EQ(ParseDuration("7d"), 7 * 86400);
+  EXPECT_EQ(ParseDuration("12h"), 12 * 3600);
+  EXPECT_EQ(ParseDuration("30m"), 1800);
+  EXPECT_EQ(ParseDuration("45s"), 45);
+  EXPECT_EQ(ParseDuration("90"), 90);
+  for (const char* bad : {"", "d", "0d", "-1h", "1w", "1.5h", "h1", "99999999999d"}) {
+    EXPECT_FALSE(ParseDuration(bad).has_value()) << bad;
+  }
+}
+
+TEST_F(ConfigTest, RetentionIsReadAndChecked) {
+  Result<MasterConfig> m = LoadMasterConfig(Write(Minimal()), &warnings_);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->log_retention_seconds, 7 * 86400);
+  m = LoadMasterConfig(Write(Minimal() + "REPL_LOG_RETENTION=12h\n"), &warnings_);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->log_retention_seconds, 12 * 3600);
+  m = LoadMasterConfig(Write(Minimal() + "REPL_LOG_RETENTION=soon\n"), &warnings_);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(),
+            "REPL_LOG_RETENTION must be a duration such as 7d, 12h, 30m or 45s, got 'soon'");
+}
+
+}  // namespace
+}  // namespace sqlrepl::config

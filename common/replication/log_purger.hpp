@@ -1,0 +1,71 @@
+// Log retention on the master: a thread with its own connection that, at
+// most once a minute (more often only for retentions under two minutes),
+//   1. records the applied position of every slave seen in
+//      META_SCHEMA.slaves, so that a slave offline across a master restart
+//      still counts (delete its row to forget a slave for good);
+//   2. deletes log rows that every recorded slave has applied and that are
+//      older than REPL_LOG_RETENTION, 1000 at a time in short READ COMMITTED
+//      transactions, so the prompt's inserts never wait on them; the newest
+//      row is always kept;
+//   3. tells the server the log's new first event, so that a slave whose
+//      position is gone is refused with how to re-seed it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/connection.hpp"
+#include "replication/slave_registry.hpp"
+
+namespace sqlrepl::replication {
+
+// The highest sequence number that may be purged: applied by every known
+// slave, and below the newest event. 0 when nothing may go (no slave known).
+uint64_t PurgeLimit(const std::vector<uint64_t>& known_slave_positions, uint64_t last_seq);
+
+// How often the purger runs for a retention: once a minute, or half the
+// retention when that is shorter (never below a second).
+std::chrono::seconds PurgeInterval(int64_t retention_seconds);
+
+class LogPurger {
+ public:
+  struct Options {
+    db::ConnectOptions db;
+    std::string meta_schema = "repl_meta";
+    int64_t retention_seconds = 7 * 86400;
+    std::function<void(uint64_t first_seq)> on_first_seq;  // after a purge
+    std::function<void(const std::string&)> log;
+  };
+
+  // `registry` must outlive the purger.
+  LogPurger(Options options, const SlaveRegistry* registry);
+  ~LogPurger();
+  LogPurger(const LogPurger&) = delete;
+  LogPurger& operator=(const LogPurger&) = delete;
+
+  void Start();
+  void Stop();
+
+  static constexpr int kBatch = 1000;
+
+ private:
+  void Loop();
+  Status RunOnce();
+
+  Options options_;
+  const SlaveRegistry* registry_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::optional<db::Connection> conn_;
+};
+
+}  // namespace sqlrepl::replication
