@@ -1,0 +1,220 @@
+// The master's transaction state machine, in process against a private
+// MariaDB server: which events each sequence of statements produces.
+#include "replication/master_executor.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "mariadb_server.hpp"
+
+namespace sqlrepl::testing {
+namespace {
+
+using replication::Event;
+
+class RecordingSink : public replication::EventSink {
+ public:
+  void Publish(uint64_t seq, const std::string& encoded) override {
+    Result<Event> e = replication::DecodeEvent(encoded);
+    ASSERT_TRUE(e.ok());
+    ASSERT_EQ(e->seq, seq);
+    events.push_back(std::move(e).value());
+  }
+  // The statements of each event, for compact expectations.
+  std::vector<std::vector<std::string>> Statements() const {
+    std::vector<std::vector<std::string>> out;
+    for (const Event& e : events) {
+      std::vector<std::string> s;
+      for (const auto& st : e.statements) s.push_back(st.sql);
+      out.push_back(s);
+    }
+    return out;
+  }
+  std::vector<Event> events;
+};
+
+class MasterExecutorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("executor");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                              "CREATE DATABASE school;"
+                              "CREATE TABLE school.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)").ok());
+    Result<db::Connection> c = server_->Connect("school");
+    ASSERT_TRUE(c.ok());
+    conn_.emplace(std::move(c).value());
+    Result<replication::MasterLog> log = replication::MasterLog::Open(&*conn_, "repl_meta");
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_.emplace(std::move(log).value());
+    executor_.emplace(&*conn_, &*log_, &sink_, "repl_meta");
+  }
+
+  replication::Executed Run(const std::string& sql) {
+    replication::Executed e = executor_->Execute(sql, sql::Classify(sql), "school");
+    EXPECT_TRUE(e.result.ok()) << sql << ": " << e.result.status().ToString();
+    return e;
+  }
+
+  using Events = std::vector<std::vector<std::string>>;
+
+  static MariaDbServer* server_;
+  std::optional<db::Connection> conn_;
+  std::optional<replication::MasterLog> log_;
+  RecordingSink sink_;
+  std::optional<replication::MasterExecutor> executor_;
+};
+
+MariaDbServer* MasterExecutorTest::server_ = nullptr;
+
+TEST_F(MasterExecutorTest, AutocommitWriteIsOneEventWithItsContext) {
+  replication::Executed e = Run("INSERT INTO t (v) VALUES (1), (2)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ctx = sink_.events[0].statements[0].context;
+  EXPECT_TRUE(ctx.has_timestamp);
+  EXPECT_TRUE(ctx.has_rand_seeds);
+  EXPECT_TRUE(ctx.has_insert_id);
+  EXPECT_EQ(ctx.insert_id, 1u);
+  EXPECT_FALSE(ctx.has_last_insert_id);
+  EXPECT_EQ(sink_.events[0].database, "school");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "1");
+}
+
+TEST_F(MasterExecutorTest, ReadsAndFailuresAreNotLogged) {
+  Run("SELECT * FROM t");
+  replication::Executed e = executor_->Execute("INSERT INTO nope VALUES (1)",
+                                               sql::Classify("INSERT INTO nope VALUES (1)"), "school");
+  EXPECT_FALSE(e.result.ok());
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "0");
+}
+
+TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("UPDATE t SET v = 2");
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(executor_->in_transaction());
+  replication::Executed e = Run("COMMIT");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "UPDATE t SET v = 2"}}));
+}
+
+TEST_F(MasterExecutorTest, RollbackShipsOnlySessionStatements) {
+  Run("START TRANSACTION");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("ROLLBACK");
+  EXPECT_TRUE(sink_.events.empty());
+  Run("BEGIN");
+  Run("SET @x = 7");
+  Run("INSERT INTO t (v) VALUES (@x)");
+  Run("ROLLBACK");
+  EXPECT_EQ(sink_.Statements(), (Events{{"SET @x = 7"}}));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
+}
+
+TEST_F(MasterExecutorTest, RollbackToSavepointDropsTheDataChangesAfterIt) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("SAVEPOINT s1");
+  Run("INSERT INTO t (v) VALUES (2)");
+  Run("SET @y = 2");
+  Run("ROLLBACK TO SAVEPOINT s1");
+  Run("INSERT INTO t (v) VALUES (3)");
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "SET @y = 2", "INSERT INTO t (v) VALUES (3)"}}));
+  // The rolled-back insert used id 2: the shipped insert_id keeps id 3 everywhere.
+  EXPECT_EQ(sink_.events[0].statements[2].context.insert_id, 3u);
+}
+
+TEST_F(MasterExecutorTest, ImplicitCommitClosesTheOpenEventFirst) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  replication::Executed e = Run("CREATE TABLE t2 (i INT)");
+  EXPECT_EQ(e.committed, (std::vector<uint64_t>{1, 2}));
+  EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("committed first")));
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CREATE TABLE t2 (i INT)"}}));
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
+TEST_F(MasterExecutorTest, BeginInsideATransactionCommitsIt) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (2)");
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"INSERT INTO t (v) VALUES (2)"}}));
+}
+
+TEST_F(MasterExecutorTest, AutocommitOffCollectsUntilCommitOrAutocommitOn) {
+  Run("SET autocommit = 0");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("INSERT INTO t (v) VALUES (2)");
+  Run("COMMIT");
+  Run("INSERT INTO t (v) VALUES (3)");
+  EXPECT_EQ(sink_.events.size(), 1u);
+  Run("SET autocommit = 1");
+  Run("INSERT INTO t (v) VALUES (4)");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (2)"},
+                    {"INSERT INTO t (v) VALUES (3)"},
+                    {"INSERT INTO t (v) VALUES (4)"}}));
+}
+
+TEST_F(MasterExecutorTest, LastInsertIdIsCapturedBeforeTheStatement) {
+  Run("INSERT INTO t (v) VALUES (10)");
+  Run("INSERT INTO t (v) VALUES (LAST_INSERT_ID())");
+  ASSERT_EQ(sink_.events.size(), 2u);
+  const auto& ctx = sink_.events[1].statements[0].context;
+  EXPECT_TRUE(ctx.has_last_insert_id);
+  EXPECT_EQ(ctx.last_insert_id, 1u);
+  EXPECT_EQ(server_->QueryValue("SELECT v FROM t WHERE id = 2", "school"), "1");
+}
+
+TEST_F(MasterExecutorTest, SequenceNumbersAreGapFree) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  (void)executor_->Execute("INSERT INTO nope VALUES (1)", sql::Classify("INSERT INTO nope VALUES (1)"), "school");
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (2)");
+  Run("ROLLBACK");
+  Run("INSERT INTO t (v) VALUES (3)");
+  ASSERT_EQ(sink_.events.size(), 2u);
+  EXPECT_EQ(sink_.events[0].seq, 1u);
+  EXPECT_EQ(sink_.events[1].seq, 2u);
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2");
+}
+
+TEST_F(MasterExecutorTest, WritingTheLogByHandIsRefused) {
+  replication::Executed e = executor_->Execute("DELETE FROM repl_meta.log",
+                                               sql::Classify("DELETE FROM repl_meta.log"), "school");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("holds the replication log"));
+  e = executor_->Execute("XA START 'x'", sql::Classify("XA START 'x'"), "school");
+  EXPECT_FALSE(e.result.ok());
+}
+
+TEST_F(MasterExecutorTest, ReadsAfterAWriteSeeTheClockAgain) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  // The write set the session's timestamp for its context...
+  Result<db::QueryResult> frozen = conn_->Execute("SELECT @@timestamp");
+  ASSERT_TRUE(frozen.ok());
+  // ...and a read through the executor must see the clock again.
+  Run("SELECT 1");
+  Result<db::QueryResult> after = conn_->Execute("SELECT @@timestamp");
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(frozen->rows[0][0], after->rows[0][0]);
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing
