@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cxxopts.hpp>
 #include <iostream>
 
 #include "config/config.hpp"
@@ -20,37 +19,17 @@
 
 using namespace sqlrepl;
 
-namespace {
-
-int Fail(const std::string& message) {
-  std::cerr << "master: " << message << std::endl;
-  return console::kExitSetupFailed;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  cxxopts::Options cli("master", "sqlrepl master: run SQL at a prompt and replicate its writes");
-  cli.add_options()
-      ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
-      ("force", "in a script, go on after a statement fails")
-      ("h,help", "show this help");
   std::ios::sync_with_stdio(false);  // lets InputPending() see what std::cin has buffered
+  auto parsed = console::ParseCommandLine(
+      "master", "sqlrepl master: run SQL at a prompt and replicate its writes", true, argc, argv);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const console::CommandLine& command_line = std::get<console::CommandLine>(parsed);
+  const std::string& env_file = command_line.load.env_file;
+  auto Fail = [](const std::string& message) { return console::FailSetup("master", message); };
   try {
-    cxxopts::ParseResult args = cli.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << cli.help() << std::endl;
-      return console::kExitOk;
-    }
-    if (!args.unmatched().empty()) {
-      return Fail("unexpected argument '" + args.unmatched().front() + "' (see --help)");
-    }
-    const std::string env_file = args["env-file"].as<std::string>();
-    config::LoadOptions load;
-    load.env_file = env_file;
-    load.env_file_explicit = args.count("env-file") > 0;
     std::vector<std::string> warnings;
-    Result<config::MasterConfig> cfg = config::LoadMasterConfig(load, &warnings);
+    Result<config::MasterConfig> cfg = config::LoadMasterConfig(command_line.load, &warnings);
     console::PrintWarnings("master", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 
@@ -90,7 +69,7 @@ int main(int argc, char** argv) {
     replication::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
     console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
-                               {args.count("force") > 0, cfg->db.database, cfg->unsafe_statements,
+                               {command_line.force, cfg->db.database, cfg->unsafe_statements,
                                 cfg->ack_timeout_ms},
                                std::cout, std::cerr);
     int status = 0;

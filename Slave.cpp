@@ -4,7 +4,6 @@
 
 #include <asio.hpp>
 #include <csignal>
-#include <cxxopts.hpp>
 #include <iostream>
 #include <mutex>
 
@@ -16,35 +15,16 @@
 
 using namespace sqlrepl;
 
-namespace {
-
-int Fail(const std::string& message) {
-  std::cerr << "slave: " << message << std::endl;
-  return console::kExitSetupFailed;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  cxxopts::Options cli("slave", "sqlrepl slave: apply the master's writes to the local database");
-  cli.add_options()
-      ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
-      ("h,help", "show this help");
+  auto parsed = console::ParseCommandLine(
+      "slave", "sqlrepl slave: apply the master's writes to the local database", false, argc, argv);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const console::CommandLine& command_line = std::get<console::CommandLine>(parsed);
+  const std::string& env_file = command_line.load.env_file;
+  auto Fail = [](const std::string& message) { return console::FailSetup("slave", message); };
   try {
-    cxxopts::ParseResult args = cli.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << cli.help() << std::endl;
-      return console::kExitOk;
-    }
-    if (!args.unmatched().empty()) {
-      return Fail("unexpected argument '" + args.unmatched().front() + "' (see --help)");
-    }
-    const std::string env_file = args["env-file"].as<std::string>();
-    config::LoadOptions load;
-    load.env_file = env_file;
-    load.env_file_explicit = args.count("env-file") > 0;
     std::vector<std::string> warnings;
-    Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(load, &warnings);
+    Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(command_line.load, &warnings);
     console::PrintWarnings("slave", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 

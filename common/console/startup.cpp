@@ -2,9 +2,42 @@
 
 #include <fmt/format.h>
 
+#include <cxxopts.hpp>
+
 #include <iostream>
 
 namespace sqlrepl::console {
+
+std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
+                                                bool accepts_force, int argc, char** argv) {
+  cxxopts::Options cli(program, description);
+  cli.add_options()
+      ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
+      ("h,help", "show this help");
+  if (accepts_force) cli.add_options()("force", "in a script, go on after a statement fails");
+  try {
+    cxxopts::ParseResult args = cli.parse(argc, argv);
+    if (args.count("help")) {
+      std::cout << cli.help() << std::endl;
+      return kExitOk;
+    }
+    if (!args.unmatched().empty()) {
+      return FailSetup(program, "unexpected argument '" + args.unmatched().front() + "' (see --help)");
+    }
+    CommandLine c;
+    c.load.env_file = args["env-file"].as<std::string>();
+    c.load.env_file_explicit = args.count("env-file") > 0;
+    c.force = accepts_force && args.count("force") > 0;
+    return c;
+  } catch (const cxxopts::exceptions::exception& e) {
+    return FailSetup(program, std::string(e.what()) + " (see --help)");
+  }
+}
+
+int FailSetup(const char* program, const std::string& message) {
+  std::cerr << program << ": " << message << std::endl;
+  return kExitSetupFailed;
+}
 
 db::ConnectOptions ToConnectOptions(const config::DbSettings& db) {
   db::ConnectOptions o;

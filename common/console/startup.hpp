@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <variant>
 
 #include "base/status.hpp"
 #include "config/config.hpp"
@@ -14,6 +15,20 @@ namespace sqlrepl::console {
 constexpr int kExitOk = 0;
 constexpr int kExitStatementFailed = 1;
 constexpr int kExitSetupFailed = 2;
+
+struct CommandLine {
+  config::LoadOptions load;  // --env-file PATH (default ./.env)
+  bool force = false;        // --force (master only)
+};
+
+// Parses the command line shared by both programs. Returns the exit status
+// main should return instead when it printed --help or reported a bad
+// argument.
+std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
+                                                bool accepts_force, int argc, char** argv);
+
+// Prints "<program>: <message>" on stderr and returns kExitSetupFailed.
+int FailSetup(const char* program, const std::string& message);
 
 db::ConnectOptions ToConnectOptions(const config::DbSettings& db);
 

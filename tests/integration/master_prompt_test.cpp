@@ -205,6 +205,14 @@ TEST_F(MasterPromptTest, ConfigErrorsExitWithTwoAndNameTheKey) {
   EXPECT_THAT(o.err, HasSubstr("unknown key LISTEN_PROT"));
 }
 
+TEST_F(MasterPromptTest, UnknownOptionExitsWithTwo) {
+  Outcome o = RunMaster("SELECT 1;\n", {"--forse"});
+  EXPECT_EQ(o.exit_status, 2);
+  EXPECT_THAT(o.err, HasSubstr("master: Option"));
+  EXPECT_THAT(o.err, HasSubstr("forse"));
+  EXPECT_THAT(o.err, HasSubstr("(see --help)"));
+}
+
 TEST_F(MasterPromptTest, WorldReadableEnvGetsAWarning) {
   WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\n", 0644);
   Outcome o = RunMaster("SELECT 1;\n");
