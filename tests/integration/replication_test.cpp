@@ -351,6 +351,48 @@ TEST_F(ReplicationTest, OnApplyErrorStopHaltsTheSlaveWithoutAdvancing) {
                       seconds(20))) << master->Stdout();
 }
 
+TEST_F(ReplicationTest, SlaveDatabaseOutagePausesApplyingAndSkipsNothing) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  ASSERT_TRUE(master && s1);
+  ASSERT_TRUE(WaitConnected(*s1));
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('before');\n"));
+  ASSERT_TRUE(WaitForAppliedSeq(1, 1));
+  slave_db(1).Stop();
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('during1');\n"
+                                 "INSERT INTO students (name) VALUES ('during2');\n"));
+  EXPECT_TRUE(WaitFor([&] { return s1->Stdout().find("Local database unavailable") != std::string::npos; },
+                      seconds(20))) << s1->Stdout();
+  EXPECT_TRUE(s1->Running());
+  ASSERT_TRUE(slave_db(1).Restart().ok());
+  EXPECT_TRUE(WaitForAppliedSeq(1, 3));
+  EXPECT_THAT(s1->Stdout(), HasSubstr("Local database is back; applying resumes."));
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT GROUP_CONCAT(name ORDER BY id) FROM students", "school"),
+            "before,during1,during2");
+}
+
+TEST_F(ReplicationTest, HeartbeatsDetectAFrozenPeerWithinSeconds) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  ASSERT_TRUE(master && s1);
+  ASSERT_TRUE(WaitConnected(*s1));
+  // A frozen master: the slave notices from the silence alone.
+  master->Signal(SIGSTOP);
+  EXPECT_TRUE(WaitFor([&] { return s1->Stdout().find("No message from the master for 6 s") != std::string::npos; },
+                      seconds(10))) << s1->Stdout();
+  master->Signal(SIGCONT);
+  EXPECT_TRUE(WaitConnected(*s1, 2));
+  // A frozen slave: the master notices. (Resuming from its own freeze, the
+  // master already dropped the connection the slave had given up on.)
+  const std::string silent = "no message from the slave for 6 s";
+  const size_t before = Count(master->Stderr(), silent);
+  s1->Signal(SIGSTOP);
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stderr(), silent) > before; }, seconds(10)))
+      << master->Stderr();
+  s1->Signal(SIGCONT);
+  EXPECT_TRUE(WaitConnected(*s1, 3)) << "slave:\n" << s1->Stdout() << "master:\n" << master->Stderr();
+}
+
 TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
   std::optional<Process> master = StartMaster(2000, "REPL_LOG_RETENTION=1s\n");
   std::optional<Process> s1 = StartSlave(1);
