@@ -49,9 +49,11 @@ start_server() {
     echo "bench: port $port is taken; set SQLREPL_BENCH_BASE_PORT to a free range" >&2
     exit 1
   fi
-  mkdir -p "$work/$name"
-  mariadb-install-db --no-defaults --datadir="$work/$name/data" --skip-test-db >"$work/$name/install.log" 2>&1
-  "$mariadbd" --no-defaults --datadir="$work/$name/data" --socket="$work/$name/sock" --port="$port" \
+  mkdir -p "$work/$name/tmp"  # a private tmpdir, as in scripts/cluster.sh
+  mariadb-install-db --no-defaults --datadir="$work/$name/data" --tmpdir="$work/$name/tmp" --skip-test-db \
+    >"$work/$name/install.log" 2>&1
+  "$mariadbd" --no-defaults --datadir="$work/$name/data" --tmpdir="$work/$name/tmp" \
+    --socket="$work/$name/sock" --port="$port" \
     --bind-address=127.0.0.1 --user=root --skip-name-resolve --innodb-buffer-pool-size=128M \
     --log-error="$work/$name/error.log" --pid-file="$work/$name/pid" "$@" </dev/null >/dev/null 2>&1 &
   pids+=($!)

@@ -53,15 +53,19 @@ start_node() {
     echo "cluster: $node already running (pid $pid, port $port)"
     return 0
   fi
+  # A private tmpdir: installs and servers sharing /tmp can break each other.
+  mkdir -p "$dir/$node/tmp"
   if [ ! -d "$dir/$node/data/mysql" ]; then
     rm -rf "$dir/$node/data"
-    mariadb-install-db --no-defaults --datadir="$dir/$node/data" --auth-root-authentication-method=socket \
+    mariadb-install-db --no-defaults --datadir="$dir/$node/data" --tmpdir="$dir/$node/tmp" \
+      --auth-root-authentication-method=socket \
       --skip-test-db >"$dir/$node/install.log" 2>&1 ||
       die "mariadb-install-db failed for $node, see $dir/$node/install.log"
   fi
   (
     cd "$dir/$node"
-    setsid "$MARIADBD" --no-defaults --datadir="$dir/$node/data" --socket="$dir/$node/mysqld.sock" \
+    setsid "$MARIADBD" --no-defaults --datadir="$dir/$node/data" --tmpdir="$dir/$node/tmp" \
+      --socket="$dir/$node/mysqld.sock" \
       --port="$port" --bind-address=127.0.0.1 --user=root --pid-file="$dir/$node/mariadbd.pid" \
       --log-error="$dir/$node/error.log" --innodb-buffer-pool-size=64M --skip-name-resolve \
       --server-id=$((i + 1)) </dev/null >/dev/null 2>&1 &

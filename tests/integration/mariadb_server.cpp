@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace sqlrepl::testing {
@@ -54,15 +55,21 @@ Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Start(const std::string& n
         "mariadbd or mariadb-install-db is not installed: run scripts/install-deps.sh");
   }
   const std::string data = server->dir() + "/data";
+  // A private tmpdir: concurrent installs sharing /tmp break each other's
+  // bootstrap ("Unknown table 'mysql.tmp_user_sys'").
+  const std::string tmp = server->dir() + "/tmp";
+  std::filesystem::create_directories(tmp);
   std::string error;
   std::optional<Process> p = Process::Spawn(
-      {*install, "--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal",
-       "--skip-test-db"},
+      {*install, "--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp,
+       "--auth-root-authentication-method=normal", "--skip-test-db"},
       {server->dir() + "/install.log", "", "", {}, false}, &error);
   if (!p) return Status::IoError("mariadb-install-db: " + error);
   const std::optional<int> rc = p->Wait(kStartTimeout);
   if (rc != 0) {
-    return Status::IoError(fmt::format("mariadb-install-db failed; see {}/install.log", server->dir()));
+    const std::string log = ReadWholeFile(server->dir() + "/install.log");
+    return Status::IoError(fmt::format("mariadb-install-db failed (exit {}); its log ends with:\n{}",
+                                       rc.value_or(-1), log.substr(log.size() > 2000 ? log.size() - 2000 : 0)));
   }
   server->socket_ = server->dir() + "/mysqld.sock";
   Status s = server->Launch();
@@ -94,7 +101,9 @@ Status MariaDbServer::Launch() {
     if (up && process_->Running()) return Status::Ok();
     process_.reset();  // the port was taken meanwhile, or the server failed: try again
   }
-  return Status::IoError(fmt::format("mariadbd did not start; see {}/error.log", dir()));
+  const std::string log = ReadWholeFile(dir() + "/error.log");
+  return Status::IoError(fmt::format("mariadbd did not start; its error log ends with:\n{}",
+                                     log.substr(log.size() > 2000 ? log.size() - 2000 : 0)));
 }
 
 MariaDbServer::~MariaDbServer() { Stop(); }
