@@ -130,13 +130,21 @@ void StatementSplitter::Scan(bool at_end) {
     Hit hit;
     size_t run = start;      // start of the current run of unprotected text
     size_t checked = start;  // the run has been searched up to here
-    auto search_to = [&](size_t end) {
+    // Finds a delimiter starting in [checked - overlap, end). With
+    // `at_protected` the token at `end` is a comment, string, quoted name or
+    // variable, and a delimiter may also start at `end` or run on into it:
+    // as in the mysql client, the delimiter is checked first at every
+    // position outside strings and comments ("//*/" with DELIMITER // ends
+    // the statement).
+    auto search_to = [&](size_t end, bool at_protected) {
       const size_t overlap = delimiter_.size() - 1;  // a delimiter may straddle two tokens
       const size_t from = checked > run + overlap ? checked - overlap : run;
       checked = end;
-      if (end <= from) return false;
-      const size_t d = std::string_view(buffer_).substr(from, end - from).find(delimiter_);
-      if (d == std::string_view::npos) return false;
+      const size_t starts_end = at_protected ? end + 1 : end;  // delimiter starts allowed below this
+      const size_t limit = std::min(starts_end + overlap, buffer_.size());
+      if (starts_end <= from || limit <= from) return false;
+      const size_t d = std::string_view(buffer_).substr(from, limit - from).find(delimiter_);
+      if (d == std::string_view::npos || from + d >= starts_end) return false;
       hit = {from + d, delimiter_.size(), false};
       return true;
     };
@@ -146,19 +154,19 @@ void StatementSplitter::Scan(bool at_end) {
     Token t;
     while (!found && lexer.Next(&t)) {
       if (t.IsProtected()) {
-        found = search_to(t.begin);
+        found = search_to(t.begin, /*at_protected=*/true);
         if (!found && t.unterminated) incomplete = true;
         if (found || incomplete) break;
         run = checked = t.end();
       } else if (t.kind == TokenKind::kClientCommand && (t.text == "\\G" || t.text == "\\g")) {
-        found = search_to(t.begin);
+        found = search_to(t.begin, /*at_protected=*/false);
         if (!found) hit = {t.begin, 2, t.text == "\\G"};
         found = true;
       } else {
-        found = search_to(t.end());
+        found = search_to(t.end(), /*at_protected=*/false);
       }
     }
-    if (!found && !incomplete) found = search_to(buffer_.size());
+    if (!found && !incomplete) found = search_to(buffer_.size(), /*at_protected=*/false);
     if (!found) break;
     Emit(start, hit.pos, hit.vertical);
     start = hit.pos + hit.length;

@@ -49,7 +49,13 @@ INSTANTIATE_TEST_SUITE_P(
         SplitCase{"DELIMITER \nSELECT 1;",
                   {"ERROR: DELIMITER must be followed by a delimiter (not empty, without backslash)",
                    "SELECT 1"}},
-        SplitCase{"SELECT 'a' 'b';SELECT \"c;\";", {"SELECT 'a' 'b'", "SELECT \"c;\""}}));
+        SplitCase{"SELECT 'a' 'b';SELECT \"c;\";", {"SELECT 'a' 'b'", "SELECT \"c;\""}},
+        // Found by the fuzzer: the delimiter wins over a comment that would
+        // start inside it, as in the mysql client, however the input arrives.
+        SplitCase{"DELIMITER //\nSELECT 1//*/\n", {"SELECT 1", "*/"}},
+        SplitCase{"DELIMITER ;;\nSELECT 1;;-- x\n", {"SELECT 1"}},
+        SplitCase{"DELIMITER /\nSELECT 1//*o\n", {"SELECT 1", "*o"}},
+        SplitCase{"DELIMITER '\nSELECT 1'x'\n", {"SELECT 1", "x"}}));
 
 TEST(Splitter, VerticalTerminatorIsReported) {
   StatementSplitter s;
@@ -88,6 +94,26 @@ TEST(Splitter, DelimiterCommandWaitsForItsLine) {
   s.Feed("\nSELECT 1//");
   EXPECT_EQ(s.delimiter(), "//");
   ASSERT_TRUE(s.Next());
+}
+
+TEST(Splitter, ChunkBoundaryDoesNotChangeTheStatements) {
+  const std::string inputs[] = {
+      "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nx//*/\nDELIMITER ;\n",
+      "DELIMITER /\nSELECT 1\n~DED//*o\nDELIMITER ;\n",
+      "SELECT 1;-- c;\n;'a;b';#x\n",
+  };
+  for (const std::string& input : inputs) {
+    const std::vector<std::string> whole = SplitAll(input);
+    for (size_t cut = 0; cut <= input.size(); ++cut) {
+      StatementSplitter s;
+      s.Feed(input.substr(0, cut));
+      s.Feed(input.substr(cut));
+      s.Finish();
+      std::vector<std::string> got;
+      while (auto st = s.Next()) got.push_back(st->text);
+      EXPECT_EQ(got, whole) << "cut at " << cut << " of " << input;
+    }
+  }
 }
 
 TEST(Splitter, LineNumbersPointAtStatementStart) {
