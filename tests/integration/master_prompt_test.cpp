@@ -117,7 +117,10 @@ TEST_F(MasterPromptTest, ExecutesEachStatementAsSoonAsItIsComplete) {
   ASSERT_TRUE(p->WriteStdin("INSERT INTO students (name) VALUES ('early');\nINSERT INTO students"));
   // The first statement runs while input is still open; the second waits.
   EXPECT_TRUE(WaitFor([&] { return Count() == "1"; }, seconds(20)));
-  EXPECT_THAT(p->Stdout(), HasSubstr("Query OK, 1 row affected"));
+  // Its output follows the commit.
+  EXPECT_TRUE(WaitFor([&] { return p->Stdout().find("Query OK, 1 row affected") != std::string::npos; },
+                      seconds(20)))
+      << p->Stdout();
   ASSERT_TRUE(p->WriteStdin(" (name)\nVALUES ('late');\n"));
   EXPECT_TRUE(WaitFor([&] { return Count() == "2"; }, seconds(20)));
   p->CloseStdin();

@@ -271,7 +271,9 @@ TEST_F(ReplicationTest, SlaveWithWrongTokenGetsNothing) {
   ASSERT_TRUE(intruder);
   EXPECT_EQ(intruder->Wait(seconds(20)), 2);
   EXPECT_THAT(intruder->Stdout(), HasSubstr("The master refused this slave: authentication failed"));
-  EXPECT_THAT(master->Stderr(), HasSubstr("slave 'slave1' failed authentication (wrong REPL_TOKEN)"));
+  EXPECT_TRUE(WaitFor([&] {
+    return master->Stderr().find("slave 'slave1' failed authentication (wrong REPL_TOKEN)") != std::string::npos;
+  }, seconds(10))) << master->Stderr();
   EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM students", "school"), "0");
   EXPECT_EQ(AppliedSeq(1), 0u);
 }
@@ -412,7 +414,9 @@ TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
   auto first_seq = [&] { return master_db().QueryValue("SELECT MIN(seq) FROM repl_meta.log").value_or("?"); };
   EXPECT_TRUE(WaitFor([&] { return first_seq() == "6"; }, seconds(20))) << first_seq();
   EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "3");
-  EXPECT_THAT(master->Stderr(), HasSubstr("purged 5 log events; the log now starts at #6"));
+  EXPECT_TRUE(WaitFor([&] {
+    return master->Stderr().find("purged 5 log events; the log now starts at #6") != std::string::npos;
+  }, seconds(10))) << master->Stderr();
   EXPECT_EQ(master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'"), "5");
 
   // A new slave needs event #1, which is gone: refused with what to do.
