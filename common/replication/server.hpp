@@ -39,6 +39,7 @@ class ReplicationServer : public EventSink {
     std::string meta_schema = "repl_meta";
     db::ConnectOptions db;  // for the catch-up reader's own connection
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
+    size_t max_queued_bytes = 64 * 1024 * 1024;  // per slave; a slower slave is dropped
   };
 
   // `registry` must outlive the server.

@@ -182,9 +182,11 @@ asio::awaitable<void> SlaveSession::Heartbeats() {
 
 void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
   if (closed_) return;
-  if (writer_.queued_bytes() + frame->size() > kMaxQueuedBytes) {
-    Close("slave too slow: more than 64 MiB of events waiting for it; it will catch up from the "
-          "log when it reconnects");
+  const size_t limit = server_->options_.max_queued_bytes;
+  if (writer_.queued_bytes() + frame->size() > limit) {
+    Close(fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
+                      "from the log when it reconnects",
+                      limit / (1024 * 1024)));
     return;
   }
   writer_.Send(std::move(frame));

@@ -29,7 +29,6 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
   static constexpr auto kPeerTimeout = std::chrono::seconds(6);
-  static constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024;
   static constexpr size_t kCatchUpLowWater = 500;
 
  private:

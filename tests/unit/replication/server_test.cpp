@@ -1,0 +1,134 @@
+// The replication server in process, on loopback, with hand-written slaves:
+// the per-slave queue bound and the handshake over real sockets. No
+// database: a slave that is up to date goes live without reading the log.
+#include "replication/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <thread>
+
+#include "protocol/frame.hpp"
+#include "protocol/frame_io.hpp"
+#include "protocol/messages.hpp"
+#include "replication/event.hpp"
+
+namespace sqlrepl::replication {
+namespace {
+
+using asio::ip::tcp;
+using protocol::MessageType;
+
+const Secret kToken("server-test-token-0123456789");
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// A slave written by hand with blocking sockets.
+class RawSlave {
+ public:
+  explicit RawSlave(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
+  }
+  void Send(MessageType type, const std::string& payload) {
+    asio::write(socket_, asio::buffer(protocol::EncodeFrame(type, payload)));
+  }
+  protocol::Frame Read() {
+    std::array<uint8_t, protocol::kHeaderSize> header{};
+    asio::read(socket_, asio::buffer(header));
+    Result<protocol::FrameHeader> h = protocol::DecodeHeader(header);
+    EXPECT_TRUE(h.ok());
+    protocol::Frame f;
+    f.type = h->type;
+    f.payload.resize(h->length);
+    asio::read(socket_, asio::buffer(f.payload));
+    return f;
+  }
+  // Hello, then the answer to the challenge; returns the master's verdict.
+  protocol::Frame Handshake(const Secret& token, const std::string& id, uint64_t applied) {
+    Send(MessageType::kHello, protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "log-1", applied}));
+    protocol::Frame f = Read();
+    protocol::Challenge challenge;
+    EXPECT_EQ(f.type, MessageType::kChallenge);
+    EXPECT_TRUE(protocol::Decode(f.payload, &challenge).ok());
+    Send(MessageType::kAuth, protocol::Encode(protocol::Auth{ComputeMac(token, challenge.nonce, id)}));
+    return Read();
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void Start(size_t max_queued_bytes) {
+    ReplicationServer::Options o;
+    o.listen_host = "127.0.0.1";
+    o.listen_port = 0;
+    o.token = kToken;
+    o.max_queued_bytes = max_queued_bytes;
+    server_ = std::make_unique<ReplicationServer>(o, &registry_, LogBounds{"log-1", 1, 0});
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  SlaveRegistry registry_;
+  std::unique_ptr<ReplicationServer> server_;
+};
+
+TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
+  Start(/*max_queued_bytes=*/1024 * 1024);
+  RawSlave slow(server_->port());
+  ASSERT_EQ(slow.Handshake(kToken, "slow", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  // 20 MB of events: more than the socket buffers and the 1 MiB bound hold.
+  const std::string big(100 * 1024, 'x');
+  for (uint64_t seq = 1; seq <= 200; ++seq) {
+    server_->Publish(seq, EncodeEvent(Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+  }
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().empty(); }, std::chrono::seconds(10)));
+  const std::vector<SlaveInfo> slaves = registry_.Snapshot();
+  ASSERT_EQ(slaves.size(), 1u);
+  EXPECT_EQ(slaves[0].state, SlaveState::kOffline);
+  EXPECT_NE(slaves[0].last_error.find("slave too slow: more than 1 MiB of events waiting"), std::string::npos)
+      << slaves[0].last_error;
+}
+
+TEST_F(ServerTest, SlaveThatReadsGetsEveryEventInOrder) {
+  // The bound is on what is queued at once: it must exceed the burst below.
+  Start(/*max_queued_bytes=*/16 * 1024 * 1024);
+  RawSlave reader(server_->port());
+  ASSERT_EQ(reader.Handshake(kToken, "reader", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  const std::string big(100 * 1024, 'y');
+  for (uint64_t seq = 1; seq <= 50; ++seq) {
+    server_->Publish(seq, EncodeEvent(Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+  }
+  for (uint64_t seq = 1; seq <= 50; ++seq) {
+    protocol::Frame f = reader.Read();
+    while (f.type == MessageType::kHeartbeat) f = reader.Read();
+    ASSERT_EQ(f.type, MessageType::kEvent);
+    ASSERT_EQ(*PeekEventSeq(f.payload), seq);
+  }
+  EXPECT_EQ(registry_.ConnectedSlaves().size(), 1u);
+}
+
+TEST_F(ServerTest, WrongTokenIsRejectedAndNeverRegistered) {
+  Start(1024 * 1024);
+  RawSlave intruder(server_->port());
+  protocol::Frame verdict = intruder.Handshake(Secret("not-the-token-0123456789"), "intruder", 0);
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kBadAuth);
+  EXPECT_TRUE(registry_.Snapshot().empty());
+}
+
+}  // namespace
+}  // namespace sqlrepl::replication
