@@ -2,14 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "base/strings.hpp"
 #include "console/replication_report.hpp"
 #include "console/startup.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
-
-#include <map>
 
 namespace sqlrepl::console {
 namespace {

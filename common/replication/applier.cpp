@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "sql/classifier.hpp"
 #include "sql/policy.hpp"
 
 namespace sqlrepl::replication {
@@ -29,15 +28,6 @@ std::string QuoteName(std::string_view name) {
     out += c;
   }
   return out + "`";
-}
-
-// Events that hold only data changes can share a transaction with others:
-// re-running them after a group's rollback changes nothing outside it.
-bool DataOnly(const Event& e) {
-  for (const EventStatement& s : e.statements) {
-    if (sql::Classify(s.sql).kind != sql::StatementKind::kDataChange) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -86,6 +76,15 @@ void Applier::Stop() {
 }
 
 Status Applier::Enqueue(Event event, const std::string& replication_id) {
+  Item item;
+  item.classes.reserve(event.statements.size());
+  // Events that hold only data changes can share a transaction: re-running
+  // them after a group's rollback changes nothing outside it.
+  item.data_only = true;
+  for (const EventStatement& s : event.statements) {
+    item.classes.push_back(sql::Classify(s.sql));
+    item.data_only = item.data_only && item.classes.back().kind == sql::StatementKind::kDataChange;
+  }
   {
     std::lock_guard lock(mu_);
     if (event.seq <= last_queued_) return Status::Ok();  // a resend of what we already hold
@@ -94,7 +93,9 @@ Status Applier::Enqueue(Event event, const std::string& replication_id) {
           fmt::format("event #{} arrived but #{} was due", event.seq, last_queued_ + 1));
     }
     last_queued_ = event.seq;
-    queue_.push_back({std::move(event), replication_id, std::nullopt});
+    item.event = std::move(event);
+    item.replication_id = replication_id;
+    queue_.push_back(std::move(item));
   }
   wake_.notify_one();
   return Status::Ok();
@@ -156,10 +157,9 @@ bool Applier::EnsureConnected() {
   return true;
 }
 
-std::string Applier::CheckPolicy(const Event& event) const {
-  std::string database = event.database;
-  for (const EventStatement& s : event.statements) {
-    const sql::Classification c = sql::Classify(s.sql);
+std::string Applier::CheckPolicy(const Item& item) const {
+  std::string database = item.event.database;
+  for (const sql::Classification& c : item.classes) {
     if (c.kind == sql::StatementKind::kTransaction) {
       return "transaction control inside an event is refused (the event is the transaction)";
     }
@@ -176,14 +176,16 @@ Status Applier::SavePosition(const std::string& replication_id, uint64_t seq) {
       options_.meta_schema, conn_->Quote(replication_id), seq));
 }
 
-Status Applier::RunEventStatements(const Event& event, Outcome* outcome) {
+Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
+  const Event& event = item.event;
   if (event.database != current_database_ && !event.database.empty()) {
     Status s = conn_->Run("USE " + QuoteName(event.database));
     if (!s.ok()) return s;
     current_database_ = event.database;
   }
   uint64_t rows = 0;
-  for (const EventStatement& st : event.statements) {
+  for (size_t i = 0; i < event.statements.size(); ++i) {
+    const EventStatement& st = event.statements[i];
     const std::string context = ContextSql(st.context, /*observed=*/true);
     if (!context.empty()) {
       Status s = conn_->Run(context);
@@ -192,8 +194,7 @@ Status Applier::RunEventStatements(const Event& event, Outcome* outcome) {
     Result<db::QueryResult> r = conn_->Execute(st.sql);
     if (!r.ok()) return r.status();
     rows += r->affected_rows;
-    const sql::Classification c = sql::Classify(st.sql);
-    if (!c.use_database.empty()) current_database_ = c.use_database;
+    if (!item.classes[i].use_database.empty()) current_database_ = item.classes[i].use_database;
   }
   const std::string what = event.statements.size() == 1
                                ? Shorten(event.statements[0].sql)
@@ -211,7 +212,7 @@ bool Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* out
   for (size_t i = 0; failure->ok() && i < items.size(); ++i) {
     Outcome& o = (*outcomes)[i];
     o.ack.seq = items[i].event.seq;
-    const std::string refusal = CheckPolicy(items[i].event);
+    const std::string refusal = CheckPolicy(items[i]);
     if (!refusal.empty()) {
       o.ack.outcome = protocol::AckOutcome::kRefused;
       o.ack.message = refusal;
@@ -220,7 +221,7 @@ bool Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* out
       continue;
     }
     o.ack.outcome = protocol::AckOutcome::kApplied;
-    *failure = RunEventStatements(items[i].event, &o);
+    *failure = RunEventStatements(items[i], &o);
   }
   if (failure->ok()) *failure = SavePosition(items.back().replication_id, items.back().event.seq);
   if (failure->ok()) *failure = conn_->Run("COMMIT");
@@ -266,9 +267,9 @@ void Applier::Loop() {
       if (stopping_) return;
       // A group: consecutive data-only events, while the slave is behind.
       items.push_back(queue_.front());
-      const bool groupable = !items[0].verify && DataOnly(items[0].event);
+      const bool groupable = !items[0].verify && items[0].data_only;
       for (size_t i = 1; groupable && i < queue_.size() && items.size() < kMaxGroup; ++i) {
-        if (queue_[i].verify || !DataOnly(queue_[i].event)) break;
+        if (queue_[i].verify || !queue_[i].data_only) break;
         items.push_back(queue_[i]);
       }
     }

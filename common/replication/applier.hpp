@@ -25,6 +25,7 @@
 #include "db/connection.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
+#include "sql/classifier.hpp"
 
 namespace sqlrepl::replication {
 
@@ -74,6 +75,8 @@ class Applier {
     Event event;
     std::string replication_id;
     std::optional<protocol::Verify> verify;  // a checksum request instead of an event
+    std::vector<sql::Classification> classes;  // one per statement, read once on arrival
+    bool data_only = false;  // only data changes: may share a transaction with others
   };
   struct Outcome {
     protocol::Ack ack;
@@ -89,10 +92,10 @@ class Applier {
   // Applies one item, recording an error or refusal when it cannot be applied.
   // False when the database went away (retry later).
   bool ApplyOne(const Item& item, Outcome* outcome);
-  Status RunEventStatements(const Event& event, Outcome* outcome);
+  Status RunEventStatements(const Item& item, Outcome* outcome);
   Status SavePosition(const std::string& replication_id, uint64_t seq);
-  // The first refusal reason among the event's statements, or "".
-  std::string CheckPolicy(const Event& event) const;
+  // The first refusal reason among the item's statements, or "".
+  std::string CheckPolicy(const Item& item) const;
 
   Options options_;
   mutable std::mutex mu_;

@@ -7,7 +7,6 @@
 
 #include "base/strings.hpp"
 #include "sql/lexer.hpp"
-#include "sql/policy.hpp"
 
 namespace sqlrepl::replication {
 namespace {
@@ -187,22 +186,14 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
 }
 
 Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::string& database) {
-  Executed out;
-  EventStatement st;
-  Result<StatementContext> ctx = PrepareContext(sql);
-  if (!ctx.ok()) return Failed(ctx.status());
   Status s = conn_->Run("BEGIN");
   if (!s.ok()) return Failed(s);
-  st.context = *ctx;
-  st.sql = std::string(sql);
-  out.result = conn_->Execute(sql);
+  Executed out;
+  EventStatement st;
+  out.result = RunWithContext(sql, &st);
   if (!out.result.ok()) {
     (void)conn_->Run("ROLLBACK");
     return out;
-  }
-  if (out.result->insert_id != 0) {
-    st.context.has_insert_id = true;
-    st.context.insert_id = out.result->insert_id;
   }
   Result<uint64_t> seq = LogAndCommit(Event{0, database, {st}}, "COMMIT");
   if (!seq.ok()) return Failed(seq.status());

@@ -40,14 +40,14 @@ Status ReplicationServer::Start() {
 void ReplicationServer::Stop() {
   if (stopped_ || !thread_.joinable()) return;
   stopped_ = true;
+  // Suspended coroutines (sessions still in their handshake among them) are
+  // destroyed with io_, which this object owns; nothing needs to run first.
   asio::post(io_, [this] {
     asio::error_code ignored;
     acceptor_.close(ignored);
     for (const auto& s : std::set(sessions_)) s->Close("");
+    io_.stop();
   });
-  // Give the sessions' coroutines a moment to unwind, then stop the loop.
-  asio::steady_timer grace(io_, std::chrono::milliseconds(200));
-  grace.async_wait([this](asio::error_code) { io_.stop(); });
   thread_.join();
   reader_.reset();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/strings.hpp"
 #include "sql/lexer.hpp"
 
 namespace sqlrepl::sql {
@@ -19,12 +20,8 @@ std::string_view Trim(std::string_view s) {
 
 bool StartsWithDelimiterCommand(std::string_view s) {
   constexpr std::string_view kWord = "DELIMITER";
-  if (s.size() <= kWord.size()) return false;
-  for (size_t i = 0; i < kWord.size(); ++i) {
-    const char c = (s[i] >= 'a' && s[i] <= 'z') ? static_cast<char>(s[i] - 32) : s[i];
-    if (c != kWord[i]) return false;
-  }
-  return IsSpace(s[kWord.size()]);
+  return s.size() > kWord.size() && EqualsIgnoreCase(s.substr(0, kWord.size()), kWord) &&
+         IsSpace(s[kWord.size()]);
 }
 
 // The end of a statement found in a run of unprotected text.
