@@ -8,66 +8,66 @@
 #include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
-#include "console/startup.hpp"
+#include "app/startup.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
-#include "replication/log_purger.hpp"
-#include "replication/master_executor.hpp"
-#include "replication/master_log.hpp"
-#include "replication/server.hpp"
-#include "replication/slave_registry.hpp"
+#include "master/log_purger.hpp"
+#include "master/master_executor.hpp"
+#include "master/master_log.hpp"
+#include "master/server.hpp"
+#include "master/slave_registry.hpp"
 
 using namespace sqlrepl;
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);  // lets InputPending() see what std::cin has buffered
-  auto parsed = console::ParseCommandLine(
+  auto parsed = app::ParseCommandLine(
       "master", "sqlrepl master: run SQL at a prompt and replicate its writes", true, argc, argv);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
-  const console::CommandLine& command_line = std::get<console::CommandLine>(parsed);
+  const app::CommandLine& command_line = std::get<app::CommandLine>(parsed);
   const std::string& env_file = command_line.load.env_file;
-  auto Fail = [](const std::string& message) { return console::FailSetup("master", message); };
+  auto Fail = [](const std::string& message) { return app::FailSetup("master", message); };
   try {
     std::vector<std::string> warnings;
     Result<config::MasterConfig> cfg = config::LoadMasterConfig(command_line.load, &warnings);
-    console::PrintWarnings("master", warnings);
+    app::PrintWarnings("master", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 
     db::LibraryGuard mysql_library;
-    Result<db::Connection> conn = console::OpenLocalDatabase("master", cfg->db, env_file);
-    if (!conn.ok()) return console::kExitSetupFailed;
-    Result<replication::MasterLog> log = replication::MasterLog::Open(&*conn, cfg->meta_schema);
+    Result<db::Connection> conn = app::OpenLocalDatabase("master", cfg->db, env_file);
+    if (!conn.ok()) return app::kExitSetupFailed;
+    Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg->meta_schema);
     if (!log.ok()) {
       return Fail(fmt::format("cannot open the replication log in {}: {}", cfg->meta_schema,
                               log.status().ToString()));
     }
-    Result<replication::LogBounds> bounds = replication::MasterLog::ReadBounds(&*conn, cfg->meta_schema);
+    Result<replication::LogBounds> bounds = master::MasterLog::ReadBounds(&*conn, cfg->meta_schema);
     if (!bounds.ok()) return Fail("cannot read the replication log: " + bounds.status().ToString());
 
-    replication::SlaveRegistry registry;
-    replication::ReplicationServer::Options server_options;
+    master::SlaveRegistry registry;
+    master::ReplicationServer::Options server_options;
     server_options.listen_host = cfg->listen_host;
     server_options.listen_port = cfg->listen_port;
     server_options.token = cfg->token;
     server_options.meta_schema = cfg->meta_schema;
-    server_options.db = console::ToConnectOptions(cfg->db);
+    server_options.db = app::ToConnectOptions(cfg->db);
     server_options.log = [](const std::string& line) { std::cerr << "master: " << line << std::endl; };
-    replication::ReplicationServer server(server_options, &registry, *bounds);
+    master::ReplicationServer server(server_options, &registry, *bounds);
     Status started = server.Start();
     if (!started.ok()) return Fail(started.message());
     std::cerr << fmt::format("master: replication log {} at #{}; listening for slaves on {}:{}",
                              log->replication_id(), log->last_seq(), cfg->listen_host, server.port())
               << std::endl;
 
-    replication::LogPurger purger({console::ToConnectOptions(cfg->db), cfg->meta_schema,
+    master::LogPurger purger({app::ToConnectOptions(cfg->db), cfg->meta_schema,
                                    cfg->log_retention_seconds,
                                    [&server](uint64_t first) { server.SetFirstSeq(first); },
                                    server_options.log},
                                   &registry);
     purger.Start();
 
-    replication::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
-    db::SchemaCatalog catalog(console::ToConnectOptions(cfg->db));
+    master::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
+    db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
     console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
                                {command_line.force, cfg->db.database, cfg->unsafe_statements,
                                 cfg->ack_timeout_ms},

@@ -8,32 +8,32 @@
 #include <mutex>
 
 #include "config/config.hpp"
-#include "console/startup.hpp"
+#include "app/startup.hpp"
 #include "db/connection.hpp"
-#include "replication/applier.hpp"
-#include "replication/client.hpp"
+#include "slave/applier.hpp"
+#include "slave/master_link.hpp"
 
 using namespace sqlrepl;
 
 int main(int argc, char** argv) {
-  auto parsed = console::ParseCommandLine(
+  auto parsed = app::ParseCommandLine(
       "slave", "sqlrepl slave: apply the master's writes to the local database", false, argc, argv);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
-  const console::CommandLine& command_line = std::get<console::CommandLine>(parsed);
+  const app::CommandLine& command_line = std::get<app::CommandLine>(parsed);
   const std::string& env_file = command_line.load.env_file;
-  auto Fail = [](const std::string& message) { return console::FailSetup("slave", message); };
+  auto Fail = [](const std::string& message) { return app::FailSetup("slave", message); };
   try {
     std::vector<std::string> warnings;
     Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(command_line.load, &warnings);
-    console::PrintWarnings("slave", warnings);
+    app::PrintWarnings("slave", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 
     db::LibraryGuard mysql_library;
-    Result<replication::SlavePosition> position = Status::Unavailable("not read");
+    Result<slave::SlavePosition> position = Status::Unavailable("not read");
     {
-      Result<db::Connection> conn = console::OpenLocalDatabase("slave", cfg->db, env_file);
-      if (!conn.ok()) return console::kExitSetupFailed;
-      position = replication::OpenSlavePosition(&*conn, cfg->meta_schema);
+      Result<db::Connection> conn = app::OpenLocalDatabase("slave", cfg->db, env_file);
+      if (!conn.ok()) return app::kExitSetupFailed;
+      position = slave::OpenSlavePosition(&*conn, cfg->meta_schema);
       if (!position.ok()) {
         return Fail(fmt::format("cannot keep the applied position in {}.slave_position: {} (the "
                                 "slave's user needs ALL PRIVILEGES ON {}.*)",
@@ -51,10 +51,10 @@ int main(int argc, char** argv) {
                       cfg->master_port));
 
     asio::io_context io;
-    int exit_status = console::kExitOk;
-    replication::MasterClient* client_ptr = nullptr;
-    replication::Applier::Options applier_options;
-    applier_options.db = console::ToConnectOptions(cfg->db);
+    int exit_status = app::kExitOk;
+    slave::MasterLink* client_ptr = nullptr;
+    slave::Applier::Options applier_options;
+    applier_options.db = app::ToConnectOptions(cfg->db);
     applier_options.meta_schema = cfg->meta_schema;
     applier_options.on_error = cfg->on_apply_error;
     applier_options.print = print;
@@ -64,10 +64,10 @@ int main(int argc, char** argv) {
     };
     applier_options.on_fatal = [&](const std::string& why) {
       print("Stopping: " + why);
-      asio::post(io, [&] { exit_status = console::kExitStatementFailed; client_ptr->Stop(); });
+      asio::post(io, [&] { exit_status = app::kExitStatementFailed; client_ptr->Stop(); });
     };
-    replication::Applier applier(applier_options, *position);
-    replication::MasterClient client(
+    slave::Applier applier(applier_options, *position);
+    slave::MasterLink client(
         io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token, cfg->reconnect_seconds, print},
         &applier);
     client_ptr = &client;
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     });
     asio::co_spawn(io, client.Run(), [&](std::exception_ptr e, int status) {
       if (e) {
-        exit_status = console::kExitSetupFailed;
+        exit_status = app::kExitSetupFailed;
       } else if (status != 0) {
         exit_status = status;
       }

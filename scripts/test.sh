@@ -18,6 +18,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "dependencies"
 scripts/install-deps.sh
 
+step "layering (scripts/check-layers.sh)"
+scripts/check-layers.sh
+
 step "build (build/)"
 start=$SECONDS
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

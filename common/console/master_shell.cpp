@@ -6,7 +6,7 @@
 
 #include "base/strings.hpp"
 #include "console/replication_report.hpp"
-#include "console/startup.hpp"
+#include "app/startup.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -33,8 +33,8 @@ std::string_view TrimCommand(std::string_view s) {
 
 }  // namespace
 
-MasterShell::MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
-                         replication::ReplicationServer* server, const replication::MasterLog* log,
+MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
+                         master::ReplicationServer* server, const master::MasterLog* log,
                          db::SchemaCatalog* catalog, Options options, std::ostream& out,
                          std::ostream& err)
     : executor_(executor),
@@ -113,7 +113,7 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
     const sql::Classification c = sql::Classify(st.text);
     if (CheckDeterminism(st, c, &p.out, &p.err, interactive)) {
       const auto started = Clock::now();
-      replication::Executed e = executor_->Execute(st.text, c, options_.database);
+      master::Executed e = executor_->Execute(st.text, c, options_.database);
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       if (e.result.ok()) {
         ok = true;
@@ -224,7 +224,7 @@ void MasterShell::Flush(bool wait) {
     }
     std::string report;
     for (uint64_t seq : p.seqs) {
-      const std::vector<replication::SlaveOutcome> outcomes = registry_->WaitFor(seq, p.slaves, deadline);
+      const std::vector<master::SlaveOutcome> outcomes = registry_->WaitFor(seq, p.slaves, deadline);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - p.committed_at).count();
       report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
     }
@@ -284,9 +284,9 @@ int MasterShell::Run(LineSource* input) {
   Flush(true);  // outstanding acknowledgements, each bounded by ACK_TIMEOUT_MS
   if (interactive) {
     out_ << "Bye\n" << std::flush;
-    return kExitOk;
+    return app::kExitOk;
   }
-  return failed ? kExitStatementFailed : kExitOk;
+  return failed ? app::kExitStatementFailed : app::kExitOk;
 }
 
 }  // namespace sqlrepl::console

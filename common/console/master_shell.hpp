@@ -21,9 +21,9 @@
 #include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "db/schema_catalog.hpp"
-#include "replication/master_executor.hpp"
-#include "replication/server.hpp"
-#include "replication/slave_registry.hpp"
+#include "master/master_executor.hpp"
+#include "master/server.hpp"
+#include "master/slave_registry.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
 
@@ -40,8 +40,8 @@ class MasterShell {
 
   // Every pointer must outlive the shell; `catalog` may be null (the
   // determinism checks that need it are then skipped).
-  MasterShell(replication::MasterExecutor* executor, replication::SlaveRegistry* registry,
-              replication::ReplicationServer* server, const replication::MasterLog* log,
+  MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
+              master::ReplicationServer* server, const master::MasterLog* log,
               db::SchemaCatalog* catalog, Options options, std::ostream& out, std::ostream& err);
 
   int Run(LineSource* input);
@@ -73,10 +73,10 @@ class MasterShell {
   std::string ErrorText(const std::string& message, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
 
-  replication::MasterExecutor* executor_;
-  replication::SlaveRegistry* registry_;
-  replication::ReplicationServer* server_;
-  const replication::MasterLog* log_;
+  master::MasterExecutor* executor_;
+  master::SlaveRegistry* registry_;
+  master::ReplicationServer* server_;
+  const master::MasterLog* log_;
   db::SchemaCatalog* catalog_;
   Options options_;
   std::ostream& out_;

@@ -8,7 +8,7 @@
 
 namespace sqlrepl::console {
 
-using replication::SlaveOutcome;
+using master::SlaveOutcome;
 
 std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms) {
@@ -47,14 +47,14 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
   return out + details;
 }
 
-std::string FormatSlaves(const std::vector<replication::SlaveInfo>& slaves, uint64_t last_seq) {
+std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq) {
   if (slaves.empty()) return "No slave has connected since the master started.\n";
   db::QueryResult table;
   table.has_result_set = true;
   table.columns = {{"slave", false}, {"address", false}, {"state", false}, {"applied", true},
                    {"lag", true},    {"refused", true},  {"failed", true}, {"last error", false}};
-  for (const replication::SlaveInfo& s : slaves) {
-    table.rows.push_back({s.id, s.address, std::string(replication::SlaveStateName(s.state)),
+  for (const master::SlaveInfo& s : slaves) {
+    table.rows.push_back({s.id, s.address, std::string(master::SlaveStateName(s.state)),
                           std::to_string(s.applied_seq),
                           std::to_string(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0),
                           std::to_string(s.refused), std::to_string(s.failed), s.last_error});

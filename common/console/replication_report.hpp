@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "replication/slave_registry.hpp"
+#include "master/slave_registry.hpp"
 
 namespace sqlrepl::console {
 
@@ -13,10 +13,10 @@ namespace sqlrepl::console {
 //   Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE
 //   slave2: ERROR 1146 (42S02): Table 'school.x' doesn't exist
 //   slave1: no acknowledgement within 5000 ms, it will catch up
-std::string FormatOutcomes(uint64_t seq, const std::vector<replication::SlaveOutcome>& outcomes,
+std::string FormatOutcomes(uint64_t seq, const std::vector<master::SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms);
 
 // The \slaves table: id, address, state, applied, lag, refused, failed, last error.
-std::string FormatSlaves(const std::vector<replication::SlaveInfo>& slaves, uint64_t last_seq);
+std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
 
 }  // namespace sqlrepl::console

@@ -6,7 +6,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <stdexcept>
 
 namespace sqlrepl::replication {
 
@@ -69,16 +68,6 @@ bool VerifyMac(const Secret& token, const std::array<uint8_t, protocol::kNonceSi
                const std::string& slave_id, const std::array<uint8_t, protocol::kMacSize>& mac) {
   const std::array<uint8_t, protocol::kMacSize> expected = ComputeMac(token, nonce, slave_id);
   return CRYPTO_memcmp(expected.data(), mac.data(), mac.size()) == 0;
-}
-
-std::string NewReplicationId() {
-  std::array<uint8_t, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed: cannot create a replication id");
-  }
-  std::string id;
-  for (uint8_t b : bytes) id += fmt::format("{:02x}", b);
-  return id;
 }
 
 }  // namespace sqlrepl::replication

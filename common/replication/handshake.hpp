@@ -16,15 +16,9 @@
 
 #include "base/secret.hpp"
 #include "protocol/messages.hpp"
+#include "replication/log_bounds.hpp"
 
 namespace sqlrepl::replication {
-
-// What the master's log holds.
-struct LogBounds {
-  std::string replication_id;
-  uint64_t first_seq = 1;  // the oldest event still in the log (last_seq + 1 when empty)
-  uint64_t last_seq = 0;   // the newest committed event, 0 when none ever was
-};
 
 std::variant<protocol::Welcome, protocol::Reject> Decide(const LogBounds& log,
                                                          const protocol::Hello& hello);
@@ -38,8 +32,5 @@ std::array<uint8_t, protocol::kMacSize> ComputeMac(const Secret& token,
 // Constant-time comparison of the expected and received MAC.
 bool VerifyMac(const Secret& token, const std::array<uint8_t, protocol::kNonceSize>& nonce,
                const std::string& slave_id, const std::array<uint8_t, protocol::kMacSize>& mac);
-
-// A new random replication id (32 hex digits).
-std::string NewReplicationId();
 
 }  // namespace sqlrepl::replication

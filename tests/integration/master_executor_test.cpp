@@ -1,6 +1,6 @@
 // The master's transaction state machine, in process against a private
 // MariaDB server: which events each sequence of statements produces.
-#include "replication/master_executor.hpp"
+#include "master/master_executor.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@ namespace {
 
 using replication::Event;
 
-class RecordingSink : public replication::EventSink {
+class RecordingSink : public master::EventSink {
  public:
   void Publish(uint64_t seq, const std::string& encoded) override {
     Result<Event> e = replication::DecodeEvent(encoded);
@@ -53,14 +53,14 @@ class MasterExecutorTest : public ::testing::Test {
     Result<db::Connection> c = server_->Connect("school");
     ASSERT_TRUE(c.ok());
     conn_.emplace(std::move(c).value());
-    Result<replication::MasterLog> log = replication::MasterLog::Open(&*conn_, "repl_meta");
+    Result<master::MasterLog> log = master::MasterLog::Open(&*conn_, "repl_meta");
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_.emplace(std::move(log).value());
     executor_.emplace(&*conn_, &*log_, &sink_, "repl_meta");
   }
 
-  replication::Executed Run(const std::string& sql) {
-    replication::Executed e = executor_->Execute(sql, sql::Classify(sql), "school");
+  master::Executed Run(const std::string& sql) {
+    master::Executed e = executor_->Execute(sql, sql::Classify(sql), "school");
     EXPECT_TRUE(e.result.ok()) << sql << ": " << e.result.status().ToString();
     return e;
   }
@@ -69,15 +69,15 @@ class MasterExecutorTest : public ::testing::Test {
 
   static MariaDbServer* server_;
   std::optional<db::Connection> conn_;
-  std::optional<replication::MasterLog> log_;
+  std::optional<master::MasterLog> log_;
   RecordingSink sink_;
-  std::optional<replication::MasterExecutor> executor_;
+  std::optional<master::MasterExecutor> executor_;
 };
 
 MariaDbServer* MasterExecutorTest::server_ = nullptr;
 
 TEST_F(MasterExecutorTest, AutocommitWriteIsOneEventWithItsContext) {
-  replication::Executed e = Run("INSERT INTO t (v) VALUES (1), (2)");
+  master::Executed e = Run("INSERT INTO t (v) VALUES (1), (2)");
   EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
   ASSERT_EQ(sink_.events.size(), 1u);
   const auto& ctx = sink_.events[0].statements[0].context;
@@ -92,7 +92,7 @@ TEST_F(MasterExecutorTest, AutocommitWriteIsOneEventWithItsContext) {
 
 TEST_F(MasterExecutorTest, ReadsAndFailuresAreNotLogged) {
   Run("SELECT * FROM t");
-  replication::Executed e = executor_->Execute("INSERT INTO nope VALUES (1)",
+  master::Executed e = executor_->Execute("INSERT INTO nope VALUES (1)",
                                                sql::Classify("INSERT INTO nope VALUES (1)"), "school");
   EXPECT_FALSE(e.result.ok());
   EXPECT_TRUE(sink_.events.empty());
@@ -105,7 +105,7 @@ TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
   Run("UPDATE t SET v = 2");
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_TRUE(executor_->in_transaction());
-  replication::Executed e = Run("COMMIT");
+  master::Executed e = Run("COMMIT");
   EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "UPDATE t SET v = 2"}}));
 }
@@ -141,7 +141,7 @@ TEST_F(MasterExecutorTest, RollbackToSavepointDropsTheDataChangesAfterIt) {
 TEST_F(MasterExecutorTest, ImplicitCommitClosesTheOpenEventFirst) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (1)");
-  replication::Executed e = Run("CREATE TABLE t2 (i INT)");
+  master::Executed e = Run("CREATE TABLE t2 (i INT)");
   EXPECT_EQ(e.committed, (std::vector<uint64_t>{1, 2}));
   EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("committed first")));
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CREATE TABLE t2 (i INT)"}}));
@@ -196,7 +196,7 @@ TEST_F(MasterExecutorTest, SequenceNumbersAreGapFree) {
 }
 
 TEST_F(MasterExecutorTest, WritingTheLogByHandIsRefused) {
-  replication::Executed e = executor_->Execute("DELETE FROM repl_meta.log",
+  master::Executed e = executor_->Execute("DELETE FROM repl_meta.log",
                                                sql::Classify("DELETE FROM repl_meta.log"), "school");
   ASSERT_FALSE(e.result.ok());
   EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("holds the replication log"));

@@ -13,11 +13,11 @@
 #include <string>
 
 #include "base/secret.hpp"
-#include "replication/applier.hpp"
+#include "slave/applier.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::slave {
 
-class MasterClient {
+class MasterLink {
  public:
   struct Options {
     std::string master_host = "127.0.0.1";
@@ -29,7 +29,7 @@ class MasterClient {
   };
 
   // `applier` must outlive the client. Runs on `io`.
-  MasterClient(asio::io_context& io, Options options, Applier* applier);
+  MasterLink(asio::io_context& io, Options options, Applier* applier);
 
   // Returns the exit status: 0 when stopped, 2 when the master refused us.
   asio::awaitable<int> Run();
@@ -61,4 +61,4 @@ class MasterClient {
   bool stopped_ = false;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::slave

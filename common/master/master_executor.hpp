@@ -25,11 +25,11 @@
 
 #include "db/connection.hpp"
 #include "replication/event.hpp"
-#include "replication/master_log.hpp"
-#include "replication/server.hpp"
+#include "master/master_log.hpp"
+#include "master/event_sink.hpp"
 #include "sql/classifier.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 struct Executed {
   Result<db::QueryResult> result = Status::InvalidArgument("not executed");
@@ -55,15 +55,15 @@ class MasterExecutor {
   Executed ExecuteThenLog(std::string_view sql, const std::string& database);
 
   // Fixes timestamp and RAND seeds on the master and returns them.
-  Result<StatementContext> PrepareContext(std::string_view sql);
+  Result<replication::StatementContext> PrepareContext(std::string_view sql);
   // Runs `sql` after its context; fills insert_id from the result.
-  Result<db::QueryResult> RunWithContext(std::string_view sql, EventStatement* statement);
+  Result<db::QueryResult> RunWithContext(std::string_view sql, replication::EventStatement* statement);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
-  Result<uint64_t> LogAndCommit(Event event, std::string_view commit_sql);
+  Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // After a rollback: the session statements (SET, USE, SELECT ... INTO @v)
   // among `dropped` still took effect on the master, so they are replicated
   // in an event of their own.
-  Status ShipSessionState(const std::vector<EventStatement>& dropped, Executed* out);
+  Status ShipSessionState(const std::vector<replication::EventStatement>& dropped, Executed* out);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();
@@ -79,9 +79,9 @@ class MasterExecutor {
   bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION
   bool in_transaction_ = false;    // statements are kept until COMMIT
   std::string pending_database_;
-  std::vector<EventStatement> pending_;
+  std::vector<replication::EventStatement> pending_;
   std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
   bool timestamp_frozen_ = false;  // SET timestamp is in force on the session
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

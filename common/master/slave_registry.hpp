@@ -14,7 +14,7 @@
 
 #include "protocol/messages.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 enum class SlaveState { kCatchingUp, kLive, kOffline };
 const char* SlaveStateName(SlaveState state);
@@ -87,4 +87,4 @@ class SlaveRegistry {
   uint64_t next_generation_ = 1;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -27,7 +27,7 @@
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::slave {
 
 struct SlavePosition {
   std::string replication_id;  // empty: nothing applied yet
@@ -63,7 +63,7 @@ class Applier {
 
   // Queues an event received from the master (any thread). An event already
   // held is ignored; one that skips a sequence number is kCorruption.
-  Status Enqueue(Event event, const std::string& replication_id);
+  Status Enqueue(replication::Event event, const std::string& replication_id);
   // Queues a checksum request, answered after every event queued before it.
   void EnqueueVerify(protocol::Verify request);
   size_t queued() const;
@@ -72,7 +72,7 @@ class Applier {
 
  private:
   struct Item {
-    Event event;
+    replication::Event event;
     std::string replication_id;
     std::optional<protocol::Verify> verify;  // a checksum request instead of an event
     std::vector<sql::Classification> classes;  // one per statement, read once on arrival
@@ -109,4 +109,4 @@ class Applier {
   std::string current_database_;        // applier thread only
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::slave

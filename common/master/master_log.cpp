@@ -1,17 +1,17 @@
-#include "replication/master_log.hpp"
+#include "master/master_log.hpp"
 
 #include <fmt/format.h>
 
 #include <cstdlib>
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 namespace {
 
 uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0; }
 
 }  // namespace
 
-Result<LogBounds> MasterLog::ReadBounds(db::Connection* conn, const std::string& meta) {
+Result<replication::LogBounds> MasterLog::ReadBounds(db::Connection* conn, const std::string& meta) {
   Result<db::QueryResult> id =
       conn->Execute(fmt::format("SELECT replication_id FROM `{}`.log_info WHERE id = 1", meta));
   if (!id.ok()) return id.status();
@@ -21,7 +21,7 @@ Result<LogBounds> MasterLog::ReadBounds(db::Connection* conn, const std::string&
   Result<db::QueryResult> r =
       conn->Execute(fmt::format("SELECT MIN(seq), MAX(seq) FROM `{}`.log", meta));
   if (!r.ok()) return r.status();
-  LogBounds b;
+  replication::LogBounds b;
   b.replication_id = *id->rows[0][0];
   b.last_seq = ToU64(r->rows[0][1]);
   b.first_seq = r->rows[0][0] ? ToU64(r->rows[0][0]) : b.last_seq + 1;
@@ -51,19 +51,19 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
                        ") ENGINE=InnoDB",
                        meta),
            fmt::format("INSERT IGNORE INTO `{}`.log_info (id, replication_id) VALUES (1, '{}')",
-                       meta, NewReplicationId()),
+                       meta, replication::NewReplicationId()),
        }) {
     Status s = conn->Run(sql);
     if (!s.ok()) return s;
   }
-  Result<LogBounds> bounds = ReadBounds(conn, meta);
+  Result<replication::LogBounds> bounds = ReadBounds(conn, meta);
   if (!bounds.ok()) return bounds.status();
   return MasterLog(meta, bounds->replication_id, bounds->last_seq);
 }
 
-Result<std::string> MasterLog::Append(db::Connection* conn, Event* event) {
+Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event) {
   event->seq = last_seq_ + 1;
-  std::string encoded = EncodeEvent(*event);
+  std::string encoded = replication::EncodeEvent(*event);
   Status s = conn->Run(fmt::format("INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{})",
                                    meta_schema_, event->seq, conn->Quote(encoded)));
   if (!s.ok()) return s;
@@ -87,4 +87,4 @@ Result<std::vector<std::string>> MasterLog::ReadFrom(db::Connection* conn, const
   return out;
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "db/connection.hpp"
-#include "replication/slave_registry.hpp"
+#include "master/slave_registry.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 // The highest sequence number that may be purged: applied by every known
 // slave, and below the newest event. 0 when nothing may go (no slave known).
@@ -68,4 +68,4 @@ class LogPurger {
   std::optional<db::Connection> conn_;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -1,7 +1,7 @@
 // The replication server in process, on loopback, with hand-written slaves:
 // the per-slave queue bound and the handshake over real sockets. No
 // database: a slave that is up to date goes live without reading the log.
-#include "replication/server.hpp"
+#include "master/server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,9 @@
 #include "protocol/frame_io.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
+#include "replication/handshake.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 namespace {
 
 using asio::ip::tcp;
@@ -57,7 +58,7 @@ class RawSlave {
     protocol::Challenge challenge;
     EXPECT_EQ(f.type, MessageType::kChallenge);
     EXPECT_TRUE(protocol::Decode(f.payload, &challenge).ok());
-    Send(MessageType::kAuth, protocol::Encode(protocol::Auth{ComputeMac(token, challenge.nonce, id)}));
+    Send(MessageType::kAuth, protocol::Encode(protocol::Auth{replication::ComputeMac(token, challenge.nonce, id)}));
     return Read();
   }
 
@@ -74,7 +75,7 @@ class ServerTest : public ::testing::Test {
     o.listen_port = 0;
     o.token = kToken;
     o.max_queued_bytes = max_queued_bytes;
-    server_ = std::make_unique<ReplicationServer>(o, &registry_, LogBounds{"log-1", 1, 0});
+    server_ = std::make_unique<ReplicationServer>(o, &registry_, replication::LogBounds{"log-1", 1, 0});
     ASSERT_TRUE(server_->Start().ok());
   }
 
@@ -90,7 +91,7 @@ TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
   // 20 MB of events: more than the socket buffers and the 1 MiB bound hold.
   const std::string big(100 * 1024, 'x');
   for (uint64_t seq = 1; seq <= 200; ++seq) {
-    server_->Publish(seq, EncodeEvent(Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().empty(); }, std::chrono::seconds(10)));
   const std::vector<SlaveInfo> slaves = registry_.Snapshot();
@@ -108,13 +109,13 @@ TEST_F(ServerTest, SlaveThatReadsGetsEveryEventInOrder) {
   ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   const std::string big(100 * 1024, 'y');
   for (uint64_t seq = 1; seq <= 50; ++seq) {
-    server_->Publish(seq, EncodeEvent(Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   for (uint64_t seq = 1; seq <= 50; ++seq) {
     protocol::Frame f = reader.Read();
     while (f.type == MessageType::kHeartbeat) f = reader.Read();
     ASSERT_EQ(f.type, MessageType::kEvent);
-    ASSERT_EQ(*PeekEventSeq(f.payload), seq);
+    ASSERT_EQ(*replication::PeekEventSeq(f.payload), seq);
   }
   EXPECT_EQ(registry_.ConnectedSlaves().size(), 1u);
 }
@@ -131,4 +132,4 @@ TEST_F(ServerTest, WrongTokenIsRejectedAndNeverRegistered) {
 }
 
 }  // namespace
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

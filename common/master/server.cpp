@@ -1,13 +1,13 @@
-#include "replication/server.hpp"
+#include "master/server.hpp"
 
 #include <fmt/format.h>
 
 #include "protocol/frame.hpp"
-#include "replication/slave_session.hpp"
+#include "master/slave_session.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
-ReplicationServer::ReplicationServer(Options options, SlaveRegistry* registry, LogBounds bounds)
+ReplicationServer::ReplicationServer(Options options, SlaveRegistry* registry, replication::LogBounds bounds)
     : options_(std::move(options)), registry_(registry), bounds_(std::move(bounds)), acceptor_(io_) {}
 
 ReplicationServer::~ReplicationServer() { Stop(); }
@@ -106,4 +106,4 @@ void ReplicationServer::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -18,9 +18,9 @@
 #include "base/status.hpp"
 #include "db/connection.hpp"
 #include "replication/event.hpp"
-#include "replication/handshake.hpp"
+#include "replication/log_bounds.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 class MasterLog {
  public:
@@ -35,7 +35,7 @@ class MasterLog {
   // Gives `event` the next sequence number and inserts it, inside the
   // transaction open on `conn`. Returns the encoded event. Until
   // MarkCommitted() the number may be handed out again.
-  Result<std::string> Append(db::Connection* conn, Event* event);
+  Result<std::string> Append(db::Connection* conn, replication::Event* event);
   void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and
@@ -44,7 +44,7 @@ class MasterLog {
                                                    const std::string& meta_schema,
                                                    uint64_t from_seq, size_t max_events,
                                                    size_t max_bytes);
-  static Result<LogBounds> ReadBounds(db::Connection* conn, const std::string& meta_schema);
+  static Result<replication::LogBounds> ReadBounds(db::Connection* conn, const std::string& meta_schema);
 
  private:
   MasterLog(std::string meta_schema, std::string replication_id, uint64_t last_seq)
@@ -57,4 +57,4 @@ class MasterLog {
   uint64_t last_seq_ = 0;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "protocol/frame_io.hpp"
-#include "replication/server.hpp"
+#include "master/server.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
  public:
@@ -57,4 +57,4 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -1,4 +1,4 @@
-#include "replication/master_executor.hpp"
+#include "master/master_executor.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "base/strings.hpp"
 #include "sql/lexer.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 namespace {
 
 using sql::StatementKind;
@@ -45,8 +45,8 @@ Status MasterExecutor::UnfreezeTimestamp() {
   return conn_->Run("SET timestamp = DEFAULT");
 }
 
-Result<StatementContext> MasterExecutor::PrepareContext(std::string_view sql) {
-  StatementContext ctx;
+Result<replication::StatementContext> MasterExecutor::PrepareContext(std::string_view sql) {
+  replication::StatementContext ctx;
   ctx.has_timestamp = true;
   ctx.timestamp_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
@@ -60,14 +60,14 @@ Result<StatementContext> MasterExecutor::PrepareContext(std::string_view sql) {
     ctx.has_last_insert_id = true;
     ctx.last_insert_id = std::strtoull(r->rows[0][0].value_or("0").c_str(), nullptr, 10);
   }
-  Status s = conn_->Run(ContextSql(ctx, /*observed=*/false));
+  Status s = conn_->Run(replication::ContextSql(ctx, /*observed=*/false));
   if (!s.ok()) return s;
   timestamp_frozen_ = true;
   return ctx;
 }
 
-Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, EventStatement* st) {
-  Result<StatementContext> ctx = PrepareContext(sql);
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st) {
+  Result<replication::StatementContext> ctx = PrepareContext(sql);
   if (!ctx.ok()) return ctx.status();
   st->context = *ctx;
   st->sql = std::string(sql);
@@ -82,7 +82,7 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, Eve
   return r;
 }
 
-Result<uint64_t> MasterExecutor::LogAndCommit(Event event, std::string_view commit_sql) {
+Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::string_view commit_sql) {
   Result<std::string> encoded = log_->Append(conn_, &event);
   if (!encoded.ok()) {
     (void)conn_->Run("ROLLBACK");
@@ -108,19 +108,19 @@ void MasterExecutor::ResetTransaction() {
   in_transaction_ = !autocommit_;
 }
 
-static bool IsSessionStatement(const EventStatement& s) {
+static bool IsSessionStatement(const replication::EventStatement& s) {
   return sql::Classify(s.sql).kind == StatementKind::kSessionState;
 }
 
-Status MasterExecutor::ShipSessionState(const std::vector<EventStatement>& dropped, Executed* out) {
-  std::vector<EventStatement> session;
-  for (const EventStatement& s : dropped) {
+Status MasterExecutor::ShipSessionState(const std::vector<replication::EventStatement>& dropped, Executed* out) {
+  std::vector<replication::EventStatement> session;
+  for (const replication::EventStatement& s : dropped) {
     if (IsSessionStatement(s)) session.push_back(s);
   }
   if (session.empty()) return Status::Ok();
   Status s = conn_->Run("BEGIN");
   if (!s.ok()) return s;
-  Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, std::move(session)}, "COMMIT");
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, std::move(session)}, "COMMIT");
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
   return Status::Ok();
@@ -128,7 +128,7 @@ Status MasterExecutor::ShipSessionState(const std::vector<EventStatement>& dropp
 
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   if (!in_transaction_ || pending_.empty()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, pending_}, "COMMIT");
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, "COMMIT");
   ResetTransaction();
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
@@ -160,7 +160,7 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
     Executed out;
     out.result = conn_->Execute(sql);
     if (out.result.ok() && in_transaction_ && !pending_.empty()) {
-      pending_.push_back(EventStatement{{}, std::string(sql)});
+      pending_.push_back(replication::EventStatement{{}, std::string(sql)});
     }
     return out;
   }
@@ -189,13 +189,13 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
   Status s = conn_->Run("BEGIN");
   if (!s.ok()) return Failed(s);
   Executed out;
-  EventStatement st;
+  replication::EventStatement st;
   out.result = RunWithContext(sql, &st);
   if (!out.result.ok()) {
     (void)conn_->Run("ROLLBACK");
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(Event{0, database, {st}}, "COMMIT");
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, "COMMIT");
   if (!seq.ok()) return Failed(seq.status());
   out.committed.push_back(*seq);
   return out;
@@ -203,7 +203,7 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
 
 Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::string& database) {
   Executed out;
-  EventStatement st;
+  replication::EventStatement st;
   out.result = RunWithContext(sql, &st);
   if (out.result.ok()) {
     if (pending_.empty()) pending_database_ = database;
@@ -214,7 +214,7 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
   if (!pending_.empty() && (conn_->server_status() & SERVER_STATUS_IN_TRANS) == 0) {
     out.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} statement(s) "
                                     "will be replicated.", pending_.size()));
-    const std::vector<EventStatement> dropped = std::move(pending_);
+    const std::vector<replication::EventStatement> dropped = std::move(pending_);
     Status s = ShipSessionState(dropped, &out);
     if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
     ResetTransaction();
@@ -224,13 +224,13 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
 
 Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string& database) {
   Executed out;
-  EventStatement st;
+  replication::EventStatement st;
   out.result = RunWithContext(sql, &st);
   if (!out.result.ok()) return out;
   // The statement committed by itself: its log row follows in a transaction
   // of its own (a crash in between loses only the slaves' refusal notice).
   Status s = conn_->Run("BEGIN");
-  Result<uint64_t> seq = s.ok() ? LogAndCommit(Event{0, database, {st}}, "COMMIT") : Result<uint64_t>(s);
+  Result<uint64_t> seq = s.ok() ? LogAndCommit(replication::Event{0, database, {st}}, "COMMIT") : Result<uint64_t>(s);
   if (!seq.ok()) {
     out.notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
     return out;
@@ -257,7 +257,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       if (pending_.empty()) {
         out.result = conn_->Execute(sql);
       } else {
-        Result<uint64_t> seq = LogAndCommit(Event{0, pending_database_, pending_}, sql);
+        Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, sql);
         if (seq.ok()) {
           out.committed.push_back(*seq);
           out.result = db::QueryResult{};
@@ -271,7 +271,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
     }
     case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
-      const std::vector<EventStatement> dropped = std::move(pending_);
+      const std::vector<replication::EventStatement> dropped = std::move(pending_);
       ResetTransaction();
       if (out.result.ok()) {
         Status s = ShipSessionState(dropped, &out);
@@ -289,7 +289,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
         auto it = savepoints_.find(SavepointName(sql));
         if (it != savepoints_.end() && it->second <= pending_.size()) {
           // Data changes after the savepoint are undone; session statements are not.
-          std::vector<EventStatement> kept(pending_.begin(), pending_.begin() + static_cast<long>(it->second));
+          std::vector<replication::EventStatement> kept(pending_.begin(), pending_.begin() + static_cast<long>(it->second));
           for (size_t i = it->second; i < pending_.size(); ++i) {
             if (IsSessionStatement(pending_[i])) kept.push_back(pending_[i]);
           }
@@ -330,4 +330,4 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
   return out;
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -1,8 +1,8 @@
-#include "replication/slave_registry.hpp"
+#include "master/slave_registry.hpp"
 
 #include <fmt/format.h>
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 const char* SlaveStateName(SlaveState state) {
   switch (state) {
@@ -163,4 +163,4 @@ std::vector<SlaveInfo> SlaveRegistry::Snapshot() const {
   return out;
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

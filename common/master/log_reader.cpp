@@ -1,8 +1,8 @@
-#include "replication/log_reader.hpp"
+#include "master/log_reader.hpp"
 
-#include "replication/master_log.hpp"
+#include "master/master_log.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 LogReader::LogReader(asio::io_context& io, db::ConnectOptions db, std::string meta_schema)
     : io_(io), db_(std::move(db)), meta_schema_(std::move(meta_schema)), thread_([this] { Loop(); }) {}
@@ -56,4 +56,4 @@ void LogReader::Loop() {
   }
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -14,21 +14,15 @@
 #include "base/secret.hpp"
 #include "base/status.hpp"
 #include "db/connection.hpp"
-#include "replication/handshake.hpp"
+#include "master/event_sink.hpp"
+#include "replication/log_bounds.hpp"
 #include "protocol/messages.hpp"
-#include "replication/log_reader.hpp"
-#include "replication/slave_registry.hpp"
+#include "master/log_reader.hpp"
+#include "master/slave_registry.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 class SlaveSession;
-
-// Where committed events go; the prompt's thread calls it after COMMIT.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void Publish(uint64_t seq, const std::string& encoded_event) = 0;
-};
 
 class ReplicationServer : public EventSink {
  public:
@@ -43,7 +37,7 @@ class ReplicationServer : public EventSink {
   };
 
   // `registry` must outlive the server.
-  ReplicationServer(Options options, SlaveRegistry* registry, LogBounds bounds);
+  ReplicationServer(Options options, SlaveRegistry* registry, replication::LogBounds bounds);
   ~ReplicationServer() override;
   ReplicationServer(const ReplicationServer&) = delete;
   ReplicationServer& operator=(const ReplicationServer&) = delete;
@@ -72,7 +66,7 @@ class ReplicationServer : public EventSink {
 
   Options options_;
   SlaveRegistry* registry_;
-  LogBounds bounds_;  // last_seq advances on the I/O thread as events are published
+  replication::LogBounds bounds_;  // last_seq advances on the I/O thread as events are published
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
@@ -82,4 +76,4 @@ class ReplicationServer : public EventSink {
   bool stopped_ = false;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -17,7 +17,7 @@
 #include "base/status.hpp"
 #include "db/connection.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 class LogReader {
  public:
@@ -49,4 +49,4 @@ class LogReader {
   std::thread thread_;
 };
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

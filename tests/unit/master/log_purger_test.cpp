@@ -1,8 +1,8 @@
-#include "replication/log_purger.hpp"
+#include "master/log_purger.hpp"
 
 #include <gtest/gtest.h>
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 namespace {
 
 TEST(PurgeRule, NothingGoesWithoutAKnownSlave) { EXPECT_EQ(PurgeLimit({}, 100), 0u); }
@@ -24,4 +24,4 @@ TEST(PurgeRule, IntervalIsAtMostAMinute) {
 }
 
 }  // namespace
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -1,4 +1,4 @@
-#include "replication/slave_session.hpp"
+#include "master/slave_session.hpp"
 
 #include <fmt/format.h>
 
@@ -6,8 +6,9 @@
 
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
+#include "replication/handshake.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 using protocol::MessageType;
 using protocol::use_nothrow;
@@ -117,7 +118,7 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (!s.ok()) co_return s;
 
   protocol::Challenge challenge;
-  challenge.nonce = MakeNonce();
+  challenge.nonce = replication::MakeNonce();
   const std::string challenge_frame =
       protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(challenge_frame), use_nothrow);
@@ -127,7 +128,7 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (!frame.ok()) co_return frame.status();
   protocol::Auth auth;
   if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
-      !VerifyMac(server_->options_.token, challenge.nonce, hello.slave_id, auth.mac)) {
+      !replication::VerifyMac(server_->options_.token, challenge.nonce, hello.slave_id, auth.mac)) {
     const std::string reject = protocol::EncodeFrame(
         MessageType::kReject,
         protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
@@ -137,7 +138,7 @@ asio::awaitable<Status> SlaveSession::Handshake() {
         fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", hello.slave_id));
   }
 
-  auto decision = Decide(server_->bounds_, hello);
+  auto decision = replication::Decide(server_->bounds_, hello);
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
     const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(*reject));
     co_await asio::async_write(socket_, asio::buffer(bytes), use_nothrow);
@@ -211,7 +212,7 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
   if (closed_) return;
   if (!batch.ok()) return Close("cannot read the replication log: " + batch.status().ToString());
   for (const std::string& encoded : *batch) {
-    Result<uint64_t> seq = PeekEventSeq(encoded);
+    Result<uint64_t> seq = replication::PeekEventSeq(encoded);
     if (!seq.ok() || *seq != next_seq_) {
       return Close(fmt::format("the replication log has no event #{}", next_seq_));
     }
@@ -239,4 +240,4 @@ void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::st
   ++next_seq_;
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

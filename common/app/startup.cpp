@@ -1,4 +1,4 @@
-#include "console/startup.hpp"
+#include "app/startup.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include <iostream>
 
-namespace sqlrepl::console {
+namespace sqlrepl::app {
 
 std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
                                                 bool accepts_force, int argc, char** argv) {
@@ -90,4 +90,4 @@ void PrintWarnings(const char* program, const std::vector<std::string>& warnings
   for (const std::string& w : warnings) std::cerr << program << ": " << w << std::endl;
 }
 
-}  // namespace sqlrepl::console
+}  // namespace sqlrepl::app

@@ -10,7 +10,7 @@
 #include "config/config.hpp"
 #include "db/connection.hpp"
 
-namespace sqlrepl::console {
+namespace sqlrepl::app {
 
 constexpr int kExitOk = 0;
 constexpr int kExitStatementFailed = 1;
@@ -44,4 +44,4 @@ Result<db::Connection> OpenLocalDatabase(const char* program, const config::DbSe
 // Prints config warnings to stderr, prefixed with the program's name.
 void PrintWarnings(const char* program, const std::vector<std::string>& warnings);
 
-}  // namespace sqlrepl::console
+}  // namespace sqlrepl::app

@@ -1,4 +1,4 @@
-#include "replication/applier.hpp"
+#include "slave/applier.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "sql/policy.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::slave {
 namespace {
 
 constexpr size_t kEchoLimit = 300;
@@ -75,13 +75,13 @@ void Applier::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status Applier::Enqueue(Event event, const std::string& replication_id) {
+Status Applier::Enqueue(replication::Event event, const std::string& replication_id) {
   Item item;
   item.classes.reserve(event.statements.size());
   // Events that hold only data changes can share a transaction: re-running
   // them after a group's rollback changes nothing outside it.
   item.data_only = true;
-  for (const EventStatement& s : event.statements) {
+  for (const replication::EventStatement& s : event.statements) {
     item.classes.push_back(sql::Classify(s.sql));
     item.data_only = item.data_only && item.classes.back().kind == sql::StatementKind::kDataChange;
   }
@@ -177,7 +177,7 @@ Status Applier::SavePosition(const std::string& replication_id, uint64_t seq) {
 }
 
 Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
-  const Event& event = item.event;
+  const replication::Event& event = item.event;
   if (event.database != current_database_ && !event.database.empty()) {
     Status s = conn_->Run("USE " + QuoteName(event.database));
     if (!s.ok()) return s;
@@ -185,8 +185,8 @@ Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
   }
   uint64_t rows = 0;
   for (size_t i = 0; i < event.statements.size(); ++i) {
-    const EventStatement& st = event.statements[i];
-    const std::string context = ContextSql(st.context, /*observed=*/true);
+    const replication::EventStatement& st = event.statements[i];
+    const std::string context = replication::ContextSql(st.context, /*observed=*/true);
     if (!context.empty()) {
       Status s = conn_->Run(context);
       if (!s.ok()) return s;
@@ -202,7 +202,7 @@ Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
   outcome->lines.push_back(
       fmt::format("[#{}] applied: {} ({} row{})", event.seq, what, rows, rows == 1 ? "" : "s"));
   if (event.statements.size() > 1) {
-    for (const EventStatement& st : event.statements) outcome->lines.push_back("    " + Shorten(st.sql));
+    for (const replication::EventStatement& st : event.statements) outcome->lines.push_back("    " + Shorten(st.sql));
   }
   return Status::Ok();
 }
@@ -241,7 +241,7 @@ bool Applier::ApplyOne(const Item& item, Outcome* outcome) {
   }
   if (db::IsConnectionLost(failure)) return false;
   // The event cannot be applied here: report it, and skip it or stop.
-  const Event& e = item.event;
+  const replication::Event& e = item.event;
   outcome->ack = {e.seq, protocol::AckOutcome::kError, failure.sql_errno(), failure.ToString()};
   outcome->lines = {fmt::format("[#{}] {}: {}", e.seq, failure.ToString(),
                                 Shorten(e.statements.empty() ? "" : e.statements[0].sql))};
@@ -336,4 +336,4 @@ void Applier::Loop() {
   }
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::slave

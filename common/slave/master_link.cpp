@@ -1,16 +1,16 @@
-#include "replication/client.hpp"
+#include "slave/master_link.hpp"
 
 #include <fmt/format.h>
 
 #include "protocol/frame_io.hpp"
 #include "replication/handshake.hpp"
 
-namespace sqlrepl::replication {
+namespace sqlrepl::slave {
 
 using protocol::MessageType;
 using protocol::use_nothrow;
 
-struct MasterClient::Link {
+struct MasterLink::Link {
   explicit Link(asio::io_context& io) : socket(io), writer(socket), timer(io) {}
   void Close() {
     if (closed) return;
@@ -32,14 +32,14 @@ struct MasterClient::Link {
   bool closed = false;
 };
 
-MasterClient::MasterClient(asio::io_context& io, Options options, Applier* applier)
+MasterLink::MasterLink(asio::io_context& io, Options options, Applier* applier)
     : io_(io), options_(std::move(options)), applier_(applier), retry_timer_(io) {}
 
-void MasterClient::Print(const std::string& line) const {
+void MasterLink::Print(const std::string& line) const {
   if (options_.print) options_.print(line);
 }
 
-void MasterClient::Stop() {
+void MasterLink::Stop() {
   asio::post(io_, [this] {
     stopped_ = true;
     retry_timer_.cancel();
@@ -47,19 +47,19 @@ void MasterClient::Stop() {
   });
 }
 
-void MasterClient::SendAck(const protocol::Ack& ack) {
+void MasterLink::SendAck(const protocol::Ack& ack) {
   asio::post(io_, [this, ack] {
     if (link_) link_->Send(MessageType::kAck, protocol::Encode(ack));
   });
 }
 
-void MasterClient::SendVerifyResult(const protocol::VerifyResult& result) {
+void MasterLink::SendVerifyResult(const protocol::VerifyResult& result) {
   asio::post(io_, [this, result] {
     if (link_) link_->Send(MessageType::kVerifyResult, protocol::Encode(result));
   });
 }
 
-asio::awaitable<int> MasterClient::Run() {
+asio::awaitable<int> MasterLink::Run() {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   while (!stopped_) {
     auto link = std::make_shared<Link>(io_);
@@ -88,7 +88,7 @@ asio::awaitable<int> MasterClient::Run() {
   co_return 0;
 }
 
-asio::awaitable<Status> MasterClient::Connect(std::shared_ptr<Link> link) {
+asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
   asio::ip::tcp::resolver resolver(io_);
   auto [ec, endpoints] = co_await resolver.async_resolve(
       options_.master_host, std::to_string(options_.master_port), use_nothrow);
@@ -106,7 +106,7 @@ asio::awaitable<Status> MasterClient::Connect(std::shared_ptr<Link> link) {
 
 // The slave's side of the steps in replication/handshake.hpp; the connect
 // deadline set in Connect() still runs and covers it.
-asio::awaitable<Status> MasterClient::Handshake(std::shared_ptr<Link> link) {
+asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link) {
   const SlavePosition position = applier_->ResumePosition();
   if (!position.replication_id.empty()) replication_id_ = position.replication_id;
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, replication_id_, position.applied_seq};
@@ -120,7 +120,7 @@ asio::awaitable<Status> MasterClient::Handshake(std::shared_ptr<Link> link) {
   if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
     co_return Status::Corruption("the master did not send a valid challenge");
   }
-  protocol::Auth auth{ComputeMac(options_.token, challenge.nonce, options_.slave_id)};
+  protocol::Auth auth{replication::ComputeMac(options_.token, challenge.nonce, options_.slave_id)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
   auto [ec2, n2] = co_await asio::async_write(link->socket, asio::buffer(auth_frame), use_nothrow);
   if (ec2) co_return Status::Unavailable(ec2.message());
@@ -144,7 +144,7 @@ asio::awaitable<Status> MasterClient::Handshake(std::shared_ptr<Link> link) {
   co_return Status::Ok();
 }
 
-asio::awaitable<Status> MasterClient::Receive(std::shared_ptr<Link> link) {
+asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link) {
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind.
     while (applier_->queued() >= Applier::kMaxQueued && !link->closed) {
@@ -166,7 +166,7 @@ asio::awaitable<Status> MasterClient::Receive(std::shared_ptr<Link> link) {
     if (frame->type != MessageType::kEvent) {
       co_return Status::Corruption(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
     }
-    Result<Event> event = DecodeEvent(frame->payload);
+    Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();
     Status s = applier_->Enqueue(std::move(event).value(), replication_id_);
     if (!s.ok()) co_return s;
@@ -174,7 +174,7 @@ asio::awaitable<Status> MasterClient::Receive(std::shared_ptr<Link> link) {
   co_return Status::Unavailable("connection closed");
 }
 
-asio::awaitable<void> MasterClient::Heartbeats(std::shared_ptr<Link> link) {
+asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link) {
   while (!link->closed) {
     link->timer.expires_after(kHeartbeatInterval);
     co_await link->timer.async_wait(use_nothrow);
@@ -189,4 +189,4 @@ asio::awaitable<void> MasterClient::Heartbeats(std::shared_ptr<Link> link) {
   }
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::slave

@@ -1,11 +1,11 @@
-#include "replication/log_purger.hpp"
+#include "master/log_purger.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 
-namespace sqlrepl::replication {
+namespace sqlrepl::master {
 
 uint64_t PurgeLimit(const std::vector<uint64_t>& known, uint64_t last_seq) {
   if (known.empty() || last_seq == 0) return 0;
@@ -105,4 +105,4 @@ Status LogPurger::RunOnce() {
   return Status::Ok();
 }
 
-}  // namespace sqlrepl::replication
+}  // namespace sqlrepl::master

@@ -1,0 +1,19 @@
+// Where the write path hands committed events: the replication server in
+// the program, a recorder in tests. Kept apart so that the write path does
+// not depend on networking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sqlrepl::master {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // `encoded_event` committed as `seq`; called on the prompt's thread, in
+  // commit order, after COMMIT returned.
+  virtual void Publish(uint64_t seq, const std::string& encoded_event) = 0;
+};
+
+}  // namespace sqlrepl::master

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Fails when an #include crosses the dependency rules of DESIGN.md:
+#   entry points -> console/app -> master | slave -> replication
+#     -> protocol/db/sql/config -> base
+# master/ and slave/ never include each other; the slave has no console.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+failed=0
+# forbid DIR PATTERN WHY: no file under DIR may include a header matching PATTERN.
+forbid() {
+  local where=$1 pattern=$2 why=$3 hits
+  hits=$(grep -rnE "^#include \"($pattern)/" $where 2>/dev/null)
+  if [ -n "$hits" ]; then
+    printf 'layering: %s\n%s\n' "$why" "$hits"
+    failed=1
+  fi
+}
+
+forbid common/slave 'master|console|app' "common/slave may not include master/, console/ or app/"
+forbid common/master 'slave|console|app' "common/master may not include slave/, console/ or app/"
+forbid common/replication 'master|slave|console|app' "common/replication is shared: it includes neither role"
+forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|replication' \
+  "protocol, db, sql and config sit below replication"
+forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
+forbid common/app 'master|slave|console' "app/ is what both entry points share"
+forbid Slave.cpp 'console|master' "Slave.cpp may not include console/ or master/"
+forbid Master.cpp 'slave' "Master.cpp may not include slave/"
+
+[ "$failed" -eq 0 ] && echo "layering: ok"
+exit "$failed"
