@@ -16,6 +16,7 @@
 #include "master/master_log.hpp"
 #include "master/server.hpp"
 #include "master/slave_registry.hpp"
+#include "protocol/io_thread.hpp"
 
 using namespace sqlrepl;
 
@@ -52,7 +53,10 @@ int main(int argc, char** argv) {
     server_options.meta_schema = cfg->meta_schema;
     server_options.db = app::ToConnectOptions(cfg->db);
     server_options.log = [](const std::string& line) { std::cerr << "master: " << line << std::endl; };
-    master::ReplicationServer server(server_options, &registry, *bounds);
+    asio::io_context io;
+    master::ReplicationServer server(io, server_options, &registry, *bounds);
+    // Declared after the server so that it stops first: late handlers still reach the server.
+    protocol::IoThread io_thread(io);
     Status started = server.Start();
     if (!started.ok()) return Fail(started.message());
     std::cerr << fmt::format("master: replication log {} at #{}; listening for slaves on {}:{}",
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
     }
     purger.Stop();
     server.Stop();
+    io_thread.Stop();
     return status;
   } catch (const std::exception& e) {
     return Fail(e.what());

@@ -2,15 +2,22 @@
 
 #include <fmt/format.h>
 
+#include <future>
+
 #include "protocol/frame.hpp"
-#include "master/slave_session.hpp"
 
 namespace sqlrepl::master {
 
-ReplicationServer::ReplicationServer(Options options, SlaveRegistry* registry, replication::LogBounds bounds)
-    : options_(std::move(options)), registry_(registry), bounds_(std::move(bounds)), acceptor_(io_) {}
+ReplicationServer::ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
+                                     replication::LogBounds bounds)
+    : io_(io),
+      options_(std::move(options)),
+      registry_(registry),
+      bounds_(std::move(bounds)),
+      acceptor_(io) {}
 
-ReplicationServer::~ReplicationServer() { Stop(); }
+// Stop() needs the I/O thread, which may be gone by now: it is the owner's to call.
+ReplicationServer::~ReplicationServer() = default;
 
 Status ReplicationServer::Start() {
   asio::error_code ec;
@@ -33,22 +40,21 @@ Status ReplicationServer::Start() {
   port_ = acceptor_.local_endpoint(ec).port();
   reader_ = std::make_unique<LogReader>(io_, options_.db, options_.meta_schema);
   asio::co_spawn(io_, AcceptLoop(), asio::detached);
-  thread_ = std::thread([this] { io_.run(); });
+  started_ = true;
   return Status::Ok();
 }
 
 void ReplicationServer::Stop() {
-  if (stopped_ || !thread_.joinable()) return;
+  if (stopped_ || !started_) return;
   stopped_ = true;
-  // Suspended coroutines (sessions still in their handshake among them) are
-  // destroyed with io_, which this object owns; nothing needs to run first.
-  asio::post(io_, [this] {
+  std::promise<void> closed;
+  asio::post(io_, [this, &closed] {
     asio::error_code ignored;
     acceptor_.close(ignored);
     for (const auto& s : std::set(sessions_)) s->Close("");
-    io_.stop();
+    closed.set_value();
   });
-  thread_.join();
+  closed.get_future().wait();
   reader_.reset();
 }
 
@@ -60,9 +66,10 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
       Log("accept failed: " + ec.message());
       continue;
     }
-    asio::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    std::make_shared<SlaveSession>(this, std::move(socket))->Start();
+    protocol::Stream stream(std::move(socket));
+    protocol::PrepareStream(stream);
+    SessionHost* host = this;
+    std::make_shared<SlaveSession>(host, std::move(stream))->Start();
   }
 }
 

@@ -1,7 +1,8 @@
 // The master's replication server: accepts slaves on LISTEN_HOST:LISTEN_PORT,
 // authenticates them, streams what each lacks from the log (catch-up), then
-// live events as they commit. It runs its own I/O thread and a catch-up
-// reader thread; Publish() is the only call other threads make.
+// live events as they commit. Its sockets live on an io_context that main
+// owns and runs on an I/O thread; it adds a catch-up reader thread. Publish(),
+// SetFirstSeq() and SendVerify() are the calls other threads make.
 #pragma once
 
 #include <asio.hpp>
@@ -9,7 +10,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
@@ -19,12 +19,11 @@
 #include "protocol/messages.hpp"
 #include "master/log_reader.hpp"
 #include "master/slave_registry.hpp"
+#include "master/slave_session.hpp"
 
 namespace sqlrepl::master {
 
-class SlaveSession;
-
-class ReplicationServer : public EventSink {
+class ReplicationServer : public EventSink, private SessionHost {
  public:
   struct Options {
     std::string listen_host = "0.0.0.0";
@@ -36,16 +35,19 @@ class ReplicationServer : public EventSink {
     size_t max_queued_bytes = 64 * 1024 * 1024;  // per slave; a slower slave is dropped
   };
 
-  // `registry` must outlive the server.
-  ReplicationServer(Options options, SlaveRegistry* registry, replication::LogBounds bounds);
+  // `io` and `registry` must outlive the server. The caller runs `io` on
+  // an I/O thread, and stops that thread before destroying the server.
+  ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
+                    replication::LogBounds bounds);
   ~ReplicationServer() override;
   ReplicationServer(const ReplicationServer&) = delete;
   ReplicationServer& operator=(const ReplicationServer&) = delete;
 
-  // Binds and starts the threads. kInvalidArgument for a bad address,
+  // Binds and starts accepting. kInvalidArgument for a bad address,
   // kUnavailable when the port cannot be bound.
   Status Start();
-  // Closes every connection and joins the threads.
+  // Stops accepting, closes every connection and waits until that is done;
+  // the caller's I/O thread must still be running. Not from the I/O thread.
   void Stop();
 
   void Publish(uint64_t seq, const std::string& encoded_event) override;
@@ -56,23 +58,27 @@ class ReplicationServer : public EventSink {
   uint16_t port() const { return port_; }
 
  private:
-  friend class SlaveSession;
-
   asio::awaitable<void> AcceptLoop();
-  // I/O thread only, for sessions:
-  void Register(const std::shared_ptr<SlaveSession>& session);
-  void Unregister(const std::shared_ptr<SlaveSession>& session);
-  void Log(const std::string& line) const;
 
+  // SessionHost, for the sessions (I/O thread only).
+  const Secret& token() const override { return options_.token; }
+  const replication::LogBounds& bounds() const override { return bounds_; }
+  size_t max_queued_bytes() const override { return options_.max_queued_bytes; }
+  SlaveRegistry& registry() override { return *registry_; }
+  LogReader& reader() override { return *reader_; }
+  void Log(const std::string& line) const override;
+  void Register(const std::shared_ptr<SlaveSession>& session) override;
+  void Unregister(const std::shared_ptr<SlaveSession>& session) override;
+
+  asio::io_context& io_;
   Options options_;
   SlaveRegistry* registry_;
   replication::LogBounds bounds_;  // last_seq advances on the I/O thread as events are published
-  asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::unique_ptr<LogReader> reader_;
   std::set<std::shared_ptr<SlaveSession>> sessions_;
-  std::thread thread_;
+  bool started_ = false;
   bool stopped_ = false;
 };
 

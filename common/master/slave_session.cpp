@@ -25,15 +25,15 @@ std::shared_ptr<const std::string> MakeFrame(MessageType type, const std::string
 
 }  // namespace
 
-SlaveSession::SlaveSession(ReplicationServer* server, asio::ip::tcp::socket socket)
-    : server_(server),
-      socket_(std::move(socket)),
-      writer_(socket_),
-      timer_(socket_.get_executor()),
-      address_(protocol::PeerAddress(socket_)) {}
+SlaveSession::SlaveSession(SessionHost* host, protocol::Stream stream)
+    : host_(host),
+      stream_(std::move(stream)),
+      writer_(stream_),
+      timer_(stream_.get_executor()),
+      address_(protocol::PeerAddress(stream_)) {}
 
 void SlaveSession::Start() {
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->Run(); },
+  asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->Run(); },
                  asio::detached);
 }
 
@@ -41,17 +41,15 @@ void SlaveSession::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
   if (!reason.empty()) {
-    server_->Log(fmt::format("{} ({}): {}", slave_id_.empty() ? "connection" : "slave " + slave_id_,
+    host_->Log(fmt::format("{} ({}): {}", slave_id_.empty() ? "connection" : "slave " + slave_id_,
                              address_, reason));
   }
   if (authenticated_) {
-    server_->registry_->Disconnected(slave_id_, generation_, reason);
+    host_->registry().Disconnected(slave_id_, generation_, reason);
   }
   writer_.Stop();
   timer_.cancel();
-  asio::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  protocol::CloseStream(stream_);
 }
 
 asio::awaitable<void> SlaveSession::Run() {
@@ -67,16 +65,16 @@ asio::awaitable<void> SlaveSession::Run() {
     co_return;
   }
   timer_.cancel();
-  server_->Register(self);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->Writer(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
+  host_->Register(self);
+  asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
+  asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
     if (catching_up_ && !batch_pending_ && writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
   });
   StartCatchUp();
 
   while (!closed_) {
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(socket_, kMaxSlaveFrame);
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxSlaveFrame);
     if (!frame.ok()) {
       Close(frame.status().message());
       break;
@@ -89,7 +87,7 @@ asio::awaitable<void> SlaveSession::Run() {
         Close(s.message());
         break;
       }
-      server_->registry_->Acknowledged(slave_id_, generation_, ack);
+      host_->registry().Acknowledged(slave_id_, generation_, ack);
     } else if (frame->type == MessageType::kVerifyResult) {
       protocol::VerifyResult result;
       Status s = protocol::Decode(frame->payload, &result);
@@ -97,18 +95,18 @@ asio::awaitable<void> SlaveSession::Run() {
         Close(s.message());
         break;
       }
-      server_->registry_->VerifyAnswered(slave_id_, generation_, std::move(result));
+      host_->registry().VerifyAnswered(slave_id_, generation_, std::move(result));
     } else if (frame->type != MessageType::kHeartbeat) {
       Close(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
       break;
     }
   }
-  server_->Unregister(self);
+  host_->Unregister(self);
 }
 
 // Steps 1-4 of the handshake in replication/handshake.hpp.
 asio::awaitable<Status> SlaveSession::Handshake() {
-  Result<protocol::Frame> frame = co_await protocol::ReadFrame(socket_, kMaxHandshakeFrame);
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   if (frame->type != MessageType::kHello) {
     co_return Status::Corruption(fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
@@ -121,39 +119,39 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   challenge.nonce = replication::MakeNonce();
   const std::string challenge_frame =
       protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(challenge_frame), use_nothrow);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(challenge_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
-  frame = co_await protocol::ReadFrame(socket_, kMaxHandshakeFrame);
+  frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   protocol::Auth auth;
   if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
-      !replication::VerifyMac(server_->options_.token, challenge.nonce, hello.slave_id, auth.mac)) {
+      !replication::VerifyMac(host_->token(), challenge.nonce, hello.slave_id, auth.mac)) {
     const std::string reject = protocol::EncodeFrame(
         MessageType::kReject,
         protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
                                           "authentication failed: REPL_TOKEN differs from the master's"}));
-    co_await asio::async_write(socket_, asio::buffer(reject), use_nothrow);
+    co_await asio::async_write(stream_, asio::buffer(reject), use_nothrow);
     co_return Status::InvalidArgument(
         fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", hello.slave_id));
   }
 
-  auto decision = replication::Decide(server_->bounds_, hello);
+  auto decision = replication::Decide(host_->bounds(), hello);
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
     const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(*reject));
-    co_await asio::async_write(socket_, asio::buffer(bytes), use_nothrow);
+    co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
     co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", hello.slave_id, reject->reason));
   }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
   const std::string bytes = protocol::EncodeFrame(MessageType::kWelcome, protocol::Encode(welcome));
-  auto [ec2, n2] = co_await asio::async_write(socket_, asio::buffer(bytes), use_nothrow);
+  auto [ec2, n2] = co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
   if (ec2) co_return Status::Unavailable(ec2.message());
 
   slave_id_ = hello.slave_id;
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
-  generation_ = server_->registry_->Connected(slave_id_, address_, welcome.from_seq - 1);
-  server_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
+  generation_ = host_->registry().Connected(slave_id_, address_, welcome.from_seq - 1);
+  host_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
   co_return Status::Ok();
 }
 
@@ -176,14 +174,14 @@ asio::awaitable<void> SlaveSession::Heartbeats() {
     }
     if (writer_.queued_frames() == 0 && now - writer_.last_write() >= kHeartbeatInterval) {
       Enqueue(MakeFrame(MessageType::kHeartbeat,
-                        protocol::Encode(protocol::Heartbeat{server_->bounds_.last_seq})));
+                        protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
     }
   }
 }
 
 void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
   if (closed_) return;
-  const size_t limit = server_->options_.max_queued_bytes;
+  const size_t limit = host_->max_queued_bytes();
   if (writer_.queued_bytes() + frame->size() > limit) {
     Close(fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
                       "from the log when it reconnects",
@@ -194,15 +192,15 @@ void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
 }
 
 void SlaveSession::StartCatchUp() {
-  if (next_seq_ > server_->bounds_.last_seq) return GoLive();
+  if (next_seq_ > host_->bounds().last_seq) return GoLive();
   catching_up_ = true;
-  server_->registry_->SetState(slave_id_, generation_, SlaveState::kCatchingUp);
+  host_->registry().SetState(slave_id_, generation_, SlaveState::kCatchingUp);
   if (!batch_pending_) RequestBatch();
 }
 
 void SlaveSession::RequestBatch() {
   batch_pending_ = true;
-  server_->reader_->Request(next_seq_, [self = shared_from_this()](LogReader::Batch batch) {
+  host_->reader().Request(next_seq_, [self = shared_from_this()](LogReader::Batch batch) {
     self->OnBatch(std::move(batch));
   });
 }
@@ -219,14 +217,14 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
     Enqueue(MakeFrame(MessageType::kEvent, encoded));
     ++next_seq_;
   }
-  if (next_seq_ > server_->bounds_.last_seq) return GoLive();
+  if (next_seq_ > host_->bounds().last_seq) return GoLive();
   if (batch->empty()) return Close(fmt::format("the replication log has no event #{}", next_seq_));
   if (writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
 }
 
 void SlaveSession::GoLive() {
   catching_up_ = false;
-  server_->registry_->SetState(slave_id_, generation_, SlaveState::kLive);
+  host_->registry().SetState(slave_id_, generation_, SlaveState::kLive);
 }
 
 void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& frame) {

@@ -9,13 +9,35 @@
 #include <string>
 
 #include "protocol/frame_io.hpp"
-#include "master/server.hpp"
+#include "base/secret.hpp"
+#include "master/log_reader.hpp"
+#include "master/slave_registry.hpp"
+#include "protocol/transport.hpp"
+#include "replication/log_bounds.hpp"
 
 namespace sqlrepl::master {
 
+class SlaveSession;
+
+// What a session needs from the server that accepted it. I/O thread only.
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual const Secret& token() const = 0;
+  virtual const replication::LogBounds& bounds() const = 0;
+  virtual size_t max_queued_bytes() const = 0;
+  virtual SlaveRegistry& registry() = 0;
+  virtual LogReader& reader() = 0;
+  virtual void Log(const std::string& line) const = 0;
+  // The session passed the handshake / has ended.
+  virtual void Register(const std::shared_ptr<SlaveSession>& session) = 0;
+  virtual void Unregister(const std::shared_ptr<SlaveSession>& session) = 0;
+};
+
 class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
  public:
-  SlaveSession(ReplicationServer* server, asio::ip::tcp::socket socket);
+  // `host` must outlive the session's coroutines.
+  SlaveSession(SessionHost* host, protocol::Stream stream);
 
   void Start();
   // A newly committed event; sent now if the session is live and due for it.
@@ -42,8 +64,8 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void OnBatch(LogReader::Batch batch);
   void GoLive();
 
-  ReplicationServer* server_;
-  asio::ip::tcp::socket socket_;
+  SessionHost* host_;
+  protocol::Stream stream_;
   protocol::FrameWriter writer_;
   asio::steady_timer timer_;  // handshake deadline, then heartbeats
   std::string address_;

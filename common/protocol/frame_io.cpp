@@ -4,9 +4,9 @@
 
 namespace sqlrepl::protocol {
 
-asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size) {
+asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
   std::array<uint8_t, kHeaderSize> header{};
-  auto [ec, n] = co_await asio::async_read(socket, asio::buffer(header), use_nothrow);
+  auto [ec, n] = co_await asio::async_read(stream, asio::buffer(header), use_nothrow);
   if (ec) {
     co_return Status::Unavailable(ec == asio::error::eof ? "connection closed by the peer"
                                                          : ec.message());
@@ -21,7 +21,7 @@ asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t
   frame.type = h->type;
   frame.payload.resize(h->length);
   if (h->length > 0) {
-    auto [ec2, n2] = co_await asio::async_read(socket, asio::buffer(frame.payload), use_nothrow);
+    auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(frame.payload), use_nothrow);
     if (ec2) co_return Status::Unavailable(ec2 == asio::error::eof ? "connection closed mid-frame" : ec2.message());
   }
   co_return frame;
@@ -47,7 +47,7 @@ asio::awaitable<Status> FrameWriter::Run() {
       continue;
     }
     std::shared_ptr<const std::string> frame = queue_.front();
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(*frame), use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(*frame), use_nothrow);
     if (ec) co_return Status::Unavailable(ec.message());
     queue_.pop_front();
     queued_bytes_ -= frame->size();
@@ -55,13 +55,6 @@ asio::awaitable<Status> FrameWriter::Run() {
     if (on_drain_) on_drain_();
   }
   co_return Status::Ok();
-}
-
-std::string PeerAddress(const asio::ip::tcp::socket& socket) {
-  asio::error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  if (ec) return "?";
-  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
 
 }  // namespace sqlrepl::protocol

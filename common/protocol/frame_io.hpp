@@ -1,4 +1,4 @@
-// Frames over an Asio TCP socket, with C++20 coroutines. Errors stay values
+// Frames over a protocol::Stream, with C++20 coroutines. Errors stay values
 // (as_tuple): nothing throws through a handler.
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "base/status.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/transport.hpp"
 
 namespace sqlrepl::protocol {
 
@@ -22,18 +23,17 @@ struct Frame {
   std::string payload;
 };
 
-// Reads one frame. A payload longer than `max_size` is kCorruption, found
+// Reads one frame from `stream`. A payload longer than `max_size` is kCorruption, found
 // from the header before anything is allocated; a closed or failed socket
 // is kUnavailable.
-asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size);
+asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size);
 
-// One write in flight per socket: Send() queues a frame (shared, so one
+// One write in flight per stream: Send() queues a frame (shared, so one
 // encoding serves every slave) and the Run() coroutine writes the queue in
-// order. Use from the socket's executor only.
+// order. Use from the stream's executor only.
 class FrameWriter {
  public:
-  explicit FrameWriter(asio::ip::tcp::socket& socket)
-      : socket_(socket), signal_(socket.get_executor()) {}
+  explicit FrameWriter(Stream& stream) : stream_(stream), signal_(stream.get_executor()) {}
 
   void Send(std::shared_ptr<const std::string> frame);
   // Writes until Stop() or a write error; returns the error, or OK.
@@ -47,7 +47,7 @@ class FrameWriter {
   void set_on_drain(std::function<void()> f) { on_drain_ = std::move(f); }
 
  private:
-  asio::ip::tcp::socket& socket_;
+  Stream& stream_;
   asio::steady_timer signal_;  // cancelled to wake Run()
   std::deque<std::shared_ptr<const std::string>> queue_;
   size_t queued_bytes_ = 0;
@@ -55,8 +55,5 @@ class FrameWriter {
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::function<void()> on_drain_;
 };
-
-// "127.0.0.1:5555", or "?" if the peer is unknown.
-std::string PeerAddress(const asio::ip::tcp::socket& socket);
 
 }  // namespace sqlrepl::protocol

@@ -11,21 +11,19 @@ using protocol::MessageType;
 using protocol::use_nothrow;
 
 struct MasterLink::Link {
-  explicit Link(asio::io_context& io) : socket(io), writer(socket), timer(io) {}
+  explicit Link(asio::io_context& io) : stream(io), writer(stream), timer(io) {}
   void Close() {
     if (closed) return;
     closed = true;
     writer.Stop();
     timer.cancel();
-    asio::error_code ignored;
-    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    protocol::CloseStream(stream);
   }
   void Send(MessageType type, const std::string& payload) {
     if (!closed) writer.Send(std::make_shared<const std::string>(protocol::EncodeFrame(type, payload)));
   }
 
-  asio::ip::tcp::socket socket;
+  protocol::Stream stream;
   protocol::FrameWriter writer;
   asio::steady_timer timer;  // deadlines, then heartbeats
   std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
@@ -97,10 +95,10 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
   link->timer.async_wait([link](asio::error_code e) {
     if (!e) link->Close();
   });
-  auto [ec2, endpoint] = co_await asio::async_connect(link->socket, endpoints, use_nothrow);
+  auto [ec2, endpoint] =
+      co_await asio::async_connect(protocol::Socket(link->stream), endpoints, use_nothrow);
   if (ec2) co_return Status::Unavailable(link->closed ? "connection timed out" : ec2.message());
-  asio::error_code ignored;
-  link->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  protocol::PrepareStream(link->stream);
   co_return Status::Ok();
 }
 
@@ -111,10 +109,10 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link) {
   if (!position.replication_id.empty()) replication_id_ = position.replication_id;
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, replication_id_, position.applied_seq};
   const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, protocol::Encode(hello));
-  auto [ec, n] = co_await asio::async_write(link->socket, asio::buffer(hello_frame), use_nothrow);
+  auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
-  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->socket, 4096);
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
   if (!frame.ok()) co_return frame.status();
   protocol::Challenge challenge;
   if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
@@ -122,10 +120,10 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link) {
   }
   protocol::Auth auth{replication::ComputeMac(options_.token, challenge.nonce, options_.slave_id)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
-  auto [ec2, n2] = co_await asio::async_write(link->socket, asio::buffer(auth_frame), use_nothrow);
+  auto [ec2, n2] = co_await asio::async_write(link->stream, asio::buffer(auth_frame), use_nothrow);
   if (ec2) co_return Status::Unavailable(ec2.message());
 
-  frame = co_await protocol::ReadFrame(link->socket, protocol::kMaxMessageLength + 64);
+  frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxMessageLength + 64);
   if (!frame.ok()) co_return frame.status();
   if (frame->type == MessageType::kReject) {
     protocol::Reject reject;
@@ -152,7 +150,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link) {
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
     }
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->socket, protocol::kMaxFrameSize);
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
     if (!frame.ok()) co_return frame.status();
     link->last_heard = std::chrono::steady_clock::now();
     if (frame->type == MessageType::kHeartbeat) continue;

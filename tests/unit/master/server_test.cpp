@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <optional>
 #include <thread>
 
 #include "protocol/frame.hpp"
 #include "protocol/frame_io.hpp"
+#include "protocol/io_thread.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
 #include "replication/handshake.hpp"
@@ -75,12 +77,20 @@ class ServerTest : public ::testing::Test {
     o.listen_port = 0;
     o.token = kToken;
     o.max_queued_bytes = max_queued_bytes;
-    server_ = std::make_unique<ReplicationServer>(o, &registry_, replication::LogBounds{"log-1", 1, 0});
+    server_ = std::make_unique<ReplicationServer>(io_, o, &registry_,
+                                                  replication::LogBounds{"log-1", 1, 0});
+    io_thread_.emplace(io_);
     ASSERT_TRUE(server_->Start().ok());
   }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    io_thread_.reset();  // before the server: late handlers still reach it
+  }
 
+  asio::io_context io_;
   SlaveRegistry registry_;
   std::unique_ptr<ReplicationServer> server_;
+  std::optional<protocol::IoThread> io_thread_;
 };
 
 TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
