@@ -70,7 +70,10 @@ int main(int argc, char** argv) {
                                   &registry);
     purger.Start();
 
-    master::MasterExecutor executor(&*conn, &*log, &server, cfg->meta_schema);
+    // A second session sees only what the first one committed.
+    Result<db::Connection> probe = app::OpenLocalDatabase("master", cfg->db, env_file);
+    if (!probe.ok()) return app::kExitSetupFailed;
+    master::MasterExecutor executor(&*conn, &*probe, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
     console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
                                {command_line.force, cfg->db.database, cfg->unsafe_statements,

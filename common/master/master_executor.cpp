@@ -27,6 +27,14 @@ std::string SavepointName(std::string_view sql) {
   return t.empty() ? "" : AsciiLower(sql::Unquote(t.back()));
 }
 
+// Triggers and stored functions may not commit, so these statements can
+// neither end nor start a transaction; anything else might (CALL, EXECUTE
+// IMMEDIATE, a SET the classifier reads differently from the server).
+bool CannotEndTransaction(const sql::Classification& c) {
+  return c.kind == StatementKind::kDataChange || c.kind == StatementKind::kRead ||
+         c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
+}
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -35,9 +43,14 @@ Executed Failed(Status s) {
 
 }  // namespace
 
-MasterExecutor::MasterExecutor(db::Connection* conn, MasterLog* log, EventSink* sink,
-                               std::string meta_schema)
-    : conn_(conn), log_(log), sink_(sink), meta_schema_(std::move(meta_schema)), rng_(std::random_device{}()) {}
+MasterExecutor::MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log,
+                               EventSink* sink, std::string meta_schema)
+    : conn_(conn),
+      probe_(probe),
+      log_(log),
+      sink_(sink),
+      meta_schema_(std::move(meta_schema)),
+      rng_(std::random_device{}()) {}
 
 Status MasterExecutor::UnfreezeTimestamp() {
   if (!timestamp_frozen_) return Status::Ok();
@@ -174,7 +187,8 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
                              c.kind == StatementKind::kSessionState ||
                              c.kind == StatementKind::kFileAccess;
   if (in_transaction_ && !c.implicit_commit) {
-    ran = ExecuteInTransaction(sql, database);
+    ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, database)
+                                  : ExecuteMayEndTransaction(sql, database);
   } else if (transactional) {
     ran = ExecuteAutocommit(sql, database);
   } else {
@@ -226,16 +240,82 @@ Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string&
   Executed out;
   replication::EventStatement st;
   out.result = RunWithContext(sql, &st);
-  if (!out.result.ok()) return out;
+  if (out.result.ok()) LogCommittedStatement(std::move(st), database, &out);
+  return out;
+}
+
+void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const std::string& database,
+                                           Executed* out) {
   // The statement committed by itself: its log row follows in a transaction
   // of its own (a crash in between loses only the slaves' refusal notice).
   Status s = conn_->Run("BEGIN");
-  Result<uint64_t> seq = s.ok() ? LogAndCommit(replication::Event{0, database, {st}}, "COMMIT") : Result<uint64_t>(s);
+  Result<uint64_t> seq =
+      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, "COMMIT") : Result<uint64_t>(s);
   if (!seq.ok()) {
-    out.notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
-    return out;
+    out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
+    return;
   }
-  out.committed.push_back(*seq);
+  out->committed.push_back(*seq);
+}
+
+// 1. The open transaction's event is written to the log inside the
+//    transaction, so that the row commits or rolls back with the data.
+// 2. The statement runs.
+// 3. The server says whether a transaction is still open, and the log row
+//    whether the earlier statements committed (seen from `probe_` while a
+//    transaction is open, since this session sees its own uncommitted row).
+// 4. Committed: the staged event is published. Rolled back: only its session
+//    statements are replicated. The statement itself joins the transaction
+//    that is open now, or, when none is, is logged as an event of its own.
+Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const std::string& database) {
+  Executed out;
+  std::optional<replication::Event> staged;
+  std::string encoded;
+  if (!pending_.empty()) {
+    replication::Event event{0, pending_database_, pending_};
+    Result<std::string> e = log_->Append(conn_, &event);
+    if (!e.ok()) return Failed(e.status());
+    encoded = std::move(e).value();
+    staged = std::move(event);
+  }
+  replication::EventStatement st;
+  out.result = RunWithContext(sql, &st);
+  const unsigned status = conn_->server_status();
+  const bool open = (status & SERVER_STATUS_IN_TRANS) != 0;
+  autocommit_ = (status & SERVER_STATUS_AUTOCOMMIT) != 0;
+
+  bool ended = !open;
+  if (staged) {
+    Result<bool> committed = log_->IsCommitted(open ? probe_ : conn_, staged->seq);
+    if (!committed.ok()) {
+      // Unknown: say so rather than guess; the row decides what slaves get.
+      out.notes.push_back("Could not tell whether the open transaction committed: " +
+                          committed.status().ToString());
+    } else if (*committed) {
+      log_->MarkCommitted(staged->seq);
+      if (sink_ != nullptr) sink_->Publish(staged->seq, encoded);
+      out.committed.push_back(staged->seq);
+      out.notes.push_back("This statement committed the open transaction, as the server does.");
+      ended = true;
+    } else if (!open) {
+      out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
+                                      "will be replicated.",
+                                      pending_.size()));
+      Status s = ShipSessionState(pending_, &out);
+      if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
+    }
+  }
+  if (ended) {
+    ResetTransaction();
+    in_transaction_ = open || !autocommit_;
+  }
+  if (!out.result.ok()) return out;
+  if (open) {
+    if (pending_.empty()) pending_database_ = database;
+    pending_.push_back(std::move(st));
+  } else {
+    LogCommittedStatement(std::move(st), database, &out);
+  }
   return out;
 }
 

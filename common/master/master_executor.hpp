@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -39,8 +40,12 @@ struct Executed {
 
 class MasterExecutor {
  public:
-  // `conn`, `log` and `sink` must outlive the executor; `sink` may be null.
-  MasterExecutor(db::Connection* conn, MasterLog* log, EventSink* sink, std::string meta_schema);
+  // `conn` runs the statements. `probe` is a second connection to the same
+  // server, used to see whether the open transaction committed when a
+  // statement may have ended it (CALL, EXECUTE IMMEDIATE, ...). All must
+  // outlive the executor; `sink` may be null.
+  MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log, EventSink* sink,
+                 std::string meta_schema);
 
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
 
@@ -53,6 +58,11 @@ class MasterExecutor {
   Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
   Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
   Executed ExecuteThenLog(std::string_view sql, const std::string& database);
+  // In a transaction, a statement that may end it without the classifier
+  // knowing (CALL, EXECUTE IMMEDIATE, ...).
+  Executed ExecuteMayEndTransaction(std::string_view sql, const std::string& database);
+  // Logs `st`, which committed by itself, as an event of its own.
+  void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
 
   // Fixes timestamp and RAND seeds on the master and returns them.
   Result<replication::StatementContext> PrepareContext(std::string_view sql);
@@ -70,6 +80,7 @@ class MasterExecutor {
   Status UnfreezeTimestamp();
 
   db::Connection* conn_;
+  db::Connection* probe_;
   MasterLog* log_;
   EventSink* sink_;
   std::string meta_schema_;

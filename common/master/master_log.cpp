@@ -64,10 +64,19 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
 Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
-  Status s = conn->Run(fmt::format("INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{})",
-                                   meta_schema_, event->seq, conn->Quote(encoded)));
+  Status s = conn->Run(fmt::format(
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}) "
+      "ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)",
+      meta_schema_, event->seq, conn->Quote(encoded)));
   if (!s.ok()) return s;
   return encoded;
+}
+
+Result<bool> MasterLog::IsCommitted(db::Connection* other, uint64_t seq) const {
+  Result<db::QueryResult> r =
+      other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
+  if (!r.ok()) return r.status();
+  return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
 
 Result<std::vector<std::string>> MasterLog::ReadFrom(db::Connection* conn, const std::string& meta,

@@ -32,10 +32,14 @@ class MasterLog {
   const std::string& replication_id() const { return replication_id_; }
   uint64_t last_seq() const { return last_seq_; }
 
-  // Gives `event` the next sequence number and inserts it, inside the
-  // transaction open on `conn`. Returns the encoded event. Until
+  // Gives `event` the next sequence number and writes it, inside the
+  // transaction open on `conn`; writing again before the commit replaces
+  // the row (the transaction grew). Returns the encoded event. Until
   // MarkCommitted() the number may be handed out again.
   Result<std::string> Append(db::Connection* conn, replication::Event* event);
+  // Whether event `seq` is committed, as seen from `other`, a session that
+  // does not hold the writer's transaction.
+  Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;
   void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and

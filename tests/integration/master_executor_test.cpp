@@ -56,7 +56,10 @@ class MasterExecutorTest : public ::testing::Test {
     Result<master::MasterLog> log = master::MasterLog::Open(&*conn_, "repl_meta");
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_.emplace(std::move(log).value());
-    executor_.emplace(&*conn_, &*log_, &sink_, "repl_meta");
+    Result<db::Connection> probe = server_->Connect("school");
+    ASSERT_TRUE(probe.ok());
+    probe_.emplace(std::move(probe).value());
+    executor_.emplace(&*conn_, &*probe_, &*log_, &sink_, "repl_meta");
   }
 
   master::Executed Run(const std::string& sql) {
@@ -69,6 +72,7 @@ class MasterExecutorTest : public ::testing::Test {
 
   static MariaDbServer* server_;
   std::optional<db::Connection> conn_;
+  std::optional<db::Connection> probe_;
   std::optional<master::MasterLog> log_;
   RecordingSink sink_;
   std::optional<master::MasterExecutor> executor_;
@@ -146,6 +150,75 @@ TEST_F(MasterExecutorTest, ImplicitCommitClosesTheOpenEventFirst) {
   EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("committed first")));
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CREATE TABLE t2 (i INT)"}}));
   EXPECT_FALSE(executor_->in_transaction());
+}
+
+// Statements whose implicit commit the classifier cannot see: the executor
+// must learn from the server what committed, and log exactly that.
+TEST_F(MasterExecutorTest, DynamicDdlInsideATransactionCommitsWhatCameBefore) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("EXECUTE IMMEDIATE 'CREATE TABLE t2 (i INT)'");
+  Run("ROLLBACK");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"},
+                                        {"EXECUTE IMMEDIATE 'CREATE TABLE t2 (i INT)'"}}));
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2");
+}
+
+TEST_F(MasterExecutorTest, FailedDynamicDdlStillCommitsWhatCameBefore) {
+  ASSERT_TRUE(server_->Exec("CREATE TABLE school.t2 (i INT)").ok());
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  const std::string ddl = "EXECUTE IMMEDIATE 'CREATE TABLE t2 (i INT)'";
+  master::Executed e = executor_->Execute(ddl, sql::Classify(ddl), "school");
+  EXPECT_FALSE(e.result.ok());  // t2 exists, but the server committed before it found out
+  Run("ROLLBACK");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+}
+
+TEST_F(MasterExecutorTest, ProcedureThatCommitsEndsTheTransaction) {
+  ASSERT_TRUE(server_->Exec("CREATE PROCEDURE school.p_commit() COMMIT").ok());
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("CALL p_commit()");
+  Run("ROLLBACK");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CALL p_commit()"}}));
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
+TEST_F(MasterExecutorTest, ProcedureThatRollsBackShipsNoDataChange) {
+  ASSERT_TRUE(server_->Exec("CREATE PROCEDURE school.p_rollback() ROLLBACK").ok());
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("CALL p_rollback()");
+  Run("COMMIT");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
+  EXPECT_EQ(sink_.Statements(), (Events{{"CALL p_rollback()"}}));
+}
+
+TEST_F(MasterExecutorTest, AutocommitSetWithBackticksCommitsWhatCameBefore) {
+  Run("SET autocommit = 0");  // only a change from 0 to 1 commits
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("SET `autocommit` = 1");
+  Run("ROLLBACK");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(sink_.Statements()[0], std::vector<std::string>{"INSERT INTO t (v) VALUES (1)"});
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
+TEST_F(MasterExecutorTest, SessionStatementThatDoesNotCommitStaysInTheTransaction) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("SET @z = 5");
+  Run("INSERT INTO t (v) VALUES (@z)");
+  EXPECT_TRUE(sink_.events.empty());
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "SET @z = 5", "INSERT INTO t (v) VALUES (@z)"}}));
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1");
 }
 
 TEST_F(MasterExecutorTest, BeginInsideATransactionCommitsIt) {
