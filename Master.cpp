@@ -81,8 +81,14 @@ int main(int argc, char** argv) {
                                std::cout, std::cerr);
     int status = 0;
     if (isatty(STDIN_FILENO)) {
+      console::InterruptHandler interrupt(app::ToConnectOptions(cfg->db),
+                                          [](const std::string& line) { std::cerr << line << std::endl; });
+      executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
+      shell.set_interrupt(&interrupt);
       console::TerminalLineSource terminal;
       status = shell.Run(&terminal);
+      shell.set_interrupt(nullptr);
+      executor.set_on_user_statement(nullptr);
     } else {
       console::StreamLineSource script(std::cin);
       script.set_fd(STDIN_FILENO);

@@ -3,10 +3,26 @@
 #include <editline/readline.h>
 #include <poll.h>
 
+#include <clocale>
 #include <cstdlib>
+#include <string>
 #include <memory>
 
 namespace sqlrepl::console {
+namespace {
+
+bool IsUtf8(const char* locale) {
+  if (locale == nullptr) return false;
+  const std::string l(locale);
+  return l.find("UTF-8") != std::string::npos || l.find("utf8") != std::string::npos ||
+         l.find("UTF8") != std::string::npos || l.find("utf-8") != std::string::npos;
+}
+
+}  // namespace
+
+TerminalLineSource::TerminalLineSource() {
+  if (!IsUtf8(std::setlocale(LC_CTYPE, ""))) std::setlocale(LC_CTYPE, "C.UTF-8");
+}
 
 std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt) {
   const std::string p(prompt);

@@ -23,8 +23,14 @@ class LineSource {
 
 // libedit's readline interface. History stays in memory: statements can hold
 // passwords (CREATE USER ... IDENTIFIED BY), so nothing is written to disk.
+// ReadLine() returns nullopt on Ctrl-D, and also when a signal (Ctrl-C)
+// interrupts the read: the caller tells the two apart.
 class TerminalLineSource : public LineSource {
  public:
+  // Takes the character set from the user's locale, falling back to UTF-8
+  // (what the database connection speaks): libedit drops every byte it
+  // cannot decode, so under the "C" locale "Zoë" would become "Zo".
+  TerminalLineSource();
   std::optional<std::string> ReadLine(std::string_view prompt) override;
   void Remember(std::string_view statement) override;
   bool interactive() const override { return true; }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "base/strings.hpp"
@@ -22,6 +23,8 @@ constexpr std::string_view kHelp =
     "  \\verify [t ...] compare CHECKSUM TABLE of every table (or those named) on the slaves\n"
     "  \\q, quit, exit   leave the prompt\n"
     "  DELIMITER xyz    end statements with xyz instead of ';'\n";
+
+constexpr auto kInterruptCheck = std::chrono::milliseconds(50);
 
 std::string_view TrimCommand(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -128,6 +131,9 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
       }
       for (const std::string& note : e.notes) p.out += note + "\n";
       p.seqs = std::move(e.committed);
+      // A Ctrl-C that came while a statement ran was for that statement;
+      // after a write it also means: do not wait for the slaves.
+      if (p.seqs.empty() && interrupt_ != nullptr) interrupt_->Take();
       if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
       p.committed_at = Clock::now();
     }
@@ -223,8 +229,20 @@ void MasterShell::Flush(bool wait) {
       }
     }
     std::string report;
+    bool interrupted = false;
     for (uint64_t seq : p.seqs) {
-      const std::vector<master::SlaveOutcome> outcomes = registry_->WaitFor(seq, p.slaves, deadline);
+      const std::vector<master::SlaveOutcome> outcomes =
+          interrupted ? registry_->WaitFor(seq, p.slaves, Clock::now())
+                      : AwaitOutcomes(seq, p.slaves, deadline, &interrupted);
+      if (interrupted) {
+        std::string waiting;
+        for (const master::SlaveOutcome& o : outcomes) {
+          if (o.kind == master::SlaveOutcome::kNoAck) waiting += (waiting.empty() ? "" : ", ") + o.slave_id;
+        }
+        report += fmt::format("Ctrl-C -- stopped waiting. Write #{} is committed on the master{}\n", seq,
+                              waiting.empty() ? "." : "; not acknowledged yet by: " + waiting);
+        continue;
+      }
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - p.committed_at).count();
       report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
     }
@@ -236,12 +254,34 @@ void MasterShell::Flush(bool wait) {
   }
 }
 
+std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,
+                                                             const std::vector<std::string>& slaves,
+                                                             Clock::time_point deadline,
+                                                             bool* interrupted) {
+  if (interrupt_ == nullptr) return registry_->WaitFor(seq, slaves, deadline);
+  // In slices, so that a Ctrl-C is noticed within one.
+  for (;;) {
+    const Clock::time_point slice = std::min(deadline, Clock::now() + kInterruptCheck);
+    std::vector<master::SlaveOutcome> outcomes = registry_->WaitFor(seq, slaves, slice);
+    if (slice >= deadline || registry_->Ready(seq, slaves)) return outcomes;
+    if (interrupt_->Take()) {
+      *interrupted = true;
+      return outcomes;
+    }
+  }
+}
+
 int MasterShell::Run(LineSource* input) {
   const bool interactive = input->interactive();
   bool failed = false;
   bool stop = false;
   while (!stop) {
     std::optional<std::string> line = input->ReadLine(Prompt(splitter_.HasPendingText()));
+    if (!line && interactive && interrupt_ != nullptr && interrupt_->Take()) {
+      out_ << "^C" << std::endl;  // as the mysql client: drop what was typed, keep the prompt
+      splitter_.Clear();
+      continue;
+    }
     if (!line) break;
     if (!splitter_.HasPendingText()) {
       const Meta meta = HandleMetaCommand(*line);

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "console/interrupt.hpp"
 #include "console/line_source.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/master_executor.hpp"
@@ -46,6 +47,9 @@ class MasterShell {
 
   int Run(LineSource* input);
 
+  // Ctrl-C at the prompt (interactive use); may be null. Must outlive the shell.
+  void set_interrupt(InterruptHandler* interrupt) { interrupt_ = interrupt; }
+
  private:
   enum class Meta { kNotMeta, kHandled, kQuit };
   using Clock = std::chrono::steady_clock;
@@ -70,6 +74,10 @@ class MasterShell {
   // Prints queued output whose acknowledgements are in (all of it, waiting
   // as needed, when `wait`).
   void Flush(bool wait);
+  // Waits for the outcomes of `seq` until `deadline`, or until Ctrl-C
+  // (then *interrupted is set and the slaves yet to answer are kNoAck).
+  std::vector<master::SlaveOutcome> AwaitOutcomes(uint64_t seq, const std::vector<std::string>& slaves,
+                                                  Clock::time_point deadline, bool* interrupted);
   std::string ErrorText(const std::string& message, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
 
@@ -78,6 +86,7 @@ class MasterShell {
   master::ReplicationServer* server_;
   const master::MasterLog* log_;
   db::SchemaCatalog* catalog_;
+  InterruptHandler* interrupt_ = nullptr;
   Options options_;
   std::ostream& out_;
   std::ostream& err_;

@@ -123,6 +123,7 @@ std::string Connection::Quote(std::string_view text) {
 }
 
 unsigned Connection::server_status() const { return handle_->server_status; }
+unsigned long Connection::thread_id() const { return mysql_thread_id(handle_.get()); }
 
 bool IsConnectionLost(const Status& status) {
   if (status.code() != StatusCode::kSqlError) return status.code() == StatusCode::kUnavailable;

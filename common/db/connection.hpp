@@ -69,6 +69,8 @@ class Connection {
   std::string Quote(std::string_view text);
 
   unsigned server_status() const;
+  // The server's id for this session (what KILL QUERY takes).
+  unsigned long thread_id() const;
   // Where the connection goes, for messages: "socket /x" or "host:port".
   const std::string& endpoint() const { return endpoint_; }
 

@@ -79,12 +79,19 @@ Result<replication::StatementContext> MasterExecutor::PrepareContext(std::string
   return ctx;
 }
 
+Result<db::QueryResult> MasterExecutor::RunUserStatement(std::string_view sql) {
+  if (on_user_statement_) on_user_statement_(conn_->thread_id());
+  Result<db::QueryResult> r = conn_->Execute(sql);
+  if (on_user_statement_) on_user_statement_(0);
+  return r;
+}
+
 Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st) {
   Result<replication::StatementContext> ctx = PrepareContext(sql);
   if (!ctx.ok()) return ctx.status();
   st->context = *ctx;
   st->sql = std::string(sql);
-  Result<db::QueryResult> r = conn_->Execute(sql);
+  Result<db::QueryResult> r = RunUserStatement(sql);
   if (r.ok()) {
     autocommit_ = r->autocommit();
     if (r->insert_id != 0) {
@@ -96,7 +103,7 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
 }
 
 Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::string_view commit_sql) {
-  Result<std::string> encoded = log_->Append(conn_, &event);
+  Result<std::string> encoded = log_->Append(conn_, &event, staged_);
   if (!encoded.ok()) {
     (void)conn_->Run("ROLLBACK");
     return Status::SqlError(encoded.status().sql_errno(), encoded.status().sqlstate(),
@@ -117,6 +124,7 @@ void MasterExecutor::ResetTransaction() {
   pending_.clear();
   savepoints_.clear();
   pending_database_.clear();
+  staged_ = false;
   explicit_transaction_ = false;
   in_transaction_ = !autocommit_;
 }
@@ -165,7 +173,7 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
     Status s = UnfreezeTimestamp();
     if (!s.ok()) return Failed(s);
     Executed out;
-    out.result = conn_->Execute(sql);
+    out.result = RunUserStatement(sql);
     return out;
   }
   if (c.kind == StatementKind::kTransaction) return ExecuteTransactionControl(sql, c);
@@ -273,8 +281,9 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
   std::string encoded;
   if (!pending_.empty()) {
     replication::Event event{0, pending_database_, pending_};
-    Result<std::string> e = log_->Append(conn_, &event);
+    Result<std::string> e = log_->Append(conn_, &event, staged_);
     if (!e.ok()) return Failed(e.status());
+    staged_ = true;
     encoded = std::move(e).value();
     staged = std::move(event);
   }
@@ -301,6 +310,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
       out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
                                       "will be replicated.",
                                       pending_.size()));
+      staged_ = false;  // its row went with the rollback
       Status s = ShipSessionState(pending_, &out);
       if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
     }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -49,6 +50,13 @@ class MasterExecutor {
 
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
 
+  // Called with the server's session id while a statement typed by the user
+  // runs (it may be killed then), and with 0 when it is done; never around
+  // the log's own statements.
+  void set_on_user_statement(std::function<void(unsigned long session_id)> f) {
+    on_user_statement_ = std::move(f);
+  }
+
   bool in_transaction() const { return in_transaction_; }
   db::Connection* connection() { return conn_; }
   size_t pending_statements() const { return pending_.size(); }
@@ -64,6 +72,8 @@ class MasterExecutor {
   // Logs `st`, which committed by itself, as an event of its own.
   void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
 
+  // Runs the user's statement itself (see set_on_user_statement).
+  Result<db::QueryResult> RunUserStatement(std::string_view sql);
   // Fixes timestamp and RAND seeds on the master and returns them.
   Result<replication::StatementContext> PrepareContext(std::string_view sql);
   // Runs `sql` after its context; fills insert_id from the result.
@@ -85,12 +95,14 @@ class MasterExecutor {
   EventSink* sink_;
   std::string meta_schema_;
   std::mt19937_64 rng_;
+  std::function<void(unsigned long)> on_user_statement_;
 
   bool autocommit_ = true;         // the session's autocommit setting
   bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION
   bool in_transaction_ = false;    // statements are kept until COMMIT
   std::string pending_database_;
   std::vector<replication::EventStatement> pending_;
+  bool staged_ = false;  // the open transaction's log row is written (and may be replaced)
   std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
   bool timestamp_frozen_ = false;  // SET timestamp is in force on the session
 };

@@ -61,13 +61,14 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
   return MasterLog(meta, bounds->replication_id, bounds->last_seq);
 }
 
-Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event) {
+Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event, bool restage) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
   Status s = conn->Run(fmt::format(
-      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}) "
-      "ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)",
-      meta_schema_, event->seq, conn->Quote(encoded)));
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, event->seq,
+      conn->Quote(encoded),
+      restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)"
+              : ""));
   if (!s.ok()) return s;
   return encoded;
 }

@@ -33,10 +33,11 @@ class MasterLog {
   uint64_t last_seq() const { return last_seq_; }
 
   // Gives `event` the next sequence number and writes it, inside the
-  // transaction open on `conn`; writing again before the commit replaces
-  // the row (the transaction grew). Returns the encoded event. Until
-  // MarkCommitted() the number may be handed out again.
-  Result<std::string> Append(db::Connection* conn, replication::Event* event);
+  // transaction open on `conn`. `restage`: this transaction wrote the row
+  // already and it grew since, so the row is replaced; otherwise a row with
+  // that number is an error, never overwritten. Returns the encoded event.
+  // Until MarkCommitted() the number may be handed out again.
+  Result<std::string> Append(db::Connection* conn, replication::Event* event, bool restage = false);
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;

@@ -30,6 +30,10 @@ class StatementSplitter {
   // a delimiter, or with an unterminated string, for the server to judge).
   void Finish();
 
+  // Drops the unfinished statement (Ctrl-C at the prompt); the delimiter
+  // stays.
+  void Clear() { Consume(buffer_.size()); }
+
   // True when text of an unfinished statement is waiting: the prompt shows
   // the continuation "    -> ".
   bool HasPendingText() const;

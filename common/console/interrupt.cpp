@@ -1,0 +1,76 @@
+#include "console/interrupt.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sqlrepl::console {
+namespace {
+
+// The handler may touch only these.
+std::atomic<bool>* g_pending = nullptr;
+int g_wake_fd = -1;
+
+void OnSigint(int) {
+  const int saved = errno;
+  if (g_pending != nullptr) g_pending->store(true);
+  const char byte = 'c';
+  if (g_wake_fd >= 0) (void)!::write(g_wake_fd, &byte, 1);
+  errno = saved;
+}
+
+}  // namespace
+
+InterruptHandler::InterruptHandler(db::ConnectOptions db,
+                                   std::function<void(const std::string&)> print)
+    : db_(std::move(db)), print_(std::move(print)) {
+  if (::pipe2(wake_, O_CLOEXEC) != 0) return;
+  g_pending = &pending_;
+  g_wake_fd = wake_[1];
+  struct sigaction sa {};
+  sa.sa_handler = OnSigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a read at the prompt returns
+  ::sigaction(SIGINT, &sa, nullptr);
+  thread_ = std::thread([this] { Watch(); });
+}
+
+InterruptHandler::~InterruptHandler() {
+  ::signal(SIGINT, SIG_DFL);
+  g_wake_fd = -1;
+  g_pending = nullptr;
+  if (wake_[1] >= 0) ::close(wake_[1]);  // ends Watch()
+  if (thread_.joinable()) thread_.join();
+  if (wake_[0] >= 0) ::close(wake_[0]);
+}
+
+void InterruptHandler::SetKillable(unsigned long thread_id) {
+  std::lock_guard lock(mu_);
+  killable_ = thread_id;
+}
+
+void InterruptHandler::Watch() {
+  db::ThreadEndGuard thread_guard;
+  char byte;
+  for (;;) {
+    const ssize_t n = ::read(wake_[0], &byte, 1);
+    if (n == 0) return;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    std::lock_guard lock(mu_);
+    const unsigned long id = killable_;
+    if (id == 0) continue;
+    // As the mysql client: a connection of its own, since the statement's
+    // connection is busy waiting for the answer.
+    Result<db::Connection> killer = db::Connection::Open(db_);
+    Status s = killer.ok() ? killer->Run(fmt::format("KILL QUERY {}", id)) : killer.status();
+    if (print_) print_(s.ok() ? "Ctrl-C -- query killed." : "Ctrl-C -- could not kill the query: " + s.ToString());
+  }
+}
+
+}  // namespace sqlrepl::console

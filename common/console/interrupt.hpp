@@ -1,0 +1,51 @@
+// Ctrl-C at the master's prompt, handled as the mysql client does: it never
+// ends the program. While a statement runs on the server, the statement is
+// killed with KILL QUERY from a second connection; at the prompt, the line
+// being typed is dropped; while the prompt waits for acknowledgements, it
+// stops waiting (the write is committed either way).
+//
+// One per process: the constructor installs the SIGINT handler (without
+// SA_RESTART, so a blocking read returns) and a thread that sends the kill,
+// since a signal handler can do neither I/O nor locking.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "db/connection.hpp"
+
+namespace sqlrepl::console {
+
+class InterruptHandler {
+ public:
+  // `db` is how to reach the server to send KILL QUERY; `print` says what
+  // came of it (from the handler's thread).
+  InterruptHandler(db::ConnectOptions db, std::function<void(const std::string&)> print);
+  ~InterruptHandler();
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+
+  // The server session whose statement a Ctrl-C kills now; 0: none (the
+  // master's own bookkeeping, such as COMMIT of the log, is never killed).
+  // Waits for a kill being sent, so that it cannot reach what runs next.
+  void SetKillable(unsigned long thread_id);
+  // True once for each Ctrl-C since the last call (any thread).
+  bool Take() { return pending_.exchange(false); }
+  bool pending() const { return pending_.load(); }
+
+ private:
+  void Watch();
+
+  db::ConnectOptions db_;
+  std::function<void(const std::string&)> print_;
+  std::mutex mu_;  // held while a kill is sent
+  unsigned long killable_ = 0;
+  std::atomic<bool> pending_{false};
+  int wake_[2] = {-1, -1};  // the handler writes a byte; the thread reads it
+  std::thread thread_;
+};
+
+}  // namespace sqlrepl::console

@@ -1,0 +1,214 @@
+// The master's prompt as a person uses it: the real binary on a
+// pseudo-terminal, with typed text (non-ASCII included), Enter and Ctrl-C.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <atomic>
+#include <thread>
+
+#include "mariadb_server.hpp"
+#include "process.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/messages.hpp"
+#include "replication/handshake.hpp"
+#include "terminal.hpp"
+
+namespace sqlrepl::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kToken[] = "master-terminal-test-token-0123456789";
+
+// A slave that authenticates and then never acknowledges anything (it only
+// keeps the link alive with heartbeats): what a stuck slave looks like.
+class SilentSlave {
+ public:
+  SilentSlave(uint16_t port, const std::string& id) : socket_(io_) {
+    socket_.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
+    Send(protocol::MessageType::kHello, protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0}));
+    protocol::Challenge challenge;
+    if (!protocol::Decode(Read(), &challenge).ok()) return;
+    Send(protocol::MessageType::kAuth,
+         protocol::Encode(protocol::Auth{replication::ComputeMac(Secret(kToken), challenge.nonce, id)}));
+    welcomed_ = !Read().empty();
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        Send(protocol::MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+        asio::error_code ec;
+        while (socket_.available(ec) > 0 && !ec) {
+          std::array<char, 4096> sink;
+          socket_.read_some(asio::buffer(sink), ec);
+        }
+        std::this_thread::sleep_for(milliseconds(200));  // a heartbeat's pace, not a wait for a result
+      }
+    });
+  }
+  ~SilentSlave() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  bool welcomed() const { return welcomed_; }
+
+ private:
+  void Send(protocol::MessageType type, const std::string& payload) {
+    asio::error_code ec;
+    asio::write(socket_, asio::buffer(protocol::EncodeFrame(type, payload)), ec);
+  }
+  std::string Read() {
+    std::array<uint8_t, protocol::kHeaderSize> header{};
+    asio::error_code ec;
+    asio::read(socket_, asio::buffer(header), ec);
+    if (ec) return "";
+    Result<protocol::FrameHeader> h = protocol::DecodeHeader(header);
+    if (!h.ok()) return "";
+    std::string payload(h->length, '\0');
+    asio::read(socket_, asio::buffer(payload), ec);
+    return ec ? "" : payload;
+  }
+
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  bool welcomed_ = false;
+};
+
+class MasterTerminalTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("master-terminal");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                              "CREATE DATABASE school;"
+                              "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                              " name VARCHAR(100) NOT NULL, age INT) CHARSET utf8mb4")
+                    .ok());
+    port_ = FreeLoopbackPort();
+    env_path_ = dir_.path() + "/master.env";
+    WriteFile(env_path_, server_->EnvLines() + "REPL_TOKEN=" + kToken +
+                             "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(port_) +
+                             "\nACK_TIMEOUT_MS=60000\n");
+    ::chmod(env_path_.c_str(), 0600);
+  }
+
+  std::optional<Terminal> StartMaster(const std::map<std::string, std::string>& env) {
+    std::string error;
+    std::optional<Terminal> t = Terminal::Spawn({SQLREPL_MASTER_BIN, "--env-file", env_path_}, env, &error);
+    EXPECT_TRUE(t) << error;
+    if (t) {
+      EXPECT_TRUE(t->WaitFor("master [school]> ", seconds(20))) << t->Output();
+    }
+    return t;
+  }
+
+  std::string NamesInHex() const {
+    return server_->QueryValue("SELECT GROUP_CONCAT(HEX(name) ORDER BY id) FROM students", "school")
+        .value_or("?");
+  }
+
+  static MariaDbServer* server_;
+  TempDir dir_{"master-terminal"};
+  std::string env_path_;
+  uint16_t port_ = 0;
+};
+
+MariaDbServer* MasterTerminalTest::server_ = nullptr;
+
+// 'محمد علي' and 'Zoë' in UTF-8, as the server must store them.
+const char kArabicHex[] = "D985D8ADD985D8AF20D8B9D984D98A";
+const char kZoeHex[] = "5A6FC3AB";
+
+void TypeNonAsciiInsert(Terminal& t) {
+  t.Mark();
+  t.Enter("INSERT INTO students (name, age) VALUES ('محمد علي', 1), ('Zoë', 2);");
+  EXPECT_TRUE(t.WaitFor("Query OK, 2 rows affected", seconds(20))) << t.Output();
+}
+
+TEST_F(MasterTerminalTest, NonAsciiTextTypedUnderAUtf8LocaleIsStoredIntact) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}, {"LC_ALL", ""}});
+  ASSERT_TRUE(t);
+  TypeNonAsciiInsert(*t);
+  EXPECT_EQ(NamesInHex(), std::string(kArabicHex) + "," + kZoeHex);
+}
+
+TEST_F(MasterTerminalTest, NonAsciiTextTypedUnderTheCLocaleIsStoredIntact) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C"}, {"LC_ALL", "C"}});
+  ASSERT_TRUE(t);
+  TypeNonAsciiInsert(*t);
+  EXPECT_EQ(NamesInHex(), std::string(kArabicHex) + "," + kZoeHex);
+}
+
+TEST_F(MasterTerminalTest, CtrlCDropsTheTypedStatementAndKeepsThePrompt) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  t->Enter("INSERT INTO students (name, age)");  // a statement over two lines...
+  ASSERT_TRUE(t->WaitFor("    -> ", seconds(5))) << t->Output();
+  t->Type("VALUES ('never', 1)");
+  t->Mark();
+  t->CtrlC();  // ...abandoned before its end
+  ASSERT_TRUE(t->WaitFor("^C", seconds(5))) << t->Output();
+  ASSERT_TRUE(t->WaitFor("master [school]> ", seconds(5))) << t->Output();
+  EXPECT_TRUE(t->Running());
+  t->Mark();
+  t->Enter("SELECT 40 + 2 AS answer;");
+  EXPECT_TRUE(t->WaitFor("42", seconds(10))) << t->Output();
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM students", "school"), "0");
+  t->Enter("\\q");
+  EXPECT_EQ(t->Wait(seconds(10)), 0);
+}
+
+TEST_F(MasterTerminalTest, CtrlCKillsTheRunningQueryAndKeepsThePrompt) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  const auto started = Clock::now();
+  t->Enter("SELECT SLEEP(60);");
+  ASSERT_TRUE(WaitFor([&] {
+    return server_->QueryValue("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                               "WHERE INFO = 'SELECT SLEEP(60)'") == "1";
+  }, seconds(10)));
+  t->Mark();
+  t->CtrlC();
+  EXPECT_TRUE(t->WaitFor("Ctrl-C -- query killed.", seconds(10))) << t->Output();
+  EXPECT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
+  EXPECT_LT(Clock::now() - started, seconds(30));
+  EXPECT_TRUE(t->Running());
+  t->Mark();
+  t->Enter("SELECT 'still here' AS s;");
+  EXPECT_TRUE(t->WaitFor("still here", seconds(10))) << t->Output();
+}
+
+TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCommitted) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  SilentSlave stuck(port_, "stuck");
+  ASSERT_TRUE(stuck.welcomed());
+  ASSERT_TRUE(t->WaitFor("slave stuck connected", seconds(10))) << t->Output();
+  t->Mark();
+  t->Enter("INSERT INTO students (name, age) VALUES ('waits', 1);");
+  ASSERT_TRUE(WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM students", "school") == "1"; },
+                      seconds(10)));
+  t->CtrlC();
+  EXPECT_TRUE(t->WaitFor("Ctrl-C -- stopped waiting. Write #1 is committed on the master; not "
+                         "acknowledged yet by: stuck",
+                         seconds(10)))
+      << t->Output();
+  EXPECT_TRUE(t->WaitFor("Query OK, 1 row affected", seconds(5))) << t->Output();
+  EXPECT_TRUE(t->Running());
+  t->Mark();
+  t->Enter("SELECT COUNT(*) AS n FROM students;");
+  EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing

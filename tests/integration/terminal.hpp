@@ -1,0 +1,50 @@
+// A program on a pseudo-terminal, driven as a person would: typed text,
+// Enter, Ctrl-C. Output is collected as the program writes it, so a test
+// waits for what a person would wait to see.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sqlrepl::testing {
+
+class Terminal {
+ public:
+  // Starts argv[0] on a new pseudo-terminal with `env` added to (or, with
+  // an empty value, removed from) the inherited environment.
+  static std::optional<Terminal> Spawn(const std::vector<std::string>& argv,
+                                       const std::map<std::string, std::string>& env,
+                                       std::string* error);
+  Terminal(Terminal&& other) noexcept;
+  Terminal& operator=(Terminal&&) = delete;
+  ~Terminal();
+
+  void Type(const std::string& keys);          // as typed, byte for byte
+  void Enter(const std::string& line) { Type(line + "\r"); }
+  void CtrlC() { Type("\x03"); }
+
+  // Waits until `text` appears in the output written after the last
+  // Mark(); true when it did before `timeout`.
+  bool WaitFor(const std::string& text, std::chrono::milliseconds timeout);
+  void Mark();                                  // later waits see only newer output
+  std::string Output();                         // everything so far
+  bool Running();
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+
+ private:
+  Terminal(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  void Pump(std::chrono::milliseconds timeout);  // reads what the program wrote
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string output_;
+  size_t mark_ = 0;
+  std::optional<int> exit_status_;
+};
+
+}  // namespace sqlrepl::testing
