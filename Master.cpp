@@ -16,6 +16,7 @@
 #include "master/master_log.hpp"
 #include "master/server.hpp"
 #include "master/slave_registry.hpp"
+#include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 
 using namespace sqlrepl;
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
     if (!probe.ok()) return app::kExitSetupFailed;
     master::MasterExecutor executor(&*conn, &*probe, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
-    console::MasterShell shell(&executor, &registry, &server, &*log, &catalog,
+    master::Verifier verifier(&*probe, &registry, &server, &*log);
+    console::MasterShell shell(&executor, &registry, &verifier, &*log, &catalog,
                                {command_line.force, cfg->db.database, cfg->unsafe_statements,
                                 cfg->ack_timeout_ms},
                                std::cout, std::cerr);

@@ -37,12 +37,12 @@ std::string_view TrimCommand(std::string_view s) {
 }  // namespace
 
 MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-                         master::ReplicationServer* server, const master::MasterLog* log,
+                         master::Verifier* verifier, const master::MasterLog* log,
                          db::SchemaCatalog* catalog, Options options, std::ostream& out,
                          std::ostream& err)
     : executor_(executor),
       registry_(registry),
-      server_(server),
+      verifier_(verifier),
       log_(log),
       catalog_(catalog),
       options_(std::move(options)),
@@ -144,79 +144,38 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
 }
 
 bool MasterShell::Verify(std::string_view args) {
-  db::Connection* conn = executor_->connection();
-  const std::string& database = options_.database;
   std::vector<std::string> tables;
   for (const sql::Token& t : sql::CodeTokens(args)) {
     if (t.kind == sql::TokenKind::kWord || t.kind == sql::TokenKind::kQuotedIdent) {
       tables.push_back(sql::Unquote(t));
     }
   }
-  if (tables.empty()) {
-    Result<db::QueryResult> list = conn->Execute(fmt::format(
-        "SHOW FULL TABLES FROM `{}` WHERE Table_type = 'BASE TABLE'", database));
-    if (!list.ok()) {
-      err_ << "ERROR: cannot list the tables of " << database << ": " << list.status().ToString() << std::endl;
-      return false;
-    }
-    for (const db::Row& row : list->rows) tables.push_back(row[0].value_or(""));
-  }
-  const std::vector<std::string> slaves = registry_->ConnectedSlaves();
-  if (slaves.empty() || tables.empty()) {
-    err_ << (slaves.empty() ? "ERROR: no slave connected, nothing to verify"
-                            : "ERROR: no table to verify in " + database)
-         << std::endl;
+  Result<master::VerifyReport> report = verifier_->Run(options_.database, std::move(tables));
+  if (!report.ok()) {
+    err_ << "ERROR: " << report.status().message() << std::endl;
     return false;
   }
-  // 1. Wait until every slave has applied everything logged so far.
-  const uint64_t seq = log_->last_seq();
-  if (seq > 0) registry_->WaitFor(seq, slaves, Clock::now() + std::chrono::seconds(60));
-  // 2. The master's checksums, then the slaves', computed after that point.
-  std::map<std::string, std::string> master;
-  for (const std::string& t : tables) {
-    Result<db::QueryResult> r = conn->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, t));
-    master[t] = r.ok() && !r->rows.empty() && r->rows[0].size() > 1 && r->rows[0][1] ? *r->rows[0][1]
-                                                                                      : "missing";
-  }
-  const uint64_t id = next_verify_id_++;
-  server_->SendVerify(protocol::Verify{id, database, tables});
-  const std::map<std::string, protocol::VerifyResult> answers =
-      registry_->WaitForVerify(id, slaves, Clock::now() + std::chrono::seconds(60));
-  // 3. One row per table, one column per slave.
+  // One row per table, one column per slave.
   db::QueryResult table;
   table.has_result_set = true;
   table.columns = {{"table", false}, {"master", true}};
-  for (const std::string& s : slaves) table.columns.push_back({s, true});
+  for (const std::string& s : report->slaves) table.columns.push_back({s, true});
   table.columns.push_back({"result", false});
-  size_t differences = 0;
-  for (size_t i = 0; i < tables.size(); ++i) {
-    db::Row row = {tables[i], master[tables[i]]};
-    bool same = master[tables[i]] != "missing";
-    for (const std::string& s : slaves) {
-      auto it = answers.find(s);
-      std::string value = "no answer";
-      if (it != answers.end() && i < it->second.tables.size()) {
-        const protocol::TableChecksum& c = it->second.tables[i];
-        value = c.error.empty() ? c.checksum : "missing";
-      }
-      same = same && value == master[tables[i]];
-      row.push_back(value);
-    }
-    row.push_back(std::string(same ? "match" : "DIFFERENT"));
-    if (!same) ++differences;
+  for (const master::TableComparison& c : report->tables) {
+    db::Row row = {c.table, c.master};
+    for (const std::string& value : c.slaves) row.push_back(value);
+    row.push_back(std::string(c.same ? "match" : "DIFFERENT"));
     table.rows.push_back(std::move(row));
   }
-  out_ << FormatTable(table);
-  if (differences == 0) {
-    out_ << fmt::format("Verified {} table{} on {} slave{}: all match.\n\n", tables.size(),
-                        tables.size() == 1 ? "" : "s", slaves.size(), slaves.size() == 1 ? "" : "s");
-  } else {
-    out_ << fmt::format("Verified {} table{} on {} slave{}: {} DIFFERENT.\n\n", tables.size(),
-                        tables.size() == 1 ? "" : "s", slaves.size(), slaves.size() == 1 ? "" : "s",
-                        differences);
-  }
-  out_ << std::flush;
-  return differences == 0;
+  const size_t n = report->tables.size();
+  const size_t m = report->slaves.size();
+  out_ << FormatTable(table)
+       << fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n, n == 1 ? "" : "s", m,
+                      m == 1 ? "" : "s",
+                      report->differences == 0 ? "all match"
+                                               : fmt::format("{} DIFFERENT", report->differences))
+       << std::flush;
+  return report->differences == 0;
 }
 
 void MasterShell::Flush(bool wait) {

@@ -23,7 +23,7 @@
 #include "console/line_source.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/master_executor.hpp"
-#include "master/server.hpp"
+#include "master/verifier.hpp"
 #include "master/slave_registry.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
@@ -42,7 +42,7 @@ class MasterShell {
   // Every pointer must outlive the shell; `catalog` may be null (the
   // determinism checks that need it are then skipped).
   MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-              master::ReplicationServer* server, const master::MasterLog* log,
+              master::Verifier* verifier, const master::MasterLog* log,
               db::SchemaCatalog* catalog, Options options, std::ostream& out, std::ostream& err);
 
   int Run(LineSource* input);
@@ -68,8 +68,7 @@ class MasterShell {
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
   bool CheckDeterminism(const sql::SplitStatement& statement, const sql::Classification& c,
                         std::string* out, std::string* err, bool interactive);
-  // \verify [table ...]: compares the slaves' CHECKSUM TABLE with the
-  // master's once they have applied everything; false on any difference.
+  // \verify [table ...] (see master::Verifier); false on any difference.
   bool Verify(std::string_view args);
   // Prints queued output whose acknowledgements are in (all of it, waiting
   // as needed, when `wait`).
@@ -83,7 +82,7 @@ class MasterShell {
 
   master::MasterExecutor* executor_;
   master::SlaveRegistry* registry_;
-  master::ReplicationServer* server_;
+  master::Verifier* verifier_;
   const master::MasterLog* log_;
   db::SchemaCatalog* catalog_;
   InterruptHandler* interrupt_ = nullptr;
@@ -93,7 +92,6 @@ class MasterShell {
   sql::StatementSplitter splitter_;
   std::deque<Pending> pending_;
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
-  uint64_t next_verify_id_ = 1;
 
   static constexpr size_t kMaxInFlight = 5000;
 };

@@ -58,7 +58,6 @@ class MasterExecutor {
   }
 
   bool in_transaction() const { return in_transaction_; }
-  db::Connection* connection() { return conn_; }
   size_t pending_statements() const { return pending_.size(); }
 
  private:

@@ -1,0 +1,60 @@
+// \verify: compares CHECKSUM TABLE of tables on the master with every
+// connected slave, after the slaves have applied everything logged so far.
+//
+// 1. Wait until every connected slave has applied the log's last event.
+// 2. Compute the master's checksums, then ask the slaves over the
+//    replication link; each answers after every event before the request.
+// 3. Report one comparison per table.
+//
+// Runs on the prompt's thread; blocks for at most kWait per step.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.hpp"
+#include "db/connection.hpp"
+#include "master/master_log.hpp"
+#include "master/server.hpp"
+#include "master/slave_registry.hpp"
+
+namespace sqlrepl::master {
+
+struct TableComparison {
+  std::string table;
+  std::string master;               // checksum, or "missing"
+  std::vector<std::string> slaves;  // per slave of the report: checksum, "missing" or "no answer"
+  bool same = false;
+};
+
+struct VerifyReport {
+  std::vector<std::string> slaves;
+  std::vector<TableComparison> tables;
+  size_t differences = 0;
+};
+
+class Verifier {
+ public:
+  // All must outlive the verifier. `conn` reads the master's checksums and
+  // must see only committed data (not the prompt's open transaction).
+  Verifier(db::Connection* conn, SlaveRegistry* registry, ReplicationServer* server,
+           const MasterLog* log)
+      : conn_(conn), registry_(registry), server_(server), log_(log) {}
+
+  // Compares `tables` of `database` (every base table when empty).
+  // kFailedPrecondition when no slave is connected or there is no table.
+  Result<VerifyReport> Run(const std::string& database, std::vector<std::string> tables);
+
+  static constexpr auto kWait = std::chrono::seconds(60);
+
+ private:
+  db::Connection* conn_;
+  SlaveRegistry* registry_;
+  ReplicationServer* server_;
+  const MasterLog* log_;
+  uint64_t next_request_id_ = 1;
+};
+
+}  // namespace sqlrepl::master
