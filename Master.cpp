@@ -74,12 +74,12 @@ int main(int argc, char** argv) {
     // A second session sees only what the first one committed.
     Result<db::Connection> probe = app::OpenLocalDatabase("master", cfg->db, env_file);
     if (!probe.ok()) return app::kExitSetupFailed;
-    master::MasterExecutor executor(&*conn, &*probe, &*log, &server, cfg->meta_schema);
     db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
+    master::MasterExecutor executor(&*conn, &*probe, &*log, &server,
+                                    {cfg->meta_schema, cfg->unsafe_statements, &catalog});
     master::Verifier verifier(&*probe, &registry, &server, &*log);
-    console::MasterShell shell(&executor, &registry, &verifier, &*log, &catalog,
-                               {command_line.force, cfg->db.database, cfg->unsafe_statements,
-                                cfg->ack_timeout_ms},
+    console::MasterShell shell(&executor, &registry, &verifier, &*log,
+                               {command_line.force, cfg->db.database, cfg->ack_timeout_ms},
                                std::cout, std::cerr);
     int status = 0;
     if (isatty(STDIN_FILENO)) {

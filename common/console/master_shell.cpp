@@ -38,13 +38,11 @@ std::string_view TrimCommand(std::string_view s) {
 
 MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
                          master::Verifier* verifier, const master::MasterLog* log,
-                         db::SchemaCatalog* catalog, Options options, std::ostream& out,
-                         std::ostream& err)
+                         Options options, std::ostream& out, std::ostream& err)
     : executor_(executor),
       registry_(registry),
       verifier_(verifier),
       log_(log),
-      catalog_(catalog),
       options_(std::move(options)),
       out_(out),
       err_(err) {}
@@ -80,64 +78,45 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line) {
   return Meta::kNotMeta;
 }
 
-std::string MasterShell::ErrorText(const std::string& message, int line, bool interactive) const {
+std::string MasterShell::ErrorText(const Status& error, int line, bool interactive) const {
+  if (error.code() != StatusCode::kSqlError) return "ERROR: " + error.message() + "\n";
   // As the mysql client: scripts get the line number after the code.
-  if (!interactive && message.rfind("ERROR ", 0) == 0) {
-    const size_t colon = message.find("): ");
-    if (colon != std::string::npos) {
-      return fmt::format("{} at line {}{}\n", message.substr(0, colon + 1), line, message.substr(colon + 1));
-    }
-  }
-  return message + "\n";
-}
-
-bool MasterShell::CheckDeterminism(const sql::SplitStatement& st, const sql::Classification& c,
-                                   std::string* out, std::string* err, bool interactive) {
-  const std::vector<std::string> reasons =
-      sql::FindNondeterminism(st.text, c, options_.database, catalog_);
-  if (reasons.empty()) return true;
-  if (options_.unsafe == config::UnsafePolicy::kRefuse) {
-    *err += ErrorText("ERROR: not executed, UNSAFE_STATEMENTS=refuse: " + reasons.front(), st.line,
-                      interactive);
-    return false;
-  }
-  for (const std::string& r : reasons) {
-    *out += "Warning: " + r + "; slaves may end up with different data\n";
-  }
-  return true;
+  return fmt::format("ERROR {} ({}){}: {}\n", error.sql_errno(), error.sqlstate(),
+                     interactive ? "" : fmt::format(" at line {}", line), error.message());
 }
 
 bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
   Pending p;
-  bool ok = false;
   if (!st.error.empty()) {
-    p.err = ErrorText("ERROR: " + st.error, st.line, interactive);
-  } else {
-    const sql::Classification c = sql::Classify(st.text);
-    if (CheckDeterminism(st, c, &p.out, &p.err, interactive)) {
-      const auto started = Clock::now();
-      master::Executed e = executor_->Execute(st.text, c, options_.database);
-      const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-      if (e.result.ok()) {
-        ok = true;
-        if (e.result->has_result_set && !e.result->rows.empty()) {
-          p.out += st.vertical ? FormatVertical(*e.result) : FormatTable(*e.result);
-        }
-        p.out += FormatSummary(*e.result, seconds) + "\n";
-        if (!c.use_database.empty()) options_.database = c.use_database;
-        if (catalog_ != nullptr && c.kind == sql::StatementKind::kDdl) catalog_->Invalidate();
-      } else {
-        p.err += ErrorText(e.result.status().ToString(), st.line, interactive);
-      }
-      for (const std::string& note : e.notes) p.out += note + "\n";
-      p.seqs = std::move(e.committed);
-      // A Ctrl-C that came while a statement ran was for that statement;
-      // after a write it also means: do not wait for the slaves.
-      if (p.seqs.empty() && interrupt_ != nullptr) interrupt_->Take();
-      if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
-      p.committed_at = Clock::now();
-    }
+    p.err = ErrorText(Status::InvalidArgument(st.error), st.line, interactive);
+    pending_.push_back(std::move(p));
+    Flush(interactive);
+    return false;
   }
+  const sql::Classification c = sql::Classify(st.text);
+  const auto started = Clock::now();
+  master::Executed e = executor_->Execute(st.text, c, options_.database);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  for (const std::string& reason : e.unsafe) {
+    p.out += "Warning: " + reason + "; slaves may end up with different data\n";
+  }
+  const bool ok = e.result.ok();
+  if (ok) {
+    if (e.result->has_result_set && !e.result->rows.empty()) {
+      p.out += st.vertical ? FormatVertical(*e.result) : FormatTable(*e.result);
+    }
+    p.out += FormatSummary(*e.result, seconds) + "\n";
+    if (!c.use_database.empty()) options_.database = c.use_database;
+  } else {
+    p.err += ErrorText(e.result.status(), st.line, interactive);
+  }
+  for (const std::string& note : e.notes) p.out += note + "\n";
+  p.seqs = std::move(e.committed);
+  // A Ctrl-C that came while a statement ran was for that statement; after
+  // a write it also means: do not wait for the slaves.
+  if (p.seqs.empty() && interrupt_ != nullptr) interrupt_->Take();
+  if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
+  p.committed_at = Clock::now();
   pending_.push_back(std::move(p));
   Flush(interactive || pending_.size() > kMaxInFlight);
   return ok;

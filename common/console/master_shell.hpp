@@ -21,7 +21,6 @@
 #include "config/config.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
-#include "db/schema_catalog.hpp"
 #include "master/master_executor.hpp"
 #include "master/verifier.hpp"
 #include "master/slave_registry.hpp"
@@ -35,15 +34,13 @@ class MasterShell {
   struct Options {
     bool force = false;     // scripts go on after a failed statement
     std::string database;   // shown in the prompt
-    config::UnsafePolicy unsafe = config::UnsafePolicy::kWarn;
     int ack_timeout_ms = 5000;
   };
 
-  // Every pointer must outlive the shell; `catalog` may be null (the
-  // determinism checks that need it are then skipped).
+  // Every pointer must outlive the shell.
   MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-              master::Verifier* verifier, const master::MasterLog* log,
-              db::SchemaCatalog* catalog, Options options, std::ostream& out, std::ostream& err);
+              master::Verifier* verifier, const master::MasterLog* log, Options options,
+              std::ostream& out, std::ostream& err);
 
   int Run(LineSource* input);
 
@@ -66,8 +63,6 @@ class MasterShell {
   Meta HandleMetaCommand(std::string_view line);
   // Runs one statement and queues its output; false when it failed on the master.
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
-  bool CheckDeterminism(const sql::SplitStatement& statement, const sql::Classification& c,
-                        std::string* out, std::string* err, bool interactive);
   // \verify [table ...] (see master::Verifier); false on any difference.
   bool Verify(std::string_view args);
   // Prints queued output whose acknowledgements are in (all of it, waiting
@@ -77,14 +72,14 @@ class MasterShell {
   // (then *interrupted is set and the slaves yet to answer are kNoAck).
   std::vector<master::SlaveOutcome> AwaitOutcomes(uint64_t seq, const std::vector<std::string>& slaves,
                                                   Clock::time_point deadline, bool* interrupted);
-  std::string ErrorText(const std::string& message, int line, bool interactive) const;
+  // An error as the mysql client prints it; scripts name the input line.
+  std::string ErrorText(const Status& error, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
 
   master::MasterExecutor* executor_;
   master::SlaveRegistry* registry_;
   master::Verifier* verifier_;
   const master::MasterLog* log_;
-  db::SchemaCatalog* catalog_;
   InterruptHandler* interrupt_ = nullptr;
   Options options_;
   std::ostream& out_;

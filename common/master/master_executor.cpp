@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/strings.hpp"
+#include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
 
 namespace sqlrepl::master {
@@ -44,12 +45,12 @@ Executed Failed(Status s) {
 }  // namespace
 
 MasterExecutor::MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log,
-                               EventSink* sink, std::string meta_schema)
+                               EventSink* sink, Options options)
     : conn_(conn),
       probe_(probe),
       log_(log),
       sink_(sink),
-      meta_schema_(std::move(meta_schema)),
+      options_(std::move(options)),
       rng_(std::random_device{}()) {}
 
 Status MasterExecutor::UnfreezeTimestamp() {
@@ -160,15 +161,29 @@ Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
 Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification& c,
                                  const std::string& database) {
   if (c.transaction == TransactionOp::kXa) {
-    return Failed(Status::InvalidArgument("ERROR: XA transactions are not supported by the sqlrepl master"));
+    return Failed(Status::FailedPrecondition("XA transactions are not supported by the sqlrepl master"));
   }
   for (const sql::TableRef& t : c.writes) {
     const std::string& schema = t.schema.empty() ? database : t.schema;
-    if (EqualsIgnoreCase(schema, meta_schema_)) {
-      return Failed(Status::InvalidArgument(fmt::format(
-          "ERROR: {} holds the replication log; writing to it by hand is refused", meta_schema_)));
+    if (EqualsIgnoreCase(schema, options_.meta_schema)) {
+      return Failed(Status::FailedPrecondition(fmt::format(
+          "{} holds the replication log; writing to it by hand is refused", options_.meta_schema)));
     }
   }
+  std::vector<std::string> unsafe = sql::FindNondeterminism(sql, c, database, options_.catalog);
+  if (!unsafe.empty() && options_.unsafe == config::UnsafePolicy::kRefuse) {
+    return Failed(Status::FailedPrecondition("not executed, UNSAFE_STATEMENTS=refuse: " + unsafe.front()));
+  }
+  Executed ran = ExecuteClassified(sql, c, database);
+  ran.unsafe = std::move(unsafe);
+  if (ran.result.ok() && c.kind == StatementKind::kDdl && options_.catalog != nullptr) {
+    options_.catalog->Invalidate();
+  }
+  return ran;
+}
+
+Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Classification& c,
+                                           const std::string& database) {
   if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) {
     Status s = UnfreezeTimestamp();
     if (!s.ok()) return Failed(s);

@@ -25,7 +25,9 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "db/connection.hpp"
+#include "db/schema_catalog.hpp"
 #include "replication/event.hpp"
 #include "master/master_log.hpp"
 #include "master/event_sink.hpp"
@@ -34,7 +36,10 @@
 namespace sqlrepl::master {
 
 struct Executed {
+  // kSqlError from the server; kFailedPrecondition when the master refused
+  // to run it (XA, a write to META_SCHEMA, UNSAFE_STATEMENTS=refuse).
   Result<db::QueryResult> result = Status::InvalidArgument("not executed");
+  std::vector<std::string> unsafe;  // why slaves may differ (said before the result)
   std::vector<uint64_t> committed;  // events this statement committed, in order
   std::vector<std::string> notes;   // said to the user after the result
 };
@@ -45,8 +50,16 @@ class MasterExecutor {
   // server, used to see whether the open transaction committed when a
   // statement may have ended it (CALL, EXECUTE IMMEDIATE, ...). All must
   // outlive the executor; `sink` may be null.
+  struct Options {
+    std::string meta_schema = "repl_meta";
+    config::UnsafePolicy unsafe = config::UnsafePolicy::kWarn;
+    // Table and routine facts for the determinism checks; may be null (the
+    // checks that need it are skipped). Refreshed after DDL.
+    db::SchemaCatalog* catalog = nullptr;
+  };
+
   MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log, EventSink* sink,
-                 std::string meta_schema);
+                 Options options);
 
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
 
@@ -61,6 +74,8 @@ class MasterExecutor {
   size_t pending_statements() const { return pending_.size(); }
 
  private:
+  // Execute() once the master's own checks passed.
+  Executed ExecuteClassified(std::string_view sql, const sql::Classification& c, const std::string& database);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
   Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
@@ -92,7 +107,7 @@ class MasterExecutor {
   db::Connection* probe_;
   MasterLog* log_;
   EventSink* sink_;
-  std::string meta_schema_;
+  Options options_;
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
 

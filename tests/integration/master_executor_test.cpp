@@ -59,7 +59,7 @@ class MasterExecutorTest : public ::testing::Test {
     Result<db::Connection> probe = server_->Connect("school");
     ASSERT_TRUE(probe.ok());
     probe_.emplace(std::move(probe).value());
-    executor_.emplace(&*conn_, &*probe_, &*log_, &sink_, "repl_meta");
+    executor_.emplace(&*conn_, &*probe_, &*log_, &sink_, master::MasterExecutor::Options{"repl_meta"});
   }
 
   master::Executed Run(const std::string& sql) {
