@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <string>
 
 #include "base/strings.hpp"
 #include "sql/lexer.hpp"
@@ -52,6 +53,8 @@ class Cursor {
   }
   size_t pos() const { return i_; }
   void set_pos(size_t p) { i_ = p; }
+  // Wrappers (ANALYZE, WITH, SET STATEMENT ... FOR) seen so far.
+  int nesting = 0;
   size_t end() const { return end_; }
   const Token& at(size_t p) const { return t_[p]; }
 
@@ -126,6 +129,18 @@ void ReadTableReferences(Cursor* cur, std::initializer_list<std::string_view> st
     }
     if (cur->PeekOp(",") || IsJoinWord(cur->Peek())) {
       expect_name = true;
+      cur->Advance();
+      continue;
+    }
+    // ODBC escape { ident table_ref }: the server ignores the identifier
+    // and uses the table reference after it.
+    if (cur->PeekOp("{")) {
+      cur->Advance();
+      if (IsName(cur->Peek())) cur->Advance();
+      expect_name = true;
+      continue;
+    }
+    if (cur->PeekOp("}")) {
       cur->Advance();
       continue;
     }
@@ -276,6 +291,67 @@ void RecordCheckedValue(const std::vector<const Token*>& value, std::vector<std:
   c->unchecked_value = true;
 }
 
+// Extends `parts` (lower case, backticks removed) with the ".name" parts
+// the server joins across white space and comments. An empty last part is a
+// token that ended with "." ("@@global."); the next name fills it.
+void JoinNameParts(Cursor* cur, std::vector<std::string>* parts) {
+  while (!parts->empty()) {
+    if (parts->back().empty() && IsName(cur->Peek())) {
+      parts->back() = AsciiLower(Unquote(*cur->Peek()));
+      cur->Advance();
+    } else if (!parts->back().empty() && cur->PeekOp(".") && IsName(cur->Peek(1))) {
+      parts->push_back(AsciiLower(Unquote(*cur->Peek(1))));
+      cur->Advance(2);
+    } else {
+      return;
+    }
+  }
+}
+
+// The variable a SET assignment names, as the server resolves it:
+// @@[scope.]name with the parts joined across spaces and comments,
+// @@`name`, name, `name`, component.name, or a user variable. A first part
+// spelled global (quoted or not) counts as global: reading too much as
+// global only refuses more.
+bool ReadVariableName(Cursor* cur, std::string* name, bool* global, bool* user_variable) {
+  const Token* var = cur->Peek();
+  if (var == nullptr) return false;
+  cur->Advance();
+  std::vector<std::string> parts;
+  if (var->kind == TokenKind::kVariable) {
+    std::string_view text = var->text;
+    if (text.rfind("@@", 0) != 0) {
+      *user_variable = true;
+      return true;
+    }
+    text.remove_prefix(2);
+    if (!text.empty() && text.front() == '`') {
+      Token quoted = *var;
+      quoted.kind = TokenKind::kQuotedIdent;
+      quoted.text = text;
+      parts.push_back(AsciiLower(Unquote(quoted)));
+    } else if (text.empty()) {
+      parts.push_back("");  // "@@" then a space: the server refuses it; read on anyway
+    } else {
+      size_t start = 0;  // one token may hold "global.x"
+      while (true) {
+        const size_t dot = text.find('.', start);
+        parts.push_back(AsciiLower(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+      }
+    }
+  } else if (IsName(var)) {
+    parts.push_back(AsciiLower(Unquote(*var)));
+  } else {
+    return true;
+  }
+  JoinNameParts(cur, &parts);
+  if (parts.size() >= 2 && parts.front() == "global") *global = true;
+  *name = parts.back();
+  return true;
+}
+
 // SET assignments: [GLOBAL|SESSION|LOCAL|PERSIST|PERSIST_ONLY] var = expr, ...
 // until the end or, for SET STATEMENT, until FOR.
 void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
@@ -284,23 +360,10 @@ void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
     bool global = false;
     if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY")) global = true;
     if (cur->Accept("SESSION") || cur->Accept("LOCAL")) global = false;
-    const Token* var = cur->Peek();
-    if (var == nullptr) break;
-    std::string name = AsciiLower(var->text);
-    cur->Advance();
-    if (var->kind == TokenKind::kVariable) {
-      if (name.rfind("@@", 0) == 0) {
-        name.erase(0, 2);
-        if (name.rfind("global.", 0) == 0) global = true;
-        for (std::string_view prefix : {"global.", "session.", "local."}) {
-          if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
-        }
-      } else {
-        name.clear();  // a user variable
-      }
-    } else if (cur->PeekOp(".") && IsName(cur->Peek(1))) {  // SET SESSION.x style is invalid; skip
-      cur->Advance(2);
-    }
+    std::string name;
+    bool user_variable = false;
+    if (!ReadVariableName(cur, &name, &global, &user_variable)) break;
+    if (user_variable) name.clear();
     cur->AcceptOp("=") || cur->AcceptOp(":=");
     std::vector<const Token*> value;
     int depth = 0;
@@ -410,6 +473,13 @@ void SetKind(Classification* c, StatementKind kind, std::string verb, bool impli
 }
 
 void ClassifyStatement(Cursor* cur, Classification* c) {
+  // Each wrapper recurses once; a bound keeps hostile text from exhausting
+  // the stack of the master or a slave.
+  if (++cur->nesting > kMaxStatementNesting) {
+    SetKind(c, StatementKind::kUnknown, "statement nested more than " +
+                                            std::to_string(kMaxStatementNesting) + " levels deep");
+    return;
+  }
   while (cur->AcceptOp("(")) {
   }
   const Token* t = cur->Peek();
@@ -561,8 +631,17 @@ const char* KindName(StatementKind kind) {
 }
 
 Classification Classify(std::string_view statement) {
-  const std::vector<Token> tokens = CodeTokens(statement);
   Classification c;
+  std::vector<Token> tokens;
+  for (const Token& t : Tokenize(statement)) {
+    c.depends_on_version = c.depends_on_version || t.depends_on_version;
+    c.depends_on_charset = c.depends_on_charset || t.depends_on_charset;
+    if (t.kind == TokenKind::kComment || t.kind == TokenKind::kExecOpen ||
+        t.kind == TokenKind::kExecClose) {
+      continue;
+    }
+    tokens.push_back(t);
+  }
   size_t end = 0;
   while (end < tokens.size() && !tokens[end].IsOperator(";")) ++end;
   for (size_t i = end; i < tokens.size(); ++i) {
