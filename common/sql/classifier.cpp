@@ -352,36 +352,70 @@ bool ReadVariableName(Cursor* cur, std::string* name, bool* global, bool* user_v
   return true;
 }
 
-// SET assignments: [GLOBAL|SESSION|LOCAL|PERSIST|PERSIST_ONLY] var = expr, ...
-// until the end or, for SET STATEMENT, until FOR.
-void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
-                     std::optional<bool>* autocommit, bool* autocommit_unknown) {
+// What the items of one SET list do.
+struct SetItems {
+  bool any_global = false;
+  bool account = false;  // PASSWORD, ROLE or DEFAULT ROLE among the items
+  std::optional<bool> autocommit;
+  bool autocommit_unknown = false;
+};
+
+// Moves past one item's value: to the next "," at depth 0, or FOR.
+std::vector<const Token*> ReadItemValue(Cursor* cur) {
+  std::vector<const Token*> value;
+  int depth = 0;
+  while (!cur->AtEnd()) {
+    if (depth == 0 && (cur->PeekOp(",") || cur->PeekIs("FOR"))) break;
+    if (cur->PeekOp("(")) ++depth;
+    if (cur->PeekOp(")")) --depth;
+    value.push_back(cur->Peek());
+    cur->Advance();
+  }
+  return value;
+}
+
+// The items of a SET list, until the end or, for SET STATEMENT, until FOR.
+// The server takes any mix in one list: [GLOBAL|SESSION|...] var = expr,
+// NAMES x [COLLATE y], CHARACTER SET x, PASSWORD [FOR u] = ..., ROLE r,
+// DEFAULT ROLE r; so every item is read, not only the first.
+void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
   while (!cur->AtEnd() && !cur->PeekIs("FOR")) {
     bool global = false;
     if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY")) global = true;
     if (cur->Accept("SESSION") || cur->Accept("LOCAL")) global = false;
+    items->any_global = items->any_global || global;
+    if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
+      items->account = true;
+      (void)ReadItemValue(cur);
+      cur->AcceptOp(",");
+      continue;
+    }
+    if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+      cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
+      std::vector<const Token*> value = ReadItemValue(cur);
+      std::vector<const Token*> charset(value.begin(), value.begin() + (value.empty() ? 0 : 1));
+      RecordCheckedValue(charset, &c->charsets, c);
+      if (value.size() >= 3 && value[1]->Is("COLLATE")) {
+        RecordCheckedValue({value[2]}, &c->charsets, c);
+      }
+      if (value.size() != 1 && !(value.size() == 3 && value[1]->Is("COLLATE"))) c->unchecked_value = true;
+      cur->AcceptOp(",");
+      continue;
+    }
     std::string name;
     bool user_variable = false;
     if (!ReadVariableName(cur, &name, &global, &user_variable)) break;
+    items->any_global = items->any_global || global;
     if (user_variable) name.clear();
     cur->AcceptOp("=") || cur->AcceptOp(":=");
-    std::vector<const Token*> value;
-    int depth = 0;
-    while (!cur->AtEnd()) {
-      if (depth == 0 && (cur->PeekOp(",") || cur->PeekIs("FOR"))) break;
-      if (cur->PeekOp("(")) ++depth;
-      if (cur->PeekOp(")")) --depth;
-      value.push_back(cur->Peek());
-      cur->Advance();
-    }
+    const std::vector<const Token*> value = ReadItemValue(cur);
     cur->AcceptOp(",");
-    *any_global = *any_global || global;
     if (name == "autocommit") {
-      *autocommit = BoolValue(value);
-      if (!autocommit->has_value()) *autocommit_unknown = true;
+      items->autocommit = BoolValue(value);
+      if (!items->autocommit.has_value()) items->autocommit_unknown = true;
     } else if (name == "sql_mode") {
       RecordCheckedValue(value, &c->sql_modes, c);
-    } else if (name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
+    } else if (name == "names" || name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
       RecordCheckedValue(value, &c->charsets, c);
     }
   }
@@ -390,22 +424,14 @@ void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
 void ClassifySet(Cursor* cur, Classification* c) {
   cur->Advance();  // SET
   if (cur->Accept("STATEMENT")) {
-    bool global = false;
-    std::optional<bool> autocommit;
-    bool unknown = false;
-    ReadAssignments(cur, c, &global, &autocommit, &unknown);
+    SetItems items;
+    ReadSetItems(cur, c, &items);
     if (!cur->Accept("FOR") || cur->AtEnd()) {
       c->kind = StatementKind::kUnknown;
       c->verb = "SET STATEMENT";
       return;
     }
     ClassifyStatement(cur, c);
-    return;
-  }
-  if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
-    c->kind = StatementKind::kAccount;
-    c->verb = cur->PeekIs("PASSWORD") ? "SET PASSWORD" : cur->PeekIs("ROLE") ? "SET ROLE" : "SET DEFAULT ROLE";
-    c->implicit_commit = c->verb == "SET PASSWORD";
     return;
   }
   const bool global_scope = cur->PeekIsAny({"GLOBAL", "PERSIST", "PERSIST_ONLY"});
@@ -415,33 +441,38 @@ void ClassifySet(Cursor* cur, Classification* c) {
     if (!global_scope) c->transaction = TransactionOp::kSetTransaction;
     return;
   }
-  if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
-    c->kind = StatementKind::kSessionState;
-    c->verb = cur->PeekIs("NAMES") ? "SET NAMES" : "SET CHARACTER SET";
-    cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
-    std::vector<const Token*> value;
-    if (!cur->AtEnd()) value.push_back(cur->Peek());
-    RecordCheckedValue(value, &c->charsets, c);
-    return;
+  // The first item names the statement in messages.
+  std::string first_verb = "SET";
+  if (cur->PeekIs("PASSWORD")) first_verb = "SET PASSWORD";
+  if (cur->PeekIs("ROLE")) first_verb = "SET ROLE";
+  if (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1)) first_verb = "SET DEFAULT ROLE";
+  if (cur->PeekIs("NAMES")) first_verb = "SET NAMES";
+  if (cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+    first_verb = "SET CHARACTER SET";
   }
-  bool global = false;
-  std::optional<bool> autocommit;
-  bool autocommit_unknown = false;
-  ReadAssignments(cur, c, &global, &autocommit, &autocommit_unknown);
-  if (global) {
+  SetItems items;
+  ReadSetItems(cur, c, &items);
+  if (items.account) {
+    c->kind = StatementKind::kAccount;
+    c->verb = first_verb == "SET" || first_verb.find("CHARACTER") != std::string::npos ||
+                      first_verb == "SET NAMES"
+                  ? "SET PASSWORD or ROLE"
+                  : first_verb;
+    c->implicit_commit = c->verb == "SET PASSWORD";
+  } else if (items.any_global) {
     c->kind = StatementKind::kGlobalState;
     c->verb = "SET GLOBAL";
-  } else if (autocommit.has_value() || autocommit_unknown) {
+  } else if (items.autocommit.has_value() || items.autocommit_unknown) {
     c->kind = StatementKind::kTransaction;
     c->verb = "SET autocommit";
     // An expression we cannot evaluate is taken as 1: the safe side for
     // keeping transactions whole is to assume a commit.
-    const bool on = autocommit.value_or(true);
+    const bool on = items.autocommit.value_or(true);
     c->transaction = on ? TransactionOp::kAutocommitOn : TransactionOp::kAutocommitOff;
     c->implicit_commit = on;
   } else {
     c->kind = StatementKind::kSessionState;
-    c->verb = "SET";
+    c->verb = first_verb;
   }
 }
 

@@ -61,6 +61,19 @@ TEST(PolicyBypass, BacktickedVariableNamesAreTheSameVariables) {
   EXPECT_EQ(c.transaction, TransactionOp::kAutocommitOn);
 }
 
+TEST(PolicyBypass, EveryItemOfASetListIsRead) {
+  // Found by probing the server: NAMES, CHARACTER SET and PASSWORD are list
+  // items like any assignment, so what follows them still runs.
+  EXPECT_EQ(Classify("SET NAMES latin1, @@global.max_connections = 77").kind, StatementKind::kGlobalState);
+  EXPECT_EQ(Classify("SET CHARACTER SET utf8mb4, GLOBAL max_connections = 78").kind,
+            StatementKind::kGlobalState);
+  EXPECT_EQ(Classify("SET @a = 1, PASSWORD = PASSWORD('x')").kind, StatementKind::kAccount);
+  EXPECT_EQ(Classify("SET @a = 1, ROLE NONE").kind, StatementKind::kAccount);
+  EXPECT_FALSE(Check("SET @a = 1, NAMES sjis").allowed);
+  EXPECT_FALSE(Check("SET @a = 1, CHARSET big5").allowed);
+  EXPECT_TRUE(Check("SET NAMES utf8mb4 COLLATE utf8mb4_bin, @a = 1").allowed);
+}
+
 TEST(PolicyBypass, Latin1SpaceByteIsRefusedOutsideStrings) {
   // In latin1 0xA0 is white space: "--\xA0" starts a comment and
   // "INTO\xA0mysql.user" is two words.
