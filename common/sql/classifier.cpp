@@ -454,10 +454,8 @@ void ClassifySet(Cursor* cur, Classification* c) {
   ReadSetItems(cur, c, &items);
   if (items.account) {
     c->kind = StatementKind::kAccount;
-    c->verb = first_verb == "SET" || first_verb.find("CHARACTER") != std::string::npos ||
-                      first_verb == "SET NAMES"
-                  ? "SET PASSWORD or ROLE"
-                  : first_verb;
+    const bool leads = first_verb == "SET PASSWORD" || first_verb == "SET ROLE" || first_verb == "SET DEFAULT ROLE";
+    c->verb = leads ? first_verb : "SET PASSWORD or ROLE";  // an item further down the list
     c->implicit_commit = c->verb == "SET PASSWORD";
   } else if (items.any_global) {
     c->kind = StatementKind::kGlobalState;
