@@ -7,6 +7,7 @@
 
 #include "sql/classifier.hpp"
 #include "sql/lexer.hpp"
+#include "sql/policy.hpp"
 
 namespace sqlrepl::sql {
 namespace {
@@ -38,6 +39,15 @@ TEST(LexerRules, StringsTakeBackslashEscapesAndDoubledQuotes) {
 
 TEST(LexerRules, BacktickNamesTakeDoubledBackticksNotBackslashes) {
   EXPECT_EQ(Code(R"(`a\` `b``c`)"), (V{R"(`a\`)", "`b``c`"}));
+}
+
+TEST(LexerRules, SqlModesThatChangeQuotingAreRefusedNotFollowed) {
+  // The lexer reads the default quoting only; the policy keeps it so.
+  for (const char* sql : {"SET sql_mode = 'ANSI_QUOTES'", "SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'",
+                          "SET `sql_mode` = 'ANSI'", "SET @a = 1, sql_mode = 'ORACLE'",
+                          "SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR INSERT INTO t VALUES (\"x\")"}) {
+    EXPECT_FALSE(CheckSlavePolicy(Classify(sql), "school", "repl_meta").allowed) << sql;
+  }
 }
 
 TEST(LexerRules, AsciiWhiteSpaceSeparatesTokens) {
