@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <string>
 
 #include "base/strings.hpp"
 #include "sql/lexer.hpp"
@@ -52,6 +53,8 @@ class Cursor {
   }
   size_t pos() const { return i_; }
   void set_pos(size_t p) { i_ = p; }
+  // Wrappers (ANALYZE, WITH, SET STATEMENT ... FOR) seen so far.
+  int nesting = 0;
   size_t end() const { return end_; }
   const Token& at(size_t p) const { return t_[p]; }
 
@@ -126,6 +129,18 @@ void ReadTableReferences(Cursor* cur, std::initializer_list<std::string_view> st
     }
     if (cur->PeekOp(",") || IsJoinWord(cur->Peek())) {
       expect_name = true;
+      cur->Advance();
+      continue;
+    }
+    // ODBC escape { ident table_ref }: the server ignores the identifier
+    // and uses the table reference after it.
+    if (cur->PeekOp("{")) {
+      cur->Advance();
+      if (IsName(cur->Peek())) cur->Advance();
+      expect_name = true;
+      continue;
+    }
+    if (cur->PeekOp("}")) {
       cur->Advance();
       continue;
     }
@@ -276,49 +291,131 @@ void RecordCheckedValue(const std::vector<const Token*>& value, std::vector<std:
   c->unchecked_value = true;
 }
 
-// SET assignments: [GLOBAL|SESSION|LOCAL|PERSIST|PERSIST_ONLY] var = expr, ...
-// until the end or, for SET STATEMENT, until FOR.
-void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
-                     std::optional<bool>* autocommit, bool* autocommit_unknown) {
+// Extends `parts` (lower case, backticks removed) with the ".name" parts
+// the server joins across white space and comments. An empty last part is a
+// token that ended with "." ("@@global."); the next name fills it.
+void JoinNameParts(Cursor* cur, std::vector<std::string>* parts) {
+  while (!parts->empty()) {
+    if (parts->back().empty() && IsName(cur->Peek())) {
+      parts->back() = AsciiLower(Unquote(*cur->Peek()));
+      cur->Advance();
+    } else if (!parts->back().empty() && cur->PeekOp(".") && IsName(cur->Peek(1))) {
+      parts->push_back(AsciiLower(Unquote(*cur->Peek(1))));
+      cur->Advance(2);
+    } else {
+      return;
+    }
+  }
+}
+
+// The variable a SET assignment names, as the server resolves it:
+// @@[scope.]name with the parts joined across spaces and comments,
+// @@`name`, name, `name`, component.name, or a user variable. A first part
+// spelled global (quoted or not) counts as global: reading too much as
+// global only refuses more.
+bool ReadVariableName(Cursor* cur, std::string* name, bool* global, bool* user_variable) {
+  const Token* var = cur->Peek();
+  if (var == nullptr) return false;
+  cur->Advance();
+  std::vector<std::string> parts;
+  if (var->kind == TokenKind::kVariable) {
+    std::string_view text = var->text;
+    if (text.rfind("@@", 0) != 0) {
+      *user_variable = true;
+      return true;
+    }
+    text.remove_prefix(2);
+    if (!text.empty() && text.front() == '`') {
+      Token quoted = *var;
+      quoted.kind = TokenKind::kQuotedIdent;
+      quoted.text = text;
+      parts.push_back(AsciiLower(Unquote(quoted)));
+    } else if (text.empty()) {
+      parts.push_back("");  // "@@" then a space: the server refuses it; read on anyway
+    } else {
+      size_t start = 0;  // one token may hold "global.x"
+      while (true) {
+        const size_t dot = text.find('.', start);
+        parts.push_back(AsciiLower(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+      }
+    }
+  } else if (IsName(var)) {
+    parts.push_back(AsciiLower(Unquote(*var)));
+  } else {
+    return true;
+  }
+  JoinNameParts(cur, &parts);
+  if (parts.size() >= 2 && parts.front() == "global") *global = true;
+  *name = parts.back();
+  return true;
+}
+
+// What the items of one SET list do.
+struct SetItems {
+  bool any_global = false;
+  bool account = false;  // PASSWORD, ROLE or DEFAULT ROLE among the items
+  std::optional<bool> autocommit;
+  bool autocommit_unknown = false;
+};
+
+// Moves past one item's value: to the next "," at depth 0, or FOR.
+std::vector<const Token*> ReadItemValue(Cursor* cur) {
+  std::vector<const Token*> value;
+  int depth = 0;
+  while (!cur->AtEnd()) {
+    if (depth == 0 && (cur->PeekOp(",") || cur->PeekIs("FOR"))) break;
+    if (cur->PeekOp("(")) ++depth;
+    if (cur->PeekOp(")")) --depth;
+    value.push_back(cur->Peek());
+    cur->Advance();
+  }
+  return value;
+}
+
+// The items of a SET list, until the end or, for SET STATEMENT, until FOR.
+// The server takes any mix in one list: [GLOBAL|SESSION|...] var = expr,
+// NAMES x [COLLATE y], CHARACTER SET x, PASSWORD [FOR u] = ..., ROLE r,
+// DEFAULT ROLE r; so every item is read, not only the first.
+void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
   while (!cur->AtEnd() && !cur->PeekIs("FOR")) {
     bool global = false;
     if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY")) global = true;
     if (cur->Accept("SESSION") || cur->Accept("LOCAL")) global = false;
-    const Token* var = cur->Peek();
-    if (var == nullptr) break;
-    std::string name = AsciiLower(var->text);
-    cur->Advance();
-    if (var->kind == TokenKind::kVariable) {
-      if (name.rfind("@@", 0) == 0) {
-        name.erase(0, 2);
-        if (name.rfind("global.", 0) == 0) global = true;
-        for (std::string_view prefix : {"global.", "session.", "local."}) {
-          if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
-        }
-      } else {
-        name.clear();  // a user variable
+    items->any_global = items->any_global || global;
+    if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
+      items->account = true;
+      (void)ReadItemValue(cur);
+      cur->AcceptOp(",");
+      continue;
+    }
+    if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+      cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
+      std::vector<const Token*> value = ReadItemValue(cur);
+      std::vector<const Token*> charset(value.begin(), value.begin() + (value.empty() ? 0 : 1));
+      RecordCheckedValue(charset, &c->charsets, c);
+      if (value.size() >= 3 && value[1]->Is("COLLATE")) {
+        RecordCheckedValue({value[2]}, &c->charsets, c);
       }
-    } else if (cur->PeekOp(".") && IsName(cur->Peek(1))) {  // SET SESSION.x style is invalid; skip
-      cur->Advance(2);
+      if (value.size() != 1 && !(value.size() == 3 && value[1]->Is("COLLATE"))) c->unchecked_value = true;
+      cur->AcceptOp(",");
+      continue;
     }
+    std::string name;
+    bool user_variable = false;
+    if (!ReadVariableName(cur, &name, &global, &user_variable)) break;
+    items->any_global = items->any_global || global;
+    if (user_variable) name.clear();
     cur->AcceptOp("=") || cur->AcceptOp(":=");
-    std::vector<const Token*> value;
-    int depth = 0;
-    while (!cur->AtEnd()) {
-      if (depth == 0 && (cur->PeekOp(",") || cur->PeekIs("FOR"))) break;
-      if (cur->PeekOp("(")) ++depth;
-      if (cur->PeekOp(")")) --depth;
-      value.push_back(cur->Peek());
-      cur->Advance();
-    }
+    const std::vector<const Token*> value = ReadItemValue(cur);
     cur->AcceptOp(",");
-    *any_global = *any_global || global;
     if (name == "autocommit") {
-      *autocommit = BoolValue(value);
-      if (!autocommit->has_value()) *autocommit_unknown = true;
+      items->autocommit = BoolValue(value);
+      if (!items->autocommit.has_value()) items->autocommit_unknown = true;
     } else if (name == "sql_mode") {
       RecordCheckedValue(value, &c->sql_modes, c);
-    } else if (name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
+    } else if (name == "names" || name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
       RecordCheckedValue(value, &c->charsets, c);
     }
   }
@@ -327,22 +424,14 @@ void ReadAssignments(Cursor* cur, Classification* c, bool* any_global,
 void ClassifySet(Cursor* cur, Classification* c) {
   cur->Advance();  // SET
   if (cur->Accept("STATEMENT")) {
-    bool global = false;
-    std::optional<bool> autocommit;
-    bool unknown = false;
-    ReadAssignments(cur, c, &global, &autocommit, &unknown);
+    SetItems items;
+    ReadSetItems(cur, c, &items);
     if (!cur->Accept("FOR") || cur->AtEnd()) {
       c->kind = StatementKind::kUnknown;
       c->verb = "SET STATEMENT";
       return;
     }
     ClassifyStatement(cur, c);
-    return;
-  }
-  if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
-    c->kind = StatementKind::kAccount;
-    c->verb = cur->PeekIs("PASSWORD") ? "SET PASSWORD" : cur->PeekIs("ROLE") ? "SET ROLE" : "SET DEFAULT ROLE";
-    c->implicit_commit = c->verb == "SET PASSWORD";
     return;
   }
   const bool global_scope = cur->PeekIsAny({"GLOBAL", "PERSIST", "PERSIST_ONLY"});
@@ -352,33 +441,36 @@ void ClassifySet(Cursor* cur, Classification* c) {
     if (!global_scope) c->transaction = TransactionOp::kSetTransaction;
     return;
   }
-  if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
-    c->kind = StatementKind::kSessionState;
-    c->verb = cur->PeekIs("NAMES") ? "SET NAMES" : "SET CHARACTER SET";
-    cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
-    std::vector<const Token*> value;
-    if (!cur->AtEnd()) value.push_back(cur->Peek());
-    RecordCheckedValue(value, &c->charsets, c);
-    return;
+  // The first item names the statement in messages.
+  std::string first_verb = "SET";
+  if (cur->PeekIs("PASSWORD")) first_verb = "SET PASSWORD";
+  if (cur->PeekIs("ROLE")) first_verb = "SET ROLE";
+  if (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1)) first_verb = "SET DEFAULT ROLE";
+  if (cur->PeekIs("NAMES")) first_verb = "SET NAMES";
+  if (cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+    first_verb = "SET CHARACTER SET";
   }
-  bool global = false;
-  std::optional<bool> autocommit;
-  bool autocommit_unknown = false;
-  ReadAssignments(cur, c, &global, &autocommit, &autocommit_unknown);
-  if (global) {
+  SetItems items;
+  ReadSetItems(cur, c, &items);
+  if (items.account) {
+    c->kind = StatementKind::kAccount;
+    const bool leads = first_verb == "SET PASSWORD" || first_verb == "SET ROLE" || first_verb == "SET DEFAULT ROLE";
+    c->verb = leads ? first_verb : "SET PASSWORD or ROLE";  // an item further down the list
+    c->implicit_commit = c->verb == "SET PASSWORD";
+  } else if (items.any_global) {
     c->kind = StatementKind::kGlobalState;
     c->verb = "SET GLOBAL";
-  } else if (autocommit.has_value() || autocommit_unknown) {
+  } else if (items.autocommit.has_value() || items.autocommit_unknown) {
     c->kind = StatementKind::kTransaction;
     c->verb = "SET autocommit";
     // An expression we cannot evaluate is taken as 1: the safe side for
     // keeping transactions whole is to assume a commit.
-    const bool on = autocommit.value_or(true);
+    const bool on = items.autocommit.value_or(true);
     c->transaction = on ? TransactionOp::kAutocommitOn : TransactionOp::kAutocommitOff;
     c->implicit_commit = on;
   } else {
     c->kind = StatementKind::kSessionState;
-    c->verb = "SET";
+    c->verb = first_verb;
   }
 }
 
@@ -410,6 +502,13 @@ void SetKind(Classification* c, StatementKind kind, std::string verb, bool impli
 }
 
 void ClassifyStatement(Cursor* cur, Classification* c) {
+  // Each wrapper recurses once; a bound keeps hostile text from exhausting
+  // the stack of the master or a slave.
+  if (++cur->nesting > kMaxStatementNesting) {
+    SetKind(c, StatementKind::kUnknown, "statement nested more than " +
+                                            std::to_string(kMaxStatementNesting) + " levels deep");
+    return;
+  }
   while (cur->AcceptOp("(")) {
   }
   const Token* t = cur->Peek();
@@ -561,8 +660,17 @@ const char* KindName(StatementKind kind) {
 }
 
 Classification Classify(std::string_view statement) {
-  const std::vector<Token> tokens = CodeTokens(statement);
   Classification c;
+  std::vector<Token> tokens;
+  for (const Token& t : Tokenize(statement)) {
+    c.depends_on_version = c.depends_on_version || t.depends_on_version;
+    c.depends_on_charset = c.depends_on_charset || t.depends_on_charset;
+    if (t.kind == TokenKind::kComment || t.kind == TokenKind::kExecOpen ||
+        t.kind == TokenKind::kExecClose) {
+      continue;
+    }
+    tokens.push_back(t);
+  }
   size_t end = 0;
   while (end < tokens.size() && !tokens[end].IsOperator(";")) ++end;
   for (size_t i = end; i < tokens.size(); ++i) {

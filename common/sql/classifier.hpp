@@ -1,7 +1,9 @@
 // What one statement is and what it touches, read from the lexer's tokens
 // (never from a prefix of the text). Wrappers are seen through: comments,
 // executable comments (their content is code), SET STATEMENT ... FOR,
-// WITH ..., ANALYZE <statement>, leading parentheses.
+// WITH ..., ANALYZE <statement>, leading parentheses, ODBC { ident table }
+// escapes. Variable names are compared as the server resolves them
+// (backticks removed, "." joined across spaces and comments).
 #pragma once
 
 #include <optional>
@@ -10,6 +12,10 @@
 #include <vector>
 
 namespace sqlrepl::sql {
+
+// Wrappers (ANALYZE, WITH, SET STATEMENT ... FOR) nested deeper than this
+// make the statement kUnknown, which the slave refuses.
+inline constexpr int kMaxStatementNesting = 32;
 
 enum class StatementKind {
   kEmpty,         // only white space and comments
@@ -66,6 +72,12 @@ struct Classification {
   bool has_limit = false;         // at the top level
   bool on_duplicate_key_update = false;
   bool temporary = false;         // CREATE/DROP TEMPORARY TABLE
+  // The text holds a version-gated comment that another server version (or
+  // MySQL) reads the other way; see lexer.hpp.
+  bool depends_on_version = false;
+  // The text holds a byte >= 0x80 outside strings, quoted names and
+  // comments, whose meaning depends on the character set.
+  bool depends_on_charset = false;
 };
 
 Classification Classify(std::string_view statement);

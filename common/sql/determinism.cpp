@@ -66,7 +66,23 @@ std::vector<std::string> FindNondeterminism(std::string_view statement, const Cl
     const bool call = i + 1 < tokens.size() && tokens[i + 1].IsOperator("(");
     const bool qualified = i > 0 && tokens[i - 1].IsOperator(".");
     if (t.kind == TokenKind::kVariable && t.text.rfind("@@", 0) == 0) {
-      const std::string name = SystemVariableName(t.text);
+      std::string name = SystemVariableName(t.text);
+      // The server joins "@@session /* c */ . x" and reads @@`x` as @@x.
+      const bool scope_only = name == "global" || name == "session" || name == "local" || name.empty() ||
+                              name.back() == '.';
+      if (scope_only && i + 1 < tokens.size()) {
+        size_t k = i + 1;
+        if (name.empty() || name.back() != '.') k += tokens[k].IsOperator(".") ? 1 : tokens.size();
+        if (k < tokens.size() && (tokens[k].kind == TokenKind::kWord || tokens[k].kind == TokenKind::kQuotedIdent)) {
+          name = AsciiLower(Unquote(tokens[k]));
+          i = k;
+        }
+      } else if (!name.empty() && name.front() == '`') {
+        Token quoted = t;
+        quoted.kind = TokenKind::kQuotedIdent;
+        quoted.text = t.text.substr(2);
+        name = AsciiLower(Unquote(quoted));
+      }
       bool safe = false;
       for (std::string_view ok : kSafeSystemVariables) safe = safe || name == ok;
       if (!safe) AddOnce(&reasons, "@@" + name + " can differ between servers");

@@ -12,10 +12,22 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHexDigit(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-// Bytes >= 0x80 belong to identifiers, which lets UTF-8 names through.
+// Bytes >= 0x80 belong to names, as in utf8; in other character sets they
+// may not, so tokens holding them are marked (Token::depends_on_charset).
 bool IsIdentChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '$' ||
          static_cast<unsigned char>(c) >= 0x80;
+}
+
+// What follows "--" to make it a comment: the server's my_isspace or
+// my_iscntrl, which for ASCII are 0x00-0x20 and 0x7F (DEL).
+bool StartsDashComment(unsigned char c) { return c <= 0x20 || c == 0x7F; }
+
+// The server's version-gate rule: the body is code when the version is not
+// newer than the server's, except that /*! (not /*M!) gates for MySQL 5.7 and
+// later (50700..99999) are always discarded.
+bool GateIsCode(unsigned long version, bool mariadb_marker) {
+  return version <= kServerVersion && (version < 50700 || version > 99999 || mariadb_marker);
 }
 
 constexpr std::string_view kMultiCharOperators[] = {
@@ -65,6 +77,73 @@ void Lexer::LexWordChars() {
   while (pos_ < in_.size() && IsIdentChar(in_[pos_])) ++pos_;
 }
 
+void Lexer::MarkHighBytes(Token* t) {
+  for (char c : t->text) {
+    if (static_cast<unsigned char>(c) >= 0x80) t->depends_on_charset = true;
+  }
+}
+
+void Lexer::LexSlashStar(Token* t) {
+  const size_t start = pos_;
+  const bool mariadb = pos_ + 3 < in_.size() && in_[pos_ + 2] == 'M' && in_[pos_ + 3] == '!';
+  const bool exec = mariadb || (pos_ + 2 < in_.size() && in_[pos_ + 2] == '!');
+  auto close_at = [&](size_t from) {  // the first "*/" at or after `from`
+    const size_t close = in_.find("*/", from);
+    if (close == std::string_view::npos) {
+      t->unterminated = true;
+      return in_.size();
+    }
+    return close + 2;
+  };
+  if (!exec) {
+    pos_ = close_at(pos_ + 2);
+    t->kind = TokenKind::kComment;
+    t->text = in_.substr(start, pos_ - start);
+    return;
+  }
+  size_t p = pos_ + (mariadb ? 4 : 3);
+  size_t digits = 0;
+  while (p + digits < in_.size() && digits < 6 && IsDigit(in_[p + digits])) ++digits;
+  if (digits < 5) {  // no version: the body is code everywhere (but MySQL ignores /*M!)
+    pos_ = p;
+    in_exec_ = true;
+    t->kind = TokenKind::kExecOpen;
+    t->depends_on_version = mariadb;
+    t->text = in_.substr(start, pos_ - start);
+    return;
+  }
+  unsigned long version = 0;
+  for (size_t i = 0; i < digits; ++i) version = version * 10 + static_cast<unsigned long>(in_[p + i] - '0');
+  p += digits;
+  // Only gates older than MySQL 5.7 read the same on every MariaDB and MySQL.
+  t->depends_on_version = mariadb || version >= 50700;
+  if (GateIsCode(version, mariadb)) {
+    pos_ = p;
+    in_exec_ = true;
+    t->kind = TokenKind::kExecOpen;
+    t->text = in_.substr(start, pos_ - start);
+    return;
+  }
+  // Discarded: quotes mean nothing here, and one nested /* */ is skipped
+  // whole, so its "*/" does not end the gate.
+  t->kind = TokenKind::kComment;
+  while (p < in_.size()) {
+    if (in_[p] == '/' && p + 1 < in_.size() && in_[p + 1] == '*') {
+      p = close_at(p + 2);
+      continue;
+    }
+    if (in_[p] == '*' && p + 1 < in_.size() && in_[p + 1] == '/') {
+      pos_ = p + 2;
+      t->text = in_.substr(start, pos_ - start);
+      return;
+    }
+    ++p;
+  }
+  pos_ = in_.size();
+  t->unterminated = true;
+  t->text = in_.substr(start);
+}
+
 bool Lexer::Next(Token* t) {
   while (pos_ < in_.size() && IsSpace(in_[pos_])) ++pos_;
   if (pos_ >= in_.size()) return false;
@@ -73,9 +152,16 @@ bool Lexer::Next(Token* t) {
   const size_t start = pos_;
   const char c = in_[pos_];
   const char next = pos_ + 1 < in_.size() ? in_[pos_ + 1] : '\0';
+  // The t.5 rule: "." right after an unquoted name, then a name.
+  const bool after_ident_sep = sep_end_ == pos_;
+  const bool touches_word = word_end_ == pos_;
   auto finish = [&](TokenKind kind) {
     t->kind = kind;
     t->text = in_.substr(start, pos_ - start);
+    if (kind == TokenKind::kWord || kind == TokenKind::kNumber || kind == TokenKind::kOperator ||
+        kind == TokenKind::kVariable) {
+      MarkHighBytes(t);
+    }
     return true;
   };
 
@@ -91,31 +177,21 @@ bool Lexer::Next(Token* t) {
   }
   const bool dash_comment =
       c == '-' && next == '-' &&
-      (pos_ + 2 >= in_.size() || static_cast<unsigned char>(in_[pos_ + 2]) <= ' ');
+      (pos_ + 2 >= in_.size() || StartsDashComment(static_cast<unsigned char>(in_[pos_ + 2])));
   if (c == '#' || dash_comment) {
-    while (pos_ < in_.size() && in_[pos_] != '\n') ++pos_;
-    return finish(TokenKind::kComment);
+    // The server also stops at a NUL byte, which then ends the statement.
+    while (pos_ < in_.size() && in_[pos_] != '\n' && in_[pos_] != '\0') ++pos_;
+    t->kind = TokenKind::kComment;
+    t->text = in_.substr(start, pos_ - start);
+    return true;
   }
   if (c == '/' && next == '*') {
-    const bool mariadb = pos_ + 3 < in_.size() && in_[pos_ + 2] == 'M' && in_[pos_ + 3] == '!';
-    if (pos_ + 2 < in_.size() && (in_[pos_ + 2] == '!' || mariadb)) {
-      pos_ += mariadb ? 4 : 3;
-      while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;  // version number
-      ++exec_depth_;
-      return finish(TokenKind::kExecOpen);
-    }
-    const size_t close = in_.find("*/", pos_ + 2);
-    if (close == std::string_view::npos) {
-      pos_ = in_.size();
-      t->unterminated = true;
-    } else {
-      pos_ = close + 2;
-    }
-    return finish(TokenKind::kComment);
+    LexSlashStar(t);
+    return true;
   }
-  if (c == '*' && next == '/' && exec_depth_ > 0) {
+  if (c == '*' && next == '/' && in_exec_) {
     pos_ += 2;
-    --exec_depth_;
+    in_exec_ = false;
     return finish(TokenKind::kExecClose);
   }
   if (c == '@') {
@@ -125,14 +201,26 @@ bool Lexer::Next(Token* t) {
       Token quoted;
       LexQuoted(in_[pos_], in_[pos_] != '`', &quoted);
       t->unterminated = quoted.unterminated;
-    } else {
-      while (pos_ < in_.size() && (IsIdentChar(in_[pos_]) || in_[pos_] == '.')) ++pos_;
+      t->kind = TokenKind::kVariable;
+      t->text = in_.substr(start, pos_ - start);
+      return true;
     }
+    while (pos_ < in_.size() && (IsIdentChar(in_[pos_]) || in_[pos_] == '.')) ++pos_;
     return finish(TokenKind::kVariable);
   }
   if (c == '\\') {
     pos_ += (next != '\0') ? 2 : 1;
     return finish(TokenKind::kClientCommand);
+  }
+  if (c == '.' && touches_word && IsIdentChar(next)) {
+    ++pos_;
+    sep_end_ = pos_;
+    return finish(TokenKind::kOperator);
+  }
+  if (after_ident_sep && IsIdentChar(c)) {  // t.5abc: the part after the dot is a name
+    LexWordChars();
+    word_end_ = pos_;
+    return finish(TokenKind::kWord);
   }
   if (IsDigit(c) || (c == '.' && IsDigit(next))) {
     if (c == '0' && (next == 'x' || next == 'X') && pos_ + 2 < in_.size() && IsHexDigit(in_[pos_ + 2])) {
@@ -154,14 +242,17 @@ bool Lexer::Next(Token* t) {
       }
     }
     // MySQL allows identifiers that start with digits, such as 1abc.
-    if (pos_ < in_.size() && IsIdentChar(in_[pos_]) && in_.substr(start, pos_ - start).find('.') == std::string_view::npos) {
+    if (pos_ < in_.size() && IsIdentChar(in_[pos_]) &&
+        in_.substr(start, pos_ - start).find('.') == std::string_view::npos) {
       LexWordChars();
+      word_end_ = pos_;
       return finish(TokenKind::kWord);
     }
     return finish(TokenKind::kNumber);
   }
   if (IsIdentChar(c)) {
     LexWordChars();
+    word_end_ = pos_;
     return finish(TokenKind::kWord);
   }
   for (std::string_view op : kMultiCharOperators) {

@@ -1,18 +1,30 @@
-// A lexer that follows MySQL/MariaDB's lexical rules, so that what our code
-// sees is what the server will execute (default sql_mode: backslash escapes
-// on, double quotes delimit strings).
+// A lexer that reads text the way the MariaDB 10.11 server reads it
+// (sql/sql_lex.cc, lex_one_token), under the default sql_mode (backslash
+// escapes on, double quotes delimit strings), so that what our code sees is
+// what the server will execute. Where the server's reading depends on
+// something we cannot know for certain (its version, the connection's
+// character set) the token is marked, and the slave policy refuses it.
 //
-//   'str' "str"     strings; backslash escapes and doubled quotes
-//   `ident`         quoted identifiers; doubled backticks
-//   -- comment      only when "--" is followed by white space, a control
-//                   character or the end of input; "--1" is two minuses
-//   # comment       to the end of the line
-//   /* comment */   not nested
-//   /*! code */  /*!50700 code */  /*M! code */  /*M!100500 code */
-//                   executable comments: the content is lexed as code, and
-//                   the opening and closing markers are tokens of their own
-//   @var @'v' @@global.var      variables
-//   \G \g           client commands (the splitter's business)
+// Rules, each with a test in tests/unit/sql/lexer_rules_test.cpp:
+//
+// | rule | the server's behaviour | here |
+// |---|---|---|
+// | strings | 'x' "x": backslash escapes, doubled quotes; byte-wise for utf8, latin1, ascii, binary | kString |
+// | quoted names | `x`, doubled backticks; no escapes | kQuotedIdent |
+// | ANSI_QUOTES, NO_BACKSLASH_ESCAPES | change the two rows above | not followed: the policy refuses these sql_modes |
+// | white space | ctype space: 0x09-0x0D, 0x20; in latin1 also 0xA0 | ASCII ones; bytes >= 0x80 are marked |
+// | "--" comment | "--" then a ctype space or control byte (0x00-0x20, 0x7F; latin1 adds 0xA0 and others) or the end | ASCII rule; "--" then a byte >= 0x80 is marked |
+// | "#" and "--" comments | run to '\n' or a NUL byte | same |
+// | "/* */" | not nested; the first "*/" closes it | same |
+// | "/*!" "/*M!" without 5 digits | the body is code | kExecOpen ... kExecClose |
+// | "/*!NNNNN" "/*!NNNNNN" | 5 digits, or 6 if a 6th follows; code if version <= the server's and (version < 50700 or > 99999); otherwise discarded like a comment, quotes ignored, one nested "/* */" allowed | read as MariaDB kServerVersion; every gate but "/*!" with a version < 50700 is marked |
+// | "/*M!NNNNN(N)" | code if version <= the server's (no MySQL range) | same; always marked (MySQL reads it as a comment) |
+// | "*/" in code | closes the executable comment if one is open (a flag, not a depth); else "*" "/" | same |
+// | names | ident_map: [A-Za-z0-9_$] and bytes >= 0x80 in utf8 (letters of the charset in latin1) | [A-Za-z0-9_$] and bytes >= 0x80, which are marked |
+// | name "." name | "." right after an unquoted name and before a name byte makes the next part a name even if it starts with a digit (t.5) | same |
+// | @@var | "@@" then a name or `name` right away (else a syntax error); "." and scope join across space and comments | kVariable "@@name"; the classifier joins the rest |
+// | @var @'v' @`v` | "@" then name bytes and "." (a host-name token) or a quoted name | kVariable |
+//
 // The lexer never fails: any byte it does not know is a one-byte operator,
 // and a string or comment cut short by the end of input is a token marked
 // unterminated.
@@ -43,6 +55,12 @@ struct Token {
   std::string_view text;  // a view into the lexed input
   size_t begin = 0;       // offset of text in the input
   bool unterminated = false;
+  // An executable comment or a discarded version comment that another
+  // server version (or MySQL) would read the other way.
+  bool depends_on_version = false;
+  // A byte >= 0x80 outside strings, quoted names and comment bodies: its
+  // meaning (letter, space, punctuation) depends on the character set.
+  bool depends_on_charset = false;
 
   size_t end() const { return begin + text.size(); }
   // Case-insensitive comparison with an upper-case keyword.
@@ -52,6 +70,12 @@ struct Token {
   // delimiters and keywords have no meaning.
   bool IsProtected() const;
 };
+
+// The server version that decides version-gated comments (10.11.0): the
+// running test server is 10.11.x. Gates whose reading differs between
+// versions are marked, so the exact value only matters for the master's own
+// reading of them.
+inline constexpr unsigned long kServerVersion = 101100;
 
 class Lexer {
  public:
@@ -65,10 +89,19 @@ class Lexer {
  private:
   void LexQuoted(char quote, bool backslash_escapes, Token* t);
   void LexWordChars();
+  // At "/*": a comment, an executable-comment opener, or a discarded
+  // version comment.
+  void LexSlashStar(Token* t);
+  // Marks `t` when its text holds a byte >= 0x80.
+  static void MarkHighBytes(Token* t);
 
   std::string_view in_;
   size_t pos_;
-  int exec_depth_ = 0;  // inside /*! ... */
+  bool in_exec_ = false;  // inside /*! ... */: the server keeps a flag, not a depth
+  // The end of the last unquoted name and of the last "." that followed one
+  // directly, for the t.5 rule.
+  size_t word_end_ = std::string_view::npos;
+  size_t sep_end_ = std::string_view::npos;
 };
 
 // All tokens of `input`, comments included.

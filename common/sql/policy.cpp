@@ -61,6 +61,17 @@ bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
 PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
                                 std::string_view meta_schema) {
   if (c.multiple_statements) return Refuse("more than one statement in one text is refused");
+  // The slave's server may be another version, or MySQL, and its connection
+  // another character set: text that such a server could read differently
+  // from us is refused rather than guessed at.
+  if (c.depends_on_version) {
+    return Refuse("a version-gated comment (/*!NNNNN or /*M!) that servers of other versions read "
+                  "differently is refused");
+  }
+  if (c.depends_on_charset) {
+    return Refuse("bytes >= 0x80 outside strings and `quoted names` are refused (their meaning depends "
+                  "on the character set); quote the name with backticks");
+  }
   const std::string lexical = CheckLexicalSettings(c);
   if (!lexical.empty()) return Refuse(lexical);
   switch (c.kind) {

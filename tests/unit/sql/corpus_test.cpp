@@ -396,6 +396,67 @@ const CorpusCase kCorpus[] = {
     {"INSERT INTO students (name) VALUES (\"it\\\"s\"); DELETE FROM mysql.user", W, kRefuse, kSafe},
     {"DELETE FROM students WHERE name = 'x' #'\n; DROP TABLE students", W, kRefuse, kSafe},
 
+    // Issue 12: statements the server read differently from us, checked
+    // against MariaDB 10.11 (tests/integration/sql_differential_test.cpp).
+    // Version gates: MySQL-only and future bodies are discarded, quotes and all.
+    {"/*!50700 SET @a = '*/ DROP TABLE t /*!50700 '*/", D, kRefuse, kSafe},
+    {"/*!99999 SET @a = '*/ DROP TABLE t /*!99999 '*/", D, kRefuse, kSafe},
+    {"/*!999999 SET @a = '*/ DROP TABLE t /*!999999 '*/", D, kRefuse, kSafe},
+    {"/*!99999 a /* b */ SET @a = '*/ DROP TABLE t -- '", D, kRefuse, kSafe},
+    {"/*!100000 INSERT INTO students (name) VALUES ('x') */", W, kRefuse, kSafe},
+    {"/*M!100500 DELETE FROM students */", W, kRefuse, kSafe},
+    {"/*M! DELETE FROM students */", W, kRefuse, kSafe},
+    {"DELETE FROM students /*!50700 WHERE id = 1 */", W, kRefuse, kSafe},
+    {"DELETE FROM students /*!50699 WHERE id = 1 */", W, kAllow, kSafe},
+    {"/*!50700 DROP TABLE students */ DELETE FROM students", W, kRefuse, kSafe},
+    // "--" before DEL or any control byte is a comment.
+    {"SET @a = 1 --\x7f'\n, @@global.max_connections = 77 #'", G, kRefuse, kSafe},
+    {"SET @a = 1 --\x01'\n, @@global.max_connections = 77 #'", G, kRefuse, kSafe},
+    {"DELETE FROM students WHERE id = 1 --\x7f'\n OR 1 = 1 #'", W, kAllow, kSafe},
+    // ODBC escapes: { ident table } writes the table, not the identifier.
+    {"UPDATE { x mysql.global_priv } SET Priv = '{}'", W, kRefuse, kSafe},
+    {"UPDATE {OJ `mysql` . `global_priv`} SET Priv = '{}'", W, kRefuse, kSafe},
+    {"DELETE FROM { x mysql.global_priv } WHERE User = 'u'", W, kRefuse, kSafe},
+    {"UPDATE students s, { oj mysql.db } SET s.name = 'a'", W, kRefuse, kSafe},
+    {"UPDATE { x students } SET name = 'a'", W, kAllow, kSafe},
+    // Variable names as the server resolves them.
+    {"SET @@global /**/.max_connections = 77", G, kRefuse, kSafe},
+    {"SET @@global .max_connections = 78", G, kRefuse, kSafe},
+    {"SET @@global. max_connections = 78", G, kRefuse, kSafe},
+    {"SET @@GLOBAL #x\n . `max_connections` = 78", G, kRefuse, kSafe},
+    {"SET @@`global`.max_connections = 78", G, kRefuse, kSafe},
+    {"SET `sql_mode` = 'ANSI_QUOTES'", S, kRefuse, kSafe},
+    {"SET @@`sql_mode` = 'NO_BACKSLASH_ESCAPES'", S, kRefuse, kSafe},
+    {"SET @@session /**/ . sql_mode = 'ANSI'", S, kRefuse, kSafe},
+    {"SET `autocommit` = 1", T, kAllow, kSafe},
+    {"SET @@session . autocommit = 0", T, kAllow, kSafe},
+    {"INSERT INTO students (age) VALUES (@@global /**/ . server_id)", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (@@`server_id`)", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (@@session . auto_increment_increment)", W, kAllow, kSafe},
+    // SET lists: NAMES, CHARACTER SET and PASSWORD are items like any other.
+    {"SET NAMES latin1, @@global.max_connections = 77", G, kRefuse, kSafe},
+    {"SET CHARACTER SET utf8mb4, GLOBAL max_connections = 78", G, kRefuse, kSafe},
+    {"SET NAMES utf8mb4 COLLATE utf8mb4_bin, @@global.max_connections = 79", G, kRefuse, kSafe},
+    {"SET @a = 1, NAMES sjis", S, kRefuse, kSafe},
+    {"SET @a = 1, CHARSET big5", S, kRefuse, kSafe},
+    {"SET @a = 1, PASSWORD = PASSWORD('x')", A, kRefuse, kSafe},
+    {"SET @a = 1, PASSWORD FOR root@localhost = PASSWORD('x')", A, kRefuse, kSafe},
+    {"SET @a = 1, ROLE NONE", A, kRefuse, kSafe},
+    {"SET @a = 1, DEFAULT ROLE NONE FOR victim@localhost", A, kRefuse, kSafe},
+    {"SET NAMES utf8mb4 COLLATE utf8mb4_bin, @a = 1", S, kAllow, kSafe},
+    // Bytes >= 0x80 outside strings and quoted names: latin1 reads 0xA0 as space.
+    {"INSERT INTO\xA0mysql.user VALUES ()", W, kRefuse, kSafe},
+    {"UPDATE\xA0mysql.global_priv SET Priv = '{}'", U, kRefuse, kSafe},  // one word in utf8
+    {"SET @a = 1 --\xA0'\n, @@global.max_connections = 77 #'", S, kRefuse, kSafe},
+    {"INSERT INTO caf\xC3\xA9 VALUES (1)", W, kRefuse, kSafe},
+    {"INSERT INTO `caf\xC3\xA9` VALUES ('\xA0\xC3\xA9')", W, kAllow, kSafe},
+    // A name after "." right after a name, even when it starts with a digit.
+    {"UPDATE mysql.5abc SET a = 1", W, kRefuse, kSafe},
+    // Wrappers: seen through up to kMaxStatementNesting.
+    {"ANALYZE ANALYZE DELETE FROM students", W, kAllow, kSafe},
+    {"SET STATEMENT max_statement_time = 1 FOR SET STATEMENT max_statement_time = 2 FOR DROP TABLE t", D,
+     kRefuse, kSafe},
+
     // Nothing recognisable: refused.
     {"FOO BAR", U, kRefuse, kSafe},
     {"12345", U, kRefuse, kSafe},
