@@ -23,6 +23,8 @@ struct SlaveInfo {
   std::string id;
   std::string address;
   SlaveState state = SlaveState::kOffline;
+  // The newest event the slave acknowledged (applied, refused or failed:
+  // each moves its position). Never what it merely reported as queued.
   uint64_t applied_seq = 0;
   uint64_t refused = 0;
   uint64_t failed = 0;
@@ -43,8 +45,11 @@ class SlaveRegistry {
   using Clock = std::chrono::steady_clock;
 
   // A connection of slave `id` passed the handshake. Returns its
-  // generation: reports from an older connection of the same id are ignored.
-  uint64_t Connected(const std::string& id, const std::string& address, uint64_t applied_seq);
+  // generation: reports from an older connection of the same id, or from
+  // this one once it has disconnected, are ignored. The position a slave
+  // resumes from is not taken: it counts what the slave has queued, not
+  // what it has applied; acknowledgements move the position.
+  uint64_t Connected(const std::string& id, const std::string& address);
   void SetState(const std::string& id, uint64_t generation, SlaveState state);
   void Acknowledged(const std::string& id, uint64_t generation, const protocol::Ack& ack);
   void Disconnected(const std::string& id, uint64_t generation, const std::string& reason);
@@ -73,8 +78,12 @@ class SlaveRegistry {
   struct Entry {
     SlaveInfo info;
     uint64_t generation = 0;
+    bool ended = false;  // this generation has disconnected
     std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
   };
+  // Requires mu_. The entry of the live connection `generation` of `id`,
+  // or null when that connection is not (or no longer) the current one.
+  Entry* Current(const std::string& id, uint64_t generation);
   // Requires mu_. False while the answer is still due.
   bool Decided(const std::string& id, uint64_t seq, SlaveOutcome* out) const;
 

@@ -150,7 +150,7 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   slave_id_ = hello.slave_id;
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
-  generation_ = host_->registry().Connected(slave_id_, address_, welcome.from_seq - 1);
+  generation_ = host_->registry().Connected(slave_id_, address_);
   host_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
   co_return Status::Ok();
 }
@@ -192,9 +192,10 @@ void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
 }
 
 void SlaveSession::StartCatchUp() {
+  if (closed_) return;
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
   catching_up_ = true;
-  host_->registry().SetState(slave_id_, generation_, SlaveState::kCatchingUp);
+  ReportState(SlaveState::kCatchingUp);
   if (!batch_pending_) RequestBatch();
 }
 
@@ -215,6 +216,7 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
       return Close(fmt::format("the replication log has no event #{}", next_seq_));
     }
     Enqueue(MakeFrame(MessageType::kEvent, encoded));
+    if (closed_) return;  // too slow: dropped midway, and must not go live
     ++next_seq_;
   }
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
@@ -224,7 +226,13 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
 
 void SlaveSession::GoLive() {
   catching_up_ = false;
-  host_->registry().SetState(slave_id_, generation_, SlaveState::kLive);
+  ReportState(SlaveState::kLive);
+}
+
+void SlaveSession::ReportState(SlaveState state) {
+  // Close() reported kOffline for good; the registry also ignores a late
+  // report for an ended generation, this keeps the session honest itself.
+  if (!closed_) host_->registry().SetState(slave_id_, generation_, state);
 }
 
 void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& frame) {

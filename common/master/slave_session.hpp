@@ -44,7 +44,8 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
   // A verify request; it follows every event already queued.
   void SendVerify(const std::shared_ptr<const std::string>& frame);
-  // Closes the connection, once, logging why (empty: quietly).
+  // Closes the connection, once, logging why (empty: quietly). A closed
+  // session reports nothing more to the registry.
   void Close(const std::string& reason);
   const std::string& slave_id() const { return slave_id_; }
 
@@ -63,6 +64,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void RequestBatch();
   void OnBatch(LogReader::Batch batch);
   void GoLive();
+  void ReportState(SlaveState state);
 
   SessionHost* host_;
   protocol::Stream stream_;
