@@ -73,14 +73,16 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
   }
 }
 
-void ReplicationServer::Register(const std::shared_ptr<SlaveSession>& session) {
-  // A slave that reconnects replaces its old connection, which may be dead.
-  for (const auto& other : std::set(sessions_)) {
-    if (other->slave_id() == session->slave_id()) {
-      other->Close("replaced by a new connection of the same slave");
-      sessions_.erase(other);
-    }
+std::shared_ptr<SlaveSession> ReplicationServer::FindSession(const std::string& slave_id) const {
+  for (const auto& s : sessions_) {
+    if (!s->closed() && s->slave_id() == slave_id) return s;
   }
+  return nullptr;
+}
+
+// The session has claimed its id (SlaveSession::ClaimSlaveId): no open
+// namesake is left to replace.
+void ReplicationServer::Register(const std::shared_ptr<SlaveSession>& session) {
   sessions_.insert(session);
 }
 

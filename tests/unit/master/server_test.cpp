@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <atomic>
 #include <optional>
 #include <thread>
 
@@ -139,6 +140,47 @@ TEST_F(ServerTest, WrongTokenIsRejectedAndNeverRegistered) {
   ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
   EXPECT_EQ(reject.code, protocol::RejectCode::kBadAuth);
   EXPECT_TRUE(registry_.Snapshot().empty());
+}
+
+// Two slaves configured with one SLAVE_ID: the second is refused while the
+// first is alive (it heartbeats), and the first keeps its place.
+TEST_F(ServerTest, SecondSlaveWithALiveSlavesIdIsRefused) {
+  Start(1024 * 1024);
+  RawSlave first(server_->port());
+  ASSERT_EQ(first.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  std::atomic<bool> stop{false};
+  std::thread heartbeats([&] {
+    while (!stop) {
+      first.Send(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the slave's own pace, not a wait
+    }
+  });
+  RawSlave second(server_->port());
+  protocol::Frame verdict = second.Handshake(kToken, "host1", 0);
+  stop = true;
+  heartbeats.join();
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kDuplicateSlaveId);
+  EXPECT_NE(reject.reason.find("SLAVE_ID"), std::string::npos) << reject.reason;
+  const std::vector<SlaveInfo> slaves = registry_.Snapshot();
+  ASSERT_EQ(slaves.size(), 1u);
+  EXPECT_NE(slaves[0].state, SlaveState::kOffline);
+}
+
+// A slave whose old connection died without a word must still get back in.
+TEST_F(ServerTest, SlaveWhoseOldConnectionIsSilentGetsBackIn) {
+  Start(1024 * 1024);
+  RawSlave dead(server_->port());
+  ASSERT_EQ(dead.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  RawSlave again(server_->port());
+  EXPECT_EQ(again.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  EXPECT_NE(registry_.Snapshot()[0].last_error.find("silent"), std::string::npos)
+      << registry_.Snapshot()[0].last_error;
 }
 
 }  // namespace
