@@ -93,6 +93,7 @@ void ReplicationServer::Unregister(const std::shared_ptr<SlaveSession>& session)
 void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) {
   auto frame = std::make_shared<const std::string>(
       protocol::EncodeFrame(protocol::MessageType::kEvent, encoded_event));
+  registry_->Published(seq);  // before the prompt waits for it
   asio::post(io_, [this, seq, frame] {
     if (seq > bounds_.last_seq) bounds_.last_seq = seq;
     for (const auto& s : sessions_) s->DeliverLive(seq, frame);

@@ -1,5 +1,6 @@
 #include "master/slave_registry.hpp"
 
+#include <utility>
 
 namespace sqlrepl::master {
 
@@ -54,6 +55,10 @@ void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
     e->not_applied[ack.seq] = ack;
     if (e->not_applied.size() > kRememberedOutcomes) e->not_applied.erase(e->not_applied.begin());
   }
+  if (e->info.lagging && e->info.applied_seq >= last_published_) {
+    e->info.lagging = false;
+    lag_changes_.push_back(LagChange{id, false});
+  }
   changed_.notify_all();
 }
 
@@ -66,6 +71,16 @@ void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
   e->info.state = SlaveState::kOffline;
   if (!reason.empty()) e->info.last_error = reason;
   changed_.notify_all();
+}
+
+void SlaveRegistry::Published(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (seq > last_published_) last_published_ = seq;
+}
+
+std::vector<LagChange> SlaveRegistry::TakeLagChanges() {
+  std::lock_guard lock(mu_);
+  return std::exchange(lag_changes_, {});
 }
 
 std::vector<std::string> SlaveRegistry::ConnectedSlaves() const {
@@ -103,6 +118,11 @@ bool SlaveRegistry::Decided(const std::string& id, uint64_t seq, SlaveOutcome* o
     out->message = "disconnected before acknowledging";
     return true;
   }
+  if (e.info.lagging) {
+    out->kind = SlaveOutcome::kLagging;
+    out->message = "";
+    return true;
+  }
   return false;
 }
 
@@ -116,7 +136,7 @@ bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) 
 }
 
 std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
-                                                 Clock::time_point deadline) const {
+                                                 Clock::time_point deadline) {
   std::unique_lock lock(mu_);
   std::vector<SlaveOutcome> out(slaves.size());
   changed_.wait_until(lock, deadline, [&] {
@@ -128,6 +148,9 @@ std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector
     if (!Decided(slaves[i], seq, &out[i])) {
       out[i].kind = SlaveOutcome::kNoAck;
       out[i].message = "";  // timed out: the caller names the timeout
+      // Stop waiting for it, so one stuck slave costs one timeout, not one per write.
+      slaves_[slaves[i]].info.lagging = true;
+      lag_changes_.push_back(LagChange{slaves[i], true});
     }
   }
   return out;

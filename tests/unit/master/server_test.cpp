@@ -183,5 +183,56 @@ TEST_F(ServerTest, SlaveWhoseOldConnectionIsSilentGetsBackIn) {
       << registry_.Snapshot()[0].last_error;
 }
 
+// Issue 10, "one stuck slave stalls every write": a slave that stops
+// acknowledging costs one timeout, not one per write.
+TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
+  Start(16 * 1024 * 1024);
+  RawSlave stuck(server_->port());
+  ASSERT_EQ(stuck.Handshake(kToken, "stuck", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  auto publish = [&](uint64_t seq) {
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
+  };
+  auto read_event = [&] {
+    protocol::Frame f = stuck.Read();
+    while (f.type == MessageType::kHeartbeat) f = stuck.Read();
+    EXPECT_EQ(f.type, MessageType::kEvent);
+    return *replication::PeekEventSeq(f.payload);
+  };
+  publish(1);
+  ASSERT_EQ(read_event(), 1u);
+  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(registry_.WaitFor(1, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kApplied);
+  // Event 2 is never acknowledged in time: one timeout.
+  publish(2);
+  ASSERT_EQ(read_event(), 2u);
+  EXPECT_EQ(registry_.WaitFor(2, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::milliseconds(300))[0].kind,
+            SlaveOutcome::kNoAck);
+  // Event 3 does not wait for it at all.
+  publish(3);
+  const auto started = SlaveRegistry::Clock::now();
+  EXPECT_EQ(registry_.WaitFor(3, {"stuck"}, started + std::chrono::seconds(4))[0].kind, SlaveOutcome::kLagging);
+  EXPECT_LT(SlaveRegistry::Clock::now() - started, std::chrono::seconds(1));
+  std::vector<LagChange> changes = registry_.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].lagging);
+  // It acknowledges everything published: writes wait for it again.
+  ASSERT_EQ(read_event(), 3u);
+  for (uint64_t seq : {2, 3}) {
+    stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}));
+  }
+  ASSERT_TRUE(WaitFor([&] { return !registry_.Snapshot()[0].lagging; }, std::chrono::seconds(5)));
+  changes = registry_.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].lagging);
+  publish(4);
+  EXPECT_FALSE(registry_.Ready(4, {"stuck"}));
+  ASSERT_EQ(read_event(), 4u);
+  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{4, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(registry_.WaitFor(4, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kApplied);
+}
+
 }  // namespace
 }  // namespace sqlrepl::master

@@ -1,5 +1,5 @@
 // SlaveRegistry without sockets: connection generations, the answers
-// WaitFor gives, and verify answers. Every wait has an
+// WaitFor gives, lagging slaves, and verify answers. Every wait has an
 // explicit deadline; none relies on a sleep.
 #include "master/slave_registry.hpp"
 
@@ -133,6 +133,84 @@ TEST(SlaveRegistryTest, WaitForTimesOutWithAnEmptyMessage) {
   const std::vector<SlaveOutcome> out = r.WaitFor(1, {"s1"}, Clock::now() + milliseconds(50));
   EXPECT_EQ(out[0].kind, SlaveOutcome::kNoAck);
   EXPECT_EQ(out[0].message, "");
+}
+
+// Issue 10, "one stuck slave stalls every write": after one missed
+// timeout the slave is not waited for until it has caught up.
+TEST(SlaveRegistryTest, SlaveThatMissedTheTimeoutIsNotWaitedForAgain) {
+  SlaveRegistry r;
+  r.Connected("stuck", "a");
+  r.Published(1);
+  EXPECT_EQ(r.WaitFor(1, {"stuck"}, Clock::now() + milliseconds(50))[0].kind, SlaveOutcome::kNoAck);
+  r.Published(2);
+  const auto started = Clock::now();
+  const std::vector<SlaveOutcome> out = r.WaitFor(2, {"stuck"}, started + std::chrono::seconds(5));
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(out[0].kind, SlaveOutcome::kLagging);
+  EXPECT_TRUE(r.Ready(2, {"stuck"}));
+  EXPECT_TRUE(r.Snapshot()[0].lagging);
+}
+
+TEST(SlaveRegistryTest, LaggingIsReportedOnceWhenItStartsAndOnceWhenItEnds) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    r.Published(seq);
+    r.WaitFor(seq, {"s1"}, Clock::now() + milliseconds(20));
+  }
+  std::vector<LagChange> changes = r.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].slave_id, "s1");
+  EXPECT_TRUE(changes[0].lagging);
+  EXPECT_TRUE(r.TakeLagChanges().empty());
+
+  r.Acknowledged("s1", g, Applied(2));  // still behind #3
+  EXPECT_TRUE(r.Snapshot()[0].lagging);
+  EXPECT_TRUE(r.TakeLagChanges().empty());
+  r.Acknowledged("s1", g, Applied(3));
+  EXPECT_FALSE(r.Snapshot()[0].lagging);
+  changes = r.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].lagging);
+}
+
+TEST(SlaveRegistryTest, CaughtUpSlaveIsWaitedForAgain) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.Published(1);
+  r.WaitFor(1, {"s1"}, Clock::now() + milliseconds(20));
+  r.Acknowledged("s1", g, Applied(1));
+  r.Published(2);
+  EXPECT_FALSE(r.Ready(2, {"s1"}));
+  std::thread acker([&] { r.Acknowledged("s1", g, Applied(2)); });
+  EXPECT_EQ(r.WaitFor(2, {"s1"}, Clock::now() + std::chrono::seconds(10))[0].kind, SlaveOutcome::kApplied);
+  acker.join();
+}
+
+TEST(SlaveRegistryTest, LaggingSlaveStaysLaggingAcrossAReconnect) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.Published(5);
+  r.WaitFor(5, {"s1"}, Clock::now() + milliseconds(20));
+  r.Disconnected("s1", g, "");
+  const uint64_t g2 = r.Connected("s1", "a");
+  EXPECT_EQ(r.WaitFor(5, {"s1"}, Clock::now() + std::chrono::seconds(5))[0].kind, SlaveOutcome::kLagging);
+  r.Acknowledged("s1", g2, Applied(5));
+  EXPECT_FALSE(r.Snapshot()[0].lagging);
+}
+
+TEST(SlaveRegistryTest, OnlyTheSlaveThatMissedTheDeadlineLags) {
+  SlaveRegistry r;
+  const uint64_t fast = r.Connected("fast", "a");
+  r.Connected("slow", "b");
+  r.Published(1);
+  r.Acknowledged("fast", fast, Applied(1));
+  const std::vector<SlaveOutcome> out = r.WaitFor(1, {"fast", "slow"}, Clock::now() + milliseconds(20));
+  EXPECT_EQ(out[0].kind, SlaveOutcome::kApplied);
+  EXPECT_EQ(out[1].kind, SlaveOutcome::kNoAck);
+  const std::vector<SlaveInfo> slaves = r.Snapshot();
+  EXPECT_FALSE(Find(slaves, "fast")->lagging);
+  EXPECT_TRUE(Find(slaves, "slow")->lagging);
 }
 
 TEST(SlaveRegistryTest, VerifyAnswersAreCollectedPerRequest) {
