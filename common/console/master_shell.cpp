@@ -184,12 +184,16 @@ void MasterShell::Flush(bool wait) {
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - p.committed_at).count();
       report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
     }
+    report += FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
     if (!p.err.empty()) err_ << p.err << std::flush;
     out_ << p.out << report;
     if (!p.out.empty() || !report.empty()) out_ << "\n";
     out_ << std::flush;
     pending_.pop_front();
   }
+  // A slave that caught up between writes says so at the next output.
+  const std::string changes = FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
+  if (!changes.empty()) out_ << changes << "\n" << std::flush;
 }
 
 std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,

@@ -34,6 +34,9 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
                                      o.slave_id, ack_timeout_ms)
                        : fmt::format("{}: {}, it will catch up\n", o.slave_id, o.message);
         break;
+      case SlaveOutcome::kLagging:
+        details += fmt::format("{}: lagging, not waited for\n", o.slave_id);
+        break;
     }
   }
   std::string out;
@@ -47,6 +50,17 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
   return out + details;
 }
 
+std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int ack_timeout_ms) {
+  std::string out;
+  for (const master::LagChange& c : changes) {
+    out += c.lagging ? fmt::format("{} is lagging: no acknowledgement within {} ms; writes no longer "
+                                   "wait for it\n",
+                                   c.slave_id, ack_timeout_ms)
+                     : fmt::format("{} has caught up; writes wait for it again\n", c.slave_id);
+  }
+  return out;
+}
+
 std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq) {
   if (slaves.empty()) return "No slave has connected since the master started.\n";
   db::QueryResult table;
@@ -54,7 +68,9 @@ std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t 
   table.columns = {{"slave", false}, {"address", false}, {"state", false}, {"applied", true},
                    {"lag", true},    {"refused", true},  {"failed", true}, {"last error", false}};
   for (const master::SlaveInfo& s : slaves) {
-    table.rows.push_back({s.id, s.address, std::string(master::SlaveStateName(s.state)),
+    const std::string state =
+        std::string(master::SlaveStateName(s.state)) + (s.lagging ? ", lagging" : "");
+    table.rows.push_back({s.id, s.address, state,
                           std::to_string(s.applied_seq),
                           std::to_string(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0),
                           std::to_string(s.refused), std::to_string(s.failed), s.last_error});

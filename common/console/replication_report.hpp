@@ -13,10 +13,17 @@ namespace sqlrepl::console {
 //   Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE
 //   slave2: ERROR 1146 (42S02): Table 'school.x' doesn't exist
 //   slave1: no acknowledgement within 5000 ms, it will catch up
+//   slave3: lagging, not waited for
 std::string FormatOutcomes(uint64_t seq, const std::vector<master::SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms);
 
-// The \slaves table: id, address, state, applied, lag, refused, failed, last error.
+// One line per lag transition, e.g.
+//   slave2 is lagging: no acknowledgement within 5000 ms; writes no longer wait for it
+//   slave2 has caught up; writes wait for it again
+std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int ack_timeout_ms);
+
+// The \slaves table: id, address, state (", lagging" when writes do not
+// wait for it), applied, lag, refused, failed, last error.
 std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
 
 }  // namespace sqlrepl::console

@@ -1,8 +1,9 @@
 // Log retention on the master: a thread with its own connection that, at
 // most once a minute (more often only for retentions under two minutes),
-//   1. records the applied position of every slave seen in
-//      META_SCHEMA.slaves, so that a slave offline across a master restart
-//      still counts (delete its row to forget a slave for good);
+//   1. records the position every slave seen has acknowledged as applied
+//      (never what it only queued) in META_SCHEMA.slaves, so that a slave
+//      offline across a master restart still counts (delete its row to
+//      forget a slave for good);
 //   2. deletes log rows that every recorded slave has applied and that are
 //      older than REPL_LOG_RETENTION, 1000 at a time in short READ COMMITTED
 //      transactions, so the prompt's inserts never wait on them; the newest

@@ -73,14 +73,16 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
   }
 }
 
-void ReplicationServer::Register(const std::shared_ptr<SlaveSession>& session) {
-  // A slave that reconnects replaces its old connection, which may be dead.
-  for (const auto& other : std::set(sessions_)) {
-    if (other->slave_id() == session->slave_id()) {
-      other->Close("replaced by a new connection of the same slave");
-      sessions_.erase(other);
-    }
+std::shared_ptr<SlaveSession> ReplicationServer::FindSession(const std::string& slave_id) const {
+  for (const auto& s : sessions_) {
+    if (!s->closed() && s->slave_id() == slave_id) return s;
   }
+  return nullptr;
+}
+
+// The session has claimed its id (SlaveSession::ClaimSlaveId): no open
+// namesake is left to replace.
+void ReplicationServer::Register(const std::shared_ptr<SlaveSession>& session) {
   sessions_.insert(session);
 }
 
@@ -91,6 +93,7 @@ void ReplicationServer::Unregister(const std::shared_ptr<SlaveSession>& session)
 void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) {
   auto frame = std::make_shared<const std::string>(
       protocol::EncodeFrame(protocol::MessageType::kEvent, encoded_event));
+  registry_->Published(seq);  // before the prompt waits for it
   asio::post(io_, [this, seq, frame] {
     if (seq > bounds_.last_seq) bounds_.last_seq = seq;
     for (const auto& s : sessions_) s->DeliverLive(seq, frame);

@@ -67,6 +67,7 @@ class ReplicationServer : public EventSink, private SessionHost {
   SlaveRegistry& registry() override { return *registry_; }
   LogReader& reader() override { return *reader_; }
   void Log(const std::string& line) const override;
+  std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const override;
   void Register(const std::shared_ptr<SlaveSession>& session) override;
   void Unregister(const std::shared_ptr<SlaveSession>& session) override;
 

@@ -1,6 +1,6 @@
 #include "master/slave_registry.hpp"
 
-#include <fmt/format.h>
+#include <utility>
 
 namespace sqlrepl::master {
 
@@ -13,43 +13,51 @@ const char* SlaveStateName(SlaveState state) {
   return "?";
 }
 
-uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address,
-                                  uint64_t applied_seq) {
+uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address) {
   std::lock_guard lock(mu_);
   Entry& e = slaves_[id];
   e.info.id = id;
   e.info.address = address;
   e.info.state = SlaveState::kCatchingUp;
-  e.info.applied_seq = applied_seq;
   e.generation = next_generation_++;
+  e.ended = false;
   changed_.notify_all();
   return e.generation;
 }
 
+SlaveRegistry::Entry* SlaveRegistry::Current(const std::string& id, uint64_t generation) {
+  auto it = slaves_.find(id);
+  if (it == slaves_.end() || it->second.generation != generation || it->second.ended) return nullptr;
+  return &it->second;
+}
+
 void SlaveRegistry::SetState(const std::string& id, uint64_t generation, SlaveState state) {
   std::lock_guard lock(mu_);
-  auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation) return;
-  it->second.info.state = state;
+  Entry* e = Current(id, generation);
+  if (e == nullptr) return;
+  e->info.state = state;
   changed_.notify_all();
 }
 
 void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
                                  const protocol::Ack& ack) {
   std::lock_guard lock(mu_);
-  auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation) return;
-  Entry& e = it->second;
-  if (ack.seq > e.info.applied_seq) e.info.applied_seq = ack.seq;
+  Entry* e = Current(id, generation);
+  if (e == nullptr) return;
+  if (ack.seq > e->info.applied_seq) e->info.applied_seq = ack.seq;
   if (ack.outcome != protocol::AckOutcome::kApplied) {
     if (ack.outcome == protocol::AckOutcome::kRefused) {
-      ++e.info.refused;
+      ++e->info.refused;
     } else {
-      ++e.info.failed;
-      e.info.last_error = ack.message;
+      ++e->info.failed;
+      e->info.last_error = ack.message;
     }
-    e.not_applied[ack.seq] = ack;
-    if (e.not_applied.size() > kRememberedOutcomes) e.not_applied.erase(e.not_applied.begin());
+    e->not_applied[ack.seq] = ack;
+    if (e->not_applied.size() > kRememberedOutcomes) e->not_applied.erase(e->not_applied.begin());
+  }
+  if (e->info.lagging && e->info.applied_seq >= last_published_) {
+    e->info.lagging = false;
+    lag_changes_.push_back(LagChange{id, false});
   }
   changed_.notify_all();
 }
@@ -57,11 +65,22 @@ void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
 void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
                                  const std::string& reason) {
   std::lock_guard lock(mu_);
-  auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation) return;
-  it->second.info.state = SlaveState::kOffline;
-  if (!reason.empty()) it->second.info.last_error = reason;
+  Entry* e = Current(id, generation);
+  if (e == nullptr) return;
+  e->ended = true;
+  e->info.state = SlaveState::kOffline;
+  if (!reason.empty()) e->info.last_error = reason;
   changed_.notify_all();
+}
+
+void SlaveRegistry::Published(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (seq > last_published_) last_published_ = seq;
+}
+
+std::vector<LagChange> SlaveRegistry::TakeLagChanges() {
+  std::lock_guard lock(mu_);
+  return std::exchange(lag_changes_, {});
 }
 
 std::vector<std::string> SlaveRegistry::ConnectedSlaves() const {
@@ -99,6 +118,11 @@ bool SlaveRegistry::Decided(const std::string& id, uint64_t seq, SlaveOutcome* o
     out->message = "disconnected before acknowledging";
     return true;
   }
+  if (e.info.lagging) {
+    out->kind = SlaveOutcome::kLagging;
+    out->message = "";
+    return true;
+  }
   return false;
 }
 
@@ -112,7 +136,7 @@ bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) 
 }
 
 std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
-                                                 Clock::time_point deadline) const {
+                                                 Clock::time_point deadline) {
   std::unique_lock lock(mu_);
   std::vector<SlaveOutcome> out(slaves.size());
   changed_.wait_until(lock, deadline, [&] {
@@ -124,6 +148,9 @@ std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector
     if (!Decided(slaves[i], seq, &out[i])) {
       out[i].kind = SlaveOutcome::kNoAck;
       out[i].message = "";  // timed out: the caller names the timeout
+      // Stop waiting for it, so one stuck slave costs one timeout, not one per write.
+      slaves_[slaves[i]].info.lagging = true;
+      lag_changes_.push_back(LagChange{slaves[i], true});
     }
   }
   return out;
@@ -132,8 +159,7 @@ std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector
 void SlaveRegistry::VerifyAnswered(const std::string& id, uint64_t generation,
                                    protocol::VerifyResult result) {
   std::lock_guard lock(mu_);
-  auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation) return;
+  if (Current(id, generation) == nullptr) return;
   verify_results_[result.request_id][id] = std::move(result);
   changed_.notify_all();
 }

@@ -2,6 +2,10 @@
 // applied, and the outcome of each event it acknowledged. The I/O thread
 // reports; the prompt's thread waits for acknowledgements and lists slaves.
 // Thread-safe.
+//
+// Semi-synchronous, as MySQL's semi-sync replication: a slave that misses an
+// acknowledgement deadline in WaitFor becomes lagging, and writes stop
+// waiting for it until it has acknowledged the newest published event.
 #pragma once
 
 #include <chrono>
@@ -23,19 +27,28 @@ struct SlaveInfo {
   std::string id;
   std::string address;
   SlaveState state = SlaveState::kOffline;
+  // The newest event the slave acknowledged (applied, refused or failed:
+  // each moves its position). Never what it merely reported as queued.
   uint64_t applied_seq = 0;
   uint64_t refused = 0;
   uint64_t failed = 0;
   std::string last_error;
+  bool lagging = false;  // writes do not wait for it until it catches up
 };
 
 // One slave's answer for one event.
 struct SlaveOutcome {
-  enum Kind { kApplied, kRefused, kError, kNoAck };
+  enum Kind { kApplied, kRefused, kError, kNoAck, kLagging /* not waited for */ };
   std::string slave_id;
   Kind kind = kNoAck;
   uint32_t sql_errno = 0;
   std::string message;  // reason, error text, or why there was no answer
+};
+
+// A slave started lagging (missed an acknowledgement deadline) or caught up.
+struct LagChange {
+  std::string slave_id;
+  bool lagging = false;
 };
 
 class SlaveRegistry {
@@ -43,8 +56,11 @@ class SlaveRegistry {
   using Clock = std::chrono::steady_clock;
 
   // A connection of slave `id` passed the handshake. Returns its
-  // generation: reports from an older connection of the same id are ignored.
-  uint64_t Connected(const std::string& id, const std::string& address, uint64_t applied_seq);
+  // generation: reports from an older connection of the same id, or from
+  // this one once it has disconnected, are ignored. The position a slave
+  // resumes from is not taken: it counts what the slave has queued, not
+  // what it has applied; acknowledgements move the position.
+  uint64_t Connected(const std::string& id, const std::string& address);
   void SetState(const std::string& id, uint64_t generation, SlaveState state);
   void Acknowledged(const std::string& id, uint64_t generation, const protocol::Ack& ack);
   void Disconnected(const std::string& id, uint64_t generation, const std::string& reason);
@@ -52,12 +68,20 @@ class SlaveRegistry {
   // The slaves connected now.
   std::vector<std::string> ConnectedSlaves() const;
 
+  // The newest event handed to the slaves (any thread, before waiting for
+  // it): a lagging slave has caught up once it acknowledges this one.
+  void Published(uint64_t seq);
+
   // Waits until each of `slaves` has acknowledged `seq`, has gone away, or
-  // `deadline` passes; one outcome per slave, in the order given.
+  // `deadline` passes; one outcome per slave, in the order given. A lagging
+  // slave is not waited for (kLagging); one that misses `deadline` becomes
+  // lagging.
   std::vector<SlaveOutcome> WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
-                                    Clock::time_point deadline) const;
-  // True when every one of `slaves` has answered `seq` or gone away.
+                                    Clock::time_point deadline);
+  // True when every one of `slaves` has answered `seq`, gone away or is lagging.
   bool Ready(uint64_t seq, const std::vector<std::string>& slaves) const;
+  // The lag transitions since the last call, oldest first.
+  std::vector<LagChange> TakeLagChanges();
 
   void VerifyAnswered(const std::string& id, uint64_t generation, protocol::VerifyResult result);
   // Waits for each of `slaves` to answer verify request `request_id` (or go
@@ -73,8 +97,12 @@ class SlaveRegistry {
   struct Entry {
     SlaveInfo info;
     uint64_t generation = 0;
+    bool ended = false;  // this generation has disconnected
     std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
   };
+  // Requires mu_. The entry of the live connection `generation` of `id`,
+  // or null when that connection is not (or no longer) the current one.
+  Entry* Current(const std::string& id, uint64_t generation);
   // Requires mu_. False while the answer is still due.
   bool Decided(const std::string& id, uint64_t seq, SlaveOutcome* out) const;
 
@@ -85,6 +113,8 @@ class SlaveRegistry {
   std::map<std::string, Entry> slaves_;
   std::map<uint64_t, std::map<std::string, protocol::VerifyResult>> verify_results_;
   uint64_t next_generation_ = 1;
+  uint64_t last_published_ = 0;
+  std::vector<LagChange> lag_changes_;
 };
 
 }  // namespace sqlrepl::master

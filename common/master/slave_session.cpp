@@ -57,15 +57,15 @@ asio::awaitable<void> SlaveSession::Run() {
   // A peer that does not finish the handshake in time is cut off.
   timer_.expires_after(kHandshakeTimeout);
   timer_.async_wait([this, self](asio::error_code ec) {
-    if (!ec && !authenticated_) Close("handshake not completed within 5 s");
+    if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
   });
   Status handshake = co_await Handshake();
   if (!handshake.ok()) {
     Close(handshake.message());
+    host_->Unregister(self);  // it may have claimed its id before the welcome failed
     co_return;
   }
   timer_.cancel();
-  host_->Register(self);
   asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
   asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
@@ -142,16 +142,63 @@ asio::awaitable<Status> SlaveSession::Handshake() {
     co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
     co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", hello.slave_id, reject->reason));
   }
+  Status claimed = co_await ClaimSlaveId(hello.slave_id);
+  if (!claimed.ok()) {
+    const std::string bytes = protocol::EncodeFrame(
+        MessageType::kReject,
+        protocol::Encode(protocol::Reject{protocol::RejectCode::kDuplicateSlaveId, claimed.message()}));
+    co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
+    co_return claimed;
+  }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
   const std::string bytes = protocol::EncodeFrame(MessageType::kWelcome, protocol::Encode(welcome));
   auto [ec2, n2] = co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
   if (ec2) co_return Status::Unavailable(ec2.message());
 
-  slave_id_ = hello.slave_id;
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
-  generation_ = host_->registry().Connected(slave_id_, address_, welcome.from_seq - 1);
+  generation_ = host_->registry().Connected(slave_id_, address_);
   host_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
+  co_return Status::Ok();
+}
+
+// Two slaves with one SLAVE_ID would evict each other on every reconnect
+// and share one purge position, so only one may be connected. An open
+// connection with this id is either another slave, which heartbeats every
+// second, or this slave's previous connection, dead without a word (the
+// slave reconnects only after giving it up). So:
+//   1. no open namesake: this connection takes the id;
+//   2. the namesake sends anything within kDuplicateProbe: it is alive, and
+//      this newcomer is refused with kDuplicateSlaveId;
+//   3. it stays silent: it is this slave's dead connection; it is closed and
+//      the newcomer takes its place.
+// The id is registered before any co_await can let a third connection in.
+asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) {
+  std::shared_ptr<SlaveSession> namesake = host_->FindSession(slave_id);
+  if (namesake) {
+    claiming_id_ = true;
+    const auto asked = std::chrono::steady_clock::now();
+    asio::steady_timer probe(stream_.get_executor());
+    while (!closed_ && !namesake->closed() && namesake->last_heard() <= asked &&
+           std::chrono::steady_clock::now() - asked < kDuplicateProbe) {
+      probe.expires_after(std::chrono::milliseconds(50));
+      co_await probe.async_wait(use_nothrow);
+    }
+    claiming_id_ = false;
+    if (closed_) co_return Status::Unavailable("connection closed");
+    if (!namesake->closed() && namesake->last_heard() <= asked) {
+      namesake->Close(fmt::format("silent for {} s while the same slave connected again; replaced",
+                                  std::chrono::duration_cast<std::chrono::seconds>(kDuplicateProbe).count()));
+    }
+  }
+  if (std::shared_ptr<SlaveSession> other = host_->FindSession(slave_id)) {
+    co_return Status::FailedPrecondition(fmt::format(
+        "another slave is connected with SLAVE_ID '{}' (from {}); set SLAVE_ID to a distinct name "
+        "for each slave",
+        slave_id, other->address_));
+  }
+  slave_id_ = slave_id;
+  host_->Register(shared_from_this());
   co_return Status::Ok();
 }
 
@@ -192,9 +239,10 @@ void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
 }
 
 void SlaveSession::StartCatchUp() {
+  if (closed_) return;
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
   catching_up_ = true;
-  host_->registry().SetState(slave_id_, generation_, SlaveState::kCatchingUp);
+  ReportState(SlaveState::kCatchingUp);
   if (!batch_pending_) RequestBatch();
 }
 
@@ -215,6 +263,7 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
       return Close(fmt::format("the replication log has no event #{}", next_seq_));
     }
     Enqueue(MakeFrame(MessageType::kEvent, encoded));
+    if (closed_) return;  // too slow: dropped midway, and must not go live
     ++next_seq_;
   }
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
@@ -224,7 +273,13 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
 
 void SlaveSession::GoLive() {
   catching_up_ = false;
-  host_->registry().SetState(slave_id_, generation_, SlaveState::kLive);
+  ReportState(SlaveState::kLive);
+}
+
+void SlaveSession::ReportState(SlaveState state) {
+  // Close() reported kOffline for good; the registry also ignores a late
+  // report for an ended generation, this keeps the session honest itself.
+  if (!closed_) host_->registry().SetState(slave_id_, generation_, state);
 }
 
 void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& frame) {

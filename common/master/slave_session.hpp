@@ -29,6 +29,8 @@ class SessionHost {
   virtual SlaveRegistry& registry() = 0;
   virtual LogReader& reader() = 0;
   virtual void Log(const std::string& line) const = 0;
+  // The open registered session of slave `slave_id`, or null.
+  virtual std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const = 0;
   // The session passed the handshake / has ended.
   virtual void Register(const std::shared_ptr<SlaveSession>& session) = 0;
   virtual void Unregister(const std::shared_ptr<SlaveSession>& session) = 0;
@@ -44,18 +46,28 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
   // A verify request; it follows every event already queued.
   void SendVerify(const std::shared_ptr<const std::string>& frame);
-  // Closes the connection, once, logging why (empty: quietly).
+  // Closes the connection, once, logging why (empty: quietly). A closed
+  // session reports nothing more to the registry.
   void Close(const std::string& reason);
   const std::string& slave_id() const { return slave_id_; }
+  bool closed() const { return closed_; }
+  // When the slave last sent anything (it heartbeats every second).
+  std::chrono::steady_clock::time_point last_heard() const { return last_heard_; }
 
   static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
   static constexpr auto kPeerTimeout = std::chrono::seconds(6);
   static constexpr size_t kCatchUpLowWater = 500;
+  // How long a newcomer waits for a sign of life from an open connection
+  // with its SLAVE_ID: three slave heartbeats, and under the slave's 5 s
+  // connect timeout so that a real reconnect is not timed out meanwhile.
+  static constexpr auto kDuplicateProbe = std::chrono::seconds(3);
 
  private:
   asio::awaitable<void> Run();
   asio::awaitable<Status> Handshake();
+  // Lets in at most one open connection per SLAVE_ID; see the .cpp.
+  asio::awaitable<Status> ClaimSlaveId(const std::string& slave_id);
   asio::awaitable<void> Heartbeats();
   asio::awaitable<void> Writer();
   void Enqueue(std::shared_ptr<const std::string> frame);
@@ -63,6 +75,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void RequestBatch();
   void OnBatch(LogReader::Batch batch);
   void GoLive();
+  void ReportState(SlaveState state);
 
   SessionHost* host_;
   protocol::Stream stream_;
@@ -73,6 +86,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   uint64_t generation_ = 0;
   uint64_t next_seq_ = 1;  // the next event this slave is due
   bool authenticated_ = false;
+  bool claiming_id_ = false;  // past authentication, probing a namesake
   bool catching_up_ = false;
   bool batch_pending_ = false;
   bool closed_ = false;

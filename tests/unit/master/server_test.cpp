@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <atomic>
 #include <optional>
 #include <thread>
 
@@ -139,6 +140,98 @@ TEST_F(ServerTest, WrongTokenIsRejectedAndNeverRegistered) {
   ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
   EXPECT_EQ(reject.code, protocol::RejectCode::kBadAuth);
   EXPECT_TRUE(registry_.Snapshot().empty());
+}
+
+// Two slaves configured with one SLAVE_ID: the second is refused while the
+// first is alive (it heartbeats), and the first keeps its place.
+TEST_F(ServerTest, SecondSlaveWithALiveSlavesIdIsRefused) {
+  Start(1024 * 1024);
+  RawSlave first(server_->port());
+  ASSERT_EQ(first.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  std::atomic<bool> stop{false};
+  std::thread heartbeats([&] {
+    while (!stop) {
+      first.Send(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the slave's own pace, not a wait
+    }
+  });
+  RawSlave second(server_->port());
+  protocol::Frame verdict = second.Handshake(kToken, "host1", 0);
+  stop = true;
+  heartbeats.join();
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kDuplicateSlaveId);
+  EXPECT_NE(reject.reason.find("SLAVE_ID"), std::string::npos) << reject.reason;
+  const std::vector<SlaveInfo> slaves = registry_.Snapshot();
+  ASSERT_EQ(slaves.size(), 1u);
+  EXPECT_NE(slaves[0].state, SlaveState::kOffline);
+}
+
+// A slave whose old connection died without a word must still get back in.
+TEST_F(ServerTest, SlaveWhoseOldConnectionIsSilentGetsBackIn) {
+  Start(1024 * 1024);
+  RawSlave dead(server_->port());
+  ASSERT_EQ(dead.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  RawSlave again(server_->port());
+  EXPECT_EQ(again.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  EXPECT_NE(registry_.Snapshot()[0].last_error.find("silent"), std::string::npos)
+      << registry_.Snapshot()[0].last_error;
+}
+
+// Issue 10, "one stuck slave stalls every write": a slave that stops
+// acknowledging costs one timeout, not one per write.
+TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
+  Start(16 * 1024 * 1024);
+  RawSlave stuck(server_->port());
+  ASSERT_EQ(stuck.Handshake(kToken, "stuck", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  auto publish = [&](uint64_t seq) {
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
+  };
+  auto read_event = [&] {
+    protocol::Frame f = stuck.Read();
+    while (f.type == MessageType::kHeartbeat) f = stuck.Read();
+    EXPECT_EQ(f.type, MessageType::kEvent);
+    return *replication::PeekEventSeq(f.payload);
+  };
+  publish(1);
+  ASSERT_EQ(read_event(), 1u);
+  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(registry_.WaitFor(1, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kApplied);
+  // Event 2 is never acknowledged in time: one timeout.
+  publish(2);
+  ASSERT_EQ(read_event(), 2u);
+  EXPECT_EQ(registry_.WaitFor(2, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::milliseconds(300))[0].kind,
+            SlaveOutcome::kNoAck);
+  // Event 3 does not wait for it at all.
+  publish(3);
+  const auto started = SlaveRegistry::Clock::now();
+  EXPECT_EQ(registry_.WaitFor(3, {"stuck"}, started + std::chrono::seconds(4))[0].kind, SlaveOutcome::kLagging);
+  EXPECT_LT(SlaveRegistry::Clock::now() - started, std::chrono::seconds(1));
+  std::vector<LagChange> changes = registry_.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].lagging);
+  // It acknowledges everything published: writes wait for it again.
+  ASSERT_EQ(read_event(), 3u);
+  for (uint64_t seq : {2, 3}) {
+    stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}));
+  }
+  ASSERT_TRUE(WaitFor([&] { return !registry_.Snapshot()[0].lagging; }, std::chrono::seconds(5)));
+  changes = registry_.TakeLagChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_FALSE(changes[0].lagging);
+  publish(4);
+  EXPECT_FALSE(registry_.Ready(4, {"stuck"}));
+  ASSERT_EQ(read_event(), 4u);
+  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{4, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(registry_.WaitFor(4, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kApplied);
 }
 
 }  // namespace

@@ -1,0 +1,161 @@
+// What the master's registry promises, with real master and slave
+// processes on private MariaDB servers: a stuck slave costs one
+// acknowledgement timeout and is reported lagging, then caught up; a second
+// slave with a connected slave's SLAVE_ID is refused and told what to do.
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "mariadb_server.hpp"
+#include "process.hpp"
+
+namespace sqlrepl::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kToken[] = "registry-test-token-0123456789";
+constexpr int kAckTimeoutMs = 1000;
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class SlaveRegistryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* name : {"registry-master", "registry-slave1", "registry-slave2"}) {
+      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      servers_.push_back(std::move(s).value().release());
+    }
+  }
+  static void TearDownTestSuite() {
+    for (MariaDbServer* s : servers_) delete s;
+    servers_.clear();
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(servers_.size(), 3u) << "the MariaDB servers did not start";
+    for (MariaDbServer* s : servers_) {
+      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                          "CREATE DATABASE school;"
+                          "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                          " name VARCHAR(100) NOT NULL)")
+                      .ok());
+    }
+    port_ = FreeLoopbackPort();
+  }
+
+  MariaDbServer& db(int i) { return *servers_[i]; }
+
+  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
+    const std::string env = dir_.path() + "/" + name + ".env";
+    WriteFile(env, env_text);
+    std::string error;
+    std::optional<Process> p = Process::Spawn(
+        {binary, "--env-file", env},
+        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true}, &error);
+    EXPECT_TRUE(p) << error;
+    return p;
+  }
+
+  std::optional<Process> StartMaster() {
+    std::optional<Process> m =
+        Spawn(SQLREPL_MASTER_BIN,
+              db(0).EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
+                  std::to_string(port_) + "\nACK_TIMEOUT_MS=" + std::to_string(kAckTimeoutMs) + "\n",
+              "master");
+    if (m) {
+      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
+                          seconds(20)))
+          << m->Stderr();
+    }
+    return m;
+  }
+
+  // Slave on database server `i`, calling itself `id`.
+  std::optional<Process> StartSlave(int i, const std::string& id) {
+    return Spawn(SQLREPL_SLAVE_BIN,
+                 db(i).EnvLines() + "REPL_TOKEN=" + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
+                     std::to_string(port_) + "\nSLAVE_ID=" + id + "\nRECONNECT_SECONDS=1\n",
+                 id + "-on-" + std::to_string(i) + "-" + std::to_string(++spawned_));
+  }
+
+  static bool WaitConnected(Process& slave) {
+    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
+  }
+
+  static std::vector<MariaDbServer*> servers_;
+  TempDir dir_{"slave-registry"};
+  uint16_t port_ = 0;
+  int spawned_ = 0;
+};
+
+std::vector<MariaDbServer*> SlaveRegistryTest::servers_;
+
+TEST_F(SlaveRegistryTest, StuckSlaveCostsOneTimeoutIsReportedLaggingThenCaughtUp) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1, "slave1");
+  std::optional<Process> s2 = StartSlave(2, "slave2");
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  // slave2's applier waits on this lock until the connection closes.
+  std::optional<db::Connection> holder;
+  {
+    Result<db::Connection> c = db(2).Connect("school");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    holder.emplace(std::move(c).value());
+  }
+  ASSERT_TRUE(holder->Run("LOCK TABLES students WRITE").ok());
+
+  auto write = [&](int n) {
+    const size_t before = Count(master->Stdout(), "Query OK");
+    EXPECT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('s" + std::to_string(n) + "');\n"));
+    return WaitFor([&] { return Count(master->Stdout(), "Query OK") > before; }, seconds(20));
+  };
+  ASSERT_TRUE(write(1));  // waits out the timeout once
+  const auto started = std::chrono::steady_clock::now();
+  for (int n = 2; n <= 4; ++n) ASSERT_TRUE(write(n));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(2 * kAckTimeoutMs))
+      << "each write waited for the stuck slave:\n" << master->Stdout();
+  std::string out = master->Stdout();
+  EXPECT_EQ(Count(out, "slave2 is lagging: no acknowledgement within 1000 ms; writes no longer wait for it"), 1u)
+      << out;
+  EXPECT_EQ(Count(out, "slave2: lagging, not waited for"), 3u) << out;
+
+  holder.reset();  // the lock goes with the connection
+  ASSERT_TRUE(WaitFor([&] {
+    return db(2).QueryValue("SELECT COUNT(*) FROM students", "school").value_or("") == "4";
+  }, seconds(20)));
+  ASSERT_TRUE(master->WriteStdin("\\slaves\n"));
+  EXPECT_TRUE(WaitFor([&] {
+    return master->Stdout().find("slave2 has caught up; writes wait for it again") != std::string::npos;
+  }, seconds(20))) << master->Stdout();
+  ASSERT_TRUE(write(5));
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") >= 1; }, seconds(20)))
+      << master->Stdout();
+}
+
+TEST_F(SlaveRegistryTest, SecondSlaveWithTheSameIdIsRefusedAndToldToSetSlaveId) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> first = StartSlave(1, "shared-host");
+  ASSERT_TRUE(master && first);
+  ASSERT_TRUE(WaitConnected(*first));
+  std::optional<Process> second = StartSlave(2, "shared-host");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->Wait(seconds(20)), 2) << second->Stdout();
+  EXPECT_NE(second->Stdout().find("set SLAVE_ID to a distinct name for each slave"), std::string::npos)
+      << second->Stdout();
+  // The first keeps its place and still receives writes.
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('x');\n"));
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 1/1 slave ") == 1; }, seconds(20)))
+      << master->Stdout() << master->Stderr();
+  EXPECT_EQ(Count(first->Stdout(), "Connected to master"), 1u) << first->Stdout();
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing
