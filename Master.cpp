@@ -83,8 +83,9 @@ int main(int argc, char** argv) {
                                std::cout, std::cerr);
     int status = 0;
     if (isatty(STDIN_FILENO)) {
-      console::InterruptHandler interrupt(app::ToConnectOptions(cfg->db),
-                                          [](const std::string& line) { std::cerr << line << std::endl; });
+      console::InterruptHandler interrupt(
+          app::ToConnectOptions(cfg->db), [](const std::string& line) { std::cerr << line << std::endl; },
+          [&registry] { registry.WakeWaiters(); });
       executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
       shell.set_interrupt(&interrupt);
       console::TerminalLineSource terminal;

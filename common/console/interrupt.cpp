@@ -25,8 +25,9 @@ void OnSigint(int) {
 }  // namespace
 
 InterruptHandler::InterruptHandler(db::ConnectOptions db,
-                                   std::function<void(const std::string&)> print)
-    : db_(std::move(db)), print_(std::move(print)) {
+                                   std::function<void(const std::string&)> print,
+                                   std::function<void()> wake)
+    : db_(std::move(db)), print_(std::move(print)), wake_waiters_(std::move(wake)) {
   if (::pipe2(wake_, O_CLOEXEC) != 0) return;
   g_pending = &pending_;
   g_wake_fd = wake_[1];
@@ -62,6 +63,7 @@ void InterruptHandler::Watch() {
       if (errno == EINTR) continue;
       return;
     }
+    if (wake_waiters_) wake_waiters_();
     std::lock_guard lock(mu_);
     const unsigned long id = killable_;
     if (id == 0) continue;

@@ -22,8 +22,10 @@ namespace sqlrepl::console {
 class InterruptHandler {
  public:
   // `db` is how to reach the server to send KILL QUERY; `print` says what
-  // came of it (from the handler's thread).
-  InterruptHandler(db::ConnectOptions db, std::function<void(const std::string&)> print);
+  // came of it; `wake` is called after each Ctrl-C to wake whoever waits
+  // (the slave registry). Both run on the handler's thread.
+  InterruptHandler(db::ConnectOptions db, std::function<void(const std::string&)> print,
+                   std::function<void()> wake);
   ~InterruptHandler();
   InterruptHandler(const InterruptHandler&) = delete;
   InterruptHandler& operator=(const InterruptHandler&) = delete;
@@ -41,6 +43,7 @@ class InterruptHandler {
 
   db::ConnectOptions db_;
   std::function<void(const std::string&)> print_;
+  std::function<void()> wake_waiters_;
   std::mutex mu_;  // held while a kill is sent
   unsigned long killable_ = 0;
   std::atomic<bool> pending_{false};

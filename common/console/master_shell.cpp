@@ -24,7 +24,6 @@ constexpr std::string_view kHelp =
     "  \\q, quit, exit   leave the prompt\n"
     "  DELIMITER xyz    end statements with xyz instead of ';'\n";
 
-constexpr auto kInterruptCheck = std::chrono::milliseconds(50);
 
 std::string_view TrimCommand(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -201,16 +200,11 @@ std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,
                                                              Clock::time_point deadline,
                                                              bool* interrupted) {
   if (interrupt_ == nullptr) return registry_->WaitFor(seq, slaves, deadline);
-  // In slices, so that a Ctrl-C is noticed within one.
-  for (;;) {
-    const Clock::time_point slice = std::min(deadline, Clock::now() + kInterruptCheck);
-    std::vector<master::SlaveOutcome> outcomes = registry_->WaitFor(seq, slaves, slice);
-    if (slice >= deadline || registry_->Ready(seq, slaves)) return outcomes;
-    if (interrupt_->Take()) {
-      *interrupted = true;
-      return outcomes;
-    }
-  }
+  // The interrupt handler wakes the registry on Ctrl-C.
+  std::vector<master::SlaveOutcome> outcomes =
+      registry_->WaitFor(seq, slaves, deadline, [this] { return interrupt_->pending(); }, interrupted);
+  if (*interrupted) interrupt_->Take();
+  return outcomes;
 }
 
 int MasterShell::Run(LineSource* input) {

@@ -136,24 +136,34 @@ bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) 
 }
 
 std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
-                                                 Clock::time_point deadline) {
+                                                 Clock::time_point deadline,
+                                                 const std::function<bool()>& stop, bool* stopped) {
   std::unique_lock lock(mu_);
   std::vector<SlaveOutcome> out(slaves.size());
+  bool early = false;
   changed_.wait_until(lock, deadline, [&] {
     bool all = true;
     for (size_t i = 0; i < slaves.size(); ++i) all = Decided(slaves[i], seq, &out[i]) && all;
-    return all;
+    early = !all && stop && stop();
+    return all || early;
   });
+  if (stopped != nullptr) *stopped = early;
   for (size_t i = 0; i < slaves.size(); ++i) {
     if (!Decided(slaves[i], seq, &out[i])) {
       out[i].kind = SlaveOutcome::kNoAck;
       out[i].message = "";  // timed out: the caller names the timeout
+      if (early) continue;  // not late: the caller stopped waiting
       // Stop waiting for it, so one stuck slave costs one timeout, not one per write.
       slaves_[slaves[i]].info.lagging = true;
       lag_changes_.push_back(LagChange{slaves[i], true});
     }
   }
   return out;
+}
+
+void SlaveRegistry::WakeWaiters() {
+  std::lock_guard lock(mu_);  // a waiter between its check and its wait sees the wake
+  changed_.notify_all();
 }
 
 void SlaveRegistry::VerifyAnswered(const std::string& id, uint64_t generation,

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -75,9 +76,15 @@ class SlaveRegistry {
   // Waits until each of `slaves` has acknowledged `seq`, has gone away, or
   // `deadline` passes; one outcome per slave, in the order given. A lagging
   // slave is not waited for (kLagging); one that misses `deadline` becomes
-  // lagging.
+  // lagging. `stop`, when given, is asked whenever the registry is woken
+  // (WakeWaiters()): true ends the wait early, sets *stopped, and leaves the
+  // slaves yet to answer as kNoAck without marking them lagging.
   std::vector<SlaveOutcome> WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
-                                    Clock::time_point deadline);
+                                    Clock::time_point deadline,
+                                    const std::function<bool()>& stop = nullptr,
+                                    bool* stopped = nullptr);
+  // Wakes every waiter to ask its `stop` (any thread; Ctrl-C at the prompt).
+  void WakeWaiters();
   // True when every one of `slaves` has answered `seq`, gone away or is lagging.
   bool Ready(uint64_t seq, const std::vector<std::string>& slaves) const;
   // The lag transitions since the last call, oldest first.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace sqlrepl::master {
@@ -237,6 +238,30 @@ TEST(SlaveRegistryTest, VerifyDoesNotWaitForAGoneSlaveNorTakeStaleAnswers) {
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(1));
   EXPECT_TRUE(answers.empty());
   EXPECT_TRUE(r.WaitForVerify(1, {"s1"}, Clock::now() + milliseconds(50)).empty());
+}
+
+// Ctrl-C at the prompt: the wait ends at once, and stopping early is not
+// the slave's fault (it is not marked lagging).
+TEST(SlaveRegistryTest, WokenWaitWhoseStopHoldsEndsEarlyWithoutLagging) {
+  SlaveRegistry r;
+  r.Connected("s1", "a");
+  r.Published(1);
+  std::atomic<bool> stop{false};
+  std::thread ctrl_c([&] {
+    stop = true;
+    r.WakeWaiters();
+  });
+  bool stopped = false;
+  const auto started = Clock::now();
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(1, {"s1"}, Clock::now() + std::chrono::seconds(30), [&] { return stop.load(); }, &stopped);
+  ctrl_c.join();
+  EXPECT_TRUE(stopped);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(10));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, SlaveOutcome::kNoAck);
+  EXPECT_FALSE(r.Snapshot()[0].lagging);
+  EXPECT_TRUE(r.TakeLagChanges().empty());
 }
 
 }  // namespace
