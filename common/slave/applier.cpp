@@ -164,7 +164,7 @@ void Applier::Loop() {
       continue;
     }
     const std::vector<Item> batch = NextBatch();
-    if (batch.empty()) continue;
+    if (batch.empty()) continue;  // Resync found it all applied already
     const Step step = batch[0].verify ? AnswerVerify(*batch[0].verify) : ApplyBatch(batch);
     if (step == Step::kSessionLost) session_.reset();
     if (step == Step::kStopped || step == Step::kFatal) return;
@@ -183,13 +183,42 @@ Applier::Step Applier::EnsureSession() {
   if (s.ok()) {
     session_ = std::move(s).value();
     current_database_ = options_.database;
-    if (reported_outage_) Print("Local database is back; applying resumes.");
-    reported_outage_ = false;
-    return Step::kDone;
+    const Status resynced = Resync();
+    if (resynced.ok()) {
+      if (reported_outage_) Print("Local database is back; applying resumes.");
+      reported_outage_ = false;
+      return Step::kDone;
+    }
+    session_.reset();
+    if (resynced.code() == StatusCode::kFailedPrecondition) {
+      return Fatal(resynced.message() + "; restore the row and start the slave again");
+    }
   }
   if (!reported_outage_) Print("Local database unavailable; applying is paused and will resume when it is back.");
   reported_outage_ = true;
   return Step::kSessionLost;
+}
+
+Status Applier::Resync() {
+  Result<db::QueryResult> r = session_->Execute(SelectPositionSql(options_.meta_schema));
+  if (!r.ok()) return r.status();
+  Result<SlavePosition> stored = PositionFrom(*r, options_.meta_schema);
+  if (!stored.ok()) return stored.status();
+  std::vector<uint64_t> dropped;
+  {
+    std::lock_guard lock(mu_);
+    while (!queue_.empty() && !queue_.front().verify && queue_.front().event.seq <= stored->applied_seq) {
+      dropped.push_back(queue_.front().event.seq);
+      queue_.pop_front();
+    }
+    applied_seq_ = std::max(applied_seq_, stored->applied_seq);
+  }
+  if (dropped.empty()) return Status::Ok();
+  Print(fmt::format("Events #{}..#{} were committed before the local database connection was lost; "
+                    "not applying them again.",
+                    dropped.front(), dropped.back()));
+  for (uint64_t seq : dropped) reports_.SendAck({seq, protocol::AckOutcome::kApplied, 0, ""});
+  return Status::Ok();
 }
 
 std::vector<Applier::Item> Applier::NextBatch() {

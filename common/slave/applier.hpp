@@ -4,7 +4,10 @@
 // Each event (or group of consecutive data-only events, when the slave is
 // behind) is applied in one transaction together with the update of
 //   META_SCHEMA.slave_position (id = 1, replication_id, applied_seq)
-// so that a crash can neither lose nor repeat an event. An event is refused as a whole if any statement in it fails the
+// so that a crash can neither lose nor repeat an event. After any reconnect
+// the stored position is read again and what it covers is dropped from the
+// queue: a COMMIT whose outcome was lost with the session is never
+// repeated. An event is refused as a whole if any statement in it fails the
 // slave policy; refused and failed events advance the position too
 // (ON_APPLY_ERROR=skip), or stop the slave (stop). If the local database
 // goes away, applying pauses and resumes after reconnecting.
@@ -101,9 +104,13 @@ class Applier {
   void Loop();
   // Blocks until the queue holds something; false when stopping.
   bool WaitForWork();
-  // Opens a session if there is none; reports the outage once while the
-  // database stays away. kDone when ready, kSessionLost when it is away.
+  // Opens a session if there is none and re-reads the stored position;
+  // reports the outage once while the database stays away. kDone when
+  // ready, kSessionLost when the database is away.
   Step EnsureSession();
+  // Drops queued events the stored position covers (applied before the
+  // session was lost) and acknowledges them.
+  Status Resync();
   // The front of the queue: one item, or a group of data-only events.
   std::vector<Item> NextBatch();
 

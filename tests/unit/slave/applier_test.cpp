@@ -201,6 +201,45 @@ TEST_F(ApplierTest, OnApplyErrorStopReportsTheEventAndDoesNotAdvance) {
   EXPECT_EQ(db_.TimesApplied(Insert(3)), 0);
 }
 
+// Exactly once (issue 10, item 2): the outcome of COMMIT is lost with the
+// session.
+TEST_F(ApplierTest, GroupCommittedAsTheSessionDiedIsNotAppliedAgain) {
+  db_.LoseSessionAfterNextCommit();
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5)) << reports_.AllLines();
+  ExpectEachInsertAppliedOnce(5);
+  ExpectAcksInOrder(5);
+  EXPECT_EQ(db_.sessions_opened(), 2);
+  EXPECT_EQ(reports_.LinesContaining("not applying them again"), 1) << reports_.AllLines();
+}
+
+TEST_F(ApplierTest, SingleEventCommittedAsTheSessionDiedIsNotAppliedAgain) {
+  Make();
+  applier_->Start();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  db_.LoseSessionAfterNextCommit();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(3, Insert(3))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(3));
+  ExpectEachInsertAppliedOnce(3);
+  ExpectAcksInOrder(3);
+}
+
+TEST_F(ApplierTest, SessionLostBeforeCommitAppliesTheGroupOnTheNextSession) {
+  db_.FailNext("COMMIT", testing::Lost());
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5));
+  ExpectEachInsertAppliedOnce(5);
+  ExpectAcksInOrder(5);
+  EXPECT_EQ(db_.position(), 5u);
+}
+
 TEST_F(ApplierTest, DatabaseAwayAtStartPausesOnceAndResumes) {
   db_.SetReachable(false);
   Make();
