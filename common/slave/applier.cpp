@@ -34,6 +34,19 @@ std::string QuoteName(std::string_view name) {
   return out + "`";
 }
 
+// Errors that a later attempt can get past without anyone fixing anything:
+// another session held a lock, or the statement was cut short.
+const char* TransientErrorName(const Status& s) {
+  if (s.code() != StatusCode::kSqlError) return nullptr;
+  switch (s.sql_errno()) {
+    case 1205: return "lock wait timeout";
+    case 1213: return "deadlock";
+    case 1317: return "query interrupted";
+    case 1969: return "statement timeout";
+    default: return nullptr;
+  }
+}
+
 Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& meta) {
   if (r.rows.empty() || r.rows[0].size() < 2) {
     return Status::FailedPrecondition(fmt::format("{}.slave_position has no row with id = 1", meta));
@@ -278,14 +291,24 @@ Applier::Step Applier::ApplyBatch(const std::vector<Item>& items) {
 }
 
 Applier::Step Applier::ApplySingle(const Item& item) {
-  std::vector<Outcome> outcomes(1);
-  const Status failure = TryGroup({item}, &outcomes);
-  if (failure.ok()) {
-    Finish(1, item.event.seq, outcomes);
-    return Step::kDone;
+  std::chrono::milliseconds delay = options_.retry_first;
+  for (bool waited = false;; waited = true) {
+    std::vector<Outcome> outcomes(1);
+    const Status failure = TryGroup({item}, &outcomes);
+    if (failure.ok()) {
+      Finish(1, item.event.seq, outcomes);
+      return Step::kDone;
+    }
+    if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
+    const char* transient = TransientErrorName(failure);
+    if (transient == nullptr) return GiveUp(item, failure);
+    if (!waited) {
+      Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,
+                        FirstStatement(item.event), failure.ToString()));
+    }
+    if (!Pause(delay)) return Step::kStopped;
+    delay = std::min(delay * 2, options_.retry_max);
   }
-  if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
-  return GiveUp(item, failure);
 }
 
 Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {

@@ -9,8 +9,10 @@
 // queue: a COMMIT whose outcome was lost with the session is never
 // repeated. An event is refused as a whole if any statement in it fails the
 // slave policy; refused and failed events advance the position too
-// (ON_APPLY_ERROR=skip), or stop the slave (stop). If the local database
-// goes away, applying pauses and resumes after reconnecting.
+// (ON_APPLY_ERROR=skip), or stop the slave (stop). Errors that waiting can
+// cure (lock wait timeout, deadlock, interrupted query, statement timeout)
+// are retried with backoff instead. If the local database goes away,
+// applying pauses and resumes after reconnecting.
 #pragma once
 
 #include <chrono>
@@ -58,6 +60,9 @@ class Applier {
     std::string meta_schema = "repl_meta";
     std::string database;  // the database a new session starts in (DB_NAME)
     config::ApplyErrorPolicy on_error = config::ApplyErrorPolicy::kSkip;
+    // Backoff for errors that waiting can cure: doubles up to the maximum.
+    std::chrono::milliseconds retry_first{100};
+    std::chrono::milliseconds retry_max{2000};
     // Pause between attempts to reach the local database.
     std::chrono::milliseconds reconnect_pause{1000};
     std::function<void(const std::string&)> print;     // console lines
@@ -116,7 +121,7 @@ class Applier {
 
   Step AnswerVerify(const protocol::Verify& request);
   Step ApplyBatch(const std::vector<Item>& items);
-  // Applies one event, or reports why it cannot be.
+  // Applies one event, retrying errors that waiting can cure.
   Step ApplySingle(const Item& item);
   // Applies items as one transaction with the position; the failure (and
   // nothing applied) otherwise.

@@ -131,6 +131,8 @@ class ApplierTest : public ::testing::Test {
     Applier::Options o;
     o.database = "school";
     o.on_error = on_error;
+    o.retry_first = milliseconds(1);
+    o.retry_max = milliseconds(5);
     o.reconnect_pause = milliseconds(5);
     o.print = [this](const std::string& line) { reports_.Print(line); };
     o.on_fatal = [this](const std::string& why) { reports_.Fatal(why); };
@@ -251,6 +253,46 @@ TEST_F(ApplierTest, DatabaseAwayAtStartPausesOnceAndResumes) {
   EXPECT_EQ(reports_.LinesContaining("Local database unavailable"), 1);
   EXPECT_EQ(reports_.LinesContaining("Local database is back"), 1);
   ExpectEachInsertAppliedOnce(2);
+}
+
+// Nothing lost (issue 10, item 3): errors that waiting cures are retried,
+// not skipped.
+class TransientErrorTest : public ApplierTest, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(TransientErrorTest, IsRetriedUntilTheEventAppliesOnce) {
+  db_.FailNext(Insert(2), Status::SqlError(GetParam(), "HY000", "try again"), 4);
+  Make();
+  QueueInserts(3);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(3));
+  ExpectEachInsertAppliedOnce(3);
+  ExpectAcksInOrder(3);
+  for (const protocol::Ack& ack : reports_.acks()) EXPECT_EQ(ack.outcome, protocol::AckOutcome::kApplied);
+  EXPECT_EQ(reports_.LinesContaining("[#2] waiting: "), 1) << reports_.AllLines();
+}
+
+INSTANTIATE_TEST_SUITE_P(LockWaitDeadlockInterruptedTimeout, TransientErrorTest,
+                         ::testing::Values(1205u, 1213u, 1317u, 1969u));
+
+TEST_F(ApplierTest, WaitingMessageNamesTheErrorAndTheStatement) {
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  EXPECT_EQ(reports_.LinesContaining("[#1] waiting: lock wait timeout on INSERT INTO t VALUES (1); retrying"), 1)
+      << reports_.AllLines();
+}
+
+TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
+  db_.FailNext(Insert(1), Status::SqlError(1213, "40001", "Deadlock found"), 1000000);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForLine("[#1] waiting: deadlock"));
+  applier_->Stop();
+  EXPECT_TRUE(reports_.acks().empty());
+  EXPECT_EQ(db_.position(), 0u);
 }
 
 TEST_F(ApplierTest, VerifyIsAnsweredAfterTheEventsQueuedBeforeIt) {
