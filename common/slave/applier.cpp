@@ -119,9 +119,13 @@ Status Applier::Enqueue(replication::Event event) {
   // Events that hold only data changes can share a transaction: re-running
   // them after a group's rollback changes nothing outside it.
   item.data_only = true;
+  std::string database = event.database;
   for (const replication::EventStatement& s : event.statements) {
     item.classes.push_back(sql::Classify(s.sql));
-    item.data_only = item.data_only && item.classes.back().kind == sql::StatementKind::kDataChange;
+    const sql::Classification& c = item.classes.back();
+    item.data_only = item.data_only && c.kind == sql::StatementKind::kDataChange;
+    for (const sql::TableRef& t : c.writes) item.writes.push_back({t.schema.empty() ? database : t.schema, t.table});
+    if (!c.use_database.empty()) database = c.use_database;
   }
   {
     std::lock_guard lock(mu_);
@@ -196,6 +200,7 @@ Applier::Step Applier::EnsureSession() {
   if (s.ok()) {
     session_ = std::move(s).value();
     current_database_ = options_.database;
+    transactional_.clear();  // engines may have changed while we were away
     const Status resynced = Resync();
     if (resynced.ok()) {
       if (reported_outage_) Print("Local database is back; applying resumes.");
@@ -247,7 +252,33 @@ std::vector<Applier::Item> Applier::NextBatch() {
       items.push_back(queue_[i]);
     }
   }
+  // A failed group is rolled back and its events applied again one by one:
+  // only transactional tables forget the first attempt.
+  if (items.size() > 1) {
+    size_t keep = 0;
+    while (keep < items.size() && WritesOnlyTransactional(items[keep])) ++keep;
+    items.resize(std::max<size_t>(keep, 1));
+  }
   return items;
+}
+
+bool Applier::WritesOnlyTransactional(const Item& item) {
+  if (item.writes.empty()) return false;  // nothing named: cannot tell
+  for (const sql::TableRef& t : item.writes) {
+    const std::string key = t.schema + "." + t.table;
+    auto it = transactional_.find(key);
+    if (it == transactional_.end()) {
+      Result<db::QueryResult> r = session_->Execute(fmt::format(
+          "SELECT e.TRANSACTIONS FROM information_schema.TABLES t JOIN information_schema.ENGINES e"
+          " ON e.ENGINE = t.ENGINE WHERE t.TABLE_SCHEMA = {} AND t.TABLE_NAME = {}",
+          session_->Quote(t.schema), session_->Quote(t.table)));
+      if (!r.ok()) return false;  // unknown counts as non-transactional; ask again next time
+      const bool yes = !r->rows.empty() && !r->rows[0].empty() && r->rows[0][0] == "YES";
+      it = transactional_.emplace(key, yes).first;
+    }
+    if (!it->second) return false;
+  }
+  return true;
 }
 
 Applier::Step Applier::AnswerVerify(const protocol::Verify& request) {

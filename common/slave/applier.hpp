@@ -1,8 +1,9 @@
 // The slave's applier: a thread that owns the slave's database session and
 // applies events in order, exactly once.
 //
-// Each event (or group of consecutive data-only events, when the slave is
-// behind) is applied in one transaction together with the update of
+// Each event (or group of consecutive data-only events on transactional
+// tables, when the slave is behind) is applied in one transaction together
+// with the update of
 //   META_SCHEMA.slave_position (id = 1, replication_id, applied_seq)
 // so that a crash can neither lose nor repeat an event. After any reconnect
 // the stored position is read again and what it covers is dropped from the
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,6 +100,7 @@ class Applier {
     replication::Event event;
     std::optional<protocol::Verify> verify;  // a checksum request instead of an event
     std::vector<sql::Classification> classes;  // one per statement, read once on arrival
+    std::vector<sql::TableRef> writes;         // written tables, schema resolved
     bool data_only = false;  // only data changes: may share a transaction with others
   };
   struct Outcome {
@@ -116,8 +119,10 @@ class Applier {
   // Drops queued events the stored position covers (applied before the
   // session was lost) and acknowledges them.
   Status Resync();
-  // The front of the queue: one item, or a group of data-only events.
+  // The front of the queue: one item, or a group of data-only events that
+  // write only transactional tables.
   std::vector<Item> NextBatch();
+  bool WritesOnlyTransactional(const Item& item);
 
   Step AnswerVerify(const protocol::Verify& request);
   Step ApplyBatch(const std::vector<Item>& items);
@@ -156,6 +161,7 @@ class Applier {
   std::unique_ptr<ApplySession> session_;
   std::string current_database_;
   bool reported_outage_ = false;
+  std::map<std::string, bool> transactional_;  // "schema.table" -> engine has transactions
 };
 
 }  // namespace sqlrepl::slave

@@ -116,6 +116,7 @@ class Reports : public ApplyReports {
 };
 
 std::string Insert(uint64_t seq) { return fmt::format("INSERT INTO t VALUES ({})", seq); }
+std::string AriaUpdate(uint64_t seq) { return fmt::format("UPDATE aria_t SET n = n + 1 WHERE k = {}", seq); }
 
 replication::Event MakeEvent(uint64_t seq, std::string sql) {
   replication::Event e;
@@ -293,6 +294,33 @@ TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
   applier_->Stop();
   EXPECT_TRUE(reports_.acks().empty());
   EXPECT_EQ(db_.position(), 0u);
+}
+
+// Exactly once (issue 10, item 4): a rollback does not undo writes to
+// MyISAM/Aria/MEMORY.
+TEST_F(ApplierTest, GroupNeverSpansAWriteToANonTransactionalTable) {
+  db_.SetNonTransactional("aria_t");
+  db_.FailNext(Insert(4), Status::SqlError(1146, "42S02", "no such table"), 2);
+  Make();
+  std::vector<std::string> sql = {Insert(1), AriaUpdate(2), Insert(3), Insert(4), AriaUpdate(5), Insert(6)};
+  for (uint64_t seq = 1; seq <= sql.size(); ++seq) ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, sql[seq - 1])).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(sql.size()));
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(2)), 1);
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(5)), 1);
+  EXPECT_EQ(db_.TimesApplied(Insert(4)), 0);
+  for (uint64_t seq : {1, 3, 6}) EXPECT_EQ(db_.TimesApplied(sql[seq - 1]), 1) << "#" << seq;
+  EXPECT_EQ(db_.position(), 6u);
+}
+
+TEST_F(ApplierTest, TableOfUnknownEngineIsTreatedAsNonTransactional) {
+  db_.FailEngineLookups();
+  Make();
+  QueueInserts(4);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(4));
+  EXPECT_EQ(db_.commits(), 4);  // one event per transaction
+  ExpectEachInsertAppliedOnce(4);
 }
 
 TEST_F(ApplierTest, VerifyIsAnsweredAfterTheEventsQueuedBeforeIt) {
