@@ -61,6 +61,16 @@ std::string SelectPositionSql(const std::string& meta) {
   return fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1", meta);
 }
 
+// Rows an UPDATE matched. The connection does not set CLIENT_FOUND_ROWS, so
+// affected_rows counts only rows whose values changed; the info string
+// ("Rows matched: 1  Changed: 0  Warnings: 0") counts the matches.
+uint64_t MatchedRows(const db::QueryResult& r) {
+  constexpr std::string_view kMatched = "Rows matched: ";
+  const size_t at = r.info.find(kMatched);
+  if (at == std::string::npos) return r.affected_rows;
+  return std::strtoull(r.info.c_str() + at + kMatched.size(), nullptr, 10);
+}
+
 }  // namespace
 
 Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string& meta) {
@@ -331,6 +341,7 @@ Applier::Step Applier::ApplySingle(const Item& item) {
       return Step::kDone;
     }
     if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
+    if (failure.code() == StatusCode::kFailedPrecondition) return Fatal(failure.message());
     const char* transient = TransientErrorName(failure);
     if (transient == nullptr) return GiveUp(item, failure);
     if (!waited) {
@@ -415,6 +426,7 @@ Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
   if (s.ok()) s = session_->Run("COMMIT");
   if (!s.ok()) {
     (void)session_->Run("ROLLBACK");
+    if (s.code() == StatusCode::kFailedPrecondition) return Fatal(s.message());
     return Step::kSessionLost;  // the position could not be saved: retry on a new session
   }
   Finish(1, e.seq, {outcome});
@@ -423,13 +435,24 @@ Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
 
 Status Applier::SavePosition(uint64_t seq) {
   std::string replication_id;
+  uint64_t applied = 0;
   {
     std::lock_guard lock(mu_);
     replication_id = replication_id_;
+    applied = applied_seq_;
   }
-  return session_->Run(fmt::format(
+  Result<db::QueryResult> r = session_->Execute(fmt::format(
       "UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
       options_.meta_schema, session_->Quote(replication_id), seq));
+  if (!r.ok()) return r.status();
+  if (MatchedRows(*r) != 1) {
+    return Status::FailedPrecondition(fmt::format(
+        "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was deleted?); "
+        "restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
+        "VALUES (1, '{1}', {2}) and start the slave again",
+        options_.meta_schema, replication_id, applied));
+  }
+  return Status::Ok();
 }
 
 void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes) {

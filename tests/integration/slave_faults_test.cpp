@@ -221,5 +221,23 @@ TEST_F(SlaveFaultsTest, AriaTableInACatchUpGroupWithAFailingEventEndsExact) {
   EXPECT_THAT(slave->Stdout(), HasSubstr("[#11] ERROR 1146 (42S02)"));
 }
 
+// Exactly once (issue 10, item 5): an UPDATE of the position that matches
+// no row would stop saving the position silently, and a restart would
+// apply everything since again.
+TEST_F(SlaveFaultsTest, DeletedPositionRowStopsTheSlaveWithWhatToDo) {
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/500);
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(master && slave);
+  ASSERT_TRUE(WaitConnected(*slave));
+  ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
+  ASSERT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(20)));
+  ASSERT_TRUE(slave_db().Exec("DELETE FROM repl_meta.slave_position").ok());
+  ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 2;\n"));
+  EXPECT_EQ(slave->Wait(seconds(30)), 1) << slave->Stdout();
+  EXPECT_THAT(slave->Stdout(), HasSubstr("repl_meta.slave_position has no row with id = 1"));
+  EXPECT_THAT(slave->Stdout(), HasSubstr("VALUES (1, '"));
+  EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0");
+}
+
 }  // namespace
 }  // namespace sqlrepl::testing

@@ -323,6 +323,32 @@ TEST_F(ApplierTest, TableOfUnknownEngineIsTreatedAsNonTransactional) {
   ExpectEachInsertAppliedOnce(4);
 }
 
+// Exactly once (issue 10, item 5): a position update that matches no row
+// must not pass.
+TEST_F(ApplierTest, MissingPositionRowStopsWithWhatToDo) {
+  Make();
+  applier_->Start();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  db_.DeletePositionRow();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  ASSERT_TRUE(reports_.WaitForFatal());
+  EXPECT_THAT(reports_.fatal(), HasSubstr("repl_meta.slave_position has no row with id = 1"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("INSERT INTO repl_meta.slave_position"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("VALUES (1, 'fake-log', 1)"));
+  EXPECT_EQ(db_.TimesApplied(Insert(2)), 0);
+  EXPECT_EQ(reports_.acks().size(), 1u);
+}
+
+TEST_F(ApplierTest, PositionUpdateCountsMatchedRowsNotChangedRows) {
+  // The fake reports 0 changed rows, as MariaDB does for unchanged values.
+  Make();
+  QueueInserts(2);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  EXPECT_TRUE(reports_.fatal().empty()) << reports_.fatal();
+}
+
 TEST_F(ApplierTest, VerifyIsAnsweredAfterTheEventsQueuedBeforeIt) {
   Make();
   QueueInserts(3);
