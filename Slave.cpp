@@ -7,11 +7,11 @@
 #include <iostream>
 #include <mutex>
 
-#include "config/config.hpp"
 #include "app/startup.hpp"
+#include "config/config.hpp"
 #include "db/connection.hpp"
-#include "slave/apply_session.hpp"
 #include "slave/applier.hpp"
+#include "slave/apply_session.hpp"
 #include "slave/master_link.hpp"
 
 using namespace sqlrepl;
@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
 
     asio::io_context io;
     int exit_status = app::kExitOk;
-    slave::MasterLink link(
-        io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token, cfg->reconnect_seconds, print});
+    slave::MasterLink link(io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token,
+                                cfg->reconnect_seconds, print});
     slave::Applier::Options applier_options;
     applier_options.meta_schema = cfg->meta_schema;
     applier_options.database = cfg->db.database;
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
       });
     };
     // The link carries the applier's acks; the applier is handed to Run().
-    slave::Applier applier(applier_options, slave::MakeDbSessionFactory(app::ToConnectOptions(cfg->db)), link,
+    slave::Applier applier(applier_options,
+                           slave::MakeDbSessionFactory(app::ToConnectOptions(cfg->db)), link,
                            *position);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);

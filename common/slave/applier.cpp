@@ -39,17 +39,23 @@ std::string QuoteName(std::string_view name) {
 const char* TransientErrorName(const Status& s) {
   if (s.code() != StatusCode::kSqlError) return nullptr;
   switch (s.sql_errno()) {
-    case 1205: return "lock wait timeout";
-    case 1213: return "deadlock";
-    case 1317: return "query interrupted";
-    case 1969: return "statement timeout";
-    default: return nullptr;
+    case 1205:
+      return "lock wait timeout";
+    case 1213:
+      return "deadlock";
+    case 1317:
+      return "query interrupted";
+    case 1969:
+      return "statement timeout";
+    default:
+      return nullptr;
   }
 }
 
 Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& meta) {
   if (r.rows.empty() || r.rows[0].size() < 2) {
-    return Status::FailedPrecondition(fmt::format("{}.slave_position has no row with id = 1", meta));
+    return Status::FailedPrecondition(
+        fmt::format("{}.slave_position has no row with id = 1", meta));
   }
   SlavePosition p;
   p.replication_id = r.rows[0][0].value_or("");
@@ -58,7 +64,8 @@ Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& 
 }
 
 std::string SelectPositionSql(const std::string& meta) {
-  return fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1", meta);
+  return fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1",
+                     meta);
 }
 
 // Rows an UPDATE matched. The connection does not set CLIENT_FOUND_ROWS, so
@@ -134,7 +141,8 @@ Status Applier::Enqueue(replication::Event event) {
     item.classes.push_back(sql::Classify(s.sql));
     const sql::Classification& c = item.classes.back();
     item.data_only = item.data_only && c.kind == sql::StatementKind::kDataChange;
-    for (const sql::TableRef& t : c.writes) item.writes.push_back({t.schema.empty() ? database : t.schema, t.table});
+    for (const sql::TableRef& t : c.writes)
+      item.writes.push_back({t.schema.empty() ? database : t.schema, t.table});
     if (!c.use_database.empty()) database = c.use_database;
   }
   {
@@ -222,7 +230,8 @@ Applier::Step Applier::EnsureSession() {
       return Fatal(resynced.message() + "; restore the row and start the slave again");
     }
   }
-  if (!reported_outage_) Print("Local database unavailable; applying is paused and will resume when it is back.");
+  if (!reported_outage_)
+    Print("Local database unavailable; applying is paused and will resume when it is back.");
   reported_outage_ = true;
   return Step::kSessionLost;
 }
@@ -235,16 +244,18 @@ Status Applier::Resync() {
   std::vector<uint64_t> dropped;
   {
     std::lock_guard lock(mu_);
-    while (!queue_.empty() && !queue_.front().verify && queue_.front().event.seq <= stored->applied_seq) {
+    while (!queue_.empty() && !queue_.front().verify &&
+           queue_.front().event.seq <= stored->applied_seq) {
       dropped.push_back(queue_.front().event.seq);
       queue_.pop_front();
     }
     applied_seq_ = std::max(applied_seq_, stored->applied_seq);
   }
   if (dropped.empty()) return Status::Ok();
-  Print(fmt::format("Events #{}..#{} were committed before the local database connection was lost; "
-                    "not applying them again.",
-                    dropped.front(), dropped.back()));
+  Print(
+      fmt::format("Events #{}..#{} were committed before the local database connection was lost; "
+                  "not applying them again.",
+                  dropped.front(), dropped.back()));
   for (uint64_t seq : dropped) reports_.SendAck({seq, protocol::AckOutcome::kApplied, 0, ""});
   return Status::Ok();
 }
@@ -362,7 +373,8 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
     if (!refusal.empty()) {
       o.ack.outcome = protocol::AckOutcome::kRefused;
       o.ack.message = refusal;
-      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal, FirstStatement(items[i].event))};
+      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal,
+                             FirstStatement(items[i].event))};
       continue;
     }
     o.ack.outcome = protocol::AckOutcome::kApplied;
@@ -417,9 +429,10 @@ Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
     }
     for (const std::string& line : outcome.lines) Print(line);
     reports_.SendAck(outcome.ack);
-    return Fatal(fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
-                             "advanced, so it is retried when the slave starts again",
-                             e.seq));
+    return Fatal(
+        fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
+                    "advanced, so it is retried when the slave starts again",
+                    e.seq));
   }
   Status s = session_->Run("BEGIN");
   if (s.ok()) s = SavePosition(e.seq);
@@ -447,7 +460,8 @@ Status Applier::SavePosition(uint64_t seq) {
   if (!r.ok()) return r.status();
   if (MatchedRows(*r) != 1) {
     return Status::FailedPrecondition(fmt::format(
-        "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was deleted?); "
+        "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was "
+        "deleted?); "
         "restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
         "VALUES (1, '{1}', {2}) and start the slave again",
         options_.meta_schema, replication_id, applied));

@@ -75,7 +75,8 @@ class Applier {
   static constexpr size_t kMaxQueued = 20000;
 
   // `reports` must outlive the applier.
-  Applier(Options options, ApplySessionFactory open_session, ApplyReports& reports, SlavePosition start);
+  Applier(Options options, ApplySessionFactory open_session, ApplyReports& reports,
+          SlavePosition start);
   ~Applier();
   Applier(const Applier&) = delete;
   Applier& operator=(const Applier&) = delete;
@@ -150,11 +151,11 @@ class Applier {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;       // guarded by mu_
-  std::string replication_id_;   // guarded by mu_; the one copy
-  uint64_t applied_seq_ = 0;     // guarded by mu_
-  uint64_t last_queued_ = 0;     // guarded by mu_
-  bool stopping_ = false;        // guarded by mu_
+  std::deque<Item> queue_;      // guarded by mu_
+  std::string replication_id_;  // guarded by mu_; the one copy
+  uint64_t applied_seq_ = 0;    // guarded by mu_
+  uint64_t last_queued_ = 0;    // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
   std::thread thread_;
 
   // Applier thread only.

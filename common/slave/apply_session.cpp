@@ -9,7 +9,9 @@ class DbApplySession : public ApplySession {
 
   Result<db::QueryResult> Execute(std::string_view sql) override { return conn_.Execute(sql); }
   std::string Quote(std::string_view text) override { return conn_.Quote(text); }
-  bool IsConnectionLost(const Status& status) const override { return db::IsConnectionLost(status); }
+  bool IsConnectionLost(const Status& status) const override {
+    return db::IsConnectionLost(status);
+  }
 
  private:
   db::Connection conn_;

@@ -44,39 +44,45 @@ class SlaveFaultsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
     for (MariaDbServer* s : servers_) {
-      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                          "CREATE DATABASE school;"
-                          "CREATE TABLE school.c (id INT PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB;"
-                          "INSERT INTO school.c VALUES (1,0),(2,0),(3,0),(4,0),(5,0)")
-                      .ok());
+      ASSERT_TRUE(
+          s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                  "CREATE DATABASE school;"
+                  "CREATE TABLE school.c (id INT PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB;"
+                  "INSERT INTO school.c VALUES (1,0),(2,0),(3,0),(4,0),(5,0)")
+              .ok());
     }
-    ASSERT_TRUE(slave_db().Exec("SET GLOBAL innodb_lock_wait_timeout = 50").ok());  // a test may lower it
+    ASSERT_TRUE(
+        slave_db().Exec("SET GLOBAL innodb_lock_wait_timeout = 50").ok());  // a test may lower it
     listen_port_ = FreeLoopbackPort();
   }
 
   MariaDbServer& master_db() { return *servers_[0]; }
   MariaDbServer& slave_db() { return *servers_[1]; }
 
-  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
+  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text,
+                               const std::string& name) {
     const std::string env = dir_.path() + "/" + name + ".env";
     WriteFile(env, env_text);
     std::string error;
     std::optional<Process> p = Process::Spawn(
         {binary, "--env-file", env},
-        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true}, &error);
+        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true},
+        &error);
     EXPECT_TRUE(p) << error;
     return p;
   }
 
   std::optional<Process> StartMaster(int ack_timeout_ms) {
-    std::optional<Process> m = Spawn(
-        SQLREPL_MASTER_BIN,
-        master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
-            std::to_string(listen_port_) + "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n",
-        "master" + std::to_string(++started_));
+    std::optional<Process> m =
+        Spawn(SQLREPL_MASTER_BIN,
+              master_db().EnvLines() + "REPL_TOKEN=" + kToken +
+                  "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(listen_port_) +
+                  "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n",
+              "master" + std::to_string(++started_));
     if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
-                          seconds(20)))
+      EXPECT_TRUE(
+          WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
+                  seconds(20)))
           << m->Stderr();
     }
     return m;
@@ -84,22 +90,27 @@ class SlaveFaultsTest : public ::testing::Test {
 
   std::optional<Process> StartSlave() {
     return Spawn(SQLREPL_SLAVE_BIN,
-                 slave_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
-                     std::to_string(listen_port_) + "\nSLAVE_ID=faulty\nRECONNECT_SECONDS=1\n",
+                 slave_db().EnvLines() + "REPL_TOKEN=" + kToken +
+                     "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" + std::to_string(listen_port_) +
+                     "\nSLAVE_ID=faulty\nRECONNECT_SECONDS=1\n",
                  "slave" + std::to_string(++started_));
   }
 
   static bool WaitConnected(Process& slave) {
-    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
+    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; },
+                   seconds(20));
   }
 
   uint64_t MasterSeq() {
-    return std::stoull(master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
+    return std::stoull(
+        master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
   }
   // 0 while the slave's server is down.
   uint64_t AppliedSeq() {
     return std::stoull(
-        slave_db().QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1").value_or("0"));
+        slave_db()
+            .QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1")
+            .value_or("0"));
   }
   std::string Counters(MariaDbServer& s) {
     return s.QueryValue("SELECT GROUP_CONCAT(n ORDER BY id) FROM c", "school").value_or("?");
@@ -146,7 +157,8 @@ TEST_F(SlaveFaultsTest, SlaveServerKilledAtRandomMomentsAppliesEveryUpdateExactl
     // A random moment while the slave is applying: after 1..40 more events.
     const uint64_t target = std::min<uint64_t>(written, last + 1 + rng() % 40);
     ASSERT_TRUE(WaitFor([&] { return AppliedSeq() >= target; }, seconds(60)))
-        << "kill " << kill << ": stuck at #" << AppliedSeq() << "\n" << slave->Stdout().substr(0, 3000);
+        << "kill " << kill << ": stuck at #" << AppliedSeq() << "\n"
+        << slave->Stdout().substr(0, 3000);
     slave_db().Kill();
     ASSERT_TRUE(slave_db().Restart().ok());
     last = AppliedSeq();
@@ -155,15 +167,16 @@ TEST_F(SlaveFaultsTest, SlaveServerKilledAtRandomMomentsAppliesEveryUpdateExactl
   }
   const uint64_t updates = written;
   ASSERT_TRUE(WaitFor([&] { return MasterSeq() == updates; }, seconds(300)));
-  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == updates; }, seconds(120)))
-      << AppliedSeq();
+  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == updates; }, seconds(120))) << AppliedSeq();
   // How often a COMMIT's answer was lost with the server (the case at stake).
-  ::testing::Test::RecordProperty("commits_found_applied_after_reconnect",
-                                  static_cast<int>(Count(slave->Stdout(), "not applying them again")));
+  ::testing::Test::RecordProperty(
+      "commits_found_applied_after_reconnect",
+      static_cast<int>(Count(slave->Stdout(), "not applying them again")));
   const std::string each = std::to_string(updates / 5);
   EXPECT_EQ(Counters(master_db()), fmt::format("{0},{0},{0},{0},{0}", each));
   EXPECT_EQ(Counters(slave_db()), Counters(master_db()))
-      << "after " << kills << " kills; slave said:\n" << slave->Stdout().substr(0, 4000);
+      << "after " << kills << " kills; slave said:\n"
+      << slave->Stdout().substr(0, 4000);
 }
 
 // Nothing lost, exactly once (issue 10, item 3): a lock wait timeout is
@@ -180,8 +193,9 @@ TEST_F(SlaveFaultsTest, RowLockedOnTheSlaveDelaysTheWriteWhichLandsOnce) {
   ASSERT_TRUE(holder->Run("SELECT * FROM c WHERE id = 1 FOR UPDATE").ok());
 
   ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
-  EXPECT_TRUE(WaitFor([&] { return slave->Stdout().find("[#1] waiting: lock wait timeout") != std::string::npos; },
-                      seconds(20)))
+  EXPECT_TRUE(WaitFor(
+      [&] { return slave->Stdout().find("[#1] waiting: lock wait timeout") != std::string::npos; },
+      seconds(20)))
       << slave->Stdout();
   // Held past further timeouts: the applier keeps trying, and keeps waiting.
   auto lock_waits = [&] {
@@ -197,7 +211,8 @@ TEST_F(SlaveFaultsTest, RowLockedOnTheSlaveDelaysTheWriteWhichLandsOnce) {
   EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(20))) << slave->Stdout();
   EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0");
   EXPECT_EQ(Count(slave->Stdout(), "waiting:"), 1u) << slave->Stdout();
-  EXPECT_THAT(slave->Stdout(), HasSubstr("[#1] applied: UPDATE c SET n = n + 1 WHERE id = 1 (1 row)"));
+  EXPECT_THAT(slave->Stdout(),
+              HasSubstr("[#1] applied: UPDATE c SET n = n + 1 WHERE id = 1 (1 row)"));
 }
 
 // Exactly once (issue 10, item 4): a rollback does not undo writes to Aria,

@@ -16,8 +16,8 @@ namespace sqlrepl::slave {
 namespace {
 
 using std::chrono::milliseconds;
-using ::testing::HasSubstr;
 using testing::FakeDatabase;
+using ::testing::HasSubstr;
 
 constexpr auto kDeadline = std::chrono::seconds(10);
 
@@ -116,7 +116,9 @@ class Reports : public ApplyReports {
 };
 
 std::string Insert(uint64_t seq) { return fmt::format("INSERT INTO t VALUES ({})", seq); }
-std::string AriaUpdate(uint64_t seq) { return fmt::format("UPDATE aria_t SET n = n + 1 WHERE k = {}", seq); }
+std::string AriaUpdate(uint64_t seq) {
+  return fmt::format("UPDATE aria_t SET n = n + 1 WHERE k = {}", seq);
+}
 
 replication::Event MakeEvent(uint64_t seq, std::string sql) {
   replication::Event e;
@@ -141,10 +143,12 @@ class ApplierTest : public ::testing::Test {
   }
   // Queues events 1..n before the applier starts, as when a slave catches up.
   void QueueInserts(uint64_t n) {
-    for (uint64_t seq = 1; seq <= n; ++seq) ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
+    for (uint64_t seq = 1; seq <= n; ++seq)
+      ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
   }
   void ExpectEachInsertAppliedOnce(uint64_t n) {
-    for (uint64_t seq = 1; seq <= n; ++seq) EXPECT_EQ(db_.TimesApplied(Insert(seq)), 1) << "#" << seq;
+    for (uint64_t seq = 1; seq <= n; ++seq)
+      EXPECT_EQ(db_.TimesApplied(Insert(seq)), 1) << "#" << seq;
   }
   void ExpectAcksInOrder(uint64_t n) {
     const std::vector<protocol::Ack> acks = reports_.acks();
@@ -172,7 +176,8 @@ TEST_F(ApplierTest, GroupsEventsQueuedWhileBehindIntoOneTransaction) {
 TEST_F(ApplierTest, AcksEachEventInOrderOnlyAfterItsCommit) {
   Make();
   applier_->Start();
-  for (uint64_t seq = 1; seq <= 20; ++seq) ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
+  for (uint64_t seq = 1; seq <= 20; ++seq)
+    ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
   ASSERT_TRUE(reports_.WaitForAcks(20));
   ExpectAcksInOrder(20);
   EXPECT_EQ(db_.position(), 20u);
@@ -268,7 +273,8 @@ TEST_P(TransientErrorTest, IsRetriedUntilTheEventAppliesOnce) {
   ASSERT_TRUE(reports_.WaitForAcks(3));
   ExpectEachInsertAppliedOnce(3);
   ExpectAcksInOrder(3);
-  for (const protocol::Ack& ack : reports_.acks()) EXPECT_EQ(ack.outcome, protocol::AckOutcome::kApplied);
+  for (const protocol::Ack& ack : reports_.acks())
+    EXPECT_EQ(ack.outcome, protocol::AckOutcome::kApplied);
   EXPECT_EQ(reports_.LinesContaining("[#2] waiting: "), 1) << reports_.AllLines();
 }
 
@@ -281,7 +287,9 @@ TEST_F(ApplierTest, WaitingMessageNamesTheErrorAndTheStatement) {
   QueueInserts(1);
   applier_->Start();
   ASSERT_TRUE(reports_.WaitForAcks(1));
-  EXPECT_EQ(reports_.LinesContaining("[#1] waiting: lock wait timeout on INSERT INTO t VALUES (1); retrying"), 1)
+  EXPECT_EQ(reports_.LinesContaining(
+                "[#1] waiting: lock wait timeout on INSERT INTO t VALUES (1); retrying"),
+            1)
       << reports_.AllLines();
 }
 
@@ -302,8 +310,10 @@ TEST_F(ApplierTest, GroupNeverSpansAWriteToANonTransactionalTable) {
   db_.SetNonTransactional("aria_t");
   db_.FailNext(Insert(4), Status::SqlError(1146, "42S02", "no such table"), 2);
   Make();
-  std::vector<std::string> sql = {Insert(1), AriaUpdate(2), Insert(3), Insert(4), AriaUpdate(5), Insert(6)};
-  for (uint64_t seq = 1; seq <= sql.size(); ++seq) ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, sql[seq - 1])).ok());
+  std::vector<std::string> sql = {Insert(1), AriaUpdate(2), Insert(3),
+                                  Insert(4), AriaUpdate(5), Insert(6)};
+  for (uint64_t seq = 1; seq <= sql.size(); ++seq)
+    ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, sql[seq - 1])).ok());
   applier_->Start();
   ASSERT_TRUE(reports_.WaitForAcks(sql.size()));
   EXPECT_EQ(db_.TimesApplied(AriaUpdate(2)), 1);

@@ -90,7 +90,9 @@ class FakeDatabase {
   Result<db::QueryResult> Execute(SessionState& s, std::string_view sql_view);
   bool WritesNonTransactional(const std::string& sql) const {
     for (const std::string& t : non_transactional_) {
-      if (sql.find(" " + t + " ") != std::string::npos || sql.find(" " + t + "(") != std::string::npos) return true;
+      if (sql.find(" " + t + " ") != std::string::npos ||
+          sql.find(" " + t + "(") != std::string::npos)
+        return true;
     }
     return false;
   }
@@ -108,14 +110,20 @@ class FakeDatabase {
   int sessions_opened_ = 0;
 };
 
-inline Status Lost() { return Status::SqlError(2013, "HY000", "Lost connection to server during query"); }
+inline Status Lost() {
+  return Status::SqlError(2013, "HY000", "Lost connection to server during query");
+}
 
 class FakeSession : public ApplySession {
  public:
   explicit FakeSession(FakeDatabase& db) : db_(db) {}
-  Result<db::QueryResult> Execute(std::string_view sql) override { return db_.Execute(state_, sql); }
+  Result<db::QueryResult> Execute(std::string_view sql) override {
+    return db_.Execute(state_, sql);
+  }
   std::string Quote(std::string_view text) override { return "'" + std::string(text) + "'"; }
-  bool IsConnectionLost(const Status& status) const override { return db::IsConnectionLost(status); }
+  bool IsConnectionLost(const Status& status) const override {
+    return db::IsConnectionLost(status);
+  }
 
  private:
   FakeDatabase& db_;
@@ -176,7 +184,8 @@ inline Result<db::QueryResult> FakeDatabase::Execute(SessionState& s, std::strin
     // Like MariaDB without CLIENT_FOUND_ROWS: affected counts changed rows.
     r.affected_rows = 0;
     r.info = fmt::format("Rows matched: {}  Changed: 0  Warnings: 0", position_row_ ? 1 : 0);
-  } else if (sql.rfind("USE ", 0) == 0 || sql.rfind("SET ", 0) == 0 || sql.rfind("CHECKSUM", 0) == 0) {
+  } else if (sql.rfind("USE ", 0) == 0 || sql.rfind("SET ", 0) == 0 ||
+             sql.rfind("CHECKSUM", 0) == 0) {
     if (sql.rfind("CHECKSUM", 0) == 0) {
       r.has_result_set = true;
       r.rows.push_back({"t", "4242"});
