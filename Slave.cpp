@@ -7,10 +7,11 @@
 #include <iostream>
 #include <mutex>
 
-#include "config/config.hpp"
 #include "app/startup.hpp"
+#include "config/config.hpp"
 #include "db/connection.hpp"
 #include "slave/applier.hpp"
+#include "slave/apply_session.hpp"
 #include "slave/master_link.hpp"
 
 using namespace sqlrepl;
@@ -52,31 +53,30 @@ int main(int argc, char** argv) {
 
     asio::io_context io;
     int exit_status = app::kExitOk;
-    slave::MasterLink* client_ptr = nullptr;
+    slave::MasterLink link(io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token,
+                                cfg->reconnect_seconds, print});
     slave::Applier::Options applier_options;
-    applier_options.db = app::ToConnectOptions(cfg->db);
     applier_options.meta_schema = cfg->meta_schema;
+    applier_options.database = cfg->db.database;
     applier_options.on_error = cfg->on_apply_error;
     applier_options.print = print;
-    applier_options.on_ack = [&client_ptr](const protocol::Ack& ack) { client_ptr->SendAck(ack); };
-    applier_options.on_verify = [&client_ptr](const protocol::VerifyResult& r) {
-      client_ptr->SendVerifyResult(r);
-    };
     applier_options.on_fatal = [&](const std::string& why) {
       print("Stopping: " + why);
-      asio::post(io, [&] { exit_status = app::kExitStatementFailed; client_ptr->Stop(); });
+      asio::post(io, [&] {
+        exit_status = app::kExitStatementFailed;
+        link.Stop();
+      });
     };
-    slave::Applier applier(applier_options, *position);
-    slave::MasterLink client(
-        io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token, cfg->reconnect_seconds, print},
-        &applier);
-    client_ptr = &client;
+    // The link carries the applier's acks; the applier is handed to Run().
+    slave::Applier applier(applier_options,
+                           slave::MakeDbSessionFactory(app::ToConnectOptions(cfg->db)), link,
+                           *position);
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](asio::error_code ec, int) {
-      if (!ec) client.Stop();
+      if (!ec) link.Stop();
     });
-    asio::co_spawn(io, client.Run(), [&](std::exception_ptr e, int status) {
+    asio::co_spawn(io, link.Run(applier), [&](std::exception_ptr e, int status) {
       if (e) {
         exit_status = app::kExitSetupFailed;
       } else if (status != 0) {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstdlib>
 
 #include "sql/policy.hpp"
@@ -21,6 +21,10 @@ std::string Shorten(std::string_view sql) {
   return s;
 }
 
+std::string FirstStatement(const replication::Event& event) {
+  return Shorten(event.statements.empty() ? "" : event.statements[0].sql);
+}
+
 std::string QuoteName(std::string_view name) {
   std::string out = "`";
   for (char c : name) {
@@ -28,6 +32,50 @@ std::string QuoteName(std::string_view name) {
     out += c;
   }
   return out + "`";
+}
+
+// Errors that a later attempt can get past without anyone fixing anything:
+// another session held a lock, or the statement was cut short.
+const char* TransientErrorName(const Status& s) {
+  if (s.code() != StatusCode::kSqlError) return nullptr;
+  switch (s.sql_errno()) {
+    case 1205:
+      return "lock wait timeout";
+    case 1213:
+      return "deadlock";
+    case 1317:
+      return "query interrupted";
+    case 1969:
+      return "statement timeout";
+    default:
+      return nullptr;
+  }
+}
+
+Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& meta) {
+  if (r.rows.empty() || r.rows[0].size() < 2) {
+    return Status::FailedPrecondition(
+        fmt::format("{}.slave_position has no row with id = 1", meta));
+  }
+  SlavePosition p;
+  p.replication_id = r.rows[0][0].value_or("");
+  p.applied_seq = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
+  return p;
+}
+
+std::string SelectPositionSql(const std::string& meta) {
+  return fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1",
+                     meta);
+}
+
+// Rows an UPDATE matched. The connection does not set CLIENT_FOUND_ROWS, so
+// affected_rows counts only rows whose values changed; the info string
+// ("Rows matched: 1  Changed: 0  Warnings: 0") counts the matches.
+uint64_t MatchedRows(const db::QueryResult& r) {
+  constexpr std::string_view kMatched = "Rows matched: ";
+  const size_t at = r.info.find(kMatched);
+  if (at == std::string::npos) return r.affected_rows;
+  return std::strtoull(r.info.c_str() + at + kMatched.size(), nullptr, 10);
 }
 
 }  // namespace
@@ -50,17 +98,19 @@ Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string&
     Status s = conn->Run(sql);
     if (!s.ok()) return s;
   }
-  Result<db::QueryResult> r = conn->Execute(
-      fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1", meta));
+  Result<db::QueryResult> r = conn->Execute(SelectPositionSql(meta));
   if (!r.ok()) return r.status();
-  SlavePosition p;
-  p.replication_id = r->rows[0][0].value_or("");
-  p.applied_seq = std::strtoull(r->rows[0][1].value_or("0").c_str(), nullptr, 10);
-  return p;
+  return PositionFrom(*r, meta);
 }
 
-Applier::Applier(Options options, SlavePosition start)
-    : options_(std::move(options)), applied_(std::move(start)), last_queued_(applied_.applied_seq) {}
+Applier::Applier(Options options, ApplySessionFactory open_session, ApplyReports& reports,
+                 SlavePosition start)
+    : options_(std::move(options)),
+      open_session_(std::move(open_session)),
+      reports_(reports),
+      replication_id_(std::move(start.replication_id)),
+      applied_seq_(start.applied_seq),
+      last_queued_(start.applied_seq) {}
 
 Applier::~Applier() { Stop(); }
 
@@ -75,15 +125,25 @@ void Applier::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status Applier::Enqueue(replication::Event event, const std::string& replication_id) {
+void Applier::SetReplicationId(const std::string& replication_id) {
+  std::lock_guard lock(mu_);
+  replication_id_ = replication_id;
+}
+
+Status Applier::Enqueue(replication::Event event) {
   Item item;
   item.classes.reserve(event.statements.size());
   // Events that hold only data changes can share a transaction: re-running
   // them after a group's rollback changes nothing outside it.
   item.data_only = true;
+  std::string database = event.database;
   for (const replication::EventStatement& s : event.statements) {
     item.classes.push_back(sql::Classify(s.sql));
-    item.data_only = item.data_only && item.classes.back().kind == sql::StatementKind::kDataChange;
+    const sql::Classification& c = item.classes.back();
+    item.data_only = item.data_only && c.kind == sql::StatementKind::kDataChange;
+    for (const sql::TableRef& t : c.writes)
+      item.writes.push_back({t.schema.empty() ? database : t.schema, t.table});
+    if (!c.use_database.empty()) database = c.use_database;
   }
   {
     std::lock_guard lock(mu_);
@@ -94,7 +154,6 @@ Status Applier::Enqueue(replication::Event event, const std::string& replication
     }
     last_queued_ = event.seq;
     item.event = std::move(event);
-    item.replication_id = replication_id;
     queue_.push_back(std::move(item));
   }
   wake_.notify_one();
@@ -111,16 +170,148 @@ void Applier::EnqueueVerify(protocol::Verify request) {
   wake_.notify_one();
 }
 
-bool Applier::RunVerify(const protocol::Verify& request) {
+size_t Applier::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+SlavePosition Applier::ResumePosition() const {
+  std::lock_guard lock(mu_);
+  return {replication_id_, last_queued_};
+}
+
+void Applier::Print(const std::string& line) const {
+  if (options_.print) options_.print(line);
+}
+
+bool Applier::Pause(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mu_);
+  return !wake_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+void Applier::Loop() {
+  db::ThreadEndGuard thread_guard;
+  while (WaitForWork()) {
+    const Step opened = EnsureSession();
+    if (opened == Step::kFatal) return;
+    if (opened == Step::kSessionLost) {
+      if (!Pause(options_.reconnect_pause)) return;
+      continue;
+    }
+    const std::vector<Item> batch = NextBatch();
+    if (batch.empty()) continue;  // Resync found it all applied already
+    const Step step = batch[0].verify ? AnswerVerify(*batch[0].verify) : ApplyBatch(batch);
+    if (step == Step::kSessionLost) session_.reset();
+    if (step == Step::kStopped || step == Step::kFatal) return;
+  }
+}
+
+bool Applier::WaitForWork() {
+  std::unique_lock lock(mu_);
+  wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  return !stopping_;
+}
+
+Applier::Step Applier::EnsureSession() {
+  if (session_) return Step::kDone;
+  Result<std::unique_ptr<ApplySession>> s = open_session_();
+  if (s.ok()) {
+    session_ = std::move(s).value();
+    current_database_ = options_.database;
+    transactional_.clear();  // engines may have changed while we were away
+    const Status resynced = Resync();
+    if (resynced.ok()) {
+      if (reported_outage_) Print("Local database is back; applying resumes.");
+      reported_outage_ = false;
+      return Step::kDone;
+    }
+    session_.reset();
+    if (resynced.code() == StatusCode::kFailedPrecondition) {
+      return Fatal(resynced.message() + "; restore the row and start the slave again");
+    }
+  }
+  if (!reported_outage_)
+    Print("Local database unavailable; applying is paused and will resume when it is back.");
+  reported_outage_ = true;
+  return Step::kSessionLost;
+}
+
+Status Applier::Resync() {
+  Result<db::QueryResult> r = session_->Execute(SelectPositionSql(options_.meta_schema));
+  if (!r.ok()) return r.status();
+  Result<SlavePosition> stored = PositionFrom(*r, options_.meta_schema);
+  if (!stored.ok()) return stored.status();
+  std::vector<uint64_t> dropped;
+  {
+    std::lock_guard lock(mu_);
+    while (!queue_.empty() && !queue_.front().verify &&
+           queue_.front().event.seq <= stored->applied_seq) {
+      dropped.push_back(queue_.front().event.seq);
+      queue_.pop_front();
+    }
+    applied_seq_ = std::max(applied_seq_, stored->applied_seq);
+  }
+  if (dropped.empty()) return Status::Ok();
+  Print(
+      fmt::format("Events #{}..#{} were committed before the local database connection was lost; "
+                  "not applying them again.",
+                  dropped.front(), dropped.back()));
+  for (uint64_t seq : dropped) reports_.SendAck({seq, protocol::AckOutcome::kApplied, 0, ""});
+  return Status::Ok();
+}
+
+std::vector<Applier::Item> Applier::NextBatch() {
+  std::vector<Item> items;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return items;
+    items.push_back(queue_.front());
+    // A group: consecutive data-only events, while the slave is behind.
+    const bool groupable = !items[0].verify && items[0].data_only;
+    for (size_t i = 1; groupable && i < queue_.size() && items.size() < kMaxGroup; ++i) {
+      if (queue_[i].verify || !queue_[i].data_only) break;
+      items.push_back(queue_[i]);
+    }
+  }
+  // A failed group is rolled back and its events applied again one by one:
+  // only transactional tables forget the first attempt.
+  if (items.size() > 1) {
+    size_t keep = 0;
+    while (keep < items.size() && WritesOnlyTransactional(items[keep])) ++keep;
+    items.resize(std::max<size_t>(keep, 1));
+  }
+  return items;
+}
+
+bool Applier::WritesOnlyTransactional(const Item& item) {
+  if (item.writes.empty()) return false;  // nothing named: cannot tell
+  for (const sql::TableRef& t : item.writes) {
+    const std::string key = t.schema + "." + t.table;
+    auto it = transactional_.find(key);
+    if (it == transactional_.end()) {
+      Result<db::QueryResult> r = session_->Execute(fmt::format(
+          "SELECT e.TRANSACTIONS FROM information_schema.TABLES t JOIN information_schema.ENGINES e"
+          " ON e.ENGINE = t.ENGINE WHERE t.TABLE_SCHEMA = {} AND t.TABLE_NAME = {}",
+          session_->Quote(t.schema), session_->Quote(t.table)));
+      if (!r.ok()) return false;  // unknown counts as non-transactional; ask again next time
+      const bool yes = !r->rows.empty() && !r->rows[0].empty() && r->rows[0][0] == "YES";
+      it = transactional_.emplace(key, yes).first;
+    }
+    if (!it->second) return false;
+  }
+  return true;
+}
+
+Applier::Step Applier::AnswerVerify(const protocol::Verify& request) {
   protocol::VerifyResult result;
   result.request_id = request.request_id;
   for (const std::string& table : request.tables) {
     protocol::TableChecksum t;
     t.table = table;
     Result<db::QueryResult> r =
-        conn_->Execute("CHECKSUM TABLE " + QuoteName(request.database) + "." + QuoteName(table));
+        session_->Execute("CHECKSUM TABLE " + QuoteName(request.database) + "." + QuoteName(table));
     if (!r.ok()) {
-      if (db::IsConnectionLost(r.status())) return false;
+      if (session_->IsConnectionLost(r.status())) return Step::kSessionLost;
       t.error = r.status().ToString();
     } else if (r->rows.empty() || r->rows[0].size() < 2 || !r->rows[0][1]) {
       t.error = "no such table";  // CHECKSUM TABLE answers NULL for a missing table
@@ -129,57 +320,76 @@ bool Applier::RunVerify(const protocol::Verify& request) {
     }
     result.tables.push_back(std::move(t));
   }
-  if (options_.on_verify) options_.on_verify(result);
-  return true;
-}
-
-size_t Applier::queued() const {
-  std::lock_guard lock(mu_);
-  return queue_.size();
-}
-
-SlavePosition Applier::ResumePosition() const {
-  std::lock_guard lock(mu_);
-  SlavePosition p = applied_;
-  p.applied_seq = last_queued_;
-  for (const Item& item : queue_) {
-    if (!item.verify) p.replication_id = item.replication_id;
+  {
+    std::lock_guard lock(mu_);
+    queue_.pop_front();
   }
-  return p;
+  reports_.SendVerifyResult(result);
+  return Step::kDone;
 }
 
-bool Applier::EnsureConnected() {
-  if (conn_) return true;
-  Result<db::Connection> c = db::Connection::Open(options_.db);
-  if (!c.ok()) return false;
-  conn_.emplace(std::move(c).value());
-  current_database_ = options_.db.database;
-  return true;
-}
-
-std::string Applier::CheckPolicy(const Item& item) const {
-  std::string database = item.event.database;
-  for (const sql::Classification& c : item.classes) {
-    if (c.kind == sql::StatementKind::kTransaction) {
-      return "transaction control inside an event is refused (the event is the transaction)";
+Applier::Step Applier::ApplyBatch(const std::vector<Item>& items) {
+  if (items.size() > 1) {
+    std::vector<Outcome> outcomes(items.size());
+    const Status failure = TryGroup(items, &outcomes);
+    if (failure.ok()) {
+      Finish(items.size(), items.back().event.seq, outcomes);
+      return Step::kDone;
     }
-    const sql::PolicyDecision d = sql::CheckSlavePolicy(c, database, options_.meta_schema);
-    if (!d.allowed) return d.reason;
-    if (!c.use_database.empty()) database = c.use_database;
+    if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
   }
-  return "";
+  // Alone, or isolating the event that made the group fail.
+  return ApplySingle(items[0]);
 }
 
-Status Applier::SavePosition(const std::string& replication_id, uint64_t seq) {
-  return conn_->Run(fmt::format(
-      "UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
-      options_.meta_schema, conn_->Quote(replication_id), seq));
+Applier::Step Applier::ApplySingle(const Item& item) {
+  std::chrono::milliseconds delay = options_.retry_first;
+  for (bool waited = false;; waited = true) {
+    std::vector<Outcome> outcomes(1);
+    const Status failure = TryGroup({item}, &outcomes);
+    if (failure.ok()) {
+      Finish(1, item.event.seq, outcomes);
+      return Step::kDone;
+    }
+    if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
+    if (failure.code() == StatusCode::kFailedPrecondition) return Fatal(failure.message());
+    const char* transient = TransientErrorName(failure);
+    if (transient == nullptr) return GiveUp(item, failure);
+    if (!waited) {
+      Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,
+                        FirstStatement(item.event), failure.ToString()));
+    }
+    if (!Pause(delay)) return Step::kStopped;
+    delay = std::min(delay * 2, options_.retry_max);
+  }
+}
+
+Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {
+  Status failure = session_->Run("BEGIN");
+  for (size_t i = 0; failure.ok() && i < items.size(); ++i) {
+    Outcome& o = (*outcomes)[i];
+    o.ack.seq = items[i].event.seq;
+    const std::string refusal = CheckPolicy(items[i]);
+    if (!refusal.empty()) {
+      o.ack.outcome = protocol::AckOutcome::kRefused;
+      o.ack.message = refusal;
+      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal,
+                             FirstStatement(items[i].event))};
+      continue;
+    }
+    o.ack.outcome = protocol::AckOutcome::kApplied;
+    failure = RunEventStatements(items[i], &o);
+  }
+  if (failure.ok()) failure = SavePosition(items.back().event.seq);
+  if (failure.ok()) failure = session_->Run("COMMIT");
+  if (!failure.ok()) (void)session_->Run("ROLLBACK");
+  return failure;
 }
 
 Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
   const replication::Event& event = item.event;
   if (event.database != current_database_ && !event.database.empty()) {
-    Status s = conn_->Run("USE " + QuoteName(event.database));
+    Status s = session_->Run("USE " + QuoteName(event.database));
     if (!s.ok()) return s;
     current_database_ = event.database;
   }
@@ -188,10 +398,10 @@ Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
     const replication::EventStatement& st = event.statements[i];
     const std::string context = replication::ContextSql(st.context, /*observed=*/true);
     if (!context.empty()) {
-      Status s = conn_->Run(context);
+      Status s = session_->Run(context);
       if (!s.ok()) return s;
     }
-    Result<db::QueryResult> r = conn_->Execute(st.sql);
+    Result<db::QueryResult> r = session_->Execute(st.sql);
     if (!r.ok()) return r.status();
     rows += r->affected_rows;
     if (!item.classes[i].use_database.empty()) current_database_ = item.classes[i].use_database;
@@ -207,133 +417,86 @@ Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
   return Status::Ok();
 }
 
-bool Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes, Status* failure) {
-  *failure = conn_->Run("BEGIN");
-  for (size_t i = 0; failure->ok() && i < items.size(); ++i) {
-    Outcome& o = (*outcomes)[i];
-    o.ack.seq = items[i].event.seq;
-    const std::string refusal = CheckPolicy(items[i]);
-    if (!refusal.empty()) {
-      o.ack.outcome = protocol::AckOutcome::kRefused;
-      o.ack.message = refusal;
-      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal,
-                             Shorten(items[i].event.statements.empty() ? "" : items[i].event.statements[0].sql))};
-      continue;
-    }
-    o.ack.outcome = protocol::AckOutcome::kApplied;
-    *failure = RunEventStatements(items[i], &o);
-  }
-  if (failure->ok()) *failure = SavePosition(items.back().replication_id, items.back().event.seq);
-  if (failure->ok()) *failure = conn_->Run("COMMIT");
-  if (!failure->ok()) {
-    (void)conn_->Run("ROLLBACK");
-    return false;
-  }
-  return true;
-}
-
-bool Applier::ApplyOne(const Item& item, Outcome* outcome) {
-  std::vector<Outcome> outcomes(1);
-  Status failure;
-  if (TryGroup({item}, &outcomes, &failure)) {
-    *outcome = std::move(outcomes[0]);
-    return true;
-  }
-  if (db::IsConnectionLost(failure)) return false;
-  // The event cannot be applied here: report it, and skip it or stop.
+Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
   const replication::Event& e = item.event;
-  outcome->ack = {e.seq, protocol::AckOutcome::kError, failure.sql_errno(), failure.ToString()};
-  outcome->lines = {fmt::format("[#{}] {}: {}", e.seq, failure.ToString(),
-                                Shorten(e.statements.empty() ? "" : e.statements[0].sql))};
-  if (options_.on_error == config::ApplyErrorPolicy::kStop) return true;
-  Status s = conn_->Run("BEGIN");
-  if (s.ok()) s = SavePosition(item.replication_id, e.seq);
-  if (s.ok()) s = conn_->Run("COMMIT");
-  if (!s.ok()) {
-    (void)conn_->Run("ROLLBACK");
-    return false;  // the position could not be saved: retry the event
-  }
-  return true;
-}
-
-void Applier::Loop() {
-  db::ThreadEndGuard thread_guard;
-  bool reported_outage = false;
-  for (;;) {
-    std::vector<Item> items;
+  Outcome outcome;
+  outcome.ack = {e.seq, protocol::AckOutcome::kError, failure.sql_errno(), failure.ToString()};
+  outcome.lines = {fmt::format("[#{}] {}: {}", e.seq, failure.ToString(), FirstStatement(e))};
+  if (options_.on_error == config::ApplyErrorPolicy::kStop) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      // A group: consecutive data-only events, while the slave is behind.
-      items.push_back(queue_.front());
-      const bool groupable = !items[0].verify && items[0].data_only;
-      for (size_t i = 1; groupable && i < queue_.size() && items.size() < kMaxGroup; ++i) {
-        if (queue_[i].verify || !queue_[i].data_only) break;
-        items.push_back(queue_[i]);
-      }
-    }
-    if (!EnsureConnected()) {
-      if (!reported_outage && options_.print) {
-        options_.print("Local database unavailable; applying is paused and will resume when it is back.");
-      }
-      reported_outage = true;
-      std::unique_lock lock(mu_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
-      continue;
-    }
-    if (reported_outage && options_.print) options_.print("Local database is back; applying resumes.");
-    reported_outage = false;
-    if (items[0].verify) {
-      if (!RunVerify(*items[0].verify)) {
-        conn_.reset();
-        continue;
-      }
       std::lock_guard lock(mu_);
       queue_.pop_front();
-      continue;
     }
-
-    std::vector<Outcome> outcomes(items.size());
-    Status failure;
-    bool done = items.size() > 1 && TryGroup(items, &outcomes, &failure);
-    if (!done && items.size() > 1 && db::IsConnectionLost(failure)) {
-      conn_.reset();
-      continue;
-    }
-    if (!done) {  // isolate: apply the first event alone
-      items.resize(1);
-      outcomes.resize(1);
-      if (!ApplyOne(items[0], &outcomes[0])) {
-        conn_.reset();
-        continue;
-      }
-    }
-    const bool fatal = outcomes.back().ack.outcome == protocol::AckOutcome::kError &&
-                       options_.on_error == config::ApplyErrorPolicy::kStop;
-    {
-      std::lock_guard lock(mu_);
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(items.size()));
-      if (!fatal) {
-        applied_.replication_id = items.back().replication_id;
-        applied_.applied_seq = items.back().event.seq;
-      }
-    }
-    for (const Outcome& o : outcomes) {
-      if (options_.print) {
-        for (const std::string& line : o.lines) options_.print(line);
-      }
-      if (options_.on_ack) options_.on_ack(o.ack);
-    }
-    if (fatal) {
-      if (options_.on_fatal) {
-        options_.on_fatal(fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
-                                      "advanced, so it is retried when the slave starts again",
-                                      items.back().event.seq));
-      }
-      return;
-    }
+    for (const std::string& line : outcome.lines) Print(line);
+    reports_.SendAck(outcome.ack);
+    return Fatal(
+        fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
+                    "advanced, so it is retried when the slave starts again",
+                    e.seq));
   }
+  Status s = session_->Run("BEGIN");
+  if (s.ok()) s = SavePosition(e.seq);
+  if (s.ok()) s = session_->Run("COMMIT");
+  if (!s.ok()) {
+    (void)session_->Run("ROLLBACK");
+    if (s.code() == StatusCode::kFailedPrecondition) return Fatal(s.message());
+    return Step::kSessionLost;  // the position could not be saved: retry on a new session
+  }
+  Finish(1, e.seq, {outcome});
+  return Step::kDone;
+}
+
+Status Applier::SavePosition(uint64_t seq) {
+  std::string replication_id;
+  uint64_t applied = 0;
+  {
+    std::lock_guard lock(mu_);
+    replication_id = replication_id_;
+    applied = applied_seq_;
+  }
+  Result<db::QueryResult> r = session_->Execute(fmt::format(
+      "UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
+      options_.meta_schema, session_->Quote(replication_id), seq));
+  if (!r.ok()) return r.status();
+  if (MatchedRows(*r) != 1) {
+    return Status::FailedPrecondition(fmt::format(
+        "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was "
+        "deleted?); "
+        "restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
+        "VALUES (1, '{1}', {2}) and start the slave again",
+        options_.meta_schema, replication_id, applied));
+  }
+  return Status::Ok();
+}
+
+void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(count));
+    applied_seq_ = last_seq;
+  }
+  for (const Outcome& o : outcomes) {
+    for (const std::string& line : o.lines) Print(line);
+    reports_.SendAck(o.ack);
+  }
+}
+
+Applier::Step Applier::Fatal(const std::string& why) {
+  if (options_.on_fatal) options_.on_fatal(why);
+  return Step::kFatal;
+}
+
+std::string Applier::CheckPolicy(const Item& item) const {
+  std::string database = item.event.database;
+  for (const sql::Classification& c : item.classes) {
+    if (c.kind == sql::StatementKind::kTransaction) {
+      return "transaction control inside an event is refused (the event is the transaction)";
+    }
+    const sql::PolicyDecision d = sql::CheckSlavePolicy(c, database, options_.meta_schema);
+    if (!d.allowed) return d.reason;
+    if (!c.use_database.empty()) database = c.use_database;
+  }
+  return "";
 }
 
 }  // namespace sqlrepl::slave

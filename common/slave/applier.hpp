@@ -1,20 +1,28 @@
-// The slave's applier: a thread that owns the slave's database connection
-// and applies events in order, exactly once.
+// The slave's applier: a thread that owns the slave's database session and
+// applies events in order, exactly once.
 //
-// Each event (or group of consecutive data-only events, when the slave is
-// behind) is applied in one transaction together with the update of
+// Each event (or group of consecutive data-only events on transactional
+// tables, when the slave is behind) is applied in one transaction together
+// with the update of
 //   META_SCHEMA.slave_position (id = 1, replication_id, applied_seq)
-// so that a crash can neither lose nor repeat an event. An event is refused
-// as a whole if any statement in it fails the slave policy; refused and
-// failed events advance the position too (ON_APPLY_ERROR=skip), or stop the
-// slave (stop). If the local database goes away, applying pauses and the
-// event is retried after reconnecting.
+// so that a crash can neither lose nor repeat an event. After any reconnect
+// the stored position is read again and what it covers is dropped from the
+// queue: a COMMIT whose outcome was lost with the session is never
+// repeated. An event is refused as a whole if any statement in it fails the
+// slave policy; refused and failed events advance the position too
+// (ON_APPLY_ERROR=skip), or stop the slave (stop). Errors that waiting can
+// cure (lock wait timeout, deadlock, interrupted query, statement timeout)
+// are retried with backoff instead. If the local database goes away,
+// applying pauses and resumes after reconnecting.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +33,7 @@
 #include "db/connection.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
+#include "slave/apply_session.hpp"
 #include "sql/classifier.hpp"
 
 namespace sqlrepl::slave {
@@ -38,22 +47,36 @@ struct SlavePosition {
 // position.
 Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string& meta_schema);
 
+// Where the applier's results go; called from the applier thread, in the
+// order of the events, each ack only after its transaction committed.
+class ApplyReports {
+ public:
+  virtual ~ApplyReports() = default;
+  virtual void SendAck(const protocol::Ack& ack) = 0;
+  virtual void SendVerifyResult(const protocol::VerifyResult& result) = 0;
+};
+
 class Applier {
  public:
   struct Options {
-    db::ConnectOptions db;
     std::string meta_schema = "repl_meta";
+    std::string database;  // the database a new session starts in (DB_NAME)
     config::ApplyErrorPolicy on_error = config::ApplyErrorPolicy::kSkip;
-    std::function<void(const protocol::Ack&)> on_ack;     // from the applier thread
-    std::function<void(const std::string&)> print;        // console lines
-    std::function<void(const std::string&)> on_fatal;     // ON_APPLY_ERROR=stop tripped
-    std::function<void(const protocol::VerifyResult&)> on_verify;  // checksums computed
+    // Backoff for errors that waiting can cure: doubles up to the maximum.
+    std::chrono::milliseconds retry_first{100};
+    std::chrono::milliseconds retry_max{2000};
+    // Pause between attempts to reach the local database.
+    std::chrono::milliseconds reconnect_pause{1000};
+    std::function<void(const std::string&)> print;     // console lines
+    std::function<void(const std::string&)> on_fatal;  // the applier stopped for good
   };
 
   static constexpr size_t kMaxGroup = 200;
   static constexpr size_t kMaxQueued = 20000;
 
-  Applier(Options options, SlavePosition start);
+  // `reports` must outlive the applier.
+  Applier(Options options, ApplySessionFactory open_session, ApplyReports& reports,
+          SlavePosition start);
   ~Applier();
   Applier(const Applier&) = delete;
   Applier& operator=(const Applier&) = delete;
@@ -61,9 +84,12 @@ class Applier {
   void Start();
   void Stop();
 
+  // The log the master welcomed us into (any thread); saved with the
+  // position from then on.
+  void SetReplicationId(const std::string& replication_id);
   // Queues an event received from the master (any thread). An event already
   // held is ignored; one that skips a sequence number is kCorruption.
-  Status Enqueue(replication::Event event, const std::string& replication_id);
+  Status Enqueue(replication::Event event);
   // Queues a checksum request, answered after every event queued before it.
   void EnqueueVerify(protocol::Verify request);
   size_t queued() const;
@@ -73,40 +99,70 @@ class Applier {
  private:
   struct Item {
     replication::Event event;
-    std::string replication_id;
     std::optional<protocol::Verify> verify;  // a checksum request instead of an event
     std::vector<sql::Classification> classes;  // one per statement, read once on arrival
+    std::vector<sql::TableRef> writes;         // written tables, schema resolved
     bool data_only = false;  // only data changes: may share a transaction with others
   };
   struct Outcome {
     protocol::Ack ack;
     std::vector<std::string> lines;  // console echo
   };
+  enum class Step { kDone, kSessionLost, kStopped, kFatal };
 
   void Loop();
-  // False when the database went away (retry later).
-  bool RunVerify(const protocol::Verify& request);
-  bool EnsureConnected();
-  // Applies items as one transaction; false if one failed (nothing applied).
-  bool TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes, Status* failure);
-  // Applies one item, recording an error or refusal when it cannot be applied.
-  // False when the database went away (retry later).
-  bool ApplyOne(const Item& item, Outcome* outcome);
+  // Blocks until the queue holds something; false when stopping.
+  bool WaitForWork();
+  // Opens a session if there is none and re-reads the stored position;
+  // reports the outage once while the database stays away. kDone when
+  // ready, kSessionLost when the database is away.
+  Step EnsureSession();
+  // Drops queued events the stored position covers (applied before the
+  // session was lost) and acknowledges them.
+  Status Resync();
+  // The front of the queue: one item, or a group of data-only events that
+  // write only transactional tables.
+  std::vector<Item> NextBatch();
+  bool WritesOnlyTransactional(const Item& item);
+
+  Step AnswerVerify(const protocol::Verify& request);
+  Step ApplyBatch(const std::vector<Item>& items);
+  // Applies one event, retrying errors that waiting can cure.
+  Step ApplySingle(const Item& item);
+  // Applies items as one transaction with the position; the failure (and
+  // nothing applied) otherwise.
+  Status TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes);
   Status RunEventStatements(const Item& item, Outcome* outcome);
-  Status SavePosition(const std::string& replication_id, uint64_t seq);
+  // Reports the event as failed and skips it, or stops.
+  Step GiveUp(const Item& item, const Status& failure);
+  Status SavePosition(uint64_t seq);
+  // Pops the applied items, then echoes and acknowledges them in order.
+  void Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes);
+  Step Fatal(const std::string& why);
+  // Waits `delay` unless stopping; false when stopping.
+  bool Pause(std::chrono::milliseconds delay);
+  void Print(const std::string& line) const;
   // The first refusal reason among the item's statements, or "".
   std::string CheckPolicy(const Item& item) const;
 
   Options options_;
+  ApplySessionFactory open_session_;
+  ApplyReports& reports_;
+
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;
-  SlavePosition applied_;       // guarded by mu_
+  std::deque<Item> queue_;      // guarded by mu_
+  std::string replication_id_;  // guarded by mu_; the one copy
+  uint64_t applied_seq_ = 0;    // guarded by mu_
   uint64_t last_queued_ = 0;    // guarded by mu_
-  bool stopping_ = false;
+  bool stopping_ = false;       // guarded by mu_
   std::thread thread_;
-  std::optional<db::Connection> conn_;  // applier thread only
-  std::string current_database_;        // applier thread only
+
+  // Applier thread only.
+  std::unique_ptr<ApplySession> session_;
+  std::string current_database_;
+  bool reported_outage_ = false;
+  std::map<std::string, bool> transactional_;  // "schema.table" -> engine has transactions
 };
 
 }  // namespace sqlrepl::slave

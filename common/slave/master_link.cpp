@@ -30,8 +30,8 @@ struct MasterLink::Link {
   bool closed = false;
 };
 
-MasterLink::MasterLink(asio::io_context& io, Options options, Applier* applier)
-    : io_(io), options_(std::move(options)), applier_(applier), retry_timer_(io) {}
+MasterLink::MasterLink(asio::io_context& io, Options options)
+    : io_(io), options_(std::move(options)), retry_timer_(io) {}
 
 void MasterLink::Print(const std::string& line) const {
   if (options_.print) options_.print(line);
@@ -57,12 +57,12 @@ void MasterLink::SendVerifyResult(const protocol::VerifyResult& result) {
   });
 }
 
-asio::awaitable<int> MasterLink::Run() {
+asio::awaitable<int> MasterLink::Run(Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   while (!stopped_) {
     auto link = std::make_shared<Link>(io_);
     Status s = co_await Connect(link);
-    if (s.ok()) s = co_await Handshake(link);
+    if (s.ok()) s = co_await Handshake(link, applier);
     if (s.code() == StatusCode::kFailedPrecondition) {
       Print("The master refused this slave: " + s.message());
       co_return 2;
@@ -71,8 +71,8 @@ asio::awaitable<int> MasterLink::Run() {
       link_ = link;
       asio::co_spawn(io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); },
                      asio::detached);
-      asio::co_spawn(io_, Heartbeats(link), asio::detached);
-      s = co_await Receive(link);
+      asio::co_spawn(io_, Heartbeats(link, applier), asio::detached);
+      s = co_await Receive(link, applier);
       link_.reset();
     }
     link->Close();
@@ -104,10 +104,10 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
 
 // The slave's side of the steps in replication/handshake.hpp; the connect
 // deadline set in Connect() still runs and covers it.
-asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link) {
-  const SlavePosition position = applier_->ResumePosition();
-  if (!position.replication_id.empty()) replication_id_ = position.replication_id;
-  protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, replication_id_, position.applied_seq};
+asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
+  const SlavePosition position = applier.ResumePosition();
+  protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
+                        position.applied_seq};
   const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, protocol::Encode(hello));
   auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
@@ -135,17 +135,17 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link) {
     co_return Status::Corruption("the master did not welcome or refuse this slave");
   }
   link->timer.cancel();
-  replication_id_ = welcome.replication_id;
+  applier.SetReplicationId(welcome.replication_id);
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
                     options_.master_host, options_.master_port, welcome.replication_id,
                     welcome.from_seq, welcome.last_seq));
   co_return Status::Ok();
 }
 
-asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link) {
+asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind.
-    while (applier_->queued() >= Applier::kMaxQueued && !link->closed) {
+    while (applier.queued() >= Applier::kMaxQueued && !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
@@ -158,7 +158,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link) {
       protocol::Verify request;
       Status s = protocol::Decode(frame->payload, &request);
       if (!s.ok()) co_return s;
-      applier_->EnqueueVerify(std::move(request));
+      applier.EnqueueVerify(std::move(request));
       continue;
     }
     if (frame->type != MessageType::kEvent) {
@@ -166,13 +166,13 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link) {
     }
     Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();
-    Status s = applier_->Enqueue(std::move(event).value(), replication_id_);
+    Status s = applier.Enqueue(std::move(event).value());
     if (!s.ok()) co_return s;
   }
   co_return Status::Unavailable("connection closed");
 }
 
-asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link) {
+asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
     link->timer.expires_after(kHeartbeatInterval);
     co_await link->timer.async_wait(use_nothrow);
@@ -183,7 +183,7 @@ asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link) {
       break;
     }
     link->Send(MessageType::kHeartbeat,
-               protocol::Encode(protocol::Heartbeat{applier_->ResumePosition().applied_seq}));
+               protocol::Encode(protocol::Heartbeat{applier.ResumePosition().applied_seq}));
   }
 }
 

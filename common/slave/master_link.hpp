@@ -17,7 +17,9 @@
 
 namespace sqlrepl::slave {
 
-class MasterLink {
+// Delivers the applier's acknowledgements and verify results on whatever
+// link is current; the applier is handed to Run(), not kept.
+class MasterLink : public ApplyReports {
  public:
   struct Options {
     std::string master_host = "127.0.0.1";
@@ -28,16 +30,17 @@ class MasterLink {
     std::function<void(const std::string&)> print;
   };
 
-  // `applier` must outlive the client. Runs on `io`.
-  MasterLink(asio::io_context& io, Options options, Applier* applier);
+  // Runs on `io`.
+  MasterLink(asio::io_context& io, Options options);
 
-  // Returns the exit status: 0 when stopped, 2 when the master refused us.
-  asio::awaitable<int> Run();
+  // Feeds `applier`, which must outlive the io_context's run. Returns the
+  // exit status: 0 when stopped, 2 when the master refused us.
+  asio::awaitable<int> Run(Applier& applier);
   // Stops Run() (any thread).
   void Stop();
-  // Sends an acknowledgement on the current link, if any (any thread).
-  void SendAck(const protocol::Ack& ack);
-  void SendVerifyResult(const protocol::VerifyResult& result);
+  // Send on the current link, if any (any thread).
+  void SendAck(const protocol::Ack& ack) override;
+  void SendVerifyResult(const protocol::VerifyResult& result) override;
 
   static constexpr auto kConnectTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
@@ -47,16 +50,14 @@ class MasterLink {
   struct Link;
   asio::awaitable<Status> Connect(std::shared_ptr<Link> link);
   // kFailedPrecondition when the master refused us.
-  asio::awaitable<Status> Handshake(std::shared_ptr<Link> link);
-  asio::awaitable<Status> Receive(std::shared_ptr<Link> link);
-  asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link);
+  asio::awaitable<Status> Handshake(std::shared_ptr<Link> link, Applier& applier);
+  asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
+  asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
   void Print(const std::string& line) const;
 
   asio::io_context& io_;
   Options options_;
-  Applier* applier_;
   std::shared_ptr<Link> link_;  // the current link, I/O thread only
-  std::string replication_id_;
   asio::steady_timer retry_timer_;
   bool stopped_ = false;
 };

@@ -1,0 +1,38 @@
+// The applier's view of its database: one session that runs statements,
+// quotes literals and says whether an error means the session is gone. The
+// applier opens sessions through a factory, so a test can hand it an
+// in-memory fake and make it lose its session on purpose.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.hpp"
+#include "db/connection.hpp"
+#include "db/query_result.hpp"
+
+namespace sqlrepl::slave {
+
+class ApplySession {
+ public:
+  virtual ~ApplySession() = default;
+
+  // Runs one statement (never several) and copies its result.
+  virtual Result<db::QueryResult> Execute(std::string_view sql) = 0;
+  Status Run(std::string_view sql) { return Execute(sql).status(); }
+  // `text` as a string literal for this session's character set.
+  virtual std::string Quote(std::string_view text) = 0;
+  // True when `status` means this session is gone: open a new one. Whether
+  // a COMMIT that failed this way took effect is unknown.
+  virtual bool IsConnectionLost(const Status& status) const = 0;
+};
+
+// Opens a new session; errors when the database cannot be reached.
+using ApplySessionFactory = std::function<Result<std::unique_ptr<ApplySession>>()>;
+
+// Sessions over db::Connection to the slave's local database.
+ApplySessionFactory MakeDbSessionFactory(db::ConnectOptions options);
+
+}  // namespace sqlrepl::slave

@@ -1,0 +1,383 @@
+// The applier against an in-memory database: batching while behind,
+// isolation of a failing event, acks after the commit and in order, and
+// what it does when its own database misbehaves.
+#include "slave/applier.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "fake_database.hpp"
+
+namespace sqlrepl::slave {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::FakeDatabase;
+using ::testing::HasSubstr;
+
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+// Records what the applier reports, and checks that every ack comes after
+// the commit that holds its event.
+class Reports : public ApplyReports {
+ public:
+  explicit Reports(const FakeDatabase& db) : db_(db) {}
+
+  void SendAck(const protocol::Ack& ack) override {
+    std::lock_guard lock(mu_);
+    acks_.push_back(ack);
+    if (ack.outcome != protocol::AckOutcome::kError && db_.position() < ack.seq) {
+      acked_before_commit_.push_back(ack.seq);
+    }
+    changed_.notify_all();
+  }
+  void SendVerifyResult(const protocol::VerifyResult& result) override {
+    std::lock_guard lock(mu_);
+    verify_results_.push_back(result);
+    acks_at_verify_ = acks_.size();
+    changed_.notify_all();
+  }
+  void Print(const std::string& line) {
+    std::lock_guard lock(mu_);
+    lines_.push_back(line);
+    changed_.notify_all();
+  }
+  void Fatal(const std::string& why) {
+    std::lock_guard lock(mu_);
+    fatal_ = why;
+    changed_.notify_all();
+  }
+
+  bool WaitForAcks(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, kDeadline, [&] { return acks_.size() >= n; });
+  }
+  bool WaitForFatal() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, kDeadline, [&] { return !fatal_.empty(); });
+  }
+  bool WaitForLine(const std::string& text) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, kDeadline, [&] {
+      for (const std::string& l : lines_) {
+        if (l.find(text) != std::string::npos) return true;
+      }
+      return false;
+    });
+  }
+  bool WaitForVerify() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, kDeadline, [&] { return !verify_results_.empty(); });
+  }
+
+  std::vector<protocol::Ack> acks() const {
+    std::lock_guard lock(mu_);
+    return acks_;
+  }
+  std::vector<uint64_t> acked_before_commit() const {
+    std::lock_guard lock(mu_);
+    return acked_before_commit_;
+  }
+  size_t acks_at_verify() const {
+    std::lock_guard lock(mu_);
+    return acks_at_verify_;
+  }
+  std::string fatal() const {
+    std::lock_guard lock(mu_);
+    return fatal_;
+  }
+  int LinesContaining(const std::string& text) const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const std::string& l : lines_) n += l.find(text) != std::string::npos ? 1 : 0;
+    return n;
+  }
+  std::string AllLines() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const std::string& l : lines_) out += l + "\n";
+    return out;
+  }
+
+ private:
+  const FakeDatabase& db_;
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<protocol::Ack> acks_;
+  std::vector<uint64_t> acked_before_commit_;
+  std::vector<protocol::VerifyResult> verify_results_;
+  size_t acks_at_verify_ = 0;
+  std::vector<std::string> lines_;
+  std::string fatal_;
+};
+
+std::string Insert(uint64_t seq) { return fmt::format("INSERT INTO t VALUES ({})", seq); }
+std::string AriaUpdate(uint64_t seq) {
+  return fmt::format("UPDATE aria_t SET n = n + 1 WHERE k = {}", seq);
+}
+
+replication::Event MakeEvent(uint64_t seq, std::string sql) {
+  replication::Event e;
+  e.seq = seq;
+  e.database = "school";
+  e.statements.push_back({{}, std::move(sql)});
+  return e;
+}
+
+class ApplierTest : public ::testing::Test {
+ protected:
+  void Make(config::ApplyErrorPolicy on_error = config::ApplyErrorPolicy::kSkip) {
+    Applier::Options o;
+    o.database = "school";
+    o.on_error = on_error;
+    o.retry_first = milliseconds(1);
+    o.retry_max = milliseconds(5);
+    o.reconnect_pause = milliseconds(5);
+    o.print = [this](const std::string& line) { reports_.Print(line); };
+    o.on_fatal = [this](const std::string& why) { reports_.Fatal(why); };
+    applier_ = std::make_unique<Applier>(o, db_.Factory(), reports_, SlavePosition{"fake-log", 0});
+  }
+  // Queues events 1..n before the applier starts, as when a slave catches up.
+  void QueueInserts(uint64_t n) {
+    for (uint64_t seq = 1; seq <= n; ++seq)
+      ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
+  }
+  void ExpectEachInsertAppliedOnce(uint64_t n) {
+    for (uint64_t seq = 1; seq <= n; ++seq)
+      EXPECT_EQ(db_.TimesApplied(Insert(seq)), 1) << "#" << seq;
+  }
+  void ExpectAcksInOrder(uint64_t n) {
+    const std::vector<protocol::Ack> acks = reports_.acks();
+    ASSERT_EQ(acks.size(), n);
+    for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(acks[i].seq, i + 1);
+    EXPECT_THAT(reports_.acked_before_commit(), ::testing::IsEmpty());
+  }
+
+  FakeDatabase db_;
+  Reports reports_{db_};
+  std::unique_ptr<Applier> applier_;
+};
+
+TEST_F(ApplierTest, GroupsEventsQueuedWhileBehindIntoOneTransaction) {
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5));
+  EXPECT_EQ(db_.commits(), 1);
+  EXPECT_EQ(db_.position(), 5u);
+  ExpectEachInsertAppliedOnce(5);
+  ExpectAcksInOrder(5);
+}
+
+TEST_F(ApplierTest, AcksEachEventInOrderOnlyAfterItsCommit) {
+  Make();
+  applier_->Start();
+  for (uint64_t seq = 1; seq <= 20; ++seq)
+    ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, Insert(seq))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(20));
+  ExpectAcksInOrder(20);
+  EXPECT_EQ(db_.position(), 20u);
+}
+
+TEST_F(ApplierTest, IsolatesTheFailingEventOfAGroupAndSkipsOnlyIt) {
+  db_.FailNext(Insert(3), Status::SqlError(1146, "42S02", "Table 'school.t' doesn't exist"), 100);
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5));
+  EXPECT_EQ(db_.TimesApplied(Insert(3)), 0);
+  for (uint64_t seq : {1, 2, 4, 5}) EXPECT_EQ(db_.TimesApplied(Insert(seq)), 1) << "#" << seq;
+  const std::vector<protocol::Ack> acks = reports_.acks();
+  EXPECT_EQ(acks[2].outcome, protocol::AckOutcome::kError);
+  EXPECT_EQ(acks[2].sql_errno, 1146u);
+  EXPECT_EQ(db_.position(), 5u);
+  ExpectAcksInOrder(5);
+}
+
+TEST_F(ApplierTest, OnApplyErrorStopReportsTheEventAndDoesNotAdvance) {
+  db_.FailNext(Insert(2), Status::SqlError(1146, "42S02", "no such table"), 100);
+  Make(config::ApplyErrorPolicy::kStop);
+  QueueInserts(3);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForFatal());
+  EXPECT_THAT(reports_.fatal(), HasSubstr("event #2 failed and ON_APPLY_ERROR=stop"));
+  EXPECT_EQ(db_.position(), 1u);
+  EXPECT_EQ(db_.TimesApplied(Insert(3)), 0);
+}
+
+// Exactly once (issue 10, item 2): the outcome of COMMIT is lost with the
+// session.
+TEST_F(ApplierTest, GroupCommittedAsTheSessionDiedIsNotAppliedAgain) {
+  db_.LoseSessionAfterNextCommit();
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5)) << reports_.AllLines();
+  ExpectEachInsertAppliedOnce(5);
+  ExpectAcksInOrder(5);
+  EXPECT_EQ(db_.sessions_opened(), 2);
+  EXPECT_EQ(reports_.LinesContaining("not applying them again"), 1) << reports_.AllLines();
+}
+
+TEST_F(ApplierTest, SingleEventCommittedAsTheSessionDiedIsNotAppliedAgain) {
+  Make();
+  applier_->Start();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  db_.LoseSessionAfterNextCommit();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(3, Insert(3))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(3));
+  ExpectEachInsertAppliedOnce(3);
+  ExpectAcksInOrder(3);
+}
+
+TEST_F(ApplierTest, SessionLostBeforeCommitAppliesTheGroupOnTheNextSession) {
+  db_.FailNext("COMMIT", testing::Lost());
+  Make();
+  QueueInserts(5);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(5));
+  ExpectEachInsertAppliedOnce(5);
+  ExpectAcksInOrder(5);
+  EXPECT_EQ(db_.position(), 5u);
+}
+
+TEST_F(ApplierTest, DatabaseAwayAtStartPausesOnceAndResumes) {
+  db_.SetReachable(false);
+  Make();
+  QueueInserts(2);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForLine("Local database unavailable"));
+  db_.SetReachable(true);
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  EXPECT_EQ(reports_.LinesContaining("Local database unavailable"), 1);
+  EXPECT_EQ(reports_.LinesContaining("Local database is back"), 1);
+  ExpectEachInsertAppliedOnce(2);
+}
+
+// Nothing lost (issue 10, item 3): errors that waiting cures are retried,
+// not skipped.
+class TransientErrorTest : public ApplierTest, public ::testing::WithParamInterface<unsigned> {};
+
+TEST_P(TransientErrorTest, IsRetriedUntilTheEventAppliesOnce) {
+  db_.FailNext(Insert(2), Status::SqlError(GetParam(), "HY000", "try again"), 4);
+  Make();
+  QueueInserts(3);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(3));
+  ExpectEachInsertAppliedOnce(3);
+  ExpectAcksInOrder(3);
+  for (const protocol::Ack& ack : reports_.acks())
+    EXPECT_EQ(ack.outcome, protocol::AckOutcome::kApplied);
+  EXPECT_EQ(reports_.LinesContaining("[#2] waiting: "), 1) << reports_.AllLines();
+}
+
+INSTANTIATE_TEST_SUITE_P(LockWaitDeadlockInterruptedTimeout, TransientErrorTest,
+                         ::testing::Values(1205u, 1213u, 1317u, 1969u));
+
+TEST_F(ApplierTest, WaitingMessageNamesTheErrorAndTheStatement) {
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  EXPECT_EQ(reports_.LinesContaining(
+                "[#1] waiting: lock wait timeout on INSERT INTO t VALUES (1); retrying"),
+            1)
+      << reports_.AllLines();
+}
+
+TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
+  db_.FailNext(Insert(1), Status::SqlError(1213, "40001", "Deadlock found"), 1000000);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForLine("[#1] waiting: deadlock"));
+  applier_->Stop();
+  EXPECT_TRUE(reports_.acks().empty());
+  EXPECT_EQ(db_.position(), 0u);
+}
+
+// Exactly once (issue 10, item 4): a rollback does not undo writes to
+// MyISAM/Aria/MEMORY.
+TEST_F(ApplierTest, GroupNeverSpansAWriteToANonTransactionalTable) {
+  db_.SetNonTransactional("aria_t");
+  db_.FailNext(Insert(4), Status::SqlError(1146, "42S02", "no such table"), 2);
+  Make();
+  std::vector<std::string> sql = {Insert(1), AriaUpdate(2), Insert(3),
+                                  Insert(4), AriaUpdate(5), Insert(6)};
+  for (uint64_t seq = 1; seq <= sql.size(); ++seq)
+    ASSERT_TRUE(applier_->Enqueue(MakeEvent(seq, sql[seq - 1])).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(sql.size()));
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(2)), 1);
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(5)), 1);
+  EXPECT_EQ(db_.TimesApplied(Insert(4)), 0);
+  for (uint64_t seq : {1, 3, 6}) EXPECT_EQ(db_.TimesApplied(sql[seq - 1]), 1) << "#" << seq;
+  EXPECT_EQ(db_.position(), 6u);
+}
+
+TEST_F(ApplierTest, TableOfUnknownEngineIsTreatedAsNonTransactional) {
+  db_.FailEngineLookups();
+  Make();
+  QueueInserts(4);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(4));
+  EXPECT_EQ(db_.commits(), 4);  // one event per transaction
+  ExpectEachInsertAppliedOnce(4);
+}
+
+// Exactly once (issue 10, item 5): a position update that matches no row
+// must not pass.
+TEST_F(ApplierTest, MissingPositionRowStopsWithWhatToDo) {
+  Make();
+  applier_->Start();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  db_.DeletePositionRow();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  ASSERT_TRUE(reports_.WaitForFatal());
+  EXPECT_THAT(reports_.fatal(), HasSubstr("repl_meta.slave_position has no row with id = 1"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("INSERT INTO repl_meta.slave_position"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("VALUES (1, 'fake-log', 1)"));
+  EXPECT_EQ(db_.TimesApplied(Insert(2)), 0);
+  EXPECT_EQ(reports_.acks().size(), 1u);
+}
+
+TEST_F(ApplierTest, PositionUpdateCountsMatchedRowsNotChangedRows) {
+  // The fake reports 0 changed rows, as MariaDB does for unchanged values.
+  Make();
+  QueueInserts(2);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  EXPECT_TRUE(reports_.fatal().empty()) << reports_.fatal();
+}
+
+TEST_F(ApplierTest, VerifyIsAnsweredAfterTheEventsQueuedBeforeIt) {
+  Make();
+  QueueInserts(3);
+  applier_->EnqueueVerify({7, "school", {"t"}});
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForVerify());
+  EXPECT_EQ(reports_.acks_at_verify(), 3u);
+}
+
+TEST_F(ApplierTest, ResumePositionHoldsTheOneReplicationIdAndTheLastQueued) {
+  Applier::Options o;
+  Applier applier(o, db_.Factory(), reports_, SlavePosition{"", 0});
+  applier.SetReplicationId("log-a");
+  ASSERT_TRUE(applier.Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(applier.Enqueue(MakeEvent(2, Insert(2))).ok());
+  EXPECT_EQ(applier.ResumePosition().replication_id, "log-a");
+  EXPECT_EQ(applier.ResumePosition().applied_seq, 2u);
+  EXPECT_EQ(applier.Enqueue(MakeEvent(4, Insert(4))).code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace sqlrepl::slave
