@@ -68,8 +68,33 @@ Status Connection::LastError() const {
 }
 
 Result<QueryResult> Connection::Execute(std::string_view sql) {
+  if (mysql_real_query(handle_.get(), sql.data(), sql.size()) != 0) return LastError();
+  return StoreResult();
+}
+
+std::vector<Result<QueryResult>> Connection::ExecutePipelined(const std::vector<std::string>& statements) {
   MYSQL* m = handle_.get();
-  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return LastError();
+  std::vector<Result<QueryResult>> out;
+  size_t sent = 0;
+  for (; sent < statements.size(); ++sent) {
+    if (mysql_send_query(m, statements[sent].data(), statements[sent].size()) != 0) break;
+  }
+  for (size_t i = 0; i < sent; ++i) {
+    if (mysql_read_query_result(m) != 0) {
+      out.push_back(LastError());
+      if (IsConnectionLost(out.back().status())) break;
+      continue;
+    }
+    out.push_back(StoreResult());
+  }
+  // Not sent, or their answers lost with the connection.
+  const Status lost = out.size() < statements.size() && !out.empty() ? out.back().status() : LastError();
+  while (out.size() < statements.size()) out.push_back(lost);
+  return out;
+}
+
+Result<QueryResult> Connection::StoreResult() {
+  MYSQL* m = handle_.get();
   QueryResult out;
   ResultPtr res(mysql_store_result(m));
   if (res) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
@@ -62,6 +63,14 @@ class Connection {
   // drained; the first is returned.
   Result<QueryResult> Execute(std::string_view sql);
 
+  // Sends every statement before reading any answer (one round trip), then
+  // reads the answers in order: one result per statement. The server runs
+  // each statement whatever became of the ones before it, so the caller
+  // makes later statements safe to run after an earlier failure. Each text
+  // must be a single statement (the connection never enables
+  // multi-statements).
+  std::vector<Result<QueryResult>> ExecutePipelined(const std::vector<std::string>& statements);
+
   // Runs a statement whose result does not matter beyond success.
   Status Run(std::string_view sql) { return Execute(sql).status(); }
 
@@ -81,6 +90,8 @@ class Connection {
   Connection(std::unique_ptr<MYSQL, Closer> handle, std::string endpoint)
       : handle_(std::move(handle)), endpoint_(std::move(endpoint)) {}
   Status LastError() const;
+  // The answer to the statement just sent.
+  Result<QueryResult> StoreResult();
 
   std::unique_ptr<MYSQL, Closer> handle_;
   std::string endpoint_;

@@ -36,6 +36,8 @@ bool CannotEndTransaction(const sql::Classification& c) {
          c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
 }
 
+constexpr std::string_view kCommit = "COMMIT";
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -53,14 +55,29 @@ MasterExecutor::MasterExecutor(db::Connection* conn, db::Connection* probe, Mast
       options_(std::move(options)),
       rng_(std::random_device{}()) {}
 
-Status MasterExecutor::UnfreezeTimestamp() {
-  if (!timestamp_frozen_) return Status::Ok();
-  timestamp_frozen_ = false;
-  return conn_->Run("SET timestamp = DEFAULT");
+Result<db::QueryResult> MasterExecutor::RunUserStatement(std::string_view sql) {
+  std::vector<std::string> batch;
+  if (timestamp_frozen_) batch.push_back("SET timestamp = DEFAULT");  // reads see the clock again
+  batch.emplace_back(sql);
+  std::vector<Result<db::QueryResult>> results = RunPipelined(batch);
+  if (timestamp_frozen_ && results[0].ok()) timestamp_frozen_ = false;
+  return std::move(results.back());
 }
 
-Result<replication::StatementContext> MasterExecutor::PrepareContext(std::string_view sql) {
-  replication::StatementContext ctx;
+std::vector<Result<db::QueryResult>> MasterExecutor::RunPipelined(const std::vector<std::string>& batch) {
+  if (on_user_statement_) on_user_statement_(conn_->thread_id());
+  std::vector<Result<db::QueryResult>> results = conn_->ExecutePipelined(batch);
+  if (on_user_statement_) on_user_statement_(0);
+  return results;
+}
+
+// One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
+// statement.
+// The context (timestamp, RAND seeds) is fixed here, not asked of the server.
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st,
+                                                       bool* began) {
+  replication::StatementContext& ctx = st->context;
+  ctx = {};
   ctx.has_timestamp = true;
   ctx.timestamp_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
@@ -68,50 +85,54 @@ Result<replication::StatementContext> MasterExecutor::PrepareContext(std::string
   ctx.has_rand_seeds = true;
   ctx.rand_seed1 = rng_() % 0x3FFFFFFF;  // the server keeps seeds below 2^30 - 1
   ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
-  if (MentionsLastInsertId(sql)) {
-    Result<db::QueryResult> r = conn_->Execute("SELECT LAST_INSERT_ID()");
-    if (!r.ok()) return r.status();
-    ctx.has_last_insert_id = true;
-    ctx.last_insert_id = std::strtoull(r->rows[0][0].value_or("0").c_str(), nullptr, 10);
-  }
-  Status s = conn_->Run(replication::ContextSql(ctx, /*observed=*/false));
-  if (!s.ok()) return s;
-  timestamp_frozen_ = true;
-  return ctx;
-}
-
-Result<db::QueryResult> MasterExecutor::RunUserStatement(std::string_view sql) {
-  if (on_user_statement_) on_user_statement_(conn_->thread_id());
-  Result<db::QueryResult> r = conn_->Execute(sql);
-  if (on_user_statement_) on_user_statement_(0);
-  return r;
-}
-
-Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st) {
-  Result<replication::StatementContext> ctx = PrepareContext(sql);
-  if (!ctx.ok()) return ctx.status();
-  st->context = *ctx;
   st->sql = std::string(sql);
-  Result<db::QueryResult> r = RunUserStatement(sql);
+
+  std::vector<std::string> batch;
+  const bool reads_last_insert_id = MentionsLastInsertId(sql);
+  if (reads_last_insert_id) batch.push_back("SELECT LAST_INSERT_ID()");
+  const size_t context_at = batch.size();
+  batch.push_back(replication::ContextSql(ctx, /*observed=*/false));
+  const size_t begin_at = batch.size();
+  if (began != nullptr) batch.push_back("START TRANSACTION");  // BEGIN starts a block under sql_mode=ORACLE
+  batch.emplace_back(sql);
+  std::vector<Result<db::QueryResult>> results = RunPipelined(batch);
+
+  if (results[context_at].ok()) timestamp_frozen_ = true;
+  if (began != nullptr) *began = results[begin_at].ok();
+  // The statement ran without its context: report why (the caller rolls back).
+  for (size_t i = 0; i <= context_at; ++i) {
+    if (!results[i].ok()) return results[i].status();
+  }
+  if (reads_last_insert_id) {
+    const db::QueryResult& r = *results[0];
+    ctx.has_last_insert_id = true;
+    ctx.last_insert_id =
+        r.rows.empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
+  }
+  Result<db::QueryResult>& r = results.back();
   if (r.ok()) {
     autocommit_ = r->autocommit();
     if (r->insert_id != 0) {
-      st->context.has_insert_id = true;
-      st->context.insert_id = r->insert_id;
+      ctx.has_insert_id = true;
+      ctx.insert_id = r->insert_id;
     }
   }
-  return r;
+  return std::move(r);
 }
 
 Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::string_view commit_sql) {
-  Result<std::string> encoded = log_->Append(conn_, &event, staged_);
+  // The master's own COMMIT goes with the log row in one round trip; the
+  // user's (COMMIT WORK, COMMIT AND CHAIN, ...) runs as typed.
+  const bool own_commit = commit_sql == kCommit;
+  Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_)
+                                           : log_->Append(conn_, &event, staged_);
   if (!encoded.ok()) {
     (void)conn_->Run("ROLLBACK");
     return Status::SqlError(encoded.status().sql_errno(), encoded.status().sqlstate(),
                             "rolled back, the replication log could not be written: " +
                                 encoded.status().message());
   }
-  Status s = conn_->Run(commit_sql);
+  Status s = own_commit ? Status::Ok() : conn_->Run(commit_sql);
   if (!s.ok()) {
     (void)conn_->Run("ROLLBACK");
     return s;
@@ -140,9 +161,9 @@ Status MasterExecutor::ShipSessionState(const std::vector<replication::EventStat
     if (IsSessionStatement(s)) session.push_back(s);
   }
   if (session.empty()) return Status::Ok();
-  Status s = conn_->Run("BEGIN");
+  Status s = conn_->Run("START TRANSACTION");
   if (!s.ok()) return s;
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, std::move(session)}, "COMMIT");
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, std::move(session)}, kCommit);
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
   return Status::Ok();
@@ -150,7 +171,7 @@ Status MasterExecutor::ShipSessionState(const std::vector<replication::EventStat
 
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   if (!in_transaction_ || pending_.empty()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, "COMMIT");
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, kCommit);
   ResetTransaction();
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
@@ -185,8 +206,6 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
 Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Classification& c,
                                            const std::string& database) {
   if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) {
-    Status s = UnfreezeTimestamp();
-    if (!s.ok()) return Failed(s);
     Executed out;
     out.result = RunUserStatement(sql);
     return out;
@@ -222,17 +241,22 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
   return ran;
 }
 
+// Two round trips: context, BEGIN and the statement together; then the
+// log row and COMMIT together (MasterLog::AppendAndCommit).
 Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::string& database) {
-  Status s = conn_->Run("BEGIN");
-  if (!s.ok()) return Failed(s);
   Executed out;
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st);
+  bool began = false;
+  out.result = RunWithContext(sql, &st, &began);
   if (!out.result.ok()) {
     (void)conn_->Run("ROLLBACK");
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, "COMMIT");
+  if (!began) {  // then it committed by itself: log it so
+    LogCommittedStatement(std::move(st), database, &out);
+    return out;
+  }
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, kCommit);
   if (!seq.ok()) return Failed(seq.status());
   out.committed.push_back(*seq);
   return out;
@@ -241,7 +265,7 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
 Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::string& database) {
   Executed out;
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st);
+  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
   if (out.result.ok()) {
     if (pending_.empty()) pending_database_ = database;
     pending_.push_back(std::move(st));
@@ -262,7 +286,7 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
 Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string& database) {
   Executed out;
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st);
+  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
   if (out.result.ok()) LogCommittedStatement(std::move(st), database, &out);
   return out;
 }
@@ -271,9 +295,9 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
                                            Executed* out) {
   // The statement committed by itself: its log row follows in a transaction
   // of its own (a crash in between loses only the slaves' refusal notice).
-  Status s = conn_->Run("BEGIN");
+  Status s = conn_->Run("START TRANSACTION");
   Result<uint64_t> seq =
-      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, "COMMIT") : Result<uint64_t>(s);
+      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kCommit) : Result<uint64_t>(s);
   if (!seq.ok()) {
     out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
     return;
@@ -303,7 +327,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
     staged = std::move(event);
   }
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st);
+  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
   const unsigned status = conn_->server_status();
   const bool open = (status & SERVER_STATUS_IN_TRANS) != 0;
   autocommit_ = (status & SERVER_STATUS_AUTOCOMMIT) != 0;

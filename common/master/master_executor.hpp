@@ -86,12 +86,18 @@ class MasterExecutor {
   // Logs `st`, which committed by itself, as an event of its own.
   void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
 
-  // Runs the user's statement itself (see set_on_user_statement).
+  // A read (or an empty statement), with the clock given back first.
   Result<db::QueryResult> RunUserStatement(std::string_view sql);
-  // Fixes timestamp and RAND seeds on the master and returns them.
-  Result<replication::StatementContext> PrepareContext(std::string_view sql);
-  // Runs `sql` after its context; fills insert_id from the result.
-  Result<db::QueryResult> RunWithContext(std::string_view sql, replication::EventStatement* statement);
+  // Sends `batch` in one round trip while the user may kill it (see
+  // set_on_user_statement).
+  std::vector<Result<db::QueryResult>> RunPipelined(const std::vector<std::string>& batch);
+  // Fixes timestamp and RAND seeds, then runs `sql` after them in the same
+  // round trip; fills `st` with the statement and its context, insert_id
+  // and LAST_INSERT_ID included. With `began`, a transaction is started
+  // first and *began says whether that worked (if not, a statement that
+  // succeeded has committed by itself).
+  Result<db::QueryResult> RunWithContext(std::string_view sql, replication::EventStatement* st,
+                                         bool* began);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // After a rollback: the session statements (SET, USE, SELECT ... INTO @v)
@@ -101,7 +107,6 @@ class MasterExecutor {
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();
-  Status UnfreezeTimestamp();
 
   db::Connection* conn_;
   db::Connection* probe_;

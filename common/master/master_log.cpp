@@ -7,6 +7,8 @@
 namespace sqlrepl::master {
 namespace {
 
+constexpr unsigned kParseError = 1064;  // ER_PARSE_ERROR
+
 uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0; }
 
 }  // namespace
@@ -61,14 +63,31 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
   return MasterLog(meta, bounds->replication_id, bounds->last_seq);
 }
 
+std::string MasterLog::InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded,
+                                 bool restage) const {
+  return fmt::format(
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq, conn->Quote(encoded),
+      restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)" : "");
+}
+
 Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event, bool restage) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
-  Status s = conn->Run(fmt::format(
-      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, event->seq,
-      conn->Quote(encoded),
-      restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)"
-              : ""));
+  Status s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
+  if (!s.ok()) return s;
+  return encoded;
+}
+
+Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication::Event* event,
+                                               bool restage) {
+  event->seq = last_seq_ + 1;
+  std::string encoded = replication::EncodeEvent(*event);
+  Status s = conn->Run("BEGIN NOT ATOMIC " + InsertSql(conn, event->seq, encoded, restage) + "; COMMIT; END");
+  if (s.sql_errno() == kParseError) {
+    // A session sql_mode with another block syntax (ORACLE): nothing ran.
+    s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
+    if (s.ok()) s = conn->Run("COMMIT");
+  }
   if (!s.ok()) return s;
   return encoded;
 }

@@ -38,6 +38,10 @@ class MasterLog {
   // that number is an error, never overwritten. Returns the encoded event.
   // Until MarkCommitted() the number may be handed out again.
   Result<std::string> Append(db::Connection* conn, replication::Event* event, bool restage = false);
+  // Append(), then COMMIT, in one round trip: one compound statement, which
+  // stops at the first error, so the transaction never commits without its
+  // row. On an error the transaction may still be open: roll it back.
+  Result<std::string> AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage = false);
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;
@@ -56,6 +60,8 @@ class MasterLog {
       : meta_schema_(std::move(meta_schema)),
         replication_id_(std::move(replication_id)),
         last_seq_(last_seq) {}
+
+  std::string InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded, bool restage) const;
 
   std::string meta_schema_;
   std::string replication_id_;

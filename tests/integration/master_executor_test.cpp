@@ -103,6 +103,30 @@ TEST_F(MasterExecutorTest, ReadsAndFailuresAreNotLogged) {
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "0");
 }
 
+// The log row and COMMIT travel together: a row that cannot be written
+// must leave the write uncommitted, never committed without its row.
+TEST_F(MasterExecutorTest, WriteWhoseLogRowFailsIsRolledBack) {
+  ASSERT_TRUE(server_->Exec("INSERT INTO repl_meta.log (seq, event) VALUES (1, 'squatter')").ok());
+  master::Executed e = executor_->Execute("INSERT INTO t (v) VALUES (1)",
+                                          sql::Classify("INSERT INTO t (v) VALUES (1)"), "school");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_FALSE(executor_->in_transaction());
+  EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+}
+
+TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
+  Run("SET sql_mode = 'ORACLE'");  // BEGIN and BEGIN NOT ATOMIC mean other things here
+  Run("INSERT INTO t (v) VALUES (1)");
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(sink_.Statements().back(), std::vector<std::string>{"INSERT INTO t (v) VALUES (1)"});
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), std::to_string(sink_.events.size()));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
 TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (1)");
