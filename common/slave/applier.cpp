@@ -71,12 +71,6 @@ std::string SelectPositionSql(const std::string& meta) {
 // Rows an UPDATE matched. The connection does not set CLIENT_FOUND_ROWS, so
 // affected_rows counts only rows whose values changed; the info string
 // ("Rows matched: 1  Changed: 0  Warnings: 0") counts the matches.
-uint64_t MatchedRows(const db::QueryResult& r) {
-  constexpr std::string_view kMatched = "Rows matched: ";
-  const size_t at = r.info.find(kMatched);
-  if (at == std::string::npos) return r.affected_rows;
-  return std::strtoull(r.info.c_str() + at + kMatched.size(), nullptr, 10);
-}
 
 }  // namespace
 
@@ -364,57 +358,66 @@ Applier::Step Applier::ApplySingle(const Item& item) {
   }
 }
 
+// The group's statements, each after its context, go to the session as one
+// transaction that commits with the position (one round trip on a real
+// session); the outcome lines and row counts are read from the answers.
 Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {
-  Status failure = session_->Run("BEGIN");
-  for (size_t i = 0; failure.ok() && i < items.size(); ++i) {
+  std::vector<std::string> statements;
+  std::vector<std::vector<size_t>> answers_of(items.size());  // per item: its statements' answers
+  std::string database = current_database_;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const replication::Event& event = items[i].event;
     Outcome& o = (*outcomes)[i];
-    o.ack.seq = items[i].event.seq;
+    o.ack.seq = event.seq;
     const std::string refusal = CheckPolicy(items[i]);
     if (!refusal.empty()) {
       o.ack.outcome = protocol::AckOutcome::kRefused;
       o.ack.message = refusal;
-      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal,
-                             FirstStatement(items[i].event))};
+      o.lines = {fmt::format("[#{}] REFUSED ({}): {}", o.ack.seq, refusal, FirstStatement(event))};
       continue;
     }
     o.ack.outcome = protocol::AckOutcome::kApplied;
-    failure = RunEventStatements(items[i], &o);
+    if (event.database != database && !event.database.empty()) {
+      statements.push_back("USE " + QuoteName(event.database));
+      database = event.database;
+    }
+    for (size_t k = 0; k < event.statements.size(); ++k) {
+      const std::string context = replication::ContextSql(event.statements[k].context, /*observed=*/true);
+      if (!context.empty()) statements.push_back(context);
+      answers_of[i].push_back(statements.size());
+      statements.push_back(event.statements[k].sql);
+      if (!items[i].classes[k].use_database.empty()) database = items[i].classes[k].use_database;
+    }
   }
-  if (failure.ok()) failure = SavePosition(items.back().event.seq);
-  if (failure.ok()) failure = session_->Run("COMMIT");
-  if (!failure.ok()) (void)session_->Run("ROLLBACK");
-  return failure;
+  std::vector<Result<db::QueryResult>> answers;
+  const Status failure =
+      session_->RunTransaction(statements, PositionUpdateSql(items.back().event.seq), &answers);
+  if (!failure.ok()) {
+    current_database_.clear();  // which USE ran is unknown: say it again next time
+    return failure.code() == StatusCode::kFailedPrecondition ? PositionRowMissing() : failure;
+  }
+  current_database_ = database;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if ((*outcomes)[i].ack.outcome == protocol::AckOutcome::kApplied) {
+      uint64_t rows = 0;
+      for (size_t a : answers_of[i]) rows += answers[a]->affected_rows;
+      DescribeApplied(items[i].event, rows, &(*outcomes)[i]);
+    }
+  }
+  return Status::Ok();
 }
 
-Status Applier::RunEventStatements(const Item& item, Outcome* outcome) {
-  const replication::Event& event = item.event;
-  if (event.database != current_database_ && !event.database.empty()) {
-    Status s = session_->Run("USE " + QuoteName(event.database));
-    if (!s.ok()) return s;
-    current_database_ = event.database;
-  }
-  uint64_t rows = 0;
-  for (size_t i = 0; i < event.statements.size(); ++i) {
-    const replication::EventStatement& st = event.statements[i];
-    const std::string context = replication::ContextSql(st.context, /*observed=*/true);
-    if (!context.empty()) {
-      Status s = session_->Run(context);
-      if (!s.ok()) return s;
-    }
-    Result<db::QueryResult> r = session_->Execute(st.sql);
-    if (!r.ok()) return r.status();
-    rows += r->affected_rows;
-    if (!item.classes[i].use_database.empty()) current_database_ = item.classes[i].use_database;
-  }
+void Applier::DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome) {
   const std::string what = event.statements.size() == 1
                                ? Shorten(event.statements[0].sql)
                                : fmt::format("transaction of {} statements", event.statements.size());
   outcome->lines.push_back(
       fmt::format("[#{}] applied: {} ({} row{})", event.seq, what, rows, rows == 1 ? "" : "s"));
   if (event.statements.size() > 1) {
-    for (const replication::EventStatement& st : event.statements) outcome->lines.push_back("    " + Shorten(st.sql));
+    for (const replication::EventStatement& st : event.statements) {
+      outcome->lines.push_back("    " + Shorten(st.sql));
+    }
   }
-  return Status::Ok();
 }
 
 Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
@@ -434,19 +437,27 @@ Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
                     "advanced, so it is retried when the slave starts again",
                     e.seq));
   }
-  Status s = session_->Run("BEGIN");
-  if (s.ok()) s = SavePosition(e.seq);
-  if (s.ok()) s = session_->Run("COMMIT");
+  std::vector<Result<db::QueryResult>> none;
+  const Status s = session_->RunTransaction({}, PositionUpdateSql(e.seq), &none);
   if (!s.ok()) {
-    (void)session_->Run("ROLLBACK");
-    if (s.code() == StatusCode::kFailedPrecondition) return Fatal(s.message());
+    if (s.code() == StatusCode::kFailedPrecondition) return Fatal(PositionRowMissing().message());
     return Step::kSessionLost;  // the position could not be saved: retry on a new session
   }
   Finish(1, e.seq, {outcome});
   return Step::kDone;
 }
 
-Status Applier::SavePosition(uint64_t seq) {
+std::string Applier::PositionUpdateSql(uint64_t seq) {
+  std::string replication_id;
+  {
+    std::lock_guard lock(mu_);
+    replication_id = replication_id_;
+  }
+  return fmt::format("UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
+                     options_.meta_schema, session_->Quote(replication_id), seq);
+}
+
+Status Applier::PositionRowMissing() const {
   std::string replication_id;
   uint64_t applied = 0;
   {
@@ -454,19 +465,11 @@ Status Applier::SavePosition(uint64_t seq) {
     replication_id = replication_id_;
     applied = applied_seq_;
   }
-  Result<db::QueryResult> r = session_->Execute(fmt::format(
-      "UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
-      options_.meta_schema, session_->Quote(replication_id), seq));
-  if (!r.ok()) return r.status();
-  if (MatchedRows(*r) != 1) {
-    return Status::FailedPrecondition(fmt::format(
-        "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was "
-        "deleted?); "
-        "restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
-        "VALUES (1, '{1}', {2}) and start the slave again",
-        options_.meta_schema, replication_id, applied));
-  }
-  return Status::Ok();
+  return Status::FailedPrecondition(fmt::format(
+      "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was "
+      "deleted?); restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
+      "VALUES (1, '{1}', {2}) and start the slave again",
+      options_.meta_schema, replication_id, applied));
 }
 
 void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes) {

@@ -132,10 +132,14 @@ class Applier {
   // Applies items as one transaction with the position; the failure (and
   // nothing applied) otherwise.
   Status TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes);
-  Status RunEventStatements(const Item& item, Outcome* outcome);
+  // The console lines of an applied event.
+  static void DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome);
   // Reports the event as failed and skips it, or stops.
   Step GiveUp(const Item& item, const Status& failure);
-  Status SavePosition(uint64_t seq);
+  // The UPDATE that saves `seq` as applied, inside the event's transaction.
+  std::string PositionUpdateSql(uint64_t seq);
+  // What to do when that UPDATE finds no row (kFailedPrecondition).
+  Status PositionRowMissing() const;
   // Pops the applied items, then echoes and acknowledges them in order.
   void Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes);
   Step Fatal(const std::string& why);

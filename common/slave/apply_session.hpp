@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.hpp"
 #include "db/connection.hpp"
@@ -27,6 +28,18 @@ class ApplySession {
   // True when `status` means this session is gone: open a new one. Whether
   // a COMMIT that failed this way took effect is unknown.
   virtual bool IsConnectionLost(const Status& status) const = 0;
+
+  // One transaction: `statements` in order, then `position_update` (an
+  // UPDATE of the position row), then COMMIT, which happens only when every
+  // statement succeeded and the update found its row. `results` gets one
+  // entry per statement that ran, up to the first failure. Returns OK once
+  // committed; otherwise the first statement's error, kFailedPrecondition
+  // when the position row is missing, or the COMMIT's error (a lost session:
+  // the outcome is unknown). When it fails, the transaction is rolled back.
+  // This version sends one statement at a time; a session may do better.
+  virtual Status RunTransaction(const std::vector<std::string>& statements,
+                                const std::string& position_update,
+                                std::vector<Result<db::QueryResult>>* results);
 };
 
 // Opens a new session; errors when the database cannot be reached.

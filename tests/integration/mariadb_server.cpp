@@ -128,13 +128,17 @@ Status MariaDbServer::Restart() {
   return Launch();
 }
 
-Result<db::Connection> MariaDbServer::Connect(const std::string& database) const {
+db::ConnectOptions MariaDbServer::Options(const std::string& database) const {
   db::ConnectOptions o;
   o.socket = socket_;
   o.user = "root";
   o.database = database;
   o.connect_timeout_s = 5;
-  return db::Connection::Open(o);
+  return o;
+}
+
+Result<db::Connection> MariaDbServer::Connect(const std::string& database) const {
+  return db::Connection::Open(Options(database));
 }
 
 Status MariaDbServer::Exec(const std::string& sql) const {

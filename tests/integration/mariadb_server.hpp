@@ -40,7 +40,9 @@ class MariaDbServer {
   void Kill();
   Status Restart();
 
-  // A root connection over the socket, optionally with a database selected.
+  // How to reach the server as root over the socket, optionally with a
+  // database selected; and such a connection.
+  db::ConnectOptions Options(const std::string& database = "") const;
   Result<db::Connection> Connect(const std::string& database = "") const;
   // Runs statements as root; fails the calling test on error.
   Status Exec(const std::string& sql) const;

@@ -211,8 +211,14 @@ TEST_F(SlaveFaultsTest, RowLockedOnTheSlaveDelaysTheWriteWhichLandsOnce) {
   EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(20))) << slave->Stdout();
   EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0");
   EXPECT_EQ(Count(slave->Stdout(), "waiting:"), 1u) << slave->Stdout();
-  EXPECT_THAT(slave->Stdout(),
-              HasSubstr("[#1] applied: UPDATE c SET n = n + 1 WHERE id = 1 (1 row)"));
+  // The slave prints after its commit: wait for the line rather than race it.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return slave->Stdout().find("[#1] applied: UPDATE c SET n = n + 1 WHERE id = 1 (1 row)") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << slave->Stdout();
 }
 
 // Exactly once (issue 10, item 4): a rollback does not undo writes to Aria,

@@ -151,7 +151,7 @@ inline Result<db::QueryResult> FakeDatabase::Execute(SessionState& s, std::strin
     }
   }
   db::QueryResult r;
-  if (sql == "BEGIN") {
+  if (sql == "BEGIN" || sql == "START TRANSACTION") {
     s.in_transaction = true;
   } else if (sql == "COMMIT") {
     for (std::string& st : s.pending) applied_.push_back(std::move(st));
