@@ -26,7 +26,7 @@ uint64_t MatchedRows(const db::QueryResult& r) {
 // batch can ever commit by itself: only the guarded COMMIT at its end does.
 //
 //   SET @sqlrepl_failed = 0
-//   statement 1;  guard          -- guard: a block that sets @sqlrepl_failed
+//   statement 1;  guard          -- guard: a SET that sets @sqlrepl_failed
 //   ...                          --   when ROW_COUNT() says the statement
 //                                --   before it failed (-1; data changes and
 //                                --   SET give 0 or more on success)
@@ -57,8 +57,9 @@ class DbApplySession : public ApplySession {
     if (one_at_a_time_) return ApplySession::RunTransaction(statements, position_update, results);
     // Not @@error_count: a statement that uses no table leaves it as the
     // last error set it (tested in slave_faults_test, a retried lock wait).
-    static const std::string kGuard =
-        "BEGIN NOT ATOMIC IF ROW_COUNT() < 0 THEN SET @sqlrepl_failed = 1; END IF; END";
+    // A plain SET, not a block: blocks cost the server a parse into a
+    // stored program each, and there is one guard per statement.
+    static const std::string kGuard = "SET @sqlrepl_failed = @sqlrepl_failed OR ROW_COUNT() < 0";
     std::vector<std::string> batch = {"SET @sqlrepl_failed = 0"};
     batch.reserve(2 * statements.size() + 2);
     for (const std::string& st : statements) {
@@ -75,15 +76,12 @@ class DbApplySession : public ApplySession {
     std::vector<Result<db::QueryResult>> answers = conn_.ExecutePipelined(batch);
 
     // A session sql_mode with another block syntax (ORACLE, set by a carried
-    // value or a statement of the batch) cannot run the guards: roll back
-    // and apply one statement at a time.
-    for (size_t i = 2; i < answers.size(); ++i) {
-      const bool ours = i % 2 == 0 || i + 1 == answers.size();  // a guard, or the tail
-      if (ours && answers[i].status().sql_errno() == kParseError) {
-        (void)conn_.Run("ROLLBACK");
-        one_at_a_time_ = true;  // for the rest of this session
-        return ApplySession::RunTransaction(statements, position_update, results);
-      }
+    // value or a statement of the batch) cannot run the tail: roll back and
+    // apply one statement at a time.
+    if (answers.back().status().sql_errno() == kParseError) {
+      (void)conn_.Run("ROLLBACK");
+      one_at_a_time_ = true;  // for the rest of this session
+      return ApplySession::RunTransaction(statements, position_update, results);
     }
     Status failure = answers[0].status();
     results->clear();
