@@ -6,6 +6,25 @@
 namespace sqlrepl::db {
 namespace {
 
+ValueKind KindOf(enum_field_types t) {
+  switch (t) {
+    case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_LONGLONG: case MYSQL_TYPE_YEAR:
+      return ValueKind::kInteger;
+    case MYSQL_TYPE_DECIMAL: case MYSQL_TYPE_NEWDECIMAL:
+      return ValueKind::kDecimal;
+    case MYSQL_TYPE_FLOAT: case MYSQL_TYPE_DOUBLE:
+      return ValueKind::kReal;
+    default:
+      return ValueKind::kString;
+  }
+}
+
+std::string CharsetName(unsigned number) {
+  const MARIADB_CHARSET_INFO* info = mariadb_get_charset_by_nr(number);
+  return info != nullptr && info->csname != nullptr ? info->csname : "binary";
+}
+
 bool IsNumericType(enum_field_types t) {
   switch (t) {
     case MYSQL_TYPE_DECIMAL: case MYSQL_TYPE_NEWDECIMAL: case MYSQL_TYPE_TINY:
@@ -103,8 +122,10 @@ Result<QueryResult> Connection::StoreResult() {
     MYSQL_FIELD* fields = mysql_fetch_fields(res.get());
     out.columns.reserve(n);
     for (unsigned i = 0; i < n; ++i) {
+      const ValueKind kind = KindOf(fields[i].type);
       out.columns.push_back({std::string(fields[i].name, fields[i].name_length),
-                             IsNumericType(fields[i].type)});
+                             IsNumericType(fields[i].type), kind,
+                             kind == ValueKind::kString ? CharsetName(fields[i].charsetnr) : ""});
     }
     out.rows.reserve(mysql_num_rows(res.get()));
     while (MYSQL_ROW row = mysql_fetch_row(res.get())) {

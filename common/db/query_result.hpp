@@ -5,13 +5,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sqlrepl::db {
 
+// What a column's values are, as the server typed them.
+enum class ValueKind { kInteger, kDecimal, kReal, kString };
+
 struct Column {
+  Column() = default;
+  Column(std::string n, bool is_numeric, ValueKind k = ValueKind::kString, std::string cs = "")
+      : name(std::move(n)), numeric(is_numeric), kind(k), charset(std::move(cs)) {}
+
   std::string name;
   bool numeric = false;  // right-aligned in tables, as the mysql client does
+  ValueKind kind = ValueKind::kString;
+  std::string charset;   // of a string column: "utf8mb4", "binary", ...
 };
 
 using Cell = std::optional<std::string>;  // nullopt is SQL NULL, distinct from ""

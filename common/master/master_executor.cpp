@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/strings.hpp"
+#include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
 
@@ -87,7 +88,13 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
   ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
   st->sql = std::string(sql);
 
+  // Answers before the statement: [session variables,] [user variables,]
+  // [LAST_INSERT_ID(),] context, [START TRANSACTION]; then the statement.
   std::vector<std::string> batch;
+  const bool read_session = !session_known_;
+  if (read_session) batch.push_back(replication::CarriedVariablesQuery());
+  const std::vector<std::string> user_names = replication::UserVariablesRead(sql);
+  if (!user_names.empty()) batch.push_back(replication::UserVariablesQuery(user_names));
   const bool reads_last_insert_id = MentionsLastInsertId(sql);
   if (reads_last_insert_id) batch.push_back("SELECT LAST_INSERT_ID()");
   const size_t context_at = batch.size();
@@ -99,12 +106,34 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
 
   if (results[context_at].ok()) timestamp_frozen_ = true;
   if (began != nullptr) *began = results[begin_at].ok();
-  // The statement ran without its context: report why (the caller rolls back).
-  for (size_t i = 0; i <= context_at; ++i) {
-    if (!results[i].ok()) return results[i].status();
+  Status context = Status::Ok();
+  for (size_t i = 0; i <= context_at && context.ok(); ++i) context = results[i].status();
+  size_t at = 0;
+  if (context.ok() && read_session) {
+    Result<std::vector<replication::SessionVariable>> session =
+        replication::ParseCarriedVariables(*results[at++]);
+    context = session.status();
+    if (session.ok()) {
+      session_ = std::move(session).value();
+      session_known_ = true;
+    }
   }
+  if (context.ok() && !user_names.empty()) {
+    Result<std::vector<replication::UserVariable>> values =
+        replication::ParseUserVariables(user_names, *results[at++]);
+    context = values.status();
+    if (values.ok()) ctx.user_variables = std::move(values).value();
+  }
+  if (!context.ok()) {
+    // The statement ran without its context being known: it must not stay.
+    if (results.back().ok()) (void)conn_->Run("ROLLBACK");
+    return Status::SqlError(context.sql_errno(), context.sqlstate(),
+                            "rolled back, the statement's context could not be read: " + context.message());
+  }
+  ctx.has_session = true;
+  ctx.session = session_;
   if (reads_last_insert_id) {
-    const db::QueryResult& r = *results[0];
+    const db::QueryResult& r = *results[at];
     ctx.has_last_insert_id = true;
     ctx.last_insert_id =
         r.rows.empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
@@ -149,24 +178,6 @@ void MasterExecutor::ResetTransaction() {
   staged_ = false;
   explicit_transaction_ = false;
   in_transaction_ = !autocommit_;
-}
-
-static bool IsSessionStatement(const replication::EventStatement& s) {
-  return sql::Classify(s.sql).kind == StatementKind::kSessionState;
-}
-
-Status MasterExecutor::ShipSessionState(const std::vector<replication::EventStatement>& dropped, Executed* out) {
-  std::vector<replication::EventStatement> session;
-  for (const replication::EventStatement& s : dropped) {
-    if (IsSessionStatement(s)) session.push_back(s);
-  }
-  if (session.empty()) return Status::Ok();
-  Status s = conn_->Run("START TRANSACTION");
-  if (!s.ok()) return s;
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, std::move(session)}, kCommit);
-  if (!seq.ok()) return seq.status();
-  out->committed.push_back(*seq);
-  return Status::Ok();
 }
 
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
@@ -225,17 +236,21 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
     if (!s.ok()) return Failed(s);
   }
   Executed ran;
-  const bool transactional = c.kind == StatementKind::kDataChange ||
-                             c.kind == StatementKind::kSessionState ||
-                             c.kind == StatementKind::kFileAccess;
+  const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
+  // Session statements are never replicated as text: the statements that
+  // follow carry the values they set (replication/session_context.hpp).
+  const bool session = c.kind == StatementKind::kSessionState;
   if (in_transaction_ && !c.implicit_commit) {
     ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, database)
-                                  : ExecuteMayEndTransaction(sql, database);
+                                  : ExecuteMayEndTransaction(sql, database, /*log=*/!session);
+  } else if (session) {
+    ran.result = RunUserStatement(sql);
   } else if (transactional) {
     ran = ExecuteAutocommit(sql, database);
   } else {
     ran = ExecuteThenLog(sql, database);
   }
+  if (!CannotEndTransaction(c)) session_known_ = false;  // it may have changed a carried variable
   ran.committed.insert(ran.committed.begin(), out.committed.begin(), out.committed.end());
   ran.notes.insert(ran.notes.begin(), out.notes.begin(), out.notes.end());
   return ran;
@@ -275,9 +290,6 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
   if (!pending_.empty() && (conn_->server_status() & SERVER_STATUS_IN_TRANS) == 0) {
     out.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} statement(s) "
                                     "will be replicated.", pending_.size()));
-    const std::vector<replication::EventStatement> dropped = std::move(pending_);
-    Status s = ShipSessionState(dropped, &out);
-    if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
     ResetTransaction();
   }
   return out;
@@ -311,10 +323,12 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
 // 3. The server says whether a transaction is still open, and the log row
 //    whether the earlier statements committed (seen from `probe_` while a
 //    transaction is open, since this session sees its own uncommitted row).
-// 4. Committed: the staged event is published. Rolled back: only its session
-//    statements are replicated. The statement itself joins the transaction
-//    that is open now, or, when none is, is logged as an event of its own.
-Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const std::string& database) {
+// 4. Committed: the staged event is published; rolled back: nothing is. The
+//    statement itself (unless `log` is false: session statements) joins the
+//    transaction that is open now, or, when none is, is logged as an event
+//    of its own.
+Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const std::string& database,
+                                                  bool log) {
   Executed out;
   std::optional<replication::Event> staged;
   std::string encoded;
@@ -349,16 +363,13 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
       out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
                                       "will be replicated.",
                                       pending_.size()));
-      staged_ = false;  // its row went with the rollback
-      Status s = ShipSessionState(pending_, &out);
-      if (!s.ok()) out.notes.push_back("Its session statements could not be logged: " + s.ToString());
     }
   }
   if (ended) {
     ResetTransaction();
     in_transaction_ = open || !autocommit_;
   }
-  if (!out.result.ok()) return out;
+  if (!out.result.ok() || !log) return out;
   if (open) {
     if (pending_.empty()) pending_database_ = database;
     pending_.push_back(std::move(st));
@@ -400,12 +411,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
     }
     case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
-      const std::vector<replication::EventStatement> dropped = std::move(pending_);
       ResetTransaction();
-      if (out.result.ok()) {
-        Status s = ShipSessionState(dropped, &out);
-        if (!s.ok()) out.notes.push_back("Session statements could not be logged: " + s.ToString());
-      }
       return out;
     }
     case TransactionOp::kSavepoint:
@@ -417,12 +423,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       if (out.result.ok()) {
         auto it = savepoints_.find(SavepointName(sql));
         if (it != savepoints_.end() && it->second <= pending_.size()) {
-          // Data changes after the savepoint are undone; session statements are not.
-          std::vector<replication::EventStatement> kept(pending_.begin(), pending_.begin() + static_cast<long>(it->second));
-          for (size_t i = it->second; i < pending_.size(); ++i) {
-            if (IsSessionStatement(pending_[i])) kept.push_back(pending_[i]);
-          }
-          pending_ = std::move(kept);
+          pending_.resize(it->second);  // what followed the savepoint is undone
           for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
             sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
           }

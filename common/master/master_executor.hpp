@@ -2,17 +2,23 @@
 // and records what changed state in the replication log, in the same
 // transaction (DESIGN.md, "Data flow of one write").
 //
-//   autocommit write:  SET context; BEGIN; statement; log row; COMMIT; publish
-//   in a transaction:  SET context; statement -> kept; at COMMIT: log row; COMMIT; publish
+//   autocommit write:  [SET context; START TRANSACTION; statement] [log row + COMMIT]; publish
+//                      (two round trips, each [..] sent at once)
+//   in a transaction:  [SET context; statement] -> kept; at COMMIT: log row; COMMIT; publish
 //   DDL and other statements that commit by themselves: statement; then the
 //   log row in a transaction of its own (slaves refuse them, visibly)
 //
+// Each logged statement carries its context: timestamp, RAND seeds,
+// insert_id, LAST_INSERT_ID, the carried session variables and the user
+// variables it reads (replication/session_context.hpp). Session statements
+// (SET, SET NAMES, SELECT ... INTO @v) are run, never logged.
+//
 // An implicit commit (DDL, BEGIN, SET autocommit = 1, LOCK TABLES, ...)
-// first commits the open transaction's event. ROLLBACK ships no data change,
-// ROLLBACK TO SAVEPOINT drops the data changes after the savepoint, and a
-// transaction the server rolls back by itself (deadlock) ships none either;
-// session statements (SET @v, USE) are not undone by a rollback, so they are
-// always replicated.
+// first commits the open transaction's event; where the classifier cannot
+// know (CALL, EXECUTE IMMEDIATE), the server's transaction status and the
+// staged log row say what committed. ROLLBACK ships nothing, ROLLBACK TO
+// SAVEPOINT drops what followed the savepoint, and a transaction the server
+// rolls back by itself (deadlock) ships nothing either.
 // Reads are not logged. Not thread-safe: the prompt's thread owns it.
 #pragma once
 
@@ -82,7 +88,7 @@ class MasterExecutor {
   Executed ExecuteThenLog(std::string_view sql, const std::string& database);
   // In a transaction, a statement that may end it without the classifier
   // knowing (CALL, EXECUTE IMMEDIATE, ...).
-  Executed ExecuteMayEndTransaction(std::string_view sql, const std::string& database);
+  Executed ExecuteMayEndTransaction(std::string_view sql, const std::string& database, bool log);
   // Logs `st`, which committed by itself, as an event of its own.
   void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
 
@@ -100,10 +106,6 @@ class MasterExecutor {
                                          bool* began);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
-  // After a rollback: the session statements (SET, USE, SELECT ... INTO @v)
-  // among `dropped` still took effect on the master, so they are replicated
-  // in an event of their own.
-  Status ShipSessionState(const std::vector<replication::EventStatement>& dropped, Executed* out);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();
@@ -123,7 +125,12 @@ class MasterExecutor {
   std::vector<replication::EventStatement> pending_;
   bool staged_ = false;  // the open transaction's log row is written (and may be replaced)
   std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
-  bool timestamp_frozen_ = false;  // SET timestamp is in force on the session
+  bool timestamp_frozen_ = false;
+  // The carried session variables as they are now on `conn_`; read again
+  // (in the same round trip as the next write) after anything that may
+  // have changed them.
+  std::vector<replication::SessionVariable> session_;
+  bool session_known_ = false;  // SET timestamp is in force on the session
 };
 
 }  // namespace sqlrepl::master

@@ -12,6 +12,87 @@ constexpr uint8_t kTimestamp = 1;
 constexpr uint8_t kRandSeeds = 2;
 constexpr uint8_t kInsertId = 4;
 constexpr uint8_t kLastInsertId = 8;
+constexpr uint8_t kSession = 16;
+constexpr uint8_t kKnownFlags = kTimestamp | kRandSeeds | kInsertId | kLastInsertId | kSession;
+constexpr uint32_t kMaxName = 256;
+constexpr uint32_t kMaxValue = 64 * 1024;
+
+void PutSession(std::string* out, const StatementContext& c) {
+  PutFixed16(out, static_cast<uint16_t>(c.session.size()));
+  for (const SessionVariable& v : c.session) {
+    PutString(out, v.name);
+    PutString(out, v.value);
+  }
+  PutFixed16(out, static_cast<uint16_t>(c.user_variables.size()));
+  for (const UserVariable& v : c.user_variables) {
+    PutString(out, v.name);
+    PutFixed8(out, v.kind);
+    PutString(out, v.value);
+    PutString(out, v.charset);
+  }
+}
+
+bool GetSession(std::string_view* in, StatementContext* c) {
+  uint16_t n = 0;
+  if (!GetFixed16(in, &n)) return false;
+  for (uint16_t i = 0; i < n; ++i) {
+    SessionVariable v;
+    if (!GetString(in, &v.name, kMaxName) || !GetString(in, &v.value, kMaxValue)) return false;
+    c->session.push_back(std::move(v));
+  }
+  if (!GetFixed16(in, &n)) return false;
+  for (uint16_t i = 0; i < n; ++i) {
+    UserVariable v;
+    uint8_t kind = 0;
+    if (!GetString(in, &v.name, kMaxName) || !GetFixed8(in, &kind) || kind > UserVariable::kString ||
+        !GetString(in, &v.value, protocol::kMaxFrameSize) || !GetString(in, &v.charset, kMaxName)) {
+      return false;
+    }
+    v.kind = static_cast<UserVariable::Kind>(kind);
+    c->user_variables.push_back(std::move(v));
+  }
+  return true;
+}
+
+// 'text' for a value that is not a plain number; the carried values never
+// hold a backslash (checked on arrival), so doubling quotes is enough under
+// any sql_mode.
+std::string SqlValue(const std::string& value) {
+  const bool number = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (number) return value;
+  std::string out = "'";
+  for (char ch : value) {
+    if (ch == '\'') out += '\'';
+    out += ch;
+  }
+  return out + "'";
+}
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) out += fmt::format("{:02X}", b);
+  return out;
+}
+
+std::string UserVariableSql(const UserVariable& v) {
+  std::string name = "@`";
+  for (char ch : v.name) {
+    if (ch == '`') name += '`';
+    name += ch;
+  }
+  name += "` = ";
+  switch (v.kind) {
+    case UserVariable::kNull: return name + "NULL";
+    case UserVariable::kInteger:
+    case UserVariable::kDecimal: return name + v.value;
+    case UserVariable::kReal: return name + "CAST(X'" + Hex(v.value) + "' AS DOUBLE)";
+    case UserVariable::kString:
+      if (v.charset.empty() || v.charset == "binary") return name + "X'" + Hex(v.value) + "'";
+      return name + "CONVERT(X'" + Hex(v.value) + "' USING " + v.charset + ")";
+  }
+  return name + "NULL";
+}
 constexpr uint32_t kMaxDatabaseName = 256;
 
 }  // namespace
@@ -28,12 +109,14 @@ std::string EncodeEvent(const Event& e) {
     if (c.has_rand_seeds) flags |= kRandSeeds;
     if (c.has_insert_id) flags |= kInsertId;
     if (c.has_last_insert_id) flags |= kLastInsertId;
+    if (c.has_session) flags |= kSession;
     PutFixed8(&out, flags);
     PutFixed64(&out, c.timestamp_us);
     PutFixed64(&out, c.rand_seed1);
     PutFixed64(&out, c.rand_seed2);
     PutFixed64(&out, c.insert_id);
     PutFixed64(&out, c.last_insert_id);
+    if (c.has_session) PutSession(&out, c);
     PutString(&out, s.sql);
   }
   return out;
@@ -59,8 +142,16 @@ Result<Event> DecodeEvent(std::string_view in) {
     uint8_t flags = 0;
     if (!GetFixed8(&in, &flags) || !GetFixed64(&in, &c.timestamp_us) ||
         !GetFixed64(&in, &c.rand_seed1) || !GetFixed64(&in, &c.rand_seed2) ||
-        !GetFixed64(&in, &c.insert_id) || !GetFixed64(&in, &c.last_insert_id) ||
-        !GetString(&in, &s.sql, protocol::kMaxFrameSize)) {
+        !GetFixed64(&in, &c.insert_id) || !GetFixed64(&in, &c.last_insert_id)) {
+      return Status::Corruption(fmt::format("malformed statement {} in event #{}", i + 1, e.seq));
+    }
+    if ((flags & ~kKnownFlags) != 0) {
+      return Status::Corruption(fmt::format(
+          "event #{} was written by a newer sqlrepl (unknown flags {:#x}): upgrade this program", e.seq,
+          flags & ~kKnownFlags));
+    }
+    c.has_session = (flags & kSession) != 0;
+    if ((c.has_session && !GetSession(&in, &c)) || !GetString(&in, &s.sql, protocol::kMaxFrameSize)) {
       return Status::Corruption(fmt::format("malformed statement {} in event #{}", i + 1, e.seq));
     }
     c.has_timestamp = (flags & kTimestamp) != 0;
@@ -79,7 +170,8 @@ Result<uint64_t> PeekEventSeq(std::string_view in) {
   return seq;
 }
 
-std::string ContextSql(const StatementContext& c, bool observed) {
+std::string ContextSql(const StatementContext& c, bool observed,
+                       std::map<std::string, std::string>* session_state) {
   std::string assignments;
   auto add = [&](std::string part) {
     assignments += assignments.empty() ? "SET " : ", ";
@@ -93,6 +185,17 @@ std::string ContextSql(const StatementContext& c, bool observed) {
   }
   if (observed && c.has_insert_id) add(fmt::format("insert_id = {}", c.insert_id));
   if (observed && c.has_last_insert_id) add(fmt::format("last_insert_id = {}", c.last_insert_id));
+  if (observed && c.has_session) {
+    for (const SessionVariable& v : c.session) {
+      if (session_state != nullptr) {
+        auto it = session_state->find(v.name);
+        if (it != session_state->end() && it->second == v.value) continue;
+        (*session_state)[v.name] = v.value;
+      }
+      add(fmt::format("@@session.{} = {}", v.name, SqlValue(v.value)));
+    }
+    for (const UserVariable& v : c.user_variables) add(UserVariableSql(v));
+  }
   return assignments;
 }
 

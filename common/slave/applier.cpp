@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "replication/session_context.hpp"
 #include "sql/policy.hpp"
 
 namespace sqlrepl::slave {
@@ -212,6 +213,7 @@ Applier::Step Applier::EnsureSession() {
   if (s.ok()) {
     session_ = std::move(s).value();
     current_database_ = options_.database;
+    session_state_.clear();
     transactional_.clear();  // engines may have changed while we were away
     const Status resynced = Resync();
     if (resynced.ok()) {
@@ -382,7 +384,8 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
       database = event.database;
     }
     for (size_t k = 0; k < event.statements.size(); ++k) {
-      const std::string context = replication::ContextSql(event.statements[k].context, /*observed=*/true);
+      const std::string context =
+          replication::ContextSql(event.statements[k].context, /*observed=*/true, &session_state_);
       if (!context.empty()) statements.push_back(context);
       answers_of[i].push_back(statements.size());
       statements.push_back(event.statements[k].sql);
@@ -394,6 +397,7 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
       session_->RunTransaction(statements, PositionUpdateSql(items.back().event.seq), &answers);
   if (!failure.ok()) {
     current_database_.clear();  // which USE ran is unknown: say it again next time
+    session_state_.clear();     // and which session values were set
     return failure.code() == StatusCode::kFailedPrecondition ? PositionRowMissing() : failure;
   }
   current_database_ = database;
@@ -491,6 +495,10 @@ Applier::Step Applier::Fatal(const std::string& why) {
 
 std::string Applier::CheckPolicy(const Item& item) const {
   std::string database = item.event.database;
+  for (const replication::EventStatement& st : item.event.statements) {
+    const std::string unsafe = replication::CheckSessionValues(st.context);
+    if (!unsafe.empty()) return unsafe;
+  }
   for (const sql::Classification& c : item.classes) {
     if (c.kind == sql::StatementKind::kTransaction) {
       return "transaction control inside an event is refused (the event is the transaction)";

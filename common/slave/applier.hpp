@@ -165,6 +165,9 @@ class Applier {
   // Applier thread only.
   std::unique_ptr<ApplySession> session_;
   std::string current_database_;
+  // The carried session variables as this session has them (set only
+  // where an event's values differ); empty after a new session or a failure.
+  std::map<std::string, std::string> session_state_;
   bool reported_outage_ = false;
   std::map<std::string, bool> transactional_;  // "schema.table" -> engine has transactions
 };

@@ -22,6 +22,8 @@ constexpr std::string_view kSafeCharsets[] = {"UTF8", "UTF8MB3", "UTF8MB4", "LAT
                                               "UTF8MB4_UCA1400_AI_CI", "LATIN1_SWEDISH_CI", "LATIN1_BIN",
                                               "UTF8MB3_GENERAL_CI", "UTF8_GENERAL_CI", "ASCII_GENERAL_CI"};
 
+}  // namespace
+
 std::string CheckLexicalSettings(const Classification& c) {
   if (c.unchecked_value) {
     return "sql_mode or a character set set from an expression cannot be checked and is refused";
@@ -48,8 +50,6 @@ std::string CheckLexicalSettings(const Classification& c) {
   }
   return "";
 }
-
-}  // namespace
 
 bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
   for (std::string_view system : {"mysql", "information_schema", "performance_schema", "sys"}) {

@@ -20,6 +20,11 @@ struct PolicyDecision {
 PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
                                 std::string_view meta_schema);
 
+// Why the sql_mode values and character sets in `c` (sql_modes, charsets,
+// upper case) would make the server read text differently from our lexer,
+// or "" when they do not.
+std::string CheckLexicalSettings(const Classification& c);
+
 // mysql, information_schema, performance_schema, sys, or the meta schema;
 // compared without regard to case.
 bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema);

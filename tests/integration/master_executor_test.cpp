@@ -138,7 +138,9 @@ TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "UPDATE t SET v = 2"}}));
 }
 
-TEST_F(MasterExecutorTest, RollbackShipsOnlySessionStatements) {
+// Session statements are run, never logged: the writes after them carry
+// the values (issue 11). A rollback ships nothing at all.
+TEST_F(MasterExecutorTest, RollbackShipsNothingAndUserVariablesTravelAsValues) {
   Run("START TRANSACTION");
   Run("INSERT INTO t (v) VALUES (1)");
   Run("ROLLBACK");
@@ -147,8 +149,52 @@ TEST_F(MasterExecutorTest, RollbackShipsOnlySessionStatements) {
   Run("SET @x = 7");
   Run("INSERT INTO t (v) VALUES (@x)");
   Run("ROLLBACK");
-  EXPECT_EQ(sink_.Statements(), (Events{{"SET @x = 7"}}));
+  EXPECT_TRUE(sink_.events.empty());
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
+  Run("INSERT INTO t (v) VALUES (@x)");  // @x survived the rollback on the master
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& user = sink_.events[0].statements[0].context.user_variables;
+  ASSERT_EQ(user.size(), 1u);
+  EXPECT_EQ(user[0].name, "x");
+  EXPECT_EQ(user[0].kind, replication::UserVariable::kInteger);
+  EXPECT_EQ(user[0].value, "7");
+}
+
+std::string SessionValue(const replication::Event& e, const std::string& name) {
+  for (const auto& v : e.statements[0].context.session) {
+    if (v.name == name) return v.value;
+  }
+  return "(not carried)";
+}
+
+TEST_F(MasterExecutorTest, SessionOnlyVariablesNeverReachTheLog) {
+  Run("SET sql_log_bin = 0");
+  Run("SET pseudo_thread_id = 77");
+  Run("SET gtid_seq_no = 1000");
+  Run("SET time_zone = '+05:00'");
+  EXPECT_TRUE(sink_.events.empty());
+  Run("INSERT INTO t (v) VALUES (1)");
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(SessionValue(sink_.events[0], "time_zone"), "+05:00");
+  EXPECT_EQ(SessionValue(sink_.events[0], "sql_log_bin"), "(not carried)");
+  EXPECT_EQ(SessionValue(sink_.events[0], "pseudo_thread_id"), "(not carried)");
+  EXPECT_EQ(SessionValue(sink_.events[0], "gtid_seq_no"), "(not carried)");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "1");
+}
+
+// What mariadb-dump writes around its data: the mode travels with each
+// insert, and going back is seen too.
+TEST_F(MasterExecutorTest, DumpStyleSessionChangesTravelWithTheWritesAfterThem) {
+  Run("/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */");
+  Run("INSERT INTO t (id, v) VALUES (0, 1)");
+  Run("/*!40101 SET SQL_MODE=@OLD_SQL_MODE */");
+  Run("INSERT INTO t (v) VALUES (2)");
+  ASSERT_EQ(sink_.events.size(), 2u);
+  EXPECT_EQ(SessionValue(sink_.events[0], "sql_mode"), "NO_AUTO_VALUE_ON_ZERO");
+  EXPECT_NE(SessionValue(sink_.events[1], "sql_mode"), "NO_AUTO_VALUE_ON_ZERO");
+  EXPECT_EQ(SessionValue(sink_.events[1], "sql_mode"),
+            server_->QueryValue("SELECT @@GLOBAL.sql_mode").value_or("?"));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t WHERE id = 0", "school"), "1");
 }
 
 TEST_F(MasterExecutorTest, RollbackToSavepointDropsTheDataChangesAfterIt) {
@@ -161,9 +207,9 @@ TEST_F(MasterExecutorTest, RollbackToSavepointDropsTheDataChangesAfterIt) {
   Run("INSERT INTO t (v) VALUES (3)");
   Run("COMMIT");
   EXPECT_EQ(sink_.Statements(),
-            (Events{{"INSERT INTO t (v) VALUES (1)", "SET @y = 2", "INSERT INTO t (v) VALUES (3)"}}));
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (3)"}}));
   // The rolled-back insert used id 2: the shipped insert_id keeps id 3 everywhere.
-  EXPECT_EQ(sink_.events[0].statements[2].context.insert_id, 3u);
+  EXPECT_EQ(sink_.events[0].statements[1].context.insert_id, 3u);
 }
 
 TEST_F(MasterExecutorTest, ImplicitCommitClosesTheOpenEventFirst) {
@@ -240,8 +286,8 @@ TEST_F(MasterExecutorTest, SessionStatementThatDoesNotCommitStaysInTheTransactio
   Run("INSERT INTO t (v) VALUES (@z)");
   EXPECT_TRUE(sink_.events.empty());
   Run("COMMIT");
-  EXPECT_EQ(sink_.Statements(),
-            (Events{{"INSERT INTO t (v) VALUES (1)", "SET @z = 5", "INSERT INTO t (v) VALUES (@z)"}}));
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (@z)"}}));
+  EXPECT_EQ(sink_.events[0].statements[1].context.user_variables.at(0).value, "5");
   EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1");
 }
 

@@ -1,0 +1,121 @@
+#include "replication/session_context.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/strings.hpp"
+#include "sql/classifier.hpp"
+#include "sql/lexer.hpp"
+#include "sql/policy.hpp"
+
+namespace sqlrepl::replication {
+
+bool IsCarriedVariable(std::string_view name) {
+  return std::find(kCarriedVariables.begin(), kCarriedVariables.end(), name) != kCarriedVariables.end();
+}
+
+const std::string& CarriedVariablesQuery() {
+  static const std::string query = [] {
+    std::string q = "SELECT ";
+    for (size_t i = 0; i < kCarriedVariables.size(); ++i) {
+      q += fmt::format("{}@@session.{}", i == 0 ? "" : ", ", kCarriedVariables[i]);
+    }
+    return q;
+  }();
+  return query;
+}
+
+Result<std::vector<SessionVariable>> ParseCarriedVariables(const db::QueryResult& answer) {
+  if (answer.rows.size() != 1 || answer.rows[0].size() != kCarriedVariables.size()) {
+    return Status::Corruption("the session variables could not be read");
+  }
+  std::vector<SessionVariable> out;
+  out.reserve(kCarriedVariables.size());
+  for (size_t i = 0; i < kCarriedVariables.size(); ++i) {
+    out.push_back({std::string(kCarriedVariables[i]), answer.rows[0][i].value_or("")});
+  }
+  return out;
+}
+
+std::vector<std::string> UserVariablesRead(std::string_view statement) {
+  std::vector<std::string> names;
+  for (const sql::Token& t : sql::CodeTokens(statement)) {
+    if (t.kind != sql::TokenKind::kVariable || t.text.size() < 2 || t.text[1] == '@') continue;
+    std::string_view text = t.text.substr(1);  // @name, @'name', @"name", @`name`
+    if (text.size() >= 2 && (text[0] == '\'' || text[0] == '"' || text[0] == '`') && text.back() == text[0]) {
+      text = text.substr(1, text.size() - 2);
+    }
+    const std::string name = AsciiLower(text);  // user variable names are not case-sensitive
+    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
+std::string UserVariablesQuery(const std::vector<std::string>& names) {
+  std::string q = "SELECT ";
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string quoted;
+    for (char ch : names[i]) {
+      if (ch == '`') quoted += '`';
+      quoted += ch;
+    }
+    q += fmt::format("{}@`{}`", i == 0 ? "" : ", ", quoted);
+  }
+  return q;
+}
+
+Result<std::vector<UserVariable>> ParseUserVariables(const std::vector<std::string>& names,
+                                                     const db::QueryResult& answer) {
+  if (answer.rows.size() != 1 || answer.rows[0].size() != names.size() ||
+      answer.columns.size() != names.size()) {
+    return Status::Corruption("the user variables could not be read");
+  }
+  std::vector<UserVariable> out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    UserVariable v;
+    v.name = names[i];
+    const db::Cell& cell = answer.rows[0][i];
+    if (!cell) {
+      v.kind = UserVariable::kNull;
+    } else {
+      v.value = *cell;
+      switch (answer.columns[i].kind) {
+        case db::ValueKind::kInteger: v.kind = UserVariable::kInteger; break;
+        case db::ValueKind::kDecimal: v.kind = UserVariable::kDecimal; break;
+        case db::ValueKind::kReal: v.kind = UserVariable::kReal; break;
+        case db::ValueKind::kString:
+          v.kind = UserVariable::kString;
+          v.charset = answer.columns[i].charset;
+          break;
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::string CheckSessionValues(const StatementContext& context) {
+  sql::Classification lexing;
+  for (const SessionVariable& v : context.session) {
+    if (!IsCarriedVariable(v.name)) return "session variable " + v.name + " is not one a slave sets";
+    if (v.value.find('\\') != std::string::npos) return "session variable " + v.name + " holds a backslash";
+    if (v.name == "sql_mode") lexing.sql_modes.push_back(AsciiUpper(v.value));
+    if (v.name == "character_set_client" || v.name == "collation_connection") {
+      lexing.charsets.push_back(AsciiUpper(v.value));
+    }
+  }
+  for (const UserVariable& v : context.user_variables) {
+    if (v.kind == UserVariable::kString && !v.charset.empty() &&
+        v.charset.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+      return "user variable @" + v.name + " has an unknown character set";
+    }
+    if ((v.kind == UserVariable::kInteger || v.kind == UserVariable::kDecimal) &&
+        v.value.find_first_not_of("0123456789.-+eE") != std::string::npos) {
+      return "user variable @" + v.name + " is not a number";
+    }
+  }
+  return sql::CheckLexicalSettings(lexing);
+}
+
+}  // namespace sqlrepl::replication
