@@ -523,6 +523,78 @@ TEST_F(ReplicationTest, RandomizedWorkloadGivesTheSameDataEverywhere) {
   EXPECT_NE(master_db().QueryValue("SELECT COUNT(*) FROM ctx_t", "school"), "0");
 }
 
+// A file nobody here wrote: MariaDB's own help-table script (its
+// `set sql_log_bin = 0` once failed inside the master's log transaction),
+// loaded into copies of the help tables in school.
+TEST_F(ReplicationTest, MariaDbHelpTablesScriptLoadsIdenticallyEverywhere) {
+  const std::vector<std::string> tables = {"help_topic", "help_category", "help_keyword", "help_relation"};
+  for (MariaDbServer* s : servers_) {
+    for (const std::string& t : tables) {
+      ASSERT_TRUE(s->Exec("CREATE TABLE school." + t + " LIKE mysql." + t).ok());
+    }
+  }
+  std::string script = ReadWholeFile("/usr/share/mysql/fill_help_tables.sql");
+  ASSERT_GT(script.size(), 1000000u) << "mariadb-server's fill_help_tables.sql is missing";
+  const size_t use = script.find("\nuse mysql;\n");
+  ASSERT_NE(use, std::string::npos);
+  script.erase(use + 1, std::string("use mysql;\n").size());
+
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/10000);
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin(script));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(300)), 0) << master->Stderr().substr(0, 2000);
+  const uint64_t last = MasterSeq();
+  ASSERT_GT(last, 1000u);
+  EXPECT_TRUE(WaitForAppliedSeq(1, last, seconds(120)) && WaitForAppliedSeq(2, last, seconds(120)));
+  for (const std::string& t : tables) ExpectSameData(t);
+  EXPECT_NE(master_db().QueryValue("SELECT COUNT(*) FROM help_topic", "school"), "0");
+}
+
+// A data-only mariadb-dump: it switches to NO_AUTO_VALUE_ON_ZERO and its
+// own character set, then restores both from user variables. The write
+// after it must run under the master's mode on the slaves too: there an id
+// of 0 means "the next value", not a second row 0.
+TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
+  for (MariaDbServer* s : servers_) {
+    ASSERT_TRUE(s->Exec("CREATE TABLE school.d (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50))"
+                        " CHARSET utf8mb4")
+                    .ok());
+  }
+  ASSERT_TRUE(master_db()
+                  .Exec("CREATE DATABASE dumpsrc; CREATE TABLE dumpsrc.d LIKE school.d;"
+                        "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';"
+                        "INSERT INTO dumpsrc.d VALUES (0, 'zero'), (1, 'Zo\xc3\xab'), (2, 'caf\xc3\xa9')")
+                  .ok());
+  const std::string dump_path = dir_.path() + "/dump.sql";
+  std::string error;
+  std::optional<Process> dump = Process::Spawn(
+      {"/usr/bin/mariadb-dump", "--no-defaults", "-uroot", "-S", master_db().socket(), "--no-create-info",
+       "dumpsrc", "d"},
+      {dump_path, dir_.path() + "/dump.err", "", {}, false}, &error);
+  ASSERT_TRUE(dump) << error;
+  ASSERT_EQ(dump->Wait(seconds(60)), 0) << ReadWholeFile(dir_.path() + "/dump.err");
+  ASSERT_TRUE(master_db().Exec("DROP DATABASE dumpsrc").ok());
+  const std::string file = ReadWholeFile(dump_path);
+  ASSERT_NE(file.find("NO_AUTO_VALUE_ON_ZERO"), std::string::npos) << file;
+
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/10000);
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin(file + "INSERT INTO d (id, name) VALUES (0, 'after the dump');\n"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(120)), 0) << master->Stderr().substr(0, 2000);
+  const uint64_t last = MasterSeq();
+  EXPECT_TRUE(WaitForAppliedSeq(1, last) && WaitForAppliedSeq(2, last));
+  EXPECT_EQ(master_db().QueryValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM d", "school"), "0,1,2,3");
+  ExpectSameData("d");
+}
+
 TEST_F(ReplicationTest, VerifyReportsADifferenceAndFailsTheScript) {
   std::optional<Process> master = StartMaster();
   std::optional<Process> s1 = StartSlave(1);
