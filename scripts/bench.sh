@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds (release) and runs the benchmark harness: bench/run.sh [STATEMENTS].
+# Builds master and slave (RelWithDebInfo, in build/) and runs the benchmark
+# harness with the same arguments: bench/run.sh [STATEMENTS] [--reps N] ...
+# bench/README.md explains the options and how to read the output.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
