@@ -393,22 +393,8 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       }
       return out;
     }
-    case TransactionOp::kCommit: {
-      if (pending_.empty()) {
-        out.result = conn_->Execute(sql);
-      } else {
-        Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, sql);
-        if (seq.ok()) {
-          out.committed.push_back(*seq);
-          out.result = db::QueryResult{};
-        } else {
-          out.result = seq.status();
-        }
-      }
-      autocommit_ = (conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0;
-      ResetTransaction();
-      return out;
-    }
+    case TransactionOp::kCommit:
+      return Commit(sql);
     case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
       ResetTransaction();
@@ -420,15 +406,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       return out;
     case TransactionOp::kRollbackToSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) {
-        auto it = savepoints_.find(SavepointName(sql));
-        if (it != savepoints_.end() && it->second <= pending_.size()) {
-          pending_.resize(it->second);  // what followed the savepoint is undone
-          for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
-            sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
-          }
-        }
-      }
+      if (out.result.ok()) ForgetAfterSavepoint(SavepointName(sql));
       return out;
     case TransactionOp::kReleaseSavepoint:
       out.result = conn_->Execute(sql);
@@ -458,6 +436,35 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       return out;
   }
   return out;
+}
+
+// The user's COMMIT (as typed: COMMIT WORK, AND CHAIN, ...) commits the
+// open event with its log row.
+Executed MasterExecutor::Commit(std::string_view sql) {
+  Executed out;
+  if (pending_.empty()) {
+    out.result = conn_->Execute(sql);
+  } else {
+    Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, sql);
+    if (seq.ok()) {
+      out.committed.push_back(*seq);
+      out.result = db::QueryResult{};
+    } else {
+      out.result = seq.status();
+    }
+  }
+  autocommit_ = (conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0;
+  ResetTransaction();
+  return out;
+}
+
+void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
+  auto it = savepoints_.find(name);
+  if (it == savepoints_.end() || it->second > pending_.size()) return;
+  pending_.resize(it->second);  // what followed the savepoint is undone
+  for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
+    sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
+  }
 }
 
 }  // namespace sqlrepl::master

@@ -82,6 +82,10 @@ class MasterExecutor {
  private:
   // Execute() once the master's own checks passed.
   Executed ExecuteClassified(std::string_view sql, const sql::Classification& c, const std::string& database);
+  Executed Commit(std::string_view sql);
+  // After ROLLBACK TO SAVEPOINT `name`: drops what followed it, and the
+  // savepoints set since.
+  void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
   Executed ExecuteInTransaction(std::string_view sql, const std::string& database);

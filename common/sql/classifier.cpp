@@ -501,64 +501,65 @@ void SetKind(Classification* c, StatementKind kind, std::string verb, bool impli
   c->implicit_commit = implicit_commit;
 }
 
-void ClassifyStatement(Cursor* cur, Classification* c) {
-  // Each wrapper recurses once; a bound keeps hostile text from exhausting
-  // the stack of the master or a slave.
-  if (++cur->nesting > kMaxStatementNesting) {
-    SetKind(c, StatementKind::kUnknown, "statement nested more than " +
-                                            std::to_string(kMaxStatementNesting) + " levels deep");
-    return;
-  }
-  while (cur->AcceptOp("(")) {
-  }
-  const Token* t = cur->Peek();
-  if (t == nullptr) {
-    SetKind(c, StatementKind::kUnknown, "");
-    return;
-  }
-  if (IsName(t) && cur->PeekOp(":", 1)) {  // label: BEGIN ... END
-    SetKind(c, StatementKind::kCompound, "labelled block");
-    return;
-  }
-  const std::string kw = AsciiUpper(t->text);
-  const std::string next = cur->Peek(1) != nullptr ? AsciiUpper(cur->Peek(1)->text) : "";
-  if (t->kind != TokenKind::kWord) {
-    SetKind(c, StatementKind::kUnknown, std::string(t->text));
-    return;
-  }
-  if (kw == "SELECT") return ClassifySelect(cur, c);
-  if (kw == "INSERT" || kw == "REPLACE") return ClassifyInsert(cur, c);
-  if (kw == "UPDATE") return ClassifyUpdate(cur, c);
-  if (kw == "DELETE") return ClassifyDelete(cur, c);
-  if (kw == "SET") return ClassifySet(cur, c);
-  if (kw == "CREATE" || kw == "ALTER" || kw == "DROP" || kw == "RENAME" || kw == "TRUNCATE") {
-    return ClassifyDdl(cur, c);
-  }
-  if (kw == "WITH") {
+// WITH name AS (query) [, ...] <statement>: the statement decides.
+void ClassifyWith(Cursor* cur, Classification* c) {
+  cur->Advance();
+  cur->Accept("RECURSIVE");
+  while (IsName(cur->Peek())) {
     cur->Advance();
-    cur->Accept("RECURSIVE");
-    // name [(columns)] AS (query) [, ...] then the statement itself
-    while (IsName(cur->Peek())) {
-      cur->Advance();
-      if (cur->PeekOp("(")) cur->SkipBalanced();
-      if (!cur->Accept("AS")) break;
-      if (cur->PeekOp("(")) cur->SkipBalanced();
-      if (!cur->AcceptOp(",")) break;
-    }
-    return ClassifyStatement(cur, c);
+    if (cur->PeekOp("(")) cur->SkipBalanced();
+    if (!cur->Accept("AS")) break;
+    if (cur->PeekOp("(")) cur->SkipBalanced();
+    if (!cur->AcceptOp(",")) break;
   }
-  if (kw == "ANALYZE") {
-    if (next == "TABLE" || next == "TABLES" || next == "NO_WRITE_TO_BINLOG" || next == "LOCAL") {
-      return SetKind(c, StatementKind::kAdmin, "ANALYZE TABLE", true);
-    }
-    // MariaDB's ANALYZE <statement> executes the statement.
+  ClassifyStatement(cur, c);
+}
+
+// ANALYZE TABLE is administration; MariaDB's ANALYZE <statement> executes
+// the statement.
+void ClassifyAnalyze(const std::string& next, Cursor* cur, Classification* c) {
+  if (next == "TABLE" || next == "TABLES" || next == "NO_WRITE_TO_BINLOG" || next == "LOCAL") {
+    return SetKind(c, StatementKind::kAdmin, "ANALYZE TABLE", true);
+  }
+  cur->Advance();
+  if (cur->Accept("FORMAT")) {
+    cur->AcceptOp("=");
     cur->Advance();
-    if (cur->Accept("FORMAT")) {
-      cur->AcceptOp("=");
-      cur->Advance();
-    }
-    return ClassifyStatement(cur, c);
   }
+  ClassifyStatement(cur, c);
+}
+
+// BEGIN, START TRANSACTION, COMMIT, ROLLBACK [TO SAVEPOINT], SAVEPOINT,
+// RELEASE SAVEPOINT, XA. False when `kw` starts none of them.
+bool ClassifyTransactionControl(const std::string& kw, const std::string& next, Cursor* cur,
+                                Classification* c) {
+  auto set = [c](const std::string& verb, TransactionOp op, bool implicit_commit = false) {
+    SetKind(c, StatementKind::kTransaction, verb, implicit_commit);
+    c->transaction = op;
+    return true;
+  };
+  if (kw == "BEGIN") {
+    if (next != "NOT") return set("BEGIN", TransactionOp::kBegin, true);
+    SetKind(c, StatementKind::kCompound, "BEGIN NOT ATOMIC");
+    return true;
+  }
+  if (kw == "START" && next == "TRANSACTION") return set("START TRANSACTION", TransactionOp::kBegin, true);
+  if (kw == "COMMIT") return set("COMMIT", TransactionOp::kCommit);
+  if (kw == "ROLLBACK") {
+    cur->Advance();
+    cur->Accept("WORK");
+    if (cur->PeekIs("TO")) return set("ROLLBACK TO SAVEPOINT", TransactionOp::kRollbackToSavepoint);
+    return set("ROLLBACK", TransactionOp::kRollback);
+  }
+  if (kw == "SAVEPOINT") return set("SAVEPOINT", TransactionOp::kSavepoint);
+  if (kw == "RELEASE" && next == "SAVEPOINT") return set("RELEASE SAVEPOINT", TransactionOp::kReleaseSavepoint);
+  if (kw == "XA") return set("XA " + next, TransactionOp::kXa);
+  return false;
+}
+
+// Reads, accounts, USE, dynamic SQL, routines, files, administration and
+// compound blocks; what is none of these is unknown.
+void ClassifyOther(const std::string& kw, const std::string& next, Cursor* cur, Classification* c) {
   if (kw == "VALUES" || kw == "TABLE" || kw == "SHOW" || kw == "DESCRIBE" || kw == "DESC" ||
       kw == "EXPLAIN" || kw == "HELP") {
     return SetKind(c, StatementKind::kRead, kw);
@@ -570,49 +571,7 @@ void ClassifyStatement(Cursor* cur, Classification* c) {
     if (IsName(cur->Peek(1))) c->use_database = Unquote(*cur->Peek(1));
     return;
   }
-  if (kw == "BEGIN") {
-    if (next == "NOT") return SetKind(c, StatementKind::kCompound, "BEGIN NOT ATOMIC");
-    SetKind(c, StatementKind::kTransaction, "BEGIN", true);
-    c->transaction = TransactionOp::kBegin;
-    return;
-  }
-  if (kw == "START") {
-    if (next == "TRANSACTION") {
-      SetKind(c, StatementKind::kTransaction, "START TRANSACTION", true);
-      c->transaction = TransactionOp::kBegin;
-      return;
-    }
-    return SetKind(c, StatementKind::kAdmin, "START " + next, true);
-  }
-  if (kw == "STOP") return SetKind(c, StatementKind::kAdmin, "STOP " + next, true);
-  if (kw == "COMMIT") {
-    SetKind(c, StatementKind::kTransaction, "COMMIT");
-    c->transaction = TransactionOp::kCommit;
-    return;
-  }
-  if (kw == "ROLLBACK") {
-    SetKind(c, StatementKind::kTransaction, "ROLLBACK");
-    cur->Advance();
-    cur->Accept("WORK");
-    c->transaction = cur->PeekIs("TO") ? TransactionOp::kRollbackToSavepoint : TransactionOp::kRollback;
-    if (c->transaction == TransactionOp::kRollbackToSavepoint) c->verb = "ROLLBACK TO SAVEPOINT";
-    return;
-  }
-  if (kw == "SAVEPOINT") {
-    SetKind(c, StatementKind::kTransaction, "SAVEPOINT");
-    c->transaction = TransactionOp::kSavepoint;
-    return;
-  }
-  if (kw == "RELEASE" && next == "SAVEPOINT") {
-    SetKind(c, StatementKind::kTransaction, "RELEASE SAVEPOINT");
-    c->transaction = TransactionOp::kReleaseSavepoint;
-    return;
-  }
-  if (kw == "XA") {
-    SetKind(c, StatementKind::kTransaction, "XA " + next);
-    c->transaction = TransactionOp::kXa;
-    return;
-  }
+  if (kw == "START" || kw == "STOP") return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
   if (kw == "PREPARE" || kw == "DEALLOCATE") return SetKind(c, StatementKind::kDynamicSql, kw);
   if (kw == "EXECUTE") {
     return SetKind(c, StatementKind::kDynamicSql, next == "IMMEDIATE" ? "EXECUTE IMMEDIATE" : "EXECUTE");
@@ -635,6 +594,36 @@ void ClassifyStatement(Cursor* cur, Classification* c) {
     if (kw == block) return SetKind(c, StatementKind::kCompound, kw);
   }
   SetKind(c, StatementKind::kUnknown, kw);
+}
+
+void ClassifyStatement(Cursor* cur, Classification* c) {
+  // Each wrapper recurses once; a bound keeps hostile text from exhausting
+  // the stack of the master or a slave.
+  if (++cur->nesting > kMaxStatementNesting) {
+    SetKind(c, StatementKind::kUnknown, "statement nested more than " +
+                                            std::to_string(kMaxStatementNesting) + " levels deep");
+    return;
+  }
+  while (cur->AcceptOp("(")) {
+  }
+  const Token* t = cur->Peek();
+  if (t == nullptr) return SetKind(c, StatementKind::kUnknown, "");
+  if (IsName(t) && cur->PeekOp(":", 1)) return SetKind(c, StatementKind::kCompound, "labelled block");
+  if (t->kind != TokenKind::kWord) return SetKind(c, StatementKind::kUnknown, std::string(t->text));
+  const std::string kw = AsciiUpper(t->text);
+  const std::string next = cur->Peek(1) != nullptr ? AsciiUpper(cur->Peek(1)->text) : "";
+  if (kw == "SELECT") return ClassifySelect(cur, c);
+  if (kw == "INSERT" || kw == "REPLACE") return ClassifyInsert(cur, c);
+  if (kw == "UPDATE") return ClassifyUpdate(cur, c);
+  if (kw == "DELETE") return ClassifyDelete(cur, c);
+  if (kw == "SET") return ClassifySet(cur, c);
+  if (kw == "CREATE" || kw == "ALTER" || kw == "DROP" || kw == "RENAME" || kw == "TRUNCATE") {
+    return ClassifyDdl(cur, c);
+  }
+  if (kw == "WITH") return ClassifyWith(cur, c);
+  if (kw == "ANALYZE") return ClassifyAnalyze(next, cur, c);
+  if (ClassifyTransactionControl(kw, next, cur, c)) return;
+  ClassifyOther(kw, next, cur, c);
 }
 
 }  // namespace
