@@ -92,7 +92,7 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
     Flush(interactive);
     return false;
   }
-  const sql::Classification c = sql::Classify(st.text);
+  const sql::Classification c = sql::Classify(st.text, executor_->CurrentLexMode());
   const auto started = Clock::now();
   master::Executed e = executor_->Execute(st.text, c, options_.database);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -56,6 +56,20 @@ MasterExecutor::MasterExecutor(db::Connection* conn, db::Connection* probe, Mast
       options_(std::move(options)),
       rng_(std::random_device{}()) {}
 
+sql::LexMode MasterExecutor::CurrentLexMode() {
+  if (!session_known_) {
+    Result<db::QueryResult> r = conn_->Execute(replication::CarriedVariablesQuery());
+    Result<std::vector<replication::SessionVariable>> session =
+        r.ok() ? replication::ParseCarriedVariables(*r) : Result<std::vector<replication::SessionVariable>>(r.status());
+    if (!session.ok()) return {};  // the statement will meet the same trouble and report it
+    session_ = std::move(session).value();
+    session_known_ = true;
+  }
+  replication::StatementContext context;
+  context.session = session_;
+  return replication::LexModeOf(context);
+}
+
 Result<db::QueryResult> MasterExecutor::RunUserStatement(std::string_view sql) {
   std::vector<std::string> batch;
   if (timestamp_frozen_) batch.push_back("SET timestamp = DEFAULT");  // reads see the clock again

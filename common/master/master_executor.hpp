@@ -76,6 +76,10 @@ class MasterExecutor {
     on_user_statement_ = std::move(f);
   }
 
+  // The sql_mode flags statements are read under now (asks the server when
+  // a statement since the last write may have changed the session).
+  sql::LexMode CurrentLexMode();
+
   bool in_transaction() const { return in_transaction_; }
   size_t pending_statements() const { return pending_.size(); }
 

@@ -115,7 +115,14 @@ std::string CheckSessionValues(const StatementContext& context) {
       return "user variable @" + v.name + " is not a number";
     }
   }
-  return sql::CheckLexicalSettings(lexing);
+  return sql::CheckLexicalSettings(lexing, /*lexer_follows_quoting=*/true);
+}
+
+sql::LexMode LexModeOf(const StatementContext& context) {
+  for (const SessionVariable& v : context.session) {
+    if (v.name == "sql_mode") return sql::LexMode::FromSqlMode(v.value);
+  }
+  return {};
 }
 
 }  // namespace sqlrepl::replication

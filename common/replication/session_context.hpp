@@ -12,6 +12,7 @@
 
 #include "db/query_result.hpp"
 #include "replication/event.hpp"
+#include "sql/lexer.hpp"
 
 namespace sqlrepl::replication {
 
@@ -43,5 +44,8 @@ Result<std::vector<UserVariable>> ParseUserVariables(const std::vector<std::stri
 // variables, no backslash in a value, and no sql_mode or character set that
 // changes how the slave's policy reads statements.
 std::string CheckSessionValues(const StatementContext& context);
+
+// How the statement's text is read: under the sql_mode it ran under.
+sql::LexMode LexModeOf(const StatementContext& context);
 
 }  // namespace sqlrepl::replication

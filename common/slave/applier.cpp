@@ -133,7 +133,7 @@ Status Applier::Enqueue(replication::Event event) {
   item.data_only = true;
   std::string database = event.database;
   for (const replication::EventStatement& s : event.statements) {
-    item.classes.push_back(sql::Classify(s.sql));
+    item.classes.push_back(sql::Classify(s.sql, replication::LexModeOf(s.context)));
     const sql::Classification& c = item.classes.back();
     item.data_only = item.data_only && c.kind == sql::StatementKind::kDataChange;
     for (const sql::TableRef& t : c.writes)

@@ -648,10 +648,10 @@ const char* KindName(StatementKind kind) {
   return "unknown";
 }
 
-Classification Classify(std::string_view statement) {
+Classification Classify(std::string_view statement, LexMode mode) {
   Classification c;
   std::vector<Token> tokens;
-  for (const Token& t : Tokenize(statement)) {
+  for (const Token& t : Tokenize(statement, mode)) {
     c.depends_on_version = c.depends_on_version || t.depends_on_version;
     c.depends_on_charset = c.depends_on_charset || t.depends_on_charset;
     if (t.kind == TokenKind::kComment || t.kind == TokenKind::kExecOpen ||

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sql/lexer.hpp"
+
 namespace sqlrepl::sql {
 
 // Wrappers (ANALYZE, WITH, SET STATEMENT ... FOR) nested deeper than this
@@ -80,6 +82,8 @@ struct Classification {
   bool depends_on_charset = false;
 };
 
-Classification Classify(std::string_view statement);
+// `mode`: the sql_mode flags the statement is read under (the server's
+// default when not given).
+Classification Classify(std::string_view statement, LexMode mode = {});
 
 }  // namespace sqlrepl::sql

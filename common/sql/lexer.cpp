@@ -165,14 +165,15 @@ bool Lexer::Next(Token* t) {
     return true;
   };
 
-  if (c == '\'' || c == '"') {
+  if (c == '\'' || (c == '"' && !mode_.ansi_quotes)) {
     t->kind = TokenKind::kString;
-    LexQuoted(c, /*backslash_escapes=*/true, t);
+    t->raw_backslashes = mode_.no_backslash_escapes;
+    LexQuoted(c, /*backslash_escapes=*/!mode_.no_backslash_escapes, t);
     return true;
   }
-  if (c == '`') {
+  if (c == '`' || c == '"') {  // "x" here only under ANSI_QUOTES
     t->kind = TokenKind::kQuotedIdent;
-    LexQuoted('`', /*backslash_escapes=*/false, t);
+    LexQuoted(c, /*backslash_escapes=*/false, t);
     return true;
   }
   const bool dash_comment =
@@ -199,7 +200,8 @@ bool Lexer::Next(Token* t) {
     if (pos_ < in_.size() && in_[pos_] == '@') ++pos_;
     if (pos_ < in_.size() && (in_[pos_] == '\'' || in_[pos_] == '"' || in_[pos_] == '`')) {
       Token quoted;
-      LexQuoted(in_[pos_], in_[pos_] != '`', &quoted);
+      const bool string = in_[pos_] == '\'' || (in_[pos_] == '"' && !mode_.ansi_quotes);
+      LexQuoted(in_[pos_], string && !mode_.no_backslash_escapes, &quoted);
       t->unterminated = quoted.unterminated;
       t->kind = TokenKind::kVariable;
       t->text = in_.substr(start, pos_ - start);
@@ -265,17 +267,34 @@ bool Lexer::Next(Token* t) {
   return finish(TokenKind::kOperator);
 }
 
-std::vector<Token> Tokenize(std::string_view input) {
+LexMode LexMode::FromSqlMode(std::string_view sql_mode) {
+  LexMode mode;
+  size_t start = 0;
+  while (start <= sql_mode.size()) {
+    const size_t comma = std::min(sql_mode.find(',', start), sql_mode.size());
+    const std::string one = AsciiUpper(sql_mode.substr(start, comma - start));
+    // ANSI and the emulation modes include ANSI_QUOTES.
+    if (one == "ANSI_QUOTES" || one == "ANSI" || one == "ORACLE" || one == "MSSQL" || one == "DB2" ||
+        one == "MAXDB" || one == "POSTGRESQL") {
+      mode.ansi_quotes = true;
+    }
+    if (one == "NO_BACKSLASH_ESCAPES") mode.no_backslash_escapes = true;
+    start = comma + 1;
+  }
+  return mode;
+}
+
+std::vector<Token> Tokenize(std::string_view input, LexMode mode) {
   std::vector<Token> out;
-  Lexer lexer(input);
+  Lexer lexer(input, 0, mode);
   Token t;
   while (lexer.Next(&t)) out.push_back(t);
   return out;
 }
 
-std::vector<Token> CodeTokens(std::string_view input) {
+std::vector<Token> CodeTokens(std::string_view input, LexMode mode) {
   std::vector<Token> out;
-  Lexer lexer(input);
+  Lexer lexer(input, 0, mode);
   Token t;
   while (lexer.Next(&t)) {
     if (t.kind == TokenKind::kComment || t.kind == TokenKind::kExecOpen ||
@@ -297,7 +316,7 @@ std::string Unquote(const Token& token) {
   std::string out;
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
-    if (c == '\\' && token.kind == TokenKind::kString && i + 1 < body.size()) {
+    if (c == '\\' && token.kind == TokenKind::kString && !token.raw_backslashes && i + 1 < body.size()) {
       const char e = body[++i];
       switch (e) {
         case 'n': out += '\n'; break;

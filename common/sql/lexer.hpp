@@ -55,6 +55,7 @@ struct Token {
   std::string_view text;  // a view into the lexed input
   size_t begin = 0;       // offset of text in the input
   bool unterminated = false;
+  bool raw_backslashes = false;  // a string read under NO_BACKSLASH_ESCAPES
   // An executable comment or a discarded version comment that another
   // server version (or MySQL) would read the other way.
   bool depends_on_version = false;
@@ -77,9 +78,21 @@ struct Token {
 // reading of them.
 inline constexpr unsigned long kServerVersion = 101100;
 
+// The sql_mode flags that change how text is read. The slave reads each
+// statement under the sql_mode it ran under on the master.
+struct LexMode {
+  bool ansi_quotes = false;           // "x" is a quoted name, not a string
+  bool no_backslash_escapes = false;  // a backslash in a string is itself
+
+  // From a sql_mode value ("ANSI_QUOTES,STRICT_TRANS_TABLES", "ANSI", ...).
+  static LexMode FromSqlMode(std::string_view sql_mode);
+  bool operator==(const LexMode&) const = default;
+};
+
 class Lexer {
  public:
-  explicit Lexer(std::string_view input, size_t pos = 0) : in_(input), pos_(pos) {}
+  explicit Lexer(std::string_view input, size_t pos = 0, LexMode mode = {})
+      : in_(input), pos_(pos), mode_(mode) {}
 
   // The next token, skipping white space; false at the end of input.
   bool Next(Token* token);
@@ -97,6 +110,7 @@ class Lexer {
 
   std::string_view in_;
   size_t pos_;
+  LexMode mode_;
   bool in_exec_ = false;  // inside /*! ... */: the server keeps a flag, not a depth
   // The end of the last unquoted name and of the last "." that followed one
   // directly, for the t.5 rule.
@@ -105,11 +119,11 @@ class Lexer {
 };
 
 // All tokens of `input`, comments included.
-std::vector<Token> Tokenize(std::string_view input);
+std::vector<Token> Tokenize(std::string_view input, LexMode mode = {});
 
 // The tokens that carry meaning: without comments and executable-comment
 // markers, as the server parses the text.
-std::vector<Token> CodeTokens(std::string_view input);
+std::vector<Token> CodeTokens(std::string_view input, LexMode mode = {});
 
 // The value of a string token (quotes removed, escapes applied) or the name
 // in a quoted identifier; for other tokens their text.

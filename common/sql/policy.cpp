@@ -24,7 +24,7 @@ constexpr std::string_view kSafeCharsets[] = {"UTF8", "UTF8MB3", "UTF8MB4", "LAT
 
 }  // namespace
 
-std::string CheckLexicalSettings(const Classification& c) {
+std::string CheckLexicalSettings(const Classification& c, bool lexer_follows_quoting) {
   if (c.unchecked_value) {
     return "sql_mode or a character set set from an expression cannot be checked and is refused";
   }
@@ -34,8 +34,9 @@ std::string CheckLexicalSettings(const Classification& c) {
       const size_t comma = mode.find(',', start);
       const std::string_view one =
           std::string_view(mode).substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const bool followed = one == "ANSI_QUOTES" || one == "NO_BACKSLASH_ESCAPES" || one == "ANSI";
       for (std::string_view bad : kLexingModes) {
-        if (one == bad) {
+        if (one == bad && !(lexer_follows_quoting && followed)) {
           return "sql_mode " + std::string(bad) + " changes how statements are read and is refused";
         }
       }

@@ -22,8 +22,10 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view curren
 
 // Why the sql_mode values and character sets in `c` (sql_modes, charsets,
 // upper case) would make the server read text differently from our lexer,
-// or "" when they do not.
-std::string CheckLexicalSettings(const Classification& c);
+// or "" when they do not. `lexer_follows_quoting`: the statements are read
+// under these modes (LexMode), so ANSI_QUOTES, NO_BACKSLASH_ESCAPES and ANSI
+// are fine; modes with another grammar (ORACLE, MSSQL, ...) never are.
+std::string CheckLexicalSettings(const Classification& c, bool lexer_follows_quoting = false);
 
 // mysql, information_schema, performance_schema, sys, or the meta schema;
 // compared without regard to case.

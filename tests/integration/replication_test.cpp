@@ -595,6 +595,34 @@ TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
   ExpectSameData("d");
 }
 
+// Issue 11: slaves read each statement under the sql_mode it ran under,
+// instead of refusing the modes that change quoting.
+TEST_F(ReplicationTest, StatementsUnderQuotingModesAreReadAsTheServerReadsThem) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Process> s1 = StartSlave(1);
+  std::optional<Process> s2 = StartSlave(2);
+  ASSERT_TRUE(master && s1 && s2);
+  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  ASSERT_TRUE(master->WriteStdin(
+      "SET sql_mode = 'ANSI_QUOTES';\n"
+      "INSERT INTO \"students\" (\"name\", age) VALUES ('quoted', 1);\n"
+      "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\n"
+      "INSERT INTO students (name, age) VALUES ('back\\slash', 2);\n"
+      "SET sql_mode = DEFAULT;\n"
+      "INSERT INTO students (name, age) VALUES ('tab\\there', 3);\n"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
+  const uint64_t last = MasterSeq();
+  ASSERT_EQ(last, 3u);
+  EXPECT_TRUE(WaitForAppliedSeq(1, last) && WaitForAppliedSeq(2, last));
+  EXPECT_EQ(master_db().QueryValue("SELECT HEX(name) FROM students WHERE age = 2", "school"),
+            "6261636B5C736C617368");  // the backslash kept as typed
+  EXPECT_EQ(master_db().QueryValue("SELECT HEX(name) FROM students WHERE age = 3", "school"),
+            "7461620968657265");  // \t read as a tab again
+  ExpectSameData("students");
+  EXPECT_EQ(Count(s1->Stdout(), "REFUSED"), 0u) << s1->Stdout();
+}
+
 TEST_F(ReplicationTest, VerifyReportsADifferenceAndFailsTheScript) {
   std::optional<Process> master = StartMaster();
   std::optional<Process> s1 = StartSlave(1);
