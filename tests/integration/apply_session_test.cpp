@@ -11,17 +11,12 @@ namespace {
 
 const std::string kPosition = "UPDATE repl_meta.slave_position SET applied_seq = applied_seq + 1 WHERE id = 1";
 
-class ApplySessionTest : public ::testing::Test {
+struct ApplySessionTestServer {
+  static constexpr const char* kNames[] = {"apply-session"};
+};
+
+class ApplySessionTest : public ServersTest<ApplySessionTestServer> {
  protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("apply-session");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
     ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
@@ -41,11 +36,9 @@ class ApplySessionTest : public ::testing::Test {
     return server_->QueryValue("SELECT applied_seq FROM repl_meta.slave_position").value_or("none");
   }
 
-  static MariaDbServer* server_;
   std::unique_ptr<slave::ApplySession> session_;
 };
 
-MariaDbServer* ApplySessionTest::server_ = nullptr;
 
 TEST_F(ApplySessionTest, AllStatementsCommitWithThePosition) {
   std::vector<Result<db::QueryResult>> results;

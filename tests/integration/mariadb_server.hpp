@@ -5,10 +5,13 @@
 // install script: integration tests fail, they never skip.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.hpp"
 #include "db/connection.hpp"
@@ -61,6 +64,38 @@ class MariaDbServer {
   uint16_t port_ = 0;
   std::optional<Process> process_;
 };
+
+// A fixture whose test suite shares private servers, started once and
+// stopped by PID at the end, one per name in `Names::kNames` (the labels
+// of their folders):
+//   struct ExecutorServers { static constexpr const char* kNames[] = {"executor"}; };
+//   class ExecutorTest : public ServersTest<ExecutorServers> { ... };
+// Each test's SetUp checks that they started before using them.
+template <typename Names>
+class ServersTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* name : Names::kNames) {
+      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      servers_.push_back(std::move(s).value().release());
+    }
+    server_ = servers_.empty() ? nullptr : servers_[0];
+  }
+  static void TearDownTestSuite() {
+    for (MariaDbServer* s : servers_) delete s;
+    servers_.clear();
+    server_ = nullptr;
+  }
+
+  static std::vector<MariaDbServer*> servers_;
+  static MariaDbServer* server_;  // the first: suites of one server use this
+};
+
+template <typename Names>
+std::vector<MariaDbServer*> ServersTest<Names>::servers_;
+template <typename Names>
+MariaDbServer* ServersTest<Names>::server_ = nullptr;
 
 // A port the kernel considers free right now on 127.0.0.1.
 uint16_t FreeLoopbackPort();

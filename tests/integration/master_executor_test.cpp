@@ -33,17 +33,12 @@ class RecordingSink : public master::EventSink {
   std::vector<Event> events;
 };
 
-class MasterExecutorTest : public ::testing::Test {
+struct MasterExecutorTestServer {
+  static constexpr const char* kNames[] = {"executor"};
+};
+
+class MasterExecutorTest : public ServersTest<MasterExecutorTestServer> {
  protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("executor");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
@@ -70,7 +65,6 @@ class MasterExecutorTest : public ::testing::Test {
 
   using Events = std::vector<std::vector<std::string>>;
 
-  static MariaDbServer* server_;
   std::optional<db::Connection> conn_;
   std::optional<db::Connection> probe_;
   std::optional<master::MasterLog> log_;
@@ -78,7 +72,6 @@ class MasterExecutorTest : public ::testing::Test {
   std::optional<master::MasterExecutor> executor_;
 };
 
-MariaDbServer* MasterExecutorTest::server_ = nullptr;
 
 TEST_F(MasterExecutorTest, AutocommitWriteIsOneEventWithItsContext) {
   master::Executed e = Run("INSERT INTO t (v) VALUES (1), (2)");

@@ -22,17 +22,12 @@ struct Outcome {
   std::string err;
 };
 
-class MasterPromptTest : public ::testing::Test {
+struct MasterPromptTestServer {
+  static constexpr const char* kNames[] = {"master-prompt"};
+};
+
+class MasterPromptTest : public ServersTest<MasterPromptTestServer> {
  protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("master-prompt");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr) << "the MariaDB server did not start";
@@ -74,12 +69,10 @@ class MasterPromptTest : public ::testing::Test {
     return server_->QueryValue("SELECT COUNT(*) FROM students", "school").value_or("?");
   }
 
-  static MariaDbServer* server_;
   TempDir dir_{"master-prompt"};
   std::string env_path_;
 };
 
-MariaDbServer* MasterPromptTest::server_ = nullptr;
 
 TEST_F(MasterPromptTest, RunsStatementsAndPrintsLikeTheMysqlClient) {
   Outcome o = RunMaster(

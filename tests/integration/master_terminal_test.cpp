@@ -75,17 +75,12 @@ class SilentSlave {
   bool welcomed_ = false;
 };
 
-class MasterTerminalTest : public ::testing::Test {
+struct MasterTerminalTestServer {
+  static constexpr const char* kNames[] = {"master-terminal"};
+};
+
+class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
  protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("master-terminal");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
@@ -117,13 +112,11 @@ class MasterTerminalTest : public ::testing::Test {
         .value_or("?");
   }
 
-  static MariaDbServer* server_;
   TempDir dir_{"master-terminal"};
   std::string env_path_;
   uint16_t port_ = 0;
 };
 
-MariaDbServer* MasterTerminalTest::server_ = nullptr;
 
 // 'محمد علي' and 'Zoë' in UTF-8, as the server must store them.
 const char kArabicHex[] = "D985D8ADD985D8AF20D8B9D984D98A";

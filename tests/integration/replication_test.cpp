@@ -26,19 +26,12 @@ using ::testing::HasSubstr;
 constexpr char kToken[] = "replication-test-token-0123456789";
 constexpr int kReconnectSeconds = 1;
 
-class ReplicationTest : public ::testing::Test {
+struct ReplicationTestServers {
+  static constexpr const char* kNames[] = {"repl-master", "repl-slave1", "repl-slave2"};
+};
+
+class ReplicationTest : public ServersTest<ReplicationTestServers> {
  protected:
-  static void SetUpTestSuite() {
-    for (const char* name : {"repl-master", "repl-slave1", "repl-slave2"}) {
-      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
-      ASSERT_TRUE(s.ok()) << s.status().ToString();
-      servers_.push_back(std::move(s).value().release());
-    }
-  }
-  static void TearDownTestSuite() {
-    for (MariaDbServer* s : servers_) delete s;
-    servers_.clear();
-  }
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 3u) << "the MariaDB servers did not start";
@@ -100,6 +93,17 @@ class ReplicationTest : public ::testing::Test {
                                                                    std::to_string(++slaves_));
   }
 
+  // The master and both slaves; `connected` once both slaves are in.
+  struct Cluster {
+    std::optional<Process> master, s1, s2;
+    bool connected = false;
+  };
+  Cluster StartCluster(int ack_timeout_ms = 2000) {
+    Cluster c{StartMaster(ack_timeout_ms), StartSlave(1), StartSlave(2)};
+    c.connected = c.master && c.s1 && c.s2 && WaitConnected(*c.s1) && WaitConnected(*c.s2);
+    return c;
+  }
+
   static bool WaitConnected(Process& slave, size_t times = 1) {
     return WaitFor([&] { return Count(slave.Stdout(), "Connected to master") >= times; }, seconds(20));
   }
@@ -136,21 +140,17 @@ class ReplicationTest : public ::testing::Test {
     EXPECT_EQ(Checksum(slave_db(2), table), m) << table;
   }
 
-  static std::vector<MariaDbServer*> servers_;
   TempDir dir_{"replication"};
   uint16_t listen_port_ = 0;
   int masters_ = 0;
   int slaves_ = 0;
 };
 
-std::vector<MariaDbServer*> ReplicationTest::servers_;
 
 TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin(
       "INSERT INTO students (name, age) VALUES ('Ali', 22), ('Zoë', 20), ('Bo', NULL);\n"
       "UPDATE students SET age = age + 1 WHERE name = 'Ali';\n"
@@ -169,11 +169,9 @@ TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
 }
 
 TEST_F(ReplicationTest, DdlRunsOnTheMasterAndIsRefusedBySlaves) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin("DROP TABLE counters;\nINSERT INTO students (name) VALUES ('after');\n"));
   EXPECT_TRUE(WaitFor([&] {
     return master->Stdout().find("Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE") !=
@@ -204,11 +202,9 @@ TEST_F(ReplicationTest, SlaveStartedAfterAThousandWritesCatchesUp) {
 }
 
 TEST_F(ReplicationTest, SlaveKilledRepeatedlyAppliesEveryUpdateExactlyOnce) {
-  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/300);
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster(/*ack_timeout_ms=*/300);
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   constexpr int kUpdates = 3000;
   std::string script;
   for (int i = 0; i < kUpdates; ++i) {
@@ -233,11 +229,9 @@ TEST_F(ReplicationTest, SlaveKilledRepeatedlyAppliesEveryUpdateExactlyOnce) {
 }
 
 TEST_F(ReplicationTest, KilledMasterComesBackAndSlavesResumeWithNothingLost) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('before1');\n"
                                  "INSERT INTO students (name) VALUES ('before2');\n"));
   ASSERT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 2; }, seconds(30)));
@@ -306,11 +300,9 @@ class RawConnection {
 };
 
 TEST_F(ReplicationTest, GarbageOversizedAndSilentConnectionsDoNotDisturbGoodSlaves) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
 
   RawConnection garbage(listen_port_), oversized(listen_port_), silent(listen_port_);
   ASSERT_TRUE(garbage.connected() && oversized.connected() && silent.connected());
@@ -503,11 +495,9 @@ TEST_F(ReplicationTest, RandomizedWorkloadGivesTheSameDataEverywhere) {
                         "INSERT INTO school.src SELECT seq, seq * 10, 0 FROM school.seq_1_to_10")
                     .ok());
   }
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   const std::string script = RandomContextWorkload(5000);
   ASSERT_GE(static_cast<size_t>(std::count(script.begin(), script.end(), '\n')), 5000u);
   ASSERT_TRUE(master->WriteStdin(script + "\\verify\n"));
@@ -539,11 +529,9 @@ TEST_F(ReplicationTest, MariaDbHelpTablesScriptLoadsIdenticallyEverywhere) {
   ASSERT_NE(use, std::string::npos);
   script.erase(use + 1, std::string("use mysql;\n").size());
 
-  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/10000);
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster(/*ack_timeout_ms=*/10000);
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin(script));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(300)), 0) << master->Stderr().substr(0, 2000);
@@ -581,11 +569,9 @@ TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
   const std::string file = ReadWholeFile(dump_path);
   ASSERT_NE(file.find("NO_AUTO_VALUE_ON_ZERO"), std::string::npos) << file;
 
-  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/10000);
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster(/*ack_timeout_ms=*/10000);
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin(file + "INSERT INTO d (id, name) VALUES (0, 'after the dump');\n"));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(120)), 0) << master->Stderr().substr(0, 2000);
@@ -598,11 +584,9 @@ TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
 // Issue 11: slaves read each statement under the sql_mode it ran under,
 // instead of refusing the modes that change quoting.
 TEST_F(ReplicationTest, StatementsUnderQuotingModesAreReadAsTheServerReadsThem) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin(
       "SET sql_mode = 'ANSI_QUOTES';\n"
       "INSERT INTO \"students\" (\"name\", age) VALUES ('quoted', 1);\n"
@@ -624,11 +608,9 @@ TEST_F(ReplicationTest, StatementsUnderQuotingModesAreReadAsTheServerReadsThem) 
 }
 
 TEST_F(ReplicationTest, VerifyReportsADifferenceAndFailsTheScript) {
-  std::optional<Process> master = StartMaster();
-  std::optional<Process> s1 = StartSlave(1);
-  std::optional<Process> s2 = StartSlave(2);
-  ASSERT_TRUE(master && s1 && s2);
-  ASSERT_TRUE(WaitConnected(*s1) && WaitConnected(*s2));
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('a');\n"));
   ASSERT_TRUE(WaitForAppliedSeq(2, 1));
   ASSERT_TRUE(slave_db(2).Exec("UPDATE school.students SET name = 'tampered'").ok());

@@ -27,19 +27,12 @@ int KillCount() {
   return n > 0 ? n : 10;
 }
 
-class SlaveFaultsTest : public ::testing::Test {
+struct SlaveFaultsTestServers {
+  static constexpr const char* kNames[] = {"faults-master", "faults-slave"};
+};
+
+class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
  protected:
-  static void SetUpTestSuite() {
-    for (const char* name : {"faults-master", "faults-slave"}) {
-      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
-      ASSERT_TRUE(s.ok()) << s.status().ToString();
-      servers_.push_back(std::move(s).value().release());
-    }
-  }
-  static void TearDownTestSuite() {
-    for (MariaDbServer* s : servers_) delete s;
-    servers_.clear();
-  }
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
@@ -122,13 +115,11 @@ class SlaveFaultsTest : public ::testing::Test {
     return n;
   }
 
-  static std::vector<MariaDbServer*> servers_;
   TempDir dir_{"slave-faults"};
   uint16_t listen_port_ = 0;
   int started_ = 0;
 };
 
-std::vector<MariaDbServer*> SlaveFaultsTest::servers_;
 
 // Exactly once (issue 10, item 2): a COMMIT whose answer is lost with the
 // server must not be applied again after the slave reconnects.

@@ -24,19 +24,12 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-class SlaveRegistryTest : public ::testing::Test {
+struct SlaveRegistryTestServers {
+  static constexpr const char* kNames[] = {"registry-master", "registry-slave1", "registry-slave2"};
+};
+
+class SlaveRegistryTest : public ServersTest<SlaveRegistryTestServers> {
  protected:
-  static void SetUpTestSuite() {
-    for (const char* name : {"registry-master", "registry-slave1", "registry-slave2"}) {
-      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
-      ASSERT_TRUE(s.ok()) << s.status().ToString();
-      servers_.push_back(std::move(s).value().release());
-    }
-  }
-  static void TearDownTestSuite() {
-    for (MariaDbServer* s : servers_) delete s;
-    servers_.clear();
-  }
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 3u) << "the MariaDB servers did not start";
@@ -89,13 +82,11 @@ class SlaveRegistryTest : public ::testing::Test {
     return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
   }
 
-  static std::vector<MariaDbServer*> servers_;
   TempDir dir_{"slave-registry"};
   uint16_t port_ = 0;
   int spawned_ = 0;
 };
 
-std::vector<MariaDbServer*> SlaveRegistryTest::servers_;
 
 TEST_F(SlaveRegistryTest, StuckSlaveCostsOneTimeoutIsReportedLaggingThenCaughtUp) {
   std::optional<Process> master = StartMaster();

@@ -62,17 +62,12 @@ std::string HexEscaped(std::string_view s) {
 
 using Snapshot = std::map<std::string, std::string>;
 
-class SqlDifferentialTest : public ::testing::Test {
+struct SqlDifferentialTestServer {
+  static constexpr const char* kNames[] = {"differential"};
+};
+
+class SqlDifferentialTest : public ServersTest<SqlDifferentialTestServer> {
  protected:
-  static void SetUpTestSuite() {
-    Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start("differential");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
@@ -182,12 +177,10 @@ class SqlDifferentialTest : public ::testing::Test {
     (void)server_->Exec(kSchoolSetup);
   }
 
-  static MariaDbServer* server_;
   std::optional<db::Connection> admin_;
   std::string snapshot_error_;
 };
 
-MariaDbServer* SqlDifferentialTest::server_ = nullptr;
 
 // Builds statements from dangerous payloads and the tricks around them.
 class Generator {
