@@ -56,6 +56,15 @@ bool IsAccountOrServerStatement(const std::vector<Token>& tokens) {
 std::string RedactPasswords(std::string_view sql) {
   const std::vector<Token> tokens = CodeTokens(sql);
   if (tokens.empty()) return std::string(sql);
+  // SET STATEMENT var = value, ... FOR <statement>: the statement after FOR
+  // is what runs.
+  if (tokens.size() > 1 && tokens[0].Is("SET") && tokens[1].Is("STATEMENT")) {
+    for (size_t i = 2; i < tokens.size(); ++i) {
+      if (!tokens[i].Is("FOR")) continue;
+      const size_t rest = tokens[i].end();
+      return std::string(sql.substr(0, rest)) + RedactPasswords(sql.substr(rest));
+    }
+  }
   std::vector<bool> redact(tokens.size(), false);
   const Token& verb = tokens[0];
 

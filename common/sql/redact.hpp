@@ -13,6 +13,7 @@
 // | SET PASSWORD [FOR user] = ... | everything after "=": 'hash', PASSWORD('x'), OLD_PASSWORD('x') |
 // | CREATE/ALTER SERVER ... OPTIONS (PASSWORD 'x') | the literal after PASSWORD |
 // | CHANGE MASTER TO MASTER_PASSWORD = 'x' | the literal after MASTER_PASSWORD |
+// | SET STATEMENT ... FOR <statement> | what the rules above find in <statement> |
 // | PREPARE ... FROM / EXECUTE IMMEDIATE 'text' | a whole string that mentions IDENTIFIED or PASSWORD |
 //
 // Data statements are never changed: INSERT ... PASSWORD('x') must reach the

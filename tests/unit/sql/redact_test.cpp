@@ -92,6 +92,13 @@ TEST(RedactPasswords, ServerOptionsAndMasterPasswordAreReplaced) {
             "CHANGE MASTER TO MASTER_USER='r', MASTER_PASSWORD = '<redacted>'");
 }
 
+TEST(RedactPasswords, SetStatementForAnAccountStatementIsRedacted) {
+  EXPECT_EQ(RedactPasswords("SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY 'pw'"),
+            "SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY '<redacted>'");
+  EXPECT_EQ(RedactPasswords("SET STATEMENT sql_mode = '' FOR INSERT INTO t VALUES ('pw')"),
+            "SET STATEMENT sql_mode = '' FOR INSERT INTO t VALUES ('pw')");
+}
+
 TEST(RedactPasswords, DynamicSqlThatMayHoldASecretIsReplacedWhole) {
   EXPECT_EQ(RedactPasswords("EXECUTE IMMEDIATE 'CREATE USER u IDENTIFIED BY ''pw'''"),
             "EXECUTE IMMEDIATE '<redacted>'");
