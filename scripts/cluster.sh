@@ -2,7 +2,9 @@
 # Private MariaDB servers for the demo: one per node (master, slave1, ...),
 # each with its own data folder under .cluster/, loopback only, its own port
 # and socket, the `school` database with a `students` table, a database user
-# for the programs and a generated .env (mode 0600) per node.
+# for the programs and a generated .env (mode 0600) per node. A slave node's
+# user holds only what applying needs (README "Privileges"); its position
+# table is created here, as root.
 #
 #   scripts/cluster.sh start [N]   start N servers (default 3: master, slave1, slave2)
 #   scripts/cluster.sh stop        stop the servers this script started, by PID
@@ -90,11 +92,25 @@ provision() {
     pass=$(random_hex 16)
   fi
   if [ "$i" -eq 0 ]; then
+    # The master runs the user's statements: it is the user's account.
     grants="GRANT ALL PRIVILEGES ON *.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
   else
-    # Slaves apply data changes only; the account cannot do more either.
-    grants="GRANT SELECT, INSERT, UPDATE, DELETE ON school.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';
-            GRANT ALL PRIVILEGES ON repl_meta.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
+    # Least privilege (README "Privileges"): the slave's account reads and
+    # changes rows of school and of its position table, nothing else, so a
+    # statement its policy misread still cannot change a schema, an account
+    # or a setting. The position table is made here, as root, once; the
+    # slave checks its grants at start-up and refuses anything broader.
+    grants="CREATE DATABASE IF NOT EXISTS repl_meta;
+            CREATE TABLE IF NOT EXISTS repl_meta.slave_position (
+              id TINYINT UNSIGNED PRIMARY KEY,
+              replication_id VARCHAR(64) NOT NULL,
+              applied_seq BIGINT UNSIGNED NOT NULL,
+              updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+                ON UPDATE CURRENT_TIMESTAMP(6)
+            ) ENGINE=InnoDB;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON school.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';
+            GRANT SELECT, INSERT, UPDATE, DELETE ON repl_meta.slave_position
+              TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
   fi
   sql "$node" "
     CREATE DATABASE IF NOT EXISTS school;
@@ -106,6 +122,12 @@ provision() {
     CREATE USER IF NOT EXISTS 'sqlrepl'@'localhost' IDENTIFIED BY '$pass';
     CREATE USER IF NOT EXISTS 'sqlrepl'@'127.0.0.1' IDENTIFIED BY '$pass';
     $grants"
+  if [ "$i" -ne 0 ]; then
+    # Clusters made before least privilege granted all of repl_meta.
+    for host in localhost 127.0.0.1; do
+      sql "$node" "REVOKE ALL PRIVILEGES ON repl_meta.* FROM 'sqlrepl'@'$host'" 2>/dev/null || true
+    done
+  fi
   local token
   token=$(cat "$dir/token")
   (

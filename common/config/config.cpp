@@ -22,7 +22,7 @@ constexpr std::array kKnownKeys = {
     "DB_HOST",     "DB_PORT",          "DB_SOCKET",      "DB_USER",           "DB_PASS",
     "DB_NAME",     "LISTEN_HOST",      "LISTEN_PORT",    "MASTER_HOST",       "MASTER_PORT",
     "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",    "ACK_TIMEOUT_MS",    "META_SCHEMA",
-    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION",
+    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION", "SLAVE_ALLOW_BROAD_GRANTS",
 };
 
 constexpr size_t kMinTokenLength = 16;
@@ -276,6 +276,12 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
     return Status::InvalidArgument(
         fmt::format("ON_APPLY_ERROR must be 'skip' or 'stop', got '{}'", on_error));
   }
+  const std::string broad = s.String("SLAVE_ALLOW_BROAD_GRANTS", "0");
+  if (broad != "0" && broad != "1") {
+    return Status::InvalidArgument(
+        fmt::format("SLAVE_ALLOW_BROAD_GRANTS must be 0 or 1, got '{}'", broad));
+  }
+  c.allow_broad_grants = broad == "1";
   return c;
 }
 

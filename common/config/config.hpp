@@ -48,6 +48,9 @@ struct SlaveConfig {
   Secret token;
   std::string meta_schema = "repl_meta";
   ApplyErrorPolicy on_apply_error = ApplyErrorPolicy::kSkip;
+  // SLAVE_ALLOW_BROAD_GRANTS=1: start even when the database account may do
+  // more than applying needs (app/grants.hpp).
+  bool allow_broad_grants = false;
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.

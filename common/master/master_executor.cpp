@@ -9,6 +9,7 @@
 #include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
+#include "sql/redact.hpp"
 
 namespace sqlrepl::master {
 namespace {
@@ -100,7 +101,9 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
   ctx.has_rand_seeds = true;
   ctx.rand_seed1 = rng_() % 0x3FFFFFFF;  // the server keeps seeds below 2^30 - 1
   ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
-  st->sql = std::string(sql);
+  // The server runs `sql` as typed; the log, the slaves and every echo get
+  // the text with passwords redacted (sql/redact.hpp).
+  st->sql = sql::RedactPasswords(sql);
 
   // Answers before the statement: [session variables,] [user variables,]
   // [LAST_INSERT_ID(),] context, [START TRANSACTION]; then the statement.

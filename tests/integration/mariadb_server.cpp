@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,6 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
+
+#include "app/grants.hpp"
 
 namespace sqlrepl::testing {
 namespace {
@@ -77,8 +80,10 @@ Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Start(const std::string& n
   s = server->Exec(fmt::format(
       "CREATE USER '{0}'@'localhost' IDENTIFIED BY '{1}';"
       "CREATE USER '{0}'@'127.0.0.1' IDENTIFIED BY '{1}';"
-      "GRANT ALL PRIVILEGES ON *.* TO '{0}'@'localhost', '{0}'@'127.0.0.1';",
-      kUser, kPassword));
+      "GRANT ALL PRIVILEGES ON *.* TO '{0}'@'localhost', '{0}'@'127.0.0.1';"
+      "CREATE USER '{2}'@'localhost' IDENTIFIED BY '{3}';"
+      "CREATE USER '{2}'@'127.0.0.1' IDENTIFIED BY '{3}';",
+      kUser, kPassword, kSlaveUser, kSlavePassword));
   if (!s.ok()) return s;
   return server;
 }
@@ -167,6 +172,18 @@ std::optional<std::string> MariaDbServer::QueryValue(const std::string& sql,
 std::string MariaDbServer::EnvLines(const std::string& database) const {
   return fmt::format("DB_HOST=127.0.0.1\nDB_PORT={}\nDB_USER={}\nDB_PASS={}\nDB_NAME={}\n", port_,
                      kUser, kPassword, database);
+}
+
+std::string MariaDbServer::SlaveEnvLines(const std::string& database, const std::string& meta_schema) const {
+  for (const char* host : {"localhost", "127.0.0.1"}) {
+    for (const std::string& sql :
+         app::SlaveSetupSql(database, meta_schema, fmt::format("'{}'@'{}'", kSlaveUser, host))) {
+      const Status s = Exec(sql);
+      EXPECT_TRUE(s.ok()) << "slave account setup: " << s.ToString();
+    }
+  }
+  return fmt::format("DB_HOST=127.0.0.1\nDB_PORT={}\nDB_USER={}\nDB_PASS={}\nDB_NAME={}\nMETA_SCHEMA={}\n",
+                     port_, kSlaveUser, kSlavePassword, database, meta_schema);
 }
 
 }  // namespace sqlrepl::testing

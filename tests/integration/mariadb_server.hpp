@@ -22,9 +22,14 @@ namespace sqlrepl::testing {
 
 class MariaDbServer {
  public:
-  // The account the programs use, created on every server.
+  // The account the master uses (the user's account: it may do anything),
+  // created on every server.
   static constexpr const char* kUser = "sqlrepl";
   static constexpr const char* kPassword = "test-pass-8d2f";
+  // The slave's account, created on every server with no privileges;
+  // SlaveEnvLines() grants it what applying needs and nothing more.
+  static constexpr const char* kSlaveUser = "sqlrepl_slave";
+  static constexpr const char* kSlavePassword = "slave-pass-61c9";
 
   // Installs a data folder and starts the server. `name` labels the folder.
   static Result<std::unique_ptr<MariaDbServer>> Start(const std::string& name);
@@ -54,6 +59,12 @@ class MariaDbServer {
 
   // Lines for a .env that points at this server as kUser over TCP.
   std::string EnvLines(const std::string& database = "school") const;
+  // The same for a slave, as kSlaveUser. As root, first makes what an
+  // administrator sets up once (app::SlaveSetupSql): the meta schema and
+  // position table, and the account's SELECT, INSERT, UPDATE, DELETE on
+  // `database` and the position table. Fails the calling test on error.
+  std::string SlaveEnvLines(const std::string& database = "school",
+                            const std::string& meta_schema = "repl_meta") const;
 
  private:
   explicit MariaDbServer(const std::string& name) : dir_("sqlrepl-" + name) {}

@@ -60,7 +60,7 @@ class ReplicationTest : public ServersTest<ReplicationTestServers> {
 
   std::string SlaveEnv(int i, const std::string& token = kToken, const std::string& extra = "") {
     const std::string path = dir_.path() + "/slave" + std::to_string(i) + ".env";
-    WriteFile(path, slave_db(i).EnvLines() + "REPL_TOKEN=" + token + "\nMASTER_HOST=127.0.0.1\n" +
+    WriteFile(path, slave_db(i).SlaveEnvLines() + "REPL_TOKEN=" + token + "\nMASTER_HOST=127.0.0.1\n" +
                         "MASTER_PORT=" + std::to_string(listen_port_) + "\nSLAVE_ID=slave" +
                         std::to_string(i) + "\nRECONNECT_SECONDS=" + std::to_string(kReconnectSeconds) +
                         "\n" + extra);

@@ -83,7 +83,7 @@ class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
 
   std::optional<Process> StartSlave() {
     return Spawn(SQLREPL_SLAVE_BIN,
-                 slave_db().EnvLines() + "REPL_TOKEN=" + kToken +
+                 slave_db().SlaveEnvLines() + "REPL_TOKEN=" + kToken +
                      "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" + std::to_string(listen_port_) +
                      "\nSLAVE_ID=faulty\nRECONNECT_SECONDS=1\n",
                  "slave" + std::to_string(++started_));

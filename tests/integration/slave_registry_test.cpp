@@ -73,7 +73,7 @@ class SlaveRegistryTest : public ServersTest<SlaveRegistryTestServers> {
   // Slave on database server `i`, calling itself `id`.
   std::optional<Process> StartSlave(int i, const std::string& id) {
     return Spawn(SQLREPL_SLAVE_BIN,
-                 db(i).EnvLines() + "REPL_TOKEN=" + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
+                 db(i).SlaveEnvLines() + "REPL_TOKEN=" + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
                      std::to_string(port_) + "\nSLAVE_ID=" + id + "\nRECONNECT_SECONDS=1\n",
                  id + "-on-" + std::to_string(i) + "-" + std::to_string(++spawned_));
   }

@@ -1,0 +1,252 @@
+#include "app/grants.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "db/privileges.hpp"
+#include "sql/lexer.hpp"
+
+namespace sqlrepl::app {
+namespace {
+
+const std::set<std::string, std::less<>> kAllowed = {"SELECT", "INSERT", "UPDATE", "DELETE"};
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+std::string QuoteName(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+// A schema name in a schema-level grant may hold wildcards; SHOW GRANTS
+// escapes a literal "_" or "%" as "\_" and "\%".
+std::string UnescapeSchema(std::string name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '\\' && i + 1 < name.size()) ++i;
+    out += name[i];
+  }
+  return out;
+}
+
+// Text of `tokens` [from, to) as written in `line`.
+std::string Span(std::string_view line, const std::vector<sql::Token>& tokens, size_t from, size_t to) {
+  if (from >= to) return "";
+  return std::string(line.substr(tokens[from].begin, tokens[to - 1].end() - tokens[from].begin));
+}
+
+// "SELECT" for "SELECT (`a`, `b`)": column grants are within the table.
+std::string BaseName(const std::string& privilege) { return privilege.substr(0, privilege.find(" (")); }
+
+std::string Join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? std::string(sep) : "") + items[i];
+  return out;
+}
+
+constexpr std::string_view kPositionTable = "slave_position";
+
+// The same table OpenSlavePosition (slave/applier.cpp) creates.
+std::string PositionTableDdl(std::string_view meta) {
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {}.slave_position ("
+      " id TINYINT UNSIGNED PRIMARY KEY,"
+      " replication_id VARCHAR(64) NOT NULL,"
+      " applied_seq BIGINT UNSIGNED NOT NULL,"
+      " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+      "   ON UPDATE CURRENT_TIMESTAMP(6)"
+      ") ENGINE=InnoDB",
+      QuoteName(meta));
+}
+
+}  // namespace
+
+std::optional<GrantLine> ParseGrantLine(std::string_view line) {
+  const std::vector<sql::Token> t = sql::CodeTokens(line);
+  if (t.empty() || !t[0].Is("GRANT")) return std::nullopt;
+  GrantLine g;
+  size_t on = 0, to = 0;
+  for (size_t k = 1; k < t.size() && to == 0; ++k) {
+    if (on == 0 && t[k].Is("ON")) on = k;
+    if (t[k].Is("TO")) to = k;
+  }
+  if (to == 0) return std::nullopt;
+  if (on == 0) {  // GRANT role TO account
+    g.role = Span(line, t, 1, to);
+  } else {
+    // Privileges: words separated by ",", each with an optional column list.
+    std::string current;
+    for (size_t i = 1; i < on; ++i) {
+      if (t[i].IsOperator(",")) {
+        g.privileges.push_back(current);
+        current.clear();
+      } else if (t[i].IsOperator("(")) {
+        size_t close = i;
+        while (close < on && !t[close].IsOperator(")")) ++close;
+        current += " " + Span(line, t, i, std::min(close + 1, on));
+        i = close;
+      } else {
+        current += (current.empty() ? "" : " ") + Upper(t[i].text);
+      }
+    }
+    if (!current.empty()) g.privileges.push_back(current);
+    g.object = Span(line, t, on + 1, to);
+    size_t k = on + 1;
+    const bool routine = k < to && (t[k].Is("PROCEDURE") || t[k].Is("FUNCTION") || t[k].Is("PACKAGE"));
+    const bool proxy = g.privileges.size() == 1 && g.privileges[0] == "PROXY";
+    if (!routine && !proxy) {
+      auto name = [&](size_t at) { return t[at].IsOperator("*") ? std::string("*") : sql::Unquote(t[at]); };
+      if (k + 1 < to && t[k + 1].IsOperator(".")) {
+        g.schema = UnescapeSchema(name(k));
+        if (k + 2 < to) g.table = name(k + 2);
+      } else if (k < to) {  // ON table: in the default database, which SHOW GRANTS never prints
+        g.table = name(k);
+      }
+    }
+  }
+  size_t end = to + 1;
+  while (end < t.size() && !t[end].Is("IDENTIFIED") && !t[end].Is("WITH") && !t[end].Is("REQUIRE") &&
+         !t[end].Is("VIA")) {
+    ++end;
+  }
+  g.account = Span(line, t, to + 1, end);
+  for (size_t k = end; k + 1 < t.size(); ++k) {
+    if (t[k].Is("GRANT") && t[k + 1].Is("OPTION")) g.grant_option = true;
+  }
+  return g;
+}
+
+GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants, std::string_view database,
+                              std::string_view meta_schema) {
+  GrantReview review;
+  // What the grants give on the two objects the slave needs.
+  std::set<std::string> on_database, on_position;
+  std::vector<std::string> revokes;
+  for (const std::string& text : show_grants) {
+    std::optional<GrantLine> g = ParseGrantLine(text);
+    if (!g) continue;
+    if (review.account.empty()) review.account = g->account;
+    const std::string& account = g->account;
+    if (!g->role.empty()) {
+      review.excess.push_back("role " + g->role + " (its privileges are not checked)");
+      revokes.push_back(fmt::format("REVOKE {} FROM {}", g->role, account));
+      continue;
+    }
+    const bool global = g->schema == "*";
+    const bool in_database = g->schema == database;
+    const bool is_position = g->schema == meta_schema && g->table == kPositionTable;
+    std::vector<std::string> extra;
+    for (const std::string& p : g->privileges) {
+      const std::string base = BaseName(p);
+      const bool all = base == "ALL PRIVILEGES" || base == "ALL";
+      const bool whole = p == base;  // not a column grant
+      if (whole) {
+        const bool covers_db = global || (in_database && g->table == "*");
+        const bool covers_position =
+            global || (g->schema == meta_schema && (g->table == "*" || g->table == kPositionTable));
+        for (std::set<std::string>* into : {covers_db ? &on_database : nullptr,
+                                            covers_position ? &on_position : nullptr}) {
+          if (into == nullptr) continue;
+          if (all) {
+            into->insert(kAllowed.begin(), kAllowed.end());
+          } else {
+            into->insert(base);
+          }
+        }
+      }
+      if (base == "USAGE") continue;  // "no privileges"
+      const bool allowed_here = (in_database || is_position) && kAllowed.count(base) > 0;
+      if (!allowed_here) extra.push_back(p);
+    }
+    if (!extra.empty()) {
+      review.excess.push_back(fmt::format("{} ON {}", Join(extra, ", "), g->object));
+      revokes.push_back(fmt::format("REVOKE {} ON {} FROM {}", Join(extra, ", "), g->object, account));
+    }
+    if (g->grant_option) {
+      review.excess.push_back("GRANT OPTION ON " + g->object);
+      revokes.push_back(fmt::format("REVOKE GRANT OPTION ON {} FROM {}", g->object, account));
+    }
+  }
+  const std::string account = review.account.empty() ? "CURRENT_USER" : review.account;
+  std::vector<std::string> grants;
+  auto need = [&](const std::set<std::string>& have, const std::string& object) {
+    std::vector<std::string> lacking;
+    for (const std::string& p : kAllowed) {
+      if (have.count(p) == 0) lacking.push_back(p);
+    }
+    if (lacking.empty()) return;
+    review.missing.push_back(fmt::format("{} ON {}", Join(lacking, ", "), object));
+    grants.push_back(fmt::format("GRANT {} ON {} TO {}", Join(lacking, ", "), object, account));
+  };
+  need(on_database, QuoteName(database) + ".*");
+  need(on_position, QuoteName(meta_schema) + "." + QuoteName(kPositionTable));
+  // Revoking a broad grant can take away what the slave needs: grant the
+  // needed set again after the revokes.
+  if (!revokes.empty()) {
+    grants.clear();
+    grants.push_back(fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account));
+    grants.push_back(fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema),
+                                 QuoteName(kPositionTable), account));
+  }
+  review.fixes = std::move(revokes);
+  review.fixes.insert(review.fixes.end(), grants.begin(), grants.end());
+  return review;
+}
+
+std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_view meta_schema,
+                                       std::string_view account) {
+  return {
+      fmt::format("CREATE DATABASE IF NOT EXISTS {}", QuoteName(meta_schema)),
+      PositionTableDdl(meta_schema),
+      fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account),
+      fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema), QuoteName(kPositionTable),
+                  account),
+  };
+}
+
+Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::string_view meta_schema,
+                        bool allow_broad, std::vector<std::string>* warnings) {
+  Result<std::vector<std::string>> lines = db::ShowGrants(conn);
+  if (!lines.ok()) return lines.status();
+  const GrantReview review = ReviewSlaveGrants(*lines, database, meta_schema);
+  if (review.ok()) return Status::Ok();
+  std::string what;
+  for (const std::string& e : review.excess) what += "\n  may also: " + e;
+  for (const std::string& m : review.missing) what += "\n  lacks: " + m;
+  if (allow_broad) {
+    warnings->push_back(fmt::format(
+        "SLAVE_ALLOW_BROAD_GRANTS=1: starting although the database account {} is not limited to {} on "
+        "{}.* and {}.{}:{}",
+        review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable, what));
+    return Status::Ok();
+  }
+  std::string fixes;
+  for (const std::string& f : review.fixes) fixes += "\n  " + f + ";";
+  return Status::FailedPrecondition(fmt::format(
+      "the database account {} must hold exactly {} on {}.* and {}.{}, so that a statement the slave "
+      "misreads cannot change a schema, an account or a server setting:{}\nRun as an administrator:{}\n"
+      "or set SLAVE_ALLOW_BROAD_GRANTS=1 in .env to start anyway (README \"Privileges\").",
+      review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable, what, fixes));
+}
+
+std::string MissingPositionTableMessage(std::string_view meta_schema) {
+  return fmt::format(
+      "{}.slave_position is missing and this account may not create it; run once as an "
+      "administrator:\n  CREATE DATABASE IF NOT EXISTS {};\n  {};\nthen grant the account {} on it "
+      "(scripts/cluster.sh does all of this; README \"Privileges\")",
+      QuoteName(meta_schema), QuoteName(meta_schema), PositionTableDdl(meta_schema), kSlavePrivileges);
+}
+
+}  // namespace sqlrepl::app

@@ -1,0 +1,34 @@
+// What the connected account may do, and tables that an account with only
+// data privileges can use but not create. See README "Privileges".
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.hpp"
+#include "db/connection.hpp"
+
+namespace sqlrepl::db {
+
+// The lines of SHOW GRANTS FOR CURRENT_USER. They can hold the account's
+// password hash (IDENTIFIED BY PASSWORD '...'): never print them whole.
+Result<std::vector<std::string>> ShowGrants(Connection* conn);
+
+// Whether schema.table exists and the account can see it (information_schema
+// shows only tables the account has some privilege on).
+Result<bool> TableExists(Connection* conn, std::string_view schema, std::string_view table);
+
+// True for the server's "access denied" errors (1044, 1045, 1142, 1143,
+// 1227, 1370).
+bool IsAccessDenied(const Status& status);
+
+// Runs `create` (the CREATE DATABASE/TABLE statements that make
+// schema.table) only when the table is missing, so that an account without
+// CREATE works once an administrator made it. When the account may not
+// create it: kFailedPrecondition naming the statements to run as an
+// administrator.
+Status CreateTableIfMissing(Connection* conn, std::string_view schema, std::string_view table,
+                            const std::vector<std::string>& create);
+
+}  // namespace sqlrepl::db
