@@ -113,19 +113,12 @@ class RecordingProxy {
   std::string recorded_;
 };
 
-class SecurityTest : public ::testing::Test {
+struct SecurityTestServers {
+  static constexpr const char* kNames[] = {"sec-master", "sec-slave"};
+};
+
+class SecurityTest : public ServersTest<SecurityTestServers> {
  protected:
-  static void SetUpTestSuite() {
-    for (const char* name : {"sec-master", "sec-slave"}) {
-      Result<std::unique_ptr<MariaDbServer>> s = MariaDbServer::Start(name);
-      ASSERT_TRUE(s.ok()) << s.status().ToString();
-      servers_.push_back(std::move(s).value().release());
-    }
-  }
-  static void TearDownTestSuite() {
-    for (MariaDbServer* s : servers_) delete s;
-    servers_.clear();
-  }
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
@@ -174,12 +167,10 @@ class SecurityTest : public ::testing::Test {
     return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
   }
 
-  static std::vector<MariaDbServer*> servers_;
   TempDir dir_{"security"};
   uint16_t listen_port_ = 0;
 };
 
-std::vector<MariaDbServer*> SecurityTest::servers_;
 
 // Secrets: the passwords typed at the master, the token and both database
 // passwords appear in no output, no log row and no byte on the wire.
