@@ -19,43 +19,6 @@
 
 using namespace sqlrepl;
 
-namespace {
-
-// The applied position. The slave's account normally may not create tables
-// (README "Privileges"): META_SCHEMA.slave_position is created only when it
-// is missing, and a missing table the account cannot create stops the slave
-// with what an administrator must run.
-// TODO(applier owner): once slave::OpenSlavePosition creates only what is
-// missing (db::CreateTableIfMissing), this is just that call.
-Result<slave::SlavePosition> OpenPosition(db::Connection* conn, const std::string& meta) {
-  Result<bool> exists = db::TableExists(conn, meta, "slave_position");
-  if (!exists.ok()) return exists.status();
-  if (!*exists) {
-    Result<slave::SlavePosition> created = slave::OpenSlavePosition(conn, meta);
-    if (!created.ok() && db::IsAccessDenied(created.status())) {
-      return Status::FailedPrecondition(app::MissingPositionTableMessage(meta));
-    }
-    return created;
-  }
-  // The table is there: only data statements, which the account may run.
-  const std::string table = fmt::format("`{}`.slave_position", meta);
-  Status s = conn->Run(fmt::format(
-      "INSERT IGNORE INTO {} (id, replication_id, applied_seq) VALUES (1, '', 0)", table));
-  if (!s.ok()) return s;
-  Result<db::QueryResult> r =
-      conn->Execute(fmt::format("SELECT replication_id, applied_seq FROM {} WHERE id = 1", table));
-  if (!r.ok()) return r.status();
-  if (r->rows.empty() || r->rows[0].size() < 2) {
-    return Status::FailedPrecondition(fmt::format("{} has no row with id = 1", table));
-  }
-  slave::SlavePosition p;
-  p.replication_id = r->rows[0][0].value_or("");
-  p.applied_seq = std::strtoull(r->rows[0][1].value_or("0").c_str(), nullptr, 10);
-  return p;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   auto parsed = app::ParseCommandLine(
       "slave", "sqlrepl slave: apply the master's writes to the local database", false, argc, argv);
@@ -74,7 +37,9 @@ int main(int argc, char** argv) {
     {
       Result<db::Connection> conn = app::OpenLocalDatabase("slave", cfg->db, env_file);
       if (!conn.ok()) return app::kExitSetupFailed;
-      position = OpenPosition(&*conn, cfg->meta_schema);
+      // Created only when missing; an account that may not create it is told
+      // what an administrator runs (README "Privileges").
+      position = slave::OpenSlavePosition(&*conn, cfg->meta_schema);
       if (!position.ok()) {
         return Fail(fmt::format("cannot keep the applied position in {}.slave_position: {}",
                                 cfg->meta_schema, position.status().ToString()));

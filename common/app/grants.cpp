@@ -241,12 +241,5 @@ Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::st
       review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable, what, fixes));
 }
 
-std::string MissingPositionTableMessage(std::string_view meta_schema) {
-  return fmt::format(
-      "{}.slave_position is missing and this account may not create it; run once as an "
-      "administrator:\n  CREATE DATABASE IF NOT EXISTS {};\n  {};\nthen grant the account {} on it "
-      "(scripts/cluster.sh does all of this; README \"Privileges\")",
-      QuoteName(meta_schema), QuoteName(meta_schema), PositionTableDdl(meta_schema), kSlavePrivileges);
-}
 
 }  // namespace sqlrepl::app

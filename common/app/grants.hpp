@@ -60,8 +60,5 @@ std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_vi
 Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::string_view meta_schema,
                         bool allow_broad, std::vector<std::string>* warnings);
 
-// What to say when META_SCHEMA.slave_position is missing and the slave's
-// account may not create it: the statements an administrator runs once.
-std::string MissingPositionTableMessage(std::string_view meta_schema);
 
 }  // namespace sqlrepl::app

@@ -48,9 +48,9 @@ Status CreateTableIfMissing(Connection* conn, std::string_view schema, std::stri
       std::string script;
       for (const std::string& st : create) script += "\n  " + st + ";";
       return Status::FailedPrecondition(fmt::format(
-          "`{}`.`{}` is missing and this account may not create it ({}); run once as an "
-          "administrator:{}",
-          schema, table, s.message(), script));
+          "`{}`.`{}` is missing and this account may not create it; run once as an "
+          "administrator:{}\n(the server said: {})",
+          schema, table, script, s.message()));
     }
     if (!s.ok()) return s;
   }

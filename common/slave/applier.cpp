@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "db/privileges.hpp"
 #include "replication/session_context.hpp"
 #include "sql/policy.hpp"
 
@@ -76,23 +77,24 @@ std::string SelectPositionSql(const std::string& meta) {
 }  // namespace
 
 Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string& meta) {
-  for (const std::string& sql : {
-           fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", meta),
-           fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slave_position ("
-                       " id TINYINT UNSIGNED PRIMARY KEY,"
-                       " replication_id VARCHAR(64) NOT NULL,"
-                       " applied_seq BIGINT UNSIGNED NOT NULL,"
-                       " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-                       "   ON UPDATE CURRENT_TIMESTAMP(6)"
-                       ") ENGINE=InnoDB",
-                       meta),
-           fmt::format("INSERT IGNORE INTO `{}`.slave_position (id, replication_id, applied_seq) "
-                       "VALUES (1, '', 0)",
-                       meta),
-       }) {
-    Status s = conn->Run(sql);
-    if (!s.ok()) return s;
+  // Created only when missing: the slave's own account may lack CREATE
+  // once an administrator made the table (README "Privileges").
+  Status s = db::CreateTableIfMissing(
+      conn, meta, "slave_position",
+      {fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", meta),
+       fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slave_position ("
+                   " id TINYINT UNSIGNED PRIMARY KEY,"
+                   " replication_id VARCHAR(64) NOT NULL,"
+                   " applied_seq BIGINT UNSIGNED NOT NULL,"
+                   " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                   "   ON UPDATE CURRENT_TIMESTAMP(6)"
+                   ") ENGINE=InnoDB",
+                   meta)});
+  if (s.ok()) {
+    s = conn->Run(fmt::format(
+        "INSERT IGNORE INTO `{}`.slave_position (id, replication_id, applied_seq) VALUES (1, '', 0)", meta));
   }
+  if (!s.ok()) return s;
   Result<db::QueryResult> r = conn->Execute(SelectPositionSql(meta));
   if (!r.ok()) return r.status();
   return PositionFrom(*r, meta);
