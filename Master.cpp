@@ -185,7 +185,8 @@ int main(int argc, char** argv) {
       status = shell.Run(&script);
     } else if (interactive) {
       console::InterruptHandler interrupt(
-          app::ToConnectOptions(cfg->db), [](const std::string& line) { std::cerr << line << std::endl; },
+          app::ToConnectOptions(cfg->db),
+          [&terminal](const std::string& line) { terminal->Notify(line); },
           [&registry] { registry.WakeWaiters(); });
       executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
       shell.set_interrupt(&interrupt);

@@ -167,8 +167,7 @@ void MasterShell::WriteError(const std::string& text) {
   }
 }
 
-MasterShell::Meta MasterShell::HandleMetaCommand(LineSource* input, std::string_view line,
-                                                 bool interactive) {
+MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool interactive) {
   const std::string_view cmd = TrimCommand(line);
   const auto [name, arg] = SplitCommand(cmd);
   auto Is = [&name = name](std::string_view longer, std::string_view shorter) {
@@ -220,7 +219,7 @@ MasterShell::Meta MasterShell::HandleMetaCommand(LineSource* input, std::string_
   }
   if (Is("source", "\\.")) {
     Flush(true);
-    Source(input, std::string(arg));
+    Source(std::string(arg));
     return Meta::kHandled;
   }
   if (Is("tee", "\\T")) {
@@ -332,7 +331,7 @@ void MasterShell::ShowStatus() {
       tee_ ? "'" + tee_path_ + "'" : std::string("''"), pager_.empty() ? "stdout" : pager_));
 }
 
-void MasterShell::Source(LineSource* input, const std::string& path) {
+void MasterShell::Source(const std::string& path) {
   if (path.empty()) {
     WriteError("ERROR: Usage: \\. <filename> | source <filename>\n");
     return;
@@ -357,7 +356,8 @@ void MasterShell::Source(LineSource* input, const std::string& path) {
   bool quit = false;
   while (std::optional<std::string> line = lines.ReadLine("")) {
     // As the mysql client at a prompt: an error does not stop the file.
-    if (!ProcessLine(input, *line, /*interactive=*/true, &failed, &quit) || quit) break;
+    // The file's statements stay out of the history (`lines` keeps none).
+    if (!ProcessLine(&lines, *line, /*interactive=*/true, &failed, &quit) || quit) break;
   }
   splitter_.Finish();
   while (std::optional<sql::SplitStatement> st = splitter_.Next()) (void)RunStatement(*st, true);
@@ -604,7 +604,7 @@ void MasterShell::RefreshCompletion(LineSource* input) {
 
 bool MasterShell::ProcessLine(LineSource* input, const std::string& line, bool interactive,
                               bool* failed, bool* quit) {
-  const Meta meta = HandleMetaCommand(input, line, interactive);
+  const Meta meta = HandleMetaCommand(line, interactive);
   if (meta == Meta::kQuit) {
     *quit = true;
     return true;

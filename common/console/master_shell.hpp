@@ -87,9 +87,9 @@ class MasterShell {
                    bool* quit);
   // Statement text for the splitter; runs what it completes.
   bool FeedLine(LineSource* input, const std::string& line, bool interactive, bool* failed);
-  Meta HandleMetaCommand(LineSource* input, std::string_view line, bool interactive);
+  Meta HandleMetaCommand(std::string_view line, bool interactive);
   // source FILE: runs its statements as typed, the prompt staying open.
-  void Source(LineSource* input, const std::string& path);
+  void Source(const std::string& path);
   void ShowStatus();  // status, \s
   // SHOW WARNINGS and friends answered from what was saved after the last
   // statement (the master's own statements since then cleared the server's).
