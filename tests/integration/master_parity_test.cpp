@@ -152,6 +152,19 @@ TEST_F(MasterParityTest, KilledSessionReconnectsRunsTheReadAgainAndRetakesTheLog
   EXPECT_EQ(Count(), "1");
 }
 
+// The write ran in the master's own transaction, which the lost session
+// rolled back (its log row says it did not commit): it is run again, once.
+TEST_F(MasterParityTest, KilledSessionRunsAnAutocommitWriteAgainExactlyOnce) {
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(server_->Exec("KILL " + StatementSession()).ok());
+  Run(*t, "INSERT INTO students (name, age) VALUES ('once', 1);", "Query OK, 1 row affected");
+  EXPECT_THAT(t->Output(), HasSubstr("No connection. Trying to reconnect..."));
+  EXPECT_TRUE(t->WaitFor("logged as #1", seconds(10))) << t->Output();
+  EXPECT_EQ(Count(), "1");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "1");
+}
+
 TEST_F(MasterParityTest, KilledSessionInsideATransactionSaysTheTransactionWasLost) {
   std::optional<Terminal> t = StartMaster();
   ASSERT_TRUE(t);
