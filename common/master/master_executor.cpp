@@ -479,6 +479,7 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
   }
   const bool had_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
   const size_t lost_statements = pending_.size();
+  const bool autocommit_was_on = autocommit_;
   Executed ran = ExecuteChecked(sql, c, database);
   if (ran.result.ok() || !db::IsConnectionLost(ran.result.status())) {
     before.result = std::move(ran.result);
@@ -510,6 +511,13 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
       (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
       !c.implicit_commit && c.use_database.empty();
   const bool recovered = ran.committed.size() > published;
+  if (!read && !autocommit_was_on) {
+    // Run again, it would commit at once in the new session (autocommit on).
+    ran.result = Status::Unavailable(
+        "The statement was not run again: SET autocommit = 0 was lost with the session, and the "
+        "new session would commit it at once. Set autocommit again, then run it.");
+    return ran;
+  }
   if (read || (own_transaction && !recovered)) {
     Executed again = ExecuteChecked(sql, c, database);
     again.lost = ran.lost;

@@ -179,6 +179,15 @@ TEST_F(MasterParityTest, KilledSessionInsideATransactionSaysTheTransactionWasLos
   EXPECT_EQ(Count(), "1");
 }
 
+TEST_F(MasterParityTest, KilledSessionWithAutocommitOffDoesNotCommitTheWriteAtOnce) {
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  Run(*t, "SET autocommit = 0;", "Query OK");
+  ASSERT_TRUE(server_->Exec("KILL " + StatementSession()).ok());
+  Run(*t, "INSERT INTO students (name, age) VALUES ('later', 1);", "SET autocommit = 0 was lost");
+  EXPECT_EQ(Count(), "0");
+}
+
 TEST_F(MasterParityTest, ReconnectFailsClearlyWhenAnotherMasterTookTheLogLock) {
   std::optional<Terminal> t = StartMaster();
   ASSERT_TRUE(t);
