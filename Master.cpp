@@ -3,12 +3,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
 
+#include "app/oplog.hpp"
+#include "app/startup.hpp"
 #include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
-#include "app/startup.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/log_purger.hpp"
@@ -21,6 +26,24 @@
 
 using namespace sqlrepl;
 
+namespace {
+
+// ~/.sqlrepl_history, as the mysql client keeps ~/.mysql_history.
+std::string HistoryFile() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home != '\0' ? std::string(home) + "/.sqlrepl_history" : "";
+}
+
+// https://no-color.org: colour only on a terminal, and not when NO_COLOR is set.
+bool UseColor() {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return isatty(STDERR_FILENO) && (no_color == nullptr || *no_color == '\0') &&
+         !(term != nullptr && std::string(term) == "dumb");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);  // lets InputPending() see what std::cin has buffered
   auto parsed = app::ParseCommandLine(
@@ -28,6 +51,7 @@ int main(int argc, char** argv) {
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const app::CommandLine& command_line = std::get<app::CommandLine>(parsed);
   const std::string& env_file = command_line.load.env_file;
+  const bool interactive = !command_line.execute && isatty(STDIN_FILENO);
   auto Fail = [](const std::string& message) { return app::FailSetup("master", message); };
   try {
     std::vector<std::string> warnings;
@@ -35,11 +59,29 @@ int main(int argc, char** argv) {
     app::PrintWarnings("master", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 
+    std::optional<app::OpLog> oplog;
+    if (!cfg->master_log.empty()) {
+      Result<app::OpLog> opened = app::OpLog::Open(cfg->master_log, "master");
+      if (!opened.ok()) return Fail("MASTER_LOG: " + opened.status().message());
+      oplog.emplace(std::move(opened).value());
+    }
+    auto Log = [&oplog](const std::string& line) {
+      if (oplog) oplog->Write(line);
+    };
+    Log(fmt::format("starting (sqlrepl {}), database {} on {}", app::kVersion, cfg->db.database,
+                    cfg->db.socket.empty() ? fmt::format("{}:{}", cfg->db.host, cfg->db.port)
+                                           : "socket " + cfg->db.socket));
+
     db::LibraryGuard mysql_library;
     Result<db::Connection> conn = app::OpenLocalDatabase("master", cfg->db, env_file);
-    if (!conn.ok()) return app::kExitSetupFailed;
+    if (!conn.ok()) {
+      Log("stopped: cannot open the local database: " + conn.status().ToString());
+      return app::kExitSetupFailed;
+    }
+    conn->set_capture_warnings(true);  // the log's own statements would clear them
     Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg->meta_schema);
     if (!log.ok()) {
+      Log("stopped: cannot open the replication log: " + log.status().ToString());
       return Fail(fmt::format("cannot open the replication log in {}: {}", cfg->meta_schema,
                               log.status().ToString()));
     }
@@ -53,13 +95,29 @@ int main(int argc, char** argv) {
     server_options.token = cfg->token;
     server_options.meta_schema = cfg->meta_schema;
     server_options.db = app::ToConnectOptions(cfg->db);
-    server_options.log = [](const std::string& line) { std::cerr << "master: " << line << std::endl; };
+    // Notices come from the I/O and purger threads; at a terminal they are
+    // printed above the prompt (the terminal redraws what was being typed).
+    std::unique_ptr<console::TerminalLineSource> terminal;
+    if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
+    server_options.log = [&Log, &terminal](const std::string& line) {
+      Log(line);
+      if (terminal) {
+        terminal->Notify("master: " + line);
+      } else {
+        std::cerr << "master: " << line << std::endl;
+      }
+    };
     asio::io_context io;
     master::ReplicationServer server(io, server_options, &registry, *bounds);
     // Declared after the server so that it stops first: late handlers still reach the server.
     protocol::IoThread io_thread(io);
     Status started = server.Start();
-    if (!started.ok()) return Fail(started.message());
+    if (!started.ok()) {
+      Log("stopped: " + started.message());
+      return Fail(started.message());
+    }
+    Log(fmt::format("started: replication log {} at #{}; listening for slaves on {}:{}",
+                    log->replication_id(), log->last_seq(), cfg->listen_host, server.port()));
     std::cerr << fmt::format("master: replication log {} at #{}; listening for slaves on {}:{}",
                              log->replication_id(), log->last_seq(), cfg->listen_host, server.port())
               << std::endl;
@@ -77,19 +135,62 @@ int main(int argc, char** argv) {
     db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
     master::MasterExecutor executor(&*conn, &*probe, &*log, &server,
                                     {cfg->meta_schema, cfg->unsafe_statements, &catalog});
+    // A new session must hold the log's single-writer lock again, and still
+    // write the same log.
+    executor.set_on_reconnect([&](db::Connection* session) -> Status {
+      Result<master::MasterLog> again = master::MasterLog::Open(session, cfg->meta_schema);
+      if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
+        Log("reconnected, but another master holds the replication log lock; writes are "
+            "impossible");
+        return Status::FailedPrecondition(
+            "reconnected, but another master took the replication log lock meanwhile: this master "
+            "cannot write any more. Stop one of the two masters.");
+      }
+      if (!again.ok()) return again.status();
+      if (again->replication_id() != log->replication_id()) {
+        return Status::FailedPrecondition(
+            fmt::format("reconnected, but {} now holds another replication log ({}, not {}): "
+                        "restart the master",
+                        cfg->meta_schema, again->replication_id(), log->replication_id()));
+      }
+      Log(fmt::format("reconnected to the local database (session {})", session->thread_id()));
+      return Status::Ok();
+    });
     master::Verifier verifier(&*probe, &registry, &server, &*log);
-    console::MasterShell shell(&executor, &registry, &verifier, &*log,
-                               {command_line.force, cfg->db.database, cfg->ack_timeout_ms},
-                               std::cout, std::cerr);
+    console::MasterShell::Options shell_options;
+    shell_options.force = command_line.force;
+    shell_options.database = cfg->db.database;
+    shell_options.ack_timeout_ms = cfg->ack_timeout_ms;
+    // Piped input keeps the bordered tables scripts already rely on; -B (and
+    // -e, as in the mysql client) gives the mysql client's batch format.
+    shell_options.silent = command_line.silent;
+    if (command_line.batch || command_line.execute)
+      shell_options.silent = std::max(shell_options.silent, 1);
+    shell_options.table = command_line.table;
+    shell_options.column_names = !command_line.skip_column_names;
+    shell_options.verbose = command_line.verbose;
+    shell_options.show_warnings = command_line.show_warnings;
+    shell_options.color = UseColor();
+    shell_options.user = cfg->db.user;
+    shell_options.host = cfg->db.socket.empty()
+                             ? fmt::format("{} via TCP/IP, port {}", cfg->db.host, cfg->db.port)
+                             : "Localhost via UNIX socket " + cfg->db.socket;
+    console::MasterShell shell(&executor, &registry, &verifier, &*log, shell_options, std::cout,
+                               std::cerr);
+    shell.set_oplog(Log);
     int status = 0;
-    if (isatty(STDIN_FILENO)) {
+    if (command_line.execute) {
+      std::istringstream statements(*command_line.execute);
+      console::StreamLineSource script(statements);
+      status = shell.Run(&script);
+    } else if (interactive) {
       console::InterruptHandler interrupt(
-          app::ToConnectOptions(cfg->db), [](const std::string& line) { std::cerr << line << std::endl; },
+          app::ToConnectOptions(cfg->db),
+          [&terminal](const std::string& line) { terminal->Notify(line); },
           [&registry] { registry.WakeWaiters(); });
       executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
       shell.set_interrupt(&interrupt);
-      console::TerminalLineSource terminal;
-      status = shell.Run(&terminal);
+      status = shell.Run(terminal.get());
       shell.set_interrupt(nullptr);
       executor.set_on_user_statement(nullptr);
     } else {
@@ -100,6 +201,7 @@ int main(int argc, char** argv) {
     purger.Stop();
     server.Stop();
     io_thread.Stop();
+    Log(fmt::format("stopped (exit status {})", status));
     return status;
   } catch (const std::exception& e) {
     return Fail(e.what());

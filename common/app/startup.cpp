@@ -9,16 +9,32 @@
 namespace sqlrepl::app {
 
 std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
-                                                bool accepts_force, int argc, char** argv) {
+                                                bool master_options, int argc, char** argv) {
   cxxopts::Options cli(program, description);
-  cli.add_options()
-      ("env-file", "configuration file", cxxopts::value<std::string>()->default_value(".env"))
-      ("h,help", "show this help");
-  if (accepts_force) cli.add_options()("force", "in a script, go on after a statement fails");
+  cli.add_options()("env-file", "configuration file",
+                    cxxopts::value<std::string>()->default_value(".env"))(
+      "h,help", "show this help and exit")("V,version", "show the version and exit");
+  if (master_options) {
+    cli.add_options()("force", "in a script, go on after a statement fails")(
+        "e,execute", "run these statements, print their results tab-separated and exit",
+        cxxopts::value<std::string>())(
+        "B,batch",
+        "print rows tab-separated (tab, newline, backslash, NUL escaped), no borders, "
+        "no \"Query OK\" lines; replication outcomes go to stderr")(
+        "t,table", "print bordered tables, also with -B or -e")(
+        "N,skip-column-names", "do not print column names in tab-separated output")(
+        "s,silent", "less output: tab-separated rows; twice, no column names either")(
+        "v,verbose", "in a script, echo each statement before its result; -vvv: summaries too")(
+        "show-warnings", "print the warnings after each statement (\\W at the prompt)");
+  }
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
     if (args.count("help")) {
       std::cout << cli.help() << std::endl;
+      return kExitOk;
+    }
+    if (args.count("version")) {
+      std::cout << program << " (sqlrepl) " << kVersion << std::endl;
       return kExitOk;
     }
     if (!args.unmatched().empty()) {
@@ -27,7 +43,16 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
     CommandLine c;
     c.load.env_file = args["env-file"].as<std::string>();
     c.load.env_file_explicit = args.count("env-file") > 0;
-    c.force = accepts_force && args.count("force") > 0;
+    if (master_options) {
+      c.force = args.count("force") > 0;
+      if (args.count("execute")) c.execute = args["execute"].as<std::string>();
+      c.batch = args.count("batch") > 0;
+      c.table = args.count("table") > 0;
+      c.skip_column_names = args.count("skip-column-names") > 0;
+      c.silent = static_cast<int>(args.count("silent"));
+      c.verbose = static_cast<int>(args.count("verbose"));
+      c.show_warnings = args.count("show-warnings") > 0;
+    }
     return c;
   } catch (const cxxopts::exceptions::exception& e) {
     return FailSetup(program, std::string(e.what()) + " (see --help)");

@@ -3,6 +3,7 @@
 // says what to fix. Failures here exit with status 2.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -16,16 +17,28 @@ constexpr int kExitOk = 0;
 constexpr int kExitStatementFailed = 1;
 constexpr int kExitSetupFailed = 2;
 
+// The version --version prints (the project has no release numbering yet).
+constexpr const char* kVersion = "0.13.0";
+
 struct CommandLine {
   config::LoadOptions load;  // --env-file PATH (default ./.env)
   bool force = false;        // --force (master only)
+  // The master's mysql-client options (ignored by the slave).
+  std::optional<std::string> execute;  // -e/--execute: run these statements and exit
+  bool batch = false;                  // -B/--batch: tab-separated, escaped
+  bool table = false;                  // -t/--table: bordered tables
+  bool skip_column_names = false;      // -N/--skip-column-names
+  int silent = 0;                      // -s/--silent, once per -s
+  int verbose = 0;                     // -v/--verbose, once per -v
+  bool show_warnings = false;          // --show-warnings: as \W at the start
 };
 
-// Parses the command line shared by both programs. Returns the exit status
-// main should return instead when it printed --help or reported a bad
+// Parses the command line shared by both programs (`master_options`: the
+// master's --force, -e, -B, ... too). Returns the exit status main should
+// return instead when it printed --help or --version, or reported a bad
 // argument.
 std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
-                                                bool accepts_force, int argc, char** argv);
+                                                bool master_options, int argc, char** argv);
 
 // Prints "<program>: <message>" on stderr and returns kExitSetupFailed.
 int FailSetup(const char* program, const std::string& message);

@@ -19,10 +19,10 @@ namespace {
 // Every key either program understands. A key outside this list is a typo
 // and is reported, rather than silently ignored.
 constexpr std::array kKnownKeys = {
-    "DB_HOST",     "DB_PORT",          "DB_SOCKET",      "DB_USER",           "DB_PASS",
-    "DB_NAME",     "LISTEN_HOST",      "LISTEN_PORT",    "MASTER_HOST",       "MASTER_PORT",
-    "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",    "ACK_TIMEOUT_MS",    "META_SCHEMA",
-    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION", "SLAVE_ALLOW_BROAD_GRANTS",
+    "DB_HOST",           "DB_PORT",           "DB_SOCKET",          "DB_USER",        "DB_PASS",
+    "DB_NAME",           "LISTEN_HOST",       "LISTEN_PORT",        "MASTER_HOST",    "MASTER_PORT",
+    "SLAVE_ID",          "RECONNECT_SECONDS", "REPL_TOKEN",         "ACK_TIMEOUT_MS", "META_SCHEMA",
+    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",    "REPL_LOG_RETENTION", "MASTER_LOG",     "SLAVE_ALLOW_BROAD_GRANTS",
 };
 
 constexpr size_t kMinTokenLength = 16;
@@ -227,6 +227,7 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
   SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  c.master_log = s.String("MASTER_LOG", c.master_log);
   const std::string retention = s.String("REPL_LOG_RETENTION", "7d");
   const std::optional<int64_t> seconds = ParseDuration(retention);
   if (!seconds) {

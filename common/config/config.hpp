@@ -37,6 +37,7 @@ struct MasterConfig {
   std::string meta_schema = "repl_meta";
   UnsafePolicy unsafe_statements = UnsafePolicy::kWarn;
   int64_t log_retention_seconds = 7 * 24 * 3600;  // REPL_LOG_RETENTION
+  std::string master_log = "master_log.txt";      // MASTER_LOG; empty: no operational log
 };
 
 struct SlaveConfig {

@@ -1,11 +1,13 @@
-// Where the prompt's input comes from: a terminal with line editing and
-// history (libedit), or a plain stream (a pipe or a file).
+// Where the prompt's input comes from: a terminal with line editing, history
+// and completion (libedit), or a plain stream (a pipe or a file).
 #pragma once
 
 #include <istream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sqlrepl::console {
 
@@ -19,21 +21,57 @@ class LineSource {
   virtual bool interactive() const = 0;
   // True when more input can be read without waiting.
   virtual bool InputPending() { return false; }
+  // Words the terminal offers on Tab besides keywords and commands (the
+  // current database's tables and columns).
+  virtual void SetCompletionWords(std::vector<std::string> /*words*/) {}
 };
 
-// libedit's readline interface. History stays in memory: statements can hold
-// passwords (CREATE USER ... IDENTIFIED BY), so nothing is written to disk.
+// libedit's readline interface; one per process (libedit's state is global).
 // ReadLine() returns nullopt on Ctrl-D, and also when a signal (Ctrl-C)
 // interrupts the read: the caller tells the two apart.
+//
+// History is kept in `history_file` (mode 0600) when one is given, without
+// lines that hold IDENTIFIED or PASSWORD, as the mysql client's default
+// history filter does, since those may carry passwords.
+//
+// Notices (Notify) come from other threads. libedit may only be called on the
+// reading thread, so a notice is queued and a byte written to a pipe that the
+// reading loop watches with the terminal; that thread prints the queued
+// notices above the prompt and redraws the prompt with what was typed.
 class TerminalLineSource : public LineSource {
  public:
   // Takes the character set from the user's locale, falling back to UTF-8
   // (what the database connection speaks): libedit drops every byte it
   // cannot decode, so under the "C" locale "Zoë" would become "Zo".
-  TerminalLineSource();
+  explicit TerminalLineSource(std::string history_file = "");
+  ~TerminalLineSource() override;
+  TerminalLineSource(const TerminalLineSource&) = delete;
+  TerminalLineSource& operator=(const TerminalLineSource&) = delete;
+
   std::optional<std::string> ReadLine(std::string_view prompt) override;
   void Remember(std::string_view statement) override;
   bool interactive() const override { return true; }
+  void SetCompletionWords(std::vector<std::string> words) override;
+
+  // Any thread. Prints `line` (and a newline) on stderr: above the prompt
+  // while a line is being read, at once otherwise.
+  void Notify(const std::string& line);
+
+  // True for text the history must not keep (IDENTIFIED, PASSWORD).
+  static bool KeepOutOfHistory(std::string_view line);
+
+ private:
+  static int GetChar(FILE* in);  // libedit's input, watching the notice pipe too
+  static char** Complete(const char* text, int start, int end);
+  static char* NextCompletion(const char* text, int state);
+  void PrintNotices();  // reading thread only
+
+  std::string history_file_;
+  std::mutex mu_;  // guards notices_ and reading_
+  std::vector<std::string> notices_;
+  bool reading_ = false;
+  int wake_[2] = {-1, -1};
+  std::vector<std::string> words_;  // reading thread only
 };
 
 class StreamLineSource : public LineSource {

@@ -1,13 +1,17 @@
 #include "console/master_shell.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <sstream>
 
-#include "base/strings.hpp"
-#include "console/replication_report.hpp"
 #include "app/startup.hpp"
+#include "base/strings.hpp"
+#include "console/input_state.hpp"
+#include "console/replication_report.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -17,20 +21,73 @@ namespace {
 
 constexpr std::string_view kHelp =
     "Type SQL ending with ';' (or \\G for vertical output). Writes are replicated to the slaves.\n"
-    "Commands:\n"
-    "  help, \\h, \\?    this text\n"
-    "  \\slaves         each slave: state, applied position, lag, refusals, errors\n"
-    "  \\verify [t ...] compare CHECKSUM TABLE of every table (or those named) on the slaves\n"
-    "  \\q, quit, exit   leave the prompt\n"
-    "  DELIMITER xyz    end statements with xyz instead of ';'\n";
+    "Commands (long form or backslash form, on a line of their own, no ';' needed):\n"
+    "  help      (\\h, \\?)  this text\n"
+    "  clear     (\\c)      drop the statement being typed\n"
+    "  ego       (\\G)      send the statement being typed, rows shown vertically\n"
+    "  go        (\\g)      send the statement being typed\n"
+    "  status    (\\s)      server, database, connection, replication id, last #, slaves, uptime\n"
+    "  use       (\\u) db   make db the current database (replicated)\n"
+    "  source    (\\.) file run the statements of a file, as if typed\n"
+    "  tee       (\\T) file also write all output to file; notee (\\t) stops\n"
+    "  pager     (\\P) cmd  send results through cmd (e.g. less); nopager (\\n) stops\n"
+    "  warnings  (\\W)      show warnings after every statement; nowarning (\\w) stops\n"
+    "  system    (\\!) cmd  run a shell command\n"
+    "  prompt    (\\R) fmt  change the prompt (\\d database, \\u user, \\h host, \\_ space)\n"
+    "  \\slaves             each slave: state, applied position, lag, refusals, errors\n"
+    "  \\verify [t ...]     compare CHECKSUM TABLE of every table (or those named) on the slaves\n"
+    "  quit, exit (\\q)     leave the prompt\n"
+    "  DELIMITER xyz       end statements with xyz instead of ';'\n";
 
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
 
 std::string_view TrimCommand(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == ';')) {
-    s.remove_suffix(1);
-  }
+  s = Trim(s);
+  while (!s.empty() && (s.back() == ';' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+// Splits "name rest" at the first blank; a backslash form may run into its
+// argument ("\ufoo" is "\u foo"), as in the mysql client.
+std::pair<std::string_view, std::string_view> SplitCommand(std::string_view cmd) {
+  size_t end = 0;
+  if (cmd.size() >= 2 && cmd[0] == '\\') {
+    end = 2;
+  } else {
+    while (end < cmd.size() && cmd[end] != ' ' && cmd[end] != '\t') ++end;
+  }
+  return {cmd.substr(0, end), Trim(cmd.substr(end))};
+}
+
+std::string QuoteName(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
+  return out + "`";
+}
+
+std::string Collapsed(std::string_view sql) {
+  std::string out;
+  for (char c : sql) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') out += AsciiLower(c);
+  }
+  return out;
+}
+
+std::string FormatUptime(long seconds) {
+  std::string out;
+  if (seconds >= 86400)
+    out += fmt::format("{} day{} ", seconds / 86400, seconds >= 172800 ? "s" : "");
+  if (seconds >= 3600)
+    out +=
+        fmt::format("{} hour{} ", seconds % 86400 / 3600, seconds % 86400 / 3600 == 1 ? "" : "s");
+  if (seconds >= 60) out += fmt::format("{} min ", seconds % 3600 / 60);
+  return out + fmt::format("{} sec", seconds % 60);
 }
 
 }  // namespace
@@ -46,22 +103,99 @@ MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry
       out_(out),
       err_(err) {}
 
+std::string MasterShell::ExpandPrompt(const std::string& format) const {
+  std::string out;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '\\' || i + 1 == format.size()) {
+      out += format[i];
+      continue;
+    }
+    switch (format[++i]) {
+      case 'd':
+        out += options_.database.empty() ? "(none)" : options_.database;
+        break;
+      case 'u':
+        out += options_.user;
+        break;
+      case 'h':
+        out += options_.host;
+        break;
+      case '_':
+        out += ' ';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      default:
+        out += format[i];
+    }
+  }
+  return out;
+}
+
 std::string MasterShell::Prompt(bool continuation) const {
-  if (continuation) return "    -> ";
+  if (continuation) return ContinuationPrompt(ScanInput(typed_).open);
+  if (!prompt_format_.empty()) return ExpandPrompt(prompt_format_);
   return fmt::format("master [{}]> ", options_.database.empty() ? "(none)" : options_.database);
 }
 
-MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line) {
+void MasterShell::Write(const std::string& text, bool paged) {
+  if (text.empty()) return;
+  if (tee_) *tee_ << text << std::flush;
+  if (paged && !pager_.empty()) {
+    if (FILE* pipe = ::popen(pager_.c_str(), "w")) {
+      out_ << std::flush;
+      std::fwrite(text.data(), 1, text.size(), pipe);
+      ::pclose(pipe);
+      return;
+    }
+  }
+  out_ << text << std::flush;
+}
+
+void MasterShell::WriteError(const std::string& text) {
+  if (text.empty()) return;
+  if (tee_) *tee_ << text << std::flush;
+  if (options_.color) {
+    err_ << "\x1b[31m" << text.substr(0, text.size() - (text.back() == '\n' ? 1 : 0)) << "\x1b[0m"
+         << (text.back() == '\n' ? "\n" : "") << std::flush;
+  } else {
+    err_ << text << std::flush;
+  }
+}
+
+MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool interactive) {
   const std::string_view cmd = TrimCommand(line);
+  const auto [name, arg] = SplitCommand(cmd);
+  auto Is = [&name = name](std::string_view longer, std::string_view shorter) {
+    return name == shorter || (!longer.empty() && EqualsIgnoreCase(name, longer));
+  };
+  // Commands that act on the statement being typed work mid-statement too.
+  if (Is("clear", "\\c") && arg.empty()) {
+    splitter_.Clear();
+    typed_.clear();
+    return Meta::kHandled;
+  }
+  if ((Is("ego", "\\G") || Is("go", "\\g")) && arg.empty()) {
+    if (!splitter_.HasPendingText()) {
+      WriteError("ERROR: No query specified\n");
+      return Meta::kHandled;
+    }
+    return Is("ego", "\\G") ? Meta::kSendVertical : Meta::kSend;
+  }
+  if (splitter_.HasPendingText()) return Meta::kNotMeta;
   if (cmd == "\\q" || EqualsIgnoreCase(cmd, "quit") || EqualsIgnoreCase(cmd, "exit")) return Meta::kQuit;
-  if (cmd == "\\h" || cmd == "\\?" || cmd == "?" || EqualsIgnoreCase(cmd, "help")) {
+  if ((Is("help", "\\h") || name == "\\?" || name == "?") && arg.empty()) {
     Flush(true);
-    out_ << kHelp << std::flush;
+    Write(std::string(kHelp));
     return Meta::kHandled;
   }
   if (cmd == "\\slaves") {
     Flush(true);
-    out_ << FormatSlaves(registry_->Snapshot(), log_->last_seq()) << std::flush;
+    Write(FormatSlaves(registry_->Snapshot(), log_->last_seq()));
     return Meta::kHandled;
   }
   if (cmd == "\\verify" || cmd.rfind("\\verify ", 0) == 0) {
@@ -69,12 +203,167 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line) {
     if (!Verify(cmd.substr(7))) meta_failed_ = true;
     return Meta::kHandled;
   }
+  if (Is("status", "\\s") && arg.empty()) {
+    Flush(true);
+    ShowStatus();
+    return Meta::kHandled;
+  }
+  if (Is("use", "\\u") && !arg.empty()) {
+    Flush(true);
+    const std::string db =
+        arg.front() == '`' ? sql::Unquote(sql::CodeTokens(arg).front()) : std::string(arg);
+    sql::SplitStatement st;
+    st.text = "USE " + QuoteName(db);
+    if (!RunStatement(st, interactive)) meta_failed_ = true;
+    return Meta::kHandled;
+  }
+  if (Is("source", "\\.")) {
+    Flush(true);
+    Source(std::string(arg));
+    return Meta::kHandled;
+  }
+  if (Is("tee", "\\T")) {
+    const std::string path = arg.empty() ? tee_path_ : std::string(arg);
+    auto file = std::make_unique<std::ofstream>(path, std::ios::app);
+    if (path.empty() || !*file) {
+      WriteError(fmt::format("ERROR: could not open the tee file '{}'\n", path));
+      return Meta::kHandled;
+    }
+    tee_ = std::move(file);
+    tee_path_ = path;
+    Write(fmt::format("Logging to file '{}'\n", path));
+    return Meta::kHandled;
+  }
+  if (Is("notee", "\\t") && arg.empty()) {
+    tee_.reset();
+    Write("Outfile disabled.\n");
+    return Meta::kHandled;
+  }
+  if (Is("pager", "\\P")) {
+    if (!interactive) {
+      WriteError("PAGER can only be set when the input is a terminal\n");
+      return Meta::kHandled;
+    }
+    const char* env = std::getenv("PAGER");
+    pager_ = !arg.empty() ? std::string(arg) : (env != nullptr && *env != '\0' ? env : "more");
+    Write(fmt::format("PAGER set to '{}'\n", pager_));
+    return Meta::kHandled;
+  }
+  if (Is("nopager", "\\n") && arg.empty()) {
+    pager_.clear();
+    Write("PAGER set to stdout\n");
+    return Meta::kHandled;
+  }
+  if (Is("warnings", "\\W") && arg.empty()) {
+    options_.show_warnings = true;
+    Write("Show warnings enabled.\n");
+    return Meta::kHandled;
+  }
+  if (Is("nowarning", "\\w") && arg.empty()) {
+    options_.show_warnings = false;
+    Write("Show warnings disabled.\n");
+    return Meta::kHandled;
+  }
+  if (Is("system", "\\!")) {
+    Flush(true);
+    out_ << std::flush;
+    if (!arg.empty()) (void)std::system(std::string(arg).c_str());
+    return Meta::kHandled;
+  }
+  if (Is("prompt", "\\R")) {
+    prompt_format_ = std::string(arg);
+    if (prompt_format_.empty()) {
+      Write("Returning to default PROMPT of master [\\d]> \n");
+    } else {
+      prompt_format_ += ' ';  // as the mysql client, a space before the input
+      Write(fmt::format("PROMPT set to '{}'\n", prompt_format_));
+    }
+    return Meta::kHandled;
+  }
   if (!cmd.empty() && cmd.front() == '\\') {
     Flush(true);
-    err_ << "ERROR: unknown command '" << cmd << "'. Type 'help' for the list." << std::endl;
+    WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
     return Meta::kHandled;
   }
   return Meta::kNotMeta;
+}
+
+void MasterShell::ShowStatus() {
+  const std::string query =
+      "SELECT CONNECTION_ID(), VERSION(), CURRENT_USER(), DATABASE(), @@version_comment, "
+      "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+      "'UPTIME')";
+  master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
+  if (e.lost) WriteError(ErrorText(*e.lost, 0, true));
+  for (const std::string& note : e.reconnect_notes) WriteError(note + "\n");
+  if (!e.result.ok() || e.result->rows.empty()) {
+    WriteError(
+        ErrorText(e.result.ok() ? Status::Unavailable("no answer") : e.result.status(), 0, true));
+    return;
+  }
+  const db::Row& r = e.result->rows[0];
+  auto V = [&r](size_t i) { return i < r.size() && r[i] ? *r[i] : std::string("NULL"); };
+  const std::vector<std::string> slaves = registry_->ConnectedSlaves();
+  std::string names;
+  for (const std::string& s : slaves) names += (names.empty() ? " (" : ", ") + s;
+  if (!names.empty()) names += ")";
+  const long uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
+  Write(fmt::format(
+      "--------------\n"
+      "Connection id:          {}\n"
+      "Current database:       {}\n"
+      "Current user:           {}\n"
+      "Server:                 {}\n"
+      "Server version:         {}\n"
+      "Connection:             {}\n"
+      "Server uptime:          {}\n"
+      "Replication id:         {}\n"
+      "Last sequence number:   {}\n"
+      "Slaves connected:       {}{}\n"
+      "Master uptime:          {}\n"
+      "Outfile:                {}\n"
+      "Pager:                  {}\n"
+      "--------------\n\n",
+      V(0), V(3), V(2), V(4), V(1), options_.host,
+      FormatUptime(std::strtol(V(5).c_str(), nullptr, 10)), log_->replication_id(),
+      log_->last_seq(), slaves.size(), names, FormatUptime(uptime),
+      tee_ ? "'" + tee_path_ + "'" : std::string("''"), pager_.empty() ? "stdout" : pager_));
+}
+
+void MasterShell::Source(const std::string& path) {
+  if (path.empty()) {
+    WriteError("ERROR: Usage: \\. <filename> | source <filename>\n");
+    return;
+  }
+  if (source_depth_ >= 16) {
+    WriteError("ERROR: source files nested too deeply\n");
+    return;
+  }
+  std::ifstream file(path);
+  if (!file) {
+    WriteError(fmt::format("ERROR: Failed to open file '{}', error: {}\n", path, errno));
+    return;
+  }
+  // The file gets a splitter and delimiter of its own; what was typed waits.
+  sql::StatementSplitter outer = std::move(splitter_);
+  std::string outer_typed = std::move(typed_);
+  splitter_ = sql::StatementSplitter();
+  typed_.clear();
+  ++source_depth_;
+  StreamLineSource lines(file);
+  bool failed = false;
+  bool quit = false;
+  while (std::optional<std::string> line = lines.ReadLine("")) {
+    // As the mysql client at a prompt: an error does not stop the file.
+    // The file's statements stay out of the history (`lines` keeps none).
+    if (!ProcessLine(&lines, *line, /*interactive=*/true, &failed, &quit) || quit) break;
+  }
+  splitter_.Finish();
+  while (std::optional<sql::SplitStatement> st = splitter_.Next()) (void)RunStatement(*st, true);
+  --source_depth_;
+  splitter_ = std::move(outer);
+  typed_ = std::move(outer_typed);
 }
 
 std::string MasterShell::ErrorText(const Status& error, int line, bool interactive) const {
@@ -82,6 +371,50 @@ std::string MasterShell::ErrorText(const Status& error, int line, bool interacti
   // As the mysql client: scripts get the line number after the code.
   return fmt::format("ERROR {} ({}){}: {}\n", error.sql_errno(), error.sqlstate(),
                      interactive ? "" : fmt::format(" at line {}", line), error.message());
+}
+
+std::string MasterShell::FormatResult(const db::QueryResult& r, bool vertical,
+                                      double seconds) const {
+  const bool summaries = !silent() || options_.verbose >= 3;
+  std::string out;
+  const db::QueryResult* one = &r;
+  for (size_t i = 0; one != nullptr; ++i) {
+    if (i > 0 && summaries) out += "\n";
+    if (one->has_result_set && !one->rows.empty()) {
+      if (vertical) {
+        out += FormatVertical(*one);
+      } else if (silent()) {
+        out += FormatTabSeparated(*one, options_.column_names && options_.silent < 2);
+      } else {
+        out += FormatTable(*one);
+      }
+    }
+    // A CALL's last answer is its status; it gets a summary like any other.
+    if (summaries) out += FormatSummary(*one, seconds) + "\n";
+    one = i < r.more_results.size() ? &r.more_results[i] : nullptr;
+  }
+  return out;
+}
+
+std::optional<db::QueryResult> MasterShell::AnswerFromSavedWarnings(std::string_view sql) const {
+  if (!warnings_saved_) return std::nullopt;
+  const std::string s = Collapsed(sql);
+  db::QueryResult r;
+  r.has_result_set = true;
+  if (s == "showwarnings") {
+    r.columns = {{"Level", false}, {"Code", true}, {"Message", false}};
+    for (const db::Warning& w : saved_warnings_)
+      r.rows.push_back({w.level, std::to_string(w.code), w.message});
+    return r;
+  }
+  std::string column;
+  if (s == "showcount(*)warnings") column = "@@session.warning_count";
+  if (s == "select@@warning_count") column = "@@warning_count";
+  if (s == "select@@session.warning_count") column = "@@session.warning_count";
+  if (column.empty()) return std::nullopt;
+  r.columns = {{column, true}};
+  r.rows.push_back({std::to_string(saved_warnings_.size())});
+  return r;
 }
 
 bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
@@ -92,22 +425,60 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
     Flush(interactive);
     return false;
   }
+  if (options_.verbose > 0 && !interactive)
+    p.out += "--------------\n" + st.text + "\n--------------\n\n";
+  // As the mysql client: a NUL byte cannot be sent as text, so the
+  // statement is refused rather than cut or sent.
+  if (st.text.find('\0') != std::string::npos) {
+    p.err =
+        ErrorText(Status::InvalidArgument(fmt::format(
+                      "ASCII '\\0' appeared in the statement, which is not allowed. Query: '{}'.",
+                      EscapeBatchField(st.text))),
+                  st.line, interactive);
+    if (oplog_) oplog_("refused a statement holding a NUL byte");
+    pending_.push_back(std::move(p));
+    Flush(interactive);
+    return false;
+  }
+  if (std::optional<db::QueryResult> saved = AnswerFromSavedWarnings(st.text)) {
+    p.out += FormatResult(*saved, st.vertical, 0);
+    pending_.push_back(std::move(p));
+    Flush(interactive || pending_.size() > kMaxInFlight);
+    return true;
+  }
   const sql::Classification c = sql::Classify(st.text, executor_->CurrentLexMode());
   const auto started = Clock::now();
   master::Executed e = executor_->Execute(st.text, c, options_.database);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (e.lost) {
+    p.err += ErrorText(*e.lost, st.line, interactive);
+    if (oplog_) oplog_("lost the connection to the local database: " + e.lost->ToString());
+  }
+  for (const std::string& note : e.reconnect_notes) p.err += note + "\n";
   for (const std::string& reason : e.unsafe) {
     p.out += "Warning: " + reason + "; slaves may end up with different data\n";
   }
   const bool ok = e.result.ok();
+  warnings_saved_ = true;
   if (ok) {
-    if (e.result->has_result_set && !e.result->rows.empty()) {
-      p.out += st.vertical ? FormatVertical(*e.result) : FormatTable(*e.result);
+    saved_warnings_ = e.result->warnings;
+    // Warnings that could not be read: let the server answer.
+    warnings_saved_ = e.result->warning_count == 0 || !e.result->warnings.empty();
+    p.out += FormatResult(*e.result, st.vertical, seconds);
+    if (options_.show_warnings && !e.result->warnings.empty()) {
+      p.out += (silent() ? "" : "\n") + FormatWarnings(e.result->warnings);
     }
-    p.out += FormatSummary(*e.result, seconds) + "\n";
-    if (!c.use_database.empty()) options_.database = c.use_database;
+    if (!c.use_database.empty()) {
+      options_.database = c.use_database;
+      refresh_completion_ = true;
+    }
+    if (c.kind == sql::StatementKind::kDdl) refresh_completion_ = true;
   } else {
-    p.err += ErrorText(e.result.status(), st.line, interactive);
+    const Status& s = e.result.status();
+    saved_warnings_ = {
+        {"Error", s.code() == StatusCode::kSqlError ? s.sql_errno() : 0, s.message()}};
+    p.err += ErrorText(s, st.line, interactive);
+    if (oplog_ && s.code() == StatusCode::kFailedPrecondition) oplog_("refused: " + s.message());
   }
   for (const std::string& note : e.notes) p.out += note + "\n";
   p.seqs = std::move(e.committed);
@@ -130,7 +501,7 @@ bool MasterShell::Verify(std::string_view args) {
   }
   Result<master::VerifyReport> report = verifier_->Run(options_.database, std::move(tables));
   if (!report.ok()) {
-    err_ << "ERROR: " << report.status().message() << std::endl;
+    WriteError("ERROR: " + report.status().message() + "\n");
     return false;
   }
   // One row per table, one column per slave.
@@ -147,12 +518,11 @@ bool MasterShell::Verify(std::string_view args) {
   }
   const size_t n = report->tables.size();
   const size_t m = report->slaves.size();
-  out_ << FormatTable(table)
-       << fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n, n == 1 ? "" : "s", m,
-                      m == 1 ? "" : "s",
-                      report->differences == 0 ? "all match"
-                                               : fmt::format("{} DIFFERENT", report->differences))
-       << std::flush;
+  Write(FormatTable(table) + fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n,
+                                         n == 1 ? "" : "s", m, m == 1 ? "" : "s",
+                                         report->differences == 0
+                                             ? "all match"
+                                             : fmt::format("{} DIFFERENT", report->differences)));
   return report->differences == 0;
 }
 
@@ -184,15 +554,25 @@ void MasterShell::Flush(bool wait) {
       report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
     }
     report += FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
-    if (!p.err.empty()) err_ << p.err << std::flush;
-    out_ << p.out << report;
-    if (!p.out.empty() || !report.empty()) out_ << "\n";
-    out_ << std::flush;
+    WriteError(p.err);
+    if (silent()) {
+      // Only data on stdout: a script keeps the outcomes with 2>&1 or drops them.
+      Write(p.out, true);
+      if (!report.empty()) err_ << report << std::flush;
+    } else {
+      Write(p.out + report + (!p.out.empty() || !report.empty() ? "\n" : ""), true);
+    }
     pending_.pop_front();
   }
   // A slave that caught up between writes says so at the next output.
   const std::string changes = FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
-  if (!changes.empty()) out_ << changes << "\n" << std::flush;
+  if (!changes.empty()) {
+    if (silent()) {
+      err_ << changes << std::flush;
+    } else {
+      Write(changes + "\n");
+    }
+  }
 }
 
 std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,
@@ -207,48 +587,83 @@ std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,
   return outcomes;
 }
 
+void MasterShell::RefreshCompletion(LineSource* input) {
+  if (!refresh_completion_ || !input->interactive()) return;
+  refresh_completion_ = false;
+  const std::string query =
+      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() UNION "
+      "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()";
+  master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
+  if (!e.result.ok()) return;
+  std::vector<std::string> words;
+  for (const db::Row& row : e.result->rows) {
+    if (!row.empty() && row[0]) words.push_back(*row[0]);
+  }
+  input->SetCompletionWords(std::move(words));
+}
+
+bool MasterShell::ProcessLine(LineSource* input, const std::string& line, bool interactive,
+                              bool* failed, bool* quit) {
+  const Meta meta = HandleMetaCommand(line, interactive);
+  if (meta == Meta::kQuit) {
+    *quit = true;
+    return true;
+  }
+  if (meta_failed_) {
+    meta_failed_ = false;
+    *failed = true;
+    if (!interactive && !options_.force) return false;
+  }
+  if (meta == Meta::kHandled) return true;
+  // The splitter ends the statement at \g or \G.
+  if (meta == Meta::kSend) return FeedLine(input, "\\g", interactive, failed);
+  if (meta == Meta::kSendVertical) return FeedLine(input, "\\G", interactive, failed);
+  // \c drops the statement being typed, as the mysql client does.
+  if (ScanInput(typed_ + line).clear) {
+    splitter_.Clear();
+    typed_.clear();
+    return true;
+  }
+  return FeedLine(input, line, interactive, failed);
+}
+
+bool MasterShell::FeedLine(LineSource* input, const std::string& line, bool interactive,
+                           bool* failed) {
+  splitter_.Feed(line);
+  splitter_.Feed("\n");
+  typed_ += line + "\n";
+  while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
+    if (interactive) input->Remember(st->text + (st->vertical ? "\\G" : ";"));
+    if (!RunStatement(*st, interactive)) {
+      *failed = true;
+      if (!interactive && !options_.force) return false;
+    }
+  }
+  if (!splitter_.HasPendingText()) typed_.clear();
+  return true;
+}
+
 int MasterShell::Run(LineSource* input) {
   const bool interactive = input->interactive();
   bool failed = false;
   bool stop = false;
-  while (!stop) {
+  bool quit = false;
+  while (!stop && !quit) {
+    RefreshCompletion(input);
     std::optional<std::string> line = input->ReadLine(Prompt(splitter_.HasPendingText()));
     if (!line && interactive && interrupt_ != nullptr && interrupt_->Take()) {
       out_ << "^C" << std::endl;  // as the mysql client: drop what was typed, keep the prompt
       splitter_.Clear();
+      typed_.clear();
       continue;
     }
     if (!line) break;
-    if (!splitter_.HasPendingText()) {
-      const Meta meta = HandleMetaCommand(*line);
-      if (meta == Meta::kQuit) break;
-      if (meta_failed_) {
-        meta_failed_ = false;
-        failed = true;
-        if (!interactive && !options_.force) {
-          stop = true;
-          break;
-        }
-      }
-      if (meta == Meta::kHandled) continue;
-    }
-    splitter_.Feed(*line);
-    splitter_.Feed("\n");
-    while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
-      if (interactive) input->Remember(st->text + (st->vertical ? "\\G" : ";"));
-      if (!RunStatement(*st, interactive)) {
-        failed = true;
-        if (!interactive && !options_.force) {
-          stop = true;
-          break;
-        }
-      }
-    }
+    if (!ProcessLine(input, *line, interactive, &failed, &quit)) stop = true;
     // A script that pauses gets its outcomes now; one that streams keeps
     // its events in flight.
     if (!interactive && !input->InputPending()) Flush(true);
   }
-  if (!interactive && !stop) {
+  if (!interactive && !stop && !quit) {
     splitter_.Finish();  // a last statement without its delimiter still runs
     while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
       if (!RunStatement(*st, interactive)) {

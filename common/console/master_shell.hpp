@@ -13,7 +13,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <deque>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -22,8 +27,8 @@
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
 #include "master/master_executor.hpp"
-#include "master/verifier.hpp"
 #include "master/slave_registry.hpp"
+#include "master/verifier.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
 
@@ -35,6 +40,18 @@ class MasterShell {
     bool force = false;     // scripts go on after a failed statement
     std::string database;   // shown in the prompt
     int ack_timeout_ms = 5000;
+    // Output, as the mysql client's options of the same names. `silent` > 0
+    // (-s, -B): rows tab-separated and escaped, no "Query OK" lines, and the
+    // replication outcome lines go to `err` so that stdout holds only data;
+    // 2 or more: no column names either.
+    int silent = 0;
+    bool table = false;          // -t: bordered tables even when silent
+    bool column_names = true;    // -N clears it
+    int verbose = 0;             // -v: echo each statement of a script
+    bool show_warnings = false;  // \W: print warnings after each statement
+    bool color = false;          // errors in red (a terminal, NO_COLOR unset)
+    std::string user;            // for \s and the prompt's \u
+    std::string host;            // for \s and the prompt's \h
   };
 
   // Every pointer must outlive the shell.
@@ -47,8 +64,13 @@ class MasterShell {
   // Ctrl-C at the prompt (interactive use); may be null. Must outlive the shell.
   void set_interrupt(InterruptHandler* interrupt) { interrupt_ = interrupt; }
 
+  // Called with one line for the operational log (refusals by the master,
+  // errors, reconnections); may be empty.
+  void set_oplog(std::function<void(const std::string&)> f) { oplog_ = std::move(f); }
+
  private:
-  enum class Meta { kNotMeta, kHandled, kQuit };
+  // kSend / kSendVertical: go / ego, which end the statement being typed.
+  enum class Meta { kNotMeta, kHandled, kQuit, kSend, kSendVertical };
   using Clock = std::chrono::steady_clock;
 
   // One statement's output, waiting for its acknowledgements.
@@ -60,7 +82,25 @@ class MasterShell {
     Clock::time_point committed_at;
   };
 
-  Meta HandleMetaCommand(std::string_view line);
+  // One line of input; false when a script must stop.
+  bool ProcessLine(LineSource* input, const std::string& line, bool interactive, bool* failed,
+                   bool* quit);
+  // Statement text for the splitter; runs what it completes.
+  bool FeedLine(LineSource* input, const std::string& line, bool interactive, bool* failed);
+  Meta HandleMetaCommand(std::string_view line, bool interactive);
+  // source FILE: runs its statements as typed, the prompt staying open.
+  void Source(const std::string& path);
+  void ShowStatus();  // status, \s
+  // SHOW WARNINGS and friends answered from what was saved after the last
+  // statement (the master's own statements since then cleared the server's).
+  std::optional<db::QueryResult> AnswerFromSavedWarnings(std::string_view sql) const;
+  // Result sets and summary lines of one statement, in the chosen format.
+  std::string FormatResult(const db::QueryResult& r, bool vertical, double seconds) const;
+  void RefreshCompletion(LineSource* input);
+  // stdout (or, for `paged` results, the pager) and the tee file.
+  void Write(const std::string& text, bool paged = false);
+  void WriteError(const std::string& text);  // stderr and the tee file
+  bool silent() const { return options_.silent > 0 && !options_.table; }
   // Runs one statement and queues its output; false when it failed on the master.
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
   // \verify [table ...] (see master::Verifier); false on any difference.
@@ -75,6 +115,7 @@ class MasterShell {
   // An error as the mysql client prints it; scripts name the input line.
   std::string ErrorText(const Status& error, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
+  std::string ExpandPrompt(const std::string& format) const;
 
   master::MasterExecutor* executor_;
   master::SlaveRegistry* registry_;
@@ -87,6 +128,17 @@ class MasterShell {
   sql::StatementSplitter splitter_;
   std::deque<Pending> pending_;
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
+  std::function<void(const std::string&)> oplog_;
+  std::string typed_;  // the unfinished statement's text, for its open quote and \c
+  std::vector<db::Warning> saved_warnings_;
+  bool warnings_saved_ = false;
+  std::string prompt_format_;  // empty: the default prompt
+  std::string pager_;          // empty: stdout
+  std::unique_ptr<std::ofstream> tee_;
+  std::string tee_path_;
+  int source_depth_ = 0;
+  bool refresh_completion_ = true;
+  Clock::time_point started_ = Clock::now();
 
   static constexpr size_t kMaxInFlight = 5000;
 };

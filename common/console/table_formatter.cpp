@@ -128,6 +128,56 @@ std::string FormatVertical(const db::QueryResult& r) {
   return out;
 }
 
+std::string EscapeBatchField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (char c : field) {
+    switch (c) {
+      case '\0':
+        out += "\\0";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatTabSeparated(const db::QueryResult& r, bool column_names) {
+  std::string out;
+  if (column_names) {
+    for (size_t c = 0; c < r.columns.size(); ++c) {
+      if (c > 0) out += '\t';
+      out += EscapeBatchField(r.columns[c].name);
+    }
+    out += '\n';
+  }
+  for (const db::Row& row : r.rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c > 0) out += '\t';
+      out += row[c] ? EscapeBatchField(*row[c]) : std::string("NULL");
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string FormatWarnings(const std::vector<db::Warning>& warnings) {
+  std::string out;
+  for (const db::Warning& w : warnings)
+    out += fmt::format("{} (Code {}): {}\n", w.level, w.code, w.message);
+  return out;
+}
+
 std::string FormatElapsed(double seconds) {
   if (seconds < 60) return fmt::format("({:.2f} sec)", seconds);
   const auto minutes = static_cast<long>(seconds / 60);

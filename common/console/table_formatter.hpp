@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/query_result.hpp"
 
@@ -25,6 +26,18 @@ std::string FormatTable(const db::QueryResult& result);
 //   id: 1
 // name: Ali
 std::string FormatVertical(const db::QueryResult& result);
+
+// The mysql client's batch format (-B): one line per row, fields separated
+// by tabs, column names first when `column_names`. NULL is "NULL".
+std::string FormatTabSeparated(const db::QueryResult& result, bool column_names);
+
+// A field as -B writes it: NUL, tab, newline and backslash become \0, \t,
+// \n and \\, so that every row stays on one line.
+std::string EscapeBatchField(std::string_view field);
+
+// "Warning (Code 1265): Data truncated for column 'name' at row 1", one
+// line each, as the mysql client prints them with \W.
+std::string FormatWarnings(const std::vector<db::Warning>& warnings);
 
 // "(0.00 sec)", "(1 min 2.50 sec)"
 std::string FormatElapsed(double seconds);

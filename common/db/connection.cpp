@@ -3,6 +3,8 @@
 #include <errmsg.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace sqlrepl::db {
 namespace {
 
@@ -78,7 +80,16 @@ Result<Connection> Connection::Open(const ConnectOptions& o) {
                          use_socket ? o.socket.c_str() : nullptr, CLIENT_MULTI_RESULTS) == nullptr) {
     return Status::SqlError(mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
   }
-  return Connection(std::move(handle), std::move(endpoint));
+  return Connection(std::move(handle), std::move(endpoint), o);
+}
+
+Status Connection::Reconnect() {
+  // The old handle stays on failure: it keeps answering "gone away".
+  Result<Connection> fresh = Open(options_);
+  if (!fresh.ok()) return fresh.status();
+  handle_ = std::move(fresh->handle_);
+  endpoint_ = std::move(fresh->endpoint_);
+  return Status::Ok();
 }
 
 Status Connection::LastError() const {
@@ -87,13 +98,19 @@ Status Connection::LastError() const {
 }
 
 Result<QueryResult> Connection::Execute(std::string_view sql) {
+  if (!handle_) return Status::SqlError(CR_SERVER_GONE_ERROR, "HY000", "not connected");
   if (mysql_real_query(handle_.get(), sql.data(), sql.size()) != 0) return LastError();
-  return StoreResult();
+  return StoreResult(capture_warnings_);
 }
 
-std::vector<Result<QueryResult>> Connection::ExecutePipelined(const std::vector<std::string>& statements) {
-  MYSQL* m = handle_.get();
+std::vector<Result<QueryResult>> Connection::ExecutePipelined(
+    const std::vector<std::string>& statements) {
   std::vector<Result<QueryResult>> out;
+  if (!handle_) {
+    out.assign(statements.size(), Status::SqlError(CR_SERVER_GONE_ERROR, "HY000", "not connected"));
+    return out;
+  }
+  MYSQL* m = handle_.get();
   size_t sent = 0;
   for (; sent < statements.size(); ++sent) {
     if (mysql_send_query(m, statements[sent].data(), statements[sent].size()) != 0) break;
@@ -104,7 +121,8 @@ std::vector<Result<QueryResult>> Connection::ExecutePipelined(const std::vector<
       if (IsConnectionLost(out.back().status())) break;
       continue;
     }
-    out.push_back(StoreResult());
+    // Warnings can be asked for only once no answer is pending.
+    out.push_back(StoreResult(capture_warnings_ && i + 1 == statements.size()));
   }
   // Not sent, or their answers lost with the connection.
   const Status lost = out.size() < statements.size() && !out.empty() ? out.back().status() : LastError();
@@ -112,7 +130,7 @@ std::vector<Result<QueryResult>> Connection::ExecutePipelined(const std::vector<
   return out;
 }
 
-Result<QueryResult> Connection::StoreResult() {
+Result<QueryResult> Connection::StoreOne() {
   MYSQL* m = handle_.get();
   QueryResult out;
   ResultPtr res(mysql_store_result(m));
@@ -149,12 +167,41 @@ Result<QueryResult> Connection::StoreResult() {
     if (const char* info = mysql_info(m)) out.info = info;
   }
   out.warning_count = mysql_warning_count(m);
-  // Drain further result sets (CALL ends with a status result).
+  out.server_status = m->server_status;
+  return out;
+}
+
+Result<QueryResult> Connection::StoreResult(bool capture_warnings) {
+  MYSQL* m = handle_.get();
+  Result<QueryResult> first = StoreOne();
+  if (!first.ok()) return first;
+  QueryResult out = std::move(first).value();
+  // A CALL answers with one result set per SELECT it ran, then a status.
   for (int more = mysql_next_result(m); more == 0; more = mysql_next_result(m)) {
-    ResultPtr extra(mysql_store_result(m));
+    Result<QueryResult> next = StoreOne();
+    if (!next.ok()) return next.status();
+    out.more_results.push_back(std::move(next).value());
   }
   if (mysql_errno(m) != 0) return LastError();
   out.server_status = m->server_status;
+  if (!out.more_results.empty()) out.warning_count = out.more_results.back().warning_count;
+  if (capture_warnings && out.warning_count > 0) out.warnings = FetchWarnings();
+  return out;
+}
+
+std::vector<Warning> Connection::FetchWarnings() {
+  std::vector<Warning> out;
+  MYSQL* m = handle_.get();
+  if (mysql_real_query(m, "SHOW WARNINGS", 13) != 0) return out;
+  Result<QueryResult> r = StoreOne();
+  while (mysql_next_result(m) == 0) ResultPtr drop(mysql_store_result(m));
+  if (!r.ok()) return out;
+  for (const Row& row : r->rows) {
+    if (row.size() < 3) continue;
+    out.push_back({row[0].value_or(""),
+                   static_cast<unsigned>(std::strtoul(row[1].value_or("0").c_str(), nullptr, 10)),
+                   row[2].value_or("")});
+  }
   return out;
 }
 
@@ -168,8 +215,8 @@ std::string Connection::Quote(std::string_view text) {
   return out;
 }
 
-unsigned Connection::server_status() const { return handle_->server_status; }
-unsigned long Connection::thread_id() const { return mysql_thread_id(handle_.get()); }
+unsigned Connection::server_status() const { return handle_ ? handle_->server_status : 0; }
+unsigned long Connection::thread_id() const { return handle_ ? mysql_thread_id(handle_.get()) : 0; }
 
 bool IsConnectionLost(const Status& status) {
   if (status.code() != StatusCode::kSqlError) return status.code() == StatusCode::kUnavailable;

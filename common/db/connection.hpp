@@ -60,7 +60,7 @@ class Connection {
   Connection& operator=(Connection&&) noexcept = default;
 
   // Runs one statement and copies its result. Extra result sets (CALL) are
-  // drained; the first is returned.
+  // in QueryResult::more_results.
   Result<QueryResult> Execute(std::string_view sql);
 
   // Sends every statement before reading any answer (one round trip), then
@@ -70,6 +70,17 @@ class Connection {
   // must be a single statement (the connection never enables
   // multi-statements).
   std::vector<Result<QueryResult>> ExecutePipelined(const std::vector<std::string>& statements);
+
+  // Opens a new session with the options this one was opened with, in
+  // place (pointers to this Connection stay valid); the old session is
+  // closed once the new one is open. Errors as Open().
+  Status Reconnect();
+
+  // When on, a statement that leaves warnings is followed by SHOW WARNINGS
+  // (one more round trip, only then) and they are kept in the result, since
+  // the caller's next statement would clear them. For a pipelined batch,
+  // only the last statement's are read.
+  void set_capture_warnings(bool on) { capture_warnings_ = on; }
 
   // Runs a statement whose result does not matter beyond success.
   Status Run(std::string_view sql) { return Execute(sql).status(); }
@@ -87,14 +98,19 @@ class Connection {
   struct Closer {
     void operator()(MYSQL* m) const { mysql_close(m); }
   };
-  Connection(std::unique_ptr<MYSQL, Closer> handle, std::string endpoint)
-      : handle_(std::move(handle)), endpoint_(std::move(endpoint)) {}
+  Connection(std::unique_ptr<MYSQL, Closer> handle, std::string endpoint, ConnectOptions options)
+      : handle_(std::move(handle)), endpoint_(std::move(endpoint)), options_(std::move(options)) {}
   Status LastError() const;
-  // The answer to the statement just sent.
-  Result<QueryResult> StoreResult();
+  // The answer to the statement just sent, with all its result sets.
+  Result<QueryResult> StoreResult(bool capture_warnings);
+  // One result set (or OK packet) of the answer being read.
+  Result<QueryResult> StoreOne();
+  std::vector<Warning> FetchWarnings();
 
   std::unique_ptr<MYSQL, Closer> handle_;
   std::string endpoint_;
+  ConnectOptions options_;
+  bool capture_warnings_ = false;
 };
 
 // True for the client errors that mean the server is gone (2002, 2003,

@@ -27,6 +27,13 @@ struct Column {
 using Cell = std::optional<std::string>;  // nullopt is SQL NULL, distinct from ""
 using Row = std::vector<Cell>;
 
+// One note the server attached to a statement (SHOW WARNINGS).
+struct Warning {
+  std::string level;  // "Note", "Warning" or "Error"
+  unsigned code = 0;
+  std::string message;
+};
+
 struct QueryResult {
   bool has_result_set = false;  // SELECT-like: columns and rows are meaningful
   std::vector<Column> columns;
@@ -36,6 +43,12 @@ struct QueryResult {
   unsigned warning_count = 0;
   unsigned server_status = 0;  // SERVER_STATUS_* flags after the statement
   std::string info;            // e.g. "Rows matched: 1  Changed: 1  Warnings: 0"
+  // Read right after the statement when the connection captures warnings
+  // (Connection::set_capture_warnings), before anything else can clear them.
+  std::vector<Warning> warnings;
+  // The result sets after the first, in order (a CALL's SELECTs and its
+  // final status); each may carry its own rows or counts.
+  std::vector<QueryResult> more_results;
 
   bool in_transaction() const;
   bool autocommit() const;

@@ -209,6 +209,11 @@ Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
 
 Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification& c,
                                  const std::string& database) {
+  return ExecuteReconnecting(sql, c, database);
+}
+
+Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classification& c,
+                                        const std::string& database) {
   if (c.transaction == TransactionOp::kXa) {
     return Failed(Status::FailedPrecondition("XA transactions are not supported by the sqlrepl master"));
   }
@@ -482,6 +487,117 @@ void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
   for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
     sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Reconnection
+
+Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
+                                             const std::string& database) {
+  Executed before;
+  if (lost_) {
+    Status s = Reconnect(database, &before);
+    if (!s.ok()) {
+      before.result = s;
+      return before;
+    }
+  }
+  const bool had_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
+  const size_t lost_statements = pending_.size();
+  const bool autocommit_was_on = autocommit_;
+  Executed ran = ExecuteChecked(sql, c, database);
+  if (ran.result.ok() || !db::IsConnectionLost(ran.result.status())) {
+    before.result = std::move(ran.result);
+    before.unsafe = std::move(ran.unsafe);
+    before.committed.insert(before.committed.end(), ran.committed.begin(), ran.committed.end());
+    before.notes = std::move(ran.notes);
+    return before;
+  }
+  lost_ = true;
+  ran.lost = ran.result.status();
+  ran.notes.clear();  // what the failed attempt concluded was about a session that is gone
+  const size_t published = ran.committed.size();
+  Status s = Reconnect(database, &ran);
+  if (!s.ok()) {
+    ran.result = s;
+    return ran;
+  }
+  if (had_transaction) {
+    ran.result = Status::Unavailable(fmt::format(
+        "The open transaction was lost with the connection: the server rolled back its {} "
+        "statement(s), none of them is replicated, and this statement did not run.",
+        lost_statements));
+    return ran;
+  }
+  // Safe to run again: a read, or a statement that ran inside the master's
+  // own transaction (its row in the log would show a commit; none did).
+  const bool read = c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty;
+  const bool own_transaction =
+      (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
+      !c.implicit_commit && c.use_database.empty();
+  const bool recovered = ran.committed.size() > published;
+  if (!read && !autocommit_was_on) {
+    // Run again, it would commit at once in the new session (autocommit on).
+    ran.result = Status::Unavailable(
+        "The statement was not run again: SET autocommit = 0 was lost with the session, and the "
+        "new session would commit it at once. Set autocommit again, then run it.");
+    return ran;
+  }
+  if (read || (own_transaction && !recovered)) {
+    Executed again = ExecuteChecked(sql, c, database);
+    again.lost = ran.lost;
+    again.reconnect_notes = std::move(ran.reconnect_notes);
+    again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
+    return again;
+  }
+  if (recovered) {
+    ran.result = db::QueryResult{};
+  } else {
+    ran.result = Status::Unavailable(
+        "The statement was not run again: it may have taken effect before the connection was lost. "
+        "Check, then run it again if needed.");
+  }
+  return ran;
+}
+
+Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
+  out->reconnect_notes.push_back("No connection. Trying to reconnect...");
+  Status s = conn_->Reconnect();
+  if (!s.ok()) return s;
+  if (on_reconnect_) {
+    s = on_reconnect_(conn_);
+    if (!s.ok())
+      return s;  // lost_ stays set: no write without the lock, the next statement retries
+  }
+  lost_ = false;
+  (void)probe_->Reconnect();  // likely gone too; Verifier and IsCommitted use it
+  if (!database.empty()) {
+    std::string quoted = "`";
+    for (char ch : database) quoted += ch == '`' ? std::string("``") : std::string(1, ch);
+    (void)conn_->Run("USE " + quoted + "`");
+  }
+  autocommit_ = true;
+  timestamp_frozen_ = false;
+  session_known_ = false;  // a new session starts from the server's defaults
+  ResetTransaction();
+  // A COMMIT that reached the server before the loss left its log row: the
+  // write happened, so the slaves get it now.
+  Result<std::vector<std::string>> unpublished =
+      MasterLog::ReadFrom(conn_, options_.meta_schema, log_->last_seq() + 1, 1000, size_t{1} << 26);
+  if (unpublished.ok()) {
+    for (const std::string& encoded : *unpublished) {
+      const uint64_t seq = log_->last_seq() + 1;
+      log_->MarkCommitted(seq);
+      if (sink_ != nullptr) sink_->Publish(seq, encoded);
+      out->committed.push_back(seq);
+      out->reconnect_notes.push_back(fmt::format(
+          "Write #{} committed before the connection was lost; it is replicated now.", seq));
+    }
+  }
+  out->reconnect_notes.push_back(fmt::format("Connection id:    {}", conn_->thread_id()));
+  out->reconnect_notes.push_back("Current database: " +
+                                 (database.empty() ? "*** NONE ***" : database));
+  return Status::Ok();
 }
 
 }  // namespace sqlrepl::master

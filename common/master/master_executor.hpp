@@ -48,6 +48,10 @@ struct Executed {
   std::vector<std::string> unsafe;  // why slaves may differ (said before the result)
   std::vector<uint64_t> committed;  // events this statement committed, in order
   std::vector<std::string> notes;   // said to the user after the result
+  // The session was lost: `lost` is the error that showed it, and
+  // `reconnect_notes` what reconnecting said, both before the result.
+  std::optional<Status> lost;
+  std::vector<std::string> reconnect_notes;
 };
 
 class MasterExecutor {
@@ -79,11 +83,19 @@ class MasterExecutor {
   // The sql_mode flags statements are read under now (asks the server when
   // a statement since the last write may have changed the session).
   sql::LexMode CurrentLexMode();
+  // Called on the new session after a reconnect, before anything else runs
+  // on it, to take again what the replication log holds on the session (its
+  // single-writer lock). An error leaves the master unable to write: each
+  // statement tries again and says why.
+  void set_on_reconnect(std::function<Status(db::Connection*)> f) { on_reconnect_ = std::move(f); }
 
   bool in_transaction() const { return in_transaction_; }
   size_t pending_statements() const { return pending_.size(); }
 
  private:
+  // Execute() without reconnection.
+  Executed ExecuteChecked(std::string_view sql, const sql::Classification& c,
+                          const std::string& database);
   // Execute() once the master's own checks passed.
   Executed ExecuteClassified(std::string_view sql, const sql::Classification& c, const std::string& database);
   Executed Commit(std::string_view sql);
@@ -118,6 +130,17 @@ class MasterExecutor {
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();
 
+  // --- Reconnection, as the mysql client does it (kept apart from the write
+  // path above). A statement that lost the session reconnects at once; a
+  // read, or a write that the log shows did not commit, runs again.
+  Executed ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
+                               const std::string& database);
+  // Opens a new session and restores what the log and the prompt rely on:
+  // the log's lock, the current database, a fresh transaction state (the
+  // caller says when a transaction was lost). A write whose COMMIT reached
+  // the server before the loss is published now (its log row says so).
+  Status Reconnect(const std::string& database, Executed* out);
+
   db::Connection* conn_;
   db::Connection* probe_;
   MasterLog* log_;
@@ -125,6 +148,8 @@ class MasterExecutor {
   Options options_;
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
+  std::function<Status(db::Connection*)> on_reconnect_;
+  bool lost_ = false;  // the session is gone; the next statement reconnects first
 
   bool autocommit_ = true;         // the session's autocommit setting
   bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION

@@ -61,6 +61,9 @@ bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
 
 PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
                                 std::string_view meta_schema) {
+  // A routine's body holds ';' (CREATE PROCEDURE ... BEGIN ...; END): the
+  // reason that matters is that it is DDL, refused whatever its body.
+  if (c.kind == StatementKind::kDdl) return Refuse("DDL is not replicated to slaves: " + c.verb);
   if (c.multiple_statements) return Refuse("more than one statement in one text is refused");
   // The slave's server may be another version, or MySQL, and its connection
   // another character set: text that such a server could read differently
