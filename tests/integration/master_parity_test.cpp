@@ -285,7 +285,7 @@ TEST_F(MasterParityTest, SlavesRefuseCreateProcedureAsDdl) {
                          " name VARCHAR(10) NOT NULL, age INT) CHARSET utf8mb4")
                   .ok());
   const std::string slave_env = dir_.path() + "/slave.env";
-  WriteFile(slave_env, slave_server_->EnvLines() + "REPL_TOKEN=" + kToken +
+  WriteFile(slave_env, slave_server_->SlaveEnvLines() + "REPL_TOKEN=" + kToken +
                            "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" + std::to_string(port_) +
                            "\nSLAVE_ID=slave1\nRECONNECT_SECONDS=1\n");
   std::optional<Terminal> t = StartMaster();
