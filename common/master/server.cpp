@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 
 #include "protocol/frame.hpp"
@@ -91,12 +92,17 @@ void ReplicationServer::Unregister(const std::shared_ptr<SlaveSession>& session)
 }
 
 void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) {
-  auto frame = std::make_shared<const std::string>(
-      protocol::EncodeFrame(protocol::MessageType::kEvent, encoded_event));
+  // The executor checks the size before it commits (protocol::CheckEventSize);
+  // an event past it could never be sent, so say so loudly here too.
+  if (Status s = protocol::CheckEventSize(encoded_event.size()); !s.ok()) {
+    Log(fmt::format("event #{} cannot be replicated: {}", seq, s.message()));
+  }
+  // Shared by every session; each seals it with its own keys.
+  auto event = std::make_shared<const std::string>(encoded_event);
   registry_->Published(seq);  // before the prompt waits for it
-  asio::post(io_, [this, seq, frame] {
+  asio::post(io_, [this, seq, event] {
     if (seq > bounds_.last_seq) bounds_.last_seq = seq;
-    for (const auto& s : sessions_) s->DeliverLive(seq, frame);
+    for (const auto& s : sessions_) s->DeliverLive(seq, event);
   });
 }
 
@@ -105,10 +111,9 @@ void ReplicationServer::SetFirstSeq(uint64_t first_seq) {
 }
 
 void ReplicationServer::SendVerify(const protocol::Verify& request) {
-  auto frame = std::make_shared<const std::string>(
-      protocol::EncodeFrame(protocol::MessageType::kVerify, protocol::Encode(request)));
-  asio::post(io_, [this, frame] {
-    for (const auto& s : sessions_) s->SendVerify(frame);
+  auto payload = std::make_shared<const std::string>(protocol::Encode(request));
+  asio::post(io_, [this, payload] {
+    for (const auto& s : sessions_) s->SendVerify(payload);
   });
 }
 

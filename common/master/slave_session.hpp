@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "protocol/frame_io.hpp"
@@ -43,9 +44,11 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
 
   void Start();
   // A newly committed event; sent now if the session is live and due for it.
-  void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
-  // A verify request; it follows every event already queued.
-  void SendVerify(const std::shared_ptr<const std::string>& frame);
+  // `event` is the encoded event, shared by every session; each session
+  // seals it with its own keys.
+  void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& event);
+  // A verify request (its payload); it follows every event already queued.
+  void SendVerify(const std::shared_ptr<const std::string>& request);
   // Closes the connection, once, logging why (empty: quietly). A closed
   // session reports nothing more to the registry.
   void Close(const std::string& reason);
@@ -70,7 +73,9 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   asio::awaitable<Status> ClaimSlaveId(const std::string& slave_id);
   asio::awaitable<void> Heartbeats();
   asio::awaitable<void> Writer();
-  void Enqueue(std::shared_ptr<const std::string> frame);
+  void Enqueue(protocol::MessageType type, std::shared_ptr<const std::string> payload);
+  // Writes one frame during the handshake, before the writer runs.
+  asio::awaitable<Status> WriteNow(const std::string& frame);
   void StartCatchUp();
   void RequestBatch();
   void OnBatch(LogReader::Batch batch);
@@ -80,6 +85,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   SessionHost* host_;
   protocol::Stream stream_;
   protocol::FrameWriter writer_;
+  std::optional<protocol::FrameMac> from_slave_;  // checks the slave's frames once keyed
   asio::steady_timer timer_;  // handshake deadline, then heartbeats
   std::string address_;
   std::string slave_id_;

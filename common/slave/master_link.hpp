@@ -3,8 +3,11 @@
 // acknowledgements back. When the master cannot be reached or the link
 // breaks (including silence: heartbeats flow both ways every second), it
 // says so and tries again every RECONNECT_SECONDS, forever, until stopped.
-// A refusal by the master (wrong token, another log, purged position) needs
-// an operator and ends Run() with exit status 2.
+// A refusal by the master (another log, purged position, duplicate
+// SLAVE_ID) needs an operator and ends Run() with exit status 2, but only
+// once the master proved it knows REPL_TOKEN (replication/handshake.hpp):
+// a peer that cannot prove it (a wrong token on either side, or an impostor
+// on the master's address) is treated as unavailable and retried.
 #pragma once
 
 #include <asio.hpp>
@@ -49,7 +52,8 @@ class MasterLink : public ApplyReports {
  private:
   struct Link;
   asio::awaitable<Status> Connect(std::shared_ptr<Link> link);
-  // kFailedPrecondition when the master refused us.
+  // kFailedPrecondition when the master, proven, refused us; kUnavailable
+  // for a peer that did not prove REPL_TOKEN.
   asio::awaitable<Status> Handshake(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
