@@ -60,13 +60,33 @@ void ReplicationServer::Stop() {
 }
 
 asio::awaitable<void> ReplicationServer::AcceptLoop() {
+  auto backoff = kAcceptRetryFirst;
+  size_t refused = 0;  // over the pending limit since the last report
+  asio::steady_timer pause(io_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(protocol::use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      Log("accept failed: " + ec.message());
+      if (backoff == kAcceptRetryFirst) Log("accept failed: " + ec.message() + "; retrying with backoff");
+      pause.expires_after(backoff);
+      co_await pause.async_wait(protocol::use_nothrow);
+      if (!acceptor_.is_open()) co_return;
+      backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptRetryMax));
       continue;
     }
+    backoff = kAcceptRetryFirst;
+    if (pending_ >= options_.max_pending) {
+      // Only this newcomer pays: sessions already accepted keep their place.
+      if (refused++ % 1000 == 0) {
+        Log(fmt::format("{} connections are in the handshake already (the limit); closing new ones "
+                        "until some finish",
+                        options_.max_pending));
+      }
+      asio::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++pending_;
     protocol::Stream stream(std::move(socket));
     protocol::PrepareStream(stream);
     SessionHost* host = this;

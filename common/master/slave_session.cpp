@@ -61,6 +61,7 @@ asio::awaitable<void> SlaveSession::Run() {
     if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
   });
   Status handshake = co_await Handshake();
+  host_->HandshakeEnded();
   if (!handshake.ok()) {
     Close(handshake.message());
     host_->Unregister(self);  // it may have claimed its id before the welcome failed
@@ -70,7 +71,7 @@ asio::awaitable<void> SlaveSession::Run() {
   asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
   asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
-    if (catching_up_ && !batch_pending_ && writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+    if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
   });
   StartCatchUp();
 
@@ -240,6 +241,11 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
         "for each slave",
         slave_id, other->address_));
   }
+  if (host_->slave_count() >= host_->max_slaves()) {
+    co_return Status::Unavailable(fmt::format(
+        "the master already serves {} slaves, its limit (MAX_SLAVES); try again later",
+        host_->slave_count()));
+  }
   slave_id_ = slave_id;
   host_->Register(shared_from_this());
   co_return Status::Ok();
@@ -281,6 +287,10 @@ void SlaveSession::Enqueue(MessageType type, std::shared_ptr<const std::string> 
   writer_.Send(type, std::move(payload));
 }
 
+bool SlaveSession::WantsBatch() const {
+  const size_t low_water_bytes = std::min(kCatchUpLowWaterBytes, host_->max_queued_bytes() / 4);
+  return writer_.queued_frames() < kCatchUpLowWater && writer_.queued_bytes() < low_water_bytes;
+}
 
 void SlaveSession::StartCatchUp() {
   if (closed_) return;
@@ -312,7 +322,7 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
   }
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
   if (batch->empty()) return Close(fmt::format("the replication log has no event #{}", next_seq_));
-  if (writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+  if (WantsBatch()) RequestBatch();
 }
 
 void SlaveSession::GoLive() {

@@ -27,6 +27,12 @@ class SessionHost {
   virtual const Secret& token() const = 0;
   virtual const replication::LogBounds& bounds() const = 0;
   virtual size_t max_queued_bytes() const = 0;
+  // At most this many authenticated slaves at once (Options::max_slaves).
+  virtual size_t max_slaves() const = 0;
+  virtual size_t slave_count() const = 0;
+  // Once per session, when its handshake ends, either way: it no longer
+  // counts as a pending connection.
+  virtual void HandshakeEnded() = 0;
   virtual SlaveRegistry& registry() = 0;
   virtual LogReader& reader() = 0;
   virtual void Log(const std::string& line) const = 0;
@@ -60,7 +66,12 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
   static constexpr auto kPeerTimeout = std::chrono::seconds(6);
+  // Another catch-up batch is read once fewer frames and bytes than these
+  // wait to be written (the bytes bound is also at most a quarter of
+  // max_queued_bytes), so that catching up with large events does not
+  // overflow the queue bound of a slave that reads at full speed.
   static constexpr size_t kCatchUpLowWater = 500;
+  static constexpr size_t kCatchUpLowWaterBytes = 8 * 1024 * 1024;
   // How long a newcomer waits for a sign of life from an open connection
   // with its SLAVE_ID: three slave heartbeats, and under the slave's 5 s
   // connect timeout so that a real reconnect is not timed out meanwhile.
@@ -76,6 +87,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void Enqueue(protocol::MessageType type, std::shared_ptr<const std::string> payload);
   // Writes one frame during the handshake, before the writer runs.
   asio::awaitable<Status> WriteNow(const std::string& frame);
+  bool WantsBatch() const;
   void StartCatchUp();
   void RequestBatch();
   void OnBatch(LogReader::Batch batch);

@@ -125,7 +125,7 @@ class RawSlave {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void Start(size_t max_queued_bytes) {
+  void Start(size_t max_queued_bytes, const std::function<void(ReplicationServer::Options&)>& tweak = {}) {
     ReplicationServer::Options o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
@@ -135,6 +135,7 @@ class ServerTest : public ::testing::Test {
       std::lock_guard lock(log_mu_);
       log_.push_back(line);
     };
+    if (tweak) tweak(o);
     server_ = std::make_unique<ReplicationServer>(io_, o, &registry_,
                                                   replication::LogBounds{"log-1", 1, 0});
     io_thread_.emplace(io_);
@@ -372,6 +373,37 @@ TEST_F(ServerTest, UnsealedFrameAfterTheWelcomeClosesTheConnection) {
   slave.SendRaw(protocol::EncodeFrame(MessageType::kAck,
                                       protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, "x"})));
   EXPECT_TRUE(slave.ClosedWithin(std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondThePendingLimitAreClosedAndTheOthersStay) {
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.max_pending = 3; });
+  // Accepted in the order they connect (the listen queue is first in,
+  // first out): the fourth finds three handshakes under way.
+  RawSlave p1(server_->port()), p2(server_->port()), p3(server_->port()), extra(server_->port());
+  EXPECT_TRUE(extra.ClosedWithin(std::chrono::seconds(3)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("3 connections are in the handshake already"); }, std::chrono::seconds(5)));
+  EXPECT_FALSE(p2.ClosedWithin(std::chrono::milliseconds(200)));
+  // The pending ones were not disturbed: one of them gets in...
+  EXPECT_EQ(p1.Handshake(kToken, "first", 0).type, MessageType::kWelcome);
+  // ...which frees a place for a newcomer.
+  RawSlave later(server_->port());
+  EXPECT_EQ(later.Handshake(kToken, "later", 0).type, MessageType::kWelcome);
+  EXPECT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, SlavesBeyondTheLimitAreToldToRetryAndTheOthersStay) {
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.max_slaves = 1; });
+  RawSlave first(server_->port());
+  ASSERT_EQ(first.Handshake(kToken, "first", 0).type, MessageType::kWelcome);
+  RawSlave second(server_->port());
+  protocol::Frame verdict = second.Handshake(kToken, "second", 0);
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  EXPECT_TRUE(second.sealed()) << "a refusal from the real master is sealed";
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kTooManySlaves);
+  EXPECT_NE(reject.reason.find("try again later"), std::string::npos) << reject.reason;
+  EXPECT_EQ(registry_.ConnectedSlaves(), std::vector<std::string>{"first"});
 }
 
 TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {
