@@ -187,8 +187,10 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
 
 asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
-    // Backpressure: stop reading while the applier is far behind.
-    while (applier.queued() >= Applier::kMaxQueued && !link->closed) {
+    // Backpressure: stop reading while the applier is far behind, in events
+    // or in bytes (20,000 events may be 16 MiB each).
+    while ((applier.queued() >= Applier::kMaxQueued || QueuedBytes(applier) >= options_.max_queued_bytes) &&
+           !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
@@ -204,6 +206,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
       Status s = protocol::Decode(frame->payload, &request);
       if (!s.ok()) co_return s;
       applier.EnqueueVerify(std::move(request));
+      Queued(frame->payload.size());
       continue;
     }
     if (frame->type != MessageType::kEvent) {
@@ -211,10 +214,27 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
     }
     Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();
+    // A resend of an event already held is dropped by the applier, not queued.
+    const bool held = event->seq <= applier.ResumePosition().applied_seq;
     Status s = applier.Enqueue(std::move(event).value());
     if (!s.ok()) co_return s;
+    if (!held) Queued(frame->payload.size());
   }
   co_return Status::Unavailable("connection closed");
+}
+
+size_t MasterLink::QueuedBytes(const Applier& applier) {
+  const size_t held = applier.queued();
+  while (queued_sizes_.size() > held) {
+    queued_bytes_ -= queued_sizes_.front();
+    queued_sizes_.pop_front();
+  }
+  return queued_bytes_;
+}
+
+void MasterLink::Queued(size_t bytes) {
+  queued_sizes_.push_back(bytes);
+  queued_bytes_ += bytes;
 }
 
 asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {

@@ -156,7 +156,8 @@ class MasterEnd {
 
 class LinkSecurityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartSlave(MasterLink::kDefaultMaxQueuedBytes); }
+  void StartSlave(size_t max_queued_bytes) {
     acceptor_.open(tcp::v4());
     acceptor_.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     acceptor_.listen();
@@ -171,6 +172,7 @@ class LinkSecurityTest : public ::testing::Test {
     o.slave_id = "slave-under-test";
     o.token = kToken;
     o.reconnect_seconds = 1;
+    o.max_queued_bytes = max_queued_bytes;
     o.print = [this](const std::string& line) {
       std::lock_guard lock(mu_);
       printed_ += line + "\n";
@@ -183,6 +185,7 @@ class LinkSecurityTest : public ::testing::Test {
     slave_thread_.emplace(slave_io_);
   }
   void TearDown() override {
+    if (!link_) return;
     link_->Stop();
     EXPECT_TRUE(WaitFor([&] { return finished_.load(); }, seconds(10)));
     slave_thread_.reset();
@@ -326,6 +329,30 @@ TEST_F(LinkSecurityTest, MasterThatHangsUpDuringTheHandshakeIsExplained) {
   ASSERT_TRUE(Accept());
   EXPECT_NE(Printed().find("a master older than protocol version 2 does this"), std::string::npos) << Printed();
   ExpectUntouched();
+}
+
+// Issue 12, limits: the slave's back-pressure counted events only (20,000
+// of up to 16 MiB each); it counts bytes too.
+class SlaveQueueBytesTest : public LinkSecurityTest {
+ protected:
+  void SetUp() override { StartSlave(3 * 1024 * 1024); }
+};
+
+TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLink) {
+  std::optional<MasterEnd> m = AcceptAndWelcome();
+  ASSERT_TRUE(m);
+  const std::string big(1024 * 1024, 'x');
+  for (uint64_t seq = 1; seq <= 8; ++seq) {
+    m->Send(MessageType::kEvent, replication::EncodeEvent(replication::Event{
+                                     seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+  }
+  // The applier is not running, so nothing leaves its queue: the link reads
+  // until 3 MiB are held, then waits.
+  ASSERT_TRUE(WaitFor([&] { return applier_->queued() == 3; }, seconds(5))) << applier_->queued();
+  EXPECT_FALSE(WaitFor([&] { return applier_->queued() > 3; }, milliseconds(500))) << applier_->queued();
+  // Waiting for the applier is not silence: the link stays up.
+  EXPECT_FALSE(m->ClosedBySlaveWithin(milliseconds(300)));
+  EXPECT_FALSE(finished_);
 }
 
 }  // namespace
