@@ -15,6 +15,11 @@
 #include <optional>
 #include <thread>
 
+#include "db/connection.hpp"
+#include "mariadb_server.hpp"
+#include "master/master_log.hpp"
+#include "master/server.hpp"
+#include "master/slave_registry.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/frame_io.hpp"
 #include "protocol/frame_mac.hpp"
@@ -353,6 +358,81 @@ TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLin
   // Waiting for the applier is not silence: the link stays up.
   EXPECT_FALSE(m->ClosedBySlaveWithin(milliseconds(300)));
   EXPECT_FALSE(finished_);
+}
+
+// Issue 12, limits: catch-up asked for the next log batch whenever fewer
+// than 500 frames were queued, whatever their size, so a slave catching up
+// on large events overflowed the master's per-slave byte bound and was
+// dropped, though nothing but catch-up was queued for it. Here the slave
+// holds 2 MiB and reads no more (its applier does not run): the master must
+// pace the catch-up to it, not drop it.
+TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
+  Result<std::unique_ptr<sqlrepl::testing::MariaDbServer>> db = sqlrepl::testing::MariaDbServer::Start("link-catchup");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE((*db)->Exec("DROP DATABASE IF EXISTS repl_meta").ok());
+  Result<db::Connection> conn = (*db)->Connect();
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  Result<master::MasterLog> log = master::MasterLog::Open(&*conn, "repl_meta");
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const std::string big(1024 * 1024, 'x');
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(conn->Execute("START TRANSACTION").ok());
+    replication::Event event{0, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}};
+    Result<std::string> appended = log->AppendAndCommit(&*conn, &event);
+    ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+    log->MarkCommitted(event.seq);
+  }
+  Result<replication::LogBounds> bounds = master::MasterLog::ReadBounds(&*conn, "repl_meta");
+  ASSERT_TRUE(bounds.ok()) << bounds.status().ToString();
+  ASSERT_EQ(bounds->last_seq, 40u);
+
+  std::mutex mu;
+  std::string master_log;
+  master::SlaveRegistry registry;
+  asio::io_context master_io;
+  master::ReplicationServer::Options o;
+  o.listen_host = "127.0.0.1";
+  o.listen_port = 0;
+  o.token = kToken;
+  o.meta_schema = "repl_meta";
+  o.db = (*db)->Options();
+  o.max_queued_bytes = 12 * 1024 * 1024;
+  o.log = [&](const std::string& line) {
+    std::lock_guard lock(mu);
+    master_log += line + "\n";
+  };
+  master::ReplicationServer server(master_io, o, &registry, *bounds);
+  std::optional<protocol::IoThread> master_thread(std::in_place, master_io);
+  ASSERT_TRUE(server.Start().ok());
+
+  NoReports reports;
+  Applier applier(Applier::Options{}, []() -> Result<std::unique_ptr<ApplySession>> {
+    return Status::Unavailable("no database for this slave");
+  }, reports, SlavePosition{});
+  asio::io_context slave_io;
+  MasterLink::Options so;
+  so.master_port = server.port();
+  so.slave_id = "catching-up";
+  so.token = kToken;
+  so.max_queued_bytes = 2 * 1024 * 1024;
+  MasterLink link(slave_io, so);
+  std::atomic<bool> finished{false};
+  asio::co_spawn(slave_io, link.Run(applier), [&](std::exception_ptr, int) { finished = true; });
+  std::optional<protocol::IoThread> slave_thread(std::in_place, slave_io);
+
+  EXPECT_TRUE(WaitFor([&] { return applier.queued() >= 2; }, seconds(20))) << applier.queued();
+  // Long enough for several 8 MiB batches to be read from the log.
+  EXPECT_FALSE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return master_log.find("too slow") != std::string::npos;
+  }, seconds(3))) << master_log;
+  EXPECT_EQ(registry.ConnectedSlaves(), std::vector<std::string>{"catching-up"}) << master_log;
+
+  link.Stop();
+  EXPECT_TRUE(WaitFor([&] { return finished.load(); }, seconds(10)));
+  slave_thread.reset();
+  server.Stop();
+  master_thread.reset();
 }
 
 }  // namespace
