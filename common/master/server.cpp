@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 
 #include "protocol/frame.hpp"
@@ -59,13 +60,33 @@ void ReplicationServer::Stop() {
 }
 
 asio::awaitable<void> ReplicationServer::AcceptLoop() {
+  auto backoff = kAcceptRetryFirst;
+  size_t refused = 0;  // over the pending limit since the last report
+  asio::steady_timer pause(io_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(protocol::use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      Log("accept failed: " + ec.message());
+      if (backoff == kAcceptRetryFirst) Log("accept failed: " + ec.message() + "; retrying with backoff");
+      pause.expires_after(backoff);
+      co_await pause.async_wait(protocol::use_nothrow);
+      if (!acceptor_.is_open()) co_return;
+      backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptRetryMax));
       continue;
     }
+    backoff = kAcceptRetryFirst;
+    if (pending_ >= options_.max_pending) {
+      // Only this newcomer pays: sessions already accepted keep their place.
+      if (refused++ % 1000 == 0) {
+        Log(fmt::format("{} connections are in the handshake already (the limit); closing new ones "
+                        "until some finish",
+                        options_.max_pending));
+      }
+      asio::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++pending_;
     protocol::Stream stream(std::move(socket));
     protocol::PrepareStream(stream);
     SessionHost* host = this;
@@ -91,12 +112,17 @@ void ReplicationServer::Unregister(const std::shared_ptr<SlaveSession>& session)
 }
 
 void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) {
-  auto frame = std::make_shared<const std::string>(
-      protocol::EncodeFrame(protocol::MessageType::kEvent, encoded_event));
+  // The executor checks the size before it commits (protocol::CheckEventSize);
+  // an event past it could never be sent, so say so loudly here too.
+  if (Status s = protocol::CheckEventSize(encoded_event.size()); !s.ok()) {
+    Log(fmt::format("event #{} cannot be replicated: {}", seq, s.message()));
+  }
+  // Shared by every session; each seals it with its own keys.
+  auto event = std::make_shared<const std::string>(encoded_event);
   registry_->Published(seq);  // before the prompt waits for it
-  asio::post(io_, [this, seq, frame] {
+  asio::post(io_, [this, seq, event] {
     if (seq > bounds_.last_seq) bounds_.last_seq = seq;
-    for (const auto& s : sessions_) s->DeliverLive(seq, frame);
+    for (const auto& s : sessions_) s->DeliverLive(seq, event);
   });
 }
 
@@ -105,10 +131,9 @@ void ReplicationServer::SetFirstSeq(uint64_t first_seq) {
 }
 
 void ReplicationServer::SendVerify(const protocol::Verify& request) {
-  auto frame = std::make_shared<const std::string>(
-      protocol::EncodeFrame(protocol::MessageType::kVerify, protocol::Encode(request)));
-  asio::post(io_, [this, frame] {
-    for (const auto& s : sessions_) s->SendVerify(frame);
+  auto payload = std::make_shared<const std::string>(protocol::Encode(request));
+  asio::post(io_, [this, payload] {
+    for (const auto& s : sessions_) s->SendVerify(payload);
   });
 }
 

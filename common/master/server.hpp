@@ -6,6 +6,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <set>
@@ -33,7 +34,19 @@ class ReplicationServer : public EventSink, private SessionHost {
     db::ConnectOptions db;  // for the catch-up reader's own connection
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
     size_t max_queued_bytes = 64 * 1024 * 1024;  // per slave; a slower slave is dropped
+    // Connections accepted and not yet through the handshake (which lasts
+    // at most 5 s): more are closed at once, so that a flood cannot use up
+    // the process's file descriptors and lock real slaves out.
+    size_t max_pending = kDefaultMaxPending;
+    size_t max_slaves = kDefaultMaxSlaves;  // authenticated at once; more are told to retry
   };
+  static constexpr size_t kDefaultMaxPending = 64;
+  static constexpr size_t kDefaultMaxSlaves = 100;
+  // After a failed accept (EMFILE, ENFILE, ENOBUFS, ...) the loop waits
+  // before trying again, doubling up to the maximum: a failing accept
+  // returns at once and would otherwise spin.
+  static constexpr auto kAcceptRetryFirst = std::chrono::milliseconds(10);
+  static constexpr auto kAcceptRetryMax = std::chrono::milliseconds(1000);
 
   // `io` and `registry` must outlive the server. The caller runs `io` on
   // an I/O thread, and stops that thread before destroying the server.
@@ -64,6 +77,9 @@ class ReplicationServer : public EventSink, private SessionHost {
   const Secret& token() const override { return options_.token; }
   const replication::LogBounds& bounds() const override { return bounds_; }
   size_t max_queued_bytes() const override { return options_.max_queued_bytes; }
+  size_t max_slaves() const override { return options_.max_slaves; }
+  size_t slave_count() const override { return sessions_.size(); }
+  void HandshakeEnded() override { --pending_; }
   SlaveRegistry& registry() override { return *registry_; }
   LogReader& reader() override { return *reader_; }
   void Log(const std::string& line) const override;
@@ -79,6 +95,7 @@ class ReplicationServer : public EventSink, private SessionHost {
   uint16_t port_ = 0;
   std::unique_ptr<LogReader> reader_;
   std::set<std::shared_ptr<SlaveSession>> sessions_;
+  size_t pending_ = 0;  // accepted, handshake not ended
   bool started_ = false;
   bool stopped_ = false;
 };

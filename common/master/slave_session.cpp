@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "protocol/messages.hpp"
@@ -19,8 +20,8 @@ namespace {
 constexpr uint32_t kMaxHandshakeFrame = 4096;
 constexpr uint32_t kMaxSlaveFrame = 4 * 1024 * 1024;  // verify results can list many tables
 
-std::shared_ptr<const std::string> MakeFrame(MessageType type, const std::string& payload) {
-  return std::make_shared<const std::string>(protocol::EncodeFrame(type, payload));
+std::shared_ptr<const std::string> Share(std::string payload) {
+  return std::make_shared<const std::string>(std::move(payload));
 }
 
 }  // namespace
@@ -60,6 +61,7 @@ asio::awaitable<void> SlaveSession::Run() {
     if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
   });
   Status handshake = co_await Handshake();
+  host_->HandshakeEnded();
   if (!handshake.ok()) {
     Close(handshake.message());
     host_->Unregister(self);  // it may have claimed its id before the welcome failed
@@ -69,7 +71,7 @@ asio::awaitable<void> SlaveSession::Run() {
   asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
   asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
-    if (catching_up_ && !batch_pending_ && writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+    if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
   });
   StartCatchUp();
 
@@ -77,6 +79,11 @@ asio::awaitable<void> SlaveSession::Run() {
     Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxSlaveFrame);
     if (!frame.ok()) {
       Close(frame.status().message());
+      break;
+    }
+    Status sealed = from_slave_->Open(frame->type, &frame->payload);
+    if (!sealed.ok()) {
+      Close(sealed.message());
       break;
     }
     last_heard_ = std::chrono::steady_clock::now();
@@ -104,6 +111,14 @@ asio::awaitable<void> SlaveSession::Run() {
   host_->Unregister(self);
 }
 
+// Callers pass a named string: GCC 12 destroys a temporary argument of a
+// co_await expression twice.
+asio::awaitable<Status> SlaveSession::WriteNow(const std::string& frame) {
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(frame), use_nothrow);
+  if (ec) co_return Status::Unavailable(ec.message());
+  co_return Status::Ok();
+}
+
 // Steps 1-4 of the handshake in replication/handshake.hpp.
 asio::awaitable<Status> SlaveSession::Handshake() {
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
@@ -111,49 +126,78 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (frame->type != MessageType::kHello) {
     co_return Status::Corruption(fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
   }
-  protocol::Hello hello;
-  Status s = protocol::Decode(frame->payload, &hello);
+  // Another version lays the rest out differently: answer from its first
+  // field, in plain words (that slave has no keys to check a seal with).
+  uint16_t version = 0;
+  Status s = protocol::PeekVersion(frame->payload, &version);
   if (!s.ok()) co_return s;
+  if (version != protocol::kProtocolVersion) {
+    protocol::Hello other;
+    other.version = version;
+    const protocol::Reject reject = std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
+    const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(reject));
+    co_await WriteNow(bytes);
+    co_return Status::FailedPrecondition(fmt::format(
+        "refused a slave that speaks protocol version {} (this master speaks {})", version,
+        protocol::kProtocolVersion));
+  }
+  protocol::Hello hello;
+  s = protocol::Decode(frame->payload, &hello);
+  if (!s.ok()) co_return s;
+  const std::string id = protocol::EscapeForLog(hello.slave_id);  // valid ids print as they are
 
   protocol::Challenge challenge;
   challenge.nonce = replication::MakeNonce();
-  const std::string challenge_frame =
-      protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(challenge_frame), use_nothrow);
-  if (ec) co_return Status::Unavailable(ec.message());
+  const replication::Transcript transcript = replication::MakeTranscript(frame->payload, challenge.nonce);
+  challenge.proof = replication::MasterProof(host_->token(), transcript);
+  const std::string challenge_frame = protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
+  s = co_await WriteNow(challenge_frame);
+  if (!s.ok()) co_return s;
 
   frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
+  if (frame->type == MessageType::kReject) {
+    // The slave's own word, unauthenticated: only logged.
+    co_return Status::InvalidArgument(fmt::format(
+        "slave '{}' failed authentication (wrong REPL_TOKEN): it could not verify this master's "
+        "proof of the token",
+        id));
+  }
   protocol::Auth auth;
   if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
-      !replication::VerifyMac(host_->token(), challenge.nonce, hello.slave_id, auth.mac)) {
-    const std::string reject = protocol::EncodeFrame(
+      !replication::VerifySlaveProof(host_->token(), transcript, auth.mac)) {
+    // Unsealed: whoever sent a wrong proof has no keys to check a seal with.
+    const std::string bytes = protocol::EncodeFrame(
         MessageType::kReject,
         protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
                                           "authentication failed: REPL_TOKEN differs from the master's"}));
-    co_await asio::async_write(stream_, asio::buffer(reject), use_nothrow);
-    co_return Status::InvalidArgument(
-        fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", hello.slave_id));
+    co_await WriteNow(bytes);
+    co_return Status::InvalidArgument(fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
   }
+  const replication::SessionKeys keys = replication::DeriveSessionKeys(host_->token(), transcript);
+  protocol::FrameMac to_slave(keys.master_to_slave);
+  from_slave_.emplace(keys.slave_to_master);
 
   auto decision = replication::Decide(host_->bounds(), hello);
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
-    const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(*reject));
-    co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
-    co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", hello.slave_id, reject->reason));
+    const std::string bytes = to_slave.SealFrame(MessageType::kReject, protocol::Encode(*reject));
+    co_await WriteNow(bytes);
+    co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
   }
   Status claimed = co_await ClaimSlaveId(hello.slave_id);
   if (!claimed.ok()) {
-    const std::string bytes = protocol::EncodeFrame(
-        MessageType::kReject,
-        protocol::Encode(protocol::Reject{protocol::RejectCode::kDuplicateSlaveId, claimed.message()}));
-    co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
+    const auto code = claimed.code() == StatusCode::kUnavailable ? protocol::RejectCode::kTooManySlaves
+                                                                 : protocol::RejectCode::kDuplicateSlaveId;
+    const std::string bytes =
+        to_slave.SealFrame(MessageType::kReject, protocol::Encode(protocol::Reject{code, claimed.message()}));
+    co_await WriteNow(bytes);
     co_return claimed;
   }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
-  const std::string bytes = protocol::EncodeFrame(MessageType::kWelcome, protocol::Encode(welcome));
-  auto [ec2, n2] = co_await asio::async_write(stream_, asio::buffer(bytes), use_nothrow);
-  if (ec2) co_return Status::Unavailable(ec2.message());
+  const std::string welcome_frame = to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
+  s = co_await WriteNow(welcome_frame);
+  if (!s.ok()) co_return s;
+  writer_.Seal(std::move(to_slave));
 
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
@@ -197,6 +241,11 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
         "for each slave",
         slave_id, other->address_));
   }
+  if (host_->slave_count() >= host_->max_slaves()) {
+    co_return Status::Unavailable(fmt::format(
+        "the master already serves {} slaves, its limit (MAX_SLAVES); try again later",
+        host_->slave_count()));
+  }
   slave_id_ = slave_id;
   host_->Register(shared_from_this());
   co_return Status::Ok();
@@ -220,22 +269,27 @@ asio::awaitable<void> SlaveSession::Heartbeats() {
       break;
     }
     if (writer_.queued_frames() == 0 && now - writer_.last_write() >= kHeartbeatInterval) {
-      Enqueue(MakeFrame(MessageType::kHeartbeat,
-                        protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
+      Enqueue(MessageType::kHeartbeat, Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
     }
   }
 }
 
-void SlaveSession::Enqueue(std::shared_ptr<const std::string> frame) {
+void SlaveSession::Enqueue(MessageType type, std::shared_ptr<const std::string> payload) {
   if (closed_) return;
   const size_t limit = host_->max_queued_bytes();
-  if (writer_.queued_bytes() + frame->size() > limit) {
+  const size_t size = protocol::kHeaderSize + payload->size() + protocol::kTagSize;
+  if (writer_.queued_bytes() + size > limit) {
     Close(fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
                       "from the log when it reconnects",
                       limit / (1024 * 1024)));
     return;
   }
-  writer_.Send(std::move(frame));
+  writer_.Send(type, std::move(payload));
+}
+
+bool SlaveSession::WantsBatch() const {
+  const size_t low_water_bytes = std::min(kCatchUpLowWaterBytes, host_->max_queued_bytes() / 4);
+  return writer_.queued_frames() < kCatchUpLowWater && writer_.queued_bytes() < low_water_bytes;
 }
 
 void SlaveSession::StartCatchUp() {
@@ -257,18 +311,18 @@ void SlaveSession::OnBatch(LogReader::Batch batch) {
   batch_pending_ = false;
   if (closed_) return;
   if (!batch.ok()) return Close("cannot read the replication log: " + batch.status().ToString());
-  for (const std::string& encoded : *batch) {
+  for (std::string& encoded : *batch) {
     Result<uint64_t> seq = replication::PeekEventSeq(encoded);
     if (!seq.ok() || *seq != next_seq_) {
       return Close(fmt::format("the replication log has no event #{}", next_seq_));
     }
-    Enqueue(MakeFrame(MessageType::kEvent, encoded));
+    Enqueue(MessageType::kEvent, Share(std::move(encoded)));
     if (closed_) return;  // too slow: dropped midway, and must not go live
     ++next_seq_;
   }
   if (next_seq_ > host_->bounds().last_seq) return GoLive();
   if (batch->empty()) return Close(fmt::format("the replication log has no event #{}", next_seq_));
-  if (writer_.queued_frames() < kCatchUpLowWater) RequestBatch();
+  if (WantsBatch()) RequestBatch();
 }
 
 void SlaveSession::GoLive() {
@@ -282,14 +336,14 @@ void SlaveSession::ReportState(SlaveState state) {
   if (!closed_) host_->registry().SetState(slave_id_, generation_, state);
 }
 
-void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& frame) {
-  if (!closed_ && authenticated_) Enqueue(frame);
+void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& request) {
+  if (!closed_ && authenticated_) Enqueue(MessageType::kVerify, request);
 }
 
-void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame) {
+void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& event) {
   if (closed_ || !authenticated_ || catching_up_ || seq < next_seq_) return;
   if (seq > next_seq_) return StartCatchUp();  // missed some: read them from the log
-  Enqueue(frame);
+  Enqueue(MessageType::kEvent, event);
   ++next_seq_;
 }
 

@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "protocol/frame_io.hpp"
@@ -26,6 +27,12 @@ class SessionHost {
   virtual const Secret& token() const = 0;
   virtual const replication::LogBounds& bounds() const = 0;
   virtual size_t max_queued_bytes() const = 0;
+  // At most this many authenticated slaves at once (Options::max_slaves).
+  virtual size_t max_slaves() const = 0;
+  virtual size_t slave_count() const = 0;
+  // Once per session, when its handshake ends, either way: it no longer
+  // counts as a pending connection.
+  virtual void HandshakeEnded() = 0;
   virtual SlaveRegistry& registry() = 0;
   virtual LogReader& reader() = 0;
   virtual void Log(const std::string& line) const = 0;
@@ -43,9 +50,11 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
 
   void Start();
   // A newly committed event; sent now if the session is live and due for it.
-  void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& frame);
-  // A verify request; it follows every event already queued.
-  void SendVerify(const std::shared_ptr<const std::string>& frame);
+  // `event` is the encoded event, shared by every session; each session
+  // seals it with its own keys.
+  void DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& event);
+  // A verify request (its payload); it follows every event already queued.
+  void SendVerify(const std::shared_ptr<const std::string>& request);
   // Closes the connection, once, logging why (empty: quietly). A closed
   // session reports nothing more to the registry.
   void Close(const std::string& reason);
@@ -57,7 +66,12 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
   static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
   static constexpr auto kPeerTimeout = std::chrono::seconds(6);
+  // Another catch-up batch is read once fewer frames and bytes than these
+  // wait to be written (the bytes bound is also at most a quarter of
+  // max_queued_bytes), so that catching up with large events does not
+  // overflow the queue bound of a slave that reads at full speed.
   static constexpr size_t kCatchUpLowWater = 500;
+  static constexpr size_t kCatchUpLowWaterBytes = 8 * 1024 * 1024;
   // How long a newcomer waits for a sign of life from an open connection
   // with its SLAVE_ID: three slave heartbeats, and under the slave's 5 s
   // connect timeout so that a real reconnect is not timed out meanwhile.
@@ -70,7 +84,10 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   asio::awaitable<Status> ClaimSlaveId(const std::string& slave_id);
   asio::awaitable<void> Heartbeats();
   asio::awaitable<void> Writer();
-  void Enqueue(std::shared_ptr<const std::string> frame);
+  void Enqueue(protocol::MessageType type, std::shared_ptr<const std::string> payload);
+  // Writes one frame during the handshake, before the writer runs.
+  asio::awaitable<Status> WriteNow(const std::string& frame);
+  bool WantsBatch() const;
   void StartCatchUp();
   void RequestBatch();
   void OnBatch(LogReader::Batch batch);
@@ -80,6 +97,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   SessionHost* host_;
   protocol::Stream stream_;
   protocol::FrameWriter writer_;
+  std::optional<protocol::FrameMac> from_slave_;  // checks the slave's frames once keyed
   asio::steady_timer timer_;  // handshake deadline, then heartbeats
   std::string address_;
   std::string slave_id_;

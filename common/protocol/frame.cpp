@@ -40,6 +40,14 @@ Result<FrameHeader> DecodeHeader(const std::array<uint8_t, kHeaderSize>& bytes) 
   return h;
 }
 
+Status CheckEventSize(size_t encoded_size) {
+  if (encoded_size <= kMaxEventSize) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "the write is too large to replicate: its event takes {} bytes, the limit is {} ({} MiB); "
+      "split it into smaller statements",
+      encoded_size, kMaxEventSize, kMaxFrameSize / (1024 * 1024)));
+}
+
 std::string EncodeFrame(MessageType type, std::string_view payload) {
   std::string out;
   out.reserve(kHeaderSize + payload.size());

@@ -4,7 +4,8 @@
 //
 // The header is 5 bytes. A length above kMaxFrameSize, or a type we do not
 // know, is corruption: the connection is closed before anything is
-// allocated. Payloads are laid out in protocol/messages.hpp.
+// allocated. Payloads are laid out in protocol/messages.hpp; after the
+// handshake every frame also ends with a tag (protocol/frame_mac.hpp).
 #pragma once
 
 #include <array>
@@ -18,6 +19,10 @@ namespace sqlrepl::protocol {
 
 constexpr size_t kHeaderSize = 5;
 constexpr uint32_t kMaxFrameSize = 16 * 1024 * 1024;
+// The largest encoded event that fits a frame with its tag. The master must
+// check an event against it before it commits (CheckEventSize), because a
+// committed event that cannot be sent would stall every slave for good.
+constexpr uint32_t kMaxEventSize = kMaxFrameSize - 32;
 
 enum class MessageType : uint8_t {
   kHello = 1,      // slave -> master: who I am and what I have applied
@@ -42,7 +47,12 @@ struct FrameHeader {
 // Validates a received header: kCorruption names the problem.
 Result<FrameHeader> DecodeHeader(const std::array<uint8_t, kHeaderSize>& bytes);
 
-// Header and payload in one buffer, ready to send.
+// kInvalidArgument, saying by how much, when an encoded event of
+// `encoded_size` bytes cannot be replicated (see kMaxEventSize).
+Status CheckEventSize(size_t encoded_size);
+
+// Header and payload in one buffer, ready to send (handshake frames before
+// the session is keyed).
 std::string EncodeFrame(MessageType type, std::string_view payload);
 
 }  // namespace sqlrepl::protocol

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
+#include "base/coding.hpp"
+
 namespace sqlrepl::protocol {
 
 asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
@@ -27,10 +31,19 @@ asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
   co_return frame;
 }
 
-void FrameWriter::Send(std::shared_ptr<const std::string> frame) {
+void FrameWriter::Send(MessageType type, std::shared_ptr<const std::string> payload) {
   if (stopped_) return;
-  queued_bytes_ += frame->size();
-  queue_.push_back(std::move(frame));
+  Pending p;
+  p.sealed = mac_.has_value();
+  if (p.sealed) p.tag = mac_->Sign(type, *payload);
+  const size_t length = payload->size() + (p.sealed ? kTagSize : 0);
+  std::string header;
+  PutFixed32(&header, static_cast<uint32_t>(length));
+  PutFixed8(&header, static_cast<uint8_t>(type));
+  std::memcpy(p.header.data(), header.data(), kHeaderSize);
+  p.payload = std::move(payload);
+  queued_bytes_ += p.size();
+  queue_.push_back(std::move(p));
   if (queue_.size() == 1) signal_.cancel();
 }
 
@@ -46,11 +59,15 @@ asio::awaitable<Status> FrameWriter::Run() {
       co_await signal_.async_wait(use_nothrow);
       continue;
     }
-    std::shared_ptr<const std::string> frame = queue_.front();
-    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(*frame), use_nothrow);
+    // A copy: Send() may grow the deque while the write is in flight.
+    const Pending frame = queue_.front();
+    std::array<asio::const_buffer, 3> buffers = {
+        asio::buffer(frame.header), asio::buffer(*frame.payload),
+        asio::buffer(frame.tag.data(), frame.sealed ? frame.tag.size() : 0)};
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
     if (ec) co_return Status::Unavailable(ec.message());
     queue_.pop_front();
-    queued_bytes_ -= frame->size();
+    queued_bytes_ -= frame.size();
     last_write_ = std::chrono::steady_clock::now();
     if (on_drain_) on_drain_();
   }

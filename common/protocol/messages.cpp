@@ -1,5 +1,7 @@
 #include "protocol/messages.hpp"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "base/coding.hpp"
@@ -35,10 +37,11 @@ std::string Encode(const Hello& m) {
   PutString(&out, m.slave_id);
   PutString(&out, m.replication_id);
   PutFixed64(&out, m.applied_seq);
+  out += Bytes(m.slave_nonce);
   return out;
 }
 
-std::string Encode(const Challenge& m) { return Bytes(m.nonce); }
+std::string Encode(const Challenge& m) { return Bytes(m.nonce) + Bytes(m.proof); }
 std::string Encode(const Auth& m) { return Bytes(m.mac); }
 
 std::string Encode(const Welcome& m) {
@@ -92,14 +95,60 @@ std::string Encode(const VerifyResult& m) {
   return out;
 }
 
-Status Decode(std::string_view in, Hello* m) {
-  const bool ok = GetFixed16(&in, &m->version) && GetString(&in, &m->slave_id, kMaxNameLength) &&
-                  GetString(&in, &m->replication_id, kMaxNameLength) &&
-                  GetFixed64(&in, &m->applied_seq);
-  return Finish(ok, in, "hello");
+bool IsValidId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) return false;
+  for (unsigned char c : id) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
 }
 
-Status Decode(std::string_view in, Challenge* m) { return Finish(GetBytes(&in, &m->nonce), in, "challenge"); }
+Status PeekVersion(std::string_view in, uint16_t* version) {
+  return GetFixed16(&in, version) ? Status::Ok() : Malformed("hello");
+}
+
+std::string EscapeForLog(std::string_view text, size_t max_length) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= max_length) {
+      out += fmt::format("... ({} bytes more)", text.size() - i);
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+Status Decode(std::string_view in, Hello* m) {
+  const bool ok = GetFixed16(&in, &m->version) && GetString(&in, &m->slave_id, kMaxIdLength) &&
+                  GetString(&in, &m->replication_id, kMaxIdLength) &&
+                  GetFixed64(&in, &m->applied_seq) && GetBytes(&in, &m->slave_nonce);
+  Status s = Finish(ok, in, "hello");
+  if (!s.ok()) return s;
+  if (!IsValidId(m->slave_id)) return Status::Corruption("malformed hello message: bad slave id");
+  if (!m->replication_id.empty() && !IsValidId(m->replication_id)) {
+    return Status::Corruption("malformed hello message: bad replication id");
+  }
+  return s;
+}
+
+Status Decode(std::string_view in, Challenge* m) {
+  return Finish(GetBytes(&in, &m->nonce) && GetBytes(&in, &m->proof), in, "challenge");
+}
 Status Decode(std::string_view in, Auth* m) { return Finish(GetBytes(&in, &m->mac), in, "auth"); }
 
 Status Decode(std::string_view in, Welcome* m) {

@@ -2,10 +2,16 @@
 // str := u32 length, bytes):
 //
 //   Hello     := version:u16  slave_id:str  replication_id:str  applied_seq:u64
-//   Challenge := nonce:bytes[32]
-//   Auth      := mac:bytes[32]        -- HMAC-SHA256(REPL_TOKEN, nonce || slave_id)
+//                slave_nonce:bytes[32]                     -- version 2 on
+//   Challenge := master_nonce:bytes[32]  proof:bytes[32]   -- the master proves REPL_TOKEN
+//   Auth      := mac:bytes[32]                             -- the slave proves REPL_TOKEN
 //   Welcome   := replication_id:str  from_seq:u64  last_seq:u64
 //   Reject    := code:u8  reason:str
+//
+// (proof, mac and the session keys: replication/handshake.hpp.) Welcome and
+// every later frame are sealed (protocol/frame_mac.hpp); a Reject is sealed
+// when the master has keys for the session (after a valid Auth), and a
+// slave acts only on a sealed one.
 //   Event     := see replication/event.hpp (the log row's bytes, as stored)
 //   Ack       := seq:u64  outcome:u8  errno:u32  message:str
 //   Heartbeat := seq:u64              -- master: last committed; slave: last applied
@@ -13,7 +19,9 @@
 //   VerifyResult := request_id:u64  count:u32  (table:str  checksum:str  error:str)[count]
 //
 // Every decoder rejects a short payload, trailing bytes, and strings over
-// their limit, without allocating for them.
+// their limit, without allocating for them. The Hello, read before the peer
+// is authenticated, also limits its ids to kMaxIdLength characters of
+// printable ASCII without spaces, so they can be logged as they are.
 #pragma once
 
 #include <array>
@@ -26,21 +34,27 @@
 
 namespace sqlrepl::protocol {
 
-constexpr uint16_t kProtocolVersion = 1;
+// 2: mutual authentication and sealed frames. Version 1 peers are refused
+// with a message that says so (the version is the Hello's first field in
+// every version).
+constexpr uint16_t kProtocolVersion = 2;
 constexpr size_t kNonceSize = 32;
 constexpr size_t kMacSize = 32;
 constexpr uint32_t kMaxNameLength = 256;       // slave ids, replication ids
 constexpr uint32_t kMaxMessageLength = 64 * 1024;  // reasons and error texts
+constexpr uint32_t kMaxIdLength = 64;              // slave and replication ids in a Hello
 
 struct Hello {
   uint16_t version = kProtocolVersion;
   std::string slave_id;
   std::string replication_id;  // empty: the slave has applied nothing yet
   uint64_t applied_seq = 0;
+  std::array<uint8_t, kNonceSize> slave_nonce{};
 };
 
 struct Challenge {
   std::array<uint8_t, kNonceSize> nonce{};
+  std::array<uint8_t, kMacSize> proof{};
 };
 
 struct Auth {
@@ -60,6 +74,7 @@ enum class RejectCode : uint8_t {
   kPurged = 4,
   kAhead = 5,
   kDuplicateSlaveId = 6,
+  kTooManySlaves = 7,  // try again later
 };
 
 struct Reject {
@@ -108,6 +123,17 @@ std::string Encode(const Ack& m);
 std::string Encode(const Heartbeat& m);
 std::string Encode(const Verify& m);
 std::string Encode(const VerifyResult& m);
+
+// True for 1 to kMaxIdLength characters of printable ASCII, no spaces.
+bool IsValidId(std::string_view id);
+
+// The protocol version a Hello of any version starts with.
+Status PeekVersion(std::string_view hello_payload, uint16_t* version);
+
+// `text` made safe for a terminal or a log line: control characters,
+// backslashes and bytes outside ASCII escaped (\n, \x1b, ...), and cut to
+// about `max_length` characters. For anything a peer sent.
+std::string EscapeForLog(std::string_view text, size_t max_length = 200);
 
 // kCorruption with the message's name on any malformed payload.
 Status Decode(std::string_view payload, Hello* m);

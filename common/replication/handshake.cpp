@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <stdexcept>
 
 namespace sqlrepl::replication {
 
@@ -44,30 +45,70 @@ std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello
   return Welcome{log.replication_id, applied + 1, log.last_seq};
 }
 
-std::array<uint8_t, protocol::kNonceSize> MakeNonce() {
-  std::array<uint8_t, protocol::kNonceSize> nonce{};
+Nonce MakeNonce() {
+  Nonce nonce{};
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
     throw std::runtime_error("RAND_bytes failed: no randomness for the handshake");
   }
   return nonce;
 }
 
-std::array<uint8_t, protocol::kMacSize> ComputeMac(
-    const Secret& token, const std::array<uint8_t, protocol::kNonceSize>& nonce,
-    const std::string& slave_id) {
-  std::string message(reinterpret_cast<const char*>(nonce.data()), nonce.size());
-  message += slave_id;
-  std::array<uint8_t, protocol::kMacSize> mac{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), token.Reveal().data(), static_cast<int>(token.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
-  return mac;
+namespace {
+
+std::string_view View(const std::array<uint8_t, 32>& a) {
+  return {reinterpret_cast<const char*>(a.data()), a.size()};
 }
 
-bool VerifyMac(const Secret& token, const std::array<uint8_t, protocol::kNonceSize>& nonce,
-               const std::string& slave_id, const std::array<uint8_t, protocol::kMacSize>& mac) {
-  const std::array<uint8_t, protocol::kMacSize> expected = ComputeMac(token, nonce, slave_id);
-  return CRYPTO_memcmp(expected.data(), mac.data(), mac.size()) == 0;
+// Each use of the token gets its own label, so that no MAC made for one
+// purpose is valid for another (a master proof reflected as a slave's, a
+// proof used as a key).
+constexpr std::string_view kMasterProofLabel = "sqlrepl/2 master proof";
+constexpr std::string_view kSlaveProofLabel = "sqlrepl/2 slave proof";
+constexpr std::string_view kMasterToSlaveLabel = "sqlrepl/2 key master->slave";
+constexpr std::string_view kSlaveToMasterLabel = "sqlrepl/2 key slave->master";
+
+Mac Labelled(const Secret& token, std::string_view label, const Transcript& transcript) {
+  // The label's length is fixed per label, and the transcript is fixed-size:
+  // the concatenation is unambiguous.
+  return protocol::HmacSha256(token.Reveal(), {label, View(transcript)});
+}
+
+}  // namespace
+
+Transcript MakeTranscript(std::string_view hello_payload, const Nonce& master_nonce) {
+  Transcript out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned int length = 0;
+  const bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, hello_payload.data(), hello_payload.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, master_nonce.data(), master_nonce.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, out.data(), &length) == 1 && length == out.size();
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();  // no hash, no authentication: never go on with a weak transcript
+  return out;
+}
+
+Mac MasterProof(const Secret& token, const Transcript& transcript) {
+  return Labelled(token, kMasterProofLabel, transcript);
+}
+
+Mac SlaveProof(const Secret& token, const Transcript& transcript) {
+  return Labelled(token, kSlaveProofLabel, transcript);
+}
+
+bool VerifyMasterProof(const Secret& token, const Transcript& transcript, const Mac& proof) {
+  const Mac expected = MasterProof(token, transcript);
+  return CRYPTO_memcmp(expected.data(), proof.data(), proof.size()) == 0;
+}
+
+bool VerifySlaveProof(const Secret& token, const Transcript& transcript, const Mac& proof) {
+  const Mac expected = SlaveProof(token, transcript);
+  return CRYPTO_memcmp(expected.data(), proof.data(), proof.size()) == 0;
+}
+
+SessionKeys DeriveSessionKeys(const Secret& token, const Transcript& transcript) {
+  return SessionKeys{Labelled(token, kMasterToSlaveLabel, transcript),
+                     Labelled(token, kSlaveToMasterLabel, transcript)};
 }
 
 }  // namespace sqlrepl::replication

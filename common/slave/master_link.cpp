@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "protocol/frame_io.hpp"
 #include "replication/handshake.hpp"
 
@@ -19,12 +21,13 @@ struct MasterLink::Link {
     timer.cancel();
     protocol::CloseStream(stream);
   }
-  void Send(MessageType type, const std::string& payload) {
-    if (!closed) writer.Send(std::make_shared<const std::string>(protocol::EncodeFrame(type, payload)));
+  void Send(MessageType type, std::string payload) {
+    if (!closed) writer.Send(type, std::make_shared<const std::string>(std::move(payload)));
   }
 
   protocol::Stream stream;
   protocol::FrameWriter writer;
+  std::optional<protocol::FrameMac> from_master;  // checks every frame after the handshake
   asio::steady_timer timer;  // deadlines, then heartbeats
   std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   bool closed = false;
@@ -103,37 +106,77 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
 }
 
 // The slave's side of the steps in replication/handshake.hpp; the connect
-// deadline set in Connect() still runs and covers it.
+// deadline set in Connect() still runs and covers it. Nothing the peer says
+// is believed before it proved REPL_TOKEN: until then every failure is
+// kUnavailable (retry), so that whoever holds the master's address while it
+// is away can neither stop this slave nor steer it.
 asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
+  const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   const SlavePosition position = applier.ResumePosition();
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
-                        position.applied_seq};
-  const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, protocol::Encode(hello));
+                        position.applied_seq, replication::MakeNonce()};
+  const std::string hello_payload = protocol::Encode(hello);
+  const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, hello_payload);
   auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
-  if (!frame.ok()) co_return frame.status();
+  if (!frame.ok()) {
+    if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
+    co_return Status::Unavailable(frame.status().message() +
+                                  " during the handshake (a master older than protocol version " +
+                                  std::to_string(protocol::kProtocolVersion) +
+                                  " does this: run the same sqlrepl version on both sides)");
+  }
+  if (frame->type == MessageType::kReject) {
+    // Unsealed, so anyone could have sent it: shown, never obeyed.
+    protocol::Reject reject;
+    const bool readable = protocol::Decode(frame->payload, &reject).ok();
+    co_return Status::Unavailable(fmt::format(
+        "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
+        readable ? protocol::EscapeForLog(reject.reason) : "(unreadable refusal)"));
+  }
   protocol::Challenge challenge;
   if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
-    co_return Status::Corruption("the master did not send a valid challenge");
+    co_return Status::Unavailable(fmt::format("{} did not answer with a valid challenge; not a master", where));
   }
-  protocol::Auth auth{replication::ComputeMac(options_.token, challenge.nonce, options_.slave_id)};
+  const replication::Transcript transcript = replication::MakeTranscript(hello_payload, challenge.nonce);
+  if (!replication::VerifyMasterProof(options_.token, transcript, challenge.proof)) {
+    // Tell the master why (it logs it for its operator); no secret in it.
+    const std::string why = protocol::EncodeFrame(
+        MessageType::kReject,
+        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth, "master proof not verified"}));
+    co_await asio::async_write(link->stream, asio::buffer(why), use_nothrow);
+    co_return Status::Unavailable(fmt::format(
+        "{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between master and slave, "
+        "or something other than the master is listening there; not following it",
+        where));
+  }
+  protocol::Auth auth{replication::SlaveProof(options_.token, transcript)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
   auto [ec2, n2] = co_await asio::async_write(link->stream, asio::buffer(auth_frame), use_nothrow);
   if (ec2) co_return Status::Unavailable(ec2.message());
 
-  frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxMessageLength + 64);
+  const replication::SessionKeys keys = replication::DeriveSessionKeys(options_.token, transcript);
+  link->from_master.emplace(keys.master_to_slave);
+  frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxMessageLength + 1024);
   if (!frame.ok()) co_return frame.status();
+  Status sealed = link->from_master->Open(frame->type, &frame->payload);
+  if (!sealed.ok()) co_return Status::Unavailable(fmt::format("{}: {}", where, sealed.message()));
   if (frame->type == MessageType::kReject) {
     protocol::Reject reject;
     if (!protocol::Decode(frame->payload, &reject).ok()) co_return Status::Corruption("malformed reject");
-    co_return Status::FailedPrecondition(reject.reason);
+    const std::string reason = protocol::EscapeForLog(reject.reason, protocol::kMaxMessageLength);
+    // A full master is a reason to wait, not to stop.
+    if (reject.code == protocol::RejectCode::kTooManySlaves) co_return Status::Unavailable(reason);
+    co_return Status::FailedPrecondition(reason);
   }
   protocol::Welcome welcome;
-  if (frame->type != MessageType::kWelcome || !protocol::Decode(frame->payload, &welcome).ok()) {
+  if (frame->type != MessageType::kWelcome || !protocol::Decode(frame->payload, &welcome).ok() ||
+      !protocol::IsValidId(welcome.replication_id)) {
     co_return Status::Corruption("the master did not welcome or refuse this slave");
   }
+  link->writer.Seal(protocol::FrameMac(keys.slave_to_master));
   link->timer.cancel();
   applier.SetReplicationId(welcome.replication_id);
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
@@ -144,14 +187,18 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
 
 asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
-    // Backpressure: stop reading while the applier is far behind.
-    while (applier.queued() >= Applier::kMaxQueued && !link->closed) {
+    // Backpressure: stop reading while the applier is far behind, in events
+    // or in bytes (20,000 events may be 16 MiB each).
+    while ((applier.queued() >= Applier::kMaxQueued || QueuedBytes(applier) >= options_.max_queued_bytes) &&
+           !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
     }
     Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
     if (!frame.ok()) co_return frame.status();
+    Status sealed = link->from_master->Open(frame->type, &frame->payload);
+    if (!sealed.ok()) co_return sealed;
     link->last_heard = std::chrono::steady_clock::now();
     if (frame->type == MessageType::kHeartbeat) continue;
     if (frame->type == MessageType::kVerify) {
@@ -159,6 +206,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
       Status s = protocol::Decode(frame->payload, &request);
       if (!s.ok()) co_return s;
       applier.EnqueueVerify(std::move(request));
+      Queued(frame->payload.size());
       continue;
     }
     if (frame->type != MessageType::kEvent) {
@@ -166,10 +214,27 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
     }
     Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();
+    // A resend of an event already held is dropped by the applier, not queued.
+    const bool held = event->seq <= applier.ResumePosition().applied_seq;
     Status s = applier.Enqueue(std::move(event).value());
     if (!s.ok()) co_return s;
+    if (!held) Queued(frame->payload.size());
   }
   co_return Status::Unavailable("connection closed");
+}
+
+size_t MasterLink::QueuedBytes(const Applier& applier) {
+  const size_t held = applier.queued();
+  while (queued_sizes_.size() > held) {
+    queued_bytes_ -= queued_sizes_.front();
+    queued_sizes_.pop_front();
+  }
+  return queued_bytes_;
+}
+
+void MasterLink::Queued(size_t bytes) {
+  queued_sizes_.push_back(bytes);
+  queued_bytes_ += bytes;
 }
 
 asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {

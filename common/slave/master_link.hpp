@@ -3,11 +3,15 @@
 // acknowledgements back. When the master cannot be reached or the link
 // breaks (including silence: heartbeats flow both ways every second), it
 // says so and tries again every RECONNECT_SECONDS, forever, until stopped.
-// A refusal by the master (wrong token, another log, purged position) needs
-// an operator and ends Run() with exit status 2.
+// A refusal by the master (another log, purged position, duplicate
+// SLAVE_ID) needs an operator and ends Run() with exit status 2, but only
+// once the master proved it knows REPL_TOKEN (replication/handshake.hpp):
+// a peer that cannot prove it (a wrong token on either side, or an impostor
+// on the master's address) is treated as unavailable and retried.
 #pragma once
 
 #include <asio.hpp>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,7 +32,11 @@ class MasterLink : public ApplyReports {
     Secret token;
     int reconnect_seconds = 5;
     std::function<void(const std::string&)> print;
+    // Reading from the master pauses while the applier holds this many
+    // bytes of events (or Applier::kMaxQueued events), whichever comes first.
+    size_t max_queued_bytes = kDefaultMaxQueuedBytes;
   };
+  static constexpr size_t kDefaultMaxQueuedBytes = 64 * 1024 * 1024;
 
   // Runs on `io`.
   MasterLink(asio::io_context& io, Options options);
@@ -49,17 +57,27 @@ class MasterLink : public ApplyReports {
  private:
   struct Link;
   asio::awaitable<Status> Connect(std::shared_ptr<Link> link);
-  // kFailedPrecondition when the master refused us.
+  // kFailedPrecondition when the master, proven, refused us; kUnavailable
+  // for a peer that did not prove REPL_TOKEN.
   asio::awaitable<Status> Handshake(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
   void Print(const std::string& line) const;
+  // What the applier handed over and still holds, in bytes (I/O thread).
+  size_t QueuedBytes(const Applier& applier);
+  void Queued(size_t bytes);
 
   asio::io_context& io_;
   Options options_;
   std::shared_ptr<Link> link_;  // the current link, I/O thread only
   asio::steady_timer retry_timer_;
   bool stopped_ = false;
+  // The size of each item handed to the applier, oldest first, trimmed to
+  // what it still holds. The applier counts items, not bytes, and removes
+  // them only from the front, so the items it holds are the newest
+  // queued() of these. A byte count in the applier would replace this.
+  std::deque<size_t> queued_sizes_;
+  size_t queued_bytes_ = 0;
 };
 
 }  // namespace sqlrepl::slave

@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "mariadb_server.hpp"
@@ -27,12 +28,17 @@ class SilentSlave {
  public:
   SilentSlave(uint16_t port, const std::string& id) : socket_(io_) {
     socket_.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
-    Send(protocol::MessageType::kHello, protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0}));
+    const std::string hello =
+        protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0, replication::MakeNonce()});
+    Send(protocol::MessageType::kHello, hello);
     protocol::Challenge challenge;
     if (!protocol::Decode(Read(), &challenge).ok()) return;
+    const replication::Transcript transcript = replication::MakeTranscript(hello, challenge.nonce);
     Send(protocol::MessageType::kAuth,
-         protocol::Encode(protocol::Auth{replication::ComputeMac(Secret(kToken), challenge.nonce, id)}));
+         protocol::Encode(protocol::Auth{replication::SlaveProof(Secret(kToken), transcript)}));
     welcomed_ = !Read().empty();
+    // Protocol 2: the slave's frames are sealed from here on.
+    to_master_.emplace(replication::DeriveSessionKeys(Secret(kToken), transcript).slave_to_master);
     thread_ = std::thread([this] {
       while (!stop_) {
         Send(protocol::MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
@@ -54,7 +60,9 @@ class SilentSlave {
  private:
   void Send(protocol::MessageType type, const std::string& payload) {
     asio::error_code ec;
-    asio::write(socket_, asio::buffer(protocol::EncodeFrame(type, payload)), ec);
+    asio::write(socket_,
+                asio::buffer(to_master_ ? to_master_->SealFrame(type, payload) : protocol::EncodeFrame(type, payload)),
+                ec);
   }
   std::string Read() {
     std::array<uint8_t, protocol::kHeaderSize> header{};
@@ -73,6 +81,7 @@ class SilentSlave {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   bool welcomed_ = false;
+  std::optional<protocol::FrameMac> to_master_;
 };
 
 struct MasterTerminalTestServer {

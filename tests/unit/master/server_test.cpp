@@ -7,11 +7,18 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <thread>
 
+#include "base/coding.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/frame_io.hpp"
+#include "protocol/frame_mac.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
@@ -34,15 +41,18 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   return true;
 }
 
-// A slave written by hand with blocking sockets.
+// A slave written by hand with blocking sockets. After a welcome its
+// frames are sealed and the master's are checked, as a real slave does.
 class RawSlave {
  public:
   explicit RawSlave(uint16_t port) : socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
   }
   void Send(MessageType type, const std::string& payload) {
-    asio::write(socket_, asio::buffer(protocol::EncodeFrame(type, payload)));
+    asio::write(socket_, asio::buffer(to_master_ ? to_master_->SealFrame(type, payload)
+                                                 : protocol::EncodeFrame(type, payload)));
   }
+  void SendRaw(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
   protocol::Frame Read() {
     std::array<uint8_t, protocol::kHeaderSize> header{};
     asio::read(socket_, asio::buffer(header));
@@ -52,32 +62,80 @@ class RawSlave {
     f.type = h->type;
     f.payload.resize(h->length);
     asio::read(socket_, asio::buffer(f.payload));
+    if (from_master_) {
+      EXPECT_TRUE(from_master_->Open(f.type, &f.payload).ok());
+    }
     return f;
+  }
+  // True once the master has closed the connection (whatever it sent first
+  // is read and dropped).
+  bool ClosedWithin(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{socket_.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      std::array<char, 4096> sink;
+      const ssize_t n = ::recv(socket_.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+    }
   }
   // Hello, then the answer to the challenge; returns the master's verdict.
   protocol::Frame Handshake(const Secret& token, const std::string& id, uint64_t applied) {
-    Send(MessageType::kHello, protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "log-1", applied}));
+    const std::string hello = protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "log-1", applied,
+                                                               replication::MakeNonce()});
+    Send(MessageType::kHello, hello);
     protocol::Frame f = Read();
     protocol::Challenge challenge;
     EXPECT_EQ(f.type, MessageType::kChallenge);
     EXPECT_TRUE(protocol::Decode(f.payload, &challenge).ok());
-    Send(MessageType::kAuth, protocol::Encode(protocol::Auth{replication::ComputeMac(token, challenge.nonce, id)}));
-    return Read();
+    transcript_ = replication::MakeTranscript(hello, challenge.nonce);
+    master_proved_ = replication::VerifyMasterProof(token, transcript_, challenge.proof);
+    Send(MessageType::kAuth, protocol::Encode(protocol::Auth{replication::SlaveProof(token, transcript_)}));
+    // With a wrong token the master answers in plain words; with the right
+    // one, everything from here on is sealed.
+    const replication::SessionKeys keys = replication::DeriveSessionKeys(token, transcript_);
+    std::array<uint8_t, protocol::kHeaderSize> header{};
+    asio::read(socket_, asio::buffer(header));
+    Result<protocol::FrameHeader> h = protocol::DecodeHeader(header);
+    EXPECT_TRUE(h.ok());
+    f.type = h->type;
+    f.payload.resize(h->length);
+    asio::read(socket_, asio::buffer(f.payload));
+    protocol::FrameMac from_master(keys.master_to_slave);
+    if (from_master.Open(f.type, &f.payload).ok()) {
+      from_master_.emplace(from_master);
+      to_master_.emplace(keys.slave_to_master);
+    }
+    return f;
   }
+  bool master_proved() const { return master_proved_; }
+  bool sealed() const { return to_master_.has_value(); }
+  protocol::FrameMac& to_master() { return *to_master_; }
 
  private:
   asio::io_context io_;
   tcp::socket socket_;
+  replication::Transcript transcript_{};
+  bool master_proved_ = false;
+  std::optional<protocol::FrameMac> from_master_;
+  std::optional<protocol::FrameMac> to_master_;
 };
 
 class ServerTest : public ::testing::Test {
  protected:
-  void Start(size_t max_queued_bytes) {
+  void Start(size_t max_queued_bytes, const std::function<void(ReplicationServer::Options&)>& tweak = {}) {
     ReplicationServer::Options o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
     o.token = kToken;
     o.max_queued_bytes = max_queued_bytes;
+    o.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_.push_back(line);
+    };
+    if (tweak) tweak(o);
     server_ = std::make_unique<ReplicationServer>(io_, o, &registry_,
                                                   replication::LogBounds{"log-1", 1, 0});
     io_thread_.emplace(io_);
@@ -88,6 +146,19 @@ class ServerTest : public ::testing::Test {
     io_thread_.reset();  // before the server: late handlers still reach it
   }
 
+  std::vector<std::string> Log() {
+    std::lock_guard lock(log_mu_);
+    return log_;
+  }
+  bool Logged(const std::string& text) {
+    for (const std::string& line : Log()) {
+      if (line.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
   asio::io_context io_;
   SlaveRegistry registry_;
   std::unique_ptr<ReplicationServer> server_;
@@ -232,6 +303,125 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{4, protocol::AckOutcome::kApplied, 0, ""}));
   EXPECT_EQ(registry_.WaitFor(4, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
             SlaveOutcome::kApplied);
+}
+
+// Issue 12: the slave must be able to tell the master from an impostor.
+TEST_F(ServerTest, MasterProvesTheTokenInItsChallenge) {
+  Start(1024 * 1024);
+  RawSlave honest(server_->port());
+  ASSERT_EQ(honest.Handshake(kToken, "honest", 0).type, MessageType::kWelcome);
+  EXPECT_TRUE(honest.master_proved());
+  EXPECT_TRUE(honest.sealed());
+  RawSlave other(server_->port());
+  other.Handshake(Secret("not-the-token-0123456789"), "other", 0);
+  EXPECT_FALSE(other.master_proved()) << "the proof must depend on the token";
+}
+
+TEST_F(ServerTest, SlaveOfProtocolVersionOneIsToldToUpgrade) {
+  Start(1024 * 1024);
+  RawSlave old(server_->port());
+  std::string hello;  // version 1 had no nonce
+  PutFixed16(&hello, 1);
+  PutString(&hello, "old");
+  PutString(&hello, "");
+  PutFixed64(&hello, 0);
+  old.Send(MessageType::kHello, hello);
+  protocol::Frame verdict = old.Read();
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kVersion);
+  EXPECT_NE(reject.reason.find("protocol version 1 is not supported (the master speaks 2)"), std::string::npos)
+      << reject.reason;
+  EXPECT_TRUE(old.ClosedWithin(std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("speaks protocol version 1"); }, std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, TamperedFrameClosesOnlyThatSlavesConnection) {
+  Start(1024 * 1024);
+  RawSlave good(server_->port()), bad(server_->port());
+  ASSERT_EQ(good.Handshake(kToken, "good", 0).type, MessageType::kWelcome);
+  ASSERT_EQ(bad.Handshake(kToken, "bad", 0).type, MessageType::kWelcome);
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+  std::string frame = bad.to_master().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  frame[protocol::kHeaderSize] ^= 1;  // one bit of the body, as a man in the middle would
+  bad.SendRaw(frame);
+  EXPECT_TRUE(bad.ClosedWithin(std::chrono::seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  EXPECT_EQ(registry_.ConnectedSlaves()[0], "good");
+  EXPECT_TRUE(Logged("heartbeat frame failed authentication"));
+  good.Send(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  EXPECT_FALSE(good.ClosedWithin(std::chrono::milliseconds(300)));
+}
+
+TEST_F(ServerTest, ReplayedFrameClosesTheConnection) {
+  Start(1024 * 1024);
+  RawSlave slave(server_->port());
+  ASSERT_EQ(slave.Handshake(kToken, "replayed", 0).type, MessageType::kWelcome);
+  const std::string frame =
+      slave.to_master().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  slave.SendRaw(frame);
+  EXPECT_FALSE(slave.ClosedWithin(std::chrono::milliseconds(300)));
+  slave.SendRaw(frame);
+  EXPECT_TRUE(slave.ClosedWithin(std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, UnsealedFrameAfterTheWelcomeClosesTheConnection) {
+  Start(1024 * 1024);
+  RawSlave slave(server_->port());
+  ASSERT_EQ(slave.Handshake(kToken, "plain", 0).type, MessageType::kWelcome);
+  slave.SendRaw(protocol::EncodeFrame(MessageType::kAck,
+                                      protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, "x"})));
+  EXPECT_TRUE(slave.ClosedWithin(std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondThePendingLimitAreClosedAndTheOthersStay) {
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.max_pending = 3; });
+  // Accepted in the order they connect (the listen queue is first in,
+  // first out): the fourth finds three handshakes under way.
+  RawSlave p1(server_->port()), p2(server_->port()), p3(server_->port()), extra(server_->port());
+  EXPECT_TRUE(extra.ClosedWithin(std::chrono::seconds(3)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("3 connections are in the handshake already"); }, std::chrono::seconds(5)));
+  EXPECT_FALSE(p2.ClosedWithin(std::chrono::milliseconds(200)));
+  // The pending ones were not disturbed: one of them gets in...
+  EXPECT_EQ(p1.Handshake(kToken, "first", 0).type, MessageType::kWelcome);
+  // ...which frees a place for a newcomer.
+  RawSlave later(server_->port());
+  EXPECT_EQ(later.Handshake(kToken, "later", 0).type, MessageType::kWelcome);
+  EXPECT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+}
+
+TEST_F(ServerTest, SlavesBeyondTheLimitAreToldToRetryAndTheOthersStay) {
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.max_slaves = 1; });
+  RawSlave first(server_->port());
+  ASSERT_EQ(first.Handshake(kToken, "first", 0).type, MessageType::kWelcome);
+  RawSlave second(server_->port());
+  protocol::Frame verdict = second.Handshake(kToken, "second", 0);
+  ASSERT_EQ(verdict.type, MessageType::kReject);
+  EXPECT_TRUE(second.sealed()) << "a refusal from the real master is sealed";
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
+  EXPECT_EQ(reject.code, protocol::RejectCode::kTooManySlaves);
+  EXPECT_NE(reject.reason.find("try again later"), std::string::npos) << reject.reason;
+  EXPECT_EQ(registry_.ConnectedSlaves(), std::vector<std::string>{"first"});
+}
+
+TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {
+  Start(1024 * 1024);
+  RawSlave evil(server_->port());
+  std::string hello;  // the encoder would write it; the decoder must refuse it
+  PutFixed16(&hello, protocol::kProtocolVersion);
+  PutString(&hello, "\x1b]0;owned\x07\x1b[2J");
+  PutString(&hello, "");
+  PutFixed64(&hello, 0);
+  hello.append(protocol::kNonceSize, 'n');
+  evil.Send(MessageType::kHello, hello);
+  EXPECT_TRUE(evil.ClosedWithin(std::chrono::seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return Logged("bad slave id"); }, std::chrono::seconds(5)));
+  for (const std::string& line : Log()) {
+    for (char c : line) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << line;
+  }
+  EXPECT_TRUE(registry_.Snapshot().empty());
 }
 
 }  // namespace

@@ -50,8 +50,56 @@ TEST(Frame, UnknownTypeIsCorruption) {
 }
 
 TEST(Messages, HelloBytes) {
+  // Protocol 2 appended the slave's nonce; the fields before it kept their places.
   Hello h{1, "s1", "ab", 0x0102030405060708ull};
-  EXPECT_EQ(Hex(Encode(h)), "0100" "020000007331" "020000006162" "0807060504030201");
+  h.slave_nonce.fill(0xab);
+  std::string nonce_hex;
+  for (size_t i = 0; i < kNonceSize; ++i) nonce_hex += "ab";
+  EXPECT_EQ(Hex(Encode(h)), "0100" "020000007331" "020000006162" "0807060504030201" + nonce_hex);
+}
+
+TEST(Messages, ChallengeBytesAreTheNonceThenTheProof) {
+  Challenge c;
+  c.nonce.fill(1);
+  c.proof.fill(2);
+  EXPECT_EQ(Encode(c), std::string(kNonceSize, '\x01') + std::string(kMacSize, '\x02'));
+}
+
+TEST(Messages, VersionIsReadFromAHelloOfAnyVersion) {
+  uint16_t version = 0;
+  ASSERT_TRUE(PeekVersion(std::string("\x01\x00garbage", 9), &version).ok());
+  EXPECT_EQ(version, 1u);
+  EXPECT_FALSE(PeekVersion("\x02", &version).ok());
+}
+
+TEST(Messages, HelloIdsMustBeShortPrintableAsciiWithoutSpaces) {
+  Hello out;
+  for (const std::string& bad : {std::string("a b"), std::string("\x1b[2J"), std::string("tab\there"),
+                                 std::string("caf\xc3\xa9"), std::string(kMaxIdLength + 1, 'x'),
+                                 std::string()}) {
+    EXPECT_FALSE(Decode(Encode(Hello{kProtocolVersion, bad, "", 0}), &out).ok()) << EscapeForLog(bad);
+    EXPECT_FALSE(Decode(Encode(Hello{kProtocolVersion, "ok", bad.empty() ? "x y" : bad, 0}), &out).ok())
+        << EscapeForLog(bad);
+  }
+  EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, std::string(kMaxIdLength, 'x'), "", 0}), &out).ok());
+  EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, "db-2.example.com", "0123abcd", 0}), &out).ok());
+}
+
+TEST(Messages, EscapeForLogLeavesNoControlCharacterAndBoundsTheLength) {
+  EXPECT_EQ(EscapeForLog("plain id-1"), "plain id-1");
+  EXPECT_EQ(EscapeForLog("\x1b]0;x\x07\n\t\\\xff"), "\\x1b]0;x\\x07\\n\\t\\\\\\xff");
+  const std::string long_text = EscapeForLog(std::string(1000, '\x01'), 40);
+  EXPECT_LE(long_text.size(), 80u);
+  EXPECT_NE(long_text.find("bytes more)"), std::string::npos) << long_text;
+  for (char c : long_text) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+}
+
+TEST(Frame, EventSizeLimitLeavesRoomForTheTag) {
+  EXPECT_TRUE(CheckEventSize(kMaxEventSize).ok());
+  Status s = CheckEventSize(kMaxEventSize + 1);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("too large to replicate"), std::string::npos) << s.message();
+  EXPECT_LE(kMaxEventSize + 32u, kMaxFrameSize);
 }
 
 TEST(Messages, AckBytes) {
@@ -83,6 +131,7 @@ TEST(Messages, RoundTripsAndTruncations) {
 
   Challenge c;
   c.nonce.fill(7);
+  c.proof.fill(8);
   ExpectEveryTruncationRejected(c);
   Auth a;
   a.mac.fill(9);
@@ -113,7 +162,7 @@ TEST(Messages, RoundTripsAndTruncations) {
 }
 
 TEST(Messages, OversizedStringsAreRejected) {
-  Hello h{kProtocolVersion, std::string(kMaxNameLength + 1, 'x'), "", 0};
+  Hello h{kProtocolVersion, std::string(kMaxNameLength + 1, 'x'), "", 0};  // (ids: kMaxIdLength now)
   Hello out;
   EXPECT_FALSE(Decode(Encode(h), &out).ok());
   // A length field far beyond the payload must not be trusted.

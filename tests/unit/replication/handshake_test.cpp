@@ -68,17 +68,57 @@ TEST(Handshake, OtherProtocolVersionIsRefused) {
   EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kVersion);
 }
 
-TEST(Handshake, MacProvesTheTokenForThisNonceAndId) {
+// Protocol 2 replaced the slave's one-way MAC (HMAC(token, nonce || id))
+// with two proofs over the transcript; the properties checked before still
+// hold for both.
+TEST(Handshake, ProofsProveTheTokenForThisTranscript) {
   const Secret token("a-long-shared-token-123");
-  const auto nonce = MakeNonce();
-  const auto mac = ComputeMac(token, nonce, "s1");
-  EXPECT_TRUE(VerifyMac(token, nonce, "s1", mac));
-  EXPECT_FALSE(VerifyMac(Secret("another-token-456789"), nonce, "s1", mac));
-  EXPECT_FALSE(VerifyMac(token, nonce, "s2", mac));
-  EXPECT_FALSE(VerifyMac(token, MakeNonce(), "s1", mac));
-  auto flipped = mac;
+  const Transcript t = MakeTranscript(protocol::Encode(Hello{protocol::kProtocolVersion, "s1", "", 0, MakeNonce()}),
+                                      MakeNonce());
+  const Mac slave = SlaveProof(token, t);
+  EXPECT_TRUE(VerifySlaveProof(token, t, slave));
+  EXPECT_FALSE(VerifySlaveProof(Secret("another-token-456789"), t, slave));
+  const Mac master = MasterProof(token, t);
+  EXPECT_TRUE(VerifyMasterProof(token, t, master));
+  EXPECT_FALSE(VerifyMasterProof(Secret("another-token-456789"), t, master));
+  auto flipped = slave;
   flipped[0] ^= 1;
-  EXPECT_FALSE(VerifyMac(token, nonce, "s1", flipped));
+  EXPECT_FALSE(VerifySlaveProof(token, t, flipped));
+}
+
+TEST(Handshake, TranscriptCoversTheHelloAndBothNonces) {
+  const Nonce slave_nonce = MakeNonce(), master_nonce = MakeNonce();
+  const Hello hello{protocol::kProtocolVersion, "s1", "abc", 20, slave_nonce};
+  const Transcript t = MakeTranscript(protocol::Encode(hello), master_nonce);
+  EXPECT_EQ(t, MakeTranscript(protocol::Encode(hello), master_nonce));
+  EXPECT_NE(t, MakeTranscript(protocol::Encode(hello), MakeNonce()));
+  for (Hello other : {Hello{protocol::kProtocolVersion, "s2", "abc", 20, slave_nonce},
+                      Hello{protocol::kProtocolVersion, "s1", "abd", 20, slave_nonce},
+                      Hello{protocol::kProtocolVersion, "s1", "abc", 21, slave_nonce},
+                      Hello{protocol::kProtocolVersion, "s1", "abc", 20, MakeNonce()}}) {
+    EXPECT_NE(t, MakeTranscript(protocol::Encode(other), master_nonce));
+  }
+}
+
+// A peer that relays one side's proof as the other's (reflection) gets
+// nowhere: the labels differ.
+TEST(Handshake, ProofsCannotBeReflected) {
+  const Secret token("a-long-shared-token-123");
+  const Transcript t = MakeTranscript("hello", MakeNonce());
+  EXPECT_FALSE(VerifyMasterProof(token, t, SlaveProof(token, t)));
+  EXPECT_FALSE(VerifySlaveProof(token, t, MasterProof(token, t)));
+}
+
+TEST(Handshake, SessionKeysDifferPerDirectionAndPerSession) {
+  const Secret token("a-long-shared-token-123");
+  const Transcript t = MakeTranscript("hello", MakeNonce());
+  const SessionKeys keys = DeriveSessionKeys(token, t);
+  EXPECT_NE(keys.master_to_slave, keys.slave_to_master);
+  EXPECT_NE(keys.master_to_slave, MasterProof(token, t));
+  EXPECT_NE(keys.slave_to_master, SlaveProof(token, t));
+  const SessionKeys other = DeriveSessionKeys(token, MakeTranscript("hello", MakeNonce()));
+  EXPECT_NE(keys.master_to_slave, other.master_to_slave);
+  EXPECT_NE(DeriveSessionKeys(Secret("another-token-456789"), t).master_to_slave, keys.master_to_slave);
 }
 
 TEST(Handshake, NoncesAndIdsAreFresh) {
