@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "protocol/frame.hpp"
+
 namespace sqlrepl::master {
 namespace {
 
@@ -73,7 +75,11 @@ std::string MasterLog::InsertSql(db::Connection* conn, uint64_t seq, const std::
 Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event, bool restage) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
-  Status s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
+  // Before the commit: a committed event that no frame can carry would
+  // stall every slave for good.
+  Status s = protocol::CheckEventSize(encoded.size());
+  if (!s.ok()) return s;
+  s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
   if (!s.ok()) return s;
   return encoded;
 }
@@ -82,7 +88,9 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
                                                bool restage) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
-  Status s = conn->Run("BEGIN NOT ATOMIC " + InsertSql(conn, event->seq, encoded, restage) + "; COMMIT; END");
+  Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
+  if (!s.ok()) return s;
+  s = conn->Run("BEGIN NOT ATOMIC " + InsertSql(conn, event->seq, encoded, restage) + "; COMMIT; END");
   if (s.sql_errno() == kParseError) {
     // A session sql_mode with another block syntax (ORACLE): nothing ran.
     s = conn->Run(InsertSql(conn, event->seq, encoded, restage));

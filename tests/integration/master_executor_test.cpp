@@ -110,6 +110,24 @@ TEST_F(MasterExecutorTest, WriteWhoseLogRowFailsIsRolledBack) {
   EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
 }
 
+// An event no frame can carry is refused before it commits (issue 12).
+TEST_F(MasterExecutorTest, WriteTooLargeToReplicateIsRolledBack) {
+  ASSERT_TRUE(server_->Exec("SET GLOBAL max_allowed_packet = 67108864").ok());
+  ASSERT_TRUE(server_->Exec("CREATE TABLE school.big (b LONGBLOB)").ok());
+  Result<db::Connection> c = server_->Connect("school");  // a session that sees the new packet size
+  ASSERT_TRUE(c.ok());
+  Result<master::MasterLog> log = master::MasterLog::Open(&*c, "repl_meta_big");
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  master::MasterExecutor big(&*c, &*probe_, &*log, &sink_, master::MasterExecutor::Options{"repl_meta_big"});
+  const std::string sql = "INSERT INTO big VALUES ('" + std::string(17 * 1024 * 1024, 'x') + "')";
+  master::Executed e = big.Execute(sql, sql::Classify(sql), "school");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM big", "school"), "0");
+  EXPECT_TRUE(sink_.events.empty());
+  ASSERT_TRUE(server_->Exec("DROP DATABASE repl_meta_big; SET GLOBAL max_allowed_packet = DEFAULT").ok());
+}
+
 TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
   Run("SET sql_mode = 'ORACLE'");  // BEGIN and BEGIN NOT ATOMIC mean other things here
   Run("INSERT INTO t (v) VALUES (1)");
