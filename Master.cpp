@@ -187,11 +187,17 @@ int main(int argc, char** argv) {
       console::InterruptHandler interrupt(
           app::ToConnectOptions(cfg->db),
           [&terminal](const std::string& line) { terminal->Notify(line); },
-          [&registry] { registry.WakeWaiters(); });
+          // The signal may land on any thread: wake both kinds of waiting.
+          [&registry, &terminal] {
+            registry.WakeWaiters();
+            terminal->WakeForInterrupt();
+          });
       executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
+      terminal->set_interrupt_pending([&interrupt] { return interrupt.pending(); });
       shell.set_interrupt(&interrupt);
       status = shell.Run(terminal.get());
       shell.set_interrupt(nullptr);
+      terminal->set_interrupt_pending(nullptr);
       executor.set_on_user_statement(nullptr);
     } else {
       console::StreamLineSource script(std::cin);

@@ -161,6 +161,11 @@ void TerminalLineSource::PrintNotices() {
   if (reading) rl_forced_update_display();
 }
 
+void TerminalLineSource::WakeForInterrupt() {
+  const char byte = 'i';
+  if (wake_[1] >= 0) (void)!::write(wake_[1], &byte, 1);
+}
+
 int TerminalLineSource::GetChar(FILE* in) {
   const int fd = fileno(in);
   TerminalLineSource* self = active;
@@ -171,6 +176,8 @@ int TerminalLineSource::GetChar(FILE* in) {
     if (ready < 0) return -1;  // EINTR (Ctrl-C): readline returns and the caller asks why
     if (self->wake_[0] >= 0 && (fds[1].revents & POLLIN) != 0) {
       self->PrintNotices();
+      // Still pending: not yet seen through an interrupted read.
+      if (self->interrupt_pending_ && self->interrupt_pending_()) return -1;
       continue;
     }
     if (fds[0].revents != 0) return ReadCodePoint(fd);

@@ -2,6 +2,7 @@
 // and completion (libedit), or a plain stream (a pipe or a file).
 #pragma once
 
+#include <functional>
 #include <istream>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,13 @@ class TerminalLineSource : public LineSource {
   // while a line is being read, at once otherwise.
   void Notify(const std::string& line);
 
+  // Any thread: a Ctrl-C came. If `pending` (set once, before reading)
+  // still says so, the line being read ends at once: ReadLine returns
+  // nullopt and the caller asks its interrupt handler why. This covers a
+  // signal delivered to another thread, which does not interrupt the read.
+  void WakeForInterrupt();
+  void set_interrupt_pending(std::function<bool()> pending) { interrupt_pending_ = std::move(pending); }
+
   // True for text the history must not keep (IDENTIFIED, PASSWORD).
   static bool KeepOutOfHistory(std::string_view line);
 
@@ -70,6 +78,7 @@ class TerminalLineSource : public LineSource {
   std::mutex mu_;  // guards notices_ and reading_
   std::vector<std::string> notices_;
   bool reading_ = false;
+  std::function<bool()> interrupt_pending_;
   int wake_[2] = {-1, -1};
   std::vector<std::string> words_;  // reading thread only
 };
