@@ -45,9 +45,14 @@ constexpr const char* kKeywords[] = {
 };
 
 // One character from the terminal as libedit wants it: a code point.
+// kInterrupted: a signal came before the first byte; the caller decides.
+constexpr int kInterrupted = -2;
+
 int ReadCodePoint(int fd) {
   unsigned char b = 0;
-  if (::read(fd, &b, 1) != 1) return -1;  // end of input, or EINTR from Ctrl-C
+  const ssize_t n = ::read(fd, &b, 1);
+  if (n < 0 && errno == EINTR) return kInterrupted;
+  if (n != 1) return -1;  // end of input
   int more = 0;
   int cp = b;
   if (b >= 0xF0 && b < 0xF8) {
@@ -169,18 +174,33 @@ void TerminalLineSource::WakeForInterrupt() {
 int TerminalLineSource::GetChar(FILE* in) {
   const int fd = fileno(in);
   TerminalLineSource* self = active;
-  if (self == nullptr) return ReadCodePoint(fd);
+  if (self == nullptr) {
+    int c;
+    while ((c = ReadCodePoint(fd)) == kInterrupted) {
+    }
+    return c;
+  }
   for (;;) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {self->wake_[0], POLLIN, 0}};
     const int ready = ::poll(fds, self->wake_[0] >= 0 ? 2 : 1, -1);
-    if (ready < 0) return -1;  // EINTR (Ctrl-C): readline returns and the caller asks why
-    if (self->wake_[0] >= 0 && (fds[1].revents & POLLIN) != 0) {
-      self->PrintNotices();
-      // Still pending: not yet seen through an interrupted read.
+    // Only end of input or Ctrl-C ends the read. Another signal (a window
+    // resize) also interrupts poll, and libedit re-sends the Ctrl-C it
+    // catches, which may then land on another thread after this returns:
+    // that thread's handler wakes us through the pipe.
+    if (ready < 0) {
+      if (errno != EINTR) return -1;
       if (self->interrupt_pending_ && self->interrupt_pending_()) return -1;
       continue;
     }
-    if (fds[0].revents != 0) return ReadCodePoint(fd);
+    if (self->wake_[0] >= 0 && (fds[1].revents & POLLIN) != 0) {
+      self->PrintNotices();
+      if (self->interrupt_pending_ && self->interrupt_pending_()) return -1;
+      continue;
+    }
+    if (fds[0].revents != 0) {
+      const int c = ReadCodePoint(fd);
+      if (c != kInterrupted) return c;
+    }
   }
 }
 

@@ -170,6 +170,20 @@ TEST_F(MasterTerminalTest, CtrlCDropsTheTypedStatementAndKeepsThePrompt) {
   EXPECT_EQ(t->Wait(seconds(10)), 0);
 }
 
+// Any signal that interrupts the read (here SIGWINCH, which libedit
+// catches) must not read as the end of input.
+TEST_F(MasterTerminalTest, ResizingTheWindowKeepsWhatIsBeingTyped) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  t->Type("SELECT 6 * 7 ");
+  ASSERT_TRUE(t->WaitFor("SELECT 6 * 7 ", seconds(5))) << t->Output();
+  for (unsigned short cols = 150; cols < 160; ++cols) t->Resize(40, cols);
+  t->Mark();
+  t->Enter("AS answer;");
+  EXPECT_TRUE(t->WaitFor("42", seconds(10))) << t->Output();
+  EXPECT_TRUE(t->Running());
+}
+
 TEST_F(MasterTerminalTest, CtrlCKillsTheRunningQueryAndKeepsThePrompt) {
   std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
   ASSERT_TRUE(t);

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -65,6 +66,13 @@ void Terminal::Type(const std::string& keys) {
     if (n <= 0) return;
     done += static_cast<size_t>(n);
   }
+}
+
+void Terminal::Resize(unsigned short rows, unsigned short cols) {
+  winsize size{};
+  size.ws_row = rows;
+  size.ws_col = cols;
+  (void)::ioctl(fd_, TIOCSWINSZ, &size);  // the kernel signals the foreground group
 }
 
 void Terminal::Pump(std::chrono::milliseconds timeout) {

@@ -27,6 +27,7 @@ class Terminal {
   void Type(const std::string& keys);          // as typed, byte for byte
   void Enter(const std::string& line) { Type(line + "\r"); }
   void CtrlC() { Type("\x03"); }
+  void Resize(unsigned short rows, unsigned short cols);  // as a window resize: SIGWINCH
 
   // Waits until `text` appears in the output written after the last
   // Mark(); true when it did before `timeout`.
