@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
         std::cerr << "master: " << line << std::endl;
       }
     };
+    // Ctrl-C must reach the prompt's thread alone: the threads started
+    // until the prompt runs inherit SIGINT blocked.
+    std::optional<console::SigintBlocked> sigint_off_workers;
+    if (interactive) sigint_off_workers.emplace();
     asio::io_context io;
     master::ReplicationServer server(io, server_options, &registry, *bounds);
     // Declared after the server so that it stops first: late handlers still reach the server.
@@ -128,6 +132,7 @@ int main(int argc, char** argv) {
                                    server_options.log},
                                   &registry);
     purger.Start();
+    sigint_off_workers.reset();
 
     // A second session sees only what the first one committed.
     Result<db::Connection> probe = app::OpenLocalDatabase("master", cfg->db, env_file);

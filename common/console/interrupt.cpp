@@ -1,6 +1,7 @@
 #include "console/interrupt.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,6 +25,15 @@ void OnSigint(int) {
 
 }  // namespace
 
+SigintBlocked::SigintBlocked() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
+}
+
+SigintBlocked::~SigintBlocked() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
 InterruptHandler::InterruptHandler(db::ConnectOptions db,
                                    std::function<void(const std::string&)> print,
                                    std::function<void()> wake)
@@ -36,6 +46,7 @@ InterruptHandler::InterruptHandler(db::ConnectOptions db,
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a read at the prompt returns
   ::sigaction(SIGINT, &sa, nullptr);
+  SigintBlocked off_the_watcher;
   thread_ = std::thread([this] { Watch(); });
 }
 

@@ -4,10 +4,13 @@
 // being typed is dropped; while the prompt waits for acknowledgements, it
 // stops waiting (the write is committed either way).
 //
-// One per process: the constructor installs the SIGINT handler (without
+// One per process, constructed on the thread that reads the prompt: the
+// constructor installs the SIGINT handler (without
 // SA_RESTART, so a blocking read returns) and a thread that sends the kill,
 // since a signal handler can do neither I/O nor locking.
 #pragma once
+
+#include <signal.h>
 
 #include <atomic>
 #include <functional>
@@ -18,6 +21,21 @@
 #include "db/connection.hpp"
 
 namespace sqlrepl::console {
+
+// Blocks SIGINT on this thread while it lives, so that threads started
+// meanwhile inherit the block. The prompt's thread keeps SIGINT: the kernel
+// then always delivers Ctrl-C there, where it interrupts the blocking read
+// of the terminal, which a delivery to any other thread would not.
+class SigintBlocked {
+ public:
+  SigintBlocked();
+  ~SigintBlocked();
+  SigintBlocked(const SigintBlocked&) = delete;
+  SigintBlocked& operator=(const SigintBlocked&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 class InterruptHandler {
  public:

@@ -3,9 +3,12 @@
 #include <editline/readline.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <clocale>
 #include <cstdlib>
@@ -44,15 +47,30 @@ constexpr const char* kKeywords[] = {
     "prompt",  "ego",      "clear",       "help",      "quit",     "exit",
 };
 
-// One character from the terminal as libedit wants it: a code point.
-// kInterrupted: a signal came before the first byte; the caller decides.
-constexpr int kInterrupted = -2;
+// One byte, waiting up to `wait_ms` when none is there yet (-1: forever).
+// The descriptor is non-blocking: a Ctrl-C flushes the terminal's input
+// after poll() has said it is readable, and a blocking read would then
+// sleep past the Ctrl-C.
+enum : int { kNoByte = -2, kEnd = -1 };
 
+int ReadByte(int fd, int wait_ms) {
+  for (;;) {
+    unsigned char b = 0;
+    const ssize_t n = ::read(fd, &b, 1);
+    if (n == 1) return b;
+    if (n == 0) return kEnd;
+    if (errno != EINTR && errno != EAGAIN) return kEnd;
+    if (wait_ms == 0) return kNoByte;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) return kNoByte;
+  }
+}
+
+// One character from the terminal as libedit wants it: a code point; kEnd
+// at end of input, kNoByte when nothing is there after all.
 int ReadCodePoint(int fd) {
-  unsigned char b = 0;
-  const ssize_t n = ::read(fd, &b, 1);
-  if (n < 0 && errno == EINTR) return kInterrupted;
-  if (n != 1) return -1;  // end of input
+  const int b = ReadByte(fd, 0);
+  if (b < 0) return b;
   int more = 0;
   int cp = b;
   if (b >= 0xF0 && b < 0xF8) {
@@ -65,13 +83,56 @@ int ReadCodePoint(int fd) {
     more = 1;
     cp = b & 0x1F;
   }
-  if (more == 0) return b;
   for (int i = 0; i < more; ++i) {
-    unsigned char c = 0;
-    if (::read(fd, &c, 1) != 1 || (c & 0xC0) != 0x80) return b;  // not UTF-8: the byte as is
+    const int c = ReadByte(fd, 1000);  // the rest of a character comes with it
+    if (c < 0 || (c & 0xC0) != 0x80) return b;  // not UTF-8: the byte as is
     cp = (cp << 6) | (c & 0x3F);
   }
   return cp;
+}
+
+// libedit's own signal handling (rl_catch_signals) is not safe with threads:
+// it re-sends each signal to the process group after swapping handlers, so
+// two quick window resizes can run a handler of SIG_ERR. We catch the few
+// signals that concern the terminal ourselves; the handlers only record and
+// wake the reading thread, which calls libedit.
+std::atomic<bool> g_resized{false};
+std::atomic<bool> g_continued{false};
+int g_signal_wake_fd = -1;
+termios g_cooked{};
+bool g_have_cooked = false;
+
+void OnTerminalSignal(int signo) {
+  const int saved = errno;
+  (signo == SIGWINCH ? g_resized : g_continued).store(true);
+  const char byte = 's';
+  if (g_signal_wake_fd >= 0) (void)!::write(g_signal_wake_fd, &byte, 1);
+  errno = saved;
+}
+
+// Dying by a signal while a line is read: leave the terminal as we found it.
+void OnFatalSignal(int signo) {
+  if (g_have_cooked) (void)::tcsetattr(STDIN_FILENO, TCSANOW, &g_cooked);
+  ::signal(signo, SIG_DFL);
+  ::raise(signo);
+}
+
+void CatchTerminalSignals(int wake_fd) {
+  g_signal_wake_fd = wake_fd;
+  g_have_cooked = ::tcgetattr(STDIN_FILENO, &g_cooked) == 0;
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sa.sa_handler = OnTerminalSignal;
+  ::sigaction(SIGWINCH, &sa, nullptr);
+  ::sigaction(SIGCONT, &sa, nullptr);
+  sa.sa_handler = OnFatalSignal;
+  for (int signo : {SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(signo, &sa, nullptr);
+}
+
+void ReleaseTerminalSignals() {
+  for (int signo : {SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(signo, SIG_DFL);
+  g_signal_wake_fd = -1;
 }
 
 }  // namespace
@@ -81,6 +142,14 @@ TerminalLineSource::TerminalLineSource(std::string history_file)
   if (!IsUtf8(std::setlocale(LC_CTYPE, ""))) std::setlocale(LC_CTYPE, "C.UTF-8");
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   active = this;
+  // A descriptor of our own on the terminal, so that O_NONBLOCK does not
+  // reach the shell that shares standard input.
+  if (const char* tty = ::ttyname(STDIN_FILENO)) {
+    input_fd_ = ::open(tty, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  }
+  rl_catch_signals = 0;
+  rl_catch_sigwinch = 0;
+  CatchTerminalSignals(wake_[1]);
   rl_getc_function = &TerminalLineSource::GetChar;
   rl_attempted_completion_function = &TerminalLineSource::Complete;
   using_history();
@@ -89,7 +158,9 @@ TerminalLineSource::TerminalLineSource(std::string history_file)
 }
 
 TerminalLineSource::~TerminalLineSource() {
+  ReleaseTerminalSignals();
   active = nullptr;
+  if (input_fd_ >= 0) ::close(input_fd_);
   for (int fd : wake_) {
     if (fd >= 0) ::close(fd);
   }
@@ -172,15 +243,15 @@ void TerminalLineSource::WakeForInterrupt() {
 }
 
 int TerminalLineSource::GetChar(FILE* in) {
-  const int fd = fileno(in);
   TerminalLineSource* self = active;
-  if (self == nullptr) {
-    int c;
-    while ((c = ReadCodePoint(fd)) == kInterrupted) {
-    }
-    return c;
-  }
+  if (self == nullptr) return ReadByte(fileno(in), -1);
+  const int fd = self->input_fd_ >= 0 ? self->input_fd_ : fileno(in);
   for (;;) {
+    if (g_continued.exchange(false)) {
+      rl_prep_terminal(1);  // back from Ctrl-Z: the shell set its own modes
+      rl_forced_update_display();
+    }
+    if (g_resized.exchange(false)) rl_resize_terminal();
     pollfd fds[2] = {{fd, POLLIN, 0}, {self->wake_[0], POLLIN, 0}};
     const int ready = ::poll(fds, self->wake_[0] >= 0 ? 2 : 1, -1);
     // Only end of input or Ctrl-C ends the read. Another signal (a window
@@ -199,7 +270,7 @@ int TerminalLineSource::GetChar(FILE* in) {
     }
     if (fds[0].revents != 0) {
       const int c = ReadCodePoint(fd);
-      if (c != kInterrupted) return c;
+      if (c != kNoByte) return c;
     }
   }
 }

@@ -28,8 +28,11 @@ class LineSource {
 };
 
 // libedit's readline interface; one per process (libedit's state is global).
-// ReadLine() returns nullopt on Ctrl-D, and also when a signal (Ctrl-C)
-// interrupts the read: the caller tells the two apart.
+// ReadLine() returns nullopt on Ctrl-D, and also when a Ctrl-C interrupts
+// the read: the caller tells the two apart. No other signal ends a read: the
+// source handles SIGWINCH (resize) and SIGCONT (after Ctrl-Z) itself, in
+// place of libedit's handlers, which are not safe with threads, and puts the
+// terminal back as it was on SIGTERM, SIGHUP and SIGQUIT.
 //
 // History is kept in `history_file` (mode 0600) when one is given, without
 // lines that hold IDENTIFIED or PASSWORD, as the mysql client's default
@@ -80,6 +83,7 @@ class TerminalLineSource : public LineSource {
   bool reading_ = false;
   std::function<bool()> interrupt_pending_;
   int wake_[2] = {-1, -1};
+  int input_fd_ = -1;  // the terminal, opened again non-blocking
   std::vector<std::string> words_;  // reading thread only
 };
 
