@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/strings.hpp"
 #include "db/privileges.hpp"
 #include "sql/lexer.hpp"
 
@@ -19,15 +20,6 @@ std::string Upper(std::string_view s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return out;
-}
-
-std::string QuoteName(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  return out + "`";
 }
 
 // A schema name in a schema-level grant may hold wildcards; SHOW GRANTS

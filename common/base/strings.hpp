@@ -1,5 +1,5 @@
-// ASCII case helpers. SQL keywords and the names we compare are ASCII;
-// other bytes pass through unchanged.
+// ASCII case helpers (SQL keywords and the names we compare are ASCII;
+// other bytes pass through unchanged), and quoting of SQL names.
 #pragma once
 
 #include <string>
@@ -28,6 +28,17 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// `name` as a quoted identifier: in backticks, each backtick doubled, which
+// MariaDB reads back as the name under every sql_mode.
+inline std::string QuoteName(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
 }
 
 }  // namespace sqlrepl

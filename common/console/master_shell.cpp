@@ -65,12 +65,6 @@ std::pair<std::string_view, std::string_view> SplitCommand(std::string_view cmd)
   return {cmd.substr(0, end), Trim(cmd.substr(end))};
 }
 
-std::string QuoteName(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
-  return out + "`";
-}
-
 std::string Collapsed(std::string_view sql) {
   std::string out;
   for (char c : sql) {

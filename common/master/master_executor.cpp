@@ -572,9 +572,7 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
   lost_ = false;
   (void)probe_->Reconnect();  // likely gone too; Verifier and IsCommitted use it
   if (!database.empty()) {
-    std::string quoted = "`";
-    for (char ch : database) quoted += ch == '`' ? std::string("``") : std::string(1, ch);
-    (void)conn_->Run("USE " + quoted + "`");
+    (void)conn_->Run("USE " + QuoteName(database));
   }
   autocommit_ = true;
   timestamp_frozen_ = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/strings.hpp"
 #include "db/privileges.hpp"
 #include "replication/session_context.hpp"
 #include "sql/policy.hpp"
@@ -25,15 +26,6 @@ std::string Shorten(std::string_view sql) {
 
 std::string FirstStatement(const replication::Event& event) {
   return Shorten(event.statements.empty() ? "" : event.statements[0].sql);
-}
-
-std::string QuoteName(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  return out + "`";
 }
 
 // Errors that a later attempt can get past without anyone fixing anything:
