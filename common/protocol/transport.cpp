@@ -28,42 +28,39 @@ std::string Reason(const asio::error_code& ec) {
              : ec.message();
 }
 
-Status LoadCertificate(asio::ssl::context& context, const std::string& path) {
-  if (Status s = CheckReadable("TLS_CERT", path); !s.ok()) return s;
+// Reads the PEM file at `path`, the value of setting `key`, with `load`
+// (one of the context's loaders, error_code form). A failure names the
+// setting, the file and OpenSSL's reason. A key that OpenSSL finds does
+// not match the certificate loaded before it (`cert`, its path) is told
+// apart.
+template <typename Load>
+Status LoadPem(const char* key, const std::string& path, const char* what, Load load,
+               const std::string& cert = "") {
+  if (Status s = CheckReadable(key, path); !s.ok()) return s;
   asio::error_code ec;
-  context.use_certificate_chain_file(path, ec);
-  if (ec) {
+  load(ec);
+  if (!ec) return Status::Ok();
+  if (!cert.empty() && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
     return Status::InvalidArgument(
-        fmt::format("TLS_CERT: {} holds no valid PEM certificate ({})", path, Reason(ec)));
+        fmt::format("{}: {} is not the private key of the certificate in TLS_CERT ({})", key, path, cert));
   }
-  return Status::Ok();
+  return Status::InvalidArgument(fmt::format("{}: {} holds no valid PEM {} ({})", key, path, what, Reason(ec)));
 }
 
+Status LoadCertificate(asio::ssl::context& context, const std::string& path) {
+  return LoadPem("TLS_CERT", path, "certificate",
+                 [&](asio::error_code& ec) { context.use_certificate_chain_file(path, ec); });
+}
+
+// After LoadCertificate: OpenSSL checks that the key is the certificate's.
 Status LoadKey(asio::ssl::context& context, const std::string& path, const std::string& cert) {
-  if (Status s = CheckReadable("TLS_KEY", path); !s.ok()) return s;
-  asio::error_code ec;
-  context.use_private_key_file(path, asio::ssl::context::pem, ec);
-  const bool mismatch = ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
-  if (ec && !mismatch) {
-    return Status::InvalidArgument(fmt::format("TLS_KEY: {} holds no valid PEM private key ({})", path, Reason(ec)));
-  }
-  if (mismatch || SSL_CTX_check_private_key(context.native_handle()) != 1) {
-    ERR_clear_error();
-    return Status::InvalidArgument(
-        fmt::format("TLS_KEY: {} is not the private key of the certificate in TLS_CERT ({})", path, cert));
-  }
-  return Status::Ok();
+  return LoadPem(
+      "TLS_KEY", path, "private key",
+      [&](asio::error_code& ec) { context.use_private_key_file(path, asio::ssl::context::pem, ec); }, cert);
 }
 
 Status LoadCa(asio::ssl::context& context, const std::string& path) {
-  if (Status s = CheckReadable("TLS_CA", path); !s.ok()) return s;
-  asio::error_code ec;
-  context.load_verify_file(path, ec);
-  if (ec) {
-    return Status::InvalidArgument(
-        fmt::format("TLS_CA: {} holds no valid PEM certificate ({})", path, Reason(ec)));
-  }
-  return Status::Ok();
+  return LoadPem("TLS_CA", path, "certificate", [&](asio::error_code& ec) { context.load_verify_file(path, ec); });
 }
 
 // TLS 1.2 or newer, both ways.

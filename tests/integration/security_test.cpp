@@ -32,12 +32,7 @@ class SecurityTest : public ServersTest<SecurityTestServers> {
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
-    for (MariaDbServer* s : servers_) {
-      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                          "CREATE DATABASE school;"
-                          "CREATE TABLE school.notes (id INT PRIMARY KEY, body VARCHAR(100))")
-                      .ok());
-    }
+    for (MariaDbServer* s : servers_) ASSERT_TRUE(s->ResetNotes().ok());
     listen_port_ = FreeLoopbackPort();
   }
 

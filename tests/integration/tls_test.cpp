@@ -37,12 +37,7 @@ class TlsTest : public ServersTest<TlsTestServers> {
  protected:
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
-    for (MariaDbServer* s : servers_) {
-      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                          "CREATE DATABASE school;"
-                          "CREATE TABLE school.notes (id INT PRIMARY KEY, body VARCHAR(100))")
-                      .ok());
-    }
+    for (MariaDbServer* s : servers_) ASSERT_TRUE(s->ResetNotes().ok());
     listen_port_ = FreeLoopbackPort();
     // The master's certificate names 127.0.0.1 only; "other" is a CA the
     // master's certificate is not signed by.
