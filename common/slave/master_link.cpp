@@ -126,6 +126,17 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
+    if (link->stream.tls()) {
+      // With TLS 1.3 the master checks a client certificate after the
+      // handshake returned here, so its refusal arrives on this first read.
+      const std::string& why = frame.status().message();
+      co_return Status::Unavailable(fmt::format(
+          "the master at {} ended the TLS session: {}{}", where, why,
+          why.find("certificate") == std::string::npos
+              ? ""
+              : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
+                "TLS_KEY on the slave)"));
+    }
     co_return Status::Unavailable(frame.status().message() +
                                   " during the handshake (a master older than protocol version " +
                                   std::to_string(protocol::kProtocolVersion) +

@@ -165,6 +165,8 @@ TEST_F(TlsTest, MasterWithTlsCaRefusesASlaveWithoutACertificate) {
   ASSERT_TRUE(master && slave);
   EXPECT_TRUE(WaitOutput(*master, "did not return a certificate")) << master->Stderr();
   EXPECT_TRUE(WaitOutput(*slave, "Master unavailable. Retrying in 1 second...", 2)) << slave->Stdout();
+  EXPECT_THAT(slave->Stdout(), HasSubstr("ended the TLS session: tlsv13 alert certificate required"));
+  EXPECT_THAT(slave->Stdout(), HasSubstr("set TLS_CERT and TLS_KEY on the slave"));
   EXPECT_THAT(slave->Stdout(), Not(HasSubstr("Connected to master")));
 }
 
