@@ -55,8 +55,8 @@ class Stream {
 
   // A plain stream over `socket` (connected or not).
   explicit Stream(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {}
-  // TLS over `socket` when `tls` is set, plain otherwise; the context must
-  // outlive the stream (it is shared).
+  // TLS over `socket` when `tls` is set, plain otherwise; the stream holds
+  // a share of the context.
   Stream(asio::ip::tcp::socket socket, std::shared_ptr<TlsContext> tls);
   // An unconnected plain or TLS stream on `io`.
   Stream(asio::io_context& io, std::shared_ptr<TlsContext> tls)
@@ -68,7 +68,9 @@ class Stream {
   asio::ip::tcp::socket& lowest_layer() { return tls_ ? tls_->next_layer() : plain_; }
   const asio::ip::tcp::socket& lowest_layer() const { return tls_ ? tls_->next_layer() : plain_; }
 
-  // AsyncReadStream / AsyncWriteStream, for asio::async_read and async_write.
+  // AsyncReadStream / AsyncWriteStream, for asio::async_read and
+  // async_write. Either form takes one read and one write in flight at
+  // once, from the stream's executor only.
   template <typename Buffers, typename Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
     return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(
@@ -117,7 +119,8 @@ class Stream {
 
  private:
   // The socket itself when plain; when TLS, the socket lives in tls_ and
-  // plain_ stays closed. A pointer keeps the stream cheap to move.
+  // plain_ stays closed. Behind a pointer, the OpenSSL state does not move
+  // when the Stream does (the acceptor hands it to a session).
   asio::ip::tcp::socket plain_;
   std::shared_ptr<TlsContext> context_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
@@ -131,7 +134,7 @@ inline auto& Socket(Stream& stream) { return stream.lowest_layer(); }
 void PrepareStream(Stream& stream);
 
 // True when `first_byte` opens a TLS handshake record. A plain sqlrepl
-// stream opens with the low byte of a frame length, which for a Hello (46
+// stream opens with the low byte of a frame length, which for a Hello (51
 // to 178 bytes) is never this value.
 constexpr bool StartsTlsRecord(uint8_t first_byte) { return first_byte == 0x16; }
 
