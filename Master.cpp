@@ -23,6 +23,7 @@
 #include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
+#include "protocol/transport.hpp"
 
 using namespace sqlrepl;
 
@@ -58,6 +59,13 @@ int main(int argc, char** argv) {
     Result<config::MasterConfig> cfg = config::LoadMasterConfig(command_line.load, &warnings);
     app::PrintWarnings("master", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
+    std::shared_ptr<protocol::TlsContext> tls;
+    if (!cfg->tls.cert.empty()) {
+      Result<std::shared_ptr<protocol::TlsContext>> made =
+          protocol::TlsContext::ForServer(cfg->tls.cert, cfg->tls.key, cfg->tls.ca);
+      if (!made.ok()) return Fail(made.status().message());
+      tls = std::move(made).value();
+    }
 
     std::optional<app::OpLog> oplog;
     if (!cfg->master_log.empty()) {
@@ -95,6 +103,7 @@ int main(int argc, char** argv) {
     server_options.token = cfg->token;
     server_options.meta_schema = cfg->meta_schema;
     server_options.db = app::ToConnectOptions(cfg->db);
+    server_options.tls = tls;
     // Notices come from the I/O and purger threads; at a terminal they are
     // printed above the prompt (the terminal redraws what was being typed).
     std::unique_ptr<console::TerminalLineSource> terminal;
@@ -120,11 +129,19 @@ int main(int argc, char** argv) {
       Log("stopped: " + started.message());
       return Fail(started.message());
     }
-    Log(fmt::format("started: replication log {} at #{}; listening for slaves on {}:{}",
-                    log->replication_id(), log->last_seq(), cfg->listen_host, server.port()));
-    std::cerr << fmt::format("master: replication log {} at #{}; listening for slaves on {}:{}",
-                             log->replication_id(), log->last_seq(), cfg->listen_host, server.port())
-              << std::endl;
+    const std::string listening = fmt::format("replication log {} at #{}; listening for slaves on {}:{}{}",
+                                              log->replication_id(), log->last_seq(), cfg->listen_host,
+                                              server.port(), tls ? " (TLS)" : "");
+    Log("started: " + listening);
+    std::cerr << "master: " << listening << std::endl;
+    if (!tls && !app::IsLoopback(cfg->listen_host)) {
+      const std::string warning = fmt::format(
+          "warning: listening on {} without TLS: anyone on the network path can read every replicated "
+          "statement; set TLS_CERT and TLS_KEY (README \"Configuration\")",
+          cfg->listen_host);
+      Log(warning);
+      std::cerr << "master: " << warning << std::endl;
+    }
 
     master::LogPurger purger({app::ToConnectOptions(cfg->db), cfg->meta_schema,
                                    cfg->log_retention_seconds,

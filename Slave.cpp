@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "db/connection.hpp"
 #include "db/privileges.hpp"
+#include "protocol/transport.hpp"
 #include "slave/applier.hpp"
 #include "slave/apply_session.hpp"
 #include "slave/master_link.hpp"
@@ -31,6 +32,13 @@ int main(int argc, char** argv) {
     Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(command_line.load, &warnings);
     app::PrintWarnings("slave", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
+    std::shared_ptr<protocol::TlsContext> tls;
+    if (!cfg->tls.ca.empty()) {
+      Result<std::shared_ptr<protocol::TlsContext>> made =
+          protocol::TlsContext::ForClient(cfg->tls.ca, cfg->tls.cert, cfg->tls.key);
+      if (!made.ok()) return Fail(made.status().message());
+      tls = std::move(made).value();
+    }
 
     db::LibraryGuard mysql_library;
     Result<slave::SlavePosition> position = Status::Unavailable("not read");
@@ -64,7 +72,8 @@ int main(int argc, char** argv) {
     asio::io_context io;
     int exit_status = app::kExitOk;
     slave::MasterLink link(io, {cfg->master_host, cfg->master_port, cfg->slave_id, cfg->token,
-                                cfg->reconnect_seconds, print});
+                                cfg->reconnect_seconds, print,
+                                slave::MasterLink::kDefaultMaxQueuedBytes, tls});
     slave::Applier::Options applier_options;
     applier_options.meta_schema = cfg->meta_schema;
     applier_options.database = cfg->db.database;

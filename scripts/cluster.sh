@@ -4,7 +4,10 @@
 # and socket, the `school` database with a `students` table, a database user
 # for the programs and a generated .env (mode 0600) per node. A slave node's
 # user holds only what applying needs (README "Privileges"); its position
-# table is created here, as root.
+# table is created here, as root. The replication link runs over TLS: a
+# private CA and the master's certificate (for 127.0.0.1 and localhost) are
+# made once under .cluster/tls/ with the openssl command
+# (scripts/tls-certs.sh), and the .env files point at them.
 #
 #   scripts/cluster.sh start [N]   start N servers (default 3: master, slave1, slave2)
 #   scripts/cluster.sh stop        stop the servers this script started, by PID
@@ -143,10 +146,13 @@ provision() {
       if [ "$i" -eq 0 ]; then
         echo "LISTEN_HOST=127.0.0.1"
         echo "LISTEN_PORT=$listen_port"
+        echo "TLS_CERT='$dir/tls/master.crt'"
+        echo "TLS_KEY='$dir/tls/master.key'"
       else
         echo "MASTER_HOST=127.0.0.1"
         echo "MASTER_PORT=$listen_port"
         echo "SLAVE_ID=$node"
+        echo "TLS_CA='$dir/tls/ca.crt'"
       fi
     } >"$env.tmp"
     mv "$env.tmp" "$env"
@@ -169,7 +175,7 @@ stop_node() {
   echo "cluster: $node stopped"
 }
 
-nodes() { [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
+nodes() { [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name tls -printf '%f\n' | sort; }
 
 cmd=${1:-}
 case "$cmd" in
@@ -180,6 +186,7 @@ case "$cmd" in
     mkdir -p "$dir"
     chmod 700 "$dir"
     [ -f "$dir/token" ] || (umask 077 && random_hex 32 >"$dir/token")
+    [ -f "$dir/tls/master.crt" ] || "$root/scripts/tls-certs.sh" "$dir/tls" master "IP:127.0.0.1,DNS:localhost"
     for ((i = 0; i < count; i++)); do start_node "$i"; done
     echo "cluster: .env files in $dir (master.env, slave1.env, ...)"
     ;;

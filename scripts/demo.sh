@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, starts three private MariaDB
-# servers (scripts/cluster.sh) and runs the master's prompt with two slaves.
+# servers (scripts/cluster.sh) and runs the master's prompt with two slaves,
+# linked over TLS with the private CA and certificate that scripts/cluster.sh
+# makes under .cluster/tls/.
 #
 #   scripts/demo.sh            tmux: one window, three panes (master, slave1, slave2)
 #   scripts/demo.sh --no-tmux  master in the foreground, slaves in the background,
@@ -15,7 +17,7 @@ use_tmux=1
 for arg in "$@"; do
   case "$arg" in
     --no-tmux) use_tmux=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

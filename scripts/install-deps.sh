@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libasio-dev default-libmysqlclient-dev libssl-dev libedit-dev
+  libasio-dev default-libmysqlclient-dev libssl-dev openssl libedit-dev
   libgtest-dev libgmock-dev libcxxopts-dev libfmt-dev
   mariadb-server mariadb-client
   clang libclang-rt-14-dev

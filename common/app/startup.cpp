@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <asio.hpp>
 #include <cxxopts.hpp>
 
 #include <iostream>
@@ -113,6 +114,12 @@ Result<db::Connection> OpenLocalDatabase(const char* program, const config::DbSe
 
 void PrintWarnings(const char* program, const std::vector<std::string>& warnings) {
   for (const std::string& w : warnings) std::cerr << program << ": " << w << std::endl;
+}
+
+bool IsLoopback(const std::string& host) {
+  asio::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 }  // namespace sqlrepl::app

@@ -54,6 +54,10 @@ std::string DescribeConnectError(const Status& status, const config::DbSettings&
 Result<db::Connection> OpenLocalDatabase(const char* program, const config::DbSettings& db,
                                          const std::string& env_file);
 
+// True for a loopback address (127.0.0.0/8, ::1); false for anything else,
+// 0.0.0.0 and names included.
+bool IsLoopback(const std::string& host);
+
 // Prints config warnings to stderr, prefixed with the program's name.
 void PrintWarnings(const char* program, const std::vector<std::string>& warnings);
 

@@ -23,6 +23,7 @@ constexpr std::array kKnownKeys = {
     "DB_NAME",           "LISTEN_HOST",       "LISTEN_PORT",        "MASTER_HOST",    "MASTER_PORT",
     "SLAVE_ID",          "RECONNECT_SECONDS", "REPL_TOKEN",         "ACK_TIMEOUT_MS", "META_SCHEMA",
     "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",    "REPL_LOG_RETENTION", "MASTER_LOG",     "SLAVE_ALLOW_BROAD_GRANTS",
+    "TLS_CERT",          "TLS_KEY",           "TLS_CA",
 };
 
 constexpr size_t kMinTokenLength = 16;
@@ -98,6 +99,29 @@ class Settings {
           token->size(), kMinTokenLength));
     }
     return Secret(std::move(token).value());
+  }
+
+  // TLS_CERT and TLS_KEY come as a pair; `needs_ca` (the slave): they are
+  // a client certificate, which means nothing without TLS_CA; otherwise
+  // (the master) TLS_CA means nothing without them.
+  Result<TlsSettings> Tls(bool needs_ca) const {
+    TlsSettings tls{String("TLS_CERT", ""), String("TLS_KEY", ""), String("TLS_CA", "")};
+    if (tls.cert.empty() != tls.key.empty()) {
+      return Status::InvalidArgument(tls.cert.empty()
+                                         ? "TLS_KEY is set but TLS_CERT is not: set both (the certificate and its key) or neither"
+                                         : "TLS_CERT is set but TLS_KEY is not: set both (the certificate and its key) or neither");
+    }
+    if (needs_ca && !tls.cert.empty() && tls.ca.empty()) {
+      return Status::InvalidArgument(
+          "TLS_CERT/TLS_KEY are set but TLS_CA is not: a slave uses TLS only with TLS_CA (the CA that "
+          "signed the master's certificate)");
+    }
+    if (!needs_ca && !tls.ca.empty() && tls.cert.empty()) {
+      return Status::InvalidArgument(
+          "TLS_CA is set but TLS_CERT/TLS_KEY are not: a master checks slaves' certificates only when "
+          "it uses TLS itself");
+    }
+    return tls;
   }
 
   Result<DbSettings> Db() const {
@@ -228,6 +252,7 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
   c.master_log = s.String("MASTER_LOG", c.master_log);
+  SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(false));
   const std::string retention = s.String("REPL_LOG_RETENTION", "7d");
   const std::optional<int64_t> seconds = ParseDuration(retention);
   if (!seconds) {
@@ -283,6 +308,7 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
         fmt::format("SLAVE_ALLOW_BROAD_GRANTS must be 0 or 1, got '{}'", broad));
   }
   c.allow_broad_grants = broad == "1";
+  SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(true));
   return c;
 }
 

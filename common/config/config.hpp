@@ -25,6 +25,15 @@ struct DbSettings {
   std::string database = "school";
 };
 
+// TLS_CERT, TLS_KEY, TLS_CA: paths of PEM files, empty when unset. The
+// files are read (and their PEM checked) when the program builds its TLS
+// context at start, not here.
+struct TlsSettings {
+  std::string cert;  // this program's certificate (chain)
+  std::string key;   // its private key
+  std::string ca;    // the CA the peer's certificate must be signed by
+};
+
 enum class UnsafePolicy { kWarn, kRefuse };
 enum class ApplyErrorPolicy { kSkip, kStop };
 
@@ -38,6 +47,9 @@ struct MasterConfig {
   UnsafePolicy unsafe_statements = UnsafePolicy::kWarn;
   int64_t log_retention_seconds = 7 * 24 * 3600;  // REPL_LOG_RETENTION
   std::string master_log = "master_log.txt";      // MASTER_LOG; empty: no operational log
+  // TLS_CERT and TLS_KEY (both or neither): slaves must use TLS; TLS_CA
+  // (needs them): slaves must present a certificate signed by it.
+  TlsSettings tls;
 };
 
 struct SlaveConfig {
@@ -52,6 +64,10 @@ struct SlaveConfig {
   // SLAVE_ALLOW_BROAD_GRANTS=1: start even when the database account may do
   // more than applying needs (app/grants.hpp).
   bool allow_broad_grants = false;
+  // TLS_CA: the link is TLS and the master must prove it is MASTER_HOST;
+  // TLS_CERT and TLS_KEY (both or neither, need TLS_CA): a client
+  // certificate for a master that asks for one.
+  TlsSettings tls;
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.

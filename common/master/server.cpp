@@ -87,7 +87,7 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
       continue;
     }
     ++pending_;
-    protocol::Stream stream(std::move(socket));
+    protocol::Stream stream(std::move(socket), options_.tls);
     protocol::PrepareStream(stream);
     SessionHost* host = this;
     std::make_shared<SlaveSession>(host, std::move(stream))->Start();

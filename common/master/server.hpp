@@ -18,6 +18,7 @@
 #include "master/event_sink.hpp"
 #include "replication/log_bounds.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/transport.hpp"
 #include "master/log_reader.hpp"
 #include "master/slave_registry.hpp"
 #include "master/slave_session.hpp"
@@ -39,6 +40,8 @@ class ReplicationServer : public EventSink, private SessionHost {
     // the process's file descriptors and lock real slaves out.
     size_t max_pending = kDefaultMaxPending;
     size_t max_slaves = kDefaultMaxSlaves;  // authenticated at once; more are told to retry
+    // TLS_CERT/TLS_KEY (and TLS_CA): every slave must speak TLS. Null: plain.
+    std::shared_ptr<protocol::TlsContext> tls;
   };
   static constexpr size_t kDefaultMaxPending = 64;
   static constexpr size_t kDefaultMaxSlaves = 100;

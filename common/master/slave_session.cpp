@@ -60,7 +60,12 @@ asio::awaitable<void> SlaveSession::Run() {
   timer_.async_wait([this, self](asio::error_code ec) {
     if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
   });
-  Status handshake = co_await Handshake();
+  Status handshake = co_await stream_.ServerHandshake();
+  if (handshake.code() == StatusCode::kFailedPrecondition) {
+    co_await RefuseTlsMismatch(handshake.message());
+  } else if (handshake.ok()) {
+    handshake = co_await Handshake();
+  }
   host_->HandshakeEnded();
   if (!handshake.ok()) {
     Close(handshake.message());
@@ -117,6 +122,30 @@ asio::awaitable<Status> SlaveSession::WriteNow(const std::string& frame) {
   auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
   co_return Status::Ok();
+}
+
+// A plain slave gets its hello answered with an unsealed refusal it can
+// print. A TLS slave gets the same frame where its TLS library expects a
+// record, so it can tell it met a plain master; what it sent is read to
+// its end first (bounded by the handshake deadline), so that closing does
+// not reset the connection before it reads the answer.
+asio::awaitable<void> SlaveSession::RefuseTlsMismatch(const std::string& why) {
+  if (stream_.tls()) {
+    Result<protocol::Frame> hello = co_await protocol::ReadFrame(stream_.lowest_layer(), kMaxHandshakeFrame);
+    if (!hello.ok()) co_return;
+  }
+  const std::string bytes = protocol::EncodeFrame(
+      MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kTlsRequired, why}));
+  auto [write_ec, written] = co_await asio::async_write(stream_.lowest_layer(), asio::buffer(bytes), use_nothrow);
+  if (write_ec || stream_.tls()) co_return;
+  asio::error_code ignored;
+  stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  std::array<char, 4096> sink;
+  for (size_t total = 0; total < 64 * 1024;) {
+    auto [read_ec, n] = co_await stream_.lowest_layer().async_read_some(asio::buffer(sink), use_nothrow);
+    if (read_ec) break;
+    total += n;
+  }
 }
 
 // Steps 1-4 of the handshake in replication/handshake.hpp.

@@ -85,6 +85,9 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   asio::awaitable<void> Heartbeats();
   asio::awaitable<void> Writer();
   void Enqueue(protocol::MessageType type, std::shared_ptr<const std::string> payload);
+  // The two sides disagree about TLS (`why`, from ServerHandshake): answers
+  // the slave in its own terms so that it can say so too, then returns.
+  asio::awaitable<void> RefuseTlsMismatch(const std::string& why);
   // Writes one frame during the handshake, before the writer runs.
   asio::awaitable<Status> WriteNow(const std::string& frame);
   bool WantsBatch() const;

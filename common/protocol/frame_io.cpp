@@ -8,13 +8,19 @@
 
 namespace sqlrepl::protocol {
 
-asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
+namespace {
+
+// The end of the stream: a TLS peer that closes without a close_notify
+// (every peer here: CloseStream shuts TCP down) reads as a truncated stream.
+bool Closed(const asio::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
+
+template <typename AsyncReadStream>
+asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t max_size) {
   std::array<uint8_t, kHeaderSize> header{};
   auto [ec, n] = co_await asio::async_read(stream, asio::buffer(header), use_nothrow);
-  if (ec) {
-    co_return Status::Unavailable(ec == asio::error::eof ? "connection closed by the peer"
-                                                         : ec.message());
-  }
+  if (ec) co_return Status::Unavailable(Closed(ec) ? "connection closed by the peer" : ec.message());
   Result<FrameHeader> h = DecodeHeader(header);
   if (!h.ok()) co_return h.status();
   if (h->length > max_size) {
@@ -26,9 +32,19 @@ asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
   frame.payload.resize(h->length);
   if (h->length > 0) {
     auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(frame.payload), use_nothrow);
-    if (ec2) co_return Status::Unavailable(ec2 == asio::error::eof ? "connection closed mid-frame" : ec2.message());
+    if (ec2) co_return Status::Unavailable(Closed(ec2) ? "connection closed mid-frame" : ec2.message());
   }
   co_return frame;
+}
+
+}  // namespace
+
+asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
+  return ReadFrameFrom(stream, max_size);
+}
+
+asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size) {
+  return ReadFrameFrom(socket, max_size);
 }
 
 void FrameWriter::Send(MessageType type, std::shared_ptr<const std::string> payload) {

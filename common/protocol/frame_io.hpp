@@ -3,7 +3,6 @@
 #pragma once
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -18,8 +17,6 @@
 
 namespace sqlrepl::protocol {
 
-inline constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
-
 struct Frame {
   MessageType type = MessageType::kHeartbeat;
   std::string payload;
@@ -29,6 +26,9 @@ struct Frame {
 // from the header before anything is allocated; a closed or failed socket
 // is kUnavailable.
 asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size);
+// The same on the bare TCP socket under a TLS stream: a TLS master reads a
+// plain slave's hello this way, to answer it in plain frames.
+asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size);
 
 // One write in flight per stream: Send() queues a frame (its payload
 // shared, so one encoding serves every slave) and the Run() coroutine

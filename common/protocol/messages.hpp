@@ -75,6 +75,7 @@ enum class RejectCode : uint8_t {
   kAhead = 5,
   kDuplicateSlaveId = 6,
   kTooManySlaves = 7,  // try again later
+  kTlsRequired = 8,    // a TLS master answering a plain slave, unsealed
 };
 
 struct Reject {

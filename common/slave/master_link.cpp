@@ -13,7 +13,8 @@ using protocol::MessageType;
 using protocol::use_nothrow;
 
 struct MasterLink::Link {
-  explicit Link(asio::io_context& io) : stream(io), writer(stream), timer(io) {}
+  Link(asio::io_context& io, std::shared_ptr<protocol::TlsContext> tls)
+      : stream(io, std::move(tls)), writer(stream), timer(io) {}
   void Close() {
     if (closed) return;
     closed = true;
@@ -63,7 +64,7 @@ void MasterLink::SendVerifyResult(const protocol::VerifyResult& result) {
 asio::awaitable<int> MasterLink::Run(Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   while (!stopped_) {
-    auto link = std::make_shared<Link>(io_);
+    auto link = std::make_shared<Link>(io_, options_.tls);
     Status s = co_await Connect(link);
     if (s.ok()) s = co_await Handshake(link, applier);
     if (s.code() == StatusCode::kFailedPrecondition) {
@@ -102,7 +103,9 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
       co_await asio::async_connect(protocol::Socket(link->stream), endpoints, use_nothrow);
   if (ec2) co_return Status::Unavailable(link->closed ? "connection timed out" : ec2.message());
   protocol::PrepareStream(link->stream);
-  co_return Status::Ok();
+  Status tls = co_await link->stream.ClientHandshake(options_.master_host);
+  if (!tls.ok() && link->closed) co_return Status::Unavailable("TLS handshake timed out");
+  co_return tls;
 }
 
 // The slave's side of the steps in replication/handshake.hpp; the connect
@@ -123,6 +126,17 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
+    if (link->stream.tls()) {
+      // With TLS 1.3 the master checks a client certificate after the
+      // handshake returned here, so its refusal arrives on this first read.
+      const std::string& why = frame.status().message();
+      co_return Status::Unavailable(fmt::format(
+          "the master at {} ended the TLS session: {}{}", where, why,
+          why.find("certificate") == std::string::npos
+              ? ""
+              : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
+                "TLS_KEY on the slave)"));
+    }
     co_return Status::Unavailable(frame.status().message() +
                                   " during the handshake (a master older than protocol version " +
                                   std::to_string(protocol::kProtocolVersion) +
@@ -132,6 +146,12 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
     // Unsealed, so anyone could have sent it: shown, never obeyed.
     protocol::Reject reject;
     const bool readable = protocol::Decode(frame->payload, &reject).ok();
+    if (readable && reject.code == protocol::RejectCode::kTlsRequired) {
+      co_return Status::Unavailable(fmt::format(
+          "the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA on the slave "
+          "to the CA that signed the master's certificate (the master said: {})",
+          where, protocol::EscapeForLog(reject.reason)));
+    }
     co_return Status::Unavailable(fmt::format(
         "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
         readable ? protocol::EscapeForLog(reject.reason) : "(unreadable refusal)"));

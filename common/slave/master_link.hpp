@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/secret.hpp"
+#include "protocol/transport.hpp"
 #include "slave/applier.hpp"
 
 namespace sqlrepl::slave {
@@ -35,6 +36,9 @@ class MasterLink : public ApplyReports {
     // Reading from the master pauses while the applier holds this many
     // bytes of events (or Applier::kMaxQueued events), whichever comes first.
     size_t max_queued_bytes = kDefaultMaxQueuedBytes;
+    // TLS_CA (and a client certificate): the link is TLS, and the master's
+    // certificate must verify and name master_host. Null: plain.
+    std::shared_ptr<protocol::TlsContext> tls;
   };
   static constexpr size_t kDefaultMaxQueuedBytes = 64 * 1024 * 1024;
 

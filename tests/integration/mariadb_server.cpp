@@ -169,6 +169,12 @@ std::optional<std::string> MariaDbServer::QueryValue(const std::string& sql,
   return r->rows[0][0];
 }
 
+Status MariaDbServer::ResetNotes() const {
+  return Exec(
+      "DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta; CREATE DATABASE school;"
+      "CREATE TABLE school.notes (id INT PRIMARY KEY, body VARCHAR(100))");
+}
+
 std::string MariaDbServer::EnvLines(const std::string& database) const {
   return fmt::format("DB_HOST=127.0.0.1\nDB_PORT={}\nDB_USER={}\nDB_PASS={}\nDB_NAME={}\n", port_,
                      kUser, kPassword, database);

@@ -54,6 +54,10 @@ class MariaDbServer {
   Result<db::Connection> Connect(const std::string& database = "") const;
   // Runs statements as root; fails the calling test on error.
   Status Exec(const std::string& sql) const;
+  // As root, drops `school` and `repl_meta` and makes an empty
+  // `school.notes (id INT PRIMARY KEY, body VARCHAR(100))`: where tests
+  // that replicate a few rows start.
+  Status ResetNotes() const;
   // The first column of the first row, or nullopt.
   std::optional<std::string> QueryValue(const std::string& sql, const std::string& database = "") const;
 

@@ -71,6 +71,38 @@ TEST_F(ConfigTest, DefaultsMatchDesign) {
   EXPECT_TRUE(warnings_.empty());
 }
 
+TEST_F(ConfigTest, TlsKeysAreReadAndComeInPairs) {
+  Result<MasterConfig> m = LoadMasterConfig(Write(Minimal()), &warnings_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_TRUE(m->tls.cert.empty() && m->tls.key.empty() && m->tls.ca.empty()) << "plain by default";
+  m = LoadMasterConfig(Write(Minimal() + "TLS_CERT=/c.pem\nTLS_KEY=/k.pem\nTLS_CA=/ca.pem\n"), &warnings_);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->tls.cert, "/c.pem");
+  EXPECT_EQ(m->tls.key, "/k.pem");
+  EXPECT_EQ(m->tls.ca, "/ca.pem");
+  Result<SlaveConfig> s = LoadSlaveConfig(Write(Minimal() + "TLS_CA=/ca.pem\n"), &warnings_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->tls.ca, "/ca.pem");
+
+  const std::vector<std::pair<std::string, std::string>> master_errors = {
+      {"TLS_CERT=/c.pem\n", "TLS_CERT is set but TLS_KEY is not"},
+      {"TLS_KEY=/k.pem\n", "TLS_KEY is set but TLS_CERT is not"},
+      {"TLS_CA=/ca.pem\n", "TLS_CA is set but TLS_CERT/TLS_KEY are not"}};
+  for (const auto& [lines, message] : master_errors) {
+    m = LoadMasterConfig(Write(Minimal() + lines), &warnings_);
+    ASSERT_FALSE(m.ok()) << lines;
+    EXPECT_NE(m.status().message().find(message), std::string::npos) << m.status().message();
+  }
+  const std::vector<std::pair<std::string, std::string>> slave_errors = {
+      {"TLS_CERT=/c.pem\nTLS_KEY=/k.pem\n", "TLS_CERT/TLS_KEY are set but TLS_CA is not"},
+      {"TLS_CA=/ca.pem\nTLS_KEY=/k.pem\n", "TLS_KEY is set but TLS_CERT is not"}};
+  for (const auto& [lines, message] : slave_errors) {
+    s = LoadSlaveConfig(Write(Minimal() + lines), &warnings_);
+    ASSERT_FALSE(s.ok()) << lines;
+    EXPECT_NE(s.status().message().find(message), std::string::npos) << s.status().message();
+  }
+}
+
 TEST_F(ConfigTest, EveryKeyIsRead) {
   Result<SlaveConfig> s = LoadSlaveConfig(
       Write(Minimal() +

@@ -2,6 +2,7 @@
 
 #include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/transport.hpp"
 
 namespace sqlrepl::protocol {
 namespace {
@@ -83,6 +84,20 @@ TEST(Messages, HelloIdsMustBeShortPrintableAsciiWithoutSpaces) {
   }
   EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, std::string(kMaxIdLength, 'x'), "", 0}), &out).ok());
   EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, "db-2.example.com", "0123abcd", 0}), &out).ok());
+}
+
+// A TLS master tells a plain slave from a TLS one by the first byte alone:
+// a plain hello frame opens with the low byte of its length, which for any
+// valid hello is never the TLS handshake record type.
+TEST(Messages, NoValidHelloFrameLooksLikeATlsRecord) {
+  for (size_t slave_id = 1; slave_id <= kMaxIdLength; ++slave_id) {
+    for (size_t replication_id = 0; replication_id <= kMaxIdLength; ++replication_id) {
+      const std::string frame = EncodeFrame(
+          MessageType::kHello,
+          Encode(Hello{kProtocolVersion, std::string(slave_id, 's'), std::string(replication_id, 'r'), 7}));
+      ASSERT_FALSE(StartsTlsRecord(static_cast<uint8_t>(frame[0]))) << slave_id << " " << replication_id;
+    }
+  }
 }
 
 TEST(Messages, EscapeForLogLeavesNoControlCharacterAndBoundsTheLength) {
