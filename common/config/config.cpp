@@ -23,6 +23,7 @@ constexpr std::array kKnownKeys = {
     "DB_NAME",           "LISTEN_HOST",       "LISTEN_PORT",        "MASTER_HOST",    "MASTER_PORT",
     "SLAVE_ID",          "RECONNECT_SECONDS", "REPL_TOKEN",         "ACK_TIMEOUT_MS", "META_SCHEMA",
     "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",    "REPL_LOG_RETENTION", "MASTER_LOG",     "SLAVE_ALLOW_BROAD_GRANTS",
+    "SLAVE_LOG",
 };
 
 constexpr size_t kMinTokenLength = 16;
@@ -283,6 +284,7 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
         fmt::format("SLAVE_ALLOW_BROAD_GRANTS must be 0 or 1, got '{}'", broad));
   }
   c.allow_broad_grants = broad == "1";
+  c.slave_log = s.String("SLAVE_LOG", c.slave_log);
   return c;
 }
 

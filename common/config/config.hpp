@@ -52,6 +52,7 @@ struct SlaveConfig {
   // SLAVE_ALLOW_BROAD_GRANTS=1: start even when the database account may do
   // more than applying needs (app/grants.hpp).
   bool allow_broad_grants = false;
+  std::string slave_log = "slave_log.txt";  // SLAVE_LOG; empty: no operational log
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.
