@@ -45,15 +45,9 @@ int main(int argc, char** argv) {
     app::PrintWarnings("slave", warnings);
     if (!cfg.ok()) return Fail(cfg.status().message());
 
-    std::optional<app::OpLog> oplog;
-    if (!cfg->slave_log.empty()) {
-      Result<app::OpLog> opened = app::OpLog::Open(cfg->slave_log, "slave");
-      if (!opened.ok()) return Fail("SLAVE_LOG: " + opened.status().message());
-      oplog.emplace(std::move(opened).value());
-    }
-    auto Log = [&oplog](const std::string& line) {
-      if (oplog) oplog->Write(line);
-    };
+    Result<app::OpLog> oplog = app::OpLog::OpenUnlessEmpty(cfg->slave_log, "slave");
+    if (!oplog.ok()) return Fail("SLAVE_LOG: " + oplog.status().message());
+    auto Log = [&oplog](const std::string& line) { oplog->Write(line); };
     const std::string master = fmt::format("{}:{}", cfg->master_host, cfg->master_port);
     Log(fmt::format("starting (sqlrepl {}) as {}, database {} on {}, following {}", app::kVersion,
                     cfg->slave_id, cfg->db.database,

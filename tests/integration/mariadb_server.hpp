@@ -54,6 +54,9 @@ class MariaDbServer {
   Result<db::Connection> Connect(const std::string& database = "") const;
   // Runs statements as root; fails the calling test on error.
   Status Exec(const std::string& sql) const;
+  // A fresh start for a test: drops `school` and `repl_meta`, creates
+  // `school` again and runs `tables` (statements that create its tables).
+  Status ResetSchool(const std::string& tables) const;
   // The first column of the first row, or nullopt.
   std::optional<std::string> QueryValue(const std::string& sql, const std::string& database = "") const;
 

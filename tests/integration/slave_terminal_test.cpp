@@ -28,10 +28,8 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
     for (MariaDbServer* s : servers_) {
-      ASSERT_TRUE(s->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                          "CREATE DATABASE school;"
-                          "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
-                          " name VARCHAR(100) NOT NULL, age INT)")
+      ASSERT_TRUE(s->ResetSchool("CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                                 " name VARCHAR(100) NOT NULL, age INT)")
                       .ok());
     }
     port_ = FreeLoopbackPort();
