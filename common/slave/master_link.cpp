@@ -112,14 +112,17 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
     if (stopped_) break;
     if (was_connected) {
       Log(fmt::format("disconnected from the master at {}: {}", where, s.message()));
-      last_reason.clear();
+      last_reason = s.message();
     }
     if (!state().ever_connected) {
       // A master that is not up yet is expected at start (the demo starts
-      // both): nothing was lost, so say what the slave waits for, once.
+      // both): nothing was lost, so say what the slave waits for, and say
+      // it again only when the reason changes (a wrong REPL_TOKEN, say).
       if (last_reason.empty()) {
         Print(fmt::format("Waiting for the master at {} ... ({}; trying again every {})", where,
                           s.message(), every));
+      } else if (s.message() != last_reason) {
+        Print(fmt::format("Still waiting for the master at {}: {}", where, s.message()));
       }
       SetConnection("waiting for the master (never connected yet): " + s.message(), false);
     } else {
