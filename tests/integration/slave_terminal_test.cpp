@@ -3,6 +3,7 @@
 // private MariaDB server. Also the slave's first words when the master is
 // not up yet, and its operational log (SLAVE_LOG).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <optional>
@@ -212,6 +213,18 @@ TEST_F(SlaveTerminalTest, CtrlCDropsTheTypedLineAndCtrlDStopsTheSlave) {
   t->Type("\x04");  // Ctrl-D
   EXPECT_EQ(t->Wait(seconds(20)), 0) << t->Output();
   EXPECT_NE(t->Output().find("Bye"), std::string::npos) << t->Output();
+}
+
+TEST_F(SlaveTerminalTest, SigtermAtThePromptStopsTheSlaveCleanly) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Terminal> t = StartSlaveTerminal();
+  ASSERT_TRUE(Connected(master, t)) << (t ? t->Output() : "");
+  t->Type("SELECT 'half typed'");
+  ASSERT_TRUE(t->WaitFor("half typed", seconds(5))) << t->Output();
+  t->Signal(SIGTERM);
+  EXPECT_EQ(t->Wait(seconds(20)), 0) << t->Output();
+  EXPECT_NE(ReadWholeFile(SlaveLog()).find("slave: stopping on SIGTERM"), std::string::npos)
+      << ReadWholeFile(SlaveLog());
 }
 
 // Started before its master, as the demo and a person often do: the slave
