@@ -94,8 +94,10 @@ int main(int argc, char** argv) {
     }
 
     // On a terminal the slave offers a read-only prompt, and its echo goes
-    // above the line being typed. Otherwise it prints as it always did.
-    const bool interactive = isatty(STDIN_FILENO);
+    // above the line being typed. Otherwise it prints as it always did: also
+    // when started in the background of a shell (`slave > log &`), whose
+    // terminal it must not read (the kernel would stop it with SIGTTIN).
+    const bool interactive = isatty(STDIN_FILENO) && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
     std::unique_ptr<console::TerminalLineSource> terminal;
     if (interactive) terminal = std::make_unique<console::TerminalLineSource>();
     std::mutex print_mu;
