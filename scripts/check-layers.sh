@@ -2,7 +2,12 @@
 # Fails when an #include crosses the dependency rules of DESIGN.md:
 #   entry points -> console/app -> master | slave -> replication
 #     -> protocol/db/sql/config -> base
-# master/ and slave/ never include each other; the slave has no console.
+# master/ and slave/ never include each other. Both programs have a prompt:
+# the terminal pieces in console/ (line source, interrupt, table formatter,
+# input state, slave_shell) are shared and include neither role, so the slave
+# gets its status through a callback; master_shell and replication_report
+# are the master's prompt and may include master/, never slave/, and the
+# slave's entry point never includes them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +29,16 @@ forbid "common/protocol common/db common/sql common/config" 'master|slave|consol
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console' "app/ is what both entry points share"
-forbid Slave.cpp 'console|master' "Slave.cpp may not include console/ or master/"
+shared_console=$(ls common/console/*.?pp | grep -vE '/(master_shell|replication_report)\.')
+forbid "$shared_console" 'master|slave' "console/'s shared pieces include neither master/ nor slave/"
+forbid "common/console/master_shell.* common/console/replication_report.*" 'slave' \
+  "the master's prompt may not include slave/"
+forbid Slave.cpp 'master' "Slave.cpp may not include master/"
+hits=$(grep -nE '^#include "console/(master_shell|replication_report)' Slave.cpp)
+if [ -n "$hits" ]; then
+  printf 'layering: %s\n%s\n' "Slave.cpp may not include the master's prompt" "$hits"
+  failed=1
+fi
 forbid Master.cpp 'slave' "Master.cpp may not include slave/"
 
 [ "$failed" -eq 0 ] && echo "layering: ok"

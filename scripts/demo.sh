@@ -45,9 +45,35 @@ trap cleanup EXIT
 master="build/master --env-file .cluster/master.env"
 slave() { echo "build/slave --env-file .cluster/slave$1.env"; }
 
+# The slaves start once the master listens, so that the first statements
+# typed reach them (a slave started earlier waits and retries every
+# RECONNECT_SECONDS). The port is the master's LISTEN_PORT (environment
+# first, as the master reads it). Gives up after 30 s: the slaves then
+# start anyway and say they are waiting for the master.
+master_port=${LISTEN_PORT:-$(sed -n 's/^LISTEN_PORT=//p' .cluster/master.env | tail -1)}
+master_port=${master_port:-8080}
+master_listening() {
+  if command -v ss >/dev/null; then
+    [ -n "$(ss -Htln "sport = :$master_port" 2>/dev/null)" ]
+  else
+    grep -qi ":$(printf '%04X' "$master_port") 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null
+  fi
+}
+wait_for_master() {
+  local deadline=$((SECONDS + 30))
+  until master_listening; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "demo: the master is not listening on port $master_port after 30 s; starting the slaves anyway" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
 if [ "$use_tmux" -eq 1 ]; then
   # When the master quits, its pane ends the session, and the slaves with it.
   tmux new-session -d -s "$session" -x 220 -y 50 "$master; tmux kill-session -t $session"
+  wait_for_master
   tmux split-window -h -t "$session:0.0" "$(slave 1)"
   tmux split-window -v -t "$session:0.1" "$(slave 2)"
   tmux select-pane -t "$session:0.0"
@@ -59,8 +85,11 @@ if [ "$use_tmux" -eq 1 ]; then
     tmux attach-session -t "$session"
   fi
 else
+  # The master keeps the foreground: each slave waits for it in the
+  # background, then becomes that background process (exec), so that the
+  # cleanup stops the slave itself.
   for i in 1 2; do
-    $(slave "$i") </dev/null >".cluster/slave$i.log" 2>&1 &
+    (wait_for_master && exec $(slave "$i")) </dev/null >".cluster/slave$i.log" 2>&1 &
     slave_pids+=($!)
     echo "demo: slave$i running (pid $!), log: .cluster/slave$i.log"
   done

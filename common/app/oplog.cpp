@@ -21,6 +21,11 @@ Result<OpLog> OpLog::Open(const std::string& path, std::string program) {
   return OpLog(fd, std::move(program));
 }
 
+Result<OpLog> OpLog::OpenUnlessEmpty(const std::string& path, std::string program) {
+  if (path.empty()) return OpLog();
+  return Open(path, std::move(program));
+}
+
 OpLog::OpLog(OpLog&& other) noexcept : fd_(other.fd_), program_(std::move(other.program_)) {
   other.fd_ = -1;
 }

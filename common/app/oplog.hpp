@@ -7,7 +7,7 @@
 // Written line by line with write(2) under a mutex, so that a crash loses
 // at most the line being written and lines from several threads never mix.
 // Callers pass text that holds no secrets; the log adds none.
-// Used by the master (MASTER_LOG); meant for the slave too.
+// Used by the master (MASTER_LOG) and the slave (SLAVE_LOG).
 #pragma once
 
 #include <mutex>
@@ -25,6 +25,9 @@ class OpLog {
   // Opens `path` for appending, creating it with mode 0600; an existing file
   // readable by others is made private. kIoError when it cannot be opened.
   static Result<OpLog> Open(const std::string& path, std::string program);
+  // Open(), or a log that writes nothing when `path` is empty (the setting
+  // that disables the log).
+  static Result<OpLog> OpenUnlessEmpty(const std::string& path, std::string program);
   OpLog(OpLog&& other) noexcept;
   OpLog& operator=(OpLog&&) = delete;
   ~OpLog();

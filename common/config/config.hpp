@@ -68,6 +68,7 @@ struct SlaveConfig {
   // TLS_CERT and TLS_KEY (both or neither, need TLS_CA): a client
   // certificate for a master that asks for one.
   TlsSettings tls;
+  std::string slave_log = "slave_log.txt";  // SLAVE_LOG; empty: no operational log
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.

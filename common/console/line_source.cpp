@@ -172,6 +172,11 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = true;
   }
+  // libedit draws the prompt before it puts the terminal in its own mode:
+  // in between, the line discipline still edits, and a Ctrl-D typed as soon
+  // as the prompt shows became a NUL byte once the mode changed (lost).
+  // The mode first, then the prompt.
+  rl_prep_terminal(1);
   std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -173,6 +173,28 @@ void Applier::Print(const std::string& line) const {
   if (options_.print) options_.print(line);
 }
 
+void Applier::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+Applier::Counters Applier::counters() const {
+  std::lock_guard lock(mu_);
+  return {replication_id_, applied_seq_, queue_.size(), refused_, failed_, last_error_};
+}
+
+void Applier::CountLocked(const protocol::Ack& ack) {
+  if (ack.outcome == protocol::AckOutcome::kRefused) {
+    ++refused_;
+    last_error_ = fmt::format("#{} refused: {}", ack.seq, ack.message);
+  } else if (ack.outcome == protocol::AckOutcome::kError) {
+    ++failed_;
+    last_error_ = fmt::format("#{} failed: {}", ack.seq, ack.message);
+  } else {
+    return;
+  }
+  Log(last_error_);
+}
+
 bool Applier::Pause(std::chrono::milliseconds delay) {
   std::unique_lock lock(mu_);
   return !wake_.wait_for(lock, delay, [&] { return stopping_; });
@@ -204,6 +226,7 @@ bool Applier::WaitForWork() {
 Applier::Step Applier::EnsureSession() {
   if (session_) return Step::kDone;
   Result<std::unique_ptr<ApplySession>> s = open_session_();
+  Status why = s.status();
   if (s.ok()) {
     session_ = std::move(s).value();
     current_database_ = options_.database;
@@ -211,17 +234,23 @@ Applier::Step Applier::EnsureSession() {
     transactional_.clear();  // engines may have changed while we were away
     const Status resynced = Resync();
     if (resynced.ok()) {
-      if (reported_outage_) Print("Local database is back; applying resumes.");
+      if (reported_outage_) {
+        Print("Local database is back; applying resumes.");
+        Log("local database is back; applying resumes");
+      }
       reported_outage_ = false;
       return Step::kDone;
     }
     session_.reset();
+    why = resynced;
     if (resynced.code() == StatusCode::kFailedPrecondition) {
       return Fatal(resynced.message() + "; restore the row and start the slave again");
     }
   }
-  if (!reported_outage_)
+  if (!reported_outage_) {
     Print("Local database unavailable; applying is paused and will resume when it is back.");
+    Log("local database unavailable: " + why.ToString() + "; applying is paused");
+  }
   reported_outage_ = true;
   return Step::kSessionLost;
 }
@@ -427,6 +456,7 @@ Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
     {
       std::lock_guard lock(mu_);
       queue_.pop_front();
+      CountLocked(outcome.ack);
     }
     for (const std::string& line : outcome.lines) Print(line);
     reports_.SendAck(outcome.ack);
@@ -475,6 +505,7 @@ void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>
     std::lock_guard lock(mu_);
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(count));
     applied_seq_ = last_seq;
+    for (const Outcome& o : outcomes) CountLocked(o.ack);
   }
   for (const Outcome& o : outcomes) {
     for (const std::string& line : o.lines) Print(line);
@@ -483,6 +514,7 @@ void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>
 }
 
 Applier::Step Applier::Fatal(const std::string& why) {
+  Log("applying stopped: " + why);
   if (options_.on_fatal) options_.on_fatal(why);
   return Step::kFatal;
 }

@@ -68,6 +68,9 @@ class Applier {
     // Pause between attempts to reach the local database.
     std::chrono::milliseconds reconnect_pause{1000};
     std::function<void(const std::string&)> print;     // console lines
+    // The operational log (SLAVE_LOG): refusals, failures, the local
+    // database's outages, the fatal stop; never the statements' text.
+    std::function<void(const std::string&)> log;
     std::function<void(const std::string&)> on_fatal;  // the applier stopped for good
   };
 
@@ -95,6 +98,17 @@ class Applier {
   size_t queued() const;
   // Where to resume: the last event applied or already queued.
   SlavePosition ResumePosition() const;
+
+  // What the slave's `status` shows (any thread).
+  struct Counters {
+    std::string replication_id;
+    uint64_t applied_seq = 0;  // the last event applied, refused or failed
+    size_t queued = 0;         // received, not applied yet
+    uint64_t refused = 0;      // since start
+    uint64_t failed = 0;       // since start
+    std::string last_error;    // the last refusal or failure, with its event
+  };
+  Counters counters() const;
 
  private:
   struct Item {
@@ -146,6 +160,9 @@ class Applier {
   // Waits `delay` unless stopping; false when stopping.
   bool Pause(std::chrono::milliseconds delay);
   void Print(const std::string& line) const;
+  void Log(const std::string& line) const;
+  // Counts a refused or failed outcome (mu_ held).
+  void CountLocked(const protocol::Ack& ack);
   // The first refusal reason among the item's statements, or "".
   std::string CheckPolicy(const Item& item) const;
 
@@ -160,6 +177,9 @@ class Applier {
   uint64_t applied_seq_ = 0;    // guarded by mu_
   uint64_t last_queued_ = 0;    // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
+  uint64_t refused_ = 0;        // guarded by mu_
+  uint64_t failed_ = 0;         // guarded by mu_
+  std::string last_error_;      // guarded by mu_
   std::thread thread_;
 
   // Applier thread only.

@@ -41,6 +41,29 @@ void MasterLink::Print(const std::string& line) const {
   if (options_.print) options_.print(line);
 }
 
+void MasterLink::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+MasterLink::State MasterLink::state() const {
+  std::lock_guard lock(state_mu_);
+  return state_;
+}
+
+void MasterLink::SetConnection(std::string connection, bool connected) {
+  std::lock_guard lock(state_mu_);
+  state_.connection = std::move(connection);
+  state_.connected = connected;
+  state_.ever_connected = state_.ever_connected || connected;
+  state_.since = std::chrono::steady_clock::now();
+}
+
+void MasterLink::Heard(uint64_t master_seq) {
+  std::lock_guard lock(state_mu_);
+  state_.master_last_seq = std::max(state_.master_last_seq, master_seq);
+  state_.last_heard = std::chrono::steady_clock::now();
+}
+
 void MasterLink::Stop() {
   asio::post(io_, [this] {
     stopped_ = true;
@@ -63,14 +86,21 @@ void MasterLink::SendVerifyResult(const protocol::VerifyResult& result) {
 
 asio::awaitable<int> MasterLink::Run(Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
+  const std::string every = fmt::format("{} second{}", options_.reconnect_seconds,
+                                        options_.reconnect_seconds == 1 ? "" : "s");
+  SetConnection("connecting (first attempt)", false);
+  std::string last_reason;  // the oplog gets a failed attempt when its reason changes
   while (!stopped_) {
     auto link = std::make_shared<Link>(io_, options_.tls);
     Status s = co_await Connect(link);
     if (s.ok()) s = co_await Handshake(link, applier);
     if (s.code() == StatusCode::kFailedPrecondition) {
       Print("The master refused this slave: " + s.message());
+      Log(fmt::format("the master at {} refused this slave: {}", where, s.message()));
+      SetConnection("refused by the master: " + s.message(), false);
       co_return 2;
     }
+    const bool was_connected = s.ok();
     if (s.ok()) {
       link_ = link;
       asio::co_spawn(io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); },
@@ -81,9 +111,31 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
     }
     link->Close();
     if (stopped_) break;
-    Print(fmt::format("Lost the master at {}: {}", where, s.message()));
-    Print(fmt::format("Master unavailable. Retrying in {} second{}...", options_.reconnect_seconds,
-                      options_.reconnect_seconds == 1 ? "" : "s"));
+    if (was_connected) {
+      Log(fmt::format("disconnected from the master at {}: {}", where, s.message()));
+      last_reason = s.message();
+    }
+    if (!state().ever_connected) {
+      // A master that is not up yet is expected at start (the demo starts
+      // both): nothing was lost, so say what the slave waits for, and say
+      // it again only when the reason changes (a wrong REPL_TOKEN, say).
+      if (last_reason.empty()) {
+        Print(fmt::format("Waiting for the master at {} ... ({}; trying again every {})", where,
+                          s.message(), every));
+      } else if (s.message() != last_reason) {
+        Print(fmt::format("Still waiting for the master at {}: {}", where, s.message()));
+      }
+      SetConnection("waiting for the master (never connected yet): " + s.message(), false);
+    } else {
+      Print(fmt::format("Lost the master at {}: {}", where, s.message()));
+      Print(fmt::format("Master unavailable. Retrying in {}...", every));
+      SetConnection("lost: " + s.message() + "; retrying every " + every, false);
+    }
+    if (s.message() != last_reason) {
+      Log(fmt::format("cannot reach the master at {}: {}; trying again every {}", where,
+                      s.message(), every));
+      last_reason = s.message();
+    }
     retry_timer_.expires_after(std::chrono::seconds(options_.reconnect_seconds));
     co_await retry_timer_.async_wait(use_nothrow);
   }
@@ -202,6 +254,11 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
                     options_.master_host, options_.master_port, welcome.replication_id,
                     welcome.from_seq, welcome.last_seq));
+  Log(fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
+                  "master at #{}",
+                  where, welcome.replication_id, welcome.from_seq, welcome.last_seq));
+  SetConnection("connected", true);
+  Heard(welcome.last_seq);
   co_return Status::Ok();
 }
 
@@ -220,7 +277,11 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
     Status sealed = link->from_master->Open(frame->type, &frame->payload);
     if (!sealed.ok()) co_return sealed;
     link->last_heard = std::chrono::steady_clock::now();
-    if (frame->type == MessageType::kHeartbeat) continue;
+    if (frame->type == MessageType::kHeartbeat) {
+      protocol::Heartbeat heartbeat;
+      if (protocol::Decode(frame->payload, &heartbeat).ok()) Heard(heartbeat.seq);
+      continue;
+    }
     if (frame->type == MessageType::kVerify) {
       protocol::Verify request;
       Status s = protocol::Decode(frame->payload, &request);
@@ -236,6 +297,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
     if (!event.ok()) co_return event.status();
     // A resend of an event already held is dropped by the applier, not queued.
     const bool held = event->seq <= applier.ResumePosition().applied_seq;
+    Heard(event->seq);
     Status s = applier.Enqueue(std::move(event).value());
     if (!s.ok()) co_return s;
     if (!held) Queued(frame->payload.size());
@@ -264,6 +326,7 @@ asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier
     if (link->closed) break;
     if (std::chrono::steady_clock::now() - link->last_heard > kPeerTimeout) {
       Print("No message from the master for 6 s; assuming it is gone.");
+      Log("no message from the master for 6 s; closing the link");
       link->Close();
       break;
     }

@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/secret.hpp"
@@ -33,6 +34,9 @@ class MasterLink : public ApplyReports {
     Secret token;
     int reconnect_seconds = 5;
     std::function<void(const std::string&)> print;
+    // The operational log (SLAVE_LOG): attempts, connections, handshakes,
+    // disconnections with their reasons, refusals. Never holds the token.
+    std::function<void(const std::string&)> log;
     // Reading from the master pauses while the applier holds this many
     // bytes of events (or Applier::kMaxQueued events), whichever comes first.
     size_t max_queued_bytes = kDefaultMaxQueuedBytes;
@@ -50,6 +54,17 @@ class MasterLink : public ApplyReports {
   asio::awaitable<int> Run(Applier& applier);
   // Stops Run() (any thread).
   void Stop();
+  // What the slave's `status` shows about the link (any thread).
+  struct State {
+    std::string connection;    // "connected", "waiting for the master: ...", "lost: ..."
+    bool connected = false;
+    std::chrono::steady_clock::time_point since{};  // of `connection`
+    bool ever_connected = false;
+    uint64_t master_last_seq = 0;  // the master's last event, as last heard
+    std::chrono::steady_clock::time_point last_heard{};  // from the master; epoch: never
+  };
+  State state() const;
+
   // Send on the current link, if any (any thread).
   void SendAck(const protocol::Ack& ack) override;
   void SendVerifyResult(const protocol::VerifyResult& result) override;
@@ -67,6 +82,9 @@ class MasterLink : public ApplyReports {
   asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
   void Print(const std::string& line) const;
+  void Log(const std::string& line) const;
+  void SetConnection(std::string connection, bool connected);
+  void Heard(uint64_t master_seq);  // a message from the master that names its last event
   // What the applier handed over and still holds, in bytes (I/O thread).
   size_t QueuedBytes(const Applier& applier);
   void Queued(size_t bytes);
@@ -76,6 +94,8 @@ class MasterLink : public ApplyReports {
   std::shared_ptr<Link> link_;  // the current link, I/O thread only
   asio::steady_timer retry_timer_;
   bool stopped_ = false;
+  mutable std::mutex state_mu_;
+  State state_;  // guarded by state_mu_
   // The size of each item handed to the applier, oldest first, trimmed to
   // what it still holds. The applier counts items, not bytes, and removes
   // them only from the front, so the items it holds are the newest

@@ -146,6 +146,11 @@ Result<db::Connection> MariaDbServer::Connect(const std::string& database) const
   return db::Connection::Open(Options(database));
 }
 
+Status MariaDbServer::ResetSchool(const std::string& tables) const {
+  return Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta; CREATE DATABASE school;" +
+              tables);
+}
+
 Status MariaDbServer::Exec(const std::string& sql) const {
   Result<db::Connection> c = Connect();
   if (!c.ok()) return c.status();

@@ -58,6 +58,9 @@ class MariaDbServer {
   // `school.notes (id INT PRIMARY KEY, body VARCHAR(100))`: where tests
   // that replicate a few rows start.
   Status ResetNotes() const;
+  // A fresh start for a test: drops `school` and `repl_meta`, creates
+  // `school` again and runs `tables` (statements that create its tables).
+  Status ResetSchool(const std::string& tables) const;
   // The first column of the first row, or nullopt.
   std::optional<std::string> QueryValue(const std::string& sql, const std::string& database = "") const;
 

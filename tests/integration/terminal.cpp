@@ -75,6 +75,10 @@ void Terminal::Resize(unsigned short rows, unsigned short cols) {
   (void)::ioctl(fd_, TIOCSWINSZ, &size);  // the kernel signals the foreground group
 }
 
+void Terminal::Signal(int sig) {
+  if (pid_ > 0 && !exit_status_) ::kill(pid_, sig);
+}
+
 void Terminal::Pump(std::chrono::milliseconds timeout) {
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;

@@ -28,6 +28,7 @@ class Terminal {
   void Enter(const std::string& line) { Type(line + "\r"); }
   void CtrlC() { Type("\x03"); }
   void Resize(unsigned short rows, unsigned short cols);  // as a window resize: SIGWINCH
+  void Signal(int sig);                         // to the program alone (kill(1), a service manager)
 
   // Waits until `text` appears in the output written after the last
   // Mark(); true when it did before `timeout`.

@@ -379,5 +379,40 @@ TEST_F(ApplierTest, ResumePositionHoldsTheOneReplicationIdAndTheLastQueued) {
   EXPECT_EQ(applier.Enqueue(MakeEvent(4, Insert(4))).code(), StatusCode::kCorruption);
 }
 
+// What the slave's `status` shows: counted once each, the last one kept,
+// and written to the operational log.
+TEST_F(ApplierTest, CountsRefusedAndFailedEventsAndKeepsTheLastError) {
+  db_.FailNext(Insert(2), Status::SqlError(1146, "42S02", "Table 'school.t' doesn't exist"), 100);
+  Applier::Options o;
+  o.database = "school";
+  o.retry_first = milliseconds(1);
+  o.print = [this](const std::string& line) { reports_.Print(line); };
+  std::mutex log_mu;
+  std::vector<std::string> log;
+  o.log = [&](const std::string& line) {
+    std::lock_guard lock(log_mu);
+    log.push_back(line);
+  };
+  applier_ = std::make_unique<Applier>(o, db_.Factory(), reports_, SlavePosition{"fake-log", 0});
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(3, "DROP TABLE t")).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(3));
+  const Applier::Counters c = applier_->counters();
+  EXPECT_EQ(c.replication_id, "fake-log");
+  EXPECT_EQ(c.applied_seq, 3u);
+  EXPECT_EQ(c.queued, 0u);
+  EXPECT_EQ(c.failed, 1u);
+  EXPECT_EQ(c.refused, 1u);
+  EXPECT_THAT(c.last_error, HasSubstr("#3 refused: "));
+  applier_->Stop();
+  std::lock_guard lock(log_mu);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_THAT(log[0], HasSubstr("#2 failed: "));
+  EXPECT_THAT(log[0], HasSubstr("1146"));
+  EXPECT_THAT(log[1], HasSubstr("#3 refused: "));
+}
+
 }  // namespace
 }  // namespace sqlrepl::slave
