@@ -229,11 +229,13 @@ DB_NAME=school
 REPL_TOKEN=$token
 META_SCHEMA=$1"
   (umask 077
-   printf '%s\nDB_PORT=%s\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=%s\nACK_TIMEOUT_MS=60000\n' \
-     "$common" "$(port_of master)" "$listen_port" >"$work/master.env"
+   printf '%s\nDB_PORT=%s\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=%s\nACK_TIMEOUT_MS=60000\nMASTER_LOG=%s\n' \
+     "$common" "$(port_of master)" "$listen_port" "$work/master_log.txt" >"$work/master.env"
+   # The one bench account also recreates tables between runs, so it holds
+   # more than a slave needs; the slaves are told to accept that.
    for i in 1 2; do
-     printf '%s\nDB_PORT=%s\nMASTER_HOST=127.0.0.1\nMASTER_PORT=%s\nSLAVE_ID=slave%s\nRECONNECT_SECONDS=1\n' \
-       "$common" "$(port_of "slave$i")" "$listen_port" "$i" >"$work/slave$i.env"
+     printf '%s\nDB_PORT=%s\nMASTER_HOST=127.0.0.1\nMASTER_PORT=%s\nSLAVE_ID=slave%s\nRECONNECT_SECONDS=1\nSLAVE_ALLOW_BROAD_GRANTS=1\nSLAVE_LOG=%s\n' \
+       "$common" "$(port_of "slave$i")" "$listen_port" "$i" "$work/slave${i}_log.txt" >"$work/slave$i.env"
    done)
 }
 
