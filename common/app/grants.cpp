@@ -7,6 +7,7 @@
 
 #include "base/strings.hpp"
 #include "db/privileges.hpp"
+#include "replication/slave_position.hpp"
 #include "sql/lexer.hpp"
 
 namespace sqlrepl::app {
@@ -48,20 +49,7 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-constexpr std::string_view kPositionTable = "slave_position";
-
-// The same table OpenSlavePosition (slave/applier.cpp) creates.
-std::string PositionTableDdl(std::string_view meta) {
-  return fmt::format(
-      "CREATE TABLE IF NOT EXISTS {}.slave_position ("
-      " id TINYINT UNSIGNED PRIMARY KEY,"
-      " replication_id VARCHAR(64) NOT NULL,"
-      " applied_seq BIGINT UNSIGNED NOT NULL,"
-      " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-      "   ON UPDATE CURRENT_TIMESTAMP(6)"
-      ") ENGINE=InnoDB",
-      QuoteName(meta));
-}
+constexpr std::string_view kPositionTable = replication::kSlavePositionTable;
 
 }  // namespace
 
@@ -201,7 +189,7 @@ std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_vi
                                        std::string_view account) {
   return {
       fmt::format("CREATE DATABASE IF NOT EXISTS {}", QuoteName(meta_schema)),
-      PositionTableDdl(meta_schema),
+      replication::SlavePositionTableDdl(meta_schema),
       fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account),
       fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema), QuoteName(kPositionTable),
                   account),

@@ -8,6 +8,7 @@
 #include "base/strings.hpp"
 #include "db/privileges.hpp"
 #include "replication/session_context.hpp"
+#include "replication/slave_position.hpp"
 #include "sql/policy.hpp"
 
 namespace sqlrepl::slave {
@@ -74,14 +75,7 @@ Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string&
   Status s = db::CreateTableIfMissing(
       conn, meta, "slave_position",
       {fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", meta),
-       fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slave_position ("
-                   " id TINYINT UNSIGNED PRIMARY KEY,"
-                   " replication_id VARCHAR(64) NOT NULL,"
-                   " applied_seq BIGINT UNSIGNED NOT NULL,"
-                   " updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-                   "   ON UPDATE CURRENT_TIMESTAMP(6)"
-                   ") ENGINE=InnoDB",
-                   meta)});
+       replication::SlavePositionTableDdl(meta)});
   if (s.ok()) {
     s = conn->Run(fmt::format(
         "INSERT IGNORE INTO `{}`.slave_position (id, replication_id, applied_seq) VALUES (1, '', 0)", meta));
