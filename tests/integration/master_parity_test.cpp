@@ -33,12 +33,6 @@ std::string Binary(const char* env, const char* built) {
 std::string MasterBin() { return Binary("SQLREPL_TEST_MASTER_BIN", SQLREPL_MASTER_BIN); }
 std::string SlaveBin() { return Binary("SQLREPL_TEST_SLAVE_BIN", SQLREPL_SLAVE_BIN); }
 
-struct Outcome {
-  int exit_status = -1;
-  std::string out;
-  std::string err;
-};
-
 class MasterParityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -97,11 +91,9 @@ class MasterParityTest : public ::testing::Test {
         argv, {dir_.path() + "/out", dir_.path() + "/err", "", {{"HOME", home_}}, true}, &error);
     EXPECT_TRUE(p) << error;
     if (!p) return {};
-    p->WriteStdin(input);
-    p->CloseStdin();
-    std::optional<int> rc = p->Wait(seconds(60));
-    EXPECT_TRUE(rc.has_value()) << "master did not exit";
-    return {rc.value_or(-1), p->Stdout(), p->Stderr()};
+    Outcome o = FeedToEnd(*p, input, seconds(60));
+    EXPECT_NE(o.exit_status, -1) << "master did not exit";
+    return o;
   }
 
   // The server session that holds the replication log's lock: the master's

@@ -16,12 +16,6 @@ using ::testing::Not;
 
 constexpr char kToken[] = "master-prompt-test-token-0123456789";
 
-struct Outcome {
-  int exit_status = -1;
-  std::string out;
-  std::string err;
-};
-
 struct MasterPromptTestServer {
   static constexpr const char* kNames[] = {"master-prompt"};
 };
@@ -58,11 +52,9 @@ class MasterPromptTest : public ServersTest<MasterPromptTestServer> {
   Outcome RunMaster(const std::string& input, std::vector<std::string> extra_args = {}) {
     std::optional<Process> p = StartMaster(std::move(extra_args));
     if (!p) return {};
-    p->WriteStdin(input);
-    p->CloseStdin();
-    std::optional<int> rc = p->Wait(seconds(60));
-    EXPECT_TRUE(rc.has_value()) << "master did not exit";
-    return {rc.value_or(-1), p->Stdout(), p->Stderr()};
+    Outcome o = FeedToEnd(*p, input, seconds(60));
+    EXPECT_NE(o.exit_status, -1) << "master did not exit";
+    return o;
   }
 
   std::string Count() const {

@@ -156,4 +156,11 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   return exit_status_;
 }
 
+Outcome FeedToEnd(Process& p, const std::string& input, std::chrono::milliseconds timeout) {
+  p.WriteStdin(input);
+  p.CloseStdin();
+  const std::optional<int> rc = p.Wait(timeout);
+  return {rc.value_or(-1), p.Stdout(), p.Stderr()};
+}
+
 }  // namespace sqlrepl::testing

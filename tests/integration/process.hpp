@@ -77,4 +77,14 @@ class Process {
   Options options_;
 };
 
+// How a program ended and what it printed.
+struct Outcome {
+  int exit_status = -1;  // -1: it did not exit in time
+  std::string out;
+  std::string err;
+};
+
+// Writes `input` to the program's stdin, closes it, and waits for the end.
+Outcome FeedToEnd(Process& p, const std::string& input, std::chrono::milliseconds timeout);
+
 }  // namespace sqlrepl::testing
