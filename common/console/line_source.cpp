@@ -260,9 +260,8 @@ int TerminalLineSource::GetChar(FILE* in) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {self->wake_[0], POLLIN, 0}};
     const int ready = ::poll(fds, self->wake_[0] >= 0 ? 2 : 1, -1);
     // Only end of input or Ctrl-C ends the read. Another signal (a window
-    // resize) also interrupts poll, and libedit re-sends the Ctrl-C it
-    // catches, which may then land on another thread after this returns:
-    // that thread's handler wakes us through the pipe.
+    // resize) also interrupts poll; a Ctrl-C handled on another thread
+    // wakes us through the pipe instead.
     if (ready < 0) {
       if (errno != EINTR) return -1;
       if (self->interrupt_pending_ && self->interrupt_pending_()) return -1;
