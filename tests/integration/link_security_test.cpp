@@ -70,8 +70,26 @@ class MasterEnd {
     asio::error_code ignored;
     asio::write(socket_, asio::buffer(bytes), ignored);
   }
-  void Send(MessageType type, const std::string& payload) {
-    Write(to_slave_ ? to_slave_->SealFrame(type, payload) : protocol::EncodeFrame(type, payload));
+  std::string Frame(MessageType type, const std::string& payload) {
+    return to_slave_ ? to_slave_->SealFrame(type, payload) : protocol::EncodeFrame(type, payload);
+  }
+  void Send(MessageType type, const std::string& payload) { Write(Frame(type, payload)); }
+  // Writes what the slave takes within `timeout`: a slave that stops
+  // reading must not hang the test in a blocking send. Returns bytes sent.
+  size_t WriteFor(const std::string& bytes, milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{socket_.native_handle(), POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      const ssize_t n = ::send(socket_.native_handle(), bytes.data() + done, bytes.size() - done,
+                               MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) done += static_cast<size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+    }
+    return done;
   }
   // The next frame, or nullopt when the connection ends or nothing comes
   // within `timeout`.
@@ -347,10 +365,14 @@ TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLin
   std::optional<MasterEnd> m = AcceptAndWelcome();
   ASSERT_TRUE(m);
   const std::string big(1024 * 1024, 'x');
+  std::string frames;
   for (uint64_t seq = 1; seq <= 8; ++seq) {
-    m->Send(MessageType::kEvent, replication::EncodeEvent(replication::Event{
-                                     seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    frames += m->Frame(MessageType::kEvent, replication::EncodeEvent(replication::Event{
+                                                seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
+  // More than the slave may hold: part of it stays unsent once the slave
+  // stops reading and the socket buffers are full.
+  ASSERT_GT(m->WriteFor(frames, seconds(2)), 3u * big.size());
   // The applier is not running, so nothing leaves its queue: the link reads
   // until 3 MiB are held, then waits.
   ASSERT_TRUE(WaitFor([&] { return applier_->queued() == 3; }, seconds(5))) << applier_->queued();
