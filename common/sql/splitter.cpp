@@ -18,10 +18,19 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+constexpr std::string_view kDelimiterWord = "DELIMITER";
+
 bool StartsWithDelimiterCommand(std::string_view s) {
-  constexpr std::string_view kWord = "DELIMITER";
-  return s.size() > kWord.size() && EqualsIgnoreCase(s.substr(0, kWord.size()), kWord) &&
-         IsSpace(s[kWord.size()]);
+  return s.size() > kDelimiterWord.size() &&
+         EqualsIgnoreCase(s.substr(0, kDelimiterWord.size()), kDelimiterWord) &&
+         IsSpace(s[kDelimiterWord.size()]);
+}
+
+// True while `s` is too short to tell whether it starts a DELIMITER command:
+// "DELIM" may still become "DELIMITER //" as more input arrives.
+bool MayBecomeDelimiterCommand(std::string_view s) {
+  return s.size() <= kDelimiterWord.size() &&
+         EqualsIgnoreCase(s, kDelimiterWord.substr(0, s.size()));
 }
 
 // The end of a statement found in a run of unprotected text.
@@ -97,7 +106,7 @@ bool StatementSplitter::ParseDelimiterCommand(size_t first, bool at_end, size_t*
   const size_t eol = buffer_.find('\n', first);
   if (eol == std::string::npos && !at_end) return false;  // the line is not complete yet
   const size_t line_end = eol == std::string::npos ? buffer_.size() : eol;
-  constexpr size_t kWordLength = 9;  // "DELIMITER"
+  const size_t kWordLength = kDelimiterWord.size();
   std::string_view arg =
       Trim(std::string_view(buffer_).substr(first + kWordLength, line_end - first - kWordLength));
   arg = arg.substr(0, std::min(arg.size(), arg.find_first_of(" \t")));
@@ -120,10 +129,14 @@ void StatementSplitter::Scan(bool at_end) {
   size_t start = 0;
   for (;;) {
     const size_t first = SkipSpace(start);
-    if (StartsWithDelimiterCommand(std::string_view(buffer_).substr(first))) {
+    const std::string_view rest = std::string_view(buffer_).substr(first);
+    if (StartsWithDelimiterCommand(rest)) {
       if (!ParseDelimiterCommand(first, at_end, &start)) break;
       continue;
     }
+    // Searching "DELIM" for the delimiter now would split it where a whole
+    // line would not (with DELIMITER E, "DE" ends at the E).
+    if (!at_end && MayBecomeDelimiterCommand(rest)) break;
     Hit hit;
     size_t run = start;      // start of the current run of unprotected text
     size_t checked = start;  // the run has been searched up to here

@@ -101,6 +101,8 @@ TEST(Splitter, ChunkBoundaryDoesNotChangeTheStatements) {
       "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nx//*/\nDELIMITER ;\n",
       "DELIMITER /\nSELECT 1\n~DED//*o\nDELIMITER ;\n",
       "SELECT 1;-- c;\n;'a;b';#x\n",
+      // Found by the fuzzer in CI: a delimiter that is a letter.
+      "DELIMITER E p() R E p() BEGIN SELECT BEGIN SELECT 1; EeD//\nDELIMITER ;\n",
   };
   for (const std::string& input : inputs) {
     const std::vector<std::string> whole = SplitAll(input);
