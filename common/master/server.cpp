@@ -61,19 +61,22 @@ void ReplicationServer::Stop() {
 
 asio::awaitable<void> ReplicationServer::AcceptLoop() {
   auto backoff = kAcceptRetryFirst;
-  size_t refused = 0;  // over the pending limit since the last report
+  size_t failures = 0;  // accepts failed in a row (out of descriptors, ...)
+  size_t refused = 0;   // over the pending limit since the last report
   asio::steady_timer pause(io_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(protocol::use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      if (backoff == kAcceptRetryFirst) Log("accept failed: " + ec.message() + "; retrying with backoff");
+      if (failures++ == 0) Log("accept failed: " + ec.message() + "; retrying with backoff");
       pause.expires_after(backoff);
       co_await pause.async_wait(protocol::use_nothrow);
       if (!acceptor_.is_open()) co_return;
       backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptRetryMax));
       continue;
     }
+    if (failures > 0) Log(fmt::format("accept works again, after {} failed attempts", failures));
+    failures = 0;
     backoff = kAcceptRetryFirst;
     if (pending_ >= options_.max_pending) {
       // Only this newcomer pays: sessions already accepted keep their place.

@@ -10,9 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "base/coding.hpp"
@@ -389,6 +393,72 @@ TEST_F(ServerTest, ConnectionsBeyondThePendingLimitAreClosedAndTheOthersStay) {
   RawSlave later(server_->port());
   EXPECT_EQ(later.Handshake(kToken, "later", 0).type, MessageType::kWelcome);
   EXPECT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+}
+
+// Takes every free file descriptor of the process (under a lowered soft
+// limit, so that it takes few) and gives them back when destroyed.
+class DescriptorExhaustion {
+ public:
+  DescriptorExhaustion() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      highest = std::max(highest, std::atoi(entry.path().filename().c_str()));
+    }
+    rlimit lowered = saved_;
+    lowered.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, static_cast<rlim_t>(highest) + 8);
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+    for (int fd; (fd = ::dup(STDERR_FILENO)) >= 0;) held_.push_back(fd);
+    exhausted_ = errno == EMFILE;
+  }
+  ~DescriptorExhaustion() {
+    for (int fd : held_) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  DescriptorExhaustion(const DescriptorExhaustion&) = delete;
+  DescriptorExhaustion& operator=(const DescriptorExhaustion&) = delete;
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> held_;
+  bool exhausted_ = false;
+};
+
+TEST_F(ServerTest, AcceptOutOfDescriptorsBacksOffAndRecovers) {
+  Start(1024 * 1024);
+  // The socket of the waiting connection is made while descriptors last.
+  const int waiting = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(waiting, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server_->port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  {
+    DescriptorExhaustion exhaustion;
+    ASSERT_TRUE(exhaustion.exhausted());
+    // The kernel completes the connection in the listen queue; the master's
+    // accept then has no descriptor to give it.
+    ASSERT_EQ(::connect(waiting, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
+    ASSERT_TRUE(WaitFor([&] { return Logged("accept failed: Too many open files; retrying with backoff"); },
+                        std::chrono::seconds(5)));
+    // Long enough for a loop without backoff to fail hundreds of thousands
+    // of times; with it, about eight.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  // Descriptors are back: the next retry (at most a second away) accepts.
+  ASSERT_TRUE(WaitFor([&] { return Logged("accept works again, after "); }, std::chrono::seconds(5)));
+  size_t failures = 0;
+  for (const std::string& line : Log()) {
+    const size_t at = line.find("accept works again, after ");
+    if (at != std::string::npos) failures = std::strtoul(line.c_str() + at + 26, nullptr, 10);
+  }
+  EXPECT_GE(failures, 2u);
+  EXPECT_LE(failures, 20u) << "accept was retried without pausing";
+  // Nobody was locked out: a slave gets in as usual.
+  RawSlave slave(server_->port());
+  EXPECT_EQ(slave.Handshake(kToken, "after", 0).type, MessageType::kWelcome);
+  ::close(waiting);
 }
 
 TEST_F(ServerTest, SlavesBeyondTheLimitAreToldToRetryAndTheOthersStay) {
