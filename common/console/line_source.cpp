@@ -176,8 +176,13 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
   // in between, the line discipline still edits, and a Ctrl-D typed as soon
   // as the prompt shows became a NUL byte once the mode changed (lost).
   // The mode first, then the prompt.
+  // libedit's readline() hands back the modes it found when it started,
+  // which are its own raw ones by then: we give back the shell's.
+  termios shell_modes{};
+  const bool have_shell_modes = ::tcgetattr(STDIN_FILENO, &shell_modes) == 0;
   rl_prep_terminal(1);
   std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
+  if (have_shell_modes) (void)::tcsetattr(STDIN_FILENO, TCSADRAIN, &shell_modes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
@@ -253,7 +258,10 @@ int TerminalLineSource::GetChar(FILE* in) {
   const int fd = self->input_fd_ >= 0 ? self->input_fd_ : fileno(in);
   for (;;) {
     if (g_continued.exchange(false)) {
-      rl_prep_terminal(1);  // back from Ctrl-Z: the shell set its own modes
+      // Back from Ctrl-Z: the shell set its own modes. libedit still
+      // believes the terminal raw and would skip a bare prep.
+      rl_deprep_terminal();
+      rl_prep_terminal(1);
       rl_forced_update_display();
     }
     if (g_resized.exchange(false)) rl_resize_terminal();

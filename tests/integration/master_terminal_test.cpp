@@ -106,7 +106,8 @@ class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
     ::chmod(env_path_.c_str(), 0600);
   }
 
-  std::optional<Terminal> StartMaster(const std::map<std::string, std::string>& env) {
+  std::optional<Terminal> StartMaster(std::map<std::string, std::string> env) {
+    env.emplace("HOME", dir_.path());  // the history file stays in the test's folder
     std::string error;
     std::optional<Terminal> t = Terminal::Spawn({SQLREPL_MASTER_BIN, "--env-file", env_path_}, env, &error);
     EXPECT_TRUE(t) << error;
@@ -224,6 +225,57 @@ TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCom
   t->Mark();
   t->Enter("SELECT COUNT(*) AS n FROM students;");
   EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
+}
+
+bool Cooked(const termios& modes) { return (modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0; }
+
+TEST_F(MasterTerminalTest, SigtermAtThePromptGivesTheTerminalBackCooked) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  ASSERT_FALSE(Cooked(t->Modes())) << "the line editor reads keys in raw mode";
+  t->Type("SELECT 'half typed");
+  t->Signal(SIGTERM);  // what a service manager or `kill` sends
+  EXPECT_EQ(t->Wait(seconds(10)), 128 + SIGTERM) << t->Output();
+  EXPECT_TRUE(Cooked(t->Modes())) << "the shell would get a terminal without echo";
+}
+
+TEST_F(MasterTerminalTest, BetweenLinesAndAfterCtrlDTheTerminalIsCooked) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  ASSERT_FALSE(Cooked(t->Modes()));
+  t->Mark();
+  t->Enter("SELECT SLEEP(3) AS slept;");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return server_->QueryValue("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                   "WHERE INFO LIKE 'SELECT SLEEP(3)%'") == "1";
+      },
+      seconds(10)));
+  // While a statement runs, keys typed ahead echo as the shell would echo them.
+  EXPECT_TRUE(Cooked(t->Modes()));
+  ASSERT_TRUE(t->WaitFor("slept", seconds(10))) << t->Output();
+  ASSERT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
+  t->Type("\x04");  // Ctrl-D
+  EXPECT_EQ(t->Wait(seconds(10)), 0) << t->Output();
+  EXPECT_TRUE(Cooked(t->Modes())) << "the shell would get a terminal without echo";
+}
+
+TEST_F(MasterTerminalTest, StoppedAndContinuedThePromptTakesItsModesBack) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  const termios raw = t->Modes();
+  ASSERT_FALSE(Cooked(raw));
+  // As with Ctrl-Z and `fg`: the program stops, the shell puts the terminal
+  // back to cooked mode for itself, and later continues the program.
+  t->Signal(SIGSTOP);
+  termios cooked = raw;
+  cooked.c_lflag |= ICANON | ECHO;
+  t->SetModes(cooked);
+  t->Signal(SIGCONT);
+  EXPECT_TRUE(WaitFor([&] { return !Cooked(t->Modes()); }, seconds(10))) << "still in the shell's modes";
+  t->Mark();
+  t->Enter("SELECT 'back again' AS s;");
+  EXPECT_TRUE(t->WaitFor("back again", seconds(10))) << t->Output();
 }
 
 }  // namespace

@@ -221,10 +221,13 @@ TEST_F(SlaveTerminalTest, SigtermAtThePromptStopsTheSlaveCleanly) {
   ASSERT_TRUE(Connected(master, t)) << (t ? t->Output() : "");
   t->Type("SELECT 'half typed'");
   ASSERT_TRUE(t->WaitFor("half typed", seconds(5))) << t->Output();
+  ASSERT_EQ(t->Modes().c_lflag & ICANON, 0u) << "the line editor reads keys in raw mode";
   t->Signal(SIGTERM);
   EXPECT_EQ(t->Wait(seconds(20)), 0) << t->Output();
   EXPECT_NE(ReadWholeFile(SlaveLog()).find("slave: stopping on SIGTERM"), std::string::npos)
       << ReadWholeFile(SlaveLog());
+  const termios modes = t->Modes();
+  EXPECT_TRUE((modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0) << "terminal left raw";
 }
 
 // Started before its master, as the demo and a person often do: the slave

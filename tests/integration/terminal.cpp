@@ -79,6 +79,14 @@ void Terminal::Signal(int sig) {
   if (pid_ > 0 && !exit_status_) ::kill(pid_, sig);
 }
 
+termios Terminal::Modes() {
+  termios modes{};
+  (void)::tcgetattr(fd_, &modes);  // on Linux the pty's master side reads the line discipline's modes
+  return modes;
+}
+
+void Terminal::SetModes(const termios& modes) { (void)::tcsetattr(fd_, TCSANOW, &modes); }
+
 void Terminal::Pump(std::chrono::milliseconds timeout) {
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <termios.h>
 
 #include <chrono>
 #include <map>
@@ -29,6 +30,10 @@ class Terminal {
   void CtrlC() { Type("\x03"); }
   void Resize(unsigned short rows, unsigned short cols);  // as a window resize: SIGWINCH
   void Signal(int sig);                         // to the program alone (kill(1), a service manager)
+  // The terminal's modes (raw or cooked, echo) as the line discipline has
+  // them now; a shell sets them the same way when it takes the terminal back.
+  termios Modes();
+  void SetModes(const termios& modes);
 
   // Waits until `text` appears in the output written after the last
   // Mark(); true when it did before `timeout`.
