@@ -1,7 +1,8 @@
 // The slave's stored position, META_SCHEMA.slave_position: one row (id 1)
 // with the replication id and the last event applied. Defined once here:
 // the slave creates it when missing, and the setup step an administrator
-// runs (app/grants) prints the same statement.
+// runs (app/grants) prints the same statement. scripts/cluster.sh spells it
+// out for the demo; a unit test keeps that copy equal.
 #pragma once
 
 #include <fmt/format.h>
