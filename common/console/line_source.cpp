@@ -99,8 +99,8 @@ int ReadCodePoint(int fd) {
 std::atomic<bool> g_resized{false};
 std::atomic<bool> g_continued{false};
 int g_signal_wake_fd = -1;
-termios g_cooked{};
-bool g_have_cooked = false;
+termios g_shell_modes{};
+bool g_have_shell_modes = false;
 
 void OnTerminalSignal(int signo) {
   const int saved = errno;
@@ -112,14 +112,14 @@ void OnTerminalSignal(int signo) {
 
 // Dying by a signal while a line is read: leave the terminal as we found it.
 void OnFatalSignal(int signo) {
-  if (g_have_cooked) (void)::tcsetattr(STDIN_FILENO, TCSANOW, &g_cooked);
+  if (g_have_shell_modes) (void)::tcsetattr(STDIN_FILENO, TCSANOW, &g_shell_modes);
   ::signal(signo, SIG_DFL);
   ::raise(signo);
 }
 
 void CatchTerminalSignals(int wake_fd) {
   g_signal_wake_fd = wake_fd;
-  g_have_cooked = ::tcgetattr(STDIN_FILENO, &g_cooked) == 0;
+  g_have_shell_modes = ::tcgetattr(STDIN_FILENO, &g_shell_modes) == 0;
   struct sigaction sa {};
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
@@ -130,9 +130,11 @@ void CatchTerminalSignals(int wake_fd) {
   for (int signo : {SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(signo, &sa, nullptr);
 }
 
-void ReleaseTerminalSignals() {
+// Our handlers go, and the shell gets the modes it had.
+void ReleaseTerminal() {
   for (int signo : {SIGWINCH, SIGCONT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(signo, SIG_DFL);
   g_signal_wake_fd = -1;
+  if (g_have_shell_modes) (void)::tcsetattr(STDIN_FILENO, TCSADRAIN, &g_shell_modes);
 }
 
 }  // namespace
@@ -158,7 +160,7 @@ TerminalLineSource::TerminalLineSource(std::string history_file)
 }
 
 TerminalLineSource::~TerminalLineSource() {
-  ReleaseTerminalSignals();
+  ReleaseTerminal();
   active = nullptr;
   if (input_fd_ >= 0) ::close(input_fd_);
   for (int fd : wake_) {
@@ -176,13 +178,11 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
   // in between, the line discipline still edits, and a Ctrl-D typed as soon
   // as the prompt shows became a NUL byte once the mode changed (lost).
   // The mode first, then the prompt.
-  // libedit's readline() hands back the modes it found when it started,
-  // which are its own raw ones by then: we give back the shell's.
-  termios shell_modes{};
-  const bool have_shell_modes = ::tcgetattr(STDIN_FILENO, &shell_modes) == 0;
+  // The terminal then stays raw between lines (readline() restores the modes
+  // it found), so keys typed ahead, Ctrl-D included, reach the next read
+  // as typed; the destructor gives the shell its modes back.
   rl_prep_terminal(1);
   std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
-  if (have_shell_modes) (void)::tcsetattr(STDIN_FILENO, TCSADRAIN, &shell_modes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     reading_ = false;
