@@ -14,6 +14,7 @@
 #include <random>
 
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 
 namespace sqlrepl::testing {
@@ -24,7 +25,6 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 constexpr char kToken[] = "replication-test-token-0123456789";
-constexpr int kReconnectSeconds = 1;
 
 struct ReplicationTestServers {
   static constexpr const char* kNames[] = {"repl-master", "repl-slave1", "repl-slave2"};
@@ -50,47 +50,18 @@ class ReplicationTest : public ServersTest<ReplicationTestServers> {
   MariaDbServer& master_db() { return *servers_[0]; }
   MariaDbServer& slave_db(int i) { return *servers_[i]; }
 
-  std::string MasterEnv(int ack_timeout_ms, const std::string& extra) {
-    const std::string path = dir_.path() + "/master.env";
-    WriteFile(path, master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\n" +
-                        "LISTEN_PORT=" + std::to_string(listen_port_) +
-                        "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n" + extra);
-    return path;
-  }
-
-  std::string SlaveEnv(int i, const std::string& token = kToken, const std::string& extra = "") {
-    const std::string path = dir_.path() + "/slave" + std::to_string(i) + ".env";
-    WriteFile(path, slave_db(i).SlaveEnvLines() + "REPL_TOKEN=" + token + "\nMASTER_HOST=127.0.0.1\n" +
-                        "MASTER_PORT=" + std::to_string(listen_port_) + "\nSLAVE_ID=slave" +
-                        std::to_string(i) + "\nRECONNECT_SECONDS=" + std::to_string(kReconnectSeconds) +
-                        "\n" + extra);
-    return path;
-  }
-
-  std::optional<Process> Spawn(const std::string& binary, const std::string& env, const std::string& name) {
-    std::string error;
-    std::optional<Process> p = Process::Spawn(
-        {binary, "--env-file", env},
-        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true}, &error);
-    EXPECT_TRUE(p) << error;
-    return p;
-  }
-
   // A master whose stdin stays open for statements, listening when it returns.
   std::optional<Process> StartMaster(int ack_timeout_ms = 2000, const std::string& extra = "") {
-    std::optional<Process> m = Spawn(SQLREPL_MASTER_BIN, MasterEnv(ack_timeout_ms, extra),
-                                     "master" + std::to_string(++masters_));
-    if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
-                          seconds(20)))
-          << "master stderr: " << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(),
+                       MasterEnvLines(master_db(), kToken, listen_port_) +
+                           "ACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n" + extra,
+                       "master" + std::to_string(++masters_));
   }
 
   std::optional<Process> StartSlave(int i, const std::string& token = kToken, const std::string& extra = "") {
-    return Spawn(SQLREPL_SLAVE_BIN, SlaveEnv(i, token, extra), "slave" + std::to_string(i) + "-" +
-                                                                   std::to_string(++slaves_));
+    return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
+                        SlaveEnvLines(slave_db(i), token, listen_port_, "slave" + std::to_string(i)) + extra,
+                        "slave" + std::to_string(i) + "-" + std::to_string(++slaves_));
   }
 
   // The master and both slaves; `connected` once both slaves are in.
@@ -102,16 +73,6 @@ class ReplicationTest : public ServersTest<ReplicationTestServers> {
     Cluster c{StartMaster(ack_timeout_ms), StartSlave(1), StartSlave(2)};
     c.connected = c.master && c.s1 && c.s2 && WaitConnected(*c.s1) && WaitConnected(*c.s2);
     return c;
-  }
-
-  static bool WaitConnected(Process& slave, size_t times = 1) {
-    return WaitFor([&] { return Count(slave.Stdout(), "Connected to master") >= times; }, seconds(20));
-  }
-
-  static size_t Count(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
   }
 
   uint64_t MasterSeq() {

@@ -9,6 +9,7 @@
 #include "app/grants.hpp"
 #include "db/privileges.hpp"
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 #include "recording_proxy.hpp"
 #include "slave/applier.hpp"
@@ -40,36 +41,18 @@ class SecurityTest : public ServersTest<SecurityTestServers> {
   MariaDbServer& slave_db() { return *servers_[1]; }
 
   std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
-    const std::string env = dir_.path() + "/" + name + ".env";
-    WriteFile(env, env_text);
-    std::string error;
-    std::optional<Process> p = Process::Spawn(
-        {binary, "--env-file", env}, {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true},
-        &error);
-    EXPECT_TRUE(p) << error;
-    return p;
+    return SpawnWithEnv(dir_.path(), binary, env_text, name);
   }
 
   std::optional<Process> StartMaster() {
-    std::optional<Process> m =
-        Spawn(SQLREPL_MASTER_BIN,
-              master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
-                  std::to_string(listen_port_) + "\nACK_TIMEOUT_MS=5000\n",
-              "master");
-    if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; }, seconds(20)))
-          << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(), MasterEnvLines(master_db(), kToken, listen_port_) + "ACK_TIMEOUT_MS=5000\n",
+                       "master");
   }
 
+  // A slave's .env lines after those of its database account.
   std::string SlaveTail(uint16_t master_port) {
     return std::string("REPL_TOKEN=") + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
            std::to_string(master_port) + "\nSLAVE_ID=sec\nRECONNECT_SECONDS=1\n";
-  }
-
-  static bool WaitConnected(Process& slave) {
-    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
   }
 
   TempDir dir_{"security"};

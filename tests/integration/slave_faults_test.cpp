@@ -9,6 +9,7 @@
 #include <random>
 
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 
 namespace sqlrepl::testing {
@@ -52,46 +53,16 @@ class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
   MariaDbServer& master_db() { return *servers_[0]; }
   MariaDbServer& slave_db() { return *servers_[1]; }
 
-  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text,
-                               const std::string& name) {
-    const std::string env = dir_.path() + "/" + name + ".env";
-    WriteFile(env, env_text);
-    std::string error;
-    std::optional<Process> p = Process::Spawn(
-        {binary, "--env-file", env},
-        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true},
-        &error);
-    EXPECT_TRUE(p) << error;
-    return p;
-  }
-
   std::optional<Process> StartMaster(int ack_timeout_ms) {
-    std::optional<Process> m =
-        Spawn(SQLREPL_MASTER_BIN,
-              master_db().EnvLines() + "REPL_TOKEN=" + kToken +
-                  "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(listen_port_) +
-                  "\nACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n",
-              "master" + std::to_string(++started_));
-    if (m) {
-      EXPECT_TRUE(
-          WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
-                  seconds(20)))
-          << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(),
+                       MasterEnvLines(master_db(), kToken, listen_port_) +
+                           "ACK_TIMEOUT_MS=" + std::to_string(ack_timeout_ms) + "\n",
+                       "master" + std::to_string(++started_));
   }
 
   std::optional<Process> StartSlave() {
-    return Spawn(SQLREPL_SLAVE_BIN,
-                 slave_db().SlaveEnvLines() + "REPL_TOKEN=" + kToken +
-                     "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" + std::to_string(listen_port_) +
-                     "\nSLAVE_ID=faulty\nRECONNECT_SECONDS=1\n",
-                 "slave" + std::to_string(++started_));
-  }
-
-  static bool WaitConnected(Process& slave) {
-    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; },
-                   seconds(20));
+    return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN, SlaveEnvLines(slave_db(), kToken, listen_port_, "faulty"),
+                        "slave" + std::to_string(++started_));
   }
 
   uint64_t MasterSeq() {
@@ -107,12 +78,6 @@ class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
   }
   std::string Counters(MariaDbServer& s) {
     return s.QueryValue("SELECT GROUP_CONCAT(n ORDER BY id) FROM c", "school").value_or("?");
-  }
-
-  static size_t Count(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-    return n;
   }
 
   TempDir dir_{"slave-faults"};

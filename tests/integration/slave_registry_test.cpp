@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 
 namespace sqlrepl::testing {
@@ -17,12 +18,6 @@ using std::chrono::seconds;
 
 constexpr char kToken[] = "registry-test-token-0123456789";
 constexpr int kAckTimeoutMs = 1000;
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 struct SlaveRegistryTestServers {
   static constexpr const char* kNames[] = {"registry-master", "registry-slave1", "registry-slave2"};
@@ -45,41 +40,16 @@ class SlaveRegistryTest : public ServersTest<SlaveRegistryTestServers> {
 
   MariaDbServer& db(int i) { return *servers_[i]; }
 
-  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
-    const std::string env = dir_.path() + "/" + name + ".env";
-    WriteFile(env, env_text);
-    std::string error;
-    std::optional<Process> p = Process::Spawn(
-        {binary, "--env-file", env},
-        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", "", {}, true}, &error);
-    EXPECT_TRUE(p) << error;
-    return p;
-  }
-
   std::optional<Process> StartMaster() {
-    std::optional<Process> m =
-        Spawn(SQLREPL_MASTER_BIN,
-              db(0).EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
-                  std::to_string(port_) + "\nACK_TIMEOUT_MS=" + std::to_string(kAckTimeoutMs) + "\n",
-              "master");
-    if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
-                          seconds(20)))
-          << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(),
+                       MasterEnvLines(db(0), kToken, port_) + "ACK_TIMEOUT_MS=" + std::to_string(kAckTimeoutMs) + "\n",
+                       "master");
   }
 
   // Slave on database server `i`, calling itself `id`.
   std::optional<Process> StartSlave(int i, const std::string& id) {
-    return Spawn(SQLREPL_SLAVE_BIN,
-                 db(i).SlaveEnvLines() + "REPL_TOKEN=" + kToken + "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" +
-                     std::to_string(port_) + "\nSLAVE_ID=" + id + "\nRECONNECT_SECONDS=1\n",
-                 id + "-on-" + std::to_string(i) + "-" + std::to_string(++spawned_));
-  }
-
-  static bool WaitConnected(Process& slave) {
-    return WaitFor([&] { return slave.Stdout().find("Connected to master") != std::string::npos; }, seconds(20));
+    return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN, SlaveEnvLines(db(i), kToken, port_, id),
+                        id + "-on-" + std::to_string(i) + "-" + std::to_string(++spawned_));
   }
 
   TempDir dir_{"slave-registry"};

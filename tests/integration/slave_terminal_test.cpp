@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 #include "terminal.hpp"
 
@@ -34,14 +35,8 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
                       .ok());
     }
     port_ = FreeLoopbackPort();
-    master_env_ = dir_.path() + "/master.env";
-    WriteFile(master_env_, servers_[0]->EnvLines() + "REPL_TOKEN=" + kToken +
-                               "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(port_) +
-                               "\nACK_TIMEOUT_MS=10000\nMASTER_LOG=" + dir_.path() + "/master_log.txt\n");
     slave_env_ = dir_.path() + "/slave.env";
-    WriteFile(slave_env_, servers_[1]->SlaveEnvLines() + "REPL_TOKEN=" + kToken +
-                              "\nMASTER_HOST=127.0.0.1\nMASTER_PORT=" + std::to_string(port_) +
-                              "\nSLAVE_ID=slave1\nRECONNECT_SECONDS=1\nSLAVE_LOG=" + SlaveLog() + "\n");
+    WriteFile(slave_env_, SlaveEnvLines(*servers_[1], kToken, port_, "slave1") + "SLAVE_LOG=" + SlaveLog() + "\n");
   }
 
   std::string SlaveLog() const { return dir_.path() + "/slave_log.txt"; }
@@ -49,17 +44,10 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
 
   // A master reading statements from a pipe, listening when it returns.
   std::optional<Process> StartMaster() {
-    std::string error;
-    std::optional<Process> m = Process::Spawn(
-        {SQLREPL_MASTER_BIN, "--env-file", master_env_},
-        {dir_.path() + "/master.out", dir_.path() + "/master.err", "", {}, true}, &error);
-    EXPECT_TRUE(m) << error;
-    if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; },
-                          seconds(20)))
-          << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(),
+                       MasterEnvLines(*servers_[0], kToken, port_) + "ACK_TIMEOUT_MS=10000\nMASTER_LOG=" +
+                           dir_.path() + "/master_log.txt\n",
+                       "master");
   }
 
   // The slave on a terminal, showing its prompt.
@@ -87,7 +75,6 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
   }
 
   TempDir dir_{"slave-terminal"};
-  std::string master_env_;
   std::string slave_env_;
   uint16_t port_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "mariadb_server.hpp"
+#include "nodes.hpp"
 #include "process.hpp"
 #include "recording_proxy.hpp"
 
@@ -22,12 +23,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kToken[] = "tls-test-token-3e9a51c07b2d";
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 struct TlsTestServers {
   static constexpr const char* kNames[] = {"tls-master", "tls-slave"};
@@ -57,13 +52,7 @@ class TlsTest : public ServersTest<TlsTestServers> {
   MariaDbServer& slave_db() { return *servers_[1]; }
 
   std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
-    const std::string env = File(name + ".env");
-    WriteFile(env, env_text);
-    std::string error;
-    std::optional<Process> p = Process::Spawn(
-        {binary, "--env-file", env}, {File(name + ".out"), File(name + ".err"), dir_.path(), {}, true}, &error);
-    EXPECT_TRUE(p) << error;
-    return p;
+    return SpawnWithEnv(dir_.path(), binary, env_text, name, dir_.path());
   }
 
   // TLS_CERT/TLS_KEY of the good CA's master certificate.
@@ -71,16 +60,10 @@ class TlsTest : public ServersTest<TlsTestServers> {
     return "TLS_CERT=" + File("ca/master.crt") + "\nTLS_KEY=" + File("ca/master.key") + "\n";
   }
   std::string MasterEnv(const std::string& tls) {
-    return master_db().EnvLines() + "REPL_TOKEN=" + kToken + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
-           std::to_string(listen_port_) + "\nMASTER_LOG=" + File("master_log.txt") + "\n" + tls;
+    return MasterEnvLines(master_db(), kToken, listen_port_) + "MASTER_LOG=" + File("master_log.txt") + "\n" + tls;
   }
   std::optional<Process> StartMaster(const std::string& tls) {
-    std::optional<Process> m = Spawn(SQLREPL_MASTER_BIN, MasterEnv(tls), "master");
-    if (m) {
-      EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; }, seconds(20)))
-          << m->Stderr();
-    }
-    return m;
+    return SpawnMaster(dir_.path(), MasterEnv(tls), "master", dir_.path());
   }
   std::optional<Process> StartSlave(const std::string& host, uint16_t port, const std::string& tls) {
     return Spawn(SQLREPL_SLAVE_BIN,
