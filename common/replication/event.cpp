@@ -183,7 +183,10 @@ std::string ContextSql(const StatementContext& c, bool observed,
   if (c.has_rand_seeds) {
     add(fmt::format("rand_seed1 = {}, rand_seed2 = {}", c.rand_seed1, c.rand_seed2));
   }
-  if (observed && c.has_insert_id) add(fmt::format("insert_id = {}", c.insert_id));
+  // Always set: a forced insert id stays in the session until a statement
+  // generates one, and 0 clears it. Left from an earlier event (an explicit
+  // id is reported as the insert id), it would number a later trigger's row.
+  if (observed) add(fmt::format("insert_id = {}", c.has_insert_id ? c.insert_id : 0));
   if (observed && c.has_last_insert_id) add(fmt::format("last_insert_id = {}", c.last_insert_id));
   if (observed && c.has_session) {
     for (const SessionVariable& v : c.session) {

@@ -129,6 +129,29 @@ TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
   EXPECT_EQ(master->Wait(seconds(30)), 0) << master->Stderr();
 }
 
+// An INSERT with an explicit id reports that id as its insert id; carried to
+// the slaves, it must not stay forced for the next statement that generates
+// one, here an audit trigger that generates its own id on every node.
+TEST_F(ReplicationTest, AnInsertIdAppliesToItsOwnStatementOnly) {
+  for (MariaDbServer* s : servers_) {
+    ASSERT_TRUE(s->Exec("CREATE TABLE school.audit (id INT AUTO_INCREMENT PRIMARY KEY, student INT);"
+                        "CREATE TRIGGER school.students_au AFTER UPDATE ON school.students FOR EACH ROW "
+                        "INSERT INTO school.audit (student) VALUES (NEW.id)")
+                    .ok());
+  }
+  Cluster cluster = StartCluster();
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (id, name, age) VALUES (60, 'Explicit', 1);\n"
+                                 "UPDATE students SET age = 2 WHERE id = 60;\n"));
+  ASSERT_TRUE(WaitForAppliedSeq(1, 2) && WaitForAppliedSeq(2, 2)) << s1->Stdout() << s2->Stdout();
+  ExpectSameData("students");
+  ExpectSameData("audit");
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT GROUP_CONCAT(id) FROM audit", "school"), "1");
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(30)), 0) << master->Stderr();
+}
+
 TEST_F(ReplicationTest, DdlRunsOnTheMasterAndIsRefusedBySlaves) {
   Cluster cluster = StartCluster();
   ASSERT_TRUE(cluster.connected);

@@ -70,9 +70,11 @@ TEST(Event, ContextSql) {
   EXPECT_EQ(ContextSql(e.statements[0].context, false), "SET timestamp = 1700000000.123456");
   EXPECT_EQ(ContextSql(e.statements[0].context, true),
             "SET timestamp = 1700000000.123456, insert_id = 7");
+  // Without an insert id of its own, a statement clears any left forced.
   EXPECT_EQ(ContextSql(e.statements[1].context, true),
-            "SET rand_seed1 = 11, rand_seed2 = 22, last_insert_id = 5");
-  EXPECT_EQ(ContextSql(StatementContext{}, true), "");
+            "SET rand_seed1 = 11, rand_seed2 = 22, insert_id = 0, last_insert_id = 5");
+  EXPECT_EQ(ContextSql(StatementContext{}, true), "SET insert_id = 0");
+  EXPECT_EQ(ContextSql(StatementContext{}, false), "");
   StatementContext small;
   small.has_timestamp = true;
   small.timestamp_us = 5;
