@@ -99,6 +99,7 @@ Status Connection::LastError() const {
 
 Result<QueryResult> Connection::Execute(std::string_view sql) {
   if (!handle_) return Status::SqlError(CR_SERVER_GONE_ERROR, "HY000", "not connected");
+  ++round_trips_;
   if (mysql_real_query(handle_.get(), sql.data(), sql.size()) != 0) return LastError();
   return StoreResult(capture_warnings_);
 }
@@ -111,6 +112,7 @@ std::vector<Result<QueryResult>> Connection::ExecutePipelined(
     return out;
   }
   MYSQL* m = handle_.get();
+  ++round_trips_;
   size_t sent = 0;
   for (; sent < statements.size(); ++sent) {
     if (mysql_send_query(m, statements[sent].data(), statements[sent].size()) != 0) break;
@@ -192,11 +194,16 @@ Result<QueryResult> Connection::StoreResult(bool capture_warnings) {
 std::vector<Warning> Connection::FetchWarnings() {
   std::vector<Warning> out;
   MYSQL* m = handle_.get();
+  ++round_trips_;
   if (mysql_real_query(m, "SHOW WARNINGS", 13) != 0) return out;
   Result<QueryResult> r = StoreOne();
   while (mysql_next_result(m) == 0) ResultPtr drop(mysql_store_result(m));
-  if (!r.ok()) return out;
-  for (const Row& row : r->rows) {
+  return r.ok() ? WarningsFrom(*r) : out;
+}
+
+std::vector<Warning> WarningsFrom(const QueryResult& show_warnings) {
+  std::vector<Warning> out;
+  for (const Row& row : show_warnings.rows) {
     if (row.size() < 3) continue;
     out.push_back({row[0].value_or(""),
                    static_cast<unsigned>(std::strtoul(row[1].value_or("0").c_str(), nullptr, 10)),

@@ -93,6 +93,9 @@ class Connection {
   unsigned long thread_id() const;
   // Where the connection goes, for messages: "socket /x" or "host:port".
   const std::string& endpoint() const { return endpoint_; }
+  // Times this session has sent statements and waited for the answers (a
+  // pipelined batch counts once): what the write path's cost is counted in.
+  uint64_t round_trips() const { return round_trips_; }
 
  private:
   struct Closer {
@@ -111,10 +114,14 @@ class Connection {
   std::string endpoint_;
   ConnectOptions options_;
   bool capture_warnings_ = false;
+  uint64_t round_trips_ = 0;
 };
 
 // True for the client errors that mean the server is gone (2002, 2003,
 // 2006, 2013, ...): the caller should reconnect rather than give up.
 bool IsConnectionLost(const Status& status);
+
+// The rows of a SHOW WARNINGS answer.
+std::vector<Warning> WarningsFrom(const QueryResult& show_warnings);
 
 }  // namespace sqlrepl::db

@@ -87,13 +87,9 @@ std::vector<Result<db::QueryResult>> MasterExecutor::RunPipelined(const std::vec
   return results;
 }
 
-// One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
-// statement.
-// The context (timestamp, RAND seeds) is fixed here, not asked of the server.
-Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st,
-                                                       bool* began) {
-  replication::StatementContext& ctx = st->context;
-  ctx = {};
+replication::EventStatement MasterExecutor::NewStatement(std::string_view sql) {
+  replication::EventStatement st;
+  replication::StatementContext& ctx = st.context;
   ctx.has_timestamp = true;
   ctx.timestamp_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
@@ -103,7 +99,17 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
   ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
   // The server runs `sql` as typed; the log, the slaves and every echo get
   // the text with passwords redacted (sql/redact.hpp).
-  st->sql = sql::RedactPasswords(sql);
+  st.sql = sql::RedactPasswords(sql);
+  return st;
+}
+
+// One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
+// statement.
+// The context (timestamp, RAND seeds) is fixed here, not asked of the server.
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st,
+                                                       bool* began) {
+  *st = NewStatement(sql);
+  replication::StatementContext& ctx = st->context;
 
   // Answers before the statement: [session variables,] [user variables,]
   // [LAST_INSERT_ID(),] context, [START TRANSACTION]; then the statement.
@@ -268,7 +274,8 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
   } else if (session) {
     ran.result = RunUserStatement(sql);
   } else if (transactional) {
-    ran = ExecuteAutocommit(sql, database);
+    ran = CompleteBeforeItRuns(sql, c) ? ExecuteAutocommitInOneTrip(sql, database)
+                                       : ExecuteAutocommit(sql, database);
   } else {
     ran = ExecuteThenLog(sql, database);
   }
@@ -294,6 +301,82 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
     return out;
   }
   Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, kCommit);
+  if (!seq.ok()) return Failed(seq.status());
+  out.committed.push_back(*seq);
+  return out;
+}
+
+bool MasterExecutor::CompleteBeforeItRuns(std::string_view sql, const sql::Classification& c) const {
+  if (c.kind != StatementKind::kDataChange || (c.verb != "UPDATE" && c.verb != "DELETE")) return false;
+  // Their context must be known already: the session's values, and no user
+  // variable or LAST_INSERT_ID() to read first (LAST_INSERT_ID(x) also sets
+  // the insert id an UPDATE reports).
+  if (!session_known_ || MentionsLastInsertId(sql) || !replication::UserVariablesRead(sql).empty()) {
+    return false;
+  }
+  for (const replication::SessionVariable& v : session_) {
+    // Its block syntax differs: the compound statement would not parse.
+    if (v.name == "sql_mode" && AsciiUpper(v.value).find("ORACLE") != std::string::npos) return false;
+  }
+  return true;
+}
+
+// One round trip (MasterLog::PrepareGuardedCommit): context, START
+// TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
+// only if the statement and its context went through.
+Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database) {
+  replication::Event event{0, database, {NewStatement(sql)}};
+  replication::StatementContext& ctx = event.statements[0].context;
+  ctx.has_session = true;
+  ctx.session = session_;
+  constexpr std::string_view kMarker = "@`sqlrepl.logging`";
+  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, kMarker);
+  if (!commit.ok()) return ExecuteAutocommit(sql, database);  // too large to log: it says so, as always
+  std::vector<Result<db::QueryResult>> results =
+      RunPipelined({replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
+                    std::string(sql), "SHOW WARNINGS", commit->check, commit->commit});
+  const Status& context = results[0].status();
+  const bool began = results[1].ok();
+  if (context.ok()) timestamp_frozen_ = true;
+  Executed out;
+  out.result = std::move(results[2]);
+  if (out.result.ok()) {
+    autocommit_ = out.result->autocommit();
+    if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
+  }
+  const Status& logged = results[5].status();
+  bool committed = logged.ok();
+  if (!committed && out.result.ok() && context.ok() && !db::IsConnectionLost(logged)) {
+    // A kill that came after the block's COMMIT reports an error: the log tells.
+    Result<bool> row = log_->IsCommittedAs(probe_, event.seq, commit->encoded);
+    committed = row.ok() && *row;
+  }
+  if (committed) {
+    log_->MarkCommitted(event.seq);
+    if (sink_ != nullptr) sink_->Publish(event.seq, commit->encoded);
+    out.committed.push_back(event.seq);
+    return out;
+  }
+  if (db::IsConnectionLost(logged)) {
+    out.result = logged;  // the reconnection finds out from the log whether it committed
+    return out;
+  }
+  if (!out.result.ok()) {
+    (void)conn_->Run("ROLLBACK");
+    return out;
+  }
+  if (!context.ok()) {
+    (void)conn_->Run("ROLLBACK");
+    return Failed(Status::SqlError(context.sql_errno(), context.sqlstate(),
+                                   "rolled back, the statement's context could not be set: " + context.message()));
+  }
+  // The block itself failed (the log row could not be written): what the
+  // usual second round trip does, including its error.
+  if (!began) {
+    LogCommittedStatement(std::move(event.statements[0]), database, &out);
+    return out;
+  }
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kCommit);
   if (!seq.ok()) return Failed(seq.status());
   out.committed.push_back(*seq);
   return out;

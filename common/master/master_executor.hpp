@@ -104,6 +104,10 @@ class MasterExecutor {
   void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
+  // An UPDATE or DELETE whose event is complete before it runs (it reports
+  // no insert id, reads no variable, ...) is logged in the same round trip.
+  bool CompleteBeforeItRuns(std::string_view sql, const sql::Classification& c) const;
+  Executed ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database);
   Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
   Executed ExecuteThenLog(std::string_view sql, const std::string& database);
   // In a transaction, a statement that may end it without the classifier
@@ -124,6 +128,8 @@ class MasterExecutor {
   // succeeded has committed by itself).
   Result<db::QueryResult> RunWithContext(std::string_view sql, replication::EventStatement* st,
                                          bool* began);
+  // `sql` (redacted) with a fresh timestamp and RAND seeds.
+  replication::EventStatement NewStatement(std::string_view sql);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // Commits the open transaction's event before an implicit commit.

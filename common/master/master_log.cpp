@@ -100,9 +100,35 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
   return encoded;
 }
 
+Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
+                                                                  std::string_view marker) const {
+  event->seq = last_seq_ + 1;
+  GuardedCommit out;
+  out.encoded = replication::EncodeEvent(*event);
+  Status s = protocol::CheckEventSize(out.encoded.size());  // as in Append()
+  if (!s.ok()) return s;
+  out.arm = fmt::format("{} = -{}", marker, event->seq);
+  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", marker, event->seq);
+  out.commit = fmt::format(
+      "BEGIN NOT ATOMIC "
+      "IF {0} <=> {1} THEN SET {0} = NULL; {2}; COMMIT; "
+      "ELSE SET {0} = NULL; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the statement "
+      "or its context failed'; "
+      "END IF; END",
+      marker, event->seq, InsertSql(conn, event->seq, out.encoded, /*restage=*/false));
+  return out;
+}
+
 Result<bool> MasterLog::IsCommitted(db::Connection* other, uint64_t seq) const {
   Result<db::QueryResult> r =
       other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
+  if (!r.ok()) return r.status();
+  return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
+}
+
+Result<bool> MasterLog::IsCommittedAs(db::Connection* other, uint64_t seq, const std::string& encoded) const {
+  Result<db::QueryResult> r = other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {} AND event = _binary{}",
+                                                         meta_schema_, seq, other->Quote(encoded)));
   if (!r.ok()) return r.status();
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }

@@ -42,9 +42,31 @@ class MasterLog {
   // stops at the first error, so the transaction never commits without its
   // row. On an error the transaction may still be open: roll it back.
   Result<std::string> AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage = false);
+  // For a write sent in the same round trip as its statement, which takes
+  // the event's number from here. The batch, on one session:
+  //   SET <context>, <arm>         the context, and proof that it was set
+  //   START TRANSACTION
+  //   the statement
+  //   SHOW WARNINGS                its warnings; keeps its diagnostics
+  //   <check>                      `marker` := the number, if no error
+  //   <commit>                     the log row and COMMIT, or a SIGNAL
+  // The diagnostics are read by <check>, since a compound statement that
+  // writes a table clears them before it starts. <commit> stops at its first
+  // error, so on any error the transaction is still open: roll it back.
+  struct GuardedCommit {
+    std::string arm;      // an assignment to add to the context's SET
+    std::string check;
+    std::string commit;
+    std::string encoded;  // the event as logged
+  };
+  Result<GuardedCommit> PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
+                                             std::string_view marker) const;
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;
+  // Whether event `seq` committed with exactly these bytes (another row with
+  // that number, written by something else, does not count).
+  Result<bool> IsCommittedAs(db::Connection* other, uint64_t seq, const std::string& encoded) const;
   void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and

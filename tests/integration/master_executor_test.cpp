@@ -133,9 +133,79 @@ TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
   Run("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(sink_.events.empty());
   EXPECT_EQ(sink_.Statements().back(), std::vector<std::string>{"INSERT INTO t (v) VALUES (1)"});
+  Run("UPDATE t SET v = 2");
+  EXPECT_EQ(sink_.Statements().back(), std::vector<std::string>{"UPDATE t SET v = 2"});
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), std::to_string(sink_.events.size()));
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
   EXPECT_FALSE(executor_->in_transaction());
+}
+
+// An UPDATE or DELETE reports no insert id, so its event is complete before
+// it runs: the statement, its log row and COMMIT take one round trip. An
+// INSERT that may generate an id takes two (the id goes into the event).
+TEST_F(MasterExecutorTest, UpdateAndDeleteAreLoggedInTheRoundTripThatRunsThem) {
+  uint64_t before = conn_->round_trips();
+  Run("INSERT INTO t (v) VALUES (1), (2)");  // the first write also reads the session
+  Run("INSERT INTO t (v) VALUES (3)");
+  EXPECT_EQ(conn_->round_trips() - before, 2u + 2u);
+  before = conn_->round_trips();
+  Run("UPDATE t SET v = v + 10 WHERE id = 1");
+  Run("DELETE FROM t WHERE id = 2");
+  EXPECT_EQ(conn_->round_trips() - before, 2u);
+  ASSERT_EQ(sink_.events.size(), 4u);
+  EXPECT_EQ(sink_.Statements()[2], std::vector<std::string>{"UPDATE t SET v = v + 10 WHERE id = 1"});
+  EXPECT_EQ(sink_.Statements()[3], std::vector<std::string>{"DELETE FROM t WHERE id = 2"});
+  const auto& ctx = sink_.events[2].statements[0].context;
+  EXPECT_TRUE(ctx.has_timestamp && ctx.has_rand_seeds && ctx.has_session);
+  EXPECT_FALSE(ctx.has_insert_id);
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2,3,4");
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(v ORDER BY id) FROM t", "school"), "11,3");
+  EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+  // What the log holds is what the slaves were sent.
+  Result<std::vector<std::string>> logged = master::MasterLog::ReadFrom(&*conn_, "repl_meta", 3, 1, 1 << 20);
+  ASSERT_TRUE(logged.ok() && logged->size() == 1u);
+  EXPECT_EQ(replication::DecodeEvent((*logged)[0])->statements[0].sql, "UPDATE t SET v = v + 10 WHERE id = 1");
+}
+
+TEST_F(MasterExecutorTest, FailedUpdateInOneTripLogsNothingAndLeavesNoGap) {
+  Run("INSERT INTO t (v) VALUES (1), (2)");
+  const std::string dup = "UPDATE t SET id = 2 WHERE id = 1";
+  master::Executed e = executor_->Execute(dup, sql::Classify(dup), "school");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_EQ(e.result.status().sql_errno(), 1062u) << e.result.status().ToString();  // the statement's own error
+  EXPECT_TRUE(e.committed.empty());
+  EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+  Run("UPDATE t SET v = 5 WHERE id = 1");
+  ASSERT_EQ(sink_.events.size(), 2u);
+  EXPECT_EQ(sink_.events[1].seq, 2u);
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2");
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id) FROM t", "school"), "1:5,2:2");
+}
+
+TEST_F(MasterExecutorTest, UpdateWhoseLogRowFailsIsRolledBackInOneTrip) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  ASSERT_TRUE(server_->Exec("INSERT INTO repl_meta.log (seq, event) VALUES (2, 'squatter')").ok());
+  const std::string update = "UPDATE t SET v = 7 WHERE id = 1";
+  master::Executed e = executor_->Execute(update, sql::Classify(update), "school");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_EQ(server_->QueryValue("SELECT v FROM t", "school"), "1");
+  EXPECT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+}
+
+TEST_F(MasterExecutorTest, UpdateInOneTripKeepsItsWarnings) {
+  conn_->set_capture_warnings(true);  // as the master's prompt does
+  Run("SET sql_mode = ''");
+  Run("INSERT INTO t (v) VALUES (1)");
+  const uint64_t before = conn_->round_trips();
+  master::Executed e = Run("UPDATE t SET v = 'abc' WHERE id = 1");
+  EXPECT_EQ(conn_->round_trips() - before, 1u);
+  ASSERT_TRUE(e.result.ok());
+  EXPECT_EQ(e.result->warning_count, 1u);
+  ASSERT_EQ(e.result->warnings.size(), 1u);
+  EXPECT_EQ(e.result->warnings[0].code, 1366u) << e.result->warnings[0].message;  // incorrect integer value
+  EXPECT_EQ(sink_.events.size(), 2u);
 }
 
 TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
