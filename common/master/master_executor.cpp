@@ -274,8 +274,7 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
   } else if (session) {
     ran.result = RunUserStatement(sql);
   } else if (transactional) {
-    ran = CompleteBeforeItRuns(sql, c) ? ExecuteAutocommitInOneTrip(sql, database)
-                                       : ExecuteAutocommit(sql, database);
+    ran = LoggedInOneTrip(sql, c) ? ExecuteAutocommitInOneTrip(sql, c, database) : ExecuteAutocommit(sql, database);
   } else {
     ran = ExecuteThenLog(sql, database);
   }
@@ -306,11 +305,12 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
   return out;
 }
 
-bool MasterExecutor::CompleteBeforeItRuns(std::string_view sql, const sql::Classification& c) const {
-  if (c.kind != StatementKind::kDataChange || (c.verb != "UPDATE" && c.verb != "DELETE")) return false;
-  // Their context must be known already: the session's values, and no user
-  // variable or LAST_INSERT_ID() to read first (LAST_INSERT_ID(x) also sets
-  // the insert id an UPDATE reports).
+bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const {
+  if (c.kind != StatementKind::kDataChange) return false;
+  if (c.verb != "INSERT" && c.verb != "REPLACE" && c.verb != "UPDATE" && c.verb != "DELETE") return false;
+  // Its context must be known before it runs: the session's values, and no
+  // user variable or LAST_INSERT_ID() to read first (LAST_INSERT_ID(x) also
+  // sets the insert id a statement reports).
   if (!session_known_ || MentionsLastInsertId(sql) || !replication::UserVariablesRead(sql).empty()) {
     return false;
   }
@@ -321,16 +321,41 @@ bool MasterExecutor::CompleteBeforeItRuns(std::string_view sql, const sql::Class
   return true;
 }
 
+namespace {
+
+// The insert id <commit> answers with (MasterLog::PrepareGuardedCommit).
+uint64_t InsertIdAnswer(const db::QueryResult& r) {
+  return r.rows.empty() || r.rows[0].empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+std::optional<std::string> MasterExecutor::LoggedAs(uint64_t seq, const MasterLog::GuardedCommit& commit) {
+  Result<std::optional<std::string>> row = log_->CommittedEvent(probe_, seq);
+  if (!row.ok() || !*row) return std::nullopt;
+  Result<replication::Event> logged = replication::DecodeEvent(**row);
+  Result<replication::Event> ours = replication::DecodeEvent(commit.encoded);
+  if (!logged.ok() || !ours.ok() || logged->statements.empty() || ours->statements.empty()) return std::nullopt;
+  if (commit.fills_insert_id) {  // the server filled it in: take its value
+    ours->statements[0].context.has_insert_id = logged->statements[0].context.has_insert_id;
+    ours->statements[0].context.insert_id = logged->statements[0].context.insert_id;
+  }
+  if (!(*logged == *ours)) return std::nullopt;  // a row that something else wrote
+  return std::move(**row);
+}
+
 // One round trip (MasterLog::PrepareGuardedCommit): context, START
 // TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
 // only if the statement and its context went through.
-Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database) {
+Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
+                                                    const std::string& database) {
   replication::Event event{0, database, {NewStatement(sql)}};
   replication::StatementContext& ctx = event.statements[0].context;
   ctx.has_session = true;
   ctx.session = session_;
-  constexpr std::string_view kMarker = "@`sqlrepl.logging`";
-  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, kMarker);
+  // UPDATE and DELETE report no insert id; INSERT and REPLACE may generate one.
+  const bool fill_insert_id = c.verb == "INSERT" || c.verb == "REPLACE";
+  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, fill_insert_id);
   if (!commit.ok()) return ExecuteAutocommit(sql, database);  // too large to log: it says so, as always
   std::vector<Result<db::QueryResult>> results =
       RunPipelined({replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
@@ -345,15 +370,16 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
   }
   const Status& logged = results[5].status();
-  bool committed = logged.ok();
-  if (!committed && out.result.ok() && context.ok() && !db::IsConnectionLost(logged)) {
-    // A kill that came after the block's COMMIT reports an error: the log tells.
-    Result<bool> row = log_->IsCommittedAs(probe_, event.seq, commit->encoded);
-    committed = row.ok() && *row;
+  std::optional<std::string> published;
+  if (logged.ok()) {
+    published = commit->encoded;
+    if (fill_insert_id) replication::SetInsertId(&*published, commit->slot, InsertIdAnswer(*results[5]));
+  } else if (out.result.ok() && context.ok() && !db::IsConnectionLost(logged)) {
+    published = LoggedAs(event.seq, *commit);  // a kill after the block's COMMIT reports an error
   }
-  if (committed) {
+  if (published) {
     log_->MarkCommitted(event.seq);
-    if (sink_ != nullptr) sink_->Publish(event.seq, commit->encoded);
+    if (sink_ != nullptr) sink_->Publish(event.seq, *published);
     out.committed.push_back(event.seq);
     return out;
   }
@@ -372,6 +398,10 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   }
   // The block itself failed (the log row could not be written): what the
   // usual second round trip does, including its error.
+  if (fill_insert_id && out.result->insert_id != 0) {
+    ctx.has_insert_id = true;
+    ctx.insert_id = out.result->insert_id;
+  }
   if (!began) {
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;

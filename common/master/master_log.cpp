@@ -67,8 +67,12 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
 
 std::string MasterLog::InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded,
                                  bool restage) const {
+  return InsertExpressionSql(seq, "_binary" + conn->Quote(encoded), restage);
+}
+
+std::string MasterLog::InsertExpressionSql(uint64_t seq, const std::string& event_sql, bool restage) const {
   return fmt::format(
-      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq, conn->Quote(encoded),
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, {}){}", meta_schema_, seq, event_sql,
       restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)" : "");
 }
 
@@ -101,21 +105,46 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
 }
 
 Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
-                                                                  std::string_view marker) const {
+                                                                  bool fill_insert_id) const {
+  // User variables of the master's session, named so as not to meet the user's.
+  constexpr std::string_view kMarker = "@`sqlrepl.logging`";
+  constexpr std::string_view kSaved = "@`sqlrepl.saved_insert_id`";
+  constexpr std::string_view kInsertId = "@`sqlrepl.insert_id`";
   event->seq = last_seq_ + 1;
+  const uint64_t seq = event->seq;
   GuardedCommit out;
   out.encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(out.encoded.size());  // as in Append()
   if (!s.ok()) return s;
-  out.arm = fmt::format("{} = -{}", marker, event->seq);
-  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", marker, event->seq);
+  out.fills_insert_id = fill_insert_id;
+  out.slot = replication::FirstInsertIdSlot(*event);
+  std::string event_sql = "_binary" + conn->Quote(out.encoded);
+  out.arm = fmt::format("{} = -{}", kMarker, seq);
+  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", kMarker, seq);
+  if (fill_insert_id) {
+    // LAST_INSERT_ID() is zeroed for the statement, so that afterwards it
+    // is not 0 only if the statement generated a value; the user's value
+    // comes back after a statement that generated none.
+    out.arm += fmt::format(", {} = LAST_INSERT_ID(), last_insert_id = 0", kSaved);
+    out.check += fmt::format(", {0} = LAST_INSERT_ID(), last_insert_id = IF(LAST_INSERT_ID() = 0, {1}, LAST_INSERT_ID())",
+                             kInsertId, kSaved);
+    // replication::SetInsertId, in SQL (INSERT() counts bytes from 1).
+    event_sql = fmt::format(
+        "INSERT(INSERT({0}, {1}, 1, CHAR({2} | IF({3} <> 0, {4}, 0))), {5}, 8, "
+        "REVERSE(UNHEX(LPAD(HEX({3}), 16, '0'))))",
+        event_sql, out.slot.flags_at + 1, out.slot.flags, kInsertId, out.slot.insert_id_flag, out.slot.value_at + 1);
+  }
+  const std::string clear =
+      fill_insert_id ? fmt::format("SET {} = NULL, {} = NULL, {} = NULL", kMarker, kInsertId, kSaved)
+                     : fmt::format("SET {} = NULL", kMarker);
   out.commit = fmt::format(
       "BEGIN NOT ATOMIC "
-      "IF {0} <=> {1} THEN SET {0} = NULL; {2}; COMMIT; "
-      "ELSE SET {0} = NULL; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the statement "
-      "or its context failed'; "
+      "IF {0} <=> {1} THEN {2}; COMMIT; {3}{4}; "
+      "ELSE {4}; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the statement or its "
+      "context failed'; "
       "END IF; END",
-      marker, event->seq, InsertSql(conn, event->seq, out.encoded, /*restage=*/false));
+      kMarker, seq, InsertExpressionSql(seq, event_sql, /*restage=*/false),
+      fill_insert_id ? fmt::format("SELECT {}; ", kInsertId) : "", clear);
   return out;
 }
 
@@ -126,11 +155,12 @@ Result<bool> MasterLog::IsCommitted(db::Connection* other, uint64_t seq) const {
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
 
-Result<bool> MasterLog::IsCommittedAs(db::Connection* other, uint64_t seq, const std::string& encoded) const {
-  Result<db::QueryResult> r = other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {} AND event = _binary{}",
-                                                         meta_schema_, seq, other->Quote(encoded)));
+Result<std::optional<std::string>> MasterLog::CommittedEvent(db::Connection* other, uint64_t seq) const {
+  Result<db::QueryResult> r =
+      other->Execute(fmt::format("SELECT event FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
   if (!r.ok()) return r.status();
-  return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
+  if (r->rows.empty() || !r->rows[0][0]) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(*r->rows[0][0]));
 }
 
 Result<std::vector<std::string>> MasterLog::ReadFrom(db::Connection* conn, const std::string& meta,

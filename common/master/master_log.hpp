@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,25 +49,30 @@ class MasterLog {
   //   START TRANSACTION
   //   the statement
   //   SHOW WARNINGS                its warnings; keeps its diagnostics
-  //   <check>                      `marker` := the number, if no error
+  //   <check>                      a marker := the number, if no error
   //   <commit>                     the log row and COMMIT, or a SIGNAL
   // The diagnostics are read by <check>, since a compound statement that
   // writes a table clears them before it starts. <commit> stops at its first
   // error, so on any error the transaction is still open: roll it back.
+  // `fill_insert_id`: the statement may generate an AUTO_INCREMENT value;
+  // the server fills it into the logged event, and <commit> answers with a
+  // row holding it (0: none). Fill it into `encoded` with
+  // replication::SetInsertId(&encoded, slot, id) to get the logged bytes.
   struct GuardedCommit {
-    std::string arm;      // an assignment to add to the context's SET
+    std::string arm;  // assignments to add to the context's SET
     std::string check;
     std::string commit;
-    std::string encoded;  // the event as logged
+    std::string encoded;  // the event as logged (insert id aside)
+    bool fills_insert_id = false;
+    replication::InsertIdSlot slot;
   };
   Result<GuardedCommit> PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
-                                             std::string_view marker) const;
+                                             bool fill_insert_id) const;
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;
-  // Whether event `seq` committed with exactly these bytes (another row with
-  // that number, written by something else, does not count).
-  Result<bool> IsCommittedAs(db::Connection* other, uint64_t seq, const std::string& encoded) const;
+  // The event committed as `seq`, as seen from `other`; nullopt when none is.
+  Result<std::optional<std::string>> CommittedEvent(db::Connection* other, uint64_t seq) const;
   void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and
@@ -84,6 +90,7 @@ class MasterLog {
         last_seq_(last_seq) {}
 
   std::string InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded, bool restage) const;
+  std::string InsertExpressionSql(uint64_t seq, const std::string& event_sql, bool restage) const;
 
   std::string meta_schema_;
   std::string replication_id_;

@@ -140,31 +140,39 @@ TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
   EXPECT_FALSE(executor_->in_transaction());
 }
 
-// An UPDATE or DELETE reports no insert id, so its event is complete before
-// it runs: the statement, its log row and COMMIT take one round trip. An
-// INSERT that may generate an id takes two (the id goes into the event).
-TEST_F(MasterExecutorTest, UpdateAndDeleteAreLoggedInTheRoundTripThatRunsThem) {
+// An autocommit write whose context is known before it runs is run, logged
+// and committed in one round trip; the server fills in the insert id.
+TEST_F(MasterExecutorTest, WritesAreLoggedInTheRoundTripThatRunsThem) {
   uint64_t before = conn_->round_trips();
   Run("INSERT INTO t (v) VALUES (1), (2)");  // the first write also reads the session
-  Run("INSERT INTO t (v) VALUES (3)");
-  EXPECT_EQ(conn_->round_trips() - before, 2u + 2u);
+  EXPECT_EQ(conn_->round_trips() - before, 2u);
   before = conn_->round_trips();
+  Run("INSERT INTO t (v) VALUES (3), (4)");
   Run("UPDATE t SET v = v + 10 WHERE id = 1");
   Run("DELETE FROM t WHERE id = 2");
-  EXPECT_EQ(conn_->round_trips() - before, 2u);
-  ASSERT_EQ(sink_.events.size(), 4u);
+  Run("INSERT INTO t (id, v) VALUES (40, 5)");
+  EXPECT_EQ(conn_->round_trips() - before, 4u);
+  ASSERT_EQ(sink_.events.size(), 5u);
   EXPECT_EQ(sink_.Statements()[2], std::vector<std::string>{"UPDATE t SET v = v + 10 WHERE id = 1"});
   EXPECT_EQ(sink_.Statements()[3], std::vector<std::string>{"DELETE FROM t WHERE id = 2"});
-  const auto& ctx = sink_.events[2].statements[0].context;
-  EXPECT_TRUE(ctx.has_timestamp && ctx.has_rand_seeds && ctx.has_session);
-  EXPECT_FALSE(ctx.has_insert_id);
-  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2,3,4");
-  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(v ORDER BY id) FROM t", "school"), "11,3");
+  const auto& generated = sink_.events[1].statements[0].context;
+  EXPECT_TRUE(generated.has_insert_id);
+  EXPECT_EQ(generated.insert_id, 3u);
+  const auto& update = sink_.events[2].statements[0].context;
+  EXPECT_TRUE(update.has_timestamp && update.has_rand_seeds && update.has_session);
+  EXPECT_FALSE(update.has_insert_id);
+  EXPECT_FALSE(sink_.events[4].statements[0].context.has_insert_id) << "an explicit id is not generated";
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2,3,4,5");
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(v ORDER BY id) FROM t", "school"), "11,3,4,5");
   EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
-  // What the log holds is what the slaves were sent.
-  Result<std::vector<std::string>> logged = master::MasterLog::ReadFrom(&*conn_, "repl_meta", 3, 1, 1 << 20);
-  ASSERT_TRUE(logged.ok() && logged->size() == 1u);
-  EXPECT_EQ(replication::DecodeEvent((*logged)[0])->statements[0].sql, "UPDATE t SET v = v + 10 WHERE id = 1");
+  // What the log holds is what the slaves were sent, byte for byte.
+  Result<std::vector<std::string>> logged = master::MasterLog::ReadFrom(&*conn_, "repl_meta", 1, 10, 1 << 20);
+  ASSERT_TRUE(logged.ok());
+  ASSERT_EQ(logged->size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ((*logged)[i], replication::EncodeEvent(sink_.events[i])) << i;
+  // The user's LAST_INSERT_ID() is the server's own: the last generated
+  // value, kept across the explicit id.
+  EXPECT_EQ(Run("SELECT LAST_INSERT_ID()").result->rows[0][0], "3");
 }
 
 TEST_F(MasterExecutorTest, FailedUpdateInOneTripLogsNothingAndLeavesNoGap) {
@@ -182,16 +190,19 @@ TEST_F(MasterExecutorTest, FailedUpdateInOneTripLogsNothingAndLeavesNoGap) {
   EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id) FROM t", "school"), "1:5,2:2");
 }
 
-TEST_F(MasterExecutorTest, UpdateWhoseLogRowFailsIsRolledBackInOneTrip) {
+TEST_F(MasterExecutorTest, WriteWhoseLogRowFailsIsRolledBackInOneTrip) {
   Run("INSERT INTO t (v) VALUES (1)");
   ASSERT_TRUE(server_->Exec("INSERT INTO repl_meta.log (seq, event) VALUES (2, 'squatter')").ok());
-  const std::string update = "UPDATE t SET v = 7 WHERE id = 1";
-  master::Executed e = executor_->Execute(update, sql::Classify(update), "school");
-  ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
-  EXPECT_EQ(server_->QueryValue("SELECT v FROM t", "school"), "1");
-  EXPECT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+  for (const std::string write : {"UPDATE t SET v = 7 WHERE id = 1", "INSERT INTO t (v) VALUES (8)"}) {
+    const uint64_t before = conn_->round_trips();
+    master::Executed e = executor_->Execute(write, sql::Classify(write), "school");
+    ASSERT_FALSE(e.result.ok()) << write;
+    EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+    EXPECT_GE(conn_->round_trips() - before, 2u) << "the usual second round trip says why";
+    EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(v) FROM t", "school"), "1") << write;
+    EXPECT_EQ(sink_.events.size(), 1u);
+    EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
+  }
 }
 
 TEST_F(MasterExecutorTest, UpdateInOneTripKeepsItsWarnings) {
