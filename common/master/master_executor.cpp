@@ -38,7 +38,6 @@ bool CannotEndTransaction(const sql::Classification& c) {
          c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
 }
 
-constexpr std::string_view kCommit = "COMMIT";
 
 Executed Failed(Status s) {
   Executed e;
@@ -173,10 +172,11 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
 }
 
 Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::string_view commit_sql) {
-  // The master's own COMMIT goes with the log row in one round trip; the
-  // user's (COMMIT WORK, COMMIT AND CHAIN, ...) runs as typed.
-  const bool own_commit = commit_sql == kCommit;
-  Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_)
+  // The master's own COMMIT and a plain one typed by the user go with the
+  // log row in one round trip; others (COMMIT WORK, COMMIT AND CHAIN, ...)
+  // run as typed.
+  const bool own_commit = commit_sql == kOwnCommit || commit_sql == "COMMIT";
+  Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_, commit_sql)
                                            : log_->Append(conn_, &event, staged_);
   if (!encoded.ok()) {
     (void)conn_->Run("ROLLBACK");
@@ -205,7 +205,7 @@ void MasterExecutor::ResetTransaction() {
 
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   if (!in_transaction_ || pending_.empty()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, kCommit);
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, kOwnCommit);
   ResetTransaction();
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
@@ -299,7 +299,7 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
     LogCommittedStatement(std::move(st), database, &out);
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, kCommit);
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, kOwnCommit);
   if (!seq.ok()) return Failed(seq.status());
   out.committed.push_back(*seq);
   return out;
@@ -406,7 +406,7 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kCommit);
+  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kOwnCommit);
   if (!seq.ok()) return Failed(seq.status());
   out.committed.push_back(*seq);
   return out;
@@ -444,7 +444,7 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
   // of its own (a crash in between loses only the slaves' refusal notice).
   Status s = conn_->Run("START TRANSACTION");
   Result<uint64_t> seq =
-      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kCommit) : Result<uint64_t>(s);
+      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kOwnCommit) : Result<uint64_t>(s);
   if (!seq.ok()) {
     out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
     return;

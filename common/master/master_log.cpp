@@ -88,17 +88,17 @@ Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* 
   return encoded;
 }
 
-Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication::Event* event,
-                                               bool restage) {
+Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage,
+                                               std::string_view commit) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
   if (!s.ok()) return s;
-  s = conn->Run("BEGIN NOT ATOMIC " + InsertSql(conn, event->seq, encoded, restage) + "; COMMIT; END");
+  s = conn->Run(fmt::format("BEGIN NOT ATOMIC {}; {}; END", InsertSql(conn, event->seq, encoded, restage), commit));
   if (s.sql_errno() == kParseError) {
     // A session sql_mode with another block syntax (ORACLE): nothing ran.
     s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
-    if (s.ok()) s = conn->Run("COMMIT");
+    if (s.ok()) s = conn->Run(commit);
   }
   if (!s.ok()) return s;
   return encoded;
@@ -139,12 +139,12 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection*
                      : fmt::format("SET {} = NULL", kMarker);
   out.commit = fmt::format(
       "BEGIN NOT ATOMIC "
-      "IF {0} <=> {1} THEN {2}; COMMIT; {3}{4}; "
+      "IF {0} <=> {1} THEN {2}; {5}; {3}{4}; "
       "ELSE {4}; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the statement or its "
       "context failed'; "
       "END IF; END",
       kMarker, seq, InsertExpressionSql(seq, event_sql, /*restage=*/false),
-      fill_insert_id ? fmt::format("SELECT {}; ", kInsertId) : "", clear);
+      fill_insert_id ? fmt::format("SELECT {}; ", kInsertId) : "", clear, kOwnCommit);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.hpp"
@@ -22,6 +23,11 @@
 #include "replication/log_bounds.hpp"
 
 namespace sqlrepl::master {
+
+// The master's own COMMIT: it ends the transaction whatever completion_type
+// the user set in the session (CHAIN would open another one, RELEASE would
+// close the session).
+inline constexpr std::string_view kOwnCommit = "COMMIT AND NO CHAIN NO RELEASE";
 
 class MasterLog {
  public:
@@ -39,10 +45,11 @@ class MasterLog {
   // that number is an error, never overwritten. Returns the encoded event.
   // Until MarkCommitted() the number may be handed out again.
   Result<std::string> Append(db::Connection* conn, replication::Event* event, bool restage = false);
-  // Append(), then COMMIT, in one round trip: one compound statement, which
-  // stops at the first error, so the transaction never commits without its
-  // row. On an error the transaction may still be open: roll it back.
-  Result<std::string> AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage = false);
+  // Append(), then `commit`, in one round trip: one compound statement,
+  // which stops at the first error, so the transaction never commits without
+  // its row. On an error the transaction may still be open: roll it back.
+  Result<std::string> AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage = false,
+                                      std::string_view commit = kOwnCommit);
   // For a write sent in the same round trip as its statement, which takes
   // the event's number from here. The batch, on one session:
   //   SET <context>, <arm>         the context, and proof that it was set

@@ -219,6 +219,24 @@ TEST_F(MasterExecutorTest, UpdateInOneTripKeepsItsWarnings) {
   EXPECT_EQ(sink_.events.size(), 2u);
 }
 
+// The master's own COMMIT neither chains a new transaction nor closes the
+// session, whatever completion_type the user set.
+TEST_F(MasterExecutorTest, CompletionTypeDoesNotReachTheMastersOwnCommit) {
+  const unsigned long session = conn_->thread_id();
+  for (const std::string type : {"RELEASE", "CHAIN"}) {
+    Run("SET completion_type = '" + type + "'");
+    Run("INSERT INTO t (v) VALUES (1)");  // re-reads the session: two round trips
+    Run("INSERT INTO t (v) VALUES (2)");  // one
+    Run("UPDATE t SET v = v + 1");
+    EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u) << type;
+    Result<db::QueryResult> alive = conn_->Execute("SELECT CONNECTION_ID()");
+    ASSERT_TRUE(alive.ok()) << type << ": " << alive.status().ToString();
+    EXPECT_EQ(alive->rows[0][0], std::to_string(session)) << type;
+  }
+  EXPECT_EQ(sink_.events.size(), 6u);
+  Run("SET completion_type = DEFAULT");
+}
+
 TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (1)");
