@@ -39,6 +39,9 @@ bool CannotEndTransaction(const sql::Classification& c) {
 }
 
 
+constexpr unsigned kParseError = 1064;  // ER_PARSE_ERROR
+constexpr size_t kOneTripMaxStatement = 16 * 1024;
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -274,7 +277,7 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
   } else if (session) {
     ran.result = RunUserStatement(sql);
   } else if (transactional) {
-    ran = LoggedInOneTrip(sql, c) ? ExecuteAutocommitInOneTrip(sql, c, database) : ExecuteAutocommit(sql, database);
+    ran = LoggedInOneTrip(sql, c) ? ExecuteAutocommitInOneTrip(sql, database) : ExecuteAutocommit(sql, database);
   } else {
     ran = ExecuteThenLog(sql, database);
   }
@@ -306,8 +309,18 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::stri
 }
 
 bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const {
-  if (c.kind != StatementKind::kDataChange) return false;
-  if (c.verb != "INSERT" && c.verb != "REPLACE" && c.verb != "UPDATE" && c.verb != "DELETE") return false;
+  // UPDATE and DELETE report no insert id, so their event is complete before
+  // they run. (An INSERT's insert id is known only after it; finding it on
+  // the server would mean changing the LAST_INSERT_ID() that its triggers
+  // and functions read.)
+  if (c.kind != StatementKind::kDataChange || (c.verb != "UPDATE" && c.verb != "DELETE")) return false;
+  // Everything is written before any answer is read: a large statement
+  // (its event follows it) or one that answers with rows (RETURNING) could
+  // fill both directions of the socket and hang.
+  if (sql.size() > kOneTripMaxStatement) return false;
+  for (const sql::Token& t : sql::CodeTokens(sql)) {
+    if (t.Is("RETURNING")) return false;
+  }
   // Its context must be known before it runs: the session's values, and no
   // user variable or LAST_INSERT_ID() to read first (LAST_INSERT_ID(x) also
   // sets the insert id a statement reports).
@@ -321,41 +334,16 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
   return true;
 }
 
-namespace {
-
-// The insert id <commit> answers with (MasterLog::PrepareGuardedCommit).
-uint64_t InsertIdAnswer(const db::QueryResult& r) {
-  return r.rows.empty() || r.rows[0].empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
-}
-
-}  // namespace
-
-std::optional<std::string> MasterExecutor::LoggedAs(uint64_t seq, const MasterLog::GuardedCommit& commit) {
-  Result<std::optional<std::string>> row = log_->CommittedEvent(probe_, seq);
-  if (!row.ok() || !*row) return std::nullopt;
-  Result<replication::Event> logged = replication::DecodeEvent(**row);
-  Result<replication::Event> ours = replication::DecodeEvent(commit.encoded);
-  if (!logged.ok() || !ours.ok() || logged->statements.empty() || ours->statements.empty()) return std::nullopt;
-  if (commit.fills_insert_id) {  // the server filled it in: take its value
-    ours->statements[0].context.has_insert_id = logged->statements[0].context.has_insert_id;
-    ours->statements[0].context.insert_id = logged->statements[0].context.insert_id;
-  }
-  if (!(*logged == *ours)) return std::nullopt;  // a row that something else wrote
-  return std::move(**row);
-}
-
 // One round trip (MasterLog::PrepareGuardedCommit): context, START
 // TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
 // only if the statement and its context went through.
-Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
-                                                    const std::string& database) {
+Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database) {
   replication::Event event{0, database, {NewStatement(sql)}};
   replication::StatementContext& ctx = event.statements[0].context;
   ctx.has_session = true;
   ctx.session = session_;
-  // UPDATE and DELETE report no insert id; INSERT and REPLACE may generate one.
-  const bool fill_insert_id = c.verb == "INSERT" || c.verb == "REPLACE";
-  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, fill_insert_id);
+  const uint64_t nonce = rng_() % (uint64_t{1} << 62) + 1;
+  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, nonce);
   if (!commit.ok()) return ExecuteAutocommit(sql, database);  // too large to log: it says so, as always
   std::vector<Result<db::QueryResult>> results =
       RunPipelined({replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
@@ -370,46 +358,51 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
   }
   const Status& logged = results[5].status();
-  std::optional<std::string> published;
-  if (logged.ok()) {
-    published = commit->encoded;
-    if (fill_insert_id) replication::SetInsertId(&*published, commit->slot, InsertIdAnswer(*results[5]));
-  } else if (out.result.ok() && context.ok() && !db::IsConnectionLost(logged)) {
-    published = LoggedAs(event.seq, *commit);  // a kill after the block's COMMIT reports an error
-  }
-  if (published) {
+  auto publish = [&](const std::string& encoded) {
     log_->MarkCommitted(event.seq);
-    if (sink_ != nullptr) sink_->Publish(event.seq, *published);
+    if (sink_ != nullptr) sink_->Publish(event.seq, encoded);
     out.committed.push_back(event.seq);
-    return out;
-  }
+  };
   if (db::IsConnectionLost(logged)) {
     out.result = logged;  // the reconnection finds out from the log whether it committed
     return out;
   }
-  if (!out.result.ok()) {
+  if (!out.result.ok() || !context.ok()) {
+    // The block logged nothing: nothing is committed.
     (void)conn_->Run("ROLLBACK");
+    if (out.result.ok()) {
+      return Failed(Status::SqlError(context.sql_errno(), context.sqlstate(),
+                                     "rolled back, the statement's context could not be set: " +
+                                         context.message()));
+    }
     return out;
   }
-  if (!context.ok()) {
-    (void)conn_->Run("ROLLBACK");
-    return Failed(Status::SqlError(context.sql_errno(), context.sqlstate(),
-                                   "rolled back, the statement's context could not be set: " + context.message()));
+  if (logged.ok()) {
+    publish(commit->encoded);
+    return out;
   }
-  // The block itself failed (the log row could not be written): what the
-  // usual second round trip does, including its error.
-  if (fill_insert_id && out.result->insert_id != 0) {
-    ctx.has_insert_id = true;
-    ctx.insert_id = out.result->insert_id;
-  }
-  if (!began) {
+  if (!began) {  // the statement committed by itself: its log row follows
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kOwnCommit);
-  if (!seq.ok()) return Failed(seq.status());
-  out.committed.push_back(*seq);
-  return out;
+  if (logged.sql_errno() == kParseError) {
+    // The block did not run (a character set it cannot be read in): the
+    // usual second round trip, in the transaction still open.
+    Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kOwnCommit);
+    if (!seq.ok()) return Failed(seq.status());
+    out.committed.push_back(*seq);
+    return out;
+  }
+  // The block failed. Killed after its COMMIT, it still reports an error:
+  // once rolled back, the log holds this event only if it committed.
+  (void)conn_->Run("ROLLBACK");
+  Result<std::optional<std::string>> row = log_->CommittedEvent(conn_, event.seq);
+  if (row.ok() && *row && **row == commit->encoded) {
+    publish(commit->encoded);
+    return out;
+  }
+  return Failed(Status::SqlError(logged.sql_errno(), logged.sqlstate(),
+                                 "rolled back, the replication log could not be written: " + logged.message()));
 }
 
 Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::string& database) {

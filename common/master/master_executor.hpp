@@ -104,15 +104,10 @@ class MasterExecutor {
   void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
-  // An INSERT, REPLACE, UPDATE or DELETE whose context is known before it
-  // runs (it reads no variable, ...) is logged in the same round trip; the
-  // server fills in the insert id (MasterLog::PrepareGuardedCommit).
+  // An UPDATE or DELETE whose context is known before it runs (it reads no
+  // variable, ...) is logged and committed in the round trip that runs it.
   bool LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const;
-  Executed ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
-                                      const std::string& database);
-  // The bytes logged as `seq` when they are this write's, whatever insert id
-  // the server filled in; nullopt when no row, or another's, is there.
-  std::optional<std::string> LoggedAs(uint64_t seq, const MasterLog::GuardedCommit& commit);
+  Executed ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database);
   Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
   Executed ExecuteThenLog(std::string_view sql, const std::string& database);
   // In a transaction, a statement that may end it without the classifier

@@ -105,46 +105,26 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
 }
 
 Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
-                                                                  bool fill_insert_id) const {
-  // User variables of the master's session, named so as not to meet the user's.
+                                                                  uint64_t nonce) const {
+  // A user variable of the master's session, named so as not to meet the user's.
   constexpr std::string_view kMarker = "@`sqlrepl.logging`";
-  constexpr std::string_view kSaved = "@`sqlrepl.saved_insert_id`";
-  constexpr std::string_view kInsertId = "@`sqlrepl.insert_id`";
   event->seq = last_seq_ + 1;
-  const uint64_t seq = event->seq;
   GuardedCommit out;
   out.encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(out.encoded.size());  // as in Append()
   if (!s.ok()) return s;
-  out.fills_insert_id = fill_insert_id;
-  out.slot = replication::FirstInsertIdSlot(*event);
-  std::string event_sql = "_binary" + conn->Quote(out.encoded);
-  out.arm = fmt::format("{} = -{}", kMarker, seq);
-  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", kMarker, seq);
-  if (fill_insert_id) {
-    // LAST_INSERT_ID() is zeroed for the statement, so that afterwards it
-    // is not 0 only if the statement generated a value; the user's value
-    // comes back after a statement that generated none.
-    out.arm += fmt::format(", {} = LAST_INSERT_ID(), last_insert_id = 0", kSaved);
-    out.check += fmt::format(", {0} = LAST_INSERT_ID(), last_insert_id = IF(LAST_INSERT_ID() = 0, {1}, LAST_INSERT_ID())",
-                             kInsertId, kSaved);
-    // replication::SetInsertId, in SQL (INSERT() counts bytes from 1).
-    event_sql = fmt::format(
-        "INSERT(INSERT({0}, {1}, 1, CHAR({2} | IF({3} <> 0, {4}, 0))), {5}, 8, "
-        "REVERSE(UNHEX(LPAD(HEX({3}), 16, '0'))))",
-        event_sql, out.slot.flags_at + 1, out.slot.flags, kInsertId, out.slot.insert_id_flag, out.slot.value_at + 1);
-  }
-  const std::string clear =
-      fill_insert_id ? fmt::format("SET {} = NULL, {} = NULL, {} = NULL", kMarker, kInsertId, kSaved)
-                     : fmt::format("SET {} = NULL", kMarker);
+  out.arm = fmt::format("{} = -{}", kMarker, nonce);
+  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", kMarker, nonce);
+  // Without the check's verdict (it did not run) the block must fail, or the
+  // write would pass for logged; after a failed statement it stays quiet,
+  // leaving that statement's error as the session's last word.
   out.commit = fmt::format(
       "BEGIN NOT ATOMIC "
-      "IF {0} <=> {1} THEN {2}; {5}; {3}{4}; "
-      "ELSE {4}; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the statement or its "
-      "context failed'; "
+      "IF {0} <=> {1} THEN SET {0} = NULL; {2}; {3}; "
+      "ELSEIF {0} IS NOT NULL THEN SET {0} = NULL; "
+      "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the check before it did not run'; "
       "END IF; END",
-      kMarker, seq, InsertExpressionSql(seq, event_sql, /*restage=*/false),
-      fill_insert_id ? fmt::format("SELECT {}; ", kInsertId) : "", clear, kOwnCommit);
+      kMarker, nonce, InsertSql(conn, event->seq, out.encoded, /*restage=*/false), kOwnCommit);
   return out;
 }
 

@@ -56,25 +56,22 @@ class MasterLog {
   //   START TRANSACTION
   //   the statement
   //   SHOW WARNINGS                its warnings; keeps its diagnostics
-  //   <check>                      a marker := the number, if no error
-  //   <commit>                     the log row and COMMIT, or a SIGNAL
+  //   <check>                      a marker := `nonce`, if no error
+  //   <commit>                     the log row and COMMIT if the marker says so
   // The diagnostics are read by <check>, since a compound statement that
-  // writes a table clears them before it starts. <commit> stops at its first
-  // error, so on any error the transaction is still open: roll it back.
-  // `fill_insert_id`: the statement may generate an AUTO_INCREMENT value;
-  // the server fills it into the logged event, and <commit> answers with a
-  // row holding it (0: none). Fill it into `encoded` with
-  // replication::SetInsertId(&encoded, slot, id) to get the logged bytes.
+  // writes a table clears them before it starts. `nonce` (random, not 0)
+  // keeps a marker left by an interrupted batch from passing for this one's.
+  // <commit> stops at its first error, so on an error the transaction is
+  // still open; it also fails when <check> did not run. It succeeds without
+  // logging when the statement or the context failed: the caller, which
+  // sees those answers, rolls back then.
   struct GuardedCommit {
-    std::string arm;  // assignments to add to the context's SET
+    std::string arm;  // an assignment to add to the context's SET
     std::string check;
     std::string commit;
-    std::string encoded;  // the event as logged (insert id aside)
-    bool fills_insert_id = false;
-    replication::InsertIdSlot slot;
+    std::string encoded;  // the event as logged
   };
-  Result<GuardedCommit> PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
-                                             bool fill_insert_id) const;
+  Result<GuardedCommit> PrepareGuardedCommit(db::Connection* conn, replication::Event* event, uint64_t nonce) const;
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;

@@ -170,24 +170,6 @@ Result<uint64_t> PeekEventSeq(std::string_view in) {
   return seq;
 }
 
-InsertIdSlot FirstInsertIdSlot(const Event& e) {
-  InsertIdSlot slot;
-  slot.flags_at = 8 + 4 + e.database.size() + 4;  // seq, database, statement count
-  const StatementContext& c = e.statements.at(0).context;
-  slot.flags = static_cast<uint8_t>((c.has_timestamp ? kTimestamp : 0) | (c.has_rand_seeds ? kRandSeeds : 0) |
-                                    (c.has_insert_id ? kInsertId : 0) |
-                                    (c.has_last_insert_id ? kLastInsertId : 0) | (c.has_session ? kSession : 0));
-  slot.value_at = slot.flags_at + 1 + 3 * 8;  // after the timestamp and the two seeds
-  slot.insert_id_flag = kInsertId;
-  return slot;
-}
-
-void SetInsertId(std::string* encoded, const InsertIdSlot& slot, uint64_t id) {
-  const uint8_t flags = id != 0 ? slot.flags | slot.insert_id_flag : slot.flags;
-  (*encoded)[slot.flags_at] = static_cast<char>(flags);
-  for (int i = 0; i < 8; ++i) (*encoded)[slot.value_at + i] = static_cast<char>((id >> (8 * i)) & 0xff);
-}
-
 std::string ContextSql(const StatementContext& c, bool observed,
                        std::map<std::string, std::string>* session_state) {
   std::string assignments;

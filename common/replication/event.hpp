@@ -89,20 +89,6 @@ Result<Event> DecodeEvent(std::string_view payload);
 // The sequence number alone, without decoding the rest.
 Result<uint64_t> PeekEventSeq(std::string_view payload);
 
-// Where EncodeEvent puts the first statement's flags and insert id, so that
-// an insert id known only once the statement ran can be filled in where it
-// is known: SetInsertId() here, MasterLog's SQL on the master's server.
-struct InsertIdSlot {
-  size_t flags_at = 0;  // byte offset of the flags
-  uint8_t flags = 0;    // as encoded
-  size_t value_at = 0;  // byte offset of the 8-byte little-endian insert id
-  uint8_t insert_id_flag = 0;
-};
-InsertIdSlot FirstInsertIdSlot(const Event& event);  // `event` has a statement
-// Makes `encoded` what EncodeEvent gives with the first statement's insert
-// id set to `id` (0: none).
-void SetInsertId(std::string* encoded, const InsertIdSlot& slot, uint64_t id);
-
 // "SET timestamp = 1700000000.123456, rand_seed1 = 1, ..." for the fields
 // set in `context`; empty when none is. `observed` adds insert_id (0 when
 // none, which clears one left forced) and last_insert_id, which the master

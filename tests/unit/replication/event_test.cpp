@@ -65,25 +65,6 @@ TEST(Event, HugeStatementCountIsRejectedBeforeReserving) {
   EXPECT_EQ(d.status().message(), "event #1 claims 2130706432 statements");
 }
 
-TEST(Event, InsertIdFilledInLaterGivesWhatEncodingWithItGives) {
-  Event e = Sample();
-  e.statements.resize(1);
-  e.statements[0].context.has_insert_id = false;
-  e.statements[0].context.insert_id = 0;
-  e.statements[0].context.has_session = true;
-  e.statements[0].context.session = {{"sql_mode", "STRICT_TRANS_TABLES"}};
-  const InsertIdSlot slot = FirstInsertIdSlot(e);
-  std::string encoded = EncodeEvent(e);
-  const std::string without = encoded;
-  SetInsertId(&encoded, slot, 0x0102030405060708);
-  Event with = e;
-  with.statements[0].context.has_insert_id = true;
-  with.statements[0].context.insert_id = 0x0102030405060708;
-  EXPECT_EQ(encoded, EncodeEvent(with));
-  SetInsertId(&encoded, slot, 0);
-  EXPECT_EQ(encoded, without);
-}
-
 TEST(Event, ContextSql) {
   const Event e = Sample();
   EXPECT_EQ(ContextSql(e.statements[0].context, false), "SET timestamp = 1700000000.123456");
