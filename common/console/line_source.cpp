@@ -1,6 +1,7 @@
 #include "console/line_source.hpp"
 
 #include <editline/readline.h>
+#include <histedit.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <clocale>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -137,6 +139,30 @@ void ReleaseTerminal() {
   if (g_have_shell_modes) (void)::tcsetattr(STDIN_FILENO, TCSADRAIN, &g_shell_modes);
 }
 
+// Appends `line` to the history file in libedit's own format (the file
+// created private, a symbolic link refused), through a one-entry history of
+// its own: libedit's append_history(1, ...) writes the last two entries.
+// Positioned at the end first, so that libedit writes its header line only
+// into an empty file.
+bool AppendHistoryLine(const std::string& file, const std::string& line) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  (void)::fchmod(fd, 0600);
+  (void)::lseek(fd, 0, SEEK_END);
+  FILE* fp = ::fdopen(fd, "a");
+  if (fp == nullptr) {
+    ::close(fd);
+    return false;
+  }
+  HistEvent event;
+  History* one = history_init();
+  const bool ok = one != nullptr && history(one, &event, H_SETSIZE, 1) != -1 &&
+                  history(one, &event, H_ENTER, line.c_str()) != -1 &&
+                  history(one, &event, H_SAVE_FP, fp) != -1;
+  if (one != nullptr) history_end(one);
+  return std::fclose(fp) == 0 && ok;
+}
+
 }  // namespace
 
 TerminalLineSource::TerminalLineSource(std::string history_file)
@@ -160,6 +186,15 @@ TerminalLineSource::TerminalLineSource(std::string history_file)
 }
 
 TerminalLineSource::~TerminalLineSource() {
+  if (history_appended_) {
+    // Back to the last 1000 statements (stifle_history), private as before.
+    const int fd = ::open(history_file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+      (void)::fchmod(fd, 0600);
+      ::close(fd);
+      (void)write_history(history_file_.c_str());
+    }
+  }
   ReleaseTerminal();
   active = nullptr;
   if (input_fd_ >= 0) ::close(input_fd_);
@@ -200,15 +235,13 @@ bool TerminalLineSource::KeepOutOfHistory(std::string_view line) {
 
 void TerminalLineSource::Remember(std::string_view statement) {
   if (KeepOutOfHistory(statement)) return;
-  add_history(std::string(statement).c_str());
+  const std::string line(statement);
+  add_history(line.c_str());
   if (history_file_.empty()) return;
-  // Created private before anything is written to it; an older file that
-  // others could read is made private too.
-  const int fd = ::open(history_file_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;
-  (void)::fchmod(fd, 0600);
-  ::close(fd);
-  (void)write_history(history_file_.c_str());
+  // Appended, not rewritten: write_history() rewrote the whole file (up to
+  // 1000 statements) on every statement, several milliseconds between Enter
+  // and the statement reaching the server. The destructor trims the file.
+  history_appended_ = AppendHistoryLine(history_file_, line) || history_appended_;
 }
 
 void TerminalLineSource::SetCompletionWords(std::vector<std::string> words) {

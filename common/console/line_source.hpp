@@ -36,7 +36,10 @@ class LineSource {
 //
 // History is kept in `history_file` (mode 0600) when one is given, without
 // lines that hold IDENTIFIED or PASSWORD, as the mysql client's default
-// history filter does, since those may carry passwords.
+// history filter does, since those may carry passwords. Each statement is
+// appended to the file as it is remembered (cheap, whatever the file's size);
+// the file is rewritten, cut to the last 1000 statements, once, when the
+// source is destroyed.
 //
 // Notices (Notify) come from other threads. libedit may only be called on the
 // reading thread, so a notice is queued and a byte written to a pipe that the
@@ -78,6 +81,7 @@ class TerminalLineSource : public LineSource {
   void PrintNotices();  // reading thread only
 
   std::string history_file_;
+  bool history_appended_ = false;  // the file grew since it was read: trim it at the end
   std::mutex mu_;  // guards notices_ and reading_
   std::vector<std::string> notices_;
   bool reading_ = false;

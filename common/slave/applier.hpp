@@ -75,7 +75,10 @@ class Applier {
   };
 
   static constexpr size_t kMaxGroup = 200;
-  static constexpr size_t kMaxQueued = 20000;
+  // Events held decoded (with their session values and classification,
+  // about 2 KB each in the slave's heap): the link stops reading past this.
+  // Ten groups of kMaxGroup keep the applier busy while the link refills.
+  static constexpr size_t kMaxQueued = 2000;
 
   // `reports` must outlive the applier.
   Applier(Options options, ApplySessionFactory open_session, ApplyReports& reports,

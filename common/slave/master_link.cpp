@@ -265,7 +265,7 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
 asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind, in events
-    // or in bytes (20,000 events may be 16 MiB each).
+    // or in bytes (2,000 events may be 16 MiB each).
     while ((applier.queued() >= Applier::kMaxQueued || QueuedBytes(applier) >= options_.max_queued_bytes) &&
            !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
