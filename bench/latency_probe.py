@@ -31,6 +31,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 
@@ -44,11 +45,13 @@ class ProbeError(Exception):
 class PtySession:
     """One program on its own pseudo-terminal; reads its output as text."""
 
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, home):
         self.name = name
         self.buffer = ""
         self.last_read = time.perf_counter()
-        env = dict(os.environ, TERM="dumb", COLUMNS="1000", LINES="50")
+        # A HOME of its own: both programs keep a history file there, which
+        # must start empty in every run (and not be the user's).
+        env = dict(os.environ, TERM="dumb", COLUMNS="1000", LINES="50", HOME=home)
         pid, fd = pty.fork()
         if pid == 0:
             try:
@@ -163,10 +166,13 @@ def main():
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sessions, slaves = [], []
+    homes = tempfile.TemporaryDirectory(prefix="sqlrepl-probe-home-")
+    for who in ("direct", "master"):
+        os.mkdir(os.path.join(homes.name, who))
     try:
-        direct = PtySession("mariadb client", shlex.split(args.direct))
+        direct = PtySession("mariadb client", shlex.split(args.direct), os.path.join(homes.name, "direct"))
         sessions.append(direct)
-        master = PtySession("master", shlex.split(args.master))
+        master = PtySession("master", shlex.split(args.master), os.path.join(homes.name, "master"))
         sessions.append(master)
         direct.read_until(PROMPT, 60)
         master.read_until(PROMPT, 60)
@@ -246,6 +252,7 @@ def main():
             except subprocess.TimeoutExpired:
                 slave.kill()
                 slave.wait()
+        homes.cleanup()
 
 
 if __name__ == "__main__":
