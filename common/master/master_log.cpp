@@ -67,12 +67,8 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
 
 std::string MasterLog::InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded,
                                  bool restage) const {
-  return InsertExpressionSql(seq, "_binary" + conn->Quote(encoded), restage);
-}
-
-std::string MasterLog::InsertExpressionSql(uint64_t seq, const std::string& event_sql, bool restage) const {
   return fmt::format(
-      "INSERT INTO `{}`.log (seq, event) VALUES ({}, {}){}", meta_schema_, seq, event_sql,
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq, conn->Quote(encoded),
       restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)" : "");
 }
 

@@ -94,7 +94,6 @@ class MasterLog {
         last_seq_(last_seq) {}
 
   std::string InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded, bool restage) const;
-  std::string InsertExpressionSql(uint64_t seq, const std::string& event_sql, bool restage) const;
 
   std::string meta_schema_;
   std::string replication_id_;
