@@ -212,10 +212,10 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
   // libedit draws the prompt before it puts the terminal in its own mode:
   // in between, the line discipline still edits, and a Ctrl-D typed as soon
   // as the prompt shows became a NUL byte once the mode changed (lost).
-  // The mode first, then the prompt.
-  // The terminal then stays raw between lines (readline() restores the modes
-  // it found), so keys typed ahead, Ctrl-D included, reach the next read
-  // as typed; the destructor gives the shell its modes back.
+  // So the mode first, then the prompt. The terminal then stays raw between
+  // lines (readline() restores the modes it found), so keys typed ahead,
+  // Ctrl-D included, reach the next read as typed; the destructor gives the
+  // shell its modes back.
   rl_prep_terminal(1);
   std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
   {

@@ -117,6 +117,11 @@ class Connection {
   uint64_t round_trips_ = 0;
 };
 
+// ER_PARSE_ERROR: the server ran none of the statement. The compound
+// statements the programs send (BEGIN NOT ATOMIC ...) fail so under some
+// sessions (sql_mode=ORACLE), and their callers fall back to plain ones.
+inline constexpr unsigned kParseError = 1064;
+
 // True for the client errors that mean the server is gone (2002, 2003,
 // 2006, 2013, ...): the caller should reconnect rather than give up.
 bool IsConnectionLost(const Status& status);

@@ -38,8 +38,6 @@ bool CannotEndTransaction(const sql::Classification& c) {
          c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
 }
 
-
-constexpr unsigned kParseError = 1064;  // ER_PARSE_ERROR
 constexpr size_t kOneTripMaxStatement = 16 * 1024;
 
 Executed Failed(Status s) {
@@ -192,9 +190,13 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
     (void)conn_->Run("ROLLBACK");
     return s;
   }
-  log_->MarkCommitted(event.seq);
-  if (sink_ != nullptr) sink_->Publish(event.seq, *encoded);
+  Publish(event.seq, *encoded);
   return event.seq;
+}
+
+void MasterExecutor::Publish(uint64_t seq, const std::string& encoded) {
+  log_->MarkCommitted(seq);
+  if (sink_ != nullptr) sink_->Publish(seq, encoded);
 }
 
 void MasterExecutor::ResetTransaction() {
@@ -358,11 +360,6 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
   }
   const Status& logged = results[5].status();
-  auto publish = [&](const std::string& encoded) {
-    log_->MarkCommitted(event.seq);
-    if (sink_ != nullptr) sink_->Publish(event.seq, encoded);
-    out.committed.push_back(event.seq);
-  };
   if (db::IsConnectionLost(logged)) {
     out.result = logged;  // the reconnection finds out from the log whether it committed
     return out;
@@ -378,14 +375,15 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     return out;
   }
   if (logged.ok()) {
-    publish(commit->encoded);
+    Publish(event.seq, commit->encoded);
+    out.committed.push_back(event.seq);
     return out;
   }
   if (!began) {  // the statement committed by itself: its log row follows
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;
   }
-  if (logged.sql_errno() == kParseError) {
+  if (logged.sql_errno() == db::kParseError) {
     // The block did not run (a character set it cannot be read in): the
     // usual second round trip, in the transaction still open.
     Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kOwnCommit);
@@ -398,7 +396,8 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   (void)conn_->Run("ROLLBACK");
   Result<std::optional<std::string>> row = log_->CommittedEvent(conn_, event.seq);
   if (row.ok() && *row && **row == commit->encoded) {
-    publish(commit->encoded);
+    Publish(event.seq, commit->encoded);
+    out.committed.push_back(event.seq);
     return out;
   }
   return Failed(Status::SqlError(logged.sql_errno(), logged.sqlstate(),
@@ -482,8 +481,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
       out.notes.push_back("Could not tell whether the open transaction committed: " +
                           committed.status().ToString());
     } else if (*committed) {
-      log_->MarkCommitted(staged->seq);
-      if (sink_ != nullptr) sink_->Publish(staged->seq, encoded);
+      Publish(staged->seq, encoded);
       out.committed.push_back(staged->seq);
       out.notes.push_back("This statement committed the open transaction, as the server does.");
       ended = true;
@@ -691,8 +689,7 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
   if (unpublished.ok()) {
     for (const std::string& encoded : *unpublished) {
       const uint64_t seq = log_->last_seq() + 1;
-      log_->MarkCommitted(seq);
-      if (sink_ != nullptr) sink_->Publish(seq, encoded);
+      Publish(seq, encoded);
       out->committed.push_back(seq);
       out->reconnect_notes.push_back(fmt::format(
           "Write #{} committed before the connection was lost; it is replicated now.", seq));

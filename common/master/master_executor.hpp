@@ -130,6 +130,8 @@ class MasterExecutor {
                                          bool* began);
   // `sql` (redacted) with a fresh timestamp and RAND seeds.
   replication::EventStatement NewStatement(std::string_view sql);
+  // Event `seq` committed: the log moves past it and the slaves get it.
+  void Publish(uint64_t seq, const std::string& encoded);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // Commits the open transaction's event before an implicit commit.

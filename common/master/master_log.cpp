@@ -9,8 +9,6 @@
 namespace sqlrepl::master {
 namespace {
 
-constexpr unsigned kParseError = 1064;  // ER_PARSE_ERROR
-
 uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0; }
 
 }  // namespace
@@ -91,7 +89,7 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
   if (!s.ok()) return s;
   s = conn->Run(fmt::format("BEGIN NOT ATOMIC {}; {}; END", InsertSql(conn, event->seq, encoded, restage), commit));
-  if (s.sql_errno() == kParseError) {
+  if (s.sql_errno() == db::kParseError) {
     // A session sql_mode with another block syntax (ORACLE): nothing ran.
     s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
     if (s.ok()) s = conn->Run(commit);

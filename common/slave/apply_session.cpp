@@ -7,7 +7,6 @@
 namespace sqlrepl::slave {
 namespace {
 
-constexpr unsigned kParseError = 1064;  // ER_PARSE_ERROR
 constexpr std::string_view kNoPositionRow = "sqlrepl: the position row is missing";
 
 Status NoPositionRow() { return Status::FailedPrecondition(std::string(kNoPositionRow)); }
@@ -78,7 +77,7 @@ class DbApplySession : public ApplySession {
     // A session sql_mode with another block syntax (ORACLE, set by a carried
     // value or a statement of the batch) cannot run the tail: roll back and
     // apply one statement at a time.
-    if (answers.back().status().sql_errno() == kParseError) {
+    if (answers.back().status().sql_errno() == db::kParseError) {
       (void)conn_.Run("ROLLBACK");
       one_at_a_time_ = true;  // for the rest of this session
       return ApplySession::RunTransaction(statements, position_update, results);
