@@ -11,6 +11,7 @@
 #include <asio.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "mariadb_server.hpp"
 #include "process.hpp"
@@ -445,6 +446,36 @@ TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
   t->Type("\x1b[A");
   EXPECT_TRUE(t->WaitFor("remembered", seconds(5))) << t->Output();
   ASSERT_TRUE(server_->Exec("DROP USER IF EXISTS hist").ok());
+}
+
+// The history file is appended to while the master runs and cut back to the
+// newest 1000 statements when it exits.
+TEST_F(MasterParityTest, HistoryKeepsTheNewestThousandStatements) {
+  const std::string history = home_ + "/.sqlrepl_history";
+  {
+    std::ofstream seed(history);
+    seed << "_HiStOrY_V2_\n";
+    for (int i = 1; i <= 1200; ++i) seed << "SELECT\\040" << i << "\\040AS\\040seeded;\n";
+  }
+  ASSERT_EQ(::chmod(history.c_str(), 0600), 0);
+  {
+    std::optional<Terminal> t = StartMaster();
+    ASSERT_TRUE(t);
+    Run(*t, "SELECT 'newest' AS n;", "1 row in set");
+    t->Enter("\\q");
+    EXPECT_EQ(t->Wait(seconds(10)), 0);
+  }
+  std::vector<std::string> entries;
+  std::istringstream in(ReadWholeFile(history));
+  for (std::string line; std::getline(in, line);) entries.push_back(line);
+  ASSERT_EQ(entries.size(), 1001u);  // the header line and 1000 statements
+  EXPECT_EQ(entries[0], "_HiStOrY_V2_");
+  EXPECT_EQ(entries[1], "SELECT\\040202\\040AS\\040seeded;");  // 1200 - 999 + 1
+  EXPECT_EQ(entries[999], "SELECT\\0401200\\040AS\\040seeded;");
+  EXPECT_THAT(entries[1000], HasSubstr("newest"));
+  struct stat st {};
+  ASSERT_EQ(::stat(history.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 // libedit redraws a completed word with cursor moves, so each test runs the
