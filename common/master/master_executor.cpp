@@ -249,6 +249,29 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
 
 Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Classification& c,
                                            const std::string& database) {
+  // Known before the statement runs: its answer may be an error, which
+  // carries no transaction state.
+  const bool open_before = in_transaction_ && !pending_.empty() &&
+                           (conn_->server_status() & SERVER_STATUS_IN_TRANS) != 0;
+  Executed ran = ExecuteByKind(sql, c, database);
+  if (open_before && !ran.result.ok() && in_transaction_ && !pending_.empty() &&
+      !db::IsConnectionLost(ran.result.status())) {
+    Result<TransactionState> state = StateAfter(ran.result);
+    if (state.ok() && !state->open) {
+      // A deadlock victim, or a lock wait timeout under
+      // innodb_rollback_on_timeout: the server rolled it all back.
+      ran.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} "
+                                      "statement(s) will be replicated.",
+                                      pending_.size()));
+      autocommit_ = state->autocommit;
+      ResetTransaction();
+    }
+  }
+  return ran;
+}
+
+Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classification& c,
+                                       const std::string& database) {
   if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) {
     Executed out;
     out.result = RunUserStatement(sql);
@@ -411,15 +434,8 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
   if (out.result.ok()) {
     if (pending_.empty()) pending_database_ = database;
     pending_.push_back(std::move(st));
-    return out;
   }
-  // A deadlock or similar makes the server roll the whole transaction back.
-  if (!pending_.empty() && (conn_->server_status() & SERVER_STATUS_IN_TRANS) == 0) {
-    out.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} statement(s) "
-                                    "will be replicated.", pending_.size()));
-    ResetTransaction();
-  }
-  return out;
+  return out;  // a rollback by the server is found in ExecuteClassified
 }
 
 Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string& database) {
@@ -469,9 +485,12 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
   }
   replication::EventStatement st;
   out.result = RunWithContext(sql, &st, /*began=*/nullptr);
-  const unsigned status = conn_->server_status();
-  const bool open = (status & SERVER_STATUS_IN_TRANS) != 0;
-  autocommit_ = (status & SERVER_STATUS_AUTOCOMMIT) != 0;
+  Result<TransactionState> state = StateAfter(out.result);
+  // Only an error answer leaves the question, and a failed question means
+  // the session is gone: the reconnection decides (the log row says).
+  if (!state.ok()) return out;
+  const bool open = state->open;
+  autocommit_ = state->autocommit;
 
   bool ended = !open;
   if (staged) {
@@ -503,6 +522,17 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
     LogCommittedStatement(std::move(st), database, &out);
   }
   return out;
+}
+
+Result<MasterExecutor::TransactionState> MasterExecutor::StateAfter(
+    const Result<db::QueryResult>& answer) {
+  if (answer.ok()) return TransactionState{answer->in_transaction(), answer->autocommit()};
+  Result<db::QueryResult> r = conn_->Execute("SELECT @@in_transaction, @@autocommit");
+  if (!r.ok()) return r.status();
+  if (r->rows.size() != 1 || r->rows[0].size() != 2) {
+    return Status::Corruption("unexpected answer to SELECT @@in_transaction, @@autocommit");
+  }
+  return TransactionState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
 }
 
 Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const sql::Classification& c) {

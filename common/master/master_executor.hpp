@@ -96,8 +96,17 @@ class MasterExecutor {
   // Execute() without reconnection.
   Executed ExecuteChecked(std::string_view sql, const sql::Classification& c,
                           const std::string& database);
-  // Execute() once the master's own checks passed.
+  // Execute() once the master's own checks passed; finds out whether the
+  // server rolled the open transaction back (deadlock) when a statement fails.
   Executed ExecuteClassified(std::string_view sql, const sql::Classification& c, const std::string& database);
+  Executed ExecuteByKind(std::string_view sql, const sql::Classification& c, const std::string& database);
+  // The server's transaction state after a statement's answer: an OK
+  // answer carries it; an error carries none, so then the server is asked.
+  struct TransactionState {
+    bool open = false;
+    bool autocommit = true;
+  };
+  Result<TransactionState> StateAfter(const Result<db::QueryResult>& answer);
   Executed Commit(std::string_view sql);
   // After ROLLBACK TO SAVEPOINT `name`: drops what followed it, and the
   // savepoints set since.

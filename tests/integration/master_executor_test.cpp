@@ -3,9 +3,13 @@
 #include "master/master_executor.hpp"
 
 #include <gmock/gmock.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "mariadb_server.hpp"
+#include "process.hpp"
 
 namespace sqlrepl::testing {
 namespace {
@@ -357,6 +361,85 @@ TEST_F(MasterExecutorTest, FailedDynamicDdlStillCommitsWhatCameBefore) {
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
 }
+
+// After a failed statement the server no longer reports its transaction
+// state (an error answer carries none): the executor must ask, not assume
+// the transaction is still open. Here it is not: the failed DDL committed.
+TEST_F(MasterExecutorTest, WriteAfterAFailedDynamicDdlIsLoggedAsItsOwnCommit) {
+  ASSERT_TRUE(server_->Exec("CREATE TABLE school.t2 (i INT)").ok());
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  const std::string ddl = "EXECUTE IMMEDIATE 'CREATE TABLE t2 (i INT)'";
+  EXPECT_FALSE(executor_->Execute(ddl, sql::Classify(ddl), "school").result.ok());
+  Run("INSERT INTO t (v) VALUES (2)");  // autocommit: committed at once on the master
+  Run("ROLLBACK");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "2");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)"}, {"INSERT INTO t (v) VALUES (2)"}}));
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
+// The server rolls a deadlock victim's whole transaction back. `deadlocking`
+// (run by the executor) closes the cycle; the other session has changed
+// more rows, so InnoDB picks the executor's transaction as the victim. The
+// later COMMIT must ship nothing: the master kept none of it.
+class ServerRollbackTest : public MasterExecutorTest,
+                           public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(ServerRollbackTest, DeadlockVictimsTransactionShipsNothing) {
+  const Status setup = server_->Exec("CREATE TABLE school.x (id INT PRIMARY KEY, v INT);"
+                                     "INSERT INTO school.x SELECT seq, 0 FROM school.seq_1_to_50;"
+                                     "CREATE TABLE school.y (id INT PRIMARY KEY, v INT);"
+                                     "INSERT INTO school.y VALUES (1, 0)");
+  ASSERT_TRUE(setup.ok()) << setup.ToString();
+  Result<db::Connection> other = server_->Connect("school");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(other->Run("BEGIN").ok());
+  ASSERT_TRUE(other->Run("UPDATE x SET v = v + 1").ok());  // 50 rows: the heavier transaction
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (7)");
+  Run("UPDATE y SET v = 1 WHERE id = 1");
+  Status waited = Status::Ok();
+  std::thread waiter([&] {
+    db::ThreadEndGuard end;
+    waited = other->Run("SELECT * FROM y WHERE id = 1 FOR UPDATE");
+  });
+  // Sent is enough: whichever of the two lock requests comes second closes
+  // the cycle, and InnoDB picks the lighter transaction either way. (A wait
+  // in the optimizer's const-row read shows as RUNNING in INNODB_TRX.)
+  const bool waiting = WaitFor(
+      [&] {
+        return server_->QueryValue(fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                               "WHERE ID = {} AND INFO LIKE 'SELECT%'",
+                                               other->thread_id())) == "1";
+      },
+      std::chrono::seconds(10));
+  if (!waiting) {
+    (void)server_->Exec("KILL QUERY " + std::to_string(other->thread_id()));
+    waiter.join();
+    FAIL() << "the other session's statement never reached the server: " << waited.ToString();
+  }
+  const std::string deadlocking = GetParam();
+  master::Executed e = executor_->Execute(deadlocking, sql::Classify(deadlocking), "school");
+  waiter.join();
+  EXPECT_TRUE(waited.ok()) << waited.ToString();  // it got the row once the victim let go
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_EQ(e.result.status().sql_errno(), 1213u) << e.result.status().ToString();
+  EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("The server rolled the transaction back")));
+  ASSERT_TRUE(other->Run("COMMIT").ok());
+  master::Executed commit = executor_->Execute("COMMIT", sql::Classify("COMMIT"), "school");
+  EXPECT_TRUE(commit.result.ok()) << commit.result.status().ToString();
+  EXPECT_TRUE(commit.committed.empty());
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "0");
+  EXPECT_TRUE(sink_.events.empty());
+  Run("INSERT INTO t (v) VALUES (8)");  // the next write is an event of its own
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (8)"}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadOrWrite, ServerRollbackTest,
+                         ::testing::Values("SELECT * FROM x WHERE id = 1 FOR UPDATE",
+                                           "UPDATE x SET v = 9 WHERE id = 1"));
 
 TEST_F(MasterExecutorTest, ProcedureThatCommitsEndsTheTransaction) {
   ASSERT_TRUE(server_->Exec("CREATE PROCEDURE school.p_commit() COMMIT").ok());
