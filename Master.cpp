@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
                                     {cfg->meta_schema, cfg->unsafe_statements, &catalog});
     // A new session must hold the log's single-writer lock again, and still
     // write the same log.
-    executor.set_on_reconnect([&](db::Connection* session) -> Status {
+    executor.set_on_reconnect([&](db::Session* session) -> Status {
       Result<master::MasterLog> again = master::MasterLog::Open(session, cfg->meta_schema);
       if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
         Log("reconnected, but another master holds the replication log lock; writes are "

@@ -17,6 +17,7 @@
 #include "base/secret.hpp"
 #include "base/status.hpp"
 #include "db/query_result.hpp"
+#include "db/session.hpp"
 
 namespace sqlrepl::db {
 
@@ -50,7 +51,7 @@ class ThreadEndGuard {
   ThreadEndGuard& operator=(const ThreadEndGuard&) = delete;
 };
 
-class Connection {
+class Connection final : public Session {
  public:
   // Errors: kSqlError with the server's or client's errno (2002/2003 cannot
   // reach, 1045 access denied, 1049 unknown database, ...).
@@ -61,7 +62,7 @@ class Connection {
 
   // Runs one statement and copies its result. Extra result sets (CALL) are
   // in QueryResult::more_results.
-  Result<QueryResult> Execute(std::string_view sql);
+  Result<QueryResult> Execute(std::string_view sql) override;
 
   // Sends every statement before reading any answer (one round trip), then
   // reads the answers in order: one result per statement. The server runs
@@ -69,12 +70,13 @@ class Connection {
   // makes later statements safe to run after an earlier failure. Each text
   // must be a single statement (the connection never enables
   // multi-statements).
-  std::vector<Result<QueryResult>> ExecutePipelined(const std::vector<std::string>& statements);
+  std::vector<Result<QueryResult>> ExecutePipelined(
+      const std::vector<std::string>& statements) override;
 
   // Opens a new session with the options this one was opened with, in
   // place (pointers to this Connection stay valid); the old session is
   // closed once the new one is open. Errors as Open().
-  Status Reconnect();
+  Status Reconnect() override;
 
   // When on, a statement that leaves warnings is followed by SHOW WARNINGS
   // (one more round trip, only then) and they are kept in the result, since
@@ -82,15 +84,14 @@ class Connection {
   // only the last statement's are read.
   void set_capture_warnings(bool on) { capture_warnings_ = on; }
 
-  // Runs a statement whose result does not matter beyond success.
-  Status Run(std::string_view sql) { return Execute(sql).status(); }
+  // Run(sql), a statement whose result does not matter beyond success, is Session's.
 
   // 'text' quoted as a string literal for this connection's character set.
-  std::string Quote(std::string_view text);
+  std::string Quote(std::string_view text) override;
 
-  unsigned server_status() const;
+  unsigned server_status() const override;
   // The server's id for this session (what KILL QUERY takes).
-  unsigned long thread_id() const;
+  unsigned long thread_id() const override;
   // Where the connection goes, for messages: "socket /x" or "host:port".
   const std::string& endpoint() const { return endpoint_; }
   // Times this session has sent statements and waited for the answers (a

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/strings.hpp"
+#include "db/connection.hpp"  // IsConnectionLost, kParseError, WarningsFrom, SERVER_STATUS_*
 #include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -48,7 +49,7 @@ Executed Failed(Status s) {
 
 }  // namespace
 
-MasterExecutor::MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log,
+MasterExecutor::MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log,
                                EventSink* sink, Options options)
     : conn_(conn),
       probe_(probe),

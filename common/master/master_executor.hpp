@@ -32,11 +32,11 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
-#include "replication/event.hpp"
-#include "master/master_log.hpp"
+#include "db/session.hpp"
 #include "master/event_sink.hpp"
+#include "master/master_log.hpp"
+#include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
 namespace sqlrepl::master {
@@ -56,9 +56,10 @@ struct Executed {
 
 class MasterExecutor {
  public:
-  // `conn` runs the statements. `probe` is a second connection to the same
+  // `conn` runs the statements. `probe` is a second session on the same
   // server, used to see whether the open transaction committed when a
-  // statement may have ended it (CALL, EXECUTE IMMEDIATE, ...). All must
+  // statement may have ended it (CALL, EXECUTE IMMEDIATE, ...). Both are
+  // db::Connection in the program, in-memory fakes in unit tests. All must
   // outlive the executor; `sink` may be null.
   struct Options {
     std::string meta_schema = "repl_meta";
@@ -68,7 +69,7 @@ class MasterExecutor {
     db::SchemaCatalog* catalog = nullptr;
   };
 
-  MasterExecutor(db::Connection* conn, db::Connection* probe, MasterLog* log, EventSink* sink,
+  MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log, EventSink* sink,
                  Options options);
 
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
@@ -87,7 +88,7 @@ class MasterExecutor {
   // on it, to take again what the replication log holds on the session (its
   // single-writer lock). An error leaves the master unable to write: each
   // statement tries again and says why.
-  void set_on_reconnect(std::function<Status(db::Connection*)> f) { on_reconnect_ = std::move(f); }
+  void set_on_reconnect(std::function<Status(db::Session*)> f) { on_reconnect_ = std::move(f); }
 
   bool in_transaction() const { return in_transaction_; }
   size_t pending_statements() const { return pending_.size(); }
@@ -158,14 +159,14 @@ class MasterExecutor {
   // the server before the loss is published now (its log row says so).
   Status Reconnect(const std::string& database, Executed* out);
 
-  db::Connection* conn_;
-  db::Connection* probe_;
+  db::Session* conn_;
+  db::Session* probe_;
   MasterLog* log_;
   EventSink* sink_;
   Options options_;
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
-  std::function<Status(db::Connection*)> on_reconnect_;
+  std::function<Status(db::Session*)> on_reconnect_;
   bool lost_ = false;  // the session is gone; the next statement reconnects first
 
   bool autocommit_ = true;         // the session's autocommit setting

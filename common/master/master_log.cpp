@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "db/connection.hpp"  // kParseError
 #include "protocol/frame.hpp"
 
 namespace sqlrepl::master {
@@ -13,7 +14,7 @@ uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str()
 
 }  // namespace
 
-Result<replication::LogBounds> MasterLog::ReadBounds(db::Connection* conn, const std::string& meta) {
+Result<replication::LogBounds> MasterLog::ReadBounds(db::Session* conn, const std::string& meta) {
   Result<db::QueryResult> id =
       conn->Execute(fmt::format("SELECT replication_id FROM `{}`.log_info WHERE id = 1", meta));
   if (!id.ok()) return id.status();
@@ -30,7 +31,7 @@ Result<replication::LogBounds> MasterLog::ReadBounds(db::Connection* conn, const
   return b;
 }
 
-Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta) {
+Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta) {
   Result<db::QueryResult> lock =
       conn->Execute(fmt::format("SELECT GET_LOCK('sqlrepl-master:{}', 0)", meta));
   if (!lock.ok()) return lock.status();
@@ -63,14 +64,14 @@ Result<MasterLog> MasterLog::Open(db::Connection* conn, const std::string& meta)
   return MasterLog(meta, bounds->replication_id, bounds->last_seq);
 }
 
-std::string MasterLog::InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded,
+std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
                                  bool restage) const {
   return fmt::format(
       "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq, conn->Quote(encoded),
       restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)" : "");
 }
 
-Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* event, bool restage) {
+Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* event, bool restage) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
   // Before the commit: a committed event that no frame can carry would
@@ -82,8 +83,8 @@ Result<std::string> MasterLog::Append(db::Connection* conn, replication::Event* 
   return encoded;
 }
 
-Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage,
-                                               std::string_view commit) {
+Result<std::string> MasterLog::AppendAndCommit(db::Session* conn, replication::Event* event,
+                                               bool restage, std::string_view commit) {
   event->seq = last_seq_ + 1;
   std::string encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
@@ -98,8 +99,9 @@ Result<std::string> MasterLog::AppendAndCommit(db::Connection* conn, replication
   return encoded;
 }
 
-Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection* conn, replication::Event* event,
-                                                                  uint64_t nonce) const {
+Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* conn,
+                                                                 replication::Event* event,
+                                                                 uint64_t nonce) const {
   // A user variable of the master's session, named so as not to meet the user's.
   constexpr std::string_view kMarker = "@`sqlrepl.logging`";
   event->seq = last_seq_ + 1;
@@ -122,14 +124,15 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Connection*
   return out;
 }
 
-Result<bool> MasterLog::IsCommitted(db::Connection* other, uint64_t seq) const {
+Result<bool> MasterLog::IsCommitted(db::Session* other, uint64_t seq) const {
   Result<db::QueryResult> r =
       other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
   if (!r.ok()) return r.status();
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
 
-Result<std::optional<std::string>> MasterLog::CommittedEvent(db::Connection* other, uint64_t seq) const {
+Result<std::optional<std::string>> MasterLog::CommittedEvent(db::Session* other,
+                                                             uint64_t seq) const {
   Result<db::QueryResult> r =
       other->Execute(fmt::format("SELECT event FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
   if (!r.ok()) return r.status();
@@ -137,7 +140,7 @@ Result<std::optional<std::string>> MasterLog::CommittedEvent(db::Connection* oth
   return std::optional<std::string>(std::move(*r->rows[0][0]));
 }
 
-Result<std::vector<std::string>> MasterLog::ReadFrom(db::Connection* conn, const std::string& meta,
+Result<std::vector<std::string>> MasterLog::ReadFrom(db::Session* conn, const std::string& meta,
                                                      uint64_t from_seq, size_t max_events,
                                                      size_t max_bytes) {
   Result<db::QueryResult> r = conn->Execute(fmt::format(

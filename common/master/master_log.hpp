@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "base/status.hpp"
-#include "db/connection.hpp"
+#include "db/session.hpp"
 #include "replication/event.hpp"
 #include "replication/log_bounds.hpp"
 
@@ -34,7 +34,7 @@ class MasterLog {
   // Creates the schema, tables and replication id when missing, takes the
   // single-writer lock on `conn` and reads the last sequence number.
   // kFailedPrecondition when another master holds the lock.
-  static Result<MasterLog> Open(db::Connection* conn, const std::string& meta_schema);
+  static Result<MasterLog> Open(db::Session* conn, const std::string& meta_schema);
 
   const std::string& replication_id() const { return replication_id_; }
   uint64_t last_seq() const { return last_seq_; }
@@ -44,12 +44,12 @@ class MasterLog {
   // already and it grew since, so the row is replaced; otherwise a row with
   // that number is an error, never overwritten. Returns the encoded event.
   // Until MarkCommitted() the number may be handed out again.
-  Result<std::string> Append(db::Connection* conn, replication::Event* event, bool restage = false);
+  Result<std::string> Append(db::Session* conn, replication::Event* event, bool restage = false);
   // Append(), then `commit`, in one round trip: one compound statement,
   // which stops at the first error, so the transaction never commits without
   // its row. On an error the transaction may still be open: roll it back.
-  Result<std::string> AppendAndCommit(db::Connection* conn, replication::Event* event, bool restage = false,
-                                      std::string_view commit = kOwnCommit);
+  Result<std::string> AppendAndCommit(db::Session* conn, replication::Event* event,
+                                      bool restage = false, std::string_view commit = kOwnCommit);
   // For a write sent in the same round trip as its statement, which takes
   // the event's number from here. The batch, on one session:
   //   SET <context>, <arm>         the context, and proof that it was set
@@ -71,21 +71,23 @@ class MasterLog {
     std::string commit;
     std::string encoded;  // the event as logged
   };
-  Result<GuardedCommit> PrepareGuardedCommit(db::Connection* conn, replication::Event* event, uint64_t nonce) const;
+  Result<GuardedCommit> PrepareGuardedCommit(db::Session* conn, replication::Event* event,
+                                             uint64_t nonce) const;
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
-  Result<bool> IsCommitted(db::Connection* other, uint64_t seq) const;
+  Result<bool> IsCommitted(db::Session* other, uint64_t seq) const;
   // The event committed as `seq`, as seen from `other`; nullopt when none is.
-  Result<std::optional<std::string>> CommittedEvent(db::Connection* other, uint64_t seq) const;
+  Result<std::optional<std::string>> CommittedEvent(db::Session* other, uint64_t seq) const;
   void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and
   // about max_bytes. Any connection may be used (the catch-up reader's).
-  static Result<std::vector<std::string>> ReadFrom(db::Connection* conn,
+  static Result<std::vector<std::string>> ReadFrom(db::Session* conn,
                                                    const std::string& meta_schema,
                                                    uint64_t from_seq, size_t max_events,
                                                    size_t max_bytes);
-  static Result<replication::LogBounds> ReadBounds(db::Connection* conn, const std::string& meta_schema);
+  static Result<replication::LogBounds> ReadBounds(db::Session* conn,
+                                                   const std::string& meta_schema);
 
  private:
   MasterLog(std::string meta_schema, std::string replication_id, uint64_t last_seq)
@@ -93,7 +95,8 @@ class MasterLog {
         replication_id_(std::move(replication_id)),
         last_seq_(last_seq) {}
 
-  std::string InsertSql(db::Connection* conn, uint64_t seq, const std::string& encoded, bool restage) const;
+  std::string InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
+                        bool restage) const;
 
   std::string meta_schema_;
   std::string replication_id_;

@@ -1,0 +1,337 @@
+// The master's write path against an in-memory database (fake_session.hpp):
+// what gets published for each sequence of statements, what a lost session
+// or a failing log row leaves behind, and what a write costs in round trips.
+// What needs real SQL semantics stays in the integration test of the same
+// name.
+#include "master/master_executor.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fake_session.hpp"
+
+namespace sqlrepl::master {
+namespace {
+
+using testing::Effect;
+using testing::FakeServer;
+using testing::FakeSession;
+using ::testing::HasSubstr;
+
+using Events = std::vector<std::vector<std::string>>;
+
+class RecordingSink : public EventSink {
+ public:
+  void Publish(uint64_t seq, const std::string& encoded) override {
+    Result<replication::Event> e = replication::DecodeEvent(encoded);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_EQ(e->seq, seq);
+    events.push_back(std::move(e).value());
+    encoded_events.push_back(encoded);
+  }
+  // The statements of each event, for compact expectations.
+  Events Statements() const {
+    Events out;
+    for (const replication::Event& e : events) {
+      std::vector<std::string> s;
+      for (const replication::EventStatement& st : e.statements) s.push_back(st.sql);
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  std::vector<replication::Event> events;
+  std::vector<std::string> encoded_events;
+};
+
+class MasterExecutorUnitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<MasterLog> log = MasterLog::Open(&conn_, "repl_meta");
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_.emplace(std::move(log).value());
+    executor_.emplace(&conn_, &probe_, &*log_, &sink_, MasterExecutor::Options{"repl_meta"});
+  }
+
+  Executed Try(const std::string& sql) {
+    return executor_->Execute(sql, sql::Classify(sql), "school");
+  }
+  Executed Run(const std::string& sql) {
+    Executed e = Try(sql);
+    EXPECT_TRUE(e.result.ok()) << sql << ": " << e.result.status().ToString();
+    return e;
+  }
+  // Round trips `sql` took on the master's session.
+  uint64_t TripsOf(const std::string& sql) {
+    const uint64_t before = conn_.round_trips();
+    Run(sql);
+    return conn_.round_trips() - before;
+  }
+
+  FakeServer server_;
+  FakeSession conn_{server_};
+  FakeSession probe_{server_};
+  RecordingSink sink_;
+  std::optional<MasterLog> log_;
+  std::optional<MasterExecutor> executor_;
+};
+
+TEST_F(MasterExecutorUnitTest, AutocommitWriteIsLoggedAndPublishedOnce) {
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].database, "school");
+  EXPECT_TRUE(sink_.events[0].statements[0].context.has_insert_id);
+  // What the slaves get is what the log holds, committed with the write.
+  ASSERT_EQ(server_.log().size(), 1u);
+  EXPECT_EQ(server_.log().at(1), sink_.encoded_events[0]);
+  EXPECT_EQ(server_.committed_writes(), std::vector<std::string>{"INSERT INTO t (v) VALUES (1)"});
+  EXPECT_EQ(log_->last_seq(), 1u);
+  EXPECT_FALSE(conn_.in_transaction());
+}
+
+TEST_F(MasterExecutorUnitTest, FailedWritePublishesNothing) {
+  server_.Fail("INSERT INTO nope", 1146, "Table 'school.nope' doesn't exist");
+  Executed e = Try("INSERT INTO nope VALUES (1)");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_EQ(e.result.status().sql_errno(), 1146u);
+  EXPECT_TRUE(e.committed.empty());
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(server_.log().empty());
+  EXPECT_FALSE(conn_.in_transaction()) << "the transaction the master began is rolled back";
+  // The next write takes the number the failed one did not use.
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{1});
+}
+
+TEST_F(MasterExecutorUnitTest, WriteWhoseLogRowFailsIsRolledBackAndNotPublished) {
+  server_.Fail("INSERT INTO `repl_meta`.log", 1062, "Duplicate entry '1' for key 'PRIMARY'");
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), HasSubstr("replication log could not be written"));
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(server_.committed_writes().empty()) << "never committed without its log row";
+  EXPECT_FALSE(conn_.in_transaction());
+}
+
+TEST_F(MasterExecutorUnitTest, RolledBackTransactionPublishesNothing) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_TRUE(executor_->in_transaction());
+  Run("ROLLBACK");
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(server_.log().empty());
+  EXPECT_FALSE(executor_->in_transaction());
+  EXPECT_EQ(executor_->pending_statements(), 0u);
+}
+
+TEST_F(MasterExecutorUnitTest, CommittedTransactionIsOneEventWithItsStatementsInOrder) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("UPDATE t SET v = 2");
+  EXPECT_TRUE(sink_.events.empty()) << "nothing is published before COMMIT";
+  Executed e = Run("COMMIT");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "UPDATE t SET v = 2"}}));
+  EXPECT_EQ(server_.committed_writes(),
+            (std::vector<std::string>{"INSERT INTO t (v) VALUES (1)", "UPDATE t SET v = 2"}));
+  EXPECT_FALSE(executor_->in_transaction());
+}
+
+TEST_F(MasterExecutorUnitTest, AutocommitOffCollectsUntilCommit) {
+  Run("SET autocommit = 0");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("INSERT INTO t (v) VALUES (2)");
+  EXPECT_TRUE(sink_.events.empty());
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (2)"}}));
+  EXPECT_TRUE(executor_->in_transaction())
+      << "with autocommit off, the next statement opens another";
+}
+
+TEST_F(MasterExecutorUnitTest, RollbackToSavepointDropsTheStatementsAfterIt) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("SAVEPOINT a");
+  Run("INSERT INTO t (v) VALUES (2)");
+  Run("SAVEPOINT b");
+  Run("INSERT INTO t (v) VALUES (3)");
+  Run("ROLLBACK TO SAVEPOINT a");
+  EXPECT_EQ(executor_->pending_statements(), 1u);
+  Run("INSERT INTO t (v) VALUES (4)");
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (4)"}}));
+}
+
+// A deadlock makes the server roll the whole transaction back: its
+// statements must not be shipped by a later COMMIT.
+TEST_F(MasterExecutorUnitTest, TransactionTheServerRollsBackShipsNothing) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Effect deadlock;
+  deadlock.error = Status::SqlError(1213, "40001", "Deadlock found when trying to get lock");
+  deadlock.rolls_back = true;
+  server_.On("UPDATE t", deadlock);
+  Executed e = Try("UPDATE t SET v = 2");
+  EXPECT_EQ(e.result.status().sql_errno(), 1213u);
+  EXPECT_THAT(e.notes, ::testing::ElementsAre(HasSubstr("The server rolled the transaction back")));
+  EXPECT_EQ(executor_->pending_statements(), 0u);
+  Run("COMMIT");
+  EXPECT_TRUE(sink_.events.empty());
+}
+
+// The log row and COMMIT went through, then the answer was lost: the row
+// proves the write committed, so it is published once and not run again.
+TEST_F(MasterExecutorUnitTest, WriteWhoseCommitWasLostAfterItTookEffectIsPublishedOnce) {
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  ASSERT_TRUE(e.lost.has_value());
+  EXPECT_EQ(e.lost->sql_errno(), 2013u);
+  EXPECT_EQ(conn_.reconnects(), 1);
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_THAT(e.reconnect_notes,
+              ::testing::Contains(HasSubstr("Write #1 committed before the connection was lost")));
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(conn_.TimesSent("INSERT INTO t (v) VALUES (1)"), 1);
+  EXPECT_EQ(server_.committed_writes().size(), 1u);
+}
+
+// Lost before the COMMIT took effect: the server rolled it back, no log
+// row says otherwise, so it runs again on the new session, and is
+// published once.
+TEST_F(MasterExecutorUnitTest, WriteWhoseCommitWasLostBeforeItTookEffectRunsAgain) {
+  server_.LoseSessionOn("BEGIN NOT ATOMIC");
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  ASSERT_TRUE(e.lost.has_value());
+  EXPECT_EQ(conn_.TimesSent("INSERT INTO t (v) VALUES (1)"), 2);
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(server_.committed_writes().size(), 1u);
+}
+
+// The same for an UPDATE logged in the round trip that runs it.
+TEST_F(MasterExecutorUnitTest, OneTripUpdateLostAfterItsCommitIsNotRunAgain) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC IF");
+  Executed e = Run("UPDATE t SET v = 2");
+  ASSERT_TRUE(e.lost.has_value());
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{2});
+  EXPECT_EQ(conn_.TimesSent("UPDATE t SET v = 2"), 1);
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"UPDATE t SET v = 2"}}));
+}
+
+// Disabled: fails today. The reconnection publishes the event (its log row
+// shows the COMMIT went through), yet the result says the transaction was
+// lost, none of it is replicated and the COMMIT did not run
+// (ExecuteReconnecting tests had_transaction before recovered). Enable with
+// the fix.
+TEST_F(MasterExecutorUnitTest, DISABLED_CommitLostAfterItTookEffectIsReportedCommitted) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  Executed e = Run("COMMIT");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+}
+
+// A session lost inside an explicit transaction loses the transaction: the
+// statement is not run again on a new session, where it would commit alone.
+TEST_F(MasterExecutorUnitTest, SessionLostInATransactionIsNotRetried) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionOn("UPDATE t");
+  Executed e = Try("UPDATE t SET v = 2");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), HasSubstr("The open transaction was lost"));
+  EXPECT_EQ(conn_.TimesSent("UPDATE t SET v = 2"), 1);
+  EXPECT_FALSE(executor_->in_transaction());
+  Run("COMMIT");
+  EXPECT_TRUE(sink_.events.empty());
+}
+
+// A statement the classifier cannot see through (CALL) ends the open
+// transaction on the server: the staged log row, read from the other
+// session, says whether it committed.
+TEST_F(MasterExecutorUnitTest, ProcedureThatCommitsPublishesTheOpenTransaction) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Effect commits_and_begins;  // COMMIT; START TRANSACTION; inside the procedure
+  commits_and_begins.commits = true;
+  commits_and_begins.status = SERVER_STATUS_IN_TRANS | SERVER_STATUS_AUTOCOMMIT;
+  server_.On("CALL p()", commits_and_begins);
+  Executed e = Run("CALL p()");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_THAT(probe_.statements(),
+              ::testing::Contains(HasSubstr("SELECT COUNT(*) FROM `repl_meta`.log")));
+  // The CALL belongs to the transaction open now.
+  EXPECT_TRUE(executor_->in_transaction());
+  EXPECT_EQ(executor_->pending_statements(), 1u);
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CALL p()"}}));
+}
+
+TEST_F(MasterExecutorUnitTest, ProcedureThatLeavesTheTransactionOpenPublishesNothingYet) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Executed e = Run("CALL p()");  // the probe finds no committed row
+  EXPECT_TRUE(e.committed.empty());
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(executor_->pending_statements(), 2u);
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "CALL p()"}}));
+  EXPECT_EQ(server_.log().size(), 1u) << "the staged row was replaced, not doubled";
+}
+
+TEST_F(MasterExecutorUnitTest, ProcedureThatRollsBackPublishesNothing) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Effect rolls_back;
+  rolls_back.rolls_back = true;
+  server_.On("CALL p()", rolls_back);
+  Executed e = Run("CALL p()");
+  EXPECT_THAT(e.notes, ::testing::Contains(HasSubstr("The open transaction was rolled back")));
+  EXPECT_FALSE(executor_->in_transaction());
+  // Outside any transaction now, the CALL is logged as an event of its own.
+  EXPECT_EQ(sink_.Statements(), (Events{{"CALL p()"}}));
+}
+
+// An UPDATE or DELETE is logged and committed in the round trip that runs
+// it, once the session's variables are known; an INSERT's insert id is
+// known only after it runs, so it takes two.
+TEST_F(MasterExecutorUnitTest, AutocommitUpdateTakesOneRoundTripAndInsertTwo) {
+  EXPECT_EQ(TripsOf("UPDATE t SET v = 0"), 2u) << "the session's variables are read first";
+  EXPECT_EQ(TripsOf("INSERT INTO t (v) VALUES (1)"), 2u);
+  EXPECT_EQ(TripsOf("UPDATE t SET v = v + 1"), 1u);
+  EXPECT_EQ(TripsOf("DELETE FROM t WHERE v = 2"), 1u);
+  EXPECT_EQ(TripsOf("DELETE FROM t WHERE v = 3 RETURNING id"), 2u) << "rows in the answer";
+  EXPECT_EQ(sink_.events.size(), 5u);
+  for (const replication::Event& e : sink_.events) EXPECT_TRUE(e.statements[0].context.has_session);
+  EXPECT_EQ(server_.log().size(), 5u);
+  EXPECT_FALSE(conn_.in_transaction());
+}
+
+TEST_F(MasterExecutorUnitTest, FailedOneTripUpdateLogsNothingAndLeavesNoGap) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.Fail("UPDATE t SET id", 1062, "Duplicate entry '2' for key 'PRIMARY'");
+  const uint64_t before = conn_.round_trips();
+  Executed e = Try("UPDATE t SET id = 2");
+  EXPECT_EQ(conn_.round_trips() - before, 2u) << "the batch, then ROLLBACK";
+  EXPECT_EQ(e.result.status().sql_errno(), 1062u) << "the statement's own error";
+  EXPECT_TRUE(e.committed.empty());
+  EXPECT_FALSE(conn_.in_transaction());
+  EXPECT_EQ(Run("UPDATE t SET v = 5").committed, std::vector<uint64_t>{2});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"UPDATE t SET v = 5"}}));
+}
+
+TEST_F(MasterExecutorUnitTest, XaAndWritesToTheLogAreRefusedBeforeReachingTheServer) {
+  const size_t sent = conn_.statements().size();
+  EXPECT_EQ(Try("XA START 'x'").result.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Try("DELETE FROM repl_meta.log").result.status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(conn_.statements().size(), sent);
+}
+
+}  // namespace
+}  // namespace sqlrepl::master
