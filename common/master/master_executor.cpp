@@ -657,11 +657,22 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
     ran.result = s;
     return ran;
   }
+  // The log row of an event found by the reconnection proves its COMMIT
+  // went through before the loss.
+  const bool recovered = ran.committed.size() > published;
   if (had_transaction) {
-    ran.result = Status::Unavailable(fmt::format(
-        "The open transaction was lost with the connection: the server rolled back its {} "
-        "statement(s), none of them is replicated, and this statement did not run.",
-        lost_statements));
+    if (recovered && c.transaction == TransactionOp::kCommit) {
+      ran.result = db::QueryResult{};
+    } else if (recovered) {
+      ran.result = Status::Unavailable(
+          "The open transaction committed before the connection was lost and is replicated; "
+          "this statement did not run.");
+    } else {
+      ran.result = Status::Unavailable(fmt::format(
+          "The open transaction was lost with the connection: the server rolled back its {} "
+          "statement(s), none of them is replicated, and this statement did not run.",
+          lost_statements));
+    }
     return ran;
   }
   // Safe to run again: a read, or a statement that ran inside the master's
@@ -670,7 +681,6 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
   const bool own_transaction =
       (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
       !c.implicit_commit && c.use_database.empty();
-  const bool recovered = ran.committed.size() > published;
   if (!read && !autocommit_was_on) {
     // Run again, it would commit at once in the new session (autocommit on).
     ran.result = Status::Unavailable(

@@ -1,7 +1,7 @@
 // An in-memory stand-in for the master's database behind db::Session: the
 // replication log table (rows staged in a transaction, visible to other
 // sessions once committed), the transaction and autocommit flags the server
-// reports, the user's writes (committed or rolled back, not interpreted),
+// reports (in OK answers only, as the client library sees them), the user's writes (committed or rolled back, not interpreted),
 // and rules that make a statement fail, lose its session before or after it
 // takes effect, or commit / roll back / change the flags as a procedure
 // would. It understands only the statements MasterExecutor and MasterLog
@@ -122,6 +122,7 @@ class FakeSession : public db::Session {
     Rollback();
     alive_ = true;
     autocommit_ = true;
+    reported_status_ = CurrentStatus();
     marker_ = Marker::kNone;
     thread_id_ = server_.next_thread_id_++;
     ++reconnects_;
@@ -133,10 +134,9 @@ class FakeSession : public db::Session {
     for (unsigned char ch : text) out += fmt::format("{:02x}", ch);
     return out + "'";
   }
-  unsigned server_status() const override {
-    return (in_transaction_ ? SERVER_STATUS_IN_TRANS : 0) |
-           (autocommit_ ? SERVER_STATUS_AUTOCOMMIT : 0);
-  }
+  // As the client library keeps it: the flags of the last OK answer (an
+  // error answer carries none).
+  unsigned server_status() const override { return reported_status_; }
   unsigned long thread_id() const override { return thread_id_; }
 
   // Every statement sent, in order (those sent to a dead session too).
@@ -176,8 +176,13 @@ class FakeSession : public db::Session {
       }
     }
     if (sql != "SHOW WARNINGS") last_failed_ = !r.ok();
-    if (r.ok()) r->server_status = server_status();
+    if (r.ok()) r->server_status = reported_status_ = CurrentStatus();
     return r;
+  }
+
+  unsigned CurrentStatus() const {
+    return (in_transaction_ ? SERVER_STATUS_IN_TRANS : 0) |
+           (autocommit_ ? SERVER_STATUS_AUTOCOMMIT : 0);
   }
 
   // What the statement does when no rule intervenes.
@@ -226,6 +231,8 @@ class FakeSession : public db::Session {
   Result<db::QueryResult> Select(const std::string& upper, db::QueryResult& r) {
     if (upper.rfind("SELECT GET_LOCK", 0) == 0) {
       r.rows.push_back({"1"});
+    } else if (upper == "SELECT @@IN_TRANSACTION, @@AUTOCOMMIT") {
+      r.rows.push_back({in_transaction_ ? "1" : "0", autocommit_ ? "1" : "0"});
     } else if (upper == AsciiUpper(replication::CarriedVariablesQuery())) {
       db::Row row;
       for (std::string_view name : replication::kCarriedVariables) {
@@ -343,6 +350,7 @@ class FakeSession : public db::Session {
   bool alive_ = true;
   bool autocommit_ = true;
   bool in_transaction_ = false;
+  unsigned reported_status_ = SERVER_STATUS_AUTOCOMMIT;
   bool last_failed_ = false;
   Marker marker_ = Marker::kNone;
   uint64_t last_insert_id_ = 0;

@@ -221,12 +221,9 @@ TEST_F(MasterExecutorUnitTest, OneTripUpdateLostAfterItsCommitIsNotRunAgain) {
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"UPDATE t SET v = 2"}}));
 }
 
-// Disabled: fails today. The reconnection publishes the event (its log row
-// shows the COMMIT went through), yet the result says the transaction was
-// lost, none of it is replicated and the COMMIT did not run
-// (ExecuteReconnecting tests had_transaction before recovered). Enable with
-// the fix.
-TEST_F(MasterExecutorUnitTest, DISABLED_CommitLostAfterItTookEffectIsReportedCommitted) {
+// The COMMIT took effect, then its answer was lost: the reconnection finds
+// the log row, so the COMMIT is reported done and the event published once.
+TEST_F(MasterExecutorUnitTest, CommitLostAfterItTookEffectIsReportedCommitted) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (1)");
   server_.LoseSessionAfter("BEGIN NOT ATOMIC");
