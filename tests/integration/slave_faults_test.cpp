@@ -65,6 +65,18 @@ class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
                         "slave" + std::to_string(++started_));
   }
 
+  // A session of its own on the slave's server holding row id = 1 of c
+  // (SELECT ... FOR UPDATE in an open transaction); nullopt on failure.
+  std::optional<db::Connection> LockRowOneOnTheSlave() {
+    Result<db::Connection> c = slave_db().Connect("school");
+    if (!c.ok() || !c->Run("BEGIN").ok() ||
+        !c->Run("SELECT * FROM c WHERE id = 1 FOR UPDATE").ok()) {
+      ADD_FAILURE() << "cannot lock the row on the slave";
+      return std::nullopt;
+    }
+    return std::move(c).value();
+  }
+
   uint64_t MasterSeq() {
     return std::stoull(
         master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
@@ -143,10 +155,8 @@ TEST_F(SlaveFaultsTest, RowLockedOnTheSlaveDelaysTheWriteWhichLandsOnce) {
   std::optional<Process> slave = StartSlave();
   ASSERT_TRUE(master && slave);
   ASSERT_TRUE(WaitConnected(*slave));
-  Result<db::Connection> holder = slave_db().Connect("school");
-  ASSERT_TRUE(holder.ok());
-  ASSERT_TRUE(holder->Run("BEGIN").ok());
-  ASSERT_TRUE(holder->Run("SELECT * FROM c WHERE id = 1 FOR UPDATE").ok());
+  std::optional<db::Connection> holder = LockRowOneOnTheSlave();
+  ASSERT_TRUE(holder);
 
   ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
   EXPECT_TRUE(WaitFor(
@@ -175,6 +185,37 @@ TEST_F(SlaveFaultsTest, RowLockedOnTheSlaveDelaysTheWriteWhichLandsOnce) {
       },
       seconds(10)))
       << slave->Stdout();
+}
+
+// Exactly once (issue 10, item 3): the rollback after a lock wait keeps
+// the event's write to an Aria table, so retrying would apply it twice; the
+// slave stops instead (whatever ON_APPLY_ERROR says) and names the table.
+TEST_F(SlaveFaultsTest, LockWaitInAnEventThatWroteToAriaStopsTheSlaveInsteadOfRetrying) {
+  const std::string table = "CREATE TABLE school.a (id INT PRIMARY KEY, n BIGINT NOT NULL) ENGINE=";
+  ASSERT_TRUE(master_db().Exec(table + "InnoDB; INSERT INTO school.a VALUES (1, 0)").ok());
+  ASSERT_TRUE(slave_db().Exec(table + "Aria; INSERT INTO school.a VALUES (1, 0)").ok());
+  ASSERT_TRUE(slave_db().Exec("SET GLOBAL innodb_lock_wait_timeout = 1").ok());
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/500);
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(master && slave);
+  ASSERT_TRUE(WaitConnected(*slave));
+  std::optional<db::Connection> holder = LockRowOneOnTheSlave();
+  ASSERT_TRUE(holder);
+
+  ASSERT_TRUE(master->WriteStdin(
+      "BEGIN;\nUPDATE a SET n = n + 1 WHERE id = 1;\nUPDATE c SET n = n + 1 WHERE id = 1;\n"
+      "COMMIT;\n"));
+  EXPECT_EQ(slave->Wait(seconds(30)), 1) << slave->Stdout();
+  ASSERT_TRUE(holder->Run("ROLLBACK").ok());
+  const std::string out = slave->Stdout();
+  EXPECT_THAT(out, HasSubstr("event #1 failed with a lock wait timeout (ERROR 1205"));
+  EXPECT_THAT(out, HasSubstr("school.a, whose engine has no transactions"));
+  EXPECT_THAT(out, HasSubstr("a retry would apply twice"));
+  EXPECT_EQ(Count(out, "waiting:"), 0u) << out;
+  // Written once by the attempt (the rollback kept it), never twice.
+  EXPECT_EQ(slave_db().QueryValue("SELECT n FROM a WHERE id = 1", "school").value_or("?"), "1");
+  EXPECT_EQ(Counters(slave_db()), "0,0,0,0,0");
+  EXPECT_EQ(AppliedSeq(), 0u);
 }
 
 // Exactly once (issue 10, item 4): a rollback does not undo writes to Aria,
