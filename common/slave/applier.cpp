@@ -298,6 +298,11 @@ std::vector<Applier::Item> Applier::NextBatch() {
 
 bool Applier::WritesOnlyTransactional(const Item& item) {
   if (item.writes.empty()) return false;  // nothing named: cannot tell
+  return !FirstNonTransactionalWrite(item).has_value();
+}
+
+std::optional<Applier::NonTransactionalWrite> Applier::FirstNonTransactionalWrite(
+    const Item& item) {
   for (const sql::TableRef& t : item.writes) {
     const std::string key = t.schema + "." + t.table;
     auto it = transactional_.find(key);
@@ -306,13 +311,14 @@ bool Applier::WritesOnlyTransactional(const Item& item) {
           "SELECT e.TRANSACTIONS FROM information_schema.TABLES t JOIN information_schema.ENGINES e"
           " ON e.ENGINE = t.ENGINE WHERE t.TABLE_SCHEMA = {} AND t.TABLE_NAME = {}",
           session_->Quote(t.schema), session_->Quote(t.table)));
-      if (!r.ok()) return false;  // unknown counts as non-transactional; ask again next time
+      // Unknown counts as non-transactional; ask again next time.
+      if (!r.ok()) return NonTransactionalWrite{key, /*engine_known=*/false};
       const bool yes = !r->rows.empty() && !r->rows[0].empty() && r->rows[0][0] == "YES";
       it = transactional_.emplace(key, yes).first;
     }
-    if (!it->second) return false;
+    if (!it->second) return NonTransactionalWrite{key, /*engine_known=*/true};
   }
-  return true;
+  return std::nullopt;
 }
 
 Applier::Step Applier::AnswerVerify(const protocol::Verify& request) {
@@ -368,6 +374,20 @@ Applier::Step Applier::ApplySingle(const Item& item) {
     if (failure.code() == StatusCode::kFailedPrecondition) return Fatal(failure.message());
     const char* transient = TransientErrorName(failure);
     if (transient == nullptr) return GiveUp(item, failure);
+    // As MySQL's replica: the rollback kept what the attempt wrote to a table
+    // without transactions, so another attempt would write it twice.
+    if (const auto kept = FirstNonTransactionalWrite(item)) {
+      return StopAt(item, failure,
+                    fmt::format("event #{} failed with a {} ({}) and is not retried: it writes to "
+                                "{}, {}, so its rollback may have kept writes that a retry would "
+                                "apply twice. Its position is not advanced: check {} against the "
+                                "master before starting the slave again, which applies event #{} "
+                                "again",
+                                item.event.seq, transient, failure.ToString(), kept->table,
+                                kept->engine_known ? "whose engine has no transactions"
+                                                   : "whose engine could not be looked up",
+                                kept->table, item.event.seq));
+    }
     if (!waited) {
       Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,
                         FirstStatement(item.event), failure.ToString()));
@@ -441,24 +461,34 @@ void Applier::DescribeApplied(const replication::Event& event, uint64_t rows, Ou
   }
 }
 
-Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
-  const replication::Event& e = item.event;
+Applier::Outcome Applier::FailedOutcome(const replication::Event& e, const Status& failure) {
   Outcome outcome;
   outcome.ack = {e.seq, protocol::AckOutcome::kError, failure.sql_errno(), failure.ToString()};
   outcome.lines = {fmt::format("[#{}] {}: {}", e.seq, failure.ToString(), FirstStatement(e))};
-  if (options_.on_error == config::ApplyErrorPolicy::kStop) {
-    {
-      std::lock_guard lock(mu_);
-      queue_.pop_front();
-      CountLocked(outcome.ack);
-    }
-    for (const std::string& line : outcome.lines) Print(line);
-    reports_.SendAck(outcome.ack);
-    return Fatal(
-        fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
-                    "advanced, so it is retried when the slave starts again",
-                    e.seq));
+  return outcome;
+}
+
+Applier::Step Applier::StopAt(const Item& item, const Status& failure, const std::string& why) {
+  const Outcome outcome = FailedOutcome(item.event, failure);
+  {
+    std::lock_guard lock(mu_);
+    queue_.pop_front();
+    CountLocked(outcome.ack);
   }
+  for (const std::string& line : outcome.lines) Print(line);
+  reports_.SendAck(outcome.ack);
+  return Fatal(why);
+}
+
+Applier::Step Applier::GiveUp(const Item& item, const Status& failure) {
+  const replication::Event& e = item.event;
+  if (options_.on_error == config::ApplyErrorPolicy::kStop) {
+    return StopAt(item, failure,
+                  fmt::format("event #{} failed and ON_APPLY_ERROR=stop; its position is not "
+                              "advanced, so it is retried when the slave starts again",
+                              e.seq));
+  }
+  Outcome outcome = FailedOutcome(e, failure);
   std::vector<Result<db::QueryResult>> none;
   const Status s = session_->RunTransaction({}, PositionUpdateSql(e.seq), &none);
   if (!s.ok()) {

@@ -12,7 +12,9 @@
 // slave policy; refused and failed events advance the position too
 // (ON_APPLY_ERROR=skip), or stop the slave (stop). Errors that waiting can
 // cure (lock wait timeout, deadlock, interrupted query, statement timeout)
-// are retried with backoff instead. If the local database goes away,
+// are retried with backoff instead, except in an event that writes to a
+// table without transactions: that one stops the slave, since its rollback
+// kept those writes and a retry would apply them twice. If the local database goes away,
 // applying pauses and resumes after reconnecting.
 #pragma once
 
@@ -141,6 +143,13 @@ class Applier {
   // write only transactional tables.
   std::vector<Item> NextBatch();
   bool WritesOnlyTransactional(const Item& item);
+  struct NonTransactionalWrite {
+    std::string table;  // "schema.table"
+    bool engine_known;  // false: the catalog could not be asked
+  };
+  // The first table the item writes whose engine has no transactions or
+  // could not be looked up; none when every one is transactional.
+  std::optional<NonTransactionalWrite> FirstNonTransactionalWrite(const Item& item);
 
   Step AnswerVerify(const protocol::Verify& request);
   Step ApplyBatch(const std::vector<Item>& items);
@@ -153,6 +162,10 @@ class Applier {
   static void DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome);
   // Reports the event as failed and skips it, or stops.
   Step GiveUp(const Item& item, const Status& failure);
+  // Reports the event as failed and stops applying for good, `why` said,
+  // without advancing the position.
+  Step StopAt(const Item& item, const Status& failure, const std::string& why);
+  static Outcome FailedOutcome(const replication::Event& e, const Status& failure);
   // The UPDATE that saves `seq` as applied, inside the event's transaction.
   std::string PositionUpdateSql(uint64_t seq);
   // What to do when that UPDATE finds no row (kFailedPrecondition).

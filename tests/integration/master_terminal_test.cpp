@@ -86,19 +86,21 @@ class SilentSlave {
 };
 
 struct MasterTerminalTestServer {
-  static constexpr const char* kNames[] = {"master-terminal"};
+  // The second holds a slave, for the tests that look at what it applied.
+  static constexpr const char* kNames[] = {"master-terminal", "master-terminal-slave"};
 };
 
 class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
  protected:
 
   void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                              "CREATE DATABASE school;"
-                              "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
-                              " name VARCHAR(100) NOT NULL, age INT) CHARSET utf8mb4")
-                    .ok());
+    ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
+    static const std::string kFreshSchool =
+        "DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+        "CREATE DATABASE school;"
+        "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+        " name VARCHAR(100) NOT NULL, age INT) CHARSET utf8mb4";
+    for (MariaDbServer* s : servers_) ASSERT_TRUE(s->Exec(kFreshSchool).ok());
     port_ = FreeLoopbackPort();
     env_path_ = dir_.path() + "/master.env";
     WriteFile(env_path_, MasterEnvLines(*server_, kToken, port_) + "ACK_TIMEOUT_MS=60000\n");
@@ -115,10 +117,11 @@ class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
     return t;
   }
 
-  std::string NamesInHex() const {
-    return server_->QueryValue("SELECT GROUP_CONCAT(HEX(name) ORDER BY id) FROM students", "school")
+  static std::string NamesInHex(const MariaDbServer& db) {
+    return db.QueryValue("SELECT GROUP_CONCAT(HEX(name) ORDER BY id) FROM students", "school")
         .value_or("?");
   }
+  std::string NamesInHex() const { return NamesInHex(*server_); }
 
   TempDir dir_{"master-terminal"};
   std::string env_path_;
@@ -136,11 +139,22 @@ void TypeNonAsciiInsert(Terminal& t) {
   EXPECT_TRUE(t.WaitFor("Query OK, 2 rows affected", seconds(20))) << t.Output();
 }
 
+// Issue 10: the damaged text reached the slaves too; they must get what
+// the master stored.
 TEST_F(MasterTerminalTest, NonAsciiTextTypedUnderAUtf8LocaleIsStoredIntact) {
   std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}, {"LC_ALL", ""}});
   ASSERT_TRUE(t);
+  std::optional<Process> slave =
+      SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
+                   SlaveEnvLines(*servers_[1], kToken, port_, "terminal-slave"), "slave");
+  ASSERT_TRUE(slave);
+  ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout();
   TypeNonAsciiInsert(*t);
-  EXPECT_EQ(NamesInHex(), std::string(kArabicHex) + "," + kZoeHex);
+  const std::string stored = std::string(kArabicHex) + "," + kZoeHex;
+  EXPECT_EQ(NamesInHex(), stored);
+  EXPECT_TRUE(WaitFor([&] { return NamesInHex(*servers_[1]) == stored; }, seconds(20)))
+      << NamesInHex(*servers_[1]) << "\n"
+      << slave->Stdout();
 }
 
 TEST_F(MasterTerminalTest, NonAsciiTextTypedUnderTheCLocaleIsStoredIntact) {

@@ -304,6 +304,32 @@ TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
   EXPECT_EQ(db_.position(), 0u);
 }
 
+// Exactly once (issue 10, item 3): the rollback after a lock wait keeps
+// what the event wrote to Aria, so a retry would write it twice.
+TEST_F(ApplierTest, TransientErrorInAnEventWritingANonTransactionalTableStopsWithoutRetry) {
+  db_.SetNonTransactional("aria_t");
+  db_.FailNext(Insert(2), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  Make();  // ON_APPLY_ERROR=skip: stopping is not the policy's choice
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  replication::Event mixed = MakeEvent(2, AriaUpdate(2));
+  mixed.statements.push_back({{}, Insert(2)});
+  ASSERT_TRUE(applier_->Enqueue(std::move(mixed)).ok());
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(3, Insert(3))).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForFatal()) << reports_.AllLines();
+  EXPECT_THAT(reports_.fatal(), HasSubstr("event #2 failed with a lock wait timeout"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("ERROR 1205"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("school.aria_t, whose engine has no transactions"));
+  EXPECT_THAT(reports_.fatal(), HasSubstr("apply twice"));
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(2)), 1);
+  EXPECT_EQ(db_.TimesApplied(Insert(2)), 0);
+  EXPECT_EQ(db_.TimesApplied(Insert(3)), 0);
+  EXPECT_EQ(db_.position(), 1u);
+  ASSERT_EQ(reports_.acks().size(), 2u);
+  EXPECT_EQ(reports_.acks()[1].outcome, protocol::AckOutcome::kError);
+  EXPECT_EQ(reports_.LinesContaining("waiting:"), 0) << reports_.AllLines();
+}
+
 // Exactly once (issue 10, item 4): a rollback does not undo writes to
 // MyISAM/Aria/MEMORY.
 TEST_F(ApplierTest, GroupNeverSpansAWriteToANonTransactionalTable) {
