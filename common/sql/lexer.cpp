@@ -144,6 +144,59 @@ void Lexer::LexSlashStar(Token* t) {
   t->text = in_.substr(start);
 }
 
+// At '@': a user variable (@name, @'quoted'), or a system one (@@name,
+// @@session.name). A quoted name completes the token here (true); a plain
+// one leaves it to the caller (false), which marks high bytes in it.
+bool Lexer::LexVariable(Token* t) {
+  const size_t start = pos_;
+  ++pos_;
+  if (pos_ < in_.size() && in_[pos_] == '@') ++pos_;
+  if (pos_ < in_.size() && (in_[pos_] == '\'' || in_[pos_] == '"' || in_[pos_] == '`')) {
+    Token quoted;
+    const bool string = in_[pos_] == '\'' || (in_[pos_] == '"' && !mode_.ansi_quotes);
+    LexQuoted(in_[pos_], string && !mode_.no_backslash_escapes, &quoted);
+    t->unterminated = quoted.unterminated;
+    t->kind = TokenKind::kVariable;
+    t->text = in_.substr(start, pos_ - start);
+    return true;
+  }
+  while (pos_ < in_.size() && (IsIdentChar(in_[pos_]) || in_[pos_] == '.')) ++pos_;
+  return false;
+}
+
+// At a digit, or a '.' before one: a number (12, 1.5, .5, 1e-3, 0x1F), or
+// a name that starts with digits (1abc), as MariaDB reads it.
+TokenKind Lexer::LexNumberOrWord() {
+  const size_t start = pos_;
+  const char next = pos_ + 1 < in_.size() ? in_[pos_ + 1] : '\0';
+  if (in_[pos_] == '0' && (next == 'x' || next == 'X') && pos_ + 2 < in_.size() &&
+      IsHexDigit(in_[pos_ + 2])) {
+    pos_ += 2;
+    while (pos_ < in_.size() && IsHexDigit(in_[pos_])) ++pos_;
+  } else {
+    while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+    if (pos_ < in_.size() && in_[pos_] == '.') {
+      ++pos_;
+      while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+    }
+    if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
+      size_t p = pos_ + 1;
+      if (p < in_.size() && (in_[p] == '+' || in_[p] == '-')) ++p;
+      if (p < in_.size() && IsDigit(in_[p])) {
+        pos_ = p;
+        while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
+      }
+    }
+  }
+  if (pos_ < in_.size() && IsIdentChar(in_[pos_]) &&
+      in_.substr(start, pos_ - start).find('.') == std::string_view::npos) {
+    LexWordChars();
+    word_end_ = pos_;
+    return TokenKind::kWord;
+  }
+  return TokenKind::kNumber;
+}
+
 bool Lexer::Next(Token* t) {
   while (pos_ < in_.size() && IsSpace(in_[pos_])) ++pos_;
   if (pos_ >= in_.size()) return false;
@@ -196,18 +249,7 @@ bool Lexer::Next(Token* t) {
     return finish(TokenKind::kExecClose);
   }
   if (c == '@') {
-    ++pos_;
-    if (pos_ < in_.size() && in_[pos_] == '@') ++pos_;
-    if (pos_ < in_.size() && (in_[pos_] == '\'' || in_[pos_] == '"' || in_[pos_] == '`')) {
-      Token quoted;
-      const bool string = in_[pos_] == '\'' || (in_[pos_] == '"' && !mode_.ansi_quotes);
-      LexQuoted(in_[pos_], string && !mode_.no_backslash_escapes, &quoted);
-      t->unterminated = quoted.unterminated;
-      t->kind = TokenKind::kVariable;
-      t->text = in_.substr(start, pos_ - start);
-      return true;
-    }
-    while (pos_ < in_.size() && (IsIdentChar(in_[pos_]) || in_[pos_] == '.')) ++pos_;
+    if (LexVariable(t)) return true;
     return finish(TokenKind::kVariable);
   }
   if (c == '\\') {
@@ -224,34 +266,7 @@ bool Lexer::Next(Token* t) {
     word_end_ = pos_;
     return finish(TokenKind::kWord);
   }
-  if (IsDigit(c) || (c == '.' && IsDigit(next))) {
-    if (c == '0' && (next == 'x' || next == 'X') && pos_ + 2 < in_.size() && IsHexDigit(in_[pos_ + 2])) {
-      pos_ += 2;
-      while (pos_ < in_.size() && IsHexDigit(in_[pos_])) ++pos_;
-    } else {
-      while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
-      if (pos_ < in_.size() && in_[pos_] == '.') {
-        ++pos_;
-        while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
-      }
-      if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
-        size_t p = pos_ + 1;
-        if (p < in_.size() && (in_[p] == '+' || in_[p] == '-')) ++p;
-        if (p < in_.size() && IsDigit(in_[p])) {
-          pos_ = p;
-          while (pos_ < in_.size() && IsDigit(in_[pos_])) ++pos_;
-        }
-      }
-    }
-    // MySQL allows identifiers that start with digits, such as 1abc.
-    if (pos_ < in_.size() && IsIdentChar(in_[pos_]) &&
-        in_.substr(start, pos_ - start).find('.') == std::string_view::npos) {
-      LexWordChars();
-      word_end_ = pos_;
-      return finish(TokenKind::kWord);
-    }
-    return finish(TokenKind::kNumber);
-  }
+  if (IsDigit(c) || (c == '.' && IsDigit(next))) return finish(LexNumberOrWord());
   if (IsIdentChar(c)) {
     LexWordChars();
     word_end_ = pos_;

@@ -105,6 +105,8 @@ class Lexer {
   // At "/*": a comment, an executable-comment opener, or a discarded
   // version comment.
   void LexSlashStar(Token* t);
+  bool LexVariable(Token* t);
+  TokenKind LexNumberOrWord();
   // Marks `t` when its text holds a byte >= 0x80.
   static void MarkHighBytes(Token* t);
 
