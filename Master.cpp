@@ -93,8 +93,6 @@ int main(int argc, char** argv) {
       return Fail(fmt::format("cannot open the replication log in {}: {}", cfg->meta_schema,
                               log.status().ToString()));
     }
-    Result<replication::LogBounds> bounds = master::MasterLog::ReadBounds(&*conn, cfg->meta_schema);
-    if (!bounds.ok()) return Fail("cannot read the replication log: " + bounds.status().ToString());
 
     master::SlaveRegistry registry;
     master::ReplicationServer::Options server_options;
@@ -121,7 +119,8 @@ int main(int argc, char** argv) {
     std::optional<console::SigintBlocked> sigint_off_workers;
     if (interactive) sigint_off_workers.emplace();
     asio::io_context io;
-    master::ReplicationServer server(io, server_options, &registry, *bounds);
+    master::ReplicationServer server(io, server_options, &registry, log->replication_id(),
+                                     log->first_seq_at_open(), log->head());
     // Declared after the server so that it stops first: late handlers still reach the server.
     protocol::IoThread io_thread(io);
     Status started = server.Start();
