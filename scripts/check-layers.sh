@@ -5,9 +5,9 @@
 # master/ and slave/ never include each other. Both programs have a prompt:
 # the terminal pieces in console/ (line source, interrupt, table formatter,
 # input state, slave_shell) are shared and include neither role, so the slave
-# gets its status through a callback; master_shell and replication_report
-# are the master's prompt and may include master/, never slave/, and the
-# slave's entry point never includes them.
+# gets its status through a callback; master_shell, outcome_queue and
+# replication_report are the master's prompt and may include master/, never
+# slave/, and the slave's entry point never includes them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,12 +29,13 @@ forbid "common/protocol common/db common/sql common/config" 'master|slave|consol
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console' "app/ is what both entry points share"
-shared_console=$(ls common/console/*.?pp | grep -vE '/(master_shell|replication_report)\.')
+master_console='master_shell|outcome_queue|replication_report'
+shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")
 forbid "$shared_console" 'master|slave' "console/'s shared pieces include neither master/ nor slave/"
-forbid "common/console/master_shell.* common/console/replication_report.*" 'slave' \
+forbid "$(ls common/console/*.?pp | grep -E "/($master_console)\.")" 'slave' \
   "the master's prompt may not include slave/"
 forbid Slave.cpp 'master' "Slave.cpp may not include master/"
-hits=$(grep -nE '^#include "console/(master_shell|replication_report)' Slave.cpp)
+hits=$(grep -nE "^#include \"console/($master_console)" Slave.cpp)
 if [ -n "$hits" ]; then
   printf 'layering: %s\n%s\n' "Slave.cpp may not include the master's prompt" "$hits"
   failed=1
