@@ -12,14 +12,24 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=0
-# forbid DIR PATTERN WHY: no file under DIR may include a header matching PATTERN.
-forbid() {
-  local where=$1 pattern=$2 why=$3 hits
-  hits=$(grep -rnE "^#include \"($pattern)/" $where 2>/dev/null)
-  if [ -n "$hits" ]; then
-    printf 'layering: %s\n%s\n' "$why" "$hits"
+# An include of a header whose path starts with PATH_RE, in any form the
+# compiler accepts: blanks around '#' ("#  include"), <...> as well as "...",
+# and a path reached through ./ or ../ or from the top ("../master/x.hpp",
+# "common/master/x.hpp").
+include_re() {
+  printf '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](\\.\\.?/)*(common/)?(%s)' "$1"
+}
+# report WHY HITS: fails the check when HITS is not empty.
+report() {
+  if [ -n "$2" ]; then
+    printf 'layering: %s\n%s\n' "$1" "$2"
     failed=1
   fi
+}
+# forbid DIR PATTERN WHY: no file under DIR may include a header in a folder matching PATTERN.
+forbid() {
+  local where=$1 pattern=$2 why=$3
+  report "$why" "$(grep -rnE "$(include_re "$pattern")/" $where 2>/dev/null)"
 }
 
 forbid common/slave 'master|console|app' "common/slave may not include master/, console/ or app/"
@@ -35,11 +45,8 @@ forbid "$shared_console" 'master|slave' "console/'s shared pieces include neithe
 forbid "$(ls common/console/*.?pp | grep -E "/($master_console)\.")" 'slave' \
   "the master's prompt may not include slave/"
 forbid Slave.cpp 'master' "Slave.cpp may not include master/"
-hits=$(grep -nE "^#include \"console/($master_console)" Slave.cpp)
-if [ -n "$hits" ]; then
-  printf 'layering: %s\n%s\n' "Slave.cpp may not include the master's prompt" "$hits"
-  failed=1
-fi
+report "Slave.cpp may not include the master's prompt" \
+  "$(grep -nE "$(include_re "console/($master_console)")\." Slave.cpp)"
 forbid Master.cpp 'slave' "Master.cpp may not include slave/"
 
 [ "$failed" -eq 0 ] && echo "layering: ok"
