@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <variant>
 
 #include "app/oplog.hpp"
 #include "app/startup.hpp"
@@ -29,6 +31,8 @@ using namespace sqlrepl;
 
 namespace {
 
+using LogFn = std::function<void(const std::string&)>;
+
 // ~/.sqlrepl_history, as the mysql client keeps ~/.mysql_history.
 std::string HistoryFile() {
   const char* home = std::getenv("HOME");
@@ -43,6 +47,273 @@ bool UseColor() {
          !(term != nullptr && std::string(term) == "dumb");
 }
 
+int Fail(const std::string& message) { return app::FailSetup("master", message); }
+
+// The configuration and what it names: the TLS context, the operations log.
+struct Settings {
+  config::MasterConfig cfg;
+  std::shared_ptr<protocol::TlsContext> tls;
+  std::optional<app::OpLog> oplog;
+};
+
+// The settings, or the exit status when they are unusable.
+std::variant<Settings, int> LoadSettings(const app::CommandLine& command_line) {
+  std::vector<std::string> warnings;
+  Result<config::MasterConfig> cfg = config::LoadMasterConfig(command_line.load, &warnings);
+  app::PrintWarnings("master", warnings);
+  if (!cfg.ok()) return Fail(cfg.status().message());
+  Settings settings{std::move(cfg).value(), nullptr, std::nullopt};
+  if (!settings.cfg.tls.cert.empty()) {
+    Result<std::shared_ptr<protocol::TlsContext>> made = protocol::TlsContext::ForServer(
+        settings.cfg.tls.cert, settings.cfg.tls.key, settings.cfg.tls.ca);
+    if (!made.ok()) return Fail(made.status().message());
+    settings.tls = std::move(made).value();
+  }
+  if (!settings.cfg.master_log.empty()) {
+    Result<app::OpLog> opened = app::OpLog::Open(settings.cfg.master_log, "master");
+    if (!opened.ok()) return Fail("MASTER_LOG: " + opened.status().message());
+    settings.oplog.emplace(std::move(opened).value());
+  }
+  return settings;
+}
+
+// The master's session on the local database and the replication log it holds.
+struct LocalLog {
+  db::Connection conn;
+  master::MasterLog log;
+};
+
+// Opens both; nullopt (the reason printed) when either fails.
+std::optional<LocalLog> OpenDatabaseAndLog(const config::MasterConfig& cfg,
+                                           const std::string& env_file, const LogFn& Log) {
+  Result<db::Connection> conn = app::OpenLocalDatabase("master", cfg.db, env_file);
+  if (!conn.ok()) {
+    Log("stopped: cannot open the local database: " + conn.status().ToString());
+    return std::nullopt;
+  }
+  conn->set_capture_warnings(true);  // the log's own statements would clear them
+  Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg.meta_schema);
+  if (!log.ok()) {
+    Log("stopped: cannot open the replication log: " + log.status().ToString());
+    Fail(fmt::format("cannot open the replication log in {}: {}", cfg.meta_schema,
+                     log.status().ToString()));
+    return std::nullopt;
+  }
+  return LocalLog{std::move(conn).value(), std::move(log).value()};
+}
+
+// Notices come from the I/O and purger threads; at a terminal they are
+// printed above the prompt (the terminal redraws what was being typed).
+LogFn NoticePrinter(const LogFn& Log,
+                    const std::unique_ptr<console::TerminalLineSource>& terminal) {
+  return [&Log, &terminal](const std::string& line) {
+    Log(line);
+    if (terminal) {
+      terminal->Notify("master: " + line);
+    } else {
+      std::cerr << "master: " << line << std::endl;
+    }
+  };
+}
+
+master::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn notice) {
+  master::ReplicationServer::Options options;
+  options.listen_host = settings.cfg.listen_host;
+  options.listen_port = settings.cfg.listen_port;
+  options.token = settings.cfg.token;
+  options.meta_schema = settings.cfg.meta_schema;
+  options.db = app::ToConnectOptions(settings.cfg.db);
+  options.tls = settings.tls;
+  options.log = std::move(notice);
+  return options;
+}
+
+// Starts listening and says where; the exit status when it cannot.
+int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
+                const Settings& settings, const LogFn& Log) {
+  const config::MasterConfig& cfg = settings.cfg;
+  Status started = server.Start();
+  if (!started.ok()) {
+    Log("stopped: " + started.message());
+    return Fail(started.message());
+  }
+  const std::string listening = fmt::format(
+      "replication log {} at #{}; listening for slaves on {}:{}{}", log.replication_id(),
+      log.last_seq(), cfg.listen_host, server.port(), settings.tls ? " (TLS)" : "");
+  Log("started: " + listening);
+  std::cerr << "master: " << listening << std::endl;
+  if (!settings.tls && !app::IsLoopback(cfg.listen_host)) {
+    const std::string warning = fmt::format(
+        "warning: listening on {} without TLS: anyone on the network path can read every "
+        "replicated "
+        "statement; set TLS_CERT and TLS_KEY (README \"Configuration\")",
+        cfg.listen_host);
+    Log(warning);
+    std::cerr << "master: " << warning << std::endl;
+  }
+  return app::kExitOk;
+}
+
+// A new session must hold the log's single-writer lock again, and still
+// write the same log.
+std::function<Status(db::Session*)> ReconnectCheck(const config::MasterConfig& cfg,
+                                                      const master::MasterLog& log, LogFn Log) {
+  return [&cfg, &log, Log](db::Session* session) -> Status {
+    Result<master::MasterLog> again = master::MasterLog::Open(session, cfg.meta_schema);
+    if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
+      Log("reconnected, but another master holds the replication log lock; writes are "
+          "impossible");
+      return Status::FailedPrecondition(
+          "reconnected, but another master took the replication log lock meanwhile: this master "
+          "cannot write any more. Stop one of the two masters.");
+    }
+    if (!again.ok()) return again.status();
+    if (again->replication_id() != log.replication_id()) {
+      return Status::FailedPrecondition(
+          fmt::format("reconnected, but {} now holds another replication log ({}, not {}): "
+                      "restart the master",
+                      cfg.meta_schema, again->replication_id(), log.replication_id()));
+    }
+    Log(fmt::format("reconnected to the local database (session {})", session->thread_id()));
+    return Status::Ok();
+  };
+}
+
+console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
+                                           const config::MasterConfig& cfg) {
+  console::MasterShell::Options options;
+  options.force = command_line.force;
+  options.database = cfg.db.database;
+  options.ack_timeout_ms = cfg.ack_timeout_ms;
+  // Piped input keeps the bordered tables scripts already rely on; -B (and
+  // -e, as in the mysql client) gives the mysql client's batch format.
+  options.silent = command_line.silent;
+  if (command_line.batch || command_line.execute) options.silent = std::max(options.silent, 1);
+  options.table = command_line.table;
+  options.column_names = !command_line.skip_column_names;
+  options.verbose = command_line.verbose;
+  options.show_warnings = command_line.show_warnings;
+  options.color = UseColor();
+  options.user = cfg.db.user;
+  options.host = cfg.db.socket.empty()
+                     ? fmt::format("{} via TCP/IP, port {}", cfg.db.host, cfg.db.port)
+                     : "Localhost via UNIX socket " + cfg.db.socket;
+  return options;
+}
+
+// The prompt at a terminal, where Ctrl-C cancels what is running or waited for.
+int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
+                  master::SlaveRegistry& registry, master::MasterExecutor& executor,
+                  const config::DbSettings& db) {
+  console::InterruptHandler interrupt(
+      app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
+      // The signal may land on any thread: wake both kinds of waiting.
+      [&registry, &terminal] {
+        registry.WakeWaiters();
+        terminal.WakeForInterrupt();
+      });
+  executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
+  terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
+  shell.set_interrupt(&interrupt);
+  const int status = shell.Run(&terminal);
+  shell.set_interrupt(nullptr);
+  terminal.set_interrupt_pending(nullptr);
+  executor.set_on_user_statement(nullptr);
+  return status;
+}
+
+// Runs -e's statements, the terminal's prompt, or the script on stdin.
+int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
+             console::TerminalLineSource* terminal, master::SlaveRegistry& registry,
+             master::MasterExecutor& executor, const config::DbSettings& db) {
+  if (command_line.execute) {
+    std::istringstream statements(*command_line.execute);
+    console::StreamLineSource script(statements);
+    return shell.Run(&script);
+  }
+  if (terminal != nullptr) return RunAtTerminal(shell, *terminal, registry, executor, db);
+  console::StreamLineSource script(std::cin);
+  script.set_fd(STDIN_FILENO);
+  return shell.Run(&script);
+}
+
+// The prompt's statements, run on the log's session and published through
+// `server`; nullopt when the second session cannot be opened.
+std::optional<int> RunStatements(const app::CommandLine& command_line,
+                                 const config::MasterConfig& cfg, LocalLog& local,
+                                 master::ReplicationServer& server, master::SlaveRegistry& registry,
+                                 console::TerminalLineSource* terminal, const LogFn& Log) {
+  // A second session sees only what the first one committed.
+  Result<db::Connection> probe =
+      app::OpenLocalDatabase("master", cfg.db, command_line.load.env_file);
+  if (!probe.ok()) return std::nullopt;
+  db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
+  master::MasterExecutor executor(&local.conn, &*probe, &local.log, &server,
+                                  {cfg.meta_schema, cfg.unsafe_statements, &catalog});
+  executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
+  master::Verifier verifier(&*probe, &registry, &server, &local.log);
+  console::MasterShell shell(&executor, &registry, &verifier, &local.log,
+                             ShellOptions(command_line, cfg), std::cout, std::cerr);
+  shell.set_oplog(Log);
+  return RunShell(shell, command_line, terminal, registry, executor, cfg.db);
+}
+
+// Serves the slaves and purges the log while the prompt runs; objects are
+// declared in the order they may be torn down in reverse.
+int Serve(const app::CommandLine& command_line, bool interactive, const Settings& settings,
+          LocalLog& local, const LogFn& Log) {
+  const config::MasterConfig& cfg = settings.cfg;
+  master::SlaveRegistry registry;
+  std::unique_ptr<console::TerminalLineSource> terminal;
+  if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
+  const LogFn notice = NoticePrinter(Log, terminal);
+  // Ctrl-C must reach the prompt's thread alone: the threads started
+  // until the prompt runs inherit SIGINT blocked.
+  std::optional<console::SigintBlocked> sigint_off_workers;
+  if (interactive) sigint_off_workers.emplace();
+  asio::io_context io;
+  master::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
+                                   local.log.replication_id(), local.log.first_seq_at_open(),
+                                   local.log.head());
+  // Declared after the server so that it stops first: late handlers still reach the server.
+  protocol::IoThread io_thread(io);
+  if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
+    return status;
+  master::LogPurger purger(
+      {app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
+       [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
+      &registry);
+  purger.Start();
+  sigint_off_workers.reset();
+
+  const std::optional<int> status =
+      RunStatements(command_line, cfg, local, server, registry, terminal.get(), Log);
+  if (!status) return app::kExitSetupFailed;
+  purger.Stop();
+  server.Stop();
+  io_thread.Stop();
+  Log(fmt::format("stopped (exit status {})", *status));
+  return *status;
+}
+
+// The master from its command line to its exit status.
+int RunMaster(const app::CommandLine& command_line, bool interactive) {
+  std::variant<Settings, int> loaded = LoadSettings(command_line);
+  if (const int* status = std::get_if<int>(&loaded)) return *status;
+  Settings& settings = std::get<Settings>(loaded);
+  const config::MasterConfig& cfg = settings.cfg;
+  const LogFn Log = [&settings](const std::string& line) {
+    if (settings.oplog) settings.oplog->Write(line);
+  };
+  Log(fmt::format("starting (sqlrepl {}), database {} on {}", app::kVersion, cfg.db.database,
+                  cfg.db.socket.empty() ? fmt::format("{}:{}", cfg.db.host, cfg.db.port)
+                                        : "socket " + cfg.db.socket));
+  db::LibraryGuard mysql_library;
+  std::optional<LocalLog> local = OpenDatabaseAndLog(cfg, command_line.load.env_file, Log);
+  if (!local) return app::kExitSetupFailed;
+  return Serve(command_line, interactive, settings, *local, Log);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,186 +322,9 @@ int main(int argc, char** argv) {
       "master", "sqlrepl master: run SQL at a prompt and replicate its writes", true, argc, argv);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const app::CommandLine& command_line = std::get<app::CommandLine>(parsed);
-  const std::string& env_file = command_line.load.env_file;
   const bool interactive = !command_line.execute && isatty(STDIN_FILENO);
-  auto Fail = [](const std::string& message) { return app::FailSetup("master", message); };
   try {
-    std::vector<std::string> warnings;
-    Result<config::MasterConfig> cfg = config::LoadMasterConfig(command_line.load, &warnings);
-    app::PrintWarnings("master", warnings);
-    if (!cfg.ok()) return Fail(cfg.status().message());
-    std::shared_ptr<protocol::TlsContext> tls;
-    if (!cfg->tls.cert.empty()) {
-      Result<std::shared_ptr<protocol::TlsContext>> made =
-          protocol::TlsContext::ForServer(cfg->tls.cert, cfg->tls.key, cfg->tls.ca);
-      if (!made.ok()) return Fail(made.status().message());
-      tls = std::move(made).value();
-    }
-
-    std::optional<app::OpLog> oplog;
-    if (!cfg->master_log.empty()) {
-      Result<app::OpLog> opened = app::OpLog::Open(cfg->master_log, "master");
-      if (!opened.ok()) return Fail("MASTER_LOG: " + opened.status().message());
-      oplog.emplace(std::move(opened).value());
-    }
-    auto Log = [&oplog](const std::string& line) {
-      if (oplog) oplog->Write(line);
-    };
-    Log(fmt::format("starting (sqlrepl {}), database {} on {}", app::kVersion, cfg->db.database,
-                    cfg->db.socket.empty() ? fmt::format("{}:{}", cfg->db.host, cfg->db.port)
-                                           : "socket " + cfg->db.socket));
-
-    db::LibraryGuard mysql_library;
-    Result<db::Connection> conn = app::OpenLocalDatabase("master", cfg->db, env_file);
-    if (!conn.ok()) {
-      Log("stopped: cannot open the local database: " + conn.status().ToString());
-      return app::kExitSetupFailed;
-    }
-    conn->set_capture_warnings(true);  // the log's own statements would clear them
-    Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg->meta_schema);
-    if (!log.ok()) {
-      Log("stopped: cannot open the replication log: " + log.status().ToString());
-      return Fail(fmt::format("cannot open the replication log in {}: {}", cfg->meta_schema,
-                              log.status().ToString()));
-    }
-    Result<replication::LogBounds> bounds = master::MasterLog::ReadBounds(&*conn, cfg->meta_schema);
-    if (!bounds.ok()) return Fail("cannot read the replication log: " + bounds.status().ToString());
-
-    master::SlaveRegistry registry;
-    master::ReplicationServer::Options server_options;
-    server_options.listen_host = cfg->listen_host;
-    server_options.listen_port = cfg->listen_port;
-    server_options.token = cfg->token;
-    server_options.meta_schema = cfg->meta_schema;
-    server_options.db = app::ToConnectOptions(cfg->db);
-    server_options.tls = tls;
-    // Notices come from the I/O and purger threads; at a terminal they are
-    // printed above the prompt (the terminal redraws what was being typed).
-    std::unique_ptr<console::TerminalLineSource> terminal;
-    if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
-    server_options.log = [&Log, &terminal](const std::string& line) {
-      Log(line);
-      if (terminal) {
-        terminal->Notify("master: " + line);
-      } else {
-        std::cerr << "master: " << line << std::endl;
-      }
-    };
-    // Ctrl-C must reach the prompt's thread alone: the threads started
-    // until the prompt runs inherit SIGINT blocked.
-    std::optional<console::SigintBlocked> sigint_off_workers;
-    if (interactive) sigint_off_workers.emplace();
-    asio::io_context io;
-    master::ReplicationServer server(io, server_options, &registry, *bounds);
-    // Declared after the server so that it stops first: late handlers still reach the server.
-    protocol::IoThread io_thread(io);
-    Status started = server.Start();
-    if (!started.ok()) {
-      Log("stopped: " + started.message());
-      return Fail(started.message());
-    }
-    const std::string listening = fmt::format("replication log {} at #{}; listening for slaves on {}:{}{}",
-                                              log->replication_id(), log->last_seq(), cfg->listen_host,
-                                              server.port(), tls ? " (TLS)" : "");
-    Log("started: " + listening);
-    std::cerr << "master: " << listening << std::endl;
-    if (!tls && !app::IsLoopback(cfg->listen_host)) {
-      const std::string warning = fmt::format(
-          "warning: listening on {} without TLS: anyone on the network path can read every replicated "
-          "statement; set TLS_CERT and TLS_KEY (README \"Configuration\")",
-          cfg->listen_host);
-      Log(warning);
-      std::cerr << "master: " << warning << std::endl;
-    }
-
-    master::LogPurger purger({app::ToConnectOptions(cfg->db), cfg->meta_schema,
-                                   cfg->log_retention_seconds,
-                                   [&server](uint64_t first) { server.SetFirstSeq(first); },
-                                   server_options.log},
-                                  &registry);
-    purger.Start();
-    sigint_off_workers.reset();
-
-    // A second session sees only what the first one committed.
-    Result<db::Connection> probe = app::OpenLocalDatabase("master", cfg->db, env_file);
-    if (!probe.ok()) return app::kExitSetupFailed;
-    db::SchemaCatalog catalog(app::ToConnectOptions(cfg->db));
-    master::MasterExecutor executor(&*conn, &*probe, &*log, &server,
-                                    {cfg->meta_schema, cfg->unsafe_statements, &catalog});
-    // A new session must hold the log's single-writer lock again, and still
-    // write the same log.
-    executor.set_on_reconnect([&](db::Session* session) -> Status {
-      Result<master::MasterLog> again = master::MasterLog::Open(session, cfg->meta_schema);
-      if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
-        Log("reconnected, but another master holds the replication log lock; writes are "
-            "impossible");
-        return Status::FailedPrecondition(
-            "reconnected, but another master took the replication log lock meanwhile: this master "
-            "cannot write any more. Stop one of the two masters.");
-      }
-      if (!again.ok()) return again.status();
-      if (again->replication_id() != log->replication_id()) {
-        return Status::FailedPrecondition(
-            fmt::format("reconnected, but {} now holds another replication log ({}, not {}): "
-                        "restart the master",
-                        cfg->meta_schema, again->replication_id(), log->replication_id()));
-      }
-      Log(fmt::format("reconnected to the local database (session {})", session->thread_id()));
-      return Status::Ok();
-    });
-    master::Verifier verifier(&*probe, &registry, &server, &*log);
-    console::MasterShell::Options shell_options;
-    shell_options.force = command_line.force;
-    shell_options.database = cfg->db.database;
-    shell_options.ack_timeout_ms = cfg->ack_timeout_ms;
-    // Piped input keeps the bordered tables scripts already rely on; -B (and
-    // -e, as in the mysql client) gives the mysql client's batch format.
-    shell_options.silent = command_line.silent;
-    if (command_line.batch || command_line.execute)
-      shell_options.silent = std::max(shell_options.silent, 1);
-    shell_options.table = command_line.table;
-    shell_options.column_names = !command_line.skip_column_names;
-    shell_options.verbose = command_line.verbose;
-    shell_options.show_warnings = command_line.show_warnings;
-    shell_options.color = UseColor();
-    shell_options.user = cfg->db.user;
-    shell_options.host = cfg->db.socket.empty()
-                             ? fmt::format("{} via TCP/IP, port {}", cfg->db.host, cfg->db.port)
-                             : "Localhost via UNIX socket " + cfg->db.socket;
-    console::MasterShell shell(&executor, &registry, &verifier, &*log, shell_options, std::cout,
-                               std::cerr);
-    shell.set_oplog(Log);
-    int status = 0;
-    if (command_line.execute) {
-      std::istringstream statements(*command_line.execute);
-      console::StreamLineSource script(statements);
-      status = shell.Run(&script);
-    } else if (interactive) {
-      console::InterruptHandler interrupt(
-          app::ToConnectOptions(cfg->db),
-          [&terminal](const std::string& line) { terminal->Notify(line); },
-          // The signal may land on any thread: wake both kinds of waiting.
-          [&registry, &terminal] {
-            registry.WakeWaiters();
-            terminal->WakeForInterrupt();
-          });
-      executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
-      terminal->set_interrupt_pending([&interrupt] { return interrupt.pending(); });
-      shell.set_interrupt(&interrupt);
-      status = shell.Run(terminal.get());
-      shell.set_interrupt(nullptr);
-      terminal->set_interrupt_pending(nullptr);
-      executor.set_on_user_statement(nullptr);
-    } else {
-      console::StreamLineSource script(std::cin);
-      script.set_fd(STDIN_FILENO);
-      status = shell.Run(&script);
-    }
-    purger.Stop();
-    server.Stop();
-    io_thread.Stop();
-    Log(fmt::format("stopped (exit status {})", status));
-    return status;
+    return RunMaster(command_line, interactive);
   } catch (const std::exception& e) {
     return Fail(e.what());
   }

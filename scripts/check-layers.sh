@@ -5,21 +5,31 @@
 # master/ and slave/ never include each other. Both programs have a prompt:
 # the terminal pieces in console/ (line source, interrupt, table formatter,
 # input state, slave_shell) are shared and include neither role, so the slave
-# gets its status through a callback; master_shell and replication_report
-# are the master's prompt and may include master/, never slave/, and the
-# slave's entry point never includes them.
+# gets its status through a callback; master_shell, outcome_queue and
+# replication_report are the master's prompt and may include master/, never
+# slave/, and the slave's entry point never includes them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=0
-# forbid DIR PATTERN WHY: no file under DIR may include a header matching PATTERN.
-forbid() {
-  local where=$1 pattern=$2 why=$3 hits
-  hits=$(grep -rnE "^#include \"($pattern)/" $where 2>/dev/null)
-  if [ -n "$hits" ]; then
-    printf 'layering: %s\n%s\n' "$why" "$hits"
+# An include of a header whose path starts with PATH_RE, in any form the
+# compiler accepts: blanks around '#' ("#  include"), <...> as well as "...",
+# and a path reached through ./ or ../ or from the top ("../master/x.hpp",
+# "common/master/x.hpp").
+include_re() {
+  printf '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](\\.\\.?/)*(common/)?(%s)' "$1"
+}
+# report WHY HITS: fails the check when HITS is not empty.
+report() {
+  if [ -n "$2" ]; then
+    printf 'layering: %s\n%s\n' "$1" "$2"
     failed=1
   fi
+}
+# forbid DIR PATTERN WHY: no file under DIR may include a header in a folder matching PATTERN.
+forbid() {
+  local where=$1 pattern=$2 why=$3
+  report "$why" "$(grep -rnE "$(include_re "$pattern")/" $where 2>/dev/null)"
 }
 
 forbid common/slave 'master|console|app' "common/slave may not include master/, console/ or app/"
@@ -29,16 +39,14 @@ forbid "common/protocol common/db common/sql common/config" 'master|slave|consol
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console' "app/ is what both entry points share"
-shared_console=$(ls common/console/*.?pp | grep -vE '/(master_shell|replication_report)\.')
+master_console='master_shell|outcome_queue|replication_report'
+shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")
 forbid "$shared_console" 'master|slave' "console/'s shared pieces include neither master/ nor slave/"
-forbid "common/console/master_shell.* common/console/replication_report.*" 'slave' \
+forbid "$(ls common/console/*.?pp | grep -E "/($master_console)\.")" 'slave' \
   "the master's prompt may not include slave/"
 forbid Slave.cpp 'master' "Slave.cpp may not include master/"
-hits=$(grep -nE '^#include "console/(master_shell|replication_report)' Slave.cpp)
-if [ -n "$hits" ]; then
-  printf 'layering: %s\n%s\n' "Slave.cpp may not include the master's prompt" "$hits"
-  failed=1
-fi
+report "Slave.cpp may not include the master's prompt" \
+  "$(grep -nE "$(include_re "console/($master_console)")\." Slave.cpp)"
 forbid Master.cpp 'slave' "Master.cpp may not include slave/"
 
 [ "$failed" -eq 0 ] && echo "layering: ok"

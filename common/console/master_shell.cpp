@@ -87,15 +87,23 @@ std::string FormatUptime(long seconds) {
 }  // namespace
 
 MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-                         master::Verifier* verifier, const master::MasterLog* log,
-                         Options options, std::ostream& out, std::ostream& err)
+                         master::Verifier* verifier, const master::MasterLog* log, Options options,
+                         std::ostream& out, std::ostream& err)
     : executor_(executor),
       registry_(registry),
       verifier_(verifier),
       log_(log),
       options_(std::move(options)),
       out_(out),
-      err_(err) {}
+      err_(err),
+      outcomes_(registry, options_.ack_timeout_ms) {}
+
+void MasterShell::set_interrupt(InterruptHandler* interrupt) {
+  interrupt_ = interrupt;
+  if (interrupt == nullptr) return outcomes_.set_interrupt(nullptr, nullptr);
+  outcomes_.set_interrupt([interrupt] { return interrupt->pending(); },
+                          [interrupt] { return interrupt->Take(); });
+}
 
 std::string MasterShell::ExpandPrompt(const std::string& format) const {
   std::string out;
@@ -412,10 +420,10 @@ std::optional<db::QueryResult> MasterShell::AnswerFromSavedWarnings(std::string_
 }
 
 bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
-  Pending p;
+  OutcomeQueue::Entry p;
   if (!st.error.empty()) {
     p.err = ErrorText(Status::InvalidArgument(st.error), st.line, interactive);
-    pending_.push_back(std::move(p));
+    outcomes_.Push(std::move(p));
     Flush(interactive);
     return false;
   }
@@ -430,14 +438,14 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
                       EscapeBatchField(st.text))),
                   st.line, interactive);
     if (oplog_) oplog_("refused a statement holding a NUL byte");
-    pending_.push_back(std::move(p));
+    outcomes_.Push(std::move(p));
     Flush(interactive);
     return false;
   }
   if (std::optional<db::QueryResult> saved = AnswerFromSavedWarnings(st.text)) {
     p.out += FormatResult(*saved, st.vertical, 0);
-    pending_.push_back(std::move(p));
-    Flush(interactive || pending_.size() > kMaxInFlight);
+    outcomes_.Push(std::move(p));
+    Flush(interactive || outcomes_.size() > kMaxInFlight);
     return true;
   }
   const sql::Classification c = sql::Classify(st.text, executor_->CurrentLexMode());
@@ -481,8 +489,8 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
   if (p.seqs.empty() && interrupt_ != nullptr) interrupt_->Take();
   if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
   p.committed_at = Clock::now();
-  pending_.push_back(std::move(p));
-  Flush(interactive || pending_.size() > kMaxInFlight);
+  outcomes_.Push(std::move(p));
+  Flush(interactive || outcomes_.size() > kMaxInFlight);
   return ok;
 }
 
@@ -521,45 +529,9 @@ bool MasterShell::Verify(std::string_view args) {
 }
 
 void MasterShell::Flush(bool wait) {
-  while (!pending_.empty()) {
-    Pending& p = pending_.front();
-    const auto deadline = p.committed_at + std::chrono::milliseconds(options_.ack_timeout_ms);
-    if (!wait && Clock::now() < deadline) {
-      for (uint64_t seq : p.seqs) {
-        if (!registry_->Ready(seq, p.slaves)) return;
-      }
-    }
-    std::string report;
-    bool interrupted = false;
-    for (uint64_t seq : p.seqs) {
-      const std::vector<master::SlaveOutcome> outcomes =
-          interrupted ? registry_->WaitFor(seq, p.slaves, Clock::now())
-                      : AwaitOutcomes(seq, p.slaves, deadline, &interrupted);
-      if (interrupted) {
-        std::string waiting;
-        for (const master::SlaveOutcome& o : outcomes) {
-          if (o.kind == master::SlaveOutcome::kNoAck) waiting += (waiting.empty() ? "" : ", ") + o.slave_id;
-        }
-        report += fmt::format("Ctrl-C -- stopped waiting. Write #{} is committed on the master{}\n", seq,
-                              waiting.empty() ? "." : "; not acknowledged yet by: " + waiting);
-        continue;
-      }
-      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - p.committed_at).count();
-      report += FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
-    }
-    report += FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
-    WriteError(p.err);
-    if (silent()) {
-      // Only data on stdout: a script keeps the outcomes with 2>&1 or drops them.
-      Write(p.out, true);
-      if (!report.empty()) err_ << report << std::flush;
-    } else {
-      Write(p.out + report + (!p.out.empty() || !report.empty() ? "\n" : ""), true);
-    }
-    pending_.pop_front();
-  }
+  outcomes_.Release(wait, [this](const OutcomeQueue::Released& released) { Print(released); });
   // A slave that caught up between writes says so at the next output.
-  const std::string changes = FormatLagChanges(registry_->TakeLagChanges(), options_.ack_timeout_ms);
+  const std::string changes = outcomes_.TakeLagChanges();
   if (!changes.empty()) {
     if (silent()) {
       err_ << changes << std::flush;
@@ -569,16 +541,15 @@ void MasterShell::Flush(bool wait) {
   }
 }
 
-std::vector<master::SlaveOutcome> MasterShell::AwaitOutcomes(uint64_t seq,
-                                                             const std::vector<std::string>& slaves,
-                                                             Clock::time_point deadline,
-                                                             bool* interrupted) {
-  if (interrupt_ == nullptr) return registry_->WaitFor(seq, slaves, deadline);
-  // The interrupt handler wakes the registry on Ctrl-C.
-  std::vector<master::SlaveOutcome> outcomes =
-      registry_->WaitFor(seq, slaves, deadline, [this] { return interrupt_->pending(); }, interrupted);
-  if (*interrupted) interrupt_->Take();
-  return outcomes;
+void MasterShell::Print(const OutcomeQueue::Released& r) {
+  WriteError(r.err);
+  if (silent()) {
+    // Only data on stdout: a script keeps the outcomes with 2>&1 or drops them.
+    Write(r.out, true);
+    if (!r.report.empty()) err_ << r.report << std::flush;
+  } else {
+    Write(r.out + r.report + (!r.out.empty() || !r.report.empty() ? "\n" : ""), true);
+  }
 }
 
 void MasterShell::RefreshCompletion(LineSource* input) {

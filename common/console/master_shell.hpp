@@ -14,7 +14,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -26,6 +25,7 @@
 #include "config/config.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
+#include "console/outcome_queue.hpp"
 #include "master/master_executor.hpp"
 #include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
@@ -62,7 +62,7 @@ class MasterShell {
   int Run(LineSource* input);
 
   // Ctrl-C at the prompt (interactive use); may be null. Must outlive the shell.
-  void set_interrupt(InterruptHandler* interrupt) { interrupt_ = interrupt; }
+  void set_interrupt(InterruptHandler* interrupt);
 
   // Called with one line for the operational log (refusals by the master,
   // errors, reconnections); may be empty.
@@ -72,15 +72,6 @@ class MasterShell {
   // kSend / kSendVertical: go / ego, which end the statement being typed.
   enum class Meta { kNotMeta, kHandled, kQuit, kSend, kSendVertical };
   using Clock = std::chrono::steady_clock;
-
-  // One statement's output, waiting for its acknowledgements.
-  struct Pending {
-    std::string out;
-    std::string err;
-    std::vector<uint64_t> seqs;
-    std::vector<std::string> slaves;  // connected when it committed
-    Clock::time_point committed_at;
-  };
 
   // One line of input; false when a script must stop.
   bool ProcessLine(LineSource* input, const std::string& line, bool interactive, bool* failed,
@@ -106,12 +97,9 @@ class MasterShell {
   // \verify [table ...] (see master::Verifier); false on any difference.
   bool Verify(std::string_view args);
   // Prints queued output whose acknowledgements are in (all of it, waiting
-  // as needed, when `wait`).
+  // as needed, when `wait`; see OutcomeQueue).
   void Flush(bool wait);
-  // Waits for the outcomes of `seq` until `deadline`, or until Ctrl-C
-  // (then *interrupted is set and the slaves yet to answer are kNoAck).
-  std::vector<master::SlaveOutcome> AwaitOutcomes(uint64_t seq, const std::vector<std::string>& slaves,
-                                                  Clock::time_point deadline, bool* interrupted);
+  void Print(const OutcomeQueue::Released& released);
   // An error as the mysql client prints it; scripts name the input line.
   std::string ErrorText(const Status& error, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
@@ -126,7 +114,7 @@ class MasterShell {
   std::ostream& out_;
   std::ostream& err_;
   sql::StatementSplitter splitter_;
-  std::deque<Pending> pending_;
+  OutcomeQueue outcomes_;     // output held back behind acknowledgements
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
   std::function<void(const std::string&)> oplog_;
   std::string typed_;  // the unfinished statement's text, for its open quote and \c

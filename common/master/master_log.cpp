@@ -61,7 +61,7 @@ Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta) {
   }
   Result<replication::LogBounds> bounds = ReadBounds(conn, meta);
   if (!bounds.ok()) return bounds.status();
-  return MasterLog(meta, bounds->replication_id, bounds->last_seq);
+  return MasterLog(meta, *bounds);
 }
 
 std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
@@ -72,7 +72,7 @@ std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::str
 }
 
 Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* event, bool restage) {
-  event->seq = last_seq_ + 1;
+  event->seq = last_seq() + 1;
   std::string encoded = replication::EncodeEvent(*event);
   // Before the commit: a committed event that no frame can carry would
   // stall every slave for good.
@@ -85,7 +85,7 @@ Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* eve
 
 Result<std::string> MasterLog::AppendAndCommit(db::Session* conn, replication::Event* event,
                                                bool restage, std::string_view commit) {
-  event->seq = last_seq_ + 1;
+  event->seq = last_seq() + 1;
   std::string encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
   if (!s.ok()) return s;
@@ -104,7 +104,7 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* co
                                                                  uint64_t nonce) const {
   // A user variable of the master's session, named so as not to meet the user's.
   constexpr std::string_view kMarker = "@`sqlrepl.logging`";
-  event->seq = last_seq_ + 1;
+  event->seq = last_seq() + 1;
   GuardedCommit out;
   out.encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(out.encoded.size());  // as in Append()

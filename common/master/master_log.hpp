@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "base/status.hpp"
 #include "db/session.hpp"
+#include "master/log_head.hpp"
 #include "replication/event.hpp"
 #include "replication/log_bounds.hpp"
 
@@ -32,12 +34,18 @@ inline constexpr std::string_view kOwnCommit = "COMMIT AND NO CHAIN NO RELEASE";
 class MasterLog {
  public:
   // Creates the schema, tables and replication id when missing, takes the
-  // single-writer lock on `conn` and reads the last sequence number.
+  // single-writer lock on `conn` and reads the log's bounds, once.
   // kFailedPrecondition when another master holds the lock.
   static Result<MasterLog> Open(db::Session* conn, const std::string& meta_schema);
 
   const std::string& replication_id() const { return replication_id_; }
-  uint64_t last_seq() const { return last_seq_; }
+  uint64_t last_seq() const { return head_->last_seq(); }
+  // The oldest event in the log when it was opened; the purger moves it
+  // later and tells the server, not the log.
+  uint64_t first_seq_at_open() const { return first_seq_at_open_; }
+  // The one owner of the last sequence number, for readers on other threads
+  // (the server's). Lives as long as this log, wherever the log is moved.
+  const LogHead* head() const { return head_.get(); }
 
   // Gives `event` the next sequence number and writes it, inside the
   // transaction open on `conn`. `restage`: this transaction wrote the row
@@ -78,7 +86,7 @@ class MasterLog {
   Result<bool> IsCommitted(db::Session* other, uint64_t seq) const;
   // The event committed as `seq`, as seen from `other`; nullopt when none is.
   Result<std::optional<std::string>> CommittedEvent(db::Session* other, uint64_t seq) const;
-  void MarkCommitted(uint64_t seq) { last_seq_ = seq; }
+  void MarkCommitted(uint64_t seq) { head_->Advance(seq); }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and
   // about max_bytes. Any connection may be used (the catch-up reader's).
@@ -90,17 +98,19 @@ class MasterLog {
                                                    const std::string& meta_schema);
 
  private:
-  MasterLog(std::string meta_schema, std::string replication_id, uint64_t last_seq)
+  MasterLog(std::string meta_schema, const replication::LogBounds& bounds)
       : meta_schema_(std::move(meta_schema)),
-        replication_id_(std::move(replication_id)),
-        last_seq_(last_seq) {}
+        replication_id_(bounds.replication_id),
+        first_seq_at_open_(bounds.first_seq),
+        head_(std::make_unique<LogHead>(bounds.last_seq)) {}
 
   std::string InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
                         bool restage) const;
 
   std::string meta_schema_;
   std::string replication_id_;
-  uint64_t last_seq_ = 0;
+  uint64_t first_seq_at_open_ = 1;
+  std::unique_ptr<LogHead> head_;  // on the heap: its address outlives moves of the log
 };
 
 }  // namespace sqlrepl::master

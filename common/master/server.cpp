@@ -10,11 +10,14 @@
 namespace sqlrepl::master {
 
 ReplicationServer::ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
-                                     replication::LogBounds bounds)
+                                     std::string replication_id, uint64_t first_seq,
+                                     const LogHead* head)
     : io_(io),
       options_(std::move(options)),
       registry_(registry),
-      bounds_(std::move(bounds)),
+      replication_id_(std::move(replication_id)),
+      first_seq_(first_seq),
+      head_(head),
       acceptor_(io) {}
 
 // Stop() needs the I/O thread, which may be gone by now: it is the owner's to call.
@@ -124,13 +127,12 @@ void ReplicationServer::Publish(uint64_t seq, const std::string& encoded_event) 
   auto event = std::make_shared<const std::string>(encoded_event);
   registry_->Published(seq);  // before the prompt waits for it
   asio::post(io_, [this, seq, event] {
-    if (seq > bounds_.last_seq) bounds_.last_seq = seq;
     for (const auto& s : sessions_) s->DeliverLive(seq, event);
   });
 }
 
 void ReplicationServer::SetFirstSeq(uint64_t first_seq) {
-  asio::post(io_, [this, first_seq] { bounds_.first_seq = first_seq; });
+  asio::post(io_, [this, first_seq] { first_seq_ = first_seq; });
 }
 
 void ReplicationServer::SendVerify(const protocol::Verify& request) {

@@ -16,12 +16,13 @@
 #include "base/status.hpp"
 #include "db/connection.hpp"
 #include "master/event_sink.hpp"
-#include "replication/log_bounds.hpp"
-#include "protocol/messages.hpp"
-#include "protocol/transport.hpp"
+#include "master/log_head.hpp"
 #include "master/log_reader.hpp"
 #include "master/slave_registry.hpp"
 #include "master/slave_session.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/transport.hpp"
+#include "replication/log_bounds.hpp"
 
 namespace sqlrepl::master {
 
@@ -51,10 +52,13 @@ class ReplicationServer : public EventSink, private SessionHost {
   static constexpr auto kAcceptRetryFirst = std::chrono::milliseconds(10);
   static constexpr auto kAcceptRetryMax = std::chrono::milliseconds(1000);
 
-  // `io` and `registry` must outlive the server. The caller runs `io` on
-  // an I/O thread, and stops that thread before destroying the server.
+  // `io`, `registry` and `head` must outlive the server. The caller runs
+  // `io` on an I/O thread, and stops that thread before destroying the
+  // server. `head` is the log's last sequence number (MasterLog::head()),
+  // advanced by the committing thread before it calls Publish();
+  // `first_seq` is the log's oldest event now, moved by SetFirstSeq().
   ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
-                    replication::LogBounds bounds);
+                    std::string replication_id, uint64_t first_seq, const LogHead* head);
   ~ReplicationServer() override;
   ReplicationServer(const ReplicationServer&) = delete;
   ReplicationServer& operator=(const ReplicationServer&) = delete;
@@ -78,7 +82,9 @@ class ReplicationServer : public EventSink, private SessionHost {
 
   // SessionHost, for the sessions (I/O thread only).
   const Secret& token() const override { return options_.token; }
-  const replication::LogBounds& bounds() const override { return bounds_; }
+  replication::LogBounds bounds() const override {
+    return {replication_id_, first_seq_, head_->last_seq()};
+  }
   size_t max_queued_bytes() const override { return options_.max_queued_bytes; }
   size_t max_slaves() const override { return options_.max_slaves; }
   size_t slave_count() const override { return sessions_.size(); }
@@ -93,7 +99,9 @@ class ReplicationServer : public EventSink, private SessionHost {
   asio::io_context& io_;
   Options options_;
   SlaveRegistry* registry_;
-  replication::LogBounds bounds_;  // last_seq advances on the I/O thread as events are published
+  const std::string replication_id_;
+  uint64_t first_seq_;  // I/O thread; SetFirstSeq() posts there
+  const LogHead* head_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::unique_ptr<LogReader> reader_;

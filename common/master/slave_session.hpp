@@ -25,7 +25,8 @@ class SessionHost {
  public:
   virtual ~SessionHost() = default;
   virtual const Secret& token() const = 0;
-  virtual const replication::LogBounds& bounds() const = 0;
+  // As of now: the last sequence number moves on while the session waits.
+  virtual replication::LogBounds bounds() const = 0;
   virtual size_t max_queued_bytes() const = 0;
   // At most this many authenticated slaves at once (Options::max_slaves).
   virtual size_t max_slaves() const = 0;

@@ -423,7 +423,8 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
     std::lock_guard lock(mu);
     master_log += line + "\n";
   };
-  master::ReplicationServer server(master_io, o, &registry, *bounds);
+  master::ReplicationServer server(master_io, o, &registry, log->replication_id(),
+                                   log->first_seq_at_open(), log->head());
   std::optional<protocol::IoThread> master_thread(std::in_place, master_io);
   ASSERT_TRUE(server.Start().ok());
 

@@ -60,8 +60,7 @@ class ServerTest : public ::testing::Test {
       log_.push_back(line);
     };
     if (tweak) tweak(o);
-    server_ = std::make_unique<ReplicationServer>(io_, o, &registry_,
-                                                  replication::LogBounds{"log-1", 1, 0});
+    server_ = std::make_unique<ReplicationServer>(io_, o, &registry_, "log-1", 1, &head_);
     io_thread_.emplace(io_);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -85,6 +84,7 @@ class ServerTest : public ::testing::Test {
   std::vector<std::string> log_;
   asio::io_context io_;
   SlaveRegistry registry_;
+  LogHead head_{0};  // the log's last sequence number, as MasterLog would keep it
   std::unique_ptr<ReplicationServer> server_;
   std::optional<protocol::IoThread> io_thread_;
 };
@@ -97,6 +97,7 @@ TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
   // 20 MB of events: more than the socket buffers and the 1 MiB bound hold.
   const std::string big(100 * 1024, 'x');
   for (uint64_t seq = 1; seq <= 200; ++seq) {
+    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
     server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().empty(); }, std::chrono::seconds(10)));
@@ -115,6 +116,7 @@ TEST_F(ServerTest, SlaveThatReadsGetsEveryEventInOrder) {
   ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   const std::string big(100 * 1024, 'y');
   for (uint64_t seq = 1; seq <= 50; ++seq) {
+    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
     server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   for (uint64_t seq = 1; seq <= 50; ++seq) {
@@ -186,6 +188,7 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   ASSERT_EQ(stuck.Handshake(kToken, "stuck", 0).type, MessageType::kWelcome);
   ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   auto publish = [&](uint64_t seq) {
+    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
     server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
   };
   auto read_event = [&] {
