@@ -70,8 +70,8 @@ class ServerLogTest : public ServersTest<ServerLogTestServers> {
     o.db = server_->Options();
     o.max_queued_bytes = max_queued_bytes;
     o.log = [this](const std::string& line) { Log(line); };
-    server_obj_ = std::make_unique<master::ReplicationServer>(
-        io_, o, &registry_, replication::LogBounds{log_->replication_id(), 1, log_->last_seq()});
+    server_obj_ = std::make_unique<master::ReplicationServer>(io_, o, &registry_, log_->replication_id(),
+                                                              1, log_->head());
     io_thread_.emplace(io_);
     ASSERT_TRUE(server_obj_->Start().ok());
   }
@@ -111,6 +111,7 @@ TEST_F(ServerLogTest, SlaveDroppedDuringACatchUpBatchIsNotWaitedFor) {
   ASSERT_TRUE(WaitFor([&] { return Logged("slave too slow"); }, seconds(20))) << LogLines();
 
   // Published after the batch was handled (both run on the I/O thread).
+  WriteLog(1, 10);  // #21
   server_obj_->Publish(21, replication::EncodeEvent(replication::Event{21, "school", {}}));
   const auto started = std::chrono::steady_clock::now();
   const std::vector<SlaveOutcome> outcomes = registry_.WaitFor(21, {"slow"}, started + seconds(10));
