@@ -165,6 +165,43 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
 // is believed before it proved REPL_TOKEN: until then every failure is
 // kUnavailable (retry), so that whoever holds the master's address while it
 // is away can neither stop this slave nor steer it.
+namespace {
+
+// The master closed the link before its first answer: the likely cause.
+Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls) {
+  if (tls) {
+    // With TLS 1.3 the master checks a client certificate after the
+    // handshake returned here, so its refusal arrives on this first read.
+    return Status::Unavailable(fmt::format(
+        "the master at {} ended the TLS session: {}{}", where, why,
+        why.find("certificate") == std::string::npos
+            ? ""
+            : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
+              "TLS_KEY on the slave)"));
+  }
+  return Status::Unavailable(why + " during the handshake (a master older than protocol version " +
+                             std::to_string(protocol::kProtocolVersion) +
+                             " does this: run the same sqlrepl version on both sides)");
+}
+
+// A refusal before the master proved it knows REPL_TOKEN: unsealed, so
+// anyone could have sent it. Shown, never obeyed (the slave keeps trying).
+Status UnsealedRefusal(const std::string& where, const std::string& payload) {
+  protocol::Reject reject;
+  const bool readable = protocol::Decode(payload, &reject).ok();
+  if (readable && reject.code == protocol::RejectCode::kTlsRequired) {
+    return Status::Unavailable(fmt::format(
+        "the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA on the slave "
+        "to the CA that signed the master's certificate (the master said: {})",
+        where, protocol::EscapeForLog(reject.reason)));
+  }
+  return Status::Unavailable(fmt::format(
+      "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
+      readable ? protocol::EscapeForLog(reject.reason) : "(unreadable refusal)"));
+}
+
+}  // namespace
+
 asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   const SlavePosition position = applier.ResumePosition();
@@ -178,36 +215,9 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
-    if (link->stream.tls()) {
-      // With TLS 1.3 the master checks a client certificate after the
-      // handshake returned here, so its refusal arrives on this first read.
-      const std::string& why = frame.status().message();
-      co_return Status::Unavailable(fmt::format(
-          "the master at {} ended the TLS session: {}{}", where, why,
-          why.find("certificate") == std::string::npos
-              ? ""
-              : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
-                "TLS_KEY on the slave)"));
-    }
-    co_return Status::Unavailable(frame.status().message() +
-                                  " during the handshake (a master older than protocol version " +
-                                  std::to_string(protocol::kProtocolVersion) +
-                                  " does this: run the same sqlrepl version on both sides)");
+    co_return NoFirstAnswer(where, frame.status().message(), link->stream.tls());
   }
-  if (frame->type == MessageType::kReject) {
-    // Unsealed, so anyone could have sent it: shown, never obeyed.
-    protocol::Reject reject;
-    const bool readable = protocol::Decode(frame->payload, &reject).ok();
-    if (readable && reject.code == protocol::RejectCode::kTlsRequired) {
-      co_return Status::Unavailable(fmt::format(
-          "the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA on the slave "
-          "to the CA that signed the master's certificate (the master said: {})",
-          where, protocol::EscapeForLog(reject.reason)));
-    }
-    co_return Status::Unavailable(fmt::format(
-        "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
-        readable ? protocol::EscapeForLog(reject.reason) : "(unreadable refusal)"));
-  }
+  if (frame->type == MessageType::kReject) co_return UnsealedRefusal(where, frame->payload);
   protocol::Challenge challenge;
   if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
     co_return Status::Unavailable(fmt::format("{} did not answer with a valid challenge; not a master", where));
