@@ -352,6 +352,22 @@ TEST_F(MasterParityTest, ForceGoesOnAfterAFailedStatement) {
   EXPECT_EQ(Count(), "1");
 }
 
+TEST_F(MasterParityTest, LongOptionSpellingsWorkAsTheShortOnes) {
+  const std::string select = "SELECT 7 AS seven;\n";
+  Outcome execute = RunPiped("", {"--execute", "SELECT 8 AS eight"});
+  EXPECT_EQ(execute.exit_status, 0) << execute.err;
+  EXPECT_EQ(execute.out, "eight\n8\n");
+  EXPECT_EQ(RunPiped("", {"--execute=SELECT 9 AS nine"}).out, "nine\n9\n");
+  EXPECT_EQ(RunPiped(select, {"--batch"}).out, "seven\n7\n");
+  EXPECT_EQ(RunPiped(select, {"--batch", "--skip-column-names"}).out, "7\n");
+  EXPECT_EQ(RunPiped(select, {"--silent"}).out, "seven\n7\n");
+  EXPECT_EQ(RunPiped(select, {"--silent", "--silent"}).out, "7\n");
+  EXPECT_THAT(RunPiped(select, {"--batch", "--table"}).out,
+              HasSubstr("| seven |\n+-------+\n|     7 |"));
+  EXPECT_EQ(RunPiped(select, {"--batch", "--verbose"}).out,
+            "--------------\nSELECT 7 AS seven\n--------------\n\nseven\n7\n");
+}
+
 // --- At the prompt ----------------------------------------------------------
 
 TEST_F(MasterParityTest, BackslashCDropsTheStatementAndContinuationShowsTheOpenQuote) {
@@ -423,6 +439,57 @@ TEST_F(MasterParityTest, TeeNoteeSystemPromptEgoAndPager) {
   Run(*t, "nopager", "PAGER set to stdout");
 }
 
+// The forms the tests above leave out: \T with \t, \P with \n, \. on a
+// real file, \h, and the long forms system, nowarning and clear.
+TEST_F(MasterParityTest, OtherFormsOfTeePagerSourceHelpSystemNowarningAndClear) {
+  const std::string tee = dir_.path() + "/tee.txt";
+  const std::string paged = dir_.path() + "/paged.txt";
+  const std::string file = dir_.path() + "/load.sql";
+  WriteFile(file, "INSERT INTO students (name, age) VALUES ('dotted', 1);\n");
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  Run(*t, "\\. " + file, "logged as #1");
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM students WHERE name = 'dotted'", "school"),
+            "1");
+  Run(*t, "\\T " + tee, "Logging to file '" + tee + "'");
+  Run(*t, "SELECT 'teed' AS t;", "1 row in set");
+  Run(*t, "\\t", "Outfile disabled.");
+  Run(*t, "SELECT 'untouched' AS t;", "1 row in set");
+  EXPECT_THAT(ReadWholeFile(tee), HasSubstr("| teed |"));
+  EXPECT_THAT(ReadWholeFile(tee), Not(HasSubstr("untouched")));
+  Run(*t, "\\P cat > " + paged, "PAGER set to 'cat > " + paged + "'");
+  t->Enter("SELECT 'paged' AS p;");
+  ASSERT_TRUE(WaitFor([&] { return ReadWholeFile(paged).find("| paged |") != std::string::npos; },
+                      seconds(10)));
+  Run(*t, "\\n", "PAGER set to stdout");
+  Run(*t, "SELECT 'unpaged' AS p;", "| unpaged |");  // on the terminal again
+  // The shell's answer, not the typed command's echo: $((6*7)) is expanded.
+  Run(*t, "system echo long-form-$((6*7))", "long-form-42");
+  Run(*t, "\\W", "Show warnings enabled.");
+  Run(*t, "nowarning", "Show warnings disabled.");
+  Run(*t, "INSERT IGNORE INTO students (name, age) VALUES ('far too long a name', 2);",
+      "Query OK, 1 row affected, 1 warning");
+  Run(*t, "SELECT 'next' AS n;", "1 row in set");
+  EXPECT_THAT(t->Output(), Not(HasSubstr("Warning (Code 1265)")));
+  Run(*t, "INSERT INTO students (name, age) VALUES ('cleared', 3)", "    -> ");
+  Run(*t, "clear", "master [school]> ");
+  // Had clear kept the INSERT, this would be a syntax error.
+  Run(*t, "SELECT 'after clear' AS c;", "1 row in set");
+  EXPECT_THAT(t->Output(), Not(HasSubstr("ERROR")));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM students WHERE name = 'cleared'", "school"),
+            "0");
+  Run(*t, "\\h", "source    (\\.)");
+}
+
+TEST_F(MasterParityTest, ContinuationShowsAnOpenDoubleQuoteOrBacktick) {
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  Run(*t, "SELECT \"open", "    \"> ");
+  Run(*t, "double\" AS `open", "    `> ");
+  Run(*t, "name`;", "1 row in set");
+  EXPECT_THAT(t->Output(), Not(HasSubstr("ERROR")));
+}
+
 // --- History, completion, colour --------------------------------------------
 
 TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
@@ -431,6 +498,7 @@ TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
     ASSERT_TRUE(t);
     Run(*t, "SELECT 'remembered' AS r;", "1 row in set");
     Run(*t, "CREATE USER IF NOT EXISTS hist IDENTIFIED BY 'hist-secret-1';", "Query OK");
+    Run(*t, "SELECT 'my PassWord is hist-secret-2' AS p;", "1 row in set");
     t->Enter("\\q");
     EXPECT_EQ(t->Wait(seconds(10)), 0);
   }
@@ -440,6 +508,7 @@ TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_THAT(ReadWholeFile(history), HasSubstr("remembered"));
   EXPECT_THAT(ReadWholeFile(history), Not(HasSubstr("hist-secret-1")));
+  EXPECT_THAT(ReadWholeFile(history), Not(HasSubstr("hist-secret-2")));
   std::optional<Terminal> t = StartMaster();  // a new session recalls it with the up arrow
   ASSERT_TRUE(t);
   t->Mark();
@@ -493,6 +562,21 @@ TEST_F(MasterParityTest, TabCompletesTablesColumnsAndKeywordsRefreshedAfterDdl) 
   t->Mark();
   t->Type("sele\t1 AS one;\r");
   EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
+}
+
+// Commands complete as keywords do; after USE the names are the new
+// database's.
+TEST_F(MasterParityTest, TabCompletesCommandsAndTheTablesOfTheDatabaseUseChose) {
+  ASSERT_TRUE(server_
+                  ->Exec("DROP DATABASE IF EXISTS other; CREATE DATABASE other;"
+                         "CREATE TABLE other.only_in_other (id INT)")
+                  .ok());
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  Run(*t, "nowarn\t", "Show warnings disabled.");
+  Run(*t, "stat\t", "Slaves connected:");
+  Run(*t, "USE other;", "master [other]> ");
+  Run(*t, "SELECT * FROM only_in\t;", "Empty set");
 }
 
 TEST_F(MasterParityTest, ErrorsAreColouredOnATerminalUnlessNoColorIsSet) {
