@@ -98,6 +98,31 @@ TEST_F(SlaveTerminalTest, SelectAtThePromptShowsRowsReplicatedFromTheMaster) {
   EXPECT_EQ(t->Wait(seconds(20)), 0) << t->Output();
 }
 
+TEST_F(SlaveTerminalTest, ShowExplainAndBackslashSRunAtThePrompt) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Terminal> t = StartSlaveTerminal();
+  ASSERT_TRUE(Connected(master, t)) << (t ? t->Output() : "");
+  // Each answer is looked for in what came after its statement was typed.
+  auto RunAndShow = [&t](const std::string& statement, const std::string& end) {
+    const size_t from = t->Output().size();
+    t->Mark();
+    t->Enter(statement);
+    EXPECT_TRUE(t->WaitFor(end, seconds(10))) << statement << "\n" << t->Output();
+    return t->Output().substr(from);
+  };
+  const std::string tables = RunAndShow("SHOW TABLES;", "1 row in set");
+  EXPECT_NE(tables.find("| Tables_in_school |"), std::string::npos) << tables;
+  EXPECT_NE(tables.find("| students         |"), std::string::npos) << tables;
+  const std::string plan =
+      RunAndShow("EXPLAIN SELECT name FROM students WHERE age > 3;", "1 row in set");
+  EXPECT_NE(plan.find("| select_type |"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("| SIMPLE      | students |"), std::string::npos) << plan;
+  const std::string status = RunAndShow("\\s", "Last error:");
+  EXPECT_NE(status.find("Master:           " + Master()), std::string::npos) << status;
+  EXPECT_NE(status.find("Connection:       connected for"), std::string::npos) << status;
+  EXPECT_EQ(t->Output().find("ERROR"), std::string::npos) << t->Output();
+}
+
 TEST_F(SlaveTerminalTest, AWriteTypedAtTheSlaveIsRefusedWithOneLineNamingTheMaster) {
   std::optional<Process> master = StartMaster();
   std::optional<Terminal> t = StartSlaveTerminal();
