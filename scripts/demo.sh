@@ -52,22 +52,9 @@ slave() { echo "build/slave --env-file .cluster/slave$1.env"; }
 # start anyway and say they are waiting for the master.
 master_port=${LISTEN_PORT:-$(sed -n 's/^LISTEN_PORT=//p' .cluster/master.env | tail -1)}
 master_port=${master_port:-8080}
-master_listening() {
-  if command -v ss >/dev/null; then
-    [ -n "$(ss -Htln "sport = :$master_port" 2>/dev/null)" ]
-  else
-    grep -qi ":$(printf '%04X' "$master_port") 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-  fi
-}
 wait_for_master() {
-  local deadline=$((SECONDS + 30))
-  until master_listening; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "demo: the master is not listening on port $master_port after 30 s; starting the slaves anyway" >&2
-      return 0
-    fi
-    sleep 0.1
-  done
+  scripts/wait-for-port.sh "$master_port" 30 ||
+    echo "demo: the master is not listening on port $master_port after 30 s; starting the slaves anyway" >&2
 }
 
 if [ "$use_tmux" -eq 1 ]; then
