@@ -378,8 +378,12 @@ TEST_F(MasterParityTest, BackslashCDropsTheStatementAndContinuationShowsTheOpenQ
   Run(*t, "\\c", "master [school]> ");
   Run(*t, "SELECT /* unfinished", "   /*> ");
   Run(*t, "*/ 'x' AS y \\c", "master [school]> ");
+  Run(*t, "SELECT \"open", "    \"> ");
+  Run(*t, "double\" AS `open", "    `> ");
+  Run(*t, "name`;", "1 row in set");
   Run(*t, "SELECT COUNT(*) AS n FROM students;", "1 row in set");
   EXPECT_EQ(Count(), "0");
+  EXPECT_THAT(t->Output(), Not(HasSubstr("ERROR")));
 }
 
 TEST_F(MasterParityTest, StatusUseAndWarningsCommandsWorkWithoutASemicolon) {
@@ -479,15 +483,6 @@ TEST_F(MasterParityTest, OtherFormsOfTeePagerSourceHelpSystemNowarningAndClear) 
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM students WHERE name = 'cleared'", "school"),
             "0");
   Run(*t, "\\h", "source    (\\.)");
-}
-
-TEST_F(MasterParityTest, ContinuationShowsAnOpenDoubleQuoteOrBacktick) {
-  std::optional<Terminal> t = StartMaster();
-  ASSERT_TRUE(t);
-  Run(*t, "SELECT \"open", "    \"> ");
-  Run(*t, "double\" AS `open", "    `> ");
-  Run(*t, "name`;", "1 row in set");
-  EXPECT_THAT(t->Output(), Not(HasSubstr("ERROR")));
 }
 
 // --- History, completion, colour --------------------------------------------
