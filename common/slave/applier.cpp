@@ -298,25 +298,37 @@ std::vector<Applier::Item> Applier::NextBatch() {
 
 bool Applier::WritesOnlyTransactional(const Item& item) {
   if (item.writes.empty()) return false;  // nothing named: cannot tell
-  return !FirstNonTransactionalWrite(item).has_value();
+  return !FirstNonTransactionalWrite(item, /*fresh=*/false).has_value();
 }
 
-std::optional<Applier::NonTransactionalWrite> Applier::FirstNonTransactionalWrite(
-    const Item& item) {
+std::optional<Applier::NonTransactionalWrite> Applier::FirstNonTransactionalWrite(const Item& item,
+                                                                                bool fresh) {
   for (const sql::TableRef& t : item.writes) {
     const std::string key = t.schema + "." + t.table;
+    if (fresh) transactional_.erase(key);
     auto it = transactional_.find(key);
     if (it == transactional_.end()) {
       Result<db::QueryResult> r = session_->Execute(fmt::format(
-          "SELECT e.TRANSACTIONS FROM information_schema.TABLES t JOIN information_schema.ENGINES e"
-          " ON e.ENGINE = t.ENGINE WHERE t.TABLE_SCHEMA = {} AND t.TABLE_NAME = {}",
+          "SELECT t.TABLE_TYPE, e.TRANSACTIONS FROM information_schema.TABLES t"
+          " LEFT JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE"
+          " WHERE t.TABLE_SCHEMA = {} AND t.TABLE_NAME = {}",
           session_->Quote(t.schema), session_->Quote(t.table)));
-      // Unknown counts as non-transactional; ask again next time.
-      if (!r.ok()) return NonTransactionalWrite{key, /*engine_known=*/false};
-      const bool yes = !r->rows.empty() && !r->rows[0].empty() && r->rows[0][0] == "YES";
-      it = transactional_.emplace(key, yes).first;
+      // Unknown counts as non-transactional, and is asked again next time.
+      if (!r.ok()) {
+        return NonTransactionalWrite{key, "whose engine could not be looked up", r.status()};
+      }
+      if (r->rows.empty() || r->rows[0].size() != 2) {
+        return NonTransactionalWrite{key, "which the catalog does not list", Status::Ok()};
+      }
+      if (r->rows[0][0] == "VIEW") {
+        return NonTransactionalWrite{key, "a view, whose tables' engines are not looked up",
+                                     Status::Ok()};
+      }
+      it = transactional_.emplace(key, r->rows[0][1] == "YES").first;
     }
-    if (!it->second) return NonTransactionalWrite{key, /*engine_known=*/true};
+    if (!it->second) {
+      return NonTransactionalWrite{key, "whose engine has no transactions", Status::Ok()};
+    }
   }
   return std::nullopt;
 }
@@ -376,7 +388,8 @@ Applier::Step Applier::ApplySingle(const Item& item) {
     if (transient == nullptr) return GiveUp(item, failure);
     // As MySQL's replica: the rollback kept what the attempt wrote to a table
     // without transactions, so another attempt would write it twice.
-    if (const auto kept = FirstNonTransactionalWrite(item)) {
+    if (const auto kept = FirstNonTransactionalWrite(item, /*fresh=*/true)) {
+      if (session_->IsConnectionLost(kept->lookup)) return Step::kSessionLost;
       return StopAt(item, failure,
                     fmt::format("event #{} failed with a {} ({}) and is not retried: it writes to "
                                 "{}, {}, so its rollback may have kept writes that a retry would "
@@ -384,9 +397,7 @@ Applier::Step Applier::ApplySingle(const Item& item) {
                                 "master before starting the slave again, which applies event #{} "
                                 "again",
                                 item.event.seq, transient, failure.ToString(), kept->table,
-                                kept->engine_known ? "whose engine has no transactions"
-                                                   : "whose engine could not be looked up",
-                                kept->table, item.event.seq));
+                                kept->why, kept->table, item.event.seq));
     }
     if (!waited) {
       Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,

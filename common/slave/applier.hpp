@@ -145,11 +145,14 @@ class Applier {
   bool WritesOnlyTransactional(const Item& item);
   struct NonTransactionalWrite {
     std::string table;  // "schema.table"
-    bool engine_known;  // false: the catalog could not be asked
+    std::string why;    // "whose engine has no transactions", ...
+    Status lookup;      // not ok: the catalog could not be asked
   };
   // The first table the item writes whose engine has no transactions or
-  // could not be looked up; none when every one is transactional.
-  std::optional<NonTransactionalWrite> FirstNonTransactionalWrite(const Item& item);
+  // could not be looked up (a view, a table the catalog does not list);
+  // none when every one is transactional. `fresh`: ask the catalog again
+  // rather than trust what it said before (engines can be changed by hand).
+  std::optional<NonTransactionalWrite> FirstNonTransactionalWrite(const Item& item, bool fresh);
 
   Step AnswerVerify(const protocol::Verify& request);
   Step ApplyBatch(const std::vector<Item>& items);

@@ -440,5 +440,38 @@ TEST_F(ApplierTest, CountsRefusedAndFailedEventsAndKeepsTheLastError) {
   EXPECT_THAT(log[1], HasSubstr("#3 refused: "));
 }
 
+// The engines the applier remembers for grouping are asked again before it
+// decides not to retry: aria_t was InnoDB when first looked up, then its
+// engine was changed by hand on the slave (slaves refuse DDL).
+TEST_F(ApplierTest, EngineChangedByHandIsLookedUpAgainBeforeARetry) {
+  Make();
+  replication::Event first = MakeEvent(1, AriaUpdate(1));
+  first.statements.push_back({{}, Insert(1)});
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  ASSERT_TRUE(applier_->Enqueue(std::move(first)).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(1)) << reports_.AllLines();
+  db_.SetNonTransactional("aria_t");  // ALTER TABLE aria_t ENGINE=Aria, typed on the slave
+  replication::Event second = MakeEvent(2, AriaUpdate(2));
+  second.statements.push_back({{}, Insert(2)});
+  db_.FailNext(Insert(2), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  ASSERT_TRUE(applier_->Enqueue(std::move(second)).ok());
+  ASSERT_TRUE(reports_.WaitForFatal()) << reports_.AllLines();
+  EXPECT_EQ(db_.TimesApplied(AriaUpdate(2)), 1) << "applied twice: " << reports_.AllLines();
+}
+
+// The session dies on the engine lookup that follows a lock wait: that is
+// a lost session (reconnect, resync, apply), not a reason to stop for good.
+TEST_F(ApplierTest, SessionLostOnTheEngineLookupAfterALockWaitReconnects) {
+  Make();
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1);
+  db_.FailNext("information_schema", testing::Lost(), 1);
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, Insert(1))).ok());
+  applier_->Start();
+  EXPECT_TRUE(reports_.WaitForAcks(1)) << reports_.AllLines();
+  EXPECT_EQ(reports_.fatal(), "") << reports_.AllLines();
+  EXPECT_EQ(db_.TimesApplied(Insert(1)), 1) << reports_.AllLines();
+}
+
 }  // namespace
 }  // namespace sqlrepl::slave

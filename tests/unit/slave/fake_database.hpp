@@ -174,7 +174,7 @@ inline Result<db::QueryResult> FakeDatabase::Execute(SessionState& s, std::strin
     const size_t at = sql.find("TABLE_NAME = '");
     const std::string table = sql.substr(at + 14, sql.find('\'', at + 14) - at - 14);
     r.has_result_set = true;
-    r.rows.push_back({non_transactional_.count(table) ? "NO" : "YES"});
+    r.rows.push_back({"BASE TABLE", non_transactional_.count(table) ? "NO" : "YES"});
   } else if (sql.find("SELECT replication_id, applied_seq") == 0) {
     r.has_result_set = true;
     if (position_row_) r.rows.push_back({"fake-log", std::to_string(position_)});
