@@ -651,30 +651,41 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
   lost_ = true;
   ran.lost = ran.result.status();
   ran.notes.clear();  // what the failed attempt concluded was about a session that is gone
+  // What reconnecting before the attempt said and recovered still stands.
+  ran.reconnect_notes.insert(ran.reconnect_notes.begin(), before.reconnect_notes.begin(),
+                             before.reconnect_notes.end());
+  ran.committed.insert(ran.committed.begin(), before.committed.begin(), before.committed.end());
   const size_t published = ran.committed.size();
   Status s = Reconnect(database, &ran);
   if (!s.ok()) {
     ran.result = s;
     return ran;
   }
-  // The log row of an event found by the reconnection proves its COMMIT
-  // went through before the loss.
-  const bool recovered = ran.committed.size() > published;
+  if (!autocommit_was_on) {
+    ran.reconnect_notes.push_back(
+        "SET autocommit = 0 was lost with the session: each statement now commits by itself "
+        "until you set it again.");
+  }
   if (had_transaction) {
-    if (recovered && c.transaction == TransactionOp::kCommit) {
-      ran.result = db::QueryResult{};
-    } else if (recovered) {
-      ran.result = Status::Unavailable(
-          "The open transaction committed before the connection was lost and is replicated; "
-          "this statement did not run.");
-    } else {
+    // Whatever was published, before the loss (an implicit commit first) or
+    // by the reconnection (a log row proves a COMMIT went through), committed.
+    if (ran.committed.empty()) {
       ran.result = Status::Unavailable(fmt::format(
           "The open transaction was lost with the connection: the server rolled back its {} "
           "statement(s), none of them is replicated, and this statement did not run.",
           lost_statements));
+    } else if (c.transaction == TransactionOp::kCommit) {
+      ran.result = db::QueryResult{};
+    } else {
+      ran.result = Status::Unavailable(fmt::format(
+          "The open transaction committed before the connection was lost and is replicated as "
+          "write #{}. This statement may have taken effect, in part or in whole, and what it "
+          "changed is not replicated: check before running it again.",
+          ran.committed.back()));
     }
     return ran;
   }
+  const bool recovered = ran.committed.size() > published;
   // Safe to run again: a read, or a statement that ran inside the master's
   // own transaction (its row in the log would show a commit; none did).
   const bool read = c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty;
@@ -684,8 +695,8 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
   if (!read && !autocommit_was_on) {
     // Run again, it would commit at once in the new session (autocommit on).
     ran.result = Status::Unavailable(
-        "The statement was not run again: SET autocommit = 0 was lost with the session, and the "
-        "new session would commit it at once. Set autocommit again, then run it.");
+        "The statement was not run again: the new session would commit it at once. Set "
+        "autocommit = 0 again, then run it.");
     return ran;
   }
   if (read || (own_transaction && !recovered)) {

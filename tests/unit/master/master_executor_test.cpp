@@ -330,5 +330,53 @@ TEST_F(MasterExecutorUnitTest, XaAndWritesToTheLogAreRefusedBeforeReachingTheSer
   EXPECT_EQ(conn_.statements().size(), sent);
 }
 
+// The open transaction is committed (and published) before the DDL, whose
+// session is then lost: the message must not deny that commit.
+TEST_F(MasterExecutorUnitTest, DdlLostAfterItsImplicitCommitDoesNotDenyTheCommit) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionAfter("CREATE TABLE x");
+  Executed e = Try("CREATE TABLE x (a INT)");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(server_.committed_writes().size(), 2u) << "the DDL took effect";
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("none of them is replicated")));
+  EXPECT_THAT(e.result.status().message(), HasSubstr("replicated as write #1"));
+}
+
+// A CALL commits the open transaction, then its answer is lost. The
+// reconnection publishes the transaction; the CALL did run (in part).
+TEST_F(MasterExecutorUnitTest, ProcedureThatCommittedThenLostIsNotSaidNotToHaveRun) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Effect commits_then_lost;
+  commits_then_lost.commits = true;
+  commits_then_lost.error = testing::LostConnection();
+  commits_then_lost.error_after_effect = true;
+  server_.On("CALL p()", commits_then_lost);
+  Executed e = Try("CALL p()");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("this statement did not run")));
+  EXPECT_THAT(e.result.status().message(), HasSubstr("may have taken effect"));
+}
+
+// Under autocommit = 0, a COMMIT whose answer is lost after it took effect
+// is reported done; the new session has autocommit = 1, which must be said:
+// the next INSERT commits at once, and a ROLLBACK cannot take it back.
+TEST_F(MasterExecutorUnitTest, RecoveredCommitUnderAutocommitOffSaysAutocommitWasLost) {
+  Run("SET autocommit = 0");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  Executed e = Run("COMMIT");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  std::string all;
+  for (const auto& n : e.notes) all += n + "\n";
+  for (const auto& n : e.reconnect_notes) all += n + "\n";
+  EXPECT_THAT(all, HasSubstr("SET autocommit = 0 was lost")) << all;
+  Run("INSERT INTO t (v) VALUES (2)");  // as the note says: committed by itself
+  EXPECT_EQ(sink_.events.size(), 2u);
+}
+
 }  // namespace
 }  // namespace sqlrepl::master
