@@ -156,10 +156,11 @@ int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
 
 // A new session must hold the log's single-writer lock again, and still
 // write the same log.
-std::function<Status(db::Session*)> ReconnectCheck(const config::MasterConfig& cfg,
-                                                      const master::MasterLog& log, LogFn Log) {
-  return [&cfg, &log, Log](db::Session* session) -> Status {
-    Result<master::MasterLog> again = master::MasterLog::Open(session, cfg.meta_schema);
+master::MasterExecutor::ReconnectHook ReconnectCheck(const config::MasterConfig& cfg,
+                                                    const master::MasterLog& log, LogFn Log) {
+  return [&cfg, &log, Log](db::Session* session, unsigned long previous_session) -> Status {
+    Result<master::MasterLog> again =
+        master::MasterLog::Open(session, cfg.meta_schema, previous_session);
     if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
       Log("reconnected, but another master holds the replication log lock; writes are "
           "impossible");

@@ -56,7 +56,8 @@ MasterExecutor::MasterExecutor(db::Session* conn, db::Session* probe, MasterLog*
       log_(log),
       sink_(sink),
       options_(std::move(options)),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()),
+      lock_session_(conn->thread_id()) {}
 
 sql::LexMode MasterExecutor::CurrentLexMode() {
   if (!session_known_) {
@@ -721,9 +722,10 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
   Status s = conn_->Reconnect();
   if (!s.ok()) return s;
   if (on_reconnect_) {
-    s = on_reconnect_(conn_);
+    s = on_reconnect_(conn_, lock_session_);
     if (!s.ok())
       return s;  // lost_ stays set: no write without the lock, the next statement retries
+    lock_session_ = conn_->thread_id();
   }
   lost_ = false;
   (void)probe_->Reconnect();  // likely gone too; Verifier and IsCommitted use it

@@ -86,9 +86,11 @@ class MasterExecutor {
   sql::LexMode CurrentLexMode();
   // Called on the new session after a reconnect, before anything else runs
   // on it, to take again what the replication log holds on the session (its
-  // single-writer lock). An error leaves the master unable to write: each
+  // single-writer lock; `previous_session` is the server's id of the
+  // session that held it). An error leaves the master unable to write: each
   // statement tries again and says why.
-  void set_on_reconnect(std::function<Status(db::Session*)> f) { on_reconnect_ = std::move(f); }
+  using ReconnectHook = std::function<Status(db::Session* session, unsigned long previous_session)>;
+  void set_on_reconnect(ReconnectHook f) { on_reconnect_ = std::move(f); }
 
   bool in_transaction() const { return in_transaction_; }
   size_t pending_statements() const { return pending_.size(); }
@@ -166,7 +168,8 @@ class MasterExecutor {
   Options options_;
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
-  std::function<Status(db::Session*)> on_reconnect_;
+  ReconnectHook on_reconnect_;
+  unsigned long lock_session_;  // the session that holds the log's lock (its server id)
   bool lost_ = false;  // the session is gone; the next statement reconnects first
 
   bool autocommit_ = true;         // the session's autocommit setting

@@ -31,9 +31,17 @@ Result<replication::LogBounds> MasterLog::ReadBounds(db::Session* conn, const st
   return b;
 }
 
-Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta) {
-  Result<db::QueryResult> lock =
-      conn->Execute(fmt::format("SELECT GET_LOCK('sqlrepl-master:{}', 0)", meta));
+Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta,
+                                  unsigned long previous_holder) {
+  // A session of ours that was lost may still hold the lock for a moment
+  // (a killed session ends when its thread notices): wait for that one, in
+  // the server, but never for another master's.
+  const std::string name = fmt::format("'sqlrepl-master:{}'", meta);
+  Result<db::QueryResult> lock = conn->Execute(
+      previous_holder == 0
+          ? fmt::format("SELECT GET_LOCK({}, 0)", name)
+          : fmt::format("SELECT IF(IS_USED_LOCK({0}) <=> {1}, GET_LOCK({0}, {2}), GET_LOCK({0}, 0))",
+                        name, previous_holder, kPreviousHolderWaitSeconds));
   if (!lock.ok()) return lock.status();
   if (lock->rows.empty() || !lock->rows[0][0] || *lock->rows[0][0] != "1") {
     return Status::FailedPrecondition(

@@ -36,7 +36,12 @@ class MasterLog {
   // Creates the schema, tables and replication id when missing, takes the
   // single-writer lock on `conn` and reads the log's bounds, once.
   // kFailedPrecondition when another master holds the lock.
-  static Result<MasterLog> Open(db::Session* conn, const std::string& meta_schema);
+  // `previous_holder`: the server's id of this master's session that held
+  // the lock before its connection was lost; if it still does, the lock is
+  // waited for (up to kPreviousHolderWaitSeconds) while it ends.
+  static Result<MasterLog> Open(db::Session* conn, const std::string& meta_schema,
+                                unsigned long previous_holder = 0);
+  static constexpr int kPreviousHolderWaitSeconds = 10;
 
   const std::string& replication_id() const { return replication_id_; }
   uint64_t last_seq() const { return head_->last_seq(); }

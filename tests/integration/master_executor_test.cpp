@@ -441,6 +441,29 @@ INSTANTIATE_TEST_SUITE_P(ReadOrWrite, ServerRollbackTest,
                          ::testing::Values("SELECT * FROM x WHERE id = 1 FOR UPDATE",
                                            "UPDATE x SET v = 9 WHERE id = 1"));
 
+// A session of this master that lost its connection may hold the log's
+// lock a moment longer (a killed session ends when its thread notices):
+// reopening the log on a new session waits for that session, and only for
+// it; another master's is refused at once.
+TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
+  const unsigned long holder = conn_->thread_id();  // SetUp opened the log on it
+  Result<db::Connection> next = server_->Connect("school");
+  ASSERT_TRUE(next.ok());
+  const auto started = std::chrono::steady_clock::now();
+  Result<master::MasterLog> refused = master::MasterLog::Open(&*next, "repl_meta", holder + 1000);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started,
+            std::chrono::seconds(master::MasterLog::kPreviousHolderWaitSeconds / 2));
+  std::thread ending([&] {
+    db::ThreadEndGuard end;
+    (void)conn_->Run("DO SLEEP(1)");
+    conn_.reset();  // the session ends, and its lock with it
+  });
+  Result<master::MasterLog> reopened = master::MasterLog::Open(&*next, "repl_meta", holder);
+  ending.join();
+  EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
+}
+
 TEST_F(MasterExecutorTest, ProcedureThatCommitsEndsTheTransaction) {
   ASSERT_TRUE(server_->Exec("CREATE PROCEDURE school.p_commit() COMMIT").ok());
   Run("BEGIN");

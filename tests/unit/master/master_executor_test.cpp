@@ -378,5 +378,23 @@ TEST_F(MasterExecutorUnitTest, RecoveredCommitUnderAutocommitOffSaysAutocommitWa
   EXPECT_EQ(sink_.events.size(), 2u);
 }
 
+// The reconnection hook learns which session held the log's lock, so that
+// it can wait for that session to end (MasterLog::Open), and the next
+// reconnection names the session that took the lock over.
+TEST_F(MasterExecutorUnitTest, ReconnectHookIsToldWhichSessionHeldTheLock) {
+  std::vector<unsigned long> previous;
+  executor_->set_on_reconnect([&previous](db::Session*, unsigned long held) {
+    previous.push_back(held);
+    return Status::Ok();
+  });
+  const unsigned long first = conn_.thread_id();
+  server_.LoseSessionOn("SELECT 1");
+  Run("SELECT 1");  // a read: run again on the new session
+  const unsigned long second = conn_.thread_id();
+  server_.LoseSessionOn("SELECT 2");
+  Run("SELECT 2");
+  EXPECT_EQ(previous, (std::vector<unsigned long>{first, second}));
+}
+
 }  // namespace
 }  // namespace sqlrepl::master
