@@ -65,6 +65,12 @@ std::pair<std::string_view, std::string_view> SplitCommand(std::string_view cmd)
   return {cmd.substr(0, end), Trim(cmd.substr(end))};
 }
 
+// `name` is the command: its backslash form exactly, or its long form in
+// any case (a long form may be empty: none).
+bool IsCommand(std::string_view name, std::string_view longer, std::string_view shorter) {
+  return name == shorter || (!longer.empty() && EqualsIgnoreCase(name, longer));
+}
+
 std::string Collapsed(std::string_view sql) {
   std::string out;
   for (char c : sql) {
@@ -173,7 +179,7 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool int
   const std::string_view cmd = TrimCommand(line);
   const auto [name, arg] = SplitCommand(cmd);
   auto Is = [&name = name](std::string_view longer, std::string_view shorter) {
-    return name == shorter || (!longer.empty() && EqualsIgnoreCase(name, longer));
+    return IsCommand(name, longer, shorter);
   };
   // Commands that act on the statement being typed work mid-statement too.
   if (Is("clear", "\\c") && arg.empty()) {
@@ -224,53 +230,67 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool int
     Source(std::string(arg));
     return Meta::kHandled;
   }
+  if (HandleOutputSetting(name, arg, interactive)) return Meta::kHandled;
+  if (!cmd.empty() && cmd.front() == '\\') {
+    Flush(true);
+    WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
+    return Meta::kHandled;
+  }
+  return Meta::kNotMeta;
+}
+
+bool MasterShell::HandleOutputSetting(std::string_view name, std::string_view arg,
+                                      bool interactive) {
+  auto Is = [name](std::string_view longer, std::string_view shorter) {
+    return IsCommand(name, longer, shorter);
+  };
   if (Is("tee", "\\T")) {
     const std::string path = arg.empty() ? tee_path_ : std::string(arg);
     auto file = std::make_unique<std::ofstream>(path, std::ios::app);
     if (path.empty() || !*file) {
       WriteError(fmt::format("ERROR: could not open the tee file '{}'\n", path));
-      return Meta::kHandled;
+      return true;
     }
     tee_ = std::move(file);
     tee_path_ = path;
     Write(fmt::format("Logging to file '{}'\n", path));
-    return Meta::kHandled;
+    return true;
   }
   if (Is("notee", "\\t") && arg.empty()) {
     tee_.reset();
     Write("Outfile disabled.\n");
-    return Meta::kHandled;
+    return true;
   }
   if (Is("pager", "\\P")) {
     if (!interactive) {
       WriteError("PAGER can only be set when the input is a terminal\n");
-      return Meta::kHandled;
+      return true;
     }
     const char* env = std::getenv("PAGER");
     pager_ = !arg.empty() ? std::string(arg) : (env != nullptr && *env != '\0' ? env : "more");
     Write(fmt::format("PAGER set to '{}'\n", pager_));
-    return Meta::kHandled;
+    return true;
   }
   if (Is("nopager", "\\n") && arg.empty()) {
     pager_.clear();
     Write("PAGER set to stdout\n");
-    return Meta::kHandled;
+    return true;
   }
   if (Is("warnings", "\\W") && arg.empty()) {
     options_.show_warnings = true;
     Write("Show warnings enabled.\n");
-    return Meta::kHandled;
+    return true;
   }
   if (Is("nowarning", "\\w") && arg.empty()) {
     options_.show_warnings = false;
     Write("Show warnings disabled.\n");
-    return Meta::kHandled;
+    return true;
   }
   if (Is("system", "\\!")) {
     Flush(true);
     out_ << std::flush;
     if (!arg.empty()) (void)std::system(std::string(arg).c_str());
-    return Meta::kHandled;
+    return true;
   }
   if (Is("prompt", "\\R")) {
     prompt_format_ = std::string(arg);
@@ -280,14 +300,9 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool int
       prompt_format_ += ' ';  // as the mysql client, a space before the input
       Write(fmt::format("PROMPT set to '{}'\n", prompt_format_));
     }
-    return Meta::kHandled;
+    return true;
   }
-  if (!cmd.empty() && cmd.front() == '\\') {
-    Flush(true);
-    WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
-    return Meta::kHandled;
-  }
-  return Meta::kNotMeta;
+  return false;
 }
 
 void MasterShell::ShowStatus() {

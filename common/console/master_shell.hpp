@@ -79,6 +79,9 @@ class MasterShell {
   // Statement text for the splitter; runs what it completes.
   bool FeedLine(LineSource* input, const std::string& line, bool interactive, bool* failed);
   Meta HandleMetaCommand(std::string_view line, bool interactive);
+  // tee, notee, pager, nopager, warnings, nowarning, prompt: how output is
+  // shown from now on. False when `name` is none of them.
+  bool HandleOutputSetting(std::string_view name, std::string_view arg, bool interactive);
   // source FILE: runs its statements as typed, the prompt staying open.
   void Source(const std::string& path);
   void ShowStatus();  // status, \s
