@@ -495,7 +495,7 @@ TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
     Run(*t, "CREATE USER IF NOT EXISTS hist IDENTIFIED BY 'hist-secret-1';", "Query OK");
     Run(*t, "SELECT 'my PassWord is hist-secret-2' AS p;", "1 row in set");
     t->Enter("\\q");
-    EXPECT_EQ(t->Wait(seconds(10)), 0);
+    ASSERT_EQ(t->Wait(seconds(30)), 0);
   }
   const std::string history = home_ + "/.sqlrepl_history";
   struct stat st {};
@@ -527,7 +527,7 @@ TEST_F(MasterParityTest, HistoryKeepsTheNewestThousandStatements) {
     ASSERT_TRUE(t);
     Run(*t, "SELECT 'newest' AS n;", "1 row in set");
     t->Enter("\\q");
-    EXPECT_EQ(t->Wait(seconds(10)), 0);
+    ASSERT_EQ(t->Wait(seconds(30)), 0);
   }
   std::vector<std::string> entries;
   std::istringstream in(ReadWholeFile(history));
@@ -605,7 +605,7 @@ TEST_F(MasterParityTest, OperationalLogIsPrivateTimestampedAndHoldsNoSecrets) {
     ASSERT_TRUE(t->WaitFor("master: connection (", seconds(10))) << t->Output();
     Run(*t, "INSERT INTO repl_meta.log VALUES (99, NOW(), 'x');", "ERROR");
     t->Enter("\\q");
-    EXPECT_EQ(t->Wait(seconds(10)), 0);
+    ASSERT_EQ(t->Wait(seconds(30)), 0);
   }
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);

@@ -107,7 +107,7 @@ TEST_F(SlaveTerminalTest, ShowExplainAndBackslashSRunAtThePrompt) {
     const size_t from = t->Output().size();
     t->Mark();
     t->Enter(statement);
-    EXPECT_TRUE(t->WaitFor(end, seconds(10))) << statement << "\n" << t->Output();
+    EXPECT_TRUE(t->WaitFor(end, seconds(20))) << statement << "\n" << t->Output();
     return t->Output().substr(from);
   };
   const std::string tables = RunAndShow("SHOW TABLES;", "1 row in set");
