@@ -361,6 +361,12 @@ class DescriptorExhaustion {
 };
 
 TEST_F(ServerTest, AcceptOutOfDescriptorsBacksOffAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime needs descriptors of its own: UBSan's vptr check
+  // tests memory through a pipe, and with none left it reports valid objects
+  // as having an invalid vptr. This test runs in the plain build.
+  GTEST_SKIP() << "needs every descriptor of the process; not under the sanitizers";
+#endif
   Start(1024 * 1024);
   // The socket of the waiting connection is made while descriptors last.
   const int waiting = ::socket(AF_INET, SOCK_STREAM, 0);
