@@ -69,7 +69,17 @@ std::optional<SplitStatement> StatementSplitter::Next() {
   return s;
 }
 
-bool StatementSplitter::HasPendingText() const { return !IsBlankSql(buffer_); }
+bool StatementSplitter::HasPendingText() const {
+  // A comment still open is pending too: what follows it is inside it.
+  Lexer lexer(buffer_);
+  Token t;
+  bool open_comment = false;
+  while (lexer.Next(&t)) {
+    if (t.kind != TokenKind::kComment) return true;
+    open_comment = t.unterminated;
+  }
+  return open_comment;
+}
 
 size_t StatementSplitter::SkipSpace(size_t pos) {
   while (pos < buffer_.size() && IsSpace(buffer_[pos])) ++pos;

@@ -34,8 +34,8 @@ class StatementSplitter {
   // stays.
   void Clear() { Consume(buffer_.size()); }
 
-  // True when text of an unfinished statement is waiting: the prompt shows
-  // the continuation "    -> ".
+  // True when text of an unfinished statement, or a comment not yet closed,
+  // is waiting: the prompt shows a continuation ("    -> ", "   /*> ").
   bool HasPendingText() const;
 
   const std::string& delimiter() const { return delimiter_; }

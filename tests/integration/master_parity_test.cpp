@@ -378,6 +378,9 @@ TEST_F(MasterParityTest, BackslashCDropsTheStatementAndContinuationShowsTheOpenQ
   Run(*t, "\\c", "master [school]> ");
   Run(*t, "SELECT /* unfinished", "   /*> ");
   Run(*t, "*/ 'x' AS y \\c", "master [school]> ");
+  Run(*t, "/* a comment opened first", "   /*> ");
+  Run(*t, "INSERT INTO students (name, age) VALUES ('in the comment', 1);", "   /*> ");
+  Run(*t, "*/", "master [school]> ");
   Run(*t, "SELECT \"open", "    \"> ");
   Run(*t, "double\" AS `open", "    `> ");
   Run(*t, "name`;", "1 row in set");

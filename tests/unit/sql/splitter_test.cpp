@@ -79,6 +79,22 @@ TEST(Splitter, IncompleteStatementWaitsForMoreInput) {
   EXPECT_FALSE(s.HasPendingText());
 }
 
+// A comment opened before any statement swallows what follows until it is
+// closed; the prompt must say so (found at the prompt: it showed the normal
+// prompt and statements typed next silently went into the comment).
+TEST(Splitter, CommentStillOpenBeforeAnyStatementIsPending) {
+  StatementSplitter s;
+  s.Feed("/* forgot to close\n");
+  EXPECT_TRUE(s.HasPendingText());
+  s.Feed("INSERT INTO t VALUES (1);\n");
+  EXPECT_FALSE(s.Next());
+  EXPECT_TRUE(s.HasPendingText());
+  s.Feed("*/\n");
+  EXPECT_FALSE(s.HasPendingText());  // a closed comment alone is no statement
+  s.Feed("-- a line comment\n");
+  EXPECT_FALSE(s.HasPendingText());
+}
+
 TEST(Splitter, UnterminatedCommentIsIncomplete) {
   StatementSplitter s;
   s.Feed("SELECT 1 /* still; open\n");
