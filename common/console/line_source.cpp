@@ -100,6 +100,9 @@ int ReadCodePoint(int fd) {
 // wake the reading thread, which calls libedit.
 std::atomic<bool> g_resized{false};
 std::atomic<bool> g_continued{false};
+// A command run from the prompt had the shell's modes: libedit must prepare
+// the terminal again, which it skips while it believes it prepared.
+bool g_shell_modes_lent = false;
 int g_signal_wake_fd = -1;
 termios g_shell_modes{};
 bool g_have_shell_modes = false;
@@ -216,6 +219,10 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
   // lines (readline() restores the modes it found), so keys typed ahead,
   // Ctrl-D included, reach the next read as typed; the destructor gives the
   // shell its modes back.
+  if (g_shell_modes_lent) {
+    g_shell_modes_lent = false;
+    rl_deprep_terminal();
+  }
   rl_prep_terminal(1);
   std::unique_ptr<char, decltype(&std::free)> line(readline(p.c_str()), &std::free);
   {
@@ -225,6 +232,15 @@ std::optional<std::string> TerminalLineSource::ReadLine(std::string_view prompt)
   PrintNotices();  // any that came as the line ended
   if (!line) return std::nullopt;
   return std::string(line.get());
+}
+
+void RunWithShellModes(const std::function<void()>& command) {
+  const bool lend = active != nullptr && g_have_shell_modes;
+  if (lend) {
+    (void)::tcsetattr(STDIN_FILENO, TCSADRAIN, &g_shell_modes);
+    g_shell_modes_lent = true;
+  }
+  command();
 }
 
 bool TerminalLineSource::KeepOutOfHistory(std::string_view line) {

@@ -27,6 +27,11 @@ class LineSource {
   virtual void SetCompletionWords(std::vector<std::string> /*words*/) {}
 };
 
+// Runs `command` (\!, a pager) with the terminal as the shell had it before
+// the prompt: echo and line editing by the terminal. The prompt's own mode
+// comes back at its next read. Without a terminal prompt it just runs it.
+void RunWithShellModes(const std::function<void()>& command);
+
 // libedit's readline interface; one per process (libedit's state is global).
 // ReadLine() returns nullopt on Ctrl-D, and also when a Ctrl-C interrupts
 // the read: the caller tells the two apart. No other signal ends a read: the

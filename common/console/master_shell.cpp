@@ -154,12 +154,16 @@ void MasterShell::Write(const std::string& text, bool paged) {
   if (text.empty()) return;
   if (tee_) *tee_ << text << std::flush;
   if (paged && !pager_.empty()) {
-    if (FILE* pipe = ::popen(pager_.c_str(), "w")) {
-      out_ << std::flush;
-      std::fwrite(text.data(), 1, text.size(), pipe);
-      ::pclose(pipe);
-      return;
-    }
+    bool paged_out = false;
+    out_ << std::flush;
+    RunWithShellModes([&] {
+      if (FILE* pipe = ::popen(pager_.c_str(), "w")) {
+        std::fwrite(text.data(), 1, text.size(), pipe);
+        ::pclose(pipe);
+        paged_out = true;
+      }
+    });
+    if (paged_out) return;
   }
   out_ << text << std::flush;
 }
@@ -231,6 +235,12 @@ MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool int
     return Meta::kHandled;
   }
   if (HandleOutputSetting(name, arg, interactive)) return Meta::kHandled;
+  if (Is("system", "\\!")) {
+    Flush(true);
+    out_ << std::flush;
+    if (!arg.empty()) RunWithShellModes([&arg = arg] { (void)std::system(std::string(arg).c_str()); });
+    return Meta::kHandled;
+  }
   if (!cmd.empty() && cmd.front() == '\\') {
     Flush(true);
     WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
@@ -284,12 +294,6 @@ bool MasterShell::HandleOutputSetting(std::string_view name, std::string_view ar
   if (Is("nowarning", "\\w") && arg.empty()) {
     options_.show_warnings = false;
     Write("Show warnings disabled.\n");
-    return true;
-  }
-  if (Is("system", "\\!")) {
-    Flush(true);
-    out_ << std::flush;
-    if (!arg.empty()) (void)std::system(std::string(arg).c_str());
     return true;
   }
   if (Is("prompt", "\\R")) {

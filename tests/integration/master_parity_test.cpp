@@ -488,6 +488,22 @@ TEST_F(MasterParityTest, OtherFormsOfTeePagerSourceHelpSystemNowarningAndClear) 
   Run(*t, "\\h", "source    (\\.)");
 }
 
+// A command run with \! gets the terminal as the shell had it (echo, line
+// editing), not the prompt's raw mode; the prompt's mode comes back after.
+TEST_F(MasterParityTest, SystemCommandRunsWithTheShellsTerminalModes) {
+  std::optional<Terminal> t = StartMaster();
+  ASSERT_TRUE(t);
+  t->Mark();
+  const size_t from = t->Output().size();
+  t->Enter("\\! stty -a; echo stty-$((40+2))");
+  ASSERT_TRUE(t->WaitFor("stty-42", seconds(20))) << t->Output();
+  const std::string shown = t->Output().substr(from);
+  EXPECT_THAT(shown, HasSubstr(" icanon ")) << shown;
+  EXPECT_THAT(shown, Not(HasSubstr("-icanon"))) << shown;
+  EXPECT_THAT(shown, Not(HasSubstr("-echo "))) << shown;
+  Run(*t, "SELECT 'still editing' AS e;", "1 row in set");  // the prompt works as before
+}
+
 // --- History, completion, colour --------------------------------------------
 
 TEST_F(MasterParityTest, HistoryIsPrivateAndKeepsNoPasswords) {
