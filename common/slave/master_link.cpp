@@ -259,6 +259,15 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
     co_return Status::Corruption("the master did not welcome or refuse this slave");
   }
   link->writer.Seal(protocol::FrameMac(keys.slave_to_master));
+  // The master trusts only acknowledgements for what a slave has applied
+  // (its Hello says what it has queued). Acknowledge what was applied before
+  // this connection, or a restarted master would wait for it (\verify) and
+  // show the slave as far behind until the next write.
+  const uint64_t applied = applier.counters().applied_seq;
+  if (applied > 0 && applied <= welcome.last_seq) {
+    link->Send(MessageType::kAck,
+               protocol::Encode(protocol::Ack{applied, protocol::AckOutcome::kApplied, 0, ""}));
+  }
   link->timer.cancel();
   applier.SetReplicationId(welcome.replication_id);
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
