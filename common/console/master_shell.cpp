@@ -1,6 +1,7 @@
 #include "console/master_shell.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -520,8 +521,12 @@ bool MasterShell::Verify(std::string_view args) {
       tables.push_back(sql::Unquote(t));
     }
   }
-  Result<master::VerifyReport> report = verifier_->Run(options_.database, std::move(tables));
+  // Ctrl-C ends the waits (the interrupt handler wakes the registry).
+  std::function<bool()> stop;
+  if (interrupt_ != nullptr) stop = [this] { return interrupt_->pending(); };
+  Result<master::VerifyReport> report = verifier_->Run(options_.database, std::move(tables), stop);
   if (!report.ok()) {
+    if (interrupt_ != nullptr) interrupt_->Take();
     WriteError("ERROR: " + report.status().message() + "\n");
     return false;
   }
@@ -534,17 +539,21 @@ bool MasterShell::Verify(std::string_view args) {
   for (const master::TableComparison& c : report->tables) {
     db::Row row = {c.table, c.master};
     for (const std::string& value : c.slaves) row.push_back(value);
-    row.push_back(std::string(c.same ? "match" : "DIFFERENT"));
+    row.push_back(std::string(c.same ? "match" : c.different ? "DIFFERENT" : "no answer"));
     table.rows.push_back(std::move(row));
   }
   const size_t n = report->tables.size();
   const size_t m = report->slaves.size();
+  std::string verdict = report->differences == 0 ? (report->unanswered.empty() ? "all match" : "")
+                                                 : fmt::format("{} DIFFERENT", report->differences);
+  if (!report->unanswered.empty()) {
+    verdict += fmt::format("{}no answer from {} within {} s (still applying earlier writes?)",
+                           verdict.empty() ? "" : "; ", fmt::join(report->unanswered, ", "),
+                           std::chrono::seconds(master::Verifier::kWait).count());
+  }
   Write(FormatTable(table) + fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n,
-                                         n == 1 ? "" : "s", m, m == 1 ? "" : "s",
-                                         report->differences == 0
-                                             ? "all match"
-                                             : fmt::format("{} DIFFERENT", report->differences)));
-  return report->differences == 0;
+                                         n == 1 ? "" : "s", m, m == 1 ? "" : "s", verdict));
+  return report->differences == 0 && report->unanswered.empty();
 }
 
 void MasterShell::Flush(bool wait) {

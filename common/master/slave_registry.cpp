@@ -175,7 +175,8 @@ void SlaveRegistry::VerifyAnswered(const std::string& id, uint64_t generation,
 }
 
 std::map<std::string, protocol::VerifyResult> SlaveRegistry::WaitForVerify(
-    uint64_t request_id, const std::vector<std::string>& slaves, Clock::time_point deadline) {
+    uint64_t request_id, const std::vector<std::string>& slaves, Clock::time_point deadline,
+    const std::function<bool()>& stop, bool* stopped) {
   std::unique_lock lock(mu_);
   auto answered = [&] {
     const auto& got = verify_results_[request_id];
@@ -186,7 +187,13 @@ std::map<std::string, protocol::VerifyResult> SlaveRegistry::WaitForVerify(
     }
     return true;
   };
-  changed_.wait_until(lock, deadline, answered);
+  bool early = false;
+  changed_.wait_until(lock, deadline, [&] {
+    if (answered()) return true;
+    early = stop && stop();
+    return early;
+  });
+  if (stopped != nullptr) *stopped = early;
   std::map<std::string, protocol::VerifyResult> out = std::move(verify_results_[request_id]);
   verify_results_.erase(request_id);
   return out;

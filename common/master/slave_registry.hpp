@@ -92,10 +92,11 @@ class SlaveRegistry {
 
   void VerifyAnswered(const std::string& id, uint64_t generation, protocol::VerifyResult result);
   // Waits for each of `slaves` to answer verify request `request_id` (or go
-  // away, or the deadline); missing answers are absent from the map.
-  std::map<std::string, protocol::VerifyResult> WaitForVerify(uint64_t request_id,
-                                                              const std::vector<std::string>& slaves,
-                                                              Clock::time_point deadline);
+  // away, or the deadline, or `stop` as in WaitFor); missing answers are
+  // absent from the map.
+  std::map<std::string, protocol::VerifyResult> WaitForVerify(
+      uint64_t request_id, const std::vector<std::string>& slaves, Clock::time_point deadline,
+      const std::function<bool()>& stop = nullptr, bool* stopped = nullptr);
 
   // Every slave seen since the master started, sorted by id.
   std::vector<SlaveInfo> Snapshot() const;

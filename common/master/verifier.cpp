@@ -4,7 +4,8 @@
 
 namespace sqlrepl::master {
 
-Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std::string> tables) {
+Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std::string> tables,
+                                   const std::function<bool()>& stop) {
   using Clock = std::chrono::steady_clock;
   if (tables.empty()) {
     Result<db::QueryResult> list = conn_->Execute(
@@ -21,8 +22,11 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
   if (tables.empty()) return Status::FailedPrecondition("no table to verify in " + database);
 
   // 1.
+  const Status interrupted = Status::Unavailable("\\verify stopped (Ctrl-C); nothing was compared");
   const uint64_t seq = log_->last_seq();
-  if (seq > 0) registry_->WaitFor(seq, report.slaves, Clock::now() + kWait);
+  bool stopped = false;
+  if (seq > 0) registry_->WaitFor(seq, report.slaves, Clock::now() + kWait, stop, &stopped);
+  if (stopped) return interrupted;
   // 2.
   std::map<std::string, std::string> master;
   for (const std::string& t : tables) {
@@ -33,24 +37,33 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
   const uint64_t id = next_request_id_++;
   server_->SendVerify(protocol::Verify{id, database, tables});
   const std::map<std::string, protocol::VerifyResult> answers =
-      registry_->WaitForVerify(id, report.slaves, Clock::now() + kWait);
+      registry_->WaitForVerify(id, report.slaves, Clock::now() + kWait, stop, &stopped);
+  if (stopped) return interrupted;
+  for (const std::string& s : report.slaves) {
+    if (answers.count(s) == 0) report.unanswered.push_back(s);
+  }
   // 3.
   for (size_t i = 0; i < tables.size(); ++i) {
     TableComparison c;
     c.table = tables[i];
     c.master = master[tables[i]];
     c.same = c.master != "missing";
+    bool differs = c.master == "missing";
     for (const std::string& s : report.slaves) {
       auto it = answers.find(s);
       std::string value = "no answer";
       if (it != answers.end() && i < it->second.tables.size()) {
         const protocol::TableChecksum& checksum = it->second.tables[i];
         value = checksum.error.empty() ? checksum.checksum : "missing";
+        differs = differs || value != c.master;
+      } else {
+        c.unanswered = true;
       }
       c.same = c.same && value == c.master;
       c.slaves.push_back(std::move(value));
     }
-    if (!c.same) ++report.differences;
+    c.different = differs;
+    if (differs) ++report.differences;
     report.tables.push_back(std::move(c));
   }
   return report;

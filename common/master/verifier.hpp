@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,13 +27,16 @@ struct TableComparison {
   std::string table;
   std::string master;               // checksum, or "missing"
   std::vector<std::string> slaves;  // per slave of the report: checksum, "missing" or "no answer"
-  bool same = false;
+  bool same = false;        // every slave answered with the master's checksum
+  bool different = false;   // some slave answered with another (or the master's is missing)
+  bool unanswered = false;  // some slave did not answer: nothing is known of its copy
 };
 
 struct VerifyReport {
   std::vector<std::string> slaves;
   std::vector<TableComparison> tables;
-  size_t differences = 0;
+  size_t differences = 0;              // tables some slave answered differently for
+  std::vector<std::string> unanswered;  // slaves that did not answer in time
 };
 
 class Verifier {
@@ -44,8 +48,11 @@ class Verifier {
       : conn_(conn), registry_(registry), server_(server), log_(log) {}
 
   // Compares `tables` of `database` (every base table when empty).
-  // kFailedPrecondition when no slave is connected or there is no table.
-  Result<VerifyReport> Run(const std::string& database, std::vector<std::string> tables);
+  // kFailedPrecondition when no slave is connected or there is no table;
+  // kUnavailable when `stop` (asked when the registry is woken: Ctrl-C)
+  // ended a wait.
+  Result<VerifyReport> Run(const std::string& database, std::vector<std::string> tables,
+                           const std::function<bool()>& stop = nullptr);
 
   static constexpr auto kWait = std::chrono::seconds(60);
 

@@ -239,6 +239,34 @@ TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCom
   EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
 }
 
+// \verify waits up to a minute for slaves to answer; Ctrl-C ends the wait
+// and keeps the prompt (found by use: it could not be stopped).
+TEST_F(MasterTerminalTest, CtrlCStopsAVerifyWaitingForASilentSlave) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  SilentSlave stuck(port_, "stuck");
+  ASSERT_TRUE(stuck.welcomed());
+  ASSERT_TRUE(t->WaitFor("slave stuck connected", seconds(10))) << t->Output();
+  auto checksums = [&] {
+    return server_
+        ->QueryValue("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                     "WHERE VARIABLE_NAME = 'COM_CHECKSUM'")
+        .value_or("");
+  };
+  const std::string before = checksums();
+  t->Mark();
+  t->Enter("\\verify");
+  // The request goes to the slave once the master has its own checksums.
+  ASSERT_TRUE(WaitFor([&] { return checksums() != before; }, seconds(10)));
+  t->CtrlC();
+  EXPECT_TRUE(t->WaitFor("\\verify stopped (Ctrl-C); nothing was compared", seconds(10)))
+      << t->Output();
+  EXPECT_TRUE(t->Running());
+  t->Mark();
+  t->Enter("SELECT COUNT(*) AS n FROM students;");
+  EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
+}
+
 bool Cooked(const termios& modes) { return (modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0; }
 
 TEST_F(MasterTerminalTest, SigtermAtThePromptGivesTheTerminalBackCooked) {
