@@ -14,8 +14,8 @@
 // cure (lock wait timeout, deadlock, interrupted query, statement timeout)
 // are retried with backoff instead, except in an event that writes to a
 // table without transactions: that one stops the slave, since its rollback
-// kept those writes and a retry would apply them twice. If the local database goes away,
-// applying pauses and resumes after reconnecting.
+// kept those writes and a retry would apply them twice. If the local
+// database goes away, applying pauses and resumes after reconnecting.
 #pragma once
 
 #include <chrono>

@@ -393,7 +393,7 @@ TEST_P(ServerRollbackTest, DeadlockVictimsTransactionShipsNothing) {
                                      "INSERT INTO school.y VALUES (1, 0)");
   ASSERT_TRUE(setup.ok()) << setup.ToString();
   Result<db::Connection> other = server_->Connect("school");
-  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
   ASSERT_TRUE(other->Run("BEGIN").ok());
   ASSERT_TRUE(other->Run("UPDATE x SET v = v + 1").ok());  // 50 rows: the heavier transaction
   Run("BEGIN");
@@ -448,15 +448,23 @@ INSTANTIATE_TEST_SUITE_P(ReadOrWrite, ServerRollbackTest,
 TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
   const unsigned long holder = conn_->thread_id();  // SetUp opened the log on it
   Result<db::Connection> next = server_->Connect("school");
-  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
   const auto started = std::chrono::steady_clock::now();
   Result<master::MasterLog> refused = master::MasterLog::Open(&*next, "repl_meta", holder + 1000);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - started,
             std::chrono::seconds(master::MasterLog::kPreviousHolderWaitSeconds / 2));
+  // The old session ends only once the reopening waits for its lock.
+  const unsigned long waiter = next->thread_id();
   std::thread ending([&] {
     db::ThreadEndGuard end;
-    (void)conn_->Run("DO SLEEP(1)");
+    (void)WaitFor(
+        [&] {
+          return server_->QueryValue(fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                                 "WHERE ID = {} AND STATE = 'User lock'",
+                                                 waiter)) == "1";
+        },
+        std::chrono::seconds(10));
     conn_.reset();  // the session ends, and its lock with it
   });
   Result<master::MasterLog> reopened = master::MasterLog::Open(&*next, "repl_meta", holder);

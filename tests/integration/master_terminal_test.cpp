@@ -95,12 +95,11 @@ class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
 
   void SetUp() override {
     ASSERT_EQ(servers_.size(), 2u) << "the MariaDB servers did not start";
-    static const std::string kFreshSchool =
-        "DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-        "CREATE DATABASE school;"
-        "CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
-        " name VARCHAR(100) NOT NULL, age INT) CHARSET utf8mb4";
-    for (MariaDbServer* s : servers_) ASSERT_TRUE(s->Exec(kFreshSchool).ok());
+    for (MariaDbServer* s : servers_) {
+      ASSERT_TRUE(s->ResetSchool("CREATE TABLE school.students (id INT AUTO_INCREMENT PRIMARY KEY,"
+                                 " name VARCHAR(100) NOT NULL, age INT) CHARSET utf8mb4")
+                      .ok());
+    }
     port_ = FreeLoopbackPort();
     env_path_ = dir_.path() + "/master.env";
     WriteFile(env_path_, MasterEnvLines(*server_, kToken, port_) + "ACK_TIMEOUT_MS=60000\n");
@@ -257,7 +256,7 @@ TEST_F(MasterTerminalTest, CtrlCStopsAVerifyWaitingForASilentSlave) {
   t->Mark();
   t->Enter("\\verify");
   // The request goes to the slave once the master has its own checksums.
-  ASSERT_TRUE(WaitFor([&] { return checksums() != before; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return checksums() != before; }, seconds(10))) << t->Output();
   t->CtrlC();
   EXPECT_TRUE(t->WaitFor("\\verify stopped (Ctrl-C); nothing was compared", seconds(10)))
       << t->Output();

@@ -98,7 +98,8 @@ TEST_F(OperationalLogTest, MasterLogHoldsHandshakesRefusalsPurgesAndTheLostDatab
                          "INSERT INTO students (name) VALUES ('two');\n"));
   ASSERT_TRUE(WaitFor(
       [&] { return servers_[1]->QueryValue("SELECT COUNT(*) FROM school.students") == "2"; },
-      seconds(20)));
+      seconds(20)))
+      << master->Stdout() << slave->Stdout();
   EXPECT_TRUE(LogHolds(log, "master: purged 1 log events; the log now starts at #2"))
       << ReadWholeFile(log);
 
@@ -113,7 +114,8 @@ TEST_F(OperationalLogTest, MasterLogHoldsHandshakesRefusalsPurgesAndTheLostDatab
       << ReadWholeFile(log);
   EXPECT_TRUE(WaitFor(
       [&] { return servers_[1]->QueryValue("SELECT COUNT(*) FROM school.students") == "3"; },
-      seconds(20)));
+      seconds(20)))
+      << master->Stdout() << slave->Stdout();
 }
 
 TEST_F(OperationalLogTest, SlaveLogHoldsTheWaitAFailedEventAndTheDisconnectionWithItsReason) {
@@ -154,8 +156,10 @@ TEST_F(OperationalLogTest, LogsDefaultToTheWorkingDirectoryAndAnEmptySlaveLogWri
         SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN, SlaveEnv(""), "slave", work);
     ASSERT_TRUE(slave);
     ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout();
-    EXPECT_TRUE(LogHolds(work + "/master_log.txt", "master: started: replication log"));
-    EXPECT_TRUE(LogHolds(work + "/slave_log.txt", "slave: connected to the master at " + Master()));
+    EXPECT_TRUE(LogHolds(work + "/master_log.txt", "master: started: replication log"))
+        << ReadWholeFile(work + "/master_log.txt");
+    EXPECT_TRUE(LogHolds(work + "/slave_log.txt", "slave: connected to the master at " + Master()))
+        << ReadWholeFile(work + "/slave_log.txt");
     slave->Signal(SIGTERM);
     ASSERT_EQ(slave->Wait(seconds(20)), 0);
   }

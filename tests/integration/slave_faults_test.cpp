@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <cstdlib>
 #include <random>
 
@@ -180,11 +182,11 @@ TEST_F(SlaveFaultsTest, LostCommitAnswerIsFoundAppliedAndNotAppliedAgain) {
   ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
   ASSERT_TRUE(WaitFor([&] { return proxy.holding(); }, seconds(20))) << slave->Stdout();
   // Committed on the slave's server, while the slave still waits for the answer.
-  ASSERT_TRUE(WaitFor([&] { return AppliedSeq() == 2; }, seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return AppliedSeq() == 2; }, seconds(20))) << slave->Stdout();
   EXPECT_EQ(Counters(slave_db()), "2,0,0,0,0");
   EXPECT_EQ(Count(slave->Stdout(), "[#2] applied"), 0u) << slave->Stdout();
   proxy.Cut();
-  ASSERT_TRUE(WaitFor([&] { return proxy.cut_done(); }, seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return proxy.cut_done(); }, seconds(5))) << slave->Stdout();
 
   EXPECT_TRUE(WaitFor(
       [&] {

@@ -137,9 +137,11 @@ TEST_F(SlaveRegistryTest, AfterAMasterRestartTheSlavesAppliedPositionIsKnown) {
   const size_t tables = master->Stdout().size();
   ASSERT_TRUE(master->WriteStdin("\\slaves\n"));
   ASSERT_TRUE(WaitFor([&] { return master->Stdout().find("slave1", tables) != std::string::npos; },
-                      seconds(20)));
+                      seconds(20)))
+      << master->Stdout();
   ASSERT_TRUE(WaitFor([&] { return master->Stdout().find("live", tables) != std::string::npos; },
-                      seconds(20)));
+                      seconds(20)))
+      << master->Stdout();
   const std::string shown = master->Stdout().substr(tables);
   EXPECT_EQ(shown.find("lagging"), std::string::npos) << shown;
   EXPECT_NE(shown.find(" 3 |   0 |"), std::string::npos) << "applied 3, lag 0 expected:\n" << shown;

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
-#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,17 +21,14 @@
 #include "base/coding.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/frame_io.hpp"
-#include "protocol/frame_mac.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/messages.hpp"
 #include "raw_slave.hpp"
 #include "replication/event.hpp"
-#include "replication/handshake.hpp"
 
 namespace sqlrepl::master {
 namespace {
 
-using asio::ip::tcp;
 using protocol::MessageType;
 using testing::RawSlave;
 
