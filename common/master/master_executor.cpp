@@ -18,16 +18,9 @@ namespace {
 using sql::StatementKind;
 using sql::TransactionOp;
 
-bool MentionsLastInsertId(std::string_view sql) {
-  for (const sql::Token& t : sql::CodeTokens(sql)) {
-    if (t.Is("LAST_INSERT_ID")) return true;
-  }
-  return false;
-}
-
 // The savepoint a SAVEPOINT / ROLLBACK TO / RELEASE statement names.
-std::string SavepointName(std::string_view sql) {
-  const std::vector<sql::Token> t = sql::CodeTokens(sql);
+std::string SavepointName(std::string_view sql, sql::LexMode mode) {
+  const std::vector<sql::Token> t = sql::CodeTokens(sql, mode);
   return t.empty() ? "" : AsciiLower(sql::Unquote(t.back()));
 }
 
@@ -37,6 +30,15 @@ std::string SavepointName(std::string_view sql) {
 bool CannotEndTransaction(const sql::Classification& c) {
   return c.kind == StatementKind::kDataChange || c.kind == StatementKind::kRead ||
          c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
+}
+
+// Statements that change nothing a slave keeps run on the master only, and
+// are not logged: session settings (the statements that follow carry the
+// values they set, replication/session_context.hpp), temporary tables (the
+// session's own) and DO (it evaluates and discards). Slaves would refuse
+// them, and with them the whole transaction they sit in.
+bool RunsOnMasterOnly(const sql::Classification& c) {
+  return c.kind == StatementKind::kSessionState || c.temporary || c.verb == "DO";
 }
 
 constexpr size_t kOneTripMaxStatement = 16 * 1024;
@@ -89,7 +91,7 @@ std::vector<Result<db::QueryResult>> MasterExecutor::RunPipelined(const std::vec
   return results;
 }
 
-replication::EventStatement MasterExecutor::NewStatement(std::string_view sql) {
+replication::EventStatement MasterExecutor::NewStatement(std::string_view sql, sql::LexMode mode) {
   replication::EventStatement st;
   replication::StatementContext& ctx = st.context;
   ctx.has_timestamp = true;
@@ -101,16 +103,16 @@ replication::EventStatement MasterExecutor::NewStatement(std::string_view sql) {
   ctx.rand_seed2 = rng_() % 0x3FFFFFFF;
   // The server runs `sql` as typed; the log, the slaves and every echo get
   // the text with passwords redacted (sql/redact.hpp).
-  st.sql = sql::RedactPasswords(sql);
+  st.sql = sql::RedactPasswords(sql, mode);
   return st;
 }
 
 // One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
 // statement.
 // The context (timestamp, RAND seeds) is fixed here, not asked of the server.
-Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, replication::EventStatement* st,
-                                                       bool* began) {
-  *st = NewStatement(sql);
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, const sql::Classification& c,
+                                                       replication::EventStatement* st, bool* began) {
+  *st = NewStatement(sql, c.mode);
   replication::StatementContext& ctx = st->context;
 
   // Answers before the statement: [session variables,] [user variables,]
@@ -118,9 +120,9 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, rep
   std::vector<std::string> batch;
   const bool read_session = !session_known_;
   if (read_session) batch.push_back(replication::CarriedVariablesQuery());
-  const std::vector<std::string> user_names = replication::UserVariablesRead(sql);
+  const std::vector<std::string>& user_names = c.user_variables;
   if (!user_names.empty()) batch.push_back(replication::UserVariablesQuery(user_names));
-  const bool reads_last_insert_id = MentionsLastInsertId(sql);
+  const bool reads_last_insert_id = c.reads_last_insert_id;
   if (reads_last_insert_id) batch.push_back("SELECT LAST_INSERT_ID()");
   const size_t context_at = batch.size();
   batch.push_back(replication::ContextSql(ctx, /*observed=*/false));
@@ -230,6 +232,10 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
   if (c.transaction == TransactionOp::kXa) {
     return Failed(Status::FailedPrecondition("XA transactions are not supported by the sqlrepl master"));
   }
+  if (!c.reserved_variable.empty()) {
+    return Failed(Status::FailedPrecondition(c.reserved_variable +
+                                             " is reserved for sqlrepl's own use; not executed"));
+  }
   for (const sql::TableRef& t : c.writes) {
     const std::string& schema = t.schema.empty() ? database : t.schema;
     if (EqualsIgnoreCase(schema, options_.meta_schema)) {
@@ -284,7 +290,12 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
     Executed out;
     out.result = conn_->Execute(sql);
     if (out.result.ok() && in_transaction_ && !pending_.empty()) {
-      pending_.push_back(replication::EventStatement{{}, std::string(sql)});
+      // Read on the slaves under the session it ran in, like every statement.
+      replication::EventStatement st{{}, std::string(sql)};
+      (void)CurrentLexMode();  // makes the session known, unless the server is away
+      st.context.has_session = session_known_;
+      if (session_known_) st.context.session = session_;
+      pending_.push_back(std::move(st));
     }
     return out;
   }
@@ -295,18 +306,17 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   }
   Executed ran;
   const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
-  // Session statements are never replicated as text: the statements that
-  // follow carry the values they set (replication/session_context.hpp).
-  const bool session = c.kind == StatementKind::kSessionState;
+  const bool master_only = RunsOnMasterOnly(c);
   if (in_transaction_ && !c.implicit_commit) {
-    ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, database)
-                                  : ExecuteMayEndTransaction(sql, database, /*log=*/!session);
-  } else if (session) {
+    ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, c, database)
+                                  : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
+  } else if (master_only) {
     ran.result = RunUserStatement(sql);
   } else if (transactional) {
-    ran = LoggedInOneTrip(sql, c) ? ExecuteAutocommitInOneTrip(sql, database) : ExecuteAutocommit(sql, database);
+    ran = LoggedInOneTrip(sql, c) ? ExecuteAutocommitInOneTrip(sql, c, database)
+                                  : ExecuteAutocommit(sql, c, database);
   } else {
-    ran = ExecuteThenLog(sql, database);
+    ran = ExecuteThenLog(sql, c, database);
   }
   if (!CannotEndTransaction(c)) session_known_ = false;  // it may have changed a carried variable
   ran.committed.insert(ran.committed.begin(), out.committed.begin(), out.committed.end());
@@ -316,11 +326,12 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
 
 // Two round trips: context, BEGIN and the statement together; then the
 // log row and COMMIT together (MasterLog::AppendAndCommit).
-Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const std::string& database) {
+Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const sql::Classification& c,
+                                           const std::string& database) {
   Executed out;
   replication::EventStatement st;
   bool began = false;
-  out.result = RunWithContext(sql, &st, &began);
+  out.result = RunWithContext(sql, c, &st, &began);
   if (!out.result.ok()) {
     (void)conn_->Run("ROLLBACK");
     return out;
@@ -345,13 +356,13 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
   // (its event follows it) or one that answers with rows (RETURNING) could
   // fill both directions of the socket and hang.
   if (sql.size() > kOneTripMaxStatement) return false;
-  for (const sql::Token& t : sql::CodeTokens(sql)) {
+  for (const sql::Token& t : sql::CodeTokens(sql, c.mode)) {
     if (t.Is("RETURNING")) return false;
   }
   // Its context must be known before it runs: the session's values, and no
   // user variable or LAST_INSERT_ID() to read first (LAST_INSERT_ID(x) also
   // sets the insert id a statement reports).
-  if (!session_known_ || MentionsLastInsertId(sql) || !replication::UserVariablesRead(sql).empty()) {
+  if (!session_known_ || c.reads_last_insert_id || !c.user_variables.empty()) {
     return false;
   }
   for (const replication::SessionVariable& v : session_) {
@@ -364,14 +375,15 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
 // One round trip (MasterLog::PrepareGuardedCommit): context, START
 // TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
 // only if the statement and its context went through.
-Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database) {
-  replication::Event event{0, database, {NewStatement(sql)}};
+Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
+                                                    const std::string& database) {
+  replication::Event event{0, database, {NewStatement(sql, c.mode)}};
   replication::StatementContext& ctx = event.statements[0].context;
   ctx.has_session = true;
   ctx.session = session_;
   const uint64_t nonce = rng_() % (uint64_t{1} << 62) + 1;
   Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, nonce);
-  if (!commit.ok()) return ExecuteAutocommit(sql, database);  // too large to log: it says so, as always
+  if (!commit.ok()) return ExecuteAutocommit(sql, c, database);  // too large to log: it says so, as always
   std::vector<Result<db::QueryResult>> results =
       RunPipelined({replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
                     std::string(sql), "SHOW WARNINGS", commit->check, commit->commit});
@@ -429,10 +441,11 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
                                  "rolled back, the replication log could not be written: " + logged.message()));
 }
 
-Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::string& database) {
+Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const sql::Classification& c,
+                                              const std::string& database) {
   Executed out;
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
+  out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   if (out.result.ok()) {
     if (pending_.empty()) pending_database_ = database;
     pending_.push_back(std::move(st));
@@ -440,10 +453,11 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const std::s
   return out;  // a rollback by the server is found in ExecuteClassified
 }
 
-Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const std::string& database) {
+Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const sql::Classification& c,
+                                        const std::string& database) {
   Executed out;
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
+  out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   if (out.result.ok()) LogCommittedStatement(std::move(st), database, &out);
   return out;
 }
@@ -472,8 +486,8 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
 //    statement itself (unless `log` is false: session statements) joins the
 //    transaction that is open now, or, when none is, is logged as an event
 //    of its own.
-Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const std::string& database,
-                                                  bool log) {
+Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sql::Classification& c,
+                                                  const std::string& database, bool log) {
   Executed out;
   std::optional<replication::Event> staged;
   std::string encoded;
@@ -486,7 +500,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const st
     staged = std::move(event);
   }
   replication::EventStatement st;
-  out.result = RunWithContext(sql, &st, /*began=*/nullptr);
+  out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   Result<TransactionState> state = StateAfter(out.result);
   // Only an error answer leaves the question, and a failed question means
   // the session is gone: the reconnection decides (the log row says).
@@ -560,15 +574,15 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
     }
     case TransactionOp::kSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_[SavepointName(sql)] = pending_.size();
+      if (out.result.ok()) savepoints_[SavepointName(sql, c.mode)] = pending_.size();
       return out;
     case TransactionOp::kRollbackToSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) ForgetAfterSavepoint(SavepointName(sql));
+      if (out.result.ok()) ForgetAfterSavepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kReleaseSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_.erase(SavepointName(sql));
+      if (out.result.ok()) savepoints_.erase(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kAutocommitOn: {
       Status s = CommitPending(&out, "SET autocommit = 1");

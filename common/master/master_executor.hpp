@@ -115,16 +115,19 @@ class MasterExecutor {
   // savepoints set since.
   void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
-  Executed ExecuteAutocommit(std::string_view sql, const std::string& database);
+  Executed ExecuteAutocommit(std::string_view sql, const sql::Classification& c, const std::string& database);
   // An UPDATE or DELETE whose context is known before it runs (it reads no
   // variable, ...) is logged and committed in the round trip that runs it.
   bool LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const;
-  Executed ExecuteAutocommitInOneTrip(std::string_view sql, const std::string& database);
-  Executed ExecuteInTransaction(std::string_view sql, const std::string& database);
-  Executed ExecuteThenLog(std::string_view sql, const std::string& database);
+  Executed ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
+                                      const std::string& database);
+  Executed ExecuteInTransaction(std::string_view sql, const sql::Classification& c,
+                                const std::string& database);
+  Executed ExecuteThenLog(std::string_view sql, const sql::Classification& c, const std::string& database);
   // In a transaction, a statement that may end it without the classifier
   // knowing (CALL, EXECUTE IMMEDIATE, ...).
-  Executed ExecuteMayEndTransaction(std::string_view sql, const std::string& database, bool log);
+  Executed ExecuteMayEndTransaction(std::string_view sql, const sql::Classification& c,
+                                    const std::string& database, bool log);
   // Logs `st`, which committed by itself, as an event of its own.
   void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
 
@@ -138,10 +141,11 @@ class MasterExecutor {
   // and LAST_INSERT_ID included. With `began`, a transaction is started
   // first and *began says whether that worked (if not, a statement that
   // succeeded has committed by itself).
-  Result<db::QueryResult> RunWithContext(std::string_view sql, replication::EventStatement* st,
+  Result<db::QueryResult> RunWithContext(std::string_view sql, const sql::Classification& c,
+                                         replication::EventStatement* st,
                                          bool* began);
   // `sql` (redacted) with a fresh timestamp and RAND seeds.
-  replication::EventStatement NewStatement(std::string_view sql);
+  replication::EventStatement NewStatement(std::string_view sql, sql::LexMode mode);
   // Event `seq` committed: the log moves past it and the slaves get it.
   void Publish(uint64_t seq, const std::string& encoded);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.

@@ -38,20 +38,6 @@ Result<std::vector<SessionVariable>> ParseCarriedVariables(const db::QueryResult
   return out;
 }
 
-std::vector<std::string> UserVariablesRead(std::string_view statement) {
-  std::vector<std::string> names;
-  for (const sql::Token& t : sql::CodeTokens(statement)) {
-    if (t.kind != sql::TokenKind::kVariable || t.text.size() < 2 || t.text[1] == '@') continue;
-    std::string_view text = t.text.substr(1);  // @name, @'name', @"name", @`name`
-    if (text.size() >= 2 && (text[0] == '\'' || text[0] == '"' || text[0] == '`') && text.back() == text[0]) {
-      text = text.substr(1, text.size() - 2);
-    }
-    const std::string name = AsciiLower(text);  // user variable names are not case-sensitive
-    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  return names;
-}
-
 std::string UserVariablesQuery(const std::vector<std::string>& names) {
   std::string q = "SELECT ";
   for (size_t i = 0; i < names.size(); ++i) {
@@ -101,11 +87,13 @@ std::string CheckSessionValues(const StatementContext& context) {
     if (!IsCarriedVariable(v.name)) return "session variable " + v.name + " is not one a slave sets";
     if (v.value.find('\\') != std::string::npos) return "session variable " + v.name + " holds a backslash";
     if (v.name == "sql_mode") lexing.sql_modes.push_back(AsciiUpper(v.value));
-    if (v.name == "character_set_client" || v.name == "collation_connection") {
-      lexing.charsets.push_back(AsciiUpper(v.value));
-    }
+    if (v.name == "character_set_client") lexing.charsets.push_back(AsciiUpper(v.value));
+    if (v.name == "collation_connection") lexing.collations.push_back(AsciiUpper(v.value));
   }
   for (const UserVariable& v : context.user_variables) {
+    if (AsciiLower(v.name).rfind(sql::kReservedVariablePrefix, 0) == 0) {
+      return "user variable @" + v.name + " is reserved for sqlrepl's own use";
+    }
     if (v.kind == UserVariable::kString && !v.charset.empty() &&
         v.charset.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
       return "user variable @" + v.name + " has an unknown character set";
@@ -118,8 +106,10 @@ std::string CheckSessionValues(const StatementContext& context) {
   return sql::CheckLexicalSettings(lexing, /*lexer_follows_quoting=*/true);
 }
 
-sql::LexMode LexModeOf(const StatementContext& context) {
-  for (const SessionVariable& v : context.session) {
+sql::LexMode LexModeOf(const StatementContext& context) { return LexModeOf(context.session); }
+
+sql::LexMode LexModeOf(const std::vector<SessionVariable>& session) {
+  for (const SessionVariable& v : session) {
     if (v.name == "sql_mode") return sql::LexMode::FromSqlMode(v.value);
   }
   return {};

@@ -32,9 +32,8 @@ const std::string& CarriedVariablesQuery();
 // Its answer as name/value pairs; kCorruption when the shape is wrong.
 Result<std::vector<SessionVariable>> ParseCarriedVariables(const db::QueryResult& answer);
 
-// The user variables `statement` reads (@name, not @@name), each once.
-std::vector<std::string> UserVariablesRead(std::string_view statement);
-// "SELECT @`a`, @`b`" for `names` (not empty).
+// "SELECT @`a`, @`b`" for `names` (not empty): the user variables a
+// statement names, as its classification lists them.
 std::string UserVariablesQuery(const std::vector<std::string>& names);
 // Its answer as typed values.
 Result<std::vector<UserVariable>> ParseUserVariables(const std::vector<std::string>& names,
@@ -47,5 +46,7 @@ std::string CheckSessionValues(const StatementContext& context);
 
 // How the statement's text is read: under the sql_mode it ran under.
 sql::LexMode LexModeOf(const StatementContext& context);
+// The same for session values alone (the lexer's defaults without sql_mode).
+sql::LexMode LexModeOf(const std::vector<SessionVariable>& session);
 
 }  // namespace sqlrepl::replication

@@ -115,19 +115,6 @@ void Applier::SetReplicationId(const std::string& replication_id) {
 
 Status Applier::Enqueue(replication::Event event) {
   Item item;
-  item.classes.reserve(event.statements.size());
-  // Events that hold only data changes can share a transaction: re-running
-  // them after a group's rollback changes nothing outside it.
-  item.data_only = true;
-  std::string database = event.database;
-  for (const replication::EventStatement& s : event.statements) {
-    item.classes.push_back(sql::Classify(s.sql, replication::LexModeOf(s.context)));
-    const sql::Classification& c = item.classes.back();
-    item.data_only = item.data_only && c.kind == sql::StatementKind::kDataChange;
-    for (const sql::TableRef& t : c.writes)
-      item.writes.push_back({t.schema.empty() ? database : t.schema, t.table});
-    if (!c.use_database.empty()) database = c.use_database;
-  }
   {
     std::lock_guard lock(mu_);
     if (event.seq <= last_queued_) return Status::Ok();  // a resend of what we already hold
@@ -223,10 +210,9 @@ Applier::Step Applier::EnsureSession() {
   Status why = s.status();
   if (s.ok()) {
     session_ = std::move(s).value();
-    current_database_ = options_.database;
-    session_state_.clear();
     transactional_.clear();  // engines may have changed while we were away
-    const Status resynced = Resync();
+    Status resynced = ReadSessionState(/*as_base=*/true);
+    if (resynced.ok()) resynced = Resync();
     if (resynced.ok()) {
       if (reported_outage_) {
         Print("Local database is back; applying resumes.");
@@ -273,19 +259,67 @@ Status Applier::Resync() {
   return Status::Ok();
 }
 
+Status Applier::ReadSessionState(bool as_base) {
+  Result<db::QueryResult> r = session_->Execute(replication::CarriedVariablesQuery());
+  Result<std::vector<replication::SessionVariable>> values =
+      r.ok() ? replication::ParseCarriedVariables(*r)
+             : Result<std::vector<replication::SessionVariable>>(r.status());
+  if (!values.ok()) return values.status();
+  session_state_.clear();
+  for (const replication::SessionVariable& v : *values) session_state_[v.name] = v.value;
+  if (as_base) base_session_ = std::move(values).value();
+  return Status::Ok();
+}
+
+void Applier::Read(Item* item) const {
+  if (item->verify) return;
+  const replication::Event& event = item->event;
+  item->classes.clear();
+  item->session_of.clear();
+  item->writes.clear();
+  // Events that hold only data changes can share a transaction: re-running
+  // them after a group's rollback changes nothing outside it.
+  item->data_only = true;
+  int from = -1;
+  for (size_t k = 0; k < event.statements.size(); ++k) {
+    if (event.statements[k].context.has_session) from = static_cast<int>(k);
+    item->session_of.push_back(from);
+    item->classes.push_back(
+        sql::Classify(event.statements[k].sql, replication::LexModeOf(SessionOf(*item, k))));
+    const sql::Classification& c = item->classes.back();
+    item->data_only = item->data_only && c.kind == sql::StatementKind::kDataChange;
+    // The session never leaves DB_NAME (the policy refuses what would).
+    for (const sql::TableRef& t : c.writes) {
+      item->writes.push_back({t.schema.empty() ? options_.database : t.schema, t.table});
+    }
+  }
+}
+
+const std::vector<replication::SessionVariable>& Applier::SessionOf(const Item& item, size_t k) const {
+  const int from = item.session_of[k];
+  return from < 0 ? base_session_ : item.event.statements[static_cast<size_t>(from)].context.session;
+}
+
 std::vector<Applier::Item> Applier::NextBatch() {
   std::vector<Item> items;
   {
     std::lock_guard lock(mu_);
     if (queue_.empty()) return items;
-    items.push_back(queue_.front());
-    // A group: consecutive data-only events, while the slave is behind.
-    const bool groupable = !items[0].verify && items[0].data_only;
-    for (size_t i = 1; groupable && i < queue_.size() && items.size() < kMaxGroup; ++i) {
-      if (queue_[i].verify || !queue_[i].data_only) break;
+    // The candidates of a group: consecutive events, while the slave is behind.
+    for (size_t i = 0; i < queue_.size() && items.size() < kMaxGroup && !queue_[i].verify; ++i) {
       items.push_back(queue_[i]);
     }
+    if (items.empty()) items.push_back(queue_.front());
   }
+  // A group holds only data-only events.
+  Read(&items[0]);
+  size_t data_only = items[0].data_only ? 1 : 0;
+  while (data_only > 0 && data_only < items.size()) {
+    Read(&items[data_only]);
+    if (!items[data_only].data_only) break;
+    ++data_only;
+  }
+  items.resize(std::max<size_t>(data_only, 1));
   // A failed group is rolled back and its events applied again one by one:
   // only transactional tables forget the first attempt.
   if (items.size() > 1) {
@@ -368,6 +402,7 @@ Applier::Step Applier::ApplyBatch(const std::vector<Item>& items) {
       return Step::kDone;
     }
     if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
+    if (failure.code() == StatusCode::kCorruption) return Fatal(failure.message());
   }
   // Alone, or isolating the event that made the group fail.
   return ApplySingle(items[0]);
@@ -383,7 +418,9 @@ Applier::Step Applier::ApplySingle(const Item& item) {
       return Step::kDone;
     }
     if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
-    if (failure.code() == StatusCode::kFailedPrecondition) return Fatal(failure.message());
+    if (failure.code() == StatusCode::kFailedPrecondition || failure.code() == StatusCode::kCorruption) {
+      return Fatal(failure.message());
+    }
     const char* transient = TransientErrorName(failure);
     if (transient == nullptr) return GiveUp(item, failure);
     // As MySQL's replica: the rollback kept what the attempt wrote to a table
@@ -414,7 +451,6 @@ Applier::Step Applier::ApplySingle(const Item& item) {
 Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {
   std::vector<std::string> statements;
   std::vector<std::vector<size_t>> answers_of(items.size());  // per item: its statements' answers
-  std::string database = current_database_;
   for (size_t i = 0; i < items.size(); ++i) {
     const replication::Event& event = items[i].event;
     Outcome& o = (*outcomes)[i];
@@ -427,28 +463,24 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
       continue;
     }
     o.ack.outcome = protocol::AckOutcome::kApplied;
-    if (event.database != database && !event.database.empty()) {
-      statements.push_back("USE " + QuoteName(event.database));
-      database = event.database;
-    }
     for (size_t k = 0; k < event.statements.size(); ++k) {
-      const std::string context =
-          replication::ContextSql(event.statements[k].context, /*observed=*/true, &session_state_);
+      const std::string context = ContextOf(items[i], k);
       if (!context.empty()) statements.push_back(context);
       answers_of[i].push_back(statements.size());
       statements.push_back(event.statements[k].sql);
-      if (!items[i].classes[k].use_database.empty()) database = items[i].classes[k].use_database;
     }
   }
   std::vector<Result<db::QueryResult>> answers;
   const Status failure =
       session_->RunTransaction(statements, PositionUpdateSql(items.back().event.seq), &answers);
   if (!failure.ok()) {
-    current_database_.clear();  // which USE ran is unknown: say it again next time
-    session_state_.clear();     // and which session values were set
+    // A failed batch may have set some session values: ask the server which.
+    if (!session_->IsConnectionLost(failure)) {
+      const Status read = ReadSessionState(/*as_base=*/false);
+      if (!read.ok()) return read;
+    }
     return failure.code() == StatusCode::kFailedPrecondition ? PositionRowMissing() : failure;
   }
-  current_database_ = database;
   for (size_t i = 0; i < items.size(); ++i) {
     if ((*outcomes)[i].ack.outcome == protocol::AckOutcome::kApplied) {
       uint64_t rows = 0;
@@ -457,6 +489,18 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
     }
   }
   return Status::Ok();
+}
+
+// The SET that gives the session the values statement `k` runs under, as
+// far as they differ from what it has; a statement that carries none runs
+// under the values Read() took for it, set explicitly.
+std::string Applier::ContextOf(const Item& item, size_t k) {
+  const replication::StatementContext& own = item.event.statements[k].context;
+  if (own.has_session) return replication::ContextSql(own, /*observed=*/true, &session_state_);
+  replication::StatementContext inherited = own;
+  inherited.has_session = true;
+  inherited.session = SessionOf(item, k);
+  return replication::ContextSql(inherited, /*observed=*/true, &session_state_);
 }
 
 void Applier::DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome) {
@@ -555,8 +599,13 @@ Applier::Step Applier::Fatal(const std::string& why) {
 }
 
 std::string Applier::CheckPolicy(const Item& item) const {
-  std::string database = item.event.database;
-  for (const replication::EventStatement& st : item.event.statements) {
+  const replication::Event& event = item.event;
+  if (!event.database.empty() && event.database != options_.database) {
+    return fmt::format("the event ran in database {} on the master; this slave applies into {} "
+                       "(DB_NAME) only",
+                       event.database, options_.database);
+  }
+  for (const replication::EventStatement& st : event.statements) {
     const std::string unsafe = replication::CheckSessionValues(st.context);
     if (!unsafe.empty()) return unsafe;
   }
@@ -564,9 +613,8 @@ std::string Applier::CheckPolicy(const Item& item) const {
     if (c.kind == sql::StatementKind::kTransaction) {
       return "transaction control inside an event is refused (the event is the transaction)";
     }
-    const sql::PolicyDecision d = sql::CheckSlavePolicy(c, database, options_.meta_schema);
+    const sql::PolicyDecision d = sql::CheckSlavePolicy(c, options_.database, options_.meta_schema);
     if (!d.allowed) return d.reason;
-    if (!c.use_database.empty()) database = c.use_database;
   }
   return "";
 }

@@ -119,8 +119,13 @@ class Applier {
   struct Item {
     replication::Event event;
     std::optional<protocol::Verify> verify;  // a checksum request instead of an event
-    std::vector<sql::Classification> classes;  // one per statement, read once on arrival
-    std::vector<sql::TableRef> writes;         // written tables, schema resolved
+    // Filled by Read() on the applier thread, just before the item is applied.
+    std::vector<sql::Classification> classes;  // one per statement, read under its session
+    // Per statement, the statement whose session values it runs under: its
+    // own, or the nearest earlier one that carries some; -1: none does, the
+    // slave session's own values (base_session_).
+    std::vector<int> session_of;
+    std::vector<sql::TableRef> writes;  // written tables, schema resolved
     bool data_only = false;  // only data changes: may share a transaction with others
   };
   struct Outcome {
@@ -130,12 +135,20 @@ class Applier {
   enum class Step { kDone, kSessionLost, kStopped, kFatal };
 
   void Loop();
+  // Reads each statement of `item` once, under the sql_mode of the session
+  // values it runs under (Item::session_of), and fills what follows from it.
+  void Read(Item* item) const;
+  // The session values statement `k` of `item` runs under.
+  const std::vector<replication::SessionVariable>& SessionOf(const Item& item, size_t k) const;
   // Blocks until the queue holds something; false when stopping.
   bool WaitForWork();
   // Opens a session if there is none and re-reads the stored position;
   // reports the outage once while the database stays away. kDone when
   // ready, kSessionLost when the database is away.
   Step EnsureSession();
+  // Reads the carried session variables the session has now into
+  // session_state_ (and base_session_ too, `as_base`: a new session).
+  Status ReadSessionState(bool as_base);
   // Drops queued events the stored position covers (applied before the
   // session was lost) and acknowledges them.
   Status Resync();
@@ -161,6 +174,8 @@ class Applier {
   // Applies items as one transaction with the position; the failure (and
   // nothing applied) otherwise.
   Status TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes);
+  // The SET that statement `k` of `item` needs before it runs ("" if none).
+  std::string ContextOf(const Item& item, size_t k);
   // The console lines of an applied event.
   static void DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome);
   // Reports the event as failed and skips it, or stops.
@@ -203,9 +218,12 @@ class Applier {
 
   // Applier thread only.
   std::unique_ptr<ApplySession> session_;
-  std::string current_database_;
-  // The carried session variables as this session has them (set only
-  // where an event's values differ); empty after a new session or a failure.
+  // The carried session variables as the session had them when it opened:
+  // what a statement that carries none runs under.
+  std::vector<replication::SessionVariable> base_session_;
+  // The carried session variables as this session has them now (set only
+  // where an event's values differ); read again from the server after a
+  // failure, since a failed batch may have set some of them.
   std::map<std::string, std::string> session_state_;
   bool reported_outage_ = false;
   std::map<std::string, bool> transactional_;  // "schema.table" -> engine has transactions

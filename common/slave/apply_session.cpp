@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <random>
 
 namespace sqlrepl::slave {
 namespace {
@@ -24,20 +25,26 @@ uint64_t MatchedRows(const db::QueryResult& r) {
 // trip. It runs with autocommit off, so that no statement of a pipelined
 // batch can ever commit by itself: only the guarded COMMIT at its end does.
 //
-//   SET @sqlrepl_failed = 0
-//   statement 1;  guard          -- guard: a SET that sets @sqlrepl_failed
-//   ...                          --   when ROW_COUNT() says the statement
-//                                --   before it failed (-1; data changes and
-//                                --   SET give 0 or more on success)
+//   SET @flag = 0
+//   statement 1;  guard          -- guard: a SET that raises @flag to 1 when
+//   ...                          --   ROW_COUNT() says the statement before it
+//                                --   failed (-1; data changes and SET give 0
+//                                --   or more on success), and to 2 when the
+//                                --   session is no longer in its database
 //   statement n;  guard
-//   tail: a block that SIGNALs if @sqlrepl_failed, updates the position,
+//   tail: a block that SIGNALs if @flag is set, updates the position,
 //         SIGNALs if the row is missing, and COMMITs
 //
 // The server runs every statement of a batch whatever became of the ones
-// before; the guards and the tail make that harmless.
+// before; the guards and the tail make that harmless. The flag is a user
+// variable with a random name per session: no replicated statement can
+// name it (the policy refuses every @sqlrepl... name besides).
 class DbApplySession : public ApplySession {
  public:
-  explicit DbApplySession(db::Connection conn) : conn_(std::move(conn)) {}
+  DbApplySession(db::Connection conn, std::string database, uint64_t flag_suffix)
+      : conn_(std::move(conn)),
+        database_(std::move(database)),
+        flag_(fmt::format("@sqlrepl_failed_{:016x}", flag_suffix)) {}
 
   // Reads (position, catalog, checksums): the COMMIT that follows in the
   // same round trip ends the read's own transaction, so the next read sees
@@ -54,25 +61,7 @@ class DbApplySession : public ApplySession {
   Status RunTransaction(const std::vector<std::string>& statements, const std::string& position_update,
                         std::vector<Result<db::QueryResult>>* results) override {
     if (one_at_a_time_) return ApplySession::RunTransaction(statements, position_update, results);
-    // Not @@error_count: a statement that uses no table leaves it as the
-    // last error set it (tested in slave_faults_test, a retried lock wait).
-    // A plain SET, not a block: blocks cost the server a parse into a
-    // stored program each, and there is one guard per statement.
-    static const std::string kGuard = "SET @sqlrepl_failed = @sqlrepl_failed OR ROW_COUNT() < 0";
-    std::vector<std::string> batch = {"SET @sqlrepl_failed = 0"};
-    batch.reserve(2 * statements.size() + 2);
-    for (const std::string& st : statements) {
-      batch.push_back(st);
-      batch.push_back(kGuard);
-    }
-    batch.push_back(fmt::format(
-        "BEGIN NOT ATOMIC "
-        "IF @sqlrepl_failed THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'an earlier statement failed'; "
-        "END IF; {}; "
-        "IF ROW_COUNT() = 0 AND NOT EXISTS ({}) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{}'; "
-        "END IF; COMMIT; END",
-        position_update, PositionRowQuery(position_update), kNoPositionRow));
-    std::vector<Result<db::QueryResult>> answers = conn_.ExecutePipelined(batch);
+    std::vector<Result<db::QueryResult>> answers = conn_.ExecutePipelined(Batch(statements, position_update));
 
     // A session sql_mode with another block syntax (ORACLE, set by a carried
     // value or a statement of the batch) cannot run the tail: roll back and
@@ -89,12 +78,48 @@ class DbApplySession : public ApplySession {
       failure = results->back().status();
       if (failure.ok()) failure = answers[2 + 2 * i].status();
     }
+    const Status& tail = answers.back().status();
+    if (!failure.ok() && tail.ok()) {
+      // The guards exist so that this cannot happen; if it does, the
+      // position moved past a failed statement, and only a person can tell
+      // what to do: stop rather than apply anything again.
+      return Status::Corruption("the transaction committed although a statement in it failed (" +
+                                failure.ToString() + "); the slave stops");
+    }
     if (failure.ok()) {
-      failure = answers.back().status();
+      failure = tail;
       if (failure.message() == kNoPositionRow) failure = NoPositionRow();
     }
     if (!failure.ok() && !db::IsConnectionLost(failure)) (void)conn_.Run("ROLLBACK");
     return failure;
+  }
+
+ private:
+  std::vector<std::string> Batch(const std::vector<std::string>& statements,
+                                 const std::string& position_update) {
+    // Not @@error_count: a statement that uses no table leaves it as the
+    // last error set it (tested in slave_faults_test, a retried lock wait).
+    // A plain SET, not a block: blocks cost the server a parse into a
+    // stored program each, and there is one guard per statement.
+    const std::string guard =
+        fmt::format("SET {0} = GREATEST({0}, IF(ROW_COUNT() < 0, 1, 0), IF(DATABASE() <=> {1}, 0, 2))",
+                    flag_, conn_.Quote(database_));
+    std::vector<std::string> batch = {fmt::format("SET {} = 0", flag_)};
+    batch.reserve(2 * statements.size() + 2);
+    for (const std::string& st : statements) {
+      batch.push_back(st);
+      batch.push_back(guard);
+    }
+    batch.push_back(fmt::format(
+        "BEGIN NOT ATOMIC "
+        "IF {0} = 2 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {1}; END IF; "
+        "IF {0} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'an earlier statement failed'; "
+        "END IF; {2}; "
+        "IF ROW_COUNT() = 0 AND NOT EXISTS ({3}) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{4}'; "
+        "END IF; COMMIT; END",
+        flag_, conn_.Quote("a statement took the session out of database " + database_),
+        position_update, PositionRowQuery(position_update), kNoPositionRow));
+    return batch;
   }
 
  private:
@@ -107,6 +132,8 @@ class DbApplySession : public ApplySession {
   }
 
   db::Connection conn_;
+  std::string database_;  // DB_NAME: the session never leaves it
+  std::string flag_;      // the guards' user variable
   bool one_at_a_time_ = false;  // the session's sql_mode cannot parse the guards
 };
 
@@ -136,7 +163,10 @@ ApplySessionFactory MakeDbSessionFactory(db::ConnectOptions options) {
     if (!c.ok()) return c.status();
     Status s = c->Run("SET autocommit = 0");
     if (!s.ok()) return s;
-    return std::unique_ptr<ApplySession>(std::make_unique<DbApplySession>(std::move(c).value()));
+    std::random_device random;
+    const uint64_t suffix = (uint64_t{random()} << 32) | random();
+    return std::unique_ptr<ApplySession>(
+        std::make_unique<DbApplySession>(std::move(c).value(), options.database, suffix));
   };
 }
 

@@ -396,7 +396,7 @@ void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
       std::vector<const Token*> charset(value.begin(), value.begin() + (value.empty() ? 0 : 1));
       RecordCheckedValue(charset, &c->charsets, c);
       if (value.size() >= 3 && value[1]->Is("COLLATE")) {
-        RecordCheckedValue({value[2]}, &c->charsets, c);
+        RecordCheckedValue({value[2]}, &c->collations, c);
       }
       if (value.size() != 1 && !(value.size() == 3 && value[1]->Is("COLLATE"))) c->unchecked_value = true;
       cur->AcceptOp(",");
@@ -415,8 +415,10 @@ void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
       if (!items->autocommit.has_value()) items->autocommit_unknown = true;
     } else if (name == "sql_mode") {
       RecordCheckedValue(value, &c->sql_modes, c);
-    } else if (name == "names" || name.rfind("character_set_", 0) == 0 || name.rfind("collation_", 0) == 0) {
+    } else if (name == "names" || name.rfind("character_set_", 0) == 0) {
       RecordCheckedValue(value, &c->charsets, c);
+    } else if (name.rfind("collation_", 0) == 0) {
+      RecordCheckedValue(value, &c->collations, c);
     }
   }
 }
@@ -626,6 +628,27 @@ void ClassifyStatement(Cursor* cur, Classification* c) {
   ClassifyOther(kw, next, cur, c);
 }
 
+// The user variables and LAST_INSERT_ID() calls in `tokens`.
+void NoteNamesAndCalls(const std::vector<Token>& tokens, Classification* c) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (CalledFunction(tokens, i) == "LAST_INSERT_ID") c->reads_last_insert_id = true;
+    if (t.kind != TokenKind::kVariable || t.text.size() < 2 || t.text[1] == '@') continue;
+    std::string_view text = t.text.substr(1);  // @name, @'name', @"name", @`name`
+    if (text.size() >= 2 && (text[0] == '\'' || text[0] == '"' || text[0] == '`') && text.back() == text[0]) {
+      text = text.substr(1, text.size() - 2);
+    }
+    const std::string name = AsciiLower(text);  // user variable names are not case-sensitive
+    if (name.empty()) continue;
+    if (c->reserved_variable.empty() && name.rfind(kReservedVariablePrefix, 0) == 0) {
+      c->reserved_variable = "@" + name;
+    }
+    if (std::find(c->user_variables.begin(), c->user_variables.end(), name) == c->user_variables.end()) {
+      c->user_variables.push_back(name);
+    }
+  }
+}
+
 }  // namespace
 
 const char* KindName(StatementKind kind) {
@@ -650,6 +673,7 @@ const char* KindName(StatementKind kind) {
 
 Classification Classify(std::string_view statement, LexMode mode) {
   Classification c;
+  c.mode = mode;
   std::vector<Token> tokens;
   for (const Token& t : Tokenize(statement, mode)) {
     c.depends_on_version = c.depends_on_version || t.depends_on_version;
@@ -671,10 +695,11 @@ Classification Classify(std::string_view statement, LexMode mode) {
   }
   Cursor cur(tokens, end);
   ClassifyStatement(&cur, &c);
+  NoteNamesAndCalls(tokens, &c);
   // LOAD_FILE() reads a server file whatever statement it sits in.
   if (c.kind != StatementKind::kDdl) {
     for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-      if (tokens[i].Is("LOAD_FILE") && tokens[i + 1].IsOperator("(")) {
+      if (CalledFunction(tokens, i) == "LOAD_FILE") {
         c.kind = StatementKind::kFileAccess;
         c.verb = "LOAD_FILE()";
       }

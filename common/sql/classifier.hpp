@@ -59,6 +59,7 @@ struct TableRef {
 };
 
 struct Classification {
+  LexMode mode;  // what the text was read under; every later reading uses it
   StatementKind kind = StatementKind::kUnknown;
   std::string verb;               // for messages: "DROP TABLE", "INSERT", "SET GLOBAL"
   std::vector<TableRef> writes;   // tables a data change writes (all named targets)
@@ -68,12 +69,21 @@ struct Classification {
   std::string use_database;       // for USE
   std::vector<std::string> sql_modes;  // string values assigned to sql_mode
   std::vector<std::string> charsets;   // SET NAMES / CHARACTER SET / character_set_* values
+  std::vector<std::string> collations; // COLLATE / collation_* values
   bool unchecked_value = false;   // sql_mode or a charset set from an expression
   bool has_select = false;        // INSERT ... SELECT
   bool has_order_by = false;      // at the top level
   bool has_limit = false;         // at the top level
   bool on_duplicate_key_update = false;
   bool temporary = false;         // CREATE/DROP TEMPORARY TABLE
+  // Read from the same tokens, for the master's context and the checks of
+  // both roles: the user variables the text names (@name, lower case, each
+  // once; read or assigned), whether it calls LAST_INSERT_ID(), and the
+  // first user variable it names that is reserved for sqlrepl's own use
+  // (@sqlrepl...), which neither role runs.
+  std::vector<std::string> user_variables;
+  bool reads_last_insert_id = false;
+  std::string reserved_variable;
   // The text holds a version-gated comment that another server version (or
   // MySQL) reads the other way; see lexer.hpp.
   bool depends_on_version = false;
@@ -82,8 +92,13 @@ struct Classification {
   bool depends_on_charset = false;
 };
 
-// `mode`: the sql_mode flags the statement is read under (the server's
-// default when not given).
+// User variables whose names start with this (case ignored) belong to
+// sqlrepl: statements that name them are refused on both roles.
+inline constexpr std::string_view kReservedVariablePrefix = "sqlrepl";
+
+// `mode`: the sql_mode flags the statement is read under. The programs pass
+// the session's own, on the master as on the slave; the default (the
+// server's default sql_mode) is for tests.
 Classification Classify(std::string_view statement, LexMode mode = {});
 
 }  // namespace sqlrepl::sql

@@ -15,7 +15,7 @@ constexpr std::string_view kUnsafeFunctions[] = {
     "CURRENT_USER", "SESSION_USER", "SYSTEM_USER", "CURRENT_ROLE", "CONNECTION_ID",
     "FOUND_ROWS",   "ROW_COUNT",    "LOAD_FILE",   "GET_LOCK",     "RELEASE_LOCK",
     "RELEASE_ALL_LOCKS", "IS_FREE_LOCK", "IS_USED_LOCK", "MASTER_POS_WAIT", "MASTER_GTID_WAIT",
-    "SLEEP",        "BENCHMARK",
+    "SLEEP",        "BENCHMARK",    "RANDOM_BYTES",
 };
 
 // Functions that are keywords and need no parentheses.
@@ -30,9 +30,9 @@ constexpr std::string_view kSafeSystemVariables[] = {
     "character_set_results", "collation_connection", "names",
 };
 
-bool IsBuiltinUnsafe(const Token& t) {
+bool IsBuiltinUnsafe(std::string_view upper_name) {
   for (std::string_view f : kUnsafeFunctions) {
-    if (t.Is(f)) return true;
+    if (upper_name == f) return true;
   }
   return false;
 }
@@ -60,7 +60,7 @@ std::vector<std::string> FindNondeterminism(std::string_view statement, const Cl
       c.kind != StatementKind::kFileAccess) {
     return reasons;
   }
-  const std::vector<Token> tokens = CodeTokens(statement);
+  const std::vector<Token> tokens = CodeTokens(statement, c.mode);
   for (size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     const bool call = i + 1 < tokens.size() && tokens[i + 1].IsOperator("(");
@@ -89,10 +89,14 @@ std::vector<std::string> FindNondeterminism(std::string_view statement, const Cl
       continue;
     }
     if (t.kind != TokenKind::kWord && t.kind != TokenKind::kQuotedIdent) continue;
-    const bool bare_keyword = std::any_of(std::begin(kUnsafeBareWords), std::end(kUnsafeBareWords),
+    // `UUID`() is UUID(): the server resolves a quoted name to the built-in.
+    std::string called = CalledFunction(tokens, i);
+    const bool bare_keyword = t.kind == TokenKind::kWord && !qualified &&
+                              std::any_of(std::begin(kUnsafeBareWords), std::end(kUnsafeBareWords),
                                           [&](std::string_view w) { return t.Is(w); });
-    if (!qualified && (call || bare_keyword) && IsBuiltinUnsafe(t)) {
-      AddOnce(&reasons, AsciiUpper(t.text) + "() gives a different value on each server");
+    if (bare_keyword) called = AsciiUpper(t.text);
+    if (IsBuiltinUnsafe(called)) {
+      AddOnce(&reasons, called + "() gives a different value on each server");
       continue;
     }
     if (call && schema != nullptr) {

@@ -321,6 +321,18 @@ std::vector<Token> CodeTokens(std::string_view input, LexMode mode) {
   return out;
 }
 
+std::string CalledFunction(const std::vector<Token>& code, size_t i) {
+  const Token& t = code[i];
+  if (t.kind != TokenKind::kWord && t.kind != TokenKind::kQuotedIdent) return "";
+  if (i + 1 >= code.size() || !code[i + 1].IsOperator("(")) return "";
+  if (i > 0 && code[i - 1].IsOperator(".")) return "";
+  std::string name = Unquote(t);
+  for (char& c : name) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return name;
+}
+
 std::string Unquote(const Token& token) {
   if (token.kind != TokenKind::kString && token.kind != TokenKind::kQuotedIdent) {
     return std::string(token.text);

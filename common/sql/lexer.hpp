@@ -127,6 +127,12 @@ std::vector<Token> Tokenize(std::string_view input, LexMode mode = {});
 // markers, as the server parses the text.
 std::vector<Token> CodeTokens(std::string_view input, LexMode mode = {});
 
+// The function `code[i]` calls, upper-cased, when a "(" follows it: a word,
+// or a `quoted name`, which the server resolves to the same built-in
+// function (`LOAD_FILE`('f') reads the file as LOAD_FILE('f') does). "" when
+// nothing calls it, or when a schema qualifies it (a stored function).
+std::string CalledFunction(const std::vector<Token>& code, size_t i);
+
 // The value of a string token (quotes removed, escapes applied) or the name
 // in a quoted identifier; for other tokens their text.
 std::string Unquote(const Token& token);

@@ -1,6 +1,7 @@
 #include "sql/policy.hpp"
 
 #include "base/strings.hpp"
+#include "sql/charsets.hpp"
 
 namespace sqlrepl::sql {
 namespace {
@@ -14,13 +15,43 @@ constexpr std::string_view kLexingModes[] = {"ANSI_QUOTES", "NO_BACKSLASH_ESCAPE
                                              "ORACLE",      "MSSQL",                "DB2",
                                              "MAXDB",       "POSTGRESQL"};
 
-// Character sets in which a multi-byte character can hide a backslash or a
-// quote are refused; these are safe.
-constexpr std::string_view kSafeCharsets[] = {"UTF8", "UTF8MB3", "UTF8MB4", "LATIN1", "ASCII",
-                                              "BINARY", "UTF8MB4_GENERAL_CI", "UTF8MB4_UNICODE_CI",
-                                              "UTF8MB4_BIN", "UTF8MB4_UNICODE_520_CI",
-                                              "UTF8MB4_UCA1400_AI_CI", "LATIN1_SWEDISH_CI", "LATIN1_BIN",
-                                              "UTF8MB3_GENERAL_CI", "UTF8_GENERAL_CI", "ASCII_GENERAL_CI"};
+PolicyDecision CheckWrites(const Classification& c, std::string_view database,
+                           std::string_view meta_schema) {
+  if (c.writes.empty()) return Refuse("cannot tell which table " + c.verb + " writes to; refused");
+  for (const TableRef& t : c.writes) {
+    const std::string_view schema = t.schema.empty() ? database : t.schema;
+    if (IsProtectedSchema(schema, meta_schema)) {
+      return Refuse("writes to system schema " + std::string(schema) + " are refused");
+    }
+    if (schema != database) {
+      return Refuse("writes outside " + std::string(database) + " (DB_NAME) are refused: " +
+                    std::string(schema) + "." + t.table);
+    }
+  }
+  return Allow();
+}
+
+// The session stays in `database`: a USE may only name it again. Other
+// session statements are never replicated as text (each event carries the
+// values they set), so they are refused whatever they set.
+PolicyDecision CheckSessionStatement(const Classification& c, std::string_view database,
+                                     std::string_view meta_schema) {
+  if (c.verb == "USE") {
+    if (c.use_database.empty()) return Refuse("USE whose database name cannot be read is refused");
+    if (IsProtectedSchema(c.use_database, meta_schema)) {
+      return Refuse("USE of system schema " + c.use_database + " is refused");
+    }
+    if (c.use_database != database) {
+      return Refuse("USE of " + c.use_database + " is refused: this slave applies into " +
+                    std::string(database) + " (DB_NAME) only");
+    }
+    return Allow();
+  }
+  const std::string lexical = CheckLexicalSettings(c);
+  if (!lexical.empty()) return Refuse(lexical);
+  return Refuse("session settings travel with each event, not as statements: " + c.verb +
+                " is refused");
+}
 
 }  // namespace
 
@@ -45,9 +76,12 @@ std::string CheckLexicalSettings(const Classification& c, bool lexer_follows_quo
     }
   }
   for (const std::string& charset : c.charsets) {
-    bool safe = false;
-    for (std::string_view ok : kSafeCharsets) safe = safe || charset == ok;
-    if (!safe) return "character set " + charset + " is refused (it can change how statements are read)";
+    std::string why = WhyCharsetIsRefused(charset, /*is_collation=*/false);
+    if (!why.empty()) return why;
+  }
+  for (const std::string& collation : c.collations) {
+    std::string why = WhyCharsetIsRefused(collation, /*is_collation=*/true);
+    if (!why.empty()) return why;
   }
   return "";
 }
@@ -59,7 +93,7 @@ bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
   return !meta_schema.empty() && EqualsIgnoreCase(schema, meta_schema);
 }
 
-PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view current_database,
+PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view database,
                                 std::string_view meta_schema) {
   // A routine's body holds ';' (CREATE PROCEDURE ... BEGIN ...; END): the
   // reason that matters is that it is DDL, refused whatever its body.
@@ -76,24 +110,17 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view curren
     return Refuse("bytes >= 0x80 outside strings and `quoted names` are refused (their meaning depends "
                   "on the character set); quote the name with backticks");
   }
-  const std::string lexical = CheckLexicalSettings(c);
-  if (!lexical.empty()) return Refuse(lexical);
+  if (!c.reserved_variable.empty()) {
+    return Refuse(c.reserved_variable + " is reserved for sqlrepl's own use; statements that name it "
+                  "are refused");
+  }
   switch (c.kind) {
-    case StatementKind::kDataChange: {
-      if (c.writes.empty()) return Refuse("cannot tell which table " + c.verb + " writes to; refused");
-      for (const TableRef& t : c.writes) {
-        const std::string_view schema = t.schema.empty() ? current_database : t.schema;
-        if (IsProtectedSchema(schema, meta_schema)) {
-          return Refuse("writes to system schema " + std::string(schema) + " are refused");
-        }
-      }
-      return Allow();
-    }
+    case StatementKind::kDataChange:
+      // No lexical check: SET STATEMENT ... FOR changes how its statement
+      // runs, not how its text is read (the session's mode reads it).
+      return CheckWrites(c, database, meta_schema);
     case StatementKind::kSessionState:
-      if (!c.use_database.empty() && IsProtectedSchema(c.use_database, meta_schema)) {
-        return Refuse("USE of system schema " + c.use_database + " is refused");
-      }
-      return Allow();
+      return CheckSessionStatement(c, database, meta_schema);
     case StatementKind::kTransaction:
       if (c.transaction == TransactionOp::kXa) return Refuse("XA transactions are not replicated to slaves");
       return Allow();

@@ -53,8 +53,8 @@ bool IsAccountOrServerStatement(const std::vector<Token>& tokens) {
 
 }  // namespace
 
-std::string RedactPasswords(std::string_view sql) {
-  const std::vector<Token> tokens = CodeTokens(sql);
+std::string RedactPasswords(std::string_view sql, LexMode mode) {
+  const std::vector<Token> tokens = CodeTokens(sql, mode);
   if (tokens.empty()) return std::string(sql);
   // SET STATEMENT var = value, ... FOR <statement>: the statement after FOR
   // is what runs.
@@ -62,7 +62,7 @@ std::string RedactPasswords(std::string_view sql) {
     for (size_t i = 2; i < tokens.size(); ++i) {
       if (!tokens[i].Is("FOR")) continue;
       const size_t rest = tokens[i].end();
-      return std::string(sql.substr(0, rest)) + RedactPasswords(sql.substr(rest));
+      return std::string(sql.substr(0, rest)) + RedactPasswords(sql.substr(rest), mode);
     }
   }
   std::vector<bool> redact(tokens.size(), false);

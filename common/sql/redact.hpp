@@ -23,12 +23,14 @@
 #include <string>
 #include <string_view>
 
+#include "sql/lexer.hpp"
+
 namespace sqlrepl::sql {
 
 inline constexpr std::string_view kRedacted = "'<redacted>'";
 
 // `sql` with every password literal above replaced by kRedacted; `sql`
-// unchanged when it carries none.
-std::string RedactPasswords(std::string_view sql);
+// unchanged when it carries none. `mode`: what the text is read under.
+std::string RedactPasswords(std::string_view sql, LexMode mode = {});
 
 }  // namespace sqlrepl::sql

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "replication/session_context.hpp"
 #include "slave/apply_session.hpp"
 
 namespace sqlrepl::slave::testing {
@@ -175,6 +176,12 @@ inline Result<db::QueryResult> FakeDatabase::Execute(SessionState& s, std::strin
     const std::string table = sql.substr(at + 14, sql.find('\'', at + 14) - at - 14);
     r.has_result_set = true;
     r.rows.push_back({"BASE TABLE", non_transactional_.count(table) ? "NO" : "YES"});
+  } else if (sql == replication::CarriedVariablesQuery()) {
+    r.has_result_set = true;  // the server's defaults
+    r.rows.push_back(db::Row(replication::kCarriedVariables.size(), db::Cell(std::string())));
+    r.rows[0][0] = "STRICT_TRANS_TABLES";
+    r.rows[0][1] = "utf8mb4";
+    r.rows[0][2] = "utf8mb4_general_ci";
   } else if (sql.find("SELECT replication_id, applied_seq") == 0) {
     r.has_result_set = true;
     if (position_row_) r.rows.push_back({"fake-log", std::to_string(position_)});
