@@ -14,6 +14,7 @@
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
 #include "sql/policy.hpp"
+#include "sql/redact.hpp"
 #include "sql/splitter.hpp"
 
 namespace {
@@ -53,12 +54,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t cut = size == 0 ? 0 : data[0] % (size + 1);
   if (Split(text, cut) != whole) __builtin_trap();
 
+  // A sequence: each statement read under the quoting mode a master's
+  // session could have switched to before it (ANSI_QUOTES,
+  // NO_BACKSLASH_ESCAPES, both or neither), as a slave reads an event.
   AnySchema schema;
-  for (const std::string& statement : whole) {
-    const Classification c = Classify(statement);
+  for (size_t i = 0; i < whole.size(); ++i) {
+    const uint8_t pick = size == 0 ? 0 : data[(i * 7) % size];
+    const LexMode mode{(pick & 1) != 0, (pick & 2) != 0};
+    const std::string& statement = whole[i];
+    const Classification c = Classify(statement, mode);
+    if (!(c.mode == mode)) __builtin_trap();
+    for (const std::string& name : c.user_variables) {
+      if (name.empty()) __builtin_trap();
+    }
     (void)KindName(c.kind);
     (void)CheckSlavePolicy(c, "school", "repl_meta");
     (void)FindNondeterminism(statement, c, "school", &schema);
+    (void)RedactPasswords(statement, mode);
   }
   const Classification c = Classify(text);
   (void)CheckSlavePolicy(c, "", "repl_meta");

@@ -8,7 +8,13 @@
 // besides the data of the tables the classifier named is a failure that prints
 // the statement hex-escaped.
 //
-// Deterministic: a fixed seed; the run lasts SQLREPL_DIFF_SECONDS (default 60).
+// The second test runs sequences: events of several statements, each with
+// the session values (sql_mode, character set) a master could carry or none
+// (then inherited), fed several at a time to the real slave applier (so that
+// they are applied as catch-up groups) on the same server as root. Nothing
+// but the data of DB_NAME's tables may change.
+//
+// Deterministic: a fixed seed; each test lasts SQLREPL_DIFF_SECONDS (default 60).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -16,12 +22,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "base/strings.hpp"
 #include "mariadb_server.hpp"
+#include "replication/session_context.hpp"
+#include "slave/applier.hpp"
 #include "sql/classifier.hpp"
 #include "sql/policy.hpp"
 
@@ -334,6 +343,149 @@ bool ChangeIsAllowed(const std::string& key, const sql::Classification& c) {
     if (EqualsIgnoreCase(table, schema + "." + t.table)) return true;
   }
   return false;
+}
+
+// Sequences of events for the applier: the statements of Generator, and
+// the tricks of issue 17 (USE inside an event, quoting modes changing from
+// one statement to the next, names of sqlrepl's own variables, quoted
+// built-ins, events of another database).
+class SequenceGenerator {
+ public:
+  explicit SequenceGenerator(uint64_t seed) : rng_(seed), statements_(seed + 1) {}
+
+  std::vector<replication::Event> Next(uint64_t* seq) {
+    std::vector<replication::Event> events(1 + Pick(5));
+    for (replication::Event& e : events) {
+      e.seq = ++*seq;
+      e.database = Pick(12) == 0 ? "mysql" : "school";
+      for (int k = 0, n = 1 + Pick(4); k < n; ++k) e.statements.push_back(Statement());
+    }
+    return events;
+  }
+
+ private:
+  int Pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
+
+  replication::EventStatement Statement() {
+    replication::EventStatement st;
+    if (Pick(3) != 0) {  // else: none, the statement inherits the one before
+      st.context.has_session = true;
+      const char* modes[] = {"STRICT_TRANS_TABLES", "ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI", ""};
+      const char* charsets[] = {"utf8mb4", "latin1", "latin2", "cp1251"};
+      for (std::string_view name : replication::kCarriedVariables) {
+        std::string value;
+        if (name == "sql_mode") value = modes[Pick(5)];
+        if (name == "character_set_client") value = charsets[Pick(4)];
+        if (name == "collation_connection") value = "utf8mb4_general_ci";
+        if (name == "time_zone") value = "SYSTEM";
+        if (name == "auto_increment_increment" || name == "auto_increment_offset") value = "1";
+        if (name == "foreign_key_checks" || name == "unique_checks" || name == "check_constraint_checks") {
+          value = "1";
+        }
+        if (name == "lc_time_names") value = "en_US";
+        if (name == "div_precision_increment") value = "4";
+        if (name == "sql_auto_is_null") value = "0";
+        st.context.session.push_back({std::string(name), value});
+      }
+    }
+    if (Pick(6) == 0) {
+      st.context.user_variables.push_back(
+          {Pick(2) ? "sqlrepl_failed" : "a", replication::UserVariable::kNull, "", ""});
+    }
+    switch (Pick(9)) {
+      case 0: st.sql = Pick({"USE \"mysql\"", "/* */ USE \"repl_meta\"", "USE `mysql`", "USE mysql",
+                             "USE \"school\"", "USE school"}); break;
+      case 1: st.sql = "INSERT INTO global_priv (Host, User, Priv) VALUES ('%', 'evil', '{}')"; break;
+      case 2: st.sql = "INSERT INTO slave_position (id, replication_id, applied_seq) VALUES (2, 'x', 1)"; break;
+      case 3: st.sql = "UPDATE marks SET mark = mark + 1 WHERE @sqlrepl_failed IS NULL"; break;
+      case 4: st.sql = "INSERT INTO students (name) VALUES (`LOAD_FILE`('/etc/hostname'))"; break;
+      case 5: st.sql = Pick({"SET sql_mode = DEFAULT", "SET sql_mode = ''", "SET NAMES sjis", "SET @a = 1"}); break;
+      case 6: st.sql = "INSERT INTO students (name) VALUES (\"\\\"), ('x') -- \")"; break;
+      default: st.sql = statements_.Next().sql; break;
+    }
+    return st;
+  }
+  std::string Pick(std::initializer_list<const char*> options) {
+    return *(options.begin() + Pick(static_cast<int>(options.size())));
+  }
+
+  std::mt19937_64 rng_;
+  Generator statements_;
+};
+
+// Collects the applier's acknowledgements.
+class AckCounter : public slave::ApplyReports {
+ public:
+  void SendAck(const protocol::Ack& ack) override {
+    std::lock_guard lock(mu_);
+    last_ = std::max(last_, ack.seq);
+  }
+  void SendVerifyResult(const protocol::VerifyResult&) override {}
+  uint64_t last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t last_ = 0;
+};
+
+TEST_F(SqlDifferentialTest, AppliedEventSequencesChangeOnlyDbNameData) {
+  const char* env = std::getenv("SQLREPL_DIFF_SECONDS");
+  const int seconds = env != nullptr ? std::atoi(env) : kDefaultSeconds;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  SequenceGenerator gen(kSeed);
+  AckCounter acks;
+  std::string fatal;
+  slave::Applier::Options options;
+  options.database = "school";
+  options.on_fatal = [&](const std::string& why) { fatal = why; };
+  Result<db::Connection> setup = server_->Connect("school");
+  ASSERT_TRUE(setup.ok());
+  Result<slave::SlavePosition> start = slave::OpenSlavePosition(&*setup, "repl_meta");
+  ASSERT_TRUE(start.ok()) << start.status().ToString();
+  slave::Applier applier(options, slave::MakeDbSessionFactory(server_->Options("school")), acks, *start);
+  applier.Start();
+  applier.SetReplicationId("differential");
+  const Snapshot baseline = Take();
+  Snapshot before = baseline;
+  uint64_t seq = start->applied_seq;
+  int sequences = 0, findings = 0;
+  while (std::chrono::steady_clock::now() < deadline && fatal.empty()) {
+    const std::vector<replication::Event> events = gen.Next(&seq);
+    ++sequences;
+    for (const replication::Event& e : events) ASSERT_TRUE(applier.Enqueue(e).ok());
+    ASSERT_TRUE(WaitFor([&] { return acks.last() >= seq || !fatal.empty(); }, std::chrono::seconds(60)))
+        << "the applier did not answer event #" << seq;
+    const Snapshot after = Take();
+    std::string changed;
+    for (const auto& [key, value] : after) {
+      // The position row changes with every event; that it stays the one
+      // row is checked below.
+      const bool ours = key.rfind("data school.", 0) == 0 || key == "data repl_meta.slave_position";
+      if ((!before.count(key) || before.at(key) != value) && !ours) changed += "\n  changed: " + key;
+    }
+    for (const auto& [key, value] : before) {
+      if (!after.count(key)) changed += "\n  removed: " + key;
+    }
+    if (!changed.empty()) {
+      ++findings;
+      std::string text;
+      for (const replication::Event& e : events) {
+        for (const replication::EventStatement& st : e.statements) text += "\n  #" + std::to_string(e.seq) + " " + HexEscaped(st.sql);
+      }
+      ADD_FAILURE() << "applied events changed more than school's data:" << text << changed;
+      Reset(baseline, after);
+    }
+    EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.slave_position"), "1");
+    before = Take();
+  }
+  applier.Stop();
+  EXPECT_EQ(fatal, "");
+  std::printf("differential sequences: %d sequences, %llu events, %d findings, %d s\n", sequences,
+              static_cast<unsigned long long>(seq), findings, seconds);
+  EXPECT_GT(sequences, 10);
 }
 
 TEST_F(SqlDifferentialTest, AllowedStatementsChangeOnlyTheTablesTheyName) {
