@@ -90,6 +90,8 @@ class SlaveSessionTest : public ServersTest<SlaveSessionServers> {
       EXPECT_TRUE(WaitFor([&] { return MasterSeq() >= 3; }, seconds(30)));
       slave = StartSlave(account);
       EXPECT_TRUE(slave && WaitConnected(*slave));
+      // `then` may end the script: the slave catches up first.
+      EXPECT_TRUE(WaitApplied(MasterSeq()));
       EXPECT_TRUE(master->WriteStdin(then));
     }
     master->CloseStdin();
