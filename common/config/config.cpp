@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/strings.hpp"
 #include "config/env_file.hpp"
 
 namespace sqlrepl::config {
@@ -252,6 +253,13 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
   SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  // The master refuses writes to META_SCHEMA by hand: every write to DB_NAME.
+  if (EqualsIgnoreCase(c.meta_schema, c.db.database)) {
+    return Status::InvalidArgument(fmt::format(
+        "META_SCHEMA and DB_NAME are both '{}': every write would be refused as a write to the "
+        "replication log; give META_SCHEMA a schema of its own",
+        c.meta_schema));
+  }
   c.master_log = s.String("MASTER_LOG", c.master_log);
   SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(false));
   const std::string retention = s.String("REPL_LOG_RETENTION", "7d");
@@ -294,6 +302,14 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
   SQLREPL_ASSIGN_OR_RETURN(c.reconnect_seconds, s.Integer("RECONNECT_SECONDS", c.reconnect_seconds, 1, 3600));
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
+  // The slave refuses every write to META_SCHEMA: sharing DB_NAME's schema
+  // would refuse every event while the position moves on.
+  if (EqualsIgnoreCase(c.meta_schema, c.db.database)) {
+    return Status::InvalidArgument(fmt::format(
+        "META_SCHEMA and DB_NAME are both '{}': the slave would refuse every event (it never writes "
+        "to META_SCHEMA) while its position moves on; give META_SCHEMA a schema of its own",
+        c.meta_schema));
+  }
   const std::string on_error = s.String("ON_APPLY_ERROR", "skip");
   if (on_error == "skip") {
     c.on_apply_error = ApplyErrorPolicy::kSkip;

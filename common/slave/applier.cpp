@@ -7,6 +7,7 @@
 
 #include "base/strings.hpp"
 #include "db/privileges.hpp"
+#include "db/server_errors.hpp"
 #include "replication/session_context.hpp"
 #include "replication/slave_position.hpp"
 #include "sql/policy.hpp"
@@ -29,22 +30,12 @@ std::string FirstStatement(const replication::Event& event) {
   return Shorten(event.statements.empty() ? "" : event.statements[0].sql);
 }
 
-// Errors that a later attempt can get past without anyone fixing anything:
-// another session held a lock, or the statement was cut short.
+// Errors that a later attempt can get past without anyone fixing anything
+// (db/server_errors.hpp): a lock, a statement cut short, a server resource
+// that ran out for a while. Waited out whatever ON_APPLY_ERROR says.
 const char* TransientErrorName(const Status& s) {
   if (s.code() != StatusCode::kSqlError) return nullptr;
-  switch (s.sql_errno()) {
-    case 1205:
-      return "lock wait timeout";
-    case 1213:
-      return "deadlock";
-    case 1317:
-      return "query interrupted";
-    case 1969:
-      return "statement timeout";
-    default:
-      return nullptr;
-  }
+  return db::WaitCurableError(s.sql_errno(), s.message());
 }
 
 Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& meta) {

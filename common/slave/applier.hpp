@@ -11,8 +11,10 @@
 // repeated. An event is refused as a whole if any statement in it fails the
 // slave policy; refused and failed events advance the position too
 // (ON_APPLY_ERROR=skip), or stop the slave (stop). Errors that waiting can
-// cure (lock wait timeout, deadlock, interrupted query, statement timeout)
-// are retried with backoff instead, except in an event that writes to a
+// cure (lock wait timeout, deadlock, interrupted query, statement timeout, a
+// full table or disk, memory or connections running out:
+// db/server_errors.hpp) are retried with backoff instead, whatever
+// ON_APPLY_ERROR says, except in an event that writes to a
 // table without transactions: that one stops the slave, since its rollback
 // kept those writes and a retry would apply them twice. If the local
 // database goes away, applying pauses and resumes after reconnecting.

@@ -179,9 +179,11 @@ Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls)
             : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
               "TLS_KEY on the slave)"));
   }
-  return Status::Unavailable(why + " during the handshake (a master older than protocol version " +
-                             std::to_string(protocol::kProtocolVersion) +
-                             " does this: run the same sqlrepl version on both sides)");
+  return Status::Unavailable(fmt::format(
+      "{} during the handshake: the master at {} may be down or unreachable behind a proxy that "
+      "accepts and then closes; or a master older than protocol version {} does this: run the same "
+      "sqlrepl version on both sides",
+      why, where, protocol::kProtocolVersion));
 }
 
 // A refusal before the master proved it knows REPL_TOKEN: unsealed, so

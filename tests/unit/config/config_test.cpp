@@ -211,6 +211,17 @@ TEST_F(ConfigTest, BadEnumsAndNamesAreRejected) {
   EXPECT_FALSE(LoadSlaveConfig(Write(Minimal() + "SLAVE_ID='a b'\n"), &warnings_).ok());
 }
 
+// Issue 18: a slave whose META_SCHEMA is DB_NAME refused every event while
+// its position moved on; both programs now refuse that configuration.
+TEST_F(ConfigTest, MetaSchemaThatIsDbNameIsRefused) {
+  Result<SlaveConfig> s = LoadSlaveConfig(Write(Minimal() + "META_SCHEMA=School\n"), &warnings_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("META_SCHEMA and DB_NAME are both 'School'"), std::string::npos)
+      << s.status().message();
+  EXPECT_FALSE(LoadMasterConfig(Write(Minimal() + "DB_NAME=shop\nMETA_SCHEMA=shop\n"), &warnings_).ok());
+  EXPECT_TRUE(LoadSlaveConfig(Write(Minimal() + "META_SCHEMA=repl_meta2\n"), &warnings_).ok());
+}
+
 TEST_F(ConfigTest, ShortTokenIsRefusedWithoutShowingIt) {
   Result<MasterConfig> m =
       LoadMasterConfig(Write("DB_USER=a\nDB_PASS=b\nREPL_TOKEN=hunter2\n"), &warnings_);
