@@ -7,6 +7,7 @@
 
 #include "base/strings.hpp"
 #include "console/input_state.hpp"
+#include "db/server_errors.hpp"
 #include "console/table_formatter.hpp"
 #include "sql/classifier.hpp"
 
@@ -136,7 +137,7 @@ void SlaveShell::RunStatement(const sql::SplitStatement& st) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r.ok()) {
     const Status& e = r.status();
-    if (e.code() == StatusCode::kSqlError && e.sql_errno() == 1792) {
+    if (e.code() == StatusCode::kSqlError && e.sql_errno() == db::kErReadOnlyTransaction) {
       err_ << RefusalLine(options_) << std::endl;  // a write the classifier did not see
     } else if (e.code() == StatusCode::kSqlError) {
       err_ << fmt::format("ERROR {} ({}): {}", e.sql_errno(), e.sqlstate(), e.message()) << std::endl;

@@ -20,6 +20,7 @@ inline constexpr unsigned kErTooManyUserConnections = 1203;  // ER_TOO_MANY_USER
 inline constexpr unsigned kErLockWaitTimeout = 1205;     // ER_LOCK_WAIT_TIMEOUT
 inline constexpr unsigned kErDeadlock = 1213;            // ER_LOCK_DEADLOCK
 inline constexpr unsigned kErQueryInterrupted = 1317;    // ER_QUERY_INTERRUPTED
+inline constexpr unsigned kErReadOnlyTransaction = 1792;  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 inline constexpr unsigned kErStatementTimeout = 1969;    // ER_STATEMENT_TIMEOUT
 
 // A short name ("lock wait timeout", "disk full", ...) when an error with
