@@ -23,7 +23,7 @@ scripts/check-layers.sh
 
 step "build (build/)"
 start=$SECONDS
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLREPL_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "built in $((SECONDS - start)) s"
 
@@ -34,7 +34,7 @@ echo "tests ran in $((SECONDS - start)) s"
 
 step "all tests again under ASan+UBSan (build-sanitize/)"
 start=$SECONDS
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSQLREPL_SANITIZE=ON >/dev/null
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DSQLREPL_SANITIZE=ON -DSQLREPL_WERROR=ON >/dev/null
 cmake --build build-sanitize -j "$jobs"
 (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure)

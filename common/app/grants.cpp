@@ -75,10 +75,14 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
       } else if (t[i].IsOperator("(")) {
         size_t close = i;
         while (close < on && !t[close].IsOperator(")")) ++close;
-        current += " " + Span(line, t, i, std::min(close + 1, on));
+        // Appended in steps: GCC 12 at -O3 flags `" " + std::string` with a
+        // false -Wrestrict.
+        current += ' ';
+        current += Span(line, t, i, std::min(close + 1, on));
         i = close;
       } else {
-        current += (current.empty() ? "" : " ") + Upper(t[i].text);
+        if (!current.empty()) current += ' ';
+        current += Upper(t[i].text);
       }
     }
     if (!current.empty()) g.privileges.push_back(current);
