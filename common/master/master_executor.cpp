@@ -43,6 +43,17 @@ bool RunsOnMasterOnly(const sql::Classification& c) {
 
 constexpr size_t kOneTripMaxStatement = 16 * 1024;
 
+// Whether a statement that lost its session may simply run again: a read,
+// or a write the master ran in its own transaction (its log row shows
+// whether it committed).
+LostStatement LostStatementOf(const sql::Classification& c) {
+  if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) return LostStatement::kRead;
+  const bool own_transaction =
+      (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
+      !c.implicit_commit && c.use_database.empty();
+  return own_transaction ? LostStatement::kOwnTransaction : LostStatement::kOther;
+}
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -183,6 +194,11 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   const bool own_commit = commit_sql == kOwnCommit || commit_sql == "COMMIT";
   Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_, commit_sql)
                                            : log_->Append(conn_, &event, staged_);
+  if (!encoded.ok() && own_commit && db::IsConnectionLost(encoded.status())) {
+    // The COMMIT went with the row and may have run: the log will say.
+    MarkInDoubt(event, replication::EncodeEvent(event), encoded.status());
+    return encoded.status();
+  }
   if (!encoded.ok()) {
     (void)conn_->Run("ROLLBACK");
     return Status::SqlError(encoded.status().sql_errno(), encoded.status().sqlstate(),
@@ -190,12 +206,25 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
                                 encoded.status().message());
   }
   Status s = own_commit ? Status::Ok() : conn_->Run(commit_sql);
+  if (db::IsConnectionLost(s)) {
+    MarkInDoubt(event, *encoded, s);
+    return s;
+  }
   if (!s.ok()) {
     (void)conn_->Run("ROLLBACK");
     return s;
   }
   Publish(event.seq, *encoded);
   return event.seq;
+}
+
+void MasterExecutor::MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause) {
+  InDoubtWrite write;
+  write.seq = event.seq;
+  write.encoded = std::move(encoded);
+  write.statement = Summary(event);
+  write.cause = cause;
+  in_doubt_ = std::move(write);
 }
 
 void MasterExecutor::Publish(uint64_t seq, const std::string& encoded) {
@@ -340,8 +369,15 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const sql::Clas
     LogCommittedStatement(std::move(st), database, &out);
     return out;
   }
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, {st}}, kOwnCommit);
-  if (!seq.ok()) return Failed(seq.status());
+  return LogAndCommitAnswered(std::move(out), replication::Event{0, database, {st}});
+}
+
+Executed MasterExecutor::LogAndCommitAnswered(Executed out, replication::Event event) {
+  Result<uint64_t> seq = LogAndCommit(std::move(event), kOwnCommit);
+  if (!seq.ok()) {
+    if (in_doubt_ && out.result.ok()) in_doubt_->answer = *out.result;
+    return Failed(seq.status());
+  }
   out.committed.push_back(*seq);
   return out;
 }
@@ -398,7 +434,9 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   }
   const Status& logged = results[5].status();
   if (db::IsConnectionLost(logged)) {
-    out.result = logged;  // the reconnection finds out from the log whether it committed
+    MarkInDoubt(event, commit->encoded, logged);  // the reconnection asks the log
+    if (out.result.ok()) in_doubt_->answer = *out.result;
+    out.result = logged;
     return out;
   }
   if (!out.result.ok() || !context.ok()) {
@@ -423,17 +461,27 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   if (logged.sql_errno() == db::kParseError) {
     // The block did not run (a character set it cannot be read in): the
     // usual second round trip, in the transaction still open.
-    Result<uint64_t> seq = LogAndCommit(replication::Event{0, database, std::move(event.statements)}, kOwnCommit);
-    if (!seq.ok()) return Failed(seq.status());
-    out.committed.push_back(*seq);
-    return out;
+    return LogAndCommitAnswered(std::move(out), replication::Event{0, database, std::move(event.statements)});
   }
-  // The block failed. Killed after its COMMIT, it still reports an error:
-  // once rolled back, the log holds this event only if it committed.
+  return AfterFailedGuardedCommit(std::move(out), event, commit->encoded, logged);
+}
+
+// The block failed. Killed after its COMMIT, it still reports an error:
+// once rolled back, the log holds this event only if it committed.
+Executed MasterExecutor::AfterFailedGuardedCommit(Executed out, const replication::Event& event,
+                                                  const std::string& encoded, const Status& logged) {
   (void)conn_->Run("ROLLBACK");
-  Result<std::optional<std::string>> row = log_->CommittedEvent(conn_, event.seq);
-  if (row.ok() && *row && **row == commit->encoded) {
-    Publish(event.seq, commit->encoded);
+  MarkInDoubt(event, encoded, logged);
+  Result<std::vector<std::string>> row =
+      MasterLog::ReadFrom(conn_, options_.meta_schema, event.seq, 1, size_t{1} << 26);
+  const WriteOutcome outcome = OutcomeFromLog(*in_doubt_, event.seq, row);
+  if (outcome == WriteOutcome::kUnknown) {
+    if (out.result.ok()) in_doubt_->answer = *out.result;
+    return Failed(row.status());  // the reconnection asks again
+  }
+  in_doubt_.reset();
+  if (outcome == WriteOutcome::kCommitted) {
+    Publish(event.seq, encoded);
     out.committed.push_back(event.seq);
     return out;
   }
@@ -469,6 +517,10 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
   Status s = conn_->Run("START TRANSACTION");
   Result<uint64_t> seq =
       s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kOwnCommit) : Result<uint64_t>(s);
+  if (in_doubt_) {
+    in_doubt_->statement_committed = true;  // the reconnection finds out about its log row
+    return;
+  }
   if (!seq.ok()) {
     out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
     return;
@@ -504,7 +556,10 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
   Result<TransactionState> state = StateAfter(out.result);
   // Only an error answer leaves the question, and a failed question means
   // the session is gone: the reconnection decides (the log row says).
-  if (!state.ok()) return out;
+  if (!state.ok()) {
+    if (staged) MarkInDoubt(*staged, encoded, out.result.status());  // the statement may have committed it
+    return out;
+  }
   const bool open = state->open;
   autocommit_ = state->autocommit;
 
@@ -645,18 +700,21 @@ void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
 Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
                                              const std::string& database) {
   Executed before;
-  if (lost_) {
-    Status s = Reconnect(database, &before);
+  if (lost_ || in_doubt_) {
+    Status s = Reconnect(database, &before, nullptr);
     if (!s.ok()) {
       before.result = s;
       return before;
     }
   }
-  const bool had_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
-  const size_t lost_statements = pending_.size();
-  const bool autocommit_was_on = autocommit_;
+  Loss loss;
+  loss.statement = LostStatementOf(c);
+  loss.is_commit = c.transaction == TransactionOp::kCommit;
+  loss.in_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
+  loss.autocommit_was_off = !autocommit_;
+  LostSession lost{Status::Ok(), pending_.size(), std::nullopt};
   Executed ran = ExecuteChecked(sql, c, database);
-  if (ran.result.ok() || !db::IsConnectionLost(ran.result.status())) {
+  if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) {
     before.result = std::move(ran.result);
     before.unsafe = std::move(ran.unsafe);
     before.committed.insert(before.committed.end(), ran.committed.begin(), ran.committed.end());
@@ -664,74 +722,96 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
     return before;
   }
   lost_ = true;
-  ran.lost = ran.result.status();
-  ran.notes.clear();  // what the failed attempt concluded was about a session that is gone
+  lost.write = in_doubt_;
+  loss.statement_committed = in_doubt_ && in_doubt_->statement_committed;
+  ran.lost = in_doubt_ ? in_doubt_->cause : ran.result.status();
+  // What the failed attempt concluded was about a session that is gone,
+  // unless the statement itself had committed.
+  if (!loss.statement_committed) ran.notes.clear();
+  if (in_doubt_ && in_doubt_->answer) ran.result = *in_doubt_->answer;  // reported if it committed
+  loss.committed_before = !ran.committed.empty();
   // What reconnecting before the attempt said and recovered still stands.
   ran.reconnect_notes.insert(ran.reconnect_notes.begin(), before.reconnect_notes.begin(),
                              before.reconnect_notes.end());
   ran.committed.insert(ran.committed.begin(), before.committed.begin(), before.committed.end());
-  const size_t published = ran.committed.size();
-  Status s = Reconnect(database, &ran);
-  if (!s.ok()) {
-    ran.result = s;
-    return ran;
-  }
-  if (!autocommit_was_on) {
+  lost.reconnected = Reconnect(database, &ran, &loss.write);
+  loss.reconnected = lost.reconnected.ok();
+  if (loss.reconnected && loss.autocommit_was_off) {
     ran.reconnect_notes.push_back(
         "SET autocommit = 0 was lost with the session: each statement now commits by itself "
         "until you set it again.");
   }
-  if (had_transaction) {
-    // Whatever was published, before the loss (an implicit commit first) or
-    // by the reconnection (a log row proves a COMMIT went through), committed.
-    if (ran.committed.empty()) {
+  return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, c, database);
+}
+
+Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
+                                  const sql::Classification& c, const std::string& database) {
+  switch (decision) {
+    case AfterLoss::kRunAgain:
+      return RunAgain(std::move(ran), sql, c, database);
+    case AfterLoss::kDone:
+      if (!ran.result.ok()) ran.result = db::QueryResult{};
+      return ran;
+    case AfterLoss::kUnknown:
+      in_doubt_->said_unknown = true;
+      ran.result = Status::Unavailable(UnknownMessage(*in_doubt_, lost.reconnected));
+      return ran;
+    case AfterLoss::kNotLogged:
+      ran.notes.push_back(NotLoggedNote(*lost.write));
+      return ran;
+    case AfterLoss::kLogUnknown:
+      in_doubt_->said_unknown = true;
+      ran.notes.push_back(LogUnknownNote(*in_doubt_, lost.reconnected));
+      return ran;
+    case AfterLoss::kNotReconnected:
+      ran.result = lost.reconnected;
+      return ran;
+    case AfterLoss::kTransactionLost:
       ran.result = Status::Unavailable(fmt::format(
           "The open transaction was lost with the connection: the server rolled back its {} "
           "statement(s), none of them is replicated, and this statement did not run.",
-          lost_statements));
-    } else if (c.transaction == TransactionOp::kCommit) {
-      ran.result = db::QueryResult{};
-    } else {
+          lost.transaction_statements));
+      return ran;
+    case AfterLoss::kTransactionCommitted:
       ran.result = Status::Unavailable(fmt::format(
           "The open transaction committed before the connection was lost and is replicated as "
           "write #{}. This statement may have taken effect, in part or in whole, and what it "
           "changed is not replicated: check before running it again.",
           ran.committed.back()));
-    }
-    return ran;
-  }
-  const bool recovered = ran.committed.size() > published;
-  // Safe to run again: a read, or a statement that ran inside the master's
-  // own transaction (its row in the log would show a commit; none did).
-  const bool read = c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty;
-  const bool own_transaction =
-      (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
-      !c.implicit_commit && c.use_database.empty();
-  if (!read && !autocommit_was_on) {
-    // Run again, it would commit at once in the new session (autocommit on).
-    ran.result = Status::Unavailable(
-        "The statement was not run again: the new session would commit it at once. Set "
-        "autocommit = 0 again, then run it.");
-    return ran;
-  }
-  if (read || (own_transaction && !recovered)) {
-    Executed again = ExecuteChecked(sql, c, database);
-    again.lost = ran.lost;
-    again.reconnect_notes = std::move(ran.reconnect_notes);
-    again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
-    return again;
-  }
-  if (recovered) {
-    ran.result = db::QueryResult{};
-  } else {
-    ran.result = Status::Unavailable(
-        "The statement was not run again: it may have taken effect before the connection was lost. "
-        "Check, then run it again if needed.");
+      return ran;
+    case AfterLoss::kAutocommitLost:
+      ran.result = Status::Unavailable(
+          "The statement was not run again: the new session would commit it at once. Set "
+          "autocommit = 0 again, then run it.");
+      return ran;
+    case AfterLoss::kMayHaveTakenEffect:
+      ran.result = Status::Unavailable(
+          "The statement was not run again: it may have taken effect before the connection was lost. "
+          "Check, then run it again if needed.");
+      return ran;
   }
   return ran;
 }
 
-Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
+Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const sql::Classification& c,
+                                  const std::string& database) {
+  Executed again = ExecuteChecked(sql, c, database);
+  again.lost = ran.lost;
+  again.reconnect_notes = std::move(ran.reconnect_notes);
+  again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
+  if (in_doubt_ || (!again.result.ok() && db::IsConnectionLost(again.result.status()))) {
+    lost_ = true;  // lost again: the next statement reconnects
+    if (in_doubt_) {
+      in_doubt_->said_unknown = true;
+      again.result = Status::Unavailable(UnknownMessage(*in_doubt_, in_doubt_->cause));
+    }
+  }
+  return again;
+}
+
+Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
+                                 std::optional<WriteOutcome>* outcome) {
+  if (in_doubt_ && outcome != nullptr) *outcome = WriteOutcome::kUnknown;  // until the log says
   out->reconnect_notes.push_back("No connection. Trying to reconnect...");
   Status s = conn_->Reconnect();
   if (!s.ok()) return s;
@@ -741,7 +821,6 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
       return s;  // lost_ stays set: no write without the lock, the next statement retries
     lock_session_ = conn_->thread_id();
   }
-  lost_ = false;
   (void)probe_->Reconnect();  // likely gone too; Verifier and IsCommitted use it
   if (!database.empty()) {
     (void)conn_->Run("USE " + QuoteName(database));
@@ -750,22 +829,43 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out) {
   timestamp_frozen_ = false;
   session_known_ = false;  // a new session starts from the server's defaults
   ResetTransaction();
-  // A COMMIT that reached the server before the loss left its log row: the
-  // write happened, so the slaves get it now.
-  Result<std::vector<std::string>> unpublished =
-      MasterLog::ReadFrom(conn_, options_.meta_schema, log_->last_seq() + 1, 1000, size_t{1} << 26);
-  if (unpublished.ok()) {
-    for (const std::string& encoded : *unpublished) {
-      const uint64_t seq = log_->last_seq() + 1;
-      Publish(seq, encoded);
-      out->committed.push_back(seq);
-      out->reconnect_notes.push_back(fmt::format(
-          "Write #{} committed before the connection was lost; it is replicated now.", seq));
-    }
-  }
+  s = PublishCommittedBeforeLoss(out, outcome);
+  if (!s.ok()) return s;  // still in doubt: nothing is written before the log says
+  lost_ = false;
   out->reconnect_notes.push_back(fmt::format("Connection id:    {}", conn_->thread_id()));
   out->reconnect_notes.push_back("Current database: " +
                                  (database.empty() ? "*** NONE ***" : database));
+  return Status::Ok();
+}
+
+// A COMMIT that reached the server before the loss left its log row: the
+// write happened, so the slaves get it now. The write in doubt learns its
+// outcome here, by its row's bytes.
+Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out, std::optional<WriteOutcome>* outcome) {
+  const uint64_t from = log_->last_seq() + 1;
+  Result<std::vector<std::string>> rows =
+      MasterLog::ReadFrom(conn_, options_.meta_schema, from, 1000, size_t{1} << 26);
+  if (in_doubt_) {
+    const WriteOutcome o = OutcomeFromLog(*in_doubt_, from, rows);
+    if (o == WriteOutcome::kUnknown) {
+      return rows.ok() ? Status::Corruption(fmt::format("write #{} is in doubt, but the log is at #{}",
+                                                        in_doubt_->seq, from - 1))
+                       : rows.status();
+    }
+    if (o == WriteOutcome::kNotCommitted && in_doubt_->said_unknown) {
+      out->reconnect_notes.push_back(NotCommittedNote(*in_doubt_));
+    }
+    if (outcome != nullptr) *outcome = o;
+    in_doubt_.reset();
+  }
+  if (!rows.ok()) return Status::Ok();  // nothing in doubt: the next write meets the trouble
+  for (const std::string& encoded : *rows) {
+    const uint64_t seq = log_->last_seq() + 1;
+    Publish(seq, encoded);
+    out->committed.push_back(seq);
+    Result<replication::Event> event = replication::DecodeEvent(encoded);
+    out->reconnect_notes.push_back(CommittedNote(seq, event.ok() ? Summary(*event) : "(unreadable event)"));
+  }
   return Status::Ok();
 }
 

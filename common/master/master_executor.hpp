@@ -36,6 +36,7 @@
 #include "db/session.hpp"
 #include "master/event_sink.hpp"
 #include "master/master_log.hpp"
+#include "master/reconnect_rules.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
@@ -121,6 +122,13 @@ class MasterExecutor {
   bool LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const;
   Executed ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
                                       const std::string& database);
+  // The guarded commit failed without losing the session: the log says
+  // whether it committed first.
+  Executed AfterFailedGuardedCommit(Executed out, const replication::Event& event,
+                                    const std::string& encoded, const Status& logged);
+  // Logs and commits `event`, the write `out` answers; if the answer to the
+  // COMMIT is lost, `out`'s answer is kept with the write in doubt.
+  Executed LogAndCommitAnswered(Executed out, replication::Event event);
   Executed ExecuteInTransaction(std::string_view sql, const sql::Classification& c,
                                 const std::string& database);
   Executed ExecuteThenLog(std::string_view sql, const sql::Classification& c, const std::string& database);
@@ -150,20 +158,37 @@ class MasterExecutor {
   void Publish(uint64_t seq, const std::string& encoded);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
+  // The answer to `event`'s COMMIT was lost: it stays in doubt until the
+  // log says (Reconnect()).
+  void MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
   void ResetTransaction();
 
   // --- Reconnection, as the mysql client does it (kept apart from the write
-  // path above). A statement that lost the session reconnects at once; a
-  // read, or a write that the log shows did not commit, runs again.
+  // path above). A statement that lost the session reconnects at once, and
+  // DecideAfterLoss() (reconnect_rules.hpp) says what follows.
   Executed ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
                                const std::string& database);
+  // What a statement that lost the session leaves for Conclude().
+  struct LostSession {
+    Status reconnected;                 // how reconnecting went
+    size_t transaction_statements = 0;  // of the open transaction, lost with it
+    std::optional<InDoubtWrite> write;  // in doubt, as it was before the reconnection
+  };
+  // Carries out `decision` for the statement that lost the session.
+  Executed Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
+                    const sql::Classification& c, const std::string& database);
+  Executed RunAgain(Executed ran, std::string_view sql, const sql::Classification& c,
+                    const std::string& database);
   // Opens a new session and restores what the log and the prompt rely on:
   // the log's lock, the current database, a fresh transaction state (the
-  // caller says when a transaction was lost). A write whose COMMIT reached
-  // the server before the loss is published now (its log row says so).
-  Status Reconnect(const std::string& database, Executed* out);
+  // caller says when a transaction was lost). Then asks the log about the
+  // write in doubt: `outcome` (may be null) gets what it says, kUnknown when
+  // it could not be asked (an error then, and the write stays in doubt).
+  Status Reconnect(const std::string& database, Executed* out, std::optional<WriteOutcome>* outcome);
+  // Publishes what committed before the loss and was not published yet.
+  Status PublishCommittedBeforeLoss(Executed* out, std::optional<WriteOutcome>* outcome);
 
   db::Session* conn_;
   db::Session* probe_;
@@ -175,6 +200,7 @@ class MasterExecutor {
   ReconnectHook on_reconnect_;
   unsigned long lock_session_;  // the session that holds the log's lock (its server id)
   bool lost_ = false;  // the session is gone; the next statement reconnects first
+  std::optional<InDoubtWrite> in_doubt_;  // a COMMIT whose answer was lost (then lost_ too)
 
   bool autocommit_ = true;         // the session's autocommit setting
   bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION

@@ -139,15 +139,6 @@ Result<bool> MasterLog::IsCommitted(db::Session* other, uint64_t seq) const {
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
 
-Result<std::optional<std::string>> MasterLog::CommittedEvent(db::Session* other,
-                                                             uint64_t seq) const {
-  Result<db::QueryResult> r =
-      other->Execute(fmt::format("SELECT event FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
-  if (!r.ok()) return r.status();
-  if (r->rows.empty() || !r->rows[0][0]) return std::optional<std::string>();
-  return std::optional<std::string>(std::move(*r->rows[0][0]));
-}
-
 Result<std::vector<std::string>> MasterLog::ReadFrom(db::Session* conn, const std::string& meta,
                                                      uint64_t from_seq, size_t max_events,
                                                      size_t max_bytes) {

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,8 +88,6 @@ class MasterLog {
   // Whether event `seq` is committed, as seen from `other`, a session that
   // does not hold the writer's transaction.
   Result<bool> IsCommitted(db::Session* other, uint64_t seq) const;
-  // The event committed as `seq`, as seen from `other`; nullopt when none is.
-  Result<std::optional<std::string>> CommittedEvent(db::Session* other, uint64_t seq) const;
   void MarkCommitted(uint64_t seq) { head_->Advance(seq); }
 
   // Encoded events with seq >= from_seq, in order, at most max_events and

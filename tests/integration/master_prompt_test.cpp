@@ -1,10 +1,12 @@
 // The master binary as a SQL prompt, driven through a pipe against a private
 // MariaDB server.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "mariadb_server.hpp"
 #include "process.hpp"
+#include "recording_proxy.hpp"
 
 namespace sqlrepl::testing {
 namespace {
@@ -37,6 +39,15 @@ class MasterPromptTest : public ServersTest<MasterPromptTestServer> {
     WriteFile(env_path_, text + "LISTEN_HOST=127.0.0.1\nLISTEN_PORT=" +
                              std::to_string(FreeLoopbackPort()) + "\n");
     ::chmod(env_path_.c_str(), mode);
+  }
+
+  // The master reaches its database through `proxy`.
+  void WriteEnvThrough(const RecordingProxy& proxy) {
+    std::string env = server_->EnvLines();
+    const std::string direct = fmt::format("DB_PORT={}\n", server_->port());
+    ASSERT_NE(env.find(direct), std::string::npos) << env;
+    env.replace(env.find(direct), direct.size(), fmt::format("DB_PORT={}\n", proxy.port()));
+    WriteEnv(env + "REPL_TOKEN=" + kToken + "\n");
   }
 
   std::optional<Process> StartMaster(std::vector<std::string> extra_args = {}) {
@@ -247,6 +258,89 @@ TEST_F(MasterPromptTest, CatalogChecksSeeAutoIncrementAndStoredFunctions) {
   // The ordered INSERT ... SELECT is safe: exactly one AUTO_INCREMENT warning.
   const std::string marker = "without ORDER BY into a table with AUTO_INCREMENT";
   EXPECT_EQ(o.out.find(marker), o.out.rfind(marker));
+}
+
+}  // namespace
+}  // namespace sqlrepl::testing
+
+// Issue 18, item 2: the master's log row and COMMIT reach its database and
+// commit, then every connection is cut before the answer comes back (a
+// proxy in front of the database, as a crash of the server looks). The
+// outcome is unknown until the log row says which; the master reports that
+// one outcome, naming the statement, never "rolled back" for a write that
+// committed.
+namespace sqlrepl::testing {
+namespace {
+
+constexpr char kOnce[] = "INSERT INTO students (name) VALUES ('once')";
+
+class MasterLostAnswerTest : public MasterPromptTest {
+ protected:
+  void SetUp() override {
+    MasterPromptTest::SetUp();
+    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS repl_meta").ok());  // writes start at #1
+    proxy_.emplace(server_->port(), /*many=*/true);
+    ASSERT_NE(proxy_->port(), 0);
+    WriteEnvThrough(*proxy_);
+  }
+
+  // The answer to the first log row and COMMIT is lost; then new
+  // connections are refused for `away`.
+  void LoseTheFirstCommitAnswer(milliseconds away) {
+    proxy_->LoseAnswerAfter("INSERT INTO `repl_meta`.log", away);
+  }
+
+  std::optional<RecordingProxy> proxy_;
+};
+
+TEST_F(MasterLostAnswerTest, CommittedWriteIsReportedCommittedOnceTheLogSaysSo) {
+  LoseTheFirstCommitAnswer(milliseconds(0));
+  Outcome o = RunMaster(std::string(kOnce) + ";\nINSERT INTO students (name) VALUES ('next');\n");
+  EXPECT_TRUE(proxy_->answer_lost());
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("ERROR 2013"));
+  EXPECT_THAT(o.err, HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
+                                           "replicated now: ") + kOnce));
+  EXPECT_THAT(o.err, Not(HasSubstr("rolled back")));
+  EXPECT_THAT(o.err, Not(HasSubstr("unknown")));
+  EXPECT_THAT(o.out, Not(HasSubstr("Query OK, 0 rows affected")));  // its own answer, 1 row
+  EXPECT_THAT(o.out, HasSubstr("logged as #1 for slaves"));  // published once it was known
+  EXPECT_THAT(o.out, HasSubstr("logged as #2 for slaves"));
+  EXPECT_EQ(Count(), "2");  // not run twice
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2");
+}
+
+// The server stays away past the master's attempt to reconnect: the master
+// cannot know, says so, and the script stops there with status 1.
+TEST_F(MasterLostAnswerTest, WriteIsUnknownNotRolledBackWhileTheServerStaysAway) {
+  LoseTheFirstCommitAnswer(seconds(3));
+  Outcome o = RunMaster(std::string(kOnce) + ";\nINSERT INTO students (name) VALUES ('never');\n");
+  EXPECT_TRUE(proxy_->answer_lost());
+  EXPECT_EQ(o.exit_status, 1) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("unknown: the write may have committed; check write #1 before "
+                               "running it again"));
+  EXPECT_THAT(o.err, HasSubstr(kOnce));
+  EXPECT_THAT(o.err, Not(HasSubstr("rolled back")));
+  EXPECT_EQ(Count(), "1");  // it did commit; the script stopped before 'never'
+}
+
+// With --force the script goes on; the first statement that reaches the
+// server again learns the outcome from the log and names the write.
+TEST_F(MasterLostAnswerTest, WriteLeftUnknownIsNamedWhenALaterStatementFindsItCommitted) {
+  LoseTheFirstCommitAnswer(seconds(2));
+  std::optional<Process> p = StartMaster({"--force"});
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(p->WriteStdin(std::string(kOnce) + ";\n"));
+  ASSERT_TRUE(WaitFor([&] { return p->Stderr().find("check write #1") != std::string::npos; }, seconds(30)))
+      << p->Stderr();
+  ASSERT_TRUE(WaitFor([&] { return !proxy_->refusing(); }, seconds(10)));
+  Outcome o = FeedToEnd(*p, "SELECT name FROM students;\n", seconds(60));
+  EXPECT_EQ(o.exit_status, 1) << o.err;  // the outcome was unknown when the statement ended
+  EXPECT_THAT(o.err, HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
+                                           "replicated now: ") + kOnce));
+  EXPECT_THAT(o.err, Not(HasSubstr("rolled back")));
+  EXPECT_THAT(o.out, HasSubstr("| once |"));
+  EXPECT_EQ(Count(), "1");
 }
 
 }  // namespace

@@ -396,5 +396,113 @@ TEST_F(MasterExecutorUnitTest, ReconnectHookIsToldWhichSessionHeldTheLock) {
   EXPECT_EQ(previous, (std::vector<unsigned long>{first, second}));
 }
 
+// Issue 18, item 2: the answer to a COMMIT is lost and the server stays
+// away. The outcome is unknown until the log says which: "unknown", never
+// "rolled back"; and once the log can be asked, that one outcome, naming
+// the statement.
+std::string AllNotes(const Executed& e) {
+  std::string all;
+  for (const auto& n : e.reconnect_notes) all += n + "\n";
+  for (const auto& n : e.notes) all += n + "\n";
+  return all;
+}
+
+TEST_F(MasterExecutorUnitTest, CommitAnswerLostWhileTheServerStaysAwayIsUnknownUntilTheLogSays) {
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  server_.SetReachable(false);
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  ASSERT_TRUE(e.lost.has_value());
+  EXPECT_THAT(e.lost->message(), ::testing::Not(HasSubstr("rolled back")));
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("unknown: the write may have committed; check write #1 before running it again: "
+                        "INSERT INTO t (v) VALUES (1)"));
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(server_.log().size(), 1u) << "it did commit";
+  // Nothing runs while the write is in doubt and the server is away.
+  EXPECT_FALSE(Try("SELECT 1").result.ok());
+  server_.SetReachable(true);
+  Executed next = Run("SELECT 1");
+  EXPECT_THAT(AllNotes(next), HasSubstr("Write #1 committed before the connection was lost; it is "
+                                        "replicated now: INSERT INTO t (v) VALUES (1)"));
+  EXPECT_EQ(next.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(server_.committed_writes().size(), 1u) << "never run twice";
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{2});
+}
+
+TEST_F(MasterExecutorUnitTest, WriteLeftUnknownThatDidNotCommitIsSaidSoAndItsNumberUsedAgain) {
+  server_.LoseSessionOn("BEGIN NOT ATOMIC");  // the server never ran the COMMIT
+  server_.SetReachable(false);
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  EXPECT_THAT(e.result.status().message(), HasSubstr("unknown: the write may have committed"));
+  server_.SetReachable(true);
+  Executed next = Run("SELECT 1");
+  EXPECT_THAT(AllNotes(next), HasSubstr("Write #1 did not commit before the connection was lost"));
+  EXPECT_THAT(AllNotes(next), HasSubstr("INSERT INTO t (v) VALUES (1)"));
+  EXPECT_TRUE(next.committed.empty());
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{1});
+}
+
+// Found committed at once: the statement's own answer is what is reported.
+TEST_F(MasterExecutorUnitTest, WriteFoundCommittedReportsItsOwnAnswer) {
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_THAT(e.lost->message(), ::testing::Not(HasSubstr("rolled back")));
+  EXPECT_EQ(e.result->affected_rows, 1u);
+  EXPECT_THAT(AllNotes(e), ::testing::Not(HasSubstr("unknown")));
+}
+
+TEST_F(MasterExecutorUnitTest, OneTripUpdateLostWhileTheServerStaysAwayIsUnknown) {
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC IF");
+  server_.SetReachable(false);
+  Executed e = Try("UPDATE t SET v = 2");
+  EXPECT_THAT(e.result.status().message(), HasSubstr("check write #2 before running it again: UPDATE t SET v = 2"));
+  server_.SetReachable(true);
+  Executed next = Run("SELECT 1");
+  EXPECT_THAT(AllNotes(next), HasSubstr("Write #2 committed before the connection was lost"));
+  EXPECT_EQ(conn_.TimesSent("UPDATE t SET v = 2"), 1);
+}
+
+TEST_F(MasterExecutorUnitTest, CommitLostWhileTheServerStaysAwayNamesTheTransaction) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("UPDATE t SET v = 2");
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  server_.SetReachable(false);
+  Executed e = Try("COMMIT");
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("check write #1 before running it again: INSERT INTO t (v) VALUES (1) (and 1 more "
+                        "statement)"));
+  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("lost with the connection")));
+}
+
+// A DDL commits by itself; its log row follows in a transaction of its
+// own, whose answer is lost. The DDL stands either way; the log says
+// whether the slaves get it.
+TEST_F(MasterExecutorUnitTest, DdlWhoseLogRowAnswerIsLostStandsAndIsLoggedIfTheRowCommitted) {
+  server_.LoseSessionAfter("BEGIN NOT ATOMIC");
+  Executed e = Run("CREATE TABLE x (a INT)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_THAT(AllNotes(e), HasSubstr("Write #1 committed before the connection was lost; it is "
+                                     "replicated now: CREATE TABLE x (a INT)"));
+  EXPECT_THAT(AllNotes(e), ::testing::Not(HasSubstr("not logged")));
+  EXPECT_EQ(sink_.Statements(), (Events{{"CREATE TABLE x (a INT)"}}));
+}
+
+TEST_F(MasterExecutorUnitTest, DdlWhoseLogRowIsInDoubtStandsAndSaysTheSlavesMayNotGetIt) {
+  server_.LoseSessionOn("BEGIN NOT ATOMIC");
+  server_.SetReachable(false);
+  Executed e = Run("CREATE TABLE x (a INT)");
+  EXPECT_THAT(AllNotes(e), HasSubstr("whether the slaves get it is unknown: its log row, write #1"));
+  server_.SetReachable(true);
+  Executed next = Run("SELECT 1");
+  EXPECT_THAT(AllNotes(next), HasSubstr("Write #1 did not commit"));
+  EXPECT_EQ(conn_.TimesSent("CREATE TABLE x (a INT)"), 1);
+  EXPECT_TRUE(sink_.events.empty());
+}
+
 }  // namespace
 }  // namespace sqlrepl::master
