@@ -666,6 +666,7 @@ int MasterShell::Run(LineSource* input) {
     }
   }
   Flush(true);  // outstanding acknowledgements, each bounded by ACK_TIMEOUT_MS
+  err_ << FormatBehindAtExit(registry_->Snapshot(), log_->last_seq()) << std::flush;
   if (interactive) {
     out_ << "Bye\n" << std::flush;
     return app::kExitOk;

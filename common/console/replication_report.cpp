@@ -78,4 +78,21 @@ std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t 
   return FormatTable(table);
 }
 
+std::string FormatBehindAtExit(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq) {
+  std::string lines;
+  size_t behind = 0;
+  for (const master::SlaveInfo& s : slaves) {
+    if (s.applied_seq >= last_seq) continue;
+    ++behind;
+    lines += fmt::format("  {}: applied #{} of #{} ({} event{} behind), {}\n", s.id, s.applied_seq, last_seq,
+                         last_seq - s.applied_seq, last_seq - s.applied_seq == 1 ? "" : "s",
+                         master::SlaveStateName(s.state));
+  }
+  if (behind == 0) return "";
+  return fmt::format("master: exiting while {} slave{} behind; {} the rest only while a master runs "
+                     "(start the master again, interactively or with another script):\n",
+                     behind, behind == 1 ? " is" : "s are", behind == 1 ? "it gets" : "they get") +
+         lines;
+}
+
 }  // namespace sqlrepl::console

@@ -26,4 +26,12 @@ std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int 
 // wait for it), applied, lag, refused, failed, last error.
 std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
 
+// What the master says as it exits while slaves have not applied up to
+// `last_seq`: they get the rest only from a master that runs again. "" when
+// every slave it knows is there.
+//   master: exiting while 1 slave is behind; it gets the rest when a master
+//   runs again (master --env-file ... with no input, or another script):
+//     slave1: applied #4 of #600 (596 events behind), live
+std::string FormatBehindAtExit(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
+
 }  // namespace sqlrepl::console

@@ -611,5 +611,29 @@ TEST_F(ReplicationTest, VerifyReportsADifferenceAndFailsTheScript) {
   EXPECT_THAT(master->Stdout(), HasSubstr("DIFFERENT |"));
 }
 
+// Issue 19: a piped master that exits while a slave is behind says so, with
+// the slave and how far behind it is (here slave1 waits on a table lock held
+// on its own server).
+TEST_F(ReplicationTest, PipedMasterThatExitsWhileASlaveIsBehindSaysSo) {
+  // Long enough for slave2 to answer on a loaded machine; slave1 costs one
+  // timeout, then is not waited for.
+  Cluster cluster = StartCluster(/*ack_timeout_ms=*/5000);
+  ASSERT_TRUE(cluster.connected);
+  auto& [master, s1, s2, connected] = cluster;
+  Result<db::Connection> holder = slave_db(1).Connect("school");
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(holder->Run("LOCK TABLES students WRITE").ok());
+  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('a');\n"
+                                 "INSERT INTO students (name) VALUES ('b');\n"
+                                 "INSERT INTO students (name) VALUES ('c');\n"));
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
+  EXPECT_THAT(master->Stderr(), HasSubstr("master: exiting while 1 slave is behind"));
+  EXPECT_THAT(master->Stderr(), HasSubstr("  slave1: applied #0 of #3 (3 events behind)"));
+  EXPECT_THAT(master->Stderr(), ::testing::Not(HasSubstr("slave2: applied")));
+  ASSERT_TRUE(holder->Run("UNLOCK TABLES").ok());
+  EXPECT_TRUE(WaitForAppliedSeq(1, 3));  // what it received, it applies
+}
+
 }  // namespace
 }  // namespace sqlrepl::testing

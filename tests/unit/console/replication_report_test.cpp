@@ -79,5 +79,20 @@ TEST(FormatSlavesTest, TableShowsStateLagAndLastError) {
       << table;
 }
 
+// Issue 19: a piped master that exits while slaves are behind says which,
+// and how far, instead of leaving them to stop half-way in silence.
+TEST(FormatBehindAtExitTest, NamesEverySlaveBehindAndHowFar) {
+  const master::SlaveInfo done{"s1", "a:1", master::SlaveState::kLive, 600, 0, 0, "", false};
+  const master::SlaveInfo live{"s2", "a:2", master::SlaveState::kLive, 4, 0, 0, "", true};
+  const master::SlaveInfo gone{"s3", "a:3", master::SlaveState::kOffline, 599, 0, 0, "", false};
+  EXPECT_EQ(FormatBehindAtExit({done}, 600), "");
+  EXPECT_EQ(FormatBehindAtExit({}, 600), "");
+  EXPECT_EQ(FormatBehindAtExit({done, live, gone}, 600),
+            "master: exiting while 2 slaves are behind; they get the rest only while a master runs (start "
+            "the master again, interactively or with another script):\n"
+            "  s2: applied #4 of #600 (596 events behind), live\n"
+            "  s3: applied #599 of #600 (1 event behind), offline\n");
+}
+
 }  // namespace
 }  // namespace sqlrepl::console
