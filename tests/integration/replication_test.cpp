@@ -386,6 +386,14 @@ TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
   for (int i = 0; i < 5; ++i) five += "INSERT INTO students (name) VALUES ('early');\n";
   ASSERT_TRUE(master->WriteStdin(five));
   ASSERT_TRUE(WaitForAppliedSeq(1, 5));
+  // The purge goes by what the master recorded of the acknowledgements, not
+  // by the slave's own position: wait until the master has #5 (a slower
+  // build once killed the slave with only #4 recorded).
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'") == "5";
+      },
+      seconds(30)));
   // Slave 1 goes away; events 6..8 are only on the master.
   s1->Signal(SIGKILL);
   s1->Wait(seconds(10));
