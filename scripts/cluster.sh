@@ -116,12 +116,12 @@ provision() {
               TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
   fi
   sql "$node" "
-    CREATE DATABASE IF NOT EXISTS school;
+    CREATE DATABASE IF NOT EXISTS school CHARACTER SET utf8mb4;
     CREATE TABLE IF NOT EXISTS school.students (
       id INT AUTO_INCREMENT PRIMARY KEY,
       name VARCHAR(100) NOT NULL,
       age INT
-    ) ENGINE=InnoDB;
+    ) ENGINE=InnoDB CHARACTER SET utf8mb4;
     CREATE USER IF NOT EXISTS 'sqlrepl'@'localhost' IDENTIFIED BY '$pass';
     CREATE USER IF NOT EXISTS 'sqlrepl'@'127.0.0.1' IDENTIFIED BY '$pass';
     $grants"

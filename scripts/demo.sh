@@ -24,8 +24,13 @@ done
 [ -t 0 ] && [ -t 1 ] || use_tmux=0  # tmux needs a terminal to attach to
 
 scripts/install-deps.sh
+# The first build takes minutes on a small machine: show its progress.
+echo "demo: building master and slave in build/ ..."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target master slave >/dev/null
+cmake --build build -j "$(nproc)" --target master slave | grep --line-buffered -E '^\[ *[0-9]+%\]' || {
+  echo "demo: the build failed; run 'cmake --build build' to see why" >&2
+  exit 1
+}
 
 cluster_was_running=0
 status=$(scripts/cluster.sh status 2>/dev/null || true)

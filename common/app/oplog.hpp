@@ -34,7 +34,6 @@ class OpLog {
 
   // Any thread. Appends "<timestamp> <program>: <line>".
   void Write(std::string_view line);
-  bool enabled() const { return fd_ >= 0; }
 
   // "2026-11-24T15:04:58.123Z" for `unix_ms` (ms since the epoch).
   static std::string Timestamp(int64_t unix_ms);

@@ -272,7 +272,7 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
   }
   if (host_->slave_count() >= host_->max_slaves()) {
     co_return Status::Unavailable(fmt::format(
-        "the master already serves {} slaves, its limit (MAX_SLAVES); try again later",
+        "the master already serves {} slaves, its limit; try again later",
         host_->slave_count()));
   }
   slave_id_ = slave_id;
