@@ -32,15 +32,6 @@ bool CannotEndTransaction(const sql::Classification& c) {
          c.kind == StatementKind::kEmpty || c.kind == StatementKind::kFileAccess;
 }
 
-// Statements that change nothing a slave keeps run on the master only, and
-// are not logged: session settings (the statements that follow carry the
-// values they set, replication/session_context.hpp), temporary tables (the
-// session's own) and DO (it evaluates and discards). Slaves would refuse
-// them, and with them the whole transaction they sit in.
-bool RunsOnMasterOnly(const sql::Classification& c) {
-  return c.kind == StatementKind::kSessionState || c.temporary || c.verb == "DO";
-}
-
 constexpr size_t kOneTripMaxStatement = 16 * 1024;
 
 // Whether a statement that lost its session may simply run again: a read,
@@ -265,6 +256,16 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
     return Failed(Status::FailedPrecondition(c.reserved_variable +
                                              " is reserved for sqlrepl's own use; not executed"));
   }
+  if (c.kind == StatementKind::kDataChange && !RunsOnMasterOnly(c, database)) {
+    for (const sql::TableRef& t : c.writes) {
+      if (temporary_tables_.count(TableKey(t, database))) {
+        return Failed(Status::FailedPrecondition(fmt::format(
+            "writes the temporary table {} together with other tables; not executed (slaves do not "
+            "have it, and would write their real table of that name)",
+            TableKey(t, database))));
+      }
+    }
+  }
   for (const sql::TableRef& t : c.writes) {
     const std::string& schema = t.schema.empty() ? database : t.schema;
     if (EqualsIgnoreCase(schema, options_.meta_schema)) {
@@ -335,8 +336,8 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   }
   Executed ran;
   const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
-  const bool master_only = RunsOnMasterOnly(c);
-  if (in_transaction_ && !c.implicit_commit) {
+  const bool master_only = RunsOnMasterOnly(c, database);
+  if (in_transaction_ && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
     ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, c, database)
                                   : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
   } else if (master_only) {
@@ -348,9 +349,49 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
     ran = ExecuteThenLog(sql, c, database);
   }
   if (!CannotEndTransaction(c)) session_known_ = false;  // it may have changed a carried variable
+  if (c.temporary && ran.result.ok()) NoteTemporaryTables(c, database);
   ran.committed.insert(ran.committed.begin(), out.committed.begin(), out.committed.end());
   ran.notes.insert(ran.notes.begin(), out.notes.begin(), out.notes.end());
   return ran;
+}
+
+// Statements that change nothing a slave keeps run on the master only, and
+// are not logged: session settings (the statements that follow carry the
+// values they set, replication/session_context.hpp), temporary tables (the
+// session's own: DDL of them, and writes that touch only them) and a DO
+// that calls no sequence and no stored function (it evaluates and
+// discards). Slaves would refuse them, and with them the whole transaction
+// they sit in; a write to a temporary table would change the real table of
+// that name on a slave.
+bool MasterExecutor::RunsOnMasterOnly(const sql::Classification& c, const std::string& database) {
+  if (c.kind == StatementKind::kSessionState || c.temporary) return true;
+  if (c.verb == "DO") {
+    if (options_.catalog == nullptr || !c.schemas_used.empty()) return false;
+    for (const std::string& f : c.functions) {
+      if (f == "NEXTVAL" || f == "SETVAL" || f == "LASTVAL") return false;
+      if (options_.catalog->IsStoredFunction(database, f)) return false;
+    }
+    return true;
+  }
+  if (c.kind != StatementKind::kDataChange || c.writes.empty() || temporary_tables_.empty()) return false;
+  for (const sql::TableRef& t : c.writes) {
+    if (!temporary_tables_.count(TableKey(t, database))) return false;
+  }
+  return true;
+}
+
+std::string MasterExecutor::TableKey(const sql::TableRef& t, const std::string& database) {
+  return (t.schema.empty() ? database : t.schema) + "." + t.table;
+}
+
+void MasterExecutor::NoteTemporaryTables(const sql::Classification& c, const std::string& database) {
+  for (const sql::TableRef& t : c.writes) {
+    if (c.verb == "DROP TABLE") {
+      temporary_tables_.erase(TableKey(t, database));
+    } else {
+      temporary_tables_.insert(TableKey(t, database));
+    }
+  }
 }
 
 // Two round trips: context, BEGIN and the statement together; then the
@@ -700,13 +741,22 @@ void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
 Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
                                              const std::string& database) {
   Executed before;
+  std::optional<sql::Classification> reread;
   if (lost_ || in_doubt_) {
     Status s = Reconnect(database, &before, nullptr);
     if (!s.ok()) {
       before.result = s;
       return before;
     }
+    // `c` was read under the lost session's sql_mode; the new one starts
+    // from the server's default.
+    reread = sql::Classify(sql, CurrentLexMode());
   }
+  return ExecuteReconnected(sql, reread ? *reread : c, database, std::move(before));
+}
+
+Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Classification& c,
+                                            const std::string& database, Executed before) {
   Loss loss;
   loss.statement = LostStatementOf(c);
   loss.is_commit = c.transaction == TransactionOp::kCommit;
@@ -741,14 +791,14 @@ Executed MasterExecutor::ExecuteReconnecting(std::string_view sql, const sql::Cl
         "SET autocommit = 0 was lost with the session: each statement now commits by itself "
         "until you set it again.");
   }
-  return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, c, database);
+  return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, database);
 }
 
 Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
-                                  const sql::Classification& c, const std::string& database) {
+                                  const std::string& database) {
   switch (decision) {
     case AfterLoss::kRunAgain:
-      return RunAgain(std::move(ran), sql, c, database);
+      return RunAgain(std::move(ran), sql, database);
     case AfterLoss::kDone:
       if (!ran.result.ok()) ran.result = db::QueryResult{};
       return ran;
@@ -793,9 +843,10 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
   return ran;
 }
 
-Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const sql::Classification& c,
-                                  const std::string& database) {
-  Executed again = ExecuteChecked(sql, c, database);
+Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std::string& database) {
+  // Read again under the new session's sql_mode, which is the server's
+  // default, not the lost session's.
+  Executed again = ExecuteChecked(sql, sql::Classify(sql, CurrentLexMode()), database);
   again.lost = ran.lost;
   again.reconnect_notes = std::move(ran.reconnect_notes);
   again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
@@ -828,6 +879,7 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
   autocommit_ = true;
   timestamp_frozen_ = false;
   session_known_ = false;  // a new session starts from the server's defaults
+  temporary_tables_.clear();  // they went with the session
   ResetTransaction();
   s = PublishCommittedBeforeLoss(out, outcome);
   if (!s.ok()) return s;  // still in doubt: nothing is written before the log says

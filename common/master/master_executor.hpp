@@ -27,6 +27,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,12 @@ class MasterExecutor {
   size_t pending_statements() const { return pending_.size(); }
 
  private:
+  // True when `c` changes nothing a slave keeps: run, never logged.
+  bool RunsOnMasterOnly(const sql::Classification& c, const std::string& database);
+  static std::string TableKey(const sql::TableRef& t, const std::string& database);
+  // After CREATE or DROP TEMPORARY TABLE succeeded.
+  void NoteTemporaryTables(const sql::Classification& c, const std::string& database);
+
   // Execute() without reconnection.
   Executed ExecuteChecked(std::string_view sql, const sql::Classification& c,
                           const std::string& database);
@@ -170,6 +177,10 @@ class MasterExecutor {
   // DecideAfterLoss() (reconnect_rules.hpp) says what follows.
   Executed ExecuteReconnecting(std::string_view sql, const sql::Classification& c,
                                const std::string& database);
+  // The rest of ExecuteReconnecting, once a lost session was replaced
+  // (`before` holds what that said).
+  Executed ExecuteReconnected(std::string_view sql, const sql::Classification& c,
+                              const std::string& database, Executed before);
   // What a statement that lost the session leaves for Conclude().
   struct LostSession {
     Status reconnected;                 // how reconnecting went
@@ -178,9 +189,9 @@ class MasterExecutor {
   };
   // Carries out `decision` for the statement that lost the session.
   Executed Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
-                    const sql::Classification& c, const std::string& database);
-  Executed RunAgain(Executed ran, std::string_view sql, const sql::Classification& c,
                     const std::string& database);
+  // Runs the statement again on the new session, read under its sql_mode.
+  Executed RunAgain(Executed ran, std::string_view sql, const std::string& database);
   // Opens a new session and restores what the log and the prompt rely on:
   // the log's lock, the current database, a fresh transaction state (the
   // caller says when a transaction was lost). Then asks the log about the
@@ -214,7 +225,10 @@ class MasterExecutor {
   // (in the same round trip as the next write) after anything that may
   // have changed them.
   std::vector<replication::SessionVariable> session_;
-  bool session_known_ = false;  // SET timestamp is in force on the session
+  bool session_known_ = false;  // session_ holds the session's values as they are now
+  // "schema.table" of the temporary tables this session created: writes
+  // that touch only them are not logged.
+  std::set<std::string> temporary_tables_;
 };
 
 }  // namespace sqlrepl::master

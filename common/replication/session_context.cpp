@@ -81,17 +81,43 @@ Result<std::vector<UserVariable>> ParseUserVariables(const std::vector<std::stri
   return out;
 }
 
+namespace {
+
+// A sql_mode as the server reports it: mode names, comma-separated. The
+// server also takes numbers and stray spaces, which our lexer would not
+// read as the modes they stand for.
+bool IsModeNameList(std::string_view value) {
+  for (char ch : value) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' || ch == ',';
+    if (!ok) return false;
+  }
+  return value.find(",,") == std::string_view::npos && (value.empty() || (value.front() != ',' && value.back() != ','));
+}
+
+}  // namespace
+
 std::string CheckSessionValues(const StatementContext& context) {
   sql::Classification lexing;
+  if (context.has_session) {
+    // What the statement is read under must be set, not left as it was.
+    for (std::string_view needed : {"sql_mode", "character_set_client", "collation_connection"}) {
+      const bool carried = std::any_of(context.session.begin(), context.session.end(),
+                                       [&](const SessionVariable& v) { return v.name == needed; });
+      if (!carried) return "the event's session values lack " + std::string(needed);
+    }
+  }
   for (const SessionVariable& v : context.session) {
     if (!IsCarriedVariable(v.name)) return "session variable " + v.name + " is not one a slave sets";
     if (v.value.find('\\') != std::string::npos) return "session variable " + v.name + " holds a backslash";
+    if (v.name == "sql_mode" && !IsModeNameList(v.value)) {
+      return "sql_mode '" + v.value + "' is not a list of mode names";
+    }
     if (v.name == "sql_mode") lexing.sql_modes.push_back(AsciiUpper(v.value));
     if (v.name == "character_set_client") lexing.charsets.push_back(AsciiUpper(v.value));
     if (v.name == "collation_connection") lexing.collations.push_back(AsciiUpper(v.value));
   }
   for (const UserVariable& v : context.user_variables) {
-    if (AsciiLower(v.name).rfind(sql::kReservedVariablePrefix, 0) == 0) {
+    if (sql::IsReservedVariable(AsciiLower(v.name))) {
       return "user variable @" + v.name + " is reserved for sqlrepl's own use";
     }
     if (v.kind == UserVariable::kString && !v.charset.empty() &&

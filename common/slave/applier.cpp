@@ -455,6 +455,9 @@ Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* o
     }
     o.ack.outcome = protocol::AckOutcome::kApplied;
     for (size_t k = 0; k < event.statements.size(); ++k) {
+      // The policy let through only a USE of DB_NAME, where the session
+      // is: never sent, so no USE ever reaches the server.
+      if (items[i].classes[k].verb == "USE") continue;
       const std::string context = ContextOf(items[i], k);
       if (!context.empty()) statements.push_back(context);
       answers_of[i].push_back(statements.size());
@@ -600,7 +603,16 @@ std::string Applier::CheckPolicy(const Item& item) const {
     const std::string unsafe = replication::CheckSessionValues(st.context);
     if (!unsafe.empty()) return unsafe;
   }
-  for (const sql::Classification& c : item.classes) {
+  for (size_t k = 0; k < item.classes.size(); ++k) {
+    const sql::Classification& c = item.classes[k];
+    // The master carries the value of every user variable a statement
+    // names: one it did not carry was misread there (or never sent).
+    const std::vector<replication::UserVariable>& carried = event.statements[k].context.user_variables;
+    for (const std::string& name : c.user_variables) {
+      const bool found = std::any_of(carried.begin(), carried.end(),
+                                     [&](const replication::UserVariable& v) { return AsciiLower(v.name) == name; });
+      if (!found) return "names @" + name + ", whose value the event does not carry";
+    }
     if (c.kind == sql::StatementKind::kTransaction) {
       return "transaction control inside an event is refused (the event is the transaction)";
     }

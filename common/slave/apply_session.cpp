@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 namespace sqlrepl::slave {
@@ -19,6 +20,28 @@ uint64_t MatchedRows(const db::QueryResult& r) {
   const size_t at = r.info.find(kMatched);
   if (at == std::string::npos) return r.affected_rows;
   return std::strtoull(r.info.c_str() + at + kMatched.size(), nullptr, 10);
+}
+
+using ExecuteFn = std::function<Result<db::QueryResult>(std::string_view)>;
+
+// One statement at a time through `execute`, which must not commit by
+// itself, then the position and COMMIT.
+Status RunOneAtATime(const ExecuteFn& execute, const std::function<bool(const Status&)>& lost,
+                     const std::vector<std::string>& statements, const std::string& position_update,
+                     std::vector<Result<db::QueryResult>>* results) {
+  results->clear();
+  Status failure = execute("START TRANSACTION").status();  // BEGIN opens a block under sql_mode=ORACLE
+  for (size_t i = 0; failure.ok() && i < statements.size(); ++i) {
+    results->push_back(execute(statements[i]));
+    failure = results->back().status();
+  }
+  if (failure.ok()) {
+    Result<db::QueryResult> r = execute(position_update);
+    failure = !r.ok() ? r.status() : MatchedRows(*r) == 1 ? Status::Ok() : NoPositionRow();
+  }
+  if (failure.ok()) failure = execute("COMMIT").status();
+  if (!failure.ok() && !lost(failure)) (void)execute("ROLLBACK");
+  return failure;
 }
 
 // A session over db::Connection that applies a transaction in one round
@@ -60,7 +83,7 @@ class DbApplySession : public ApplySession {
 
   Status RunTransaction(const std::vector<std::string>& statements, const std::string& position_update,
                         std::vector<Result<db::QueryResult>>* results) override {
-    if (one_at_a_time_) return ApplySession::RunTransaction(statements, position_update, results);
+    if (one_at_a_time_) return RunFallback(statements, position_update, results);
     std::vector<Result<db::QueryResult>> answers = conn_.ExecutePipelined(Batch(statements, position_update));
 
     // A session sql_mode with another block syntax (ORACLE, set by a carried
@@ -69,7 +92,7 @@ class DbApplySession : public ApplySession {
     if (answers.back().status().sql_errno() == db::kParseError) {
       (void)conn_.Run("ROLLBACK");
       one_at_a_time_ = true;  // for the rest of this session
-      return ApplySession::RunTransaction(statements, position_update, results);
+      return RunFallback(statements, position_update, results);
     }
     Status failure = answers[0].status();
     results->clear();
@@ -95,15 +118,27 @@ class DbApplySession : public ApplySession {
   }
 
  private:
+  // On the connection itself: Execute() commits after each statement.
+  Status RunFallback(const std::vector<std::string>& statements, const std::string& position_update,
+                     std::vector<Result<db::QueryResult>>* results) {
+    return RunOneAtATime([this](std::string_view sql) { return conn_.Execute(sql); }, db::IsConnectionLost,
+                         statements, position_update, results);
+  }
+
   std::vector<std::string> Batch(const std::vector<std::string>& statements,
                                  const std::string& position_update) {
     // Not @@error_count: a statement that uses no table leaves it as the
     // last error set it (tested in slave_faults_test, a retried lock wait).
     // A plain SET, not a block: blocks cost the server a parse into a
     // stored program each, and there is one guard per statement.
-    const std::string guard =
-        fmt::format("SET {0} = GREATEST({0}, IF(ROW_COUNT() < 0, 1, 0), IF(DATABASE() <=> {1}, 0, 2))",
-                    flag_, conn_.Quote(database_));
+    // ROW_COUNT() is -1 after a failed statement, and also after one that
+    // answered with rows (RETURNING, ANALYZE UPDATE): the error count tells
+    // them apart, since every replicated statement uses a table and so
+    // resets it.
+    const std::string guard = fmt::format(
+        "SET {0} = GREATEST({0}, IF(ROW_COUNT() < 0 AND @@error_count > 0, 1, 0), "
+        "IF(DATABASE() <=> {1}, 0, 2))",
+        flag_, conn_.Quote(database_));
     std::vector<std::string> batch = {fmt::format("SET {} = 0", flag_)};
     batch.reserve(2 * statements.size() + 2);
     for (const std::string& st : statements) {
@@ -142,19 +177,9 @@ class DbApplySession : public ApplySession {
 Status ApplySession::RunTransaction(const std::vector<std::string>& statements,
                                     const std::string& position_update,
                                     std::vector<Result<db::QueryResult>>* results) {
-  results->clear();
-  Status failure = Run("START TRANSACTION");  // BEGIN opens a block under sql_mode=ORACLE
-  for (size_t i = 0; failure.ok() && i < statements.size(); ++i) {
-    results->push_back(Execute(statements[i]));
-    failure = results->back().status();
-  }
-  if (failure.ok()) {
-    Result<db::QueryResult> r = Execute(position_update);
-    failure = !r.ok() ? r.status() : MatchedRows(*r) == 1 ? Status::Ok() : NoPositionRow();
-  }
-  if (failure.ok()) failure = Run("COMMIT");
-  if (!failure.ok() && !IsConnectionLost(failure)) (void)Run("ROLLBACK");
-  return failure;
+  return RunOneAtATime([this](std::string_view sql) { return Execute(sql); },
+                       [this](const Status& s) { return IsConnectionLost(s); }, statements, position_update,
+                       results);
 }
 
 ApplySessionFactory MakeDbSessionFactory(db::ConnectOptions options) {

@@ -262,7 +262,21 @@ void ClassifyDdl(Cursor* cur, Classification* c) {
   if (object == "SPATIAL" || object == "FULLTEXT" || object == "UNIQUE") object = "INDEX";
   c->verb = object.empty() ? verb : verb + " " + object;
   if (object == "USER" || object == "ROLE") c->kind = StatementKind::kAccount;
-  if (c->temporary && object == "TABLE") c->implicit_commit = false;
+  if (c->temporary && object == "TABLE") {
+    c->implicit_commit = false;
+    // The temporary tables it creates or drops, so that the master knows
+    // which names its session has shadowed.
+    cur->Advance();
+    if (cur->Accept("IF")) {
+      cur->Accept("NOT");
+      cur->Accept("EXISTS");
+    }
+    TableRef t;
+    while (ReadQualifiedName(cur, &t)) {
+      c->writes.push_back(t);
+      if (verb != "DROP" || !cur->AcceptOp(",")) break;
+    }
+  }
 }
 
 // SET autocommit's value: 1/ON/TRUE, 0/OFF/FALSE; anything else is unknown.
@@ -628,21 +642,54 @@ void ClassifyStatement(Cursor* cur, Classification* c) {
   ClassifyOther(kw, next, cur, c);
 }
 
-// The user variables and LAST_INSERT_ID() calls in `tokens`.
-void NoteNamesAndCalls(const std::vector<Token>& tokens, Classification* c) {
+// `schema` (unquoted) for the qualified name that ends at tokens[i], or ""
+// when tokens[i] is not preceded by "schema .".
+std::string QualifierOf(const std::vector<Token>& tokens, size_t i) {
+  if (i < 2 || !tokens[i - 1].IsOperator(".")) return "";
+  const Token& q = tokens[i - 2];
+  return q.kind == TokenKind::kWord || q.kind == TokenKind::kQuotedIdent ? Unquote(q) : "";
+}
+
+// Records the schema of a stored routine called as schema.f(...), and of a
+// sequence that NEXTVAL(), LASTVAL(), SETVAL() or NEXT/PREVIOUS VALUE FOR
+// names: they run or change objects of that schema.
+void NoteRoutineSchema(const std::vector<Token>& tokens, size_t i, const std::string& called,
+                       Classification* c) {
+  auto note = [&](const std::string& schema) {
+    if (!schema.empty() &&
+        std::find(c->schemas_used.begin(), c->schemas_used.end(), schema) == c->schemas_used.end()) {
+      c->schemas_used.push_back(schema);
+    }
+  };
+  if (i + 1 < tokens.size() && tokens[i + 1].IsOperator("(") && i >= 2 && tokens[i - 1].IsOperator(".")) {
+    note(QualifierOf(tokens, i));  // schema.f(
+  }
+  size_t name_at = 0;
+  if (called == "NEXTVAL" || called == "LASTVAL" || called == "SETVAL") name_at = i + 2;
+  if (tokens[i].Is("FOR") && i >= 2 && tokens[i - 1].Is("VALUE") &&
+      (tokens[i - 2].Is("NEXT") || tokens[i - 2].Is("PREVIOUS"))) {
+    name_at = i + 1;
+  }
+  if (name_at != 0 && name_at + 2 < tokens.size() && tokens[name_at + 1].IsOperator(".")) {
+    note(QualifierOf(tokens, name_at + 2));
+  }
+}
+
+// The user variables and LAST_INSERT_ID() calls in `tokens`, and the
+// schemas of the routines and sequences the statement uses.
+void NoteNamesAndCalls(const std::vector<Token>& tokens, LexMode mode, Classification* c) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    if (CalledFunction(tokens, i) == "LAST_INSERT_ID") c->reads_last_insert_id = true;
-    if (t.kind != TokenKind::kVariable || t.text.size() < 2 || t.text[1] == '@') continue;
-    std::string_view text = t.text.substr(1);  // @name, @'name', @"name", @`name`
-    if (text.size() >= 2 && (text[0] == '\'' || text[0] == '"' || text[0] == '`') && text.back() == text[0]) {
-      text = text.substr(1, text.size() - 2);
+    std::string called = CalledFunction(tokens, i);
+    if (called == "LAST_INSERT_ID") c->reads_last_insert_id = true;
+    NoteRoutineSchema(tokens, i, called, c);
+    if (t.Is("VALUE") && i + 1 < tokens.size() && tokens[i + 1].Is("FOR")) called = "NEXTVAL";
+    if (!called.empty() && std::find(c->functions.begin(), c->functions.end(), called) == c->functions.end()) {
+      c->functions.push_back(called);
     }
-    const std::string name = AsciiLower(text);  // user variable names are not case-sensitive
+    const std::string name = UserVariableName(t, mode);
     if (name.empty()) continue;
-    if (c->reserved_variable.empty() && name.rfind(kReservedVariablePrefix, 0) == 0) {
-      c->reserved_variable = "@" + name;
-    }
+    if (c->reserved_variable.empty() && IsReservedVariable(name)) c->reserved_variable = "@" + name;
     if (std::find(c->user_variables.begin(), c->user_variables.end(), name) == c->user_variables.end()) {
       c->user_variables.push_back(name);
     }
@@ -650,6 +697,12 @@ void NoteNamesAndCalls(const std::vector<Token>& tokens, Classification* c) {
 }
 
 }  // namespace
+
+bool IsReservedVariable(std::string_view name) {
+  return name.rfind(kReservedVariablePrefix, 0) == 0 &&
+         name.size() > kReservedVariablePrefix.size() &&
+         (name[kReservedVariablePrefix.size()] == '_' || name[kReservedVariablePrefix.size()] == '.');
+}
 
 const char* KindName(StatementKind kind) {
   switch (kind) {
@@ -695,7 +748,7 @@ Classification Classify(std::string_view statement, LexMode mode) {
   }
   Cursor cur(tokens, end);
   ClassifyStatement(&cur, &c);
-  NoteNamesAndCalls(tokens, &c);
+  NoteNamesAndCalls(tokens, mode, &c);
   // LOAD_FILE() reads a server file whatever statement it sits in.
   if (c.kind != StatementKind::kDdl) {
     for (size_t i = 0; i + 1 < tokens.size(); ++i) {

@@ -62,7 +62,8 @@ struct Classification {
   LexMode mode;  // what the text was read under; every later reading uses it
   StatementKind kind = StatementKind::kUnknown;
   std::string verb;               // for messages: "DROP TABLE", "INSERT", "SET GLOBAL"
-  std::vector<TableRef> writes;   // tables a data change writes (all named targets)
+  std::vector<TableRef> writes;   // tables a data change writes (all named targets),
+                                  // or the temporary tables a DDL creates or drops
   bool implicit_commit = false;   // commits an open transaction before it runs
   bool multiple_statements = false;  // more than one statement in the text
   TransactionOp transaction = TransactionOp::kNone;
@@ -84,6 +85,12 @@ struct Classification {
   std::vector<std::string> user_variables;
   bool reads_last_insert_id = false;
   std::string reserved_variable;
+  // Schemas of the stored routines (schema.f()) and sequences (NEXTVAL,
+  // SETVAL, NEXT VALUE FOR, ...) the text names with a schema.
+  std::vector<std::string> schemas_used;
+  // The functions the text calls, upper case, each once (NEXT/PREVIOUS
+  // VALUE FOR count as NEXTVAL).
+  std::vector<std::string> functions;
   // The text holds a version-gated comment that another server version (or
   // MySQL) reads the other way; see lexer.hpp.
   bool depends_on_version = false;
@@ -92,9 +99,10 @@ struct Classification {
   bool depends_on_charset = false;
 };
 
-// User variables whose names start with this (case ignored) belong to
+// User variables named sqlrepl_... or sqlrepl.... (case ignored) belong to
 // sqlrepl: statements that name them are refused on both roles.
 inline constexpr std::string_view kReservedVariablePrefix = "sqlrepl";
+bool IsReservedVariable(std::string_view lower_case_name);
 
 // `mode`: the sql_mode flags the statement is read under. The programs pass
 // the session's own, on the master as on the slave; the default (the

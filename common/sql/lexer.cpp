@@ -333,6 +333,26 @@ std::string CalledFunction(const std::vector<Token>& code, size_t i) {
   return name;
 }
 
+std::string UserVariableName(const Token& t, LexMode mode) {
+  if (t.kind != TokenKind::kVariable || t.text.size() < 2 || t.text[1] == '@') return "";
+  Token name = t;
+  name.text = t.text.substr(1);
+  const char q = name.text[0];
+  if (q == '\'' || (q == '"' && !mode.ansi_quotes)) {
+    name.kind = TokenKind::kString;
+    name.raw_backslashes = mode.no_backslash_escapes;
+  } else if (q == '`' || q == '"') {
+    name.kind = TokenKind::kQuotedIdent;
+  } else {
+    name.kind = TokenKind::kWord;
+  }
+  std::string out = Unquote(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string Unquote(const Token& token) {
   if (token.kind != TokenKind::kString && token.kind != TokenKind::kQuotedIdent) {
     return std::string(token.text);

@@ -133,6 +133,12 @@ std::vector<Token> CodeTokens(std::string_view input, LexMode mode = {});
 // nothing calls it, or when a schema qualifies it (a stored function).
 std::string CalledFunction(const std::vector<Token>& code, size_t i);
 
+// The name of the user variable in `t` (@name, @'name', @"name", @`name`),
+// as the server resolves it under `mode`: quotes removed, escapes and
+// doubled quotes applied (@'\a' is @a), lower case. "" for a system
+// variable (@@name) or any other token.
+std::string UserVariableName(const Token& t, LexMode mode);
+
 // The value of a string token (quotes removed, escapes applied) or the name
 // in a quoted identifier; for other tokens their text.
 std::string Unquote(const Token& token);

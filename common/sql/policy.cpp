@@ -110,6 +110,12 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
     return Refuse("bytes >= 0x80 outside strings and `quoted names` are refused (their meaning depends "
                   "on the character set); quote the name with backticks");
   }
+  for (const std::string& schema : c.schemas_used) {
+    if (schema != database) {
+      return Refuse("routines and sequences outside " + std::string(database) + " (DB_NAME) are refused: " +
+                    schema);
+    }
+  }
   if (!c.reserved_variable.empty()) {
     return Refuse(c.reserved_variable + " is reserved for sqlrepl's own use; statements that name it "
                   "are refused");

@@ -67,6 +67,34 @@ TEST_F(ApplySessionTest, AFailingStatementInTheMiddleCommitsNothing) {
   EXPECT_EQ(Position(), "1");
 }
 
+// Issue 17 review: ROW_COUNT() is -1 after a statement that answers with
+// rows; that is not a failure.
+TEST_F(ApplySessionTest, StatementsThatAnswerWithRowsAreNotTakenForFailures) {
+  std::vector<Result<db::QueryResult>> results;
+  const Status s = session_->RunTransaction(
+      {"INSERT INTO t VALUES (1, 1) RETURNING id", "INSERT INTO t VALUES (2, 2)", "DELETE FROM t WHERE id = 2 RETURNING v"},
+      kPosition, &results);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Rows(), "1");
+  EXPECT_EQ(Position(), "1");
+}
+
+// Issue 17: a statement that names the old flag cannot clear the guard, and
+// one that takes the session out of its database commits nothing.
+TEST_F(ApplySessionTest, NoStatementCanClearTheGuardOrLeaveTheDatabase) {
+  std::vector<Result<db::QueryResult>> results;
+  Status s = session_->RunTransaction(
+      {"INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (1, 9)", "SET @sqlrepl_failed = 0"}, kPosition,
+      &results);
+  EXPECT_EQ(s.sql_errno(), 1062u) << s.ToString();
+  EXPECT_EQ(Rows(), "0");
+  s = session_->RunTransaction({"INSERT INTO t VALUES (1, 1)", "USE repl_meta", "SET @x = 1"}, kPosition, &results);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("took the session out of database school"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Rows(), "0");
+  EXPECT_EQ(Position(), "0");
+}
+
 TEST_F(ApplySessionTest, MissingPositionRowCommitsNothing) {
   ASSERT_TRUE(server_->Exec("DELETE FROM repl_meta.slave_position").ok());
   std::vector<Result<db::QueryResult>> results;

@@ -245,6 +245,24 @@ TEST_F(MasterExecutorTest, CompletionTypeDoesNotReachTheMastersOwnCommit) {
   Run("SET completion_type = DEFAULT");
 }
 
+// Issue 17 review: a statement run again after a lost session is read
+// again under the new session's sql_mode (the server's default), not the
+// lost one's: here the new reading sees @a, which is then carried.
+TEST_F(MasterExecutorTest, StatementRunAgainAfterALostSessionIsReadUnderTheNewSession) {
+  ASSERT_TRUE(server_->Exec("CREATE TABLE school.r (s VARCHAR(20), v VARCHAR(20))").ok());
+  Run("SET sql_mode = 'NO_BACKSLASH_ESCAPES'");
+  const std::string sql = "INSERT INTO r (s, v) VALUES ('\\', ' , @a) /* ' */";
+  const sql::Classification old_reading = sql::Classify(sql, executor_->CurrentLexMode());
+  ASSERT_TRUE(old_reading.user_variables.empty());  // @a is inside a string under the lost mode
+  ASSERT_TRUE(server_->Exec("KILL " + std::to_string(conn_->thread_id())).ok());
+  master::Executed e = executor_->Execute(sql, old_reading, "school");
+  ASSERT_TRUE(e.result.ok()) << e.result.status().ToString();
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& carried = sink_.events[0].statements[0].context.user_variables;
+  ASSERT_EQ(carried.size(), 1u);
+  EXPECT_EQ(carried[0].name, "a");
+}
+
 TEST_F(MasterExecutorTest, ExplicitTransactionIsOneEventAtCommit) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (1)");

@@ -37,7 +37,8 @@ class SlaveSessionTest : public ServersTest<SlaveSessionServers> {
                                  " v VARCHAR(100)) CHARSET utf8mb4;"
                                  "CREATE TABLE school.acct (id INT PRIMARY KEY, balance INT NOT NULL);"
                                  "CREATE TABLE school.acct_log (id INT AUTO_INCREMENT PRIMARY KEY, n INT);"
-                                 "INSERT INTO school.acct VALUES (1, 0)")
+                                 "INSERT INTO school.acct VALUES (1, 0);"
+                                 "CREATE SEQUENCE school.sq")
                       .ok());
       (void)s->Exec("DELETE FROM mysql.global_priv WHERE User = 'pwned'");
     }
@@ -220,6 +221,26 @@ TEST_F(SlaveSessionTest, OrdinaryWritesUnderOtherCharsetsAndModesAreApplied) {
   EXPECT_THAT(slave, Not(HasSubstr("REFUSED"))) << slave;
   EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM t", "school"), "8");
   ExpectSameData();
+}
+
+// Issue 17 review: a temporary table that shadows a real one. Writes that
+// touch only the temporary table stay on the master; the real table is
+// equal everywhere. A DO that moves a sequence is logged (and refused by the
+// slave, visibly), not dropped in silence.
+TEST_F(SlaveSessionTest, TemporaryTableShadowingARealOneChangesNothingOnTheSlave) {
+  const std::string slave = Replicate(Account::kLeastPrivilege,
+                                      "CREATE TEMPORARY TABLE acct (id INT PRIMARY KEY, balance INT NOT NULL);\n"
+                                      "INSERT INTO acct VALUES (2, 50);\n"
+                                      "UPDATE acct SET balance = 999 WHERE id = 1;\n"
+                                      "DELETE FROM acct;\n"
+                                      "DROP TEMPORARY TABLE acct;\n"
+                                      "UPDATE acct SET balance = balance + 5 WHERE id = 1;\n"
+                                      "DO 1 + 1;\n"
+                                      "DO SETVAL(sq, 100);\n");
+  EXPECT_EQ(master_db().QueryValue("SELECT GROUP_CONCAT(id, ':', balance) FROM acct", "school"), "1:5");
+  ExpectSameData();
+  EXPECT_EQ(MasterSeq(), 2u) << master_out_;  // the UPDATE of the real table, and the DO SETVAL
+  EXPECT_THAT(slave, HasSubstr("REFUSED (server administration is not replicated to slaves: DO)")) << slave;
 }
 
 }  // namespace

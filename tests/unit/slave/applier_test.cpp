@@ -473,5 +473,44 @@ TEST_F(ApplierTest, SessionLostOnTheEngineLookupAfterALockWaitReconnects) {
   EXPECT_EQ(db_.TimesApplied(Insert(1)), 1) << reports_.AllLines();
 }
 
+// Issue 17: the slave reads each statement under the session values it
+// runs under; one that carries none inherits the statement before it, so a
+// USE typed after an ANSI_QUOTES statement is read as the server reads it.
+TEST_F(ApplierTest, StatementWithoutSessionValuesIsReadUnderThoseBeforeIt) {
+  Make();
+  replication::Event e = MakeEvent(1, "INSERT INTO t VALUES (1)");
+  e.statements[0].context.has_session = true;
+  e.statements[0].context.session = {{"sql_mode", "ANSI_QUOTES"},
+                                     {"character_set_client", "utf8mb4"},
+                                     {"collation_connection", "utf8mb4_general_ci"}};
+  e.statements.push_back({{}, "/* */ USE \"mysql\""});
+  e.statements.push_back({{}, "INSERT INTO global_priv VALUES ()"});
+  ASSERT_TRUE(applier_->Enqueue(e).ok());
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(2, Insert(2))).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  EXPECT_EQ(reports_.acks()[0].outcome, protocol::AckOutcome::kRefused);
+  EXPECT_EQ(reports_.acks()[0].message, "USE of system schema mysql is refused");
+  EXPECT_EQ(db_.TimesApplied("INSERT INTO global_priv VALUES ()"), 0);
+  EXPECT_EQ(db_.TimesApplied(Insert(2)), 1);
+}
+
+// Issue 17 review: a statement that names a user variable whose value the
+// event does not carry was misread by its master; the slave refuses it
+// rather than use its own session's value. Another database's event too.
+TEST_F(ApplierTest, UncarriedUserVariableAndAnotherDatabaseAreRefused) {
+  Make();
+  ASSERT_TRUE(applier_->Enqueue(MakeEvent(1, "INSERT INTO t VALUES (@a)")).ok());
+  replication::Event other = MakeEvent(2, Insert(2));
+  other.database = "shop";
+  ASSERT_TRUE(applier_->Enqueue(other).ok());
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForAcks(2));
+  EXPECT_EQ(reports_.acks()[0].message, "names @a, whose value the event does not carry");
+  EXPECT_EQ(reports_.acks()[1].message,
+            "the event ran in database shop on the master; this slave applies into school (DB_NAME) only");
+  EXPECT_EQ(db_.TimesApplied(Insert(2)), 0);
+}
+
 }  // namespace
 }  // namespace sqlrepl::slave

@@ -71,10 +71,11 @@ TEST(OneReading, ClassificationKeepsTheModeItWasReadUnder) {
   EXPECT_EQ(Classify("SELECT 1", kAnsiQuotes).mode, kAnsiQuotes);
 }
 
-TEST(ReservedVariables, AnyNameStartingWithSqlreplIsReservedAndRefused) {
+TEST(ReservedVariables, NamesStartingWithSqlreplUnderscoreOrDotAreReservedAndRefused) {
   EXPECT_EQ(Classify("UPDATE t SET v = 1 WHERE @sqlrepl_failed IS NULL").reserved_variable, "@sqlrepl_failed");
   EXPECT_EQ(Classify("SET @`SQLREPL.logging` = 1").reserved_variable, "@sqlrepl.logging");
-  EXPECT_EQ(Classify("UPDATE t SET v = @sqlrepl").reserved_variable, "@sqlrepl");
+  EXPECT_EQ(Classify("UPDATE t SET v = @sqlrepl_").reserved_variable, "@sqlrepl_");
+  EXPECT_EQ(Classify("UPDATE t SET v = @sqlrepl").reserved_variable, "");
   EXPECT_EQ(Classify("UPDATE t SET v = @sqlrep").reserved_variable, "");
   const PolicyDecision d = Check("UPDATE t SET v = 1 WHERE @sqlrepl_failed IS NULL");
   EXPECT_FALSE(d.allowed);
@@ -125,7 +126,9 @@ TEST(SlaveSession, SetStatementReadsItsStatementUnderTheSessionMode) {
 std::string CheckCharset(const std::string& charset, const std::string& collation) {
   replication::StatementContext ctx;
   ctx.has_session = true;
-  ctx.session = {{"character_set_client", charset}, {"collation_connection", collation}};
+  ctx.session = {{"sql_mode", "STRICT_TRANS_TABLES"},
+                 {"character_set_client", charset},
+                 {"collation_connection", collation}};
   return replication::CheckSessionValues(ctx);
 }
 
@@ -148,6 +151,41 @@ TEST(CarriedCharsets, CharsetsThatCanHideAQuoteAreRefusedWithTheRule) {
   EXPECT_EQ(CheckCharset("utf8mb4", "klingon_ci"),
             "collation KLINGON_CI is of no character set sqlrepl knows; refused");
   EXPECT_EQ(CheckCharset("klingon", "utf8mb4_bin"), "character set KLINGON is not one sqlrepl knows; refused");
+}
+
+// Issue 17 review: the server applies escapes and doubled quotes to a
+// quoted user variable's name (@'\a' is @a).
+TEST(ReviewFindings, QuotedUserVariableNamesAreReadAsTheServerReadsThem) {
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'\\a')").user_variables, std::vector<std::string>{"a"});
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'it''s')").user_variables, std::vector<std::string>{"it's"});
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'\\a')", kNoBackslashEscapes).user_variables,
+            std::vector<std::string>{"\\a"});
+  EXPECT_EQ(Classify("UPDATE t SET v = 7 WHERE @'\\sqlrepl_failed' IS NULL").reserved_variable,
+            "@sqlrepl_failed");
+  EXPECT_EQ(Classify("UPDATE t SET v = @sqlreplay").reserved_variable, "");  // not ours
+}
+
+TEST(ReviewFindings, RoutinesAndSequencesOfAnotherDatabaseAreRefused) {
+  EXPECT_EQ(Check("INSERT INTO t (v) VALUES (SETVAL(otherdb.s, 1000))").reason,
+            "routines and sequences outside school (DB_NAME) are refused: otherdb");
+  EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (NEXT VALUE FOR `otherdb`.s)").allowed);
+  EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (PREVIOUS VALUE FOR otherdb.s)").allowed);
+  EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (otherdb.f())").allowed);
+  EXPECT_TRUE(Check("INSERT INTO t (v) VALUES (school.f(), NEXTVAL(s), NEXTVAL(school.s))").allowed);
+}
+
+TEST(ReviewFindings, CarriedSqlModeMustBeModeNamesAndBeCarried) {
+  replication::StatementContext ctx;
+  ctx.has_session = true;
+  ctx.session = {{"sql_mode", "1048576"}, {"character_set_client", "utf8mb4"},
+                 {"collation_connection", "utf8mb4_general_ci"}};
+  EXPECT_EQ(replication::CheckSessionValues(ctx), "sql_mode '1048576' is not a list of mode names");
+  ctx.session[0].value = "ansi_quotes ";
+  EXPECT_NE(replication::CheckSessionValues(ctx), "");
+  ctx.session[0].value = "STRICT_TRANS_TABLES,ANSI_QUOTES";
+  EXPECT_EQ(replication::CheckSessionValues(ctx), "");
+  ctx.session.erase(ctx.session.begin());
+  EXPECT_EQ(replication::CheckSessionValues(ctx), "the event's session values lack sql_mode");
 }
 
 }  // namespace
