@@ -409,7 +409,7 @@ Applier::Step Applier::ApplySingle(const Item& item) {
 }
 
 // The group's statements, each after its context, go to the session as one
-// transaction that commits with the position (one round trip on a real
+// transaction that commits with the position (pipelined on a real
 // session); the outcome lines and row counts are read from the answers.
 Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {
   std::vector<std::string> statements;

@@ -20,9 +20,10 @@ uint64_t MatchedRows(const db::QueryResult& r) {
   return std::strtoull(r.info.c_str() + at + kMatched.size(), nullptr, 10);
 }
 
-// A session over db::Connection that applies a transaction in one round
-// trip. It runs with autocommit off, so that no statement of a pipelined
-// batch can ever commit by itself: only the guarded COMMIT at its end does.
+// A session over db::Connection that applies a transaction as one pipeline
+// (a round trip per chunk, db/pipeline.hpp). It runs with autocommit off,
+// so that no statement of a pipelined batch can ever commit by itself: only
+// the guarded COMMIT at its end does.
 //
 //   SET @sqlrepl_failed = 0
 //   statement 1;  guard          -- guard: a SET that sets @sqlrepl_failed
