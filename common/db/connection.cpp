@@ -2,6 +2,7 @@
 
 #include <errmsg.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
 
@@ -90,8 +91,13 @@ Status Connection::Reconnect() {
   Result<Connection> fresh = Open(options_);
   if (!fresh.ok()) return fresh.status();
   handle_ = std::move(fresh->handle_);
+  socket_ = fresh->socket_;
   endpoint_ = std::move(fresh->endpoint_);
   return Status::Ok();
+}
+
+void Connection::Abort() {
+  if (handle_) ::shutdown(socket_, SHUT_RDWR);
 }
 
 Status Connection::LastError() const {

@@ -75,6 +75,14 @@ class Connection final : public Session {
   std::vector<Result<QueryResult>> ExecutePipelined(
       const std::vector<std::string>& statements) override;
 
+  // Ends the session from another thread: a call blocked in it (a lock
+  // wait, a full socket, a server that stopped answering) returns at once
+  // with a lost connection (2013), and so does every later one. The socket
+  // is shut down, not closed, so its descriptor cannot be reused meanwhile.
+  // May run while another thread is inside a call; never concurrently with
+  // Reconnect(), a move or the destructor.
+  void Abort();
+
   // Opens a new session with the options this one was opened with, in
   // place (pointers to this Connection stay valid); the old session is
   // closed once the new one is open. Errors as Open().
@@ -106,7 +114,10 @@ class Connection final : public Session {
     void operator()(MYSQL* m) const { mysql_close(m); }
   };
   Connection(std::unique_ptr<MYSQL, Closer> handle, std::string endpoint, ConnectOptions options)
-      : handle_(std::move(handle)), endpoint_(std::move(endpoint)), options_(std::move(options)) {}
+      : handle_(std::move(handle)),
+        socket_(mysql_get_socket(handle_.get())),
+        endpoint_(std::move(endpoint)),
+        options_(std::move(options)) {}
   Status LastError() const;
   // Sends statements [from, end) and reads their answers into `out`. OK, or
   // the error the statements after them get (the connection is lost).
@@ -119,6 +130,7 @@ class Connection final : public Session {
   std::vector<Warning> FetchWarnings();
 
   std::unique_ptr<MYSQL, Closer> handle_;
+  my_socket socket_;  // handle_'s, read once: Abort() runs on other threads
   std::string endpoint_;
   ConnectOptions options_;
   bool capture_warnings_ = false;

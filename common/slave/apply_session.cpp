@@ -51,6 +51,7 @@ class DbApplySession : public ApplySession {
   bool IsConnectionLost(const Status& status) const override {
     return db::IsConnectionLost(status);
   }
+  void Abort() override { conn_.Abort(); }
 
   Status RunTransaction(const std::vector<std::string>& statements, const std::string& position_update,
                         std::vector<Result<db::QueryResult>>* results) override {

@@ -7,6 +7,7 @@
 
 #include <iostream>
 
+#include <csignal>
 #include <cstdlib>
 #include <random>
 
@@ -366,6 +367,37 @@ TEST_F(SlaveFaultsTest, SlaveOnSocketAppliesATransactionOf15000Statements) {
   EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(60)))
       << slave->Stdout().substr(0, 3000);
   EXPECT_EQ(Counters(slave_db()), "3000,3000,3000,3000,3000");
+}
+
+// Liveness (issue 18, item 1): SIGTERM stops a slave whose applier has
+// been blocked on its own database for longer than a heartbeat (here by a
+// row lock, for up to innodb_lock_wait_timeout = 50 s); the event is
+// applied once when the slave starts again.
+TEST_F(SlaveFaultsTest, SigtermStopsASlaveWhoseApplierWaitsForALock) {
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/500);
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(master && slave);
+  ASSERT_TRUE(WaitConnected(*slave));
+  std::optional<db::Connection> holder = LockRowOneOnTheSlave();
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return slave_db().QueryValue(
+                   "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                   " WHERE USER = 'sqlrepl_slave' AND INFO = 'UPDATE c SET n = n + 1 WHERE id = 1'"
+                   " AND TIME >= 2") == "1";
+      },
+      seconds(20)))
+      << slave->Stdout();
+
+  slave->Signal(SIGTERM);
+  EXPECT_EQ(slave->Wait(seconds(5)), 0) << slave->Stdout();
+  ASSERT_TRUE(holder->Run("ROLLBACK").ok());
+  std::optional<Process> again = StartSlave();
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(20))) << again->Stdout();
+  EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0") << again->Stdout();
 }
 
 }  // namespace
