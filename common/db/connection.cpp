@@ -2,8 +2,11 @@
 
 #include <errmsg.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
+
+#include "db/pipeline.hpp"
 
 namespace sqlrepl::db {
 namespace {
@@ -88,8 +91,13 @@ Status Connection::Reconnect() {
   Result<Connection> fresh = Open(options_);
   if (!fresh.ok()) return fresh.status();
   handle_ = std::move(fresh->handle_);
+  socket_ = fresh->socket_;
   endpoint_ = std::move(fresh->endpoint_);
   return Status::Ok();
+}
+
+void Connection::Abort() {
+  if (handle_) ::shutdown(socket_, SHUT_RDWR);
 }
 
 Status Connection::LastError() const {
@@ -111,25 +119,37 @@ std::vector<Result<QueryResult>> Connection::ExecutePipelined(
     out.assign(statements.size(), Status::SqlError(CR_SERVER_GONE_ERROR, "HY000", "not connected"));
     return out;
   }
+  out.reserve(statements.size());
+  Status lost = Status::Ok();
+  for (size_t from = 0; from < statements.size() && lost.ok();) {
+    const size_t end = PipelineChunkEnd(statements, from);
+    lost = RunChunk(statements, from, end, &out);
+    from = end;
+  }
+  // Not sent, or their answers lost with the connection.
+  while (out.size() < statements.size()) out.push_back(lost);
+  return out;
+}
+
+Status Connection::RunChunk(const std::vector<std::string>& statements, size_t from, size_t end,
+                            std::vector<Result<QueryResult>>* out) {
   MYSQL* m = handle_.get();
   ++round_trips_;
-  size_t sent = 0;
-  for (; sent < statements.size(); ++sent) {
-    if (mysql_send_query(m, statements[sent].data(), statements[sent].size()) != 0) break;
+  size_t sent = from;
+  while (sent < end && mysql_send_query(m, statements[sent].data(), statements[sent].size()) == 0) {
+    ++sent;
   }
-  for (size_t i = 0; i < sent; ++i) {
+  const Status unsent = sent < end ? LastError() : Status::Ok();
+  for (size_t i = from; i < sent; ++i) {
     if (mysql_read_query_result(m) != 0) {
-      out.push_back(LastError());
-      if (IsConnectionLost(out.back().status())) break;
+      out->push_back(LastError());
+      if (IsConnectionLost(out->back().status())) return out->back().status();
       continue;
     }
     // Warnings can be asked for only once no answer is pending.
-    out.push_back(StoreResult(capture_warnings_ && i + 1 == statements.size()));
+    out->push_back(StoreResult(capture_warnings_ && i + 1 == statements.size()));
   }
-  // Not sent, or their answers lost with the connection.
-  const Status lost = out.size() < statements.size() && !out.empty() ? out.back().status() : LastError();
-  while (out.size() < statements.size()) out.push_back(lost);
-  return out;
+  return unsent;
 }
 
 Result<QueryResult> Connection::StoreOne() {

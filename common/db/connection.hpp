@@ -64,14 +64,24 @@ class Connection final : public Session {
   // in QueryResult::more_results.
   Result<QueryResult> Execute(std::string_view sql) override;
 
-  // Sends every statement before reading any answer (one round trip), then
-  // reads the answers in order: one result per statement. The server runs
-  // each statement whatever became of the ones before it, so the caller
-  // makes later statements safe to run after an earlier failure. Each text
-  // must be a single statement (the connection never enables
-  // multi-statements).
+  // Sends statements before reading their answers, then reads the answers
+  // in order: one result per statement. The statements go in chunks of at
+  // most kPipelineBudget (db/pipeline.hpp), each sent whole before its
+  // answers are read, so a batch larger than the socket's buffers cannot
+  // hang; a small batch is one round trip. The server runs each statement
+  // whatever became of the ones before it, so the caller makes later
+  // statements safe to run after an earlier failure. Each text must be a
+  // single statement (the connection never enables multi-statements).
   std::vector<Result<QueryResult>> ExecutePipelined(
       const std::vector<std::string>& statements) override;
+
+  // Ends the session from another thread: a call blocked in it (a lock
+  // wait, a full socket, a server that stopped answering) returns at once
+  // with a lost connection (2013), and so does every later one. The socket
+  // is shut down, not closed, so its descriptor cannot be reused meanwhile.
+  // May run while another thread is inside a call; never concurrently with
+  // Reconnect(), a move or the destructor.
+  void Abort();
 
   // Opens a new session with the options this one was opened with, in
   // place (pointers to this Connection stay valid); the old session is
@@ -95,7 +105,8 @@ class Connection final : public Session {
   // Where the connection goes, for messages: "socket /x" or "host:port".
   const std::string& endpoint() const { return endpoint_; }
   // Times this session has sent statements and waited for the answers (a
-  // pipelined batch counts once): what the write path's cost is counted in.
+  // pipelined batch counts once per chunk): what the write path's cost is
+  // counted in.
   uint64_t round_trips() const { return round_trips_; }
 
  private:
@@ -103,8 +114,15 @@ class Connection final : public Session {
     void operator()(MYSQL* m) const { mysql_close(m); }
   };
   Connection(std::unique_ptr<MYSQL, Closer> handle, std::string endpoint, ConnectOptions options)
-      : handle_(std::move(handle)), endpoint_(std::move(endpoint)), options_(std::move(options)) {}
+      : handle_(std::move(handle)),
+        socket_(mysql_get_socket(handle_.get())),
+        endpoint_(std::move(endpoint)),
+        options_(std::move(options)) {}
   Status LastError() const;
+  // Sends statements [from, end) and reads their answers into `out`. OK, or
+  // the error the statements after them get (the connection is lost).
+  Status RunChunk(const std::vector<std::string>& statements, size_t from, size_t end,
+                  std::vector<Result<QueryResult>>* out);
   // The answer to the statement just sent, with all its result sets.
   Result<QueryResult> StoreResult(bool capture_warnings);
   // One result set (or OK packet) of the answer being read.
@@ -112,6 +130,7 @@ class Connection final : public Session {
   std::vector<Warning> FetchWarnings();
 
   std::unique_ptr<MYSQL, Closer> handle_;
+  my_socket socket_;  // handle_'s, read once: Abort() runs on other threads
   std::string endpoint_;
   ConnectOptions options_;
   bool capture_warnings_ = false;

@@ -19,8 +19,9 @@ class Session {
 
   // Runs one statement (never several) and copies its result.
   virtual Result<QueryResult> Execute(std::string_view sql) = 0;
-  // Sends every statement before reading any answer (one round trip);
-  // one result per statement, in order. See Connection::ExecutePipelined.
+  // Sends statements before reading their answers (one round trip for a
+  // batch that fits db::kPipelineBudget); one result per statement, in
+  // order. See Connection::ExecutePipelined.
   virtual std::vector<Result<QueryResult>> ExecutePipelined(
       const std::vector<std::string>& statements) = 0;
   // Runs a statement whose result does not matter beyond success.

@@ -88,15 +88,39 @@ Applier::Applier(Options options, ApplySessionFactory open_session, ApplyReports
 
 Applier::~Applier() { Stop(); }
 
-void Applier::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Applier::Start() {
+  thread_ = std::thread([this] {
+    Loop();
+    std::lock_guard lock(mu_);
+    loop_ended_ = true;
+    wake_.notify_all();
+  });
+}
 
 void Applier::Stop() {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     stopping_ = true;
+    wake_.notify_all();
+    // A statement blocked past the grace (a lock held on the slave's
+    // database, a server that stopped answering) would hold the stop for
+    // as long: end its session, and any the thread opens after.
+    if (thread_.joinable() &&
+        !wake_.wait_for(lock, options_.stop_grace, [&] { return loop_ended_; })) {
+      aborting_ = true;
+      if (session_) session_->Abort();
+    }
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Applier::SetSession(std::unique_ptr<ApplySession> session) {
+  {
+    std::lock_guard lock(mu_);
+    session.swap(session_);
+    if (aborting_ && session_) session_->Abort();
+  }
+  // `session` now holds the old one: closed outside the lock.
 }
 
 void Applier::SetReplicationId(const std::string& replication_id) {
@@ -184,7 +208,7 @@ void Applier::Loop() {
     const std::vector<Item> batch = NextBatch();
     if (batch.empty()) continue;  // Resync found it all applied already
     const Step step = batch[0].verify ? AnswerVerify(*batch[0].verify) : ApplyBatch(batch);
-    if (step == Step::kSessionLost) session_.reset();
+    if (step == Step::kSessionLost) SetSession(nullptr);
     if (step == Step::kStopped || step == Step::kFatal) return;
   }
 }
@@ -200,7 +224,7 @@ Applier::Step Applier::EnsureSession() {
   Result<std::unique_ptr<ApplySession>> s = open_session_();
   Status why = s.status();
   if (s.ok()) {
-    session_ = std::move(s).value();
+    SetSession(std::move(s).value());
     transactional_.clear();  // engines may have changed while we were away
     Status resynced = ReadSessionState(/*as_base=*/true);
     if (resynced.ok()) resynced = Resync();
@@ -212,7 +236,7 @@ Applier::Step Applier::EnsureSession() {
       reported_outage_ = false;
       return Step::kDone;
     }
-    session_.reset();
+    SetSession(nullptr);
     why = resynced;
     if (resynced.code() == StatusCode::kFailedPrecondition) {
       return Fatal(resynced.message() + "; restore the row and start the slave again");
@@ -437,7 +461,7 @@ Applier::Step Applier::ApplySingle(const Item& item) {
 }
 
 // The group's statements, each after its context, go to the session as one
-// transaction that commits with the position (one round trip on a real
+// transaction that commits with the position (pipelined on a real
 // session); the outcome lines and row counts are read from the answers.
 Status Applier::TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes) {
   std::vector<std::string> statements;

@@ -71,6 +71,9 @@ class Applier {
     std::chrono::milliseconds retry_max{2000};
     // Pause between attempts to reach the local database.
     std::chrono::milliseconds reconnect_pause{1000};
+    // How long Stop() lets the statement being applied finish before it
+    // ends the session (a heartbeat: a lock wait may last 50 s or more).
+    std::chrono::milliseconds stop_grace{1000};
     std::function<void(const std::string&)> print;     // console lines
     // The operational log (SLAVE_LOG): refusals, failures, the local
     // database's outages, the fatal stop; never the statements' text.
@@ -92,6 +95,9 @@ class Applier {
   Applier& operator=(const Applier&) = delete;
 
   void Start();
+  // Stops the thread. What it is applying may finish within
+  // Options::stop_grace; after that its session is ended (Abort), and the
+  // stored position says at the next start whether that commit got through.
   void Stop();
 
   // The log the master welcomed us into (any thread); saved with the
@@ -144,6 +150,9 @@ class Applier {
   const std::vector<replication::SessionVariable>& SessionOf(const Item& item, size_t k) const;
   // Blocks until the queue holds something; false when stopping.
   bool WaitForWork();
+  // Replaces the session where Stop() can end it (applier thread); the old
+  // one is destroyed after.
+  void SetSession(std::unique_ptr<ApplySession> session);
   // Opens a session if there is none and re-reads the stored position;
   // reports the outage once while the database stays away. kDone when
   // ready, kSessionLost when the database is away.
@@ -213,13 +222,17 @@ class Applier {
   uint64_t applied_seq_ = 0;    // guarded by mu_
   uint64_t last_queued_ = 0;    // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
+  bool aborting_ = false;       // guarded by mu_; Stop() ends every session now
+  bool loop_ended_ = false;     // guarded by mu_
   uint64_t refused_ = 0;        // guarded by mu_
   uint64_t failed_ = 0;         // guarded by mu_
   std::string last_error_;      // guarded by mu_
   std::thread thread_;
 
-  // Applier thread only.
+  // Written by the applier thread under mu_, which Stop() holds to Abort()
+  // it; read by the applier thread without.
   std::unique_ptr<ApplySession> session_;
+  // Applier thread only.
   // The carried session variables as the session had them when it opened:
   // what a statement that carries none runs under.
   std::vector<replication::SessionVariable> base_session_;

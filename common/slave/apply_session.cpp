@@ -44,9 +44,10 @@ Status RunOneAtATime(const ExecuteFn& execute, const std::function<bool(const St
   return failure;
 }
 
-// A session over db::Connection that applies a transaction in one round
-// trip. It runs with autocommit off, so that no statement of a pipelined
-// batch can ever commit by itself: only the guarded COMMIT at its end does.
+// A session over db::Connection that applies a transaction as one pipeline
+// (a round trip per chunk, db/pipeline.hpp). It runs with autocommit off,
+// so that no statement of a pipelined batch can ever commit by itself: only
+// the guarded COMMIT at its end does.
 //
 //   SET @flag = 0
 //   statement 1;  guard          -- guard: a SET that raises @flag to 1 when
@@ -80,6 +81,7 @@ class DbApplySession : public ApplySession {
   bool IsConnectionLost(const Status& status) const override {
     return db::IsConnectionLost(status);
   }
+  void Abort() override { conn_.Abort(); }
 
   Status RunTransaction(const std::vector<std::string>& statements, const std::string& position_update,
                         std::vector<Result<db::QueryResult>>* results) override {

@@ -28,6 +28,11 @@ class ApplySession {
   // True when `status` means this session is gone: open a new one. Whether
   // a COMMIT that failed this way took effect is unknown.
   virtual bool IsConnectionLost(const Status& status) const = 0;
+  // Ends this session from another thread: a call blocked in it (a lock
+  // wait, a server that stopped answering) returns at once as a lost
+  // session, and so does every later one. May run while another thread is
+  // inside a call; never while the session is being destroyed.
+  virtual void Abort() = 0;
 
   // One transaction: `statements` in order, then `position_update` (an
   // UPDATE of the position row), then COMMIT, which happens only when every

@@ -7,6 +7,7 @@
 
 #include <iostream>
 
+#include <csignal>
 #include <cstdlib>
 #include <random>
 
@@ -65,13 +66,21 @@ class SlaveFaultsTest : public ServersTest<SlaveFaultsTestServers> {
 
   // `db_port`: where the slave reaches its database (a proxy); 0 for the server itself.
   std::optional<Process> StartSlave(uint16_t db_port = 0) {
+    const std::string direct = "DB_PORT=" + std::to_string(slave_db().port()) + "\n";
+    return SpawnSlave(db_port == 0 ? "" : direct, "DB_PORT=" + std::to_string(db_port) + "\n");
+  }
+  // A slave that reaches its database over the server's Unix socket.
+  std::optional<Process> StartSlaveOnSocket() {
+    return SpawnSlave(fmt::format("DB_HOST=127.0.0.1\nDB_PORT={}\n", slave_db().port()),
+                      "DB_SOCKET=" + slave_db().socket() + "\n");
+  }
+  // The slave with the lines `from` of its .env replaced by `to` (none when `from` is empty).
+  std::optional<Process> SpawnSlave(const std::string& from, const std::string& to) {
     std::string env = SlaveEnvLines(slave_db(), kToken, listen_port_, "faulty");
-    if (db_port != 0) {
-      const std::string direct = "DB_PORT=" + std::to_string(slave_db().port()) + "\n";
-      const size_t at = env.find(direct);
+    if (!from.empty()) {
+      const size_t at = env.find(from);
       EXPECT_NE(at, std::string::npos) << env;
-      if (at != std::string::npos)
-        env.replace(at, direct.size(), "DB_PORT=" + std::to_string(db_port) + "\n");
+      if (at != std::string::npos) env.replace(at, from.size(), to);
     }
     return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN, env, "slave" + std::to_string(++started_));
   }
@@ -311,6 +320,84 @@ TEST_F(SlaveFaultsTest, DeletedPositionRowStopsTheSlaveWithWhatToDo) {
   EXPECT_THAT(slave->Stdout(), HasSubstr("repl_meta.slave_position has no row with id = 1"));
   EXPECT_THAT(slave->Stdout(), HasSubstr("VALUES (1, '"));
   EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0");
+}
+
+// Liveness (issue 18, item 1): a catch-up group goes to the slave's
+// database as one pipelined transaction. Over a Unix socket (about 208 KB
+// each way) one of 200 events filled both directions and hung for good.
+TEST_F(SlaveFaultsTest, SlaveOnSocketCatchesUpAGroupOfLargeStatements) {
+  const std::string table =
+      "CREATE TABLE school.big (id INT PRIMARY KEY, body MEDIUMTEXT) ENGINE=InnoDB";
+  ASSERT_TRUE(master_db().Exec(table).ok());
+  ASSERT_TRUE(slave_db().Exec(table).ok());
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/300);
+  ASSERT_TRUE(master);
+  constexpr uint64_t kEvents = 200;  // 200 x 20 KB: one group of 4 MB
+  std::string script;
+  for (uint64_t i = 1; i <= kEvents; ++i) {
+    script += fmt::format("INSERT INTO big VALUES ({}, '{}');\n", i,
+                          std::string(20000, char('a' + i % 26)));
+  }
+  ASSERT_TRUE(master->WriteStdin(script));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == kEvents; }, seconds(60)));
+  // The slave starts behind: everything arrives as one catch-up.
+  std::optional<Process> slave = StartSlaveOnSocket();
+  ASSERT_TRUE(slave);
+  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == kEvents; }, seconds(60)))
+      << "stuck at #" << AppliedSeq() << "\n" << slave->Stdout().substr(0, 3000);
+  const std::string digest =
+      "SELECT CONCAT(COUNT(*), ':', SUM(LENGTH(body)), ':', SUM(CRC32(body))) FROM big";
+  EXPECT_EQ(slave_db().QueryValue(digest, "school"), master_db().QueryValue(digest, "school"));
+}
+
+// Liveness (issue 18, item 1): one transaction of 15,000 statements, and
+// a guard after each, pipelined over the socket.
+TEST_F(SlaveFaultsTest, SlaveOnSocketAppliesATransactionOf15000Statements) {
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/2000);
+  std::optional<Process> slave = StartSlaveOnSocket();
+  ASSERT_TRUE(master && slave);
+  ASSERT_TRUE(WaitConnected(*slave));
+  std::string script = "BEGIN;\n";
+  for (int i = 0; i < 15000; ++i) {
+    script += fmt::format("UPDATE c SET n = n + 1 WHERE id = {};\n", 1 + i % 5);
+  }
+  script += "COMMIT;\n";
+  ASSERT_TRUE(master->WriteStdin(script));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 1; }, seconds(120)));
+  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(60)))
+      << slave->Stdout().substr(0, 3000);
+  EXPECT_EQ(Counters(slave_db()), "3000,3000,3000,3000,3000");
+}
+
+// Liveness (issue 18, item 1): SIGTERM stops a slave whose applier has
+// been blocked on its own database for longer than a heartbeat (here by a
+// row lock, for up to innodb_lock_wait_timeout = 50 s); the event is
+// applied once when the slave starts again.
+TEST_F(SlaveFaultsTest, SigtermStopsASlaveWhoseApplierWaitsForALock) {
+  std::optional<Process> master = StartMaster(/*ack_timeout_ms=*/500);
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(master && slave);
+  ASSERT_TRUE(WaitConnected(*slave));
+  std::optional<db::Connection> holder = LockRowOneOnTheSlave();
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(master->WriteStdin("UPDATE c SET n = n + 1 WHERE id = 1;\n"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return slave_db().QueryValue(
+                   "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                   " WHERE USER = 'sqlrepl_slave' AND INFO = 'UPDATE c SET n = n + 1 WHERE id = 1'"
+                   " AND TIME >= 2") == "1";
+      },
+      seconds(20)))
+      << slave->Stdout();
+
+  slave->Signal(SIGTERM);
+  EXPECT_EQ(slave->Wait(seconds(5)), 0) << slave->Stdout();
+  ASSERT_TRUE(holder->Run("ROLLBACK").ok());
+  std::optional<Process> again = StartSlave();
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(WaitFor([&] { return AppliedSeq() == 1; }, seconds(20))) << again->Stdout();
+  EXPECT_EQ(Counters(slave_db()), "1,0,0,0,0") << again->Stdout();
 }
 
 }  // namespace

@@ -137,6 +137,7 @@ class ApplierTest : public ::testing::Test {
     o.retry_first = milliseconds(1);
     o.retry_max = milliseconds(5);
     o.reconnect_pause = milliseconds(5);
+    o.stop_grace = stop_grace_;
     o.print = [this](const std::string& line) { reports_.Print(line); };
     o.on_fatal = [this](const std::string& why) { reports_.Fatal(why); };
     applier_ = std::make_unique<Applier>(o, db_.Factory(), reports_, SlavePosition{"fake-log", 0});
@@ -160,6 +161,7 @@ class ApplierTest : public ::testing::Test {
   FakeDatabase db_;
   Reports reports_{db_};
   std::unique_ptr<Applier> applier_;
+  milliseconds stop_grace_{1000};
 };
 
 TEST_F(ApplierTest, GroupsEventsQueuedWhileBehindIntoOneTransaction) {
@@ -302,6 +304,24 @@ TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
   applier_->Stop();
   EXPECT_TRUE(reports_.acks().empty());
   EXPECT_EQ(db_.position(), 0u);
+}
+
+// Liveness (issue 18, item 1): a stop does not wait for a statement that
+// stays blocked past the grace (a lock, a server that stopped answering):
+// it ends the session, and the event is neither applied nor acknowledged.
+TEST_F(ApplierTest, StopEndsASessionBlockedPastTheGraceAndAppliesNothing) {
+  db_.BlockNext(Insert(1), std::chrono::seconds(30));
+  stop_grace_ = milliseconds(20);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(db_.WaitUntilBlocked(std::chrono::seconds(10)));
+  const auto asked = std::chrono::steady_clock::now();
+  applier_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5));
+  EXPECT_TRUE(reports_.acks().empty());
+  EXPECT_EQ(db_.position(), 0u);
+  EXPECT_EQ(db_.TimesApplied(Insert(1)), 0);
 }
 
 // Exactly once (issue 10, item 3): the rollback after a lock wait keeps

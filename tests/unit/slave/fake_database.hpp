@@ -1,17 +1,21 @@
 // An in-memory stand-in for the slave's database behind slave::ApplySession:
 // transactions that commit or roll back, the position row, tables whose
 // engine has no transactions (their writes survive a rollback), injected
-// errors, and sessions that die on purpose (after or before a COMMIT took
-// effect). It understands only the statements the applier sends.
+// errors, sessions that die on purpose (after or before a COMMIT took
+// effect), and statements that block until their session is aborted. It
+// understands only the statements the applier sends.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +53,18 @@ class FakeDatabase {
   void SetReachable(bool reachable) {
     std::lock_guard lock(mu_);
     reachable_ = reachable;
+  }
+  // The next statement containing `match` blocks (a lock held elsewhere)
+  // until its session is aborted, or `for_at_most` passed; then its session
+  // is lost.
+  void BlockNext(std::string match, std::chrono::milliseconds for_at_most) {
+    std::lock_guard lock(mu_);
+    block_ = {std::move(match), for_at_most};
+  }
+  // True once a statement waits in BlockNext's block, within `timeout`.
+  bool WaitUntilBlocked(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, timeout, [&] { return blocked_; });
   }
 
   // How many times `sql` took effect (committed, or written to a table
@@ -89,6 +105,11 @@ class FakeDatabase {
   };
 
   Result<db::QueryResult> Execute(SessionState& s, std::string_view sql_view);
+  void Abort(SessionState& s) {
+    std::lock_guard lock(mu_);
+    s.alive = false;
+    changed_.notify_all();
+  }
   bool WritesNonTransactional(const std::string& sql) const {
     for (const std::string& t : non_transactional_) {
       if (sql.find(" " + t + " ") != std::string::npos ||
@@ -99,6 +120,9 @@ class FakeDatabase {
   }
 
   mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::optional<std::pair<std::string, std::chrono::milliseconds>> block_;
+  bool blocked_ = false;
   std::vector<Failure> failures_;
   std::set<std::string> non_transactional_;
   std::vector<std::string> applied_;
@@ -125,6 +149,7 @@ class FakeSession : public ApplySession {
   bool IsConnectionLost(const Status& status) const override {
     return db::IsConnectionLost(status);
   }
+  void Abort() override { db_.Abort(state_); }
 
  private:
   FakeDatabase& db_;
@@ -142,8 +167,17 @@ inline ApplySessionFactory FakeDatabase::Factory() {
 
 inline Result<db::QueryResult> FakeDatabase::Execute(SessionState& s, std::string_view sql_view) {
   const std::string sql(sql_view);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!s.alive) return Lost();
+  if (block_ && sql.find(block_->first) != std::string::npos) {
+    const std::chrono::milliseconds for_at_most = block_->second;
+    block_.reset();
+    blocked_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, for_at_most, [&] { return !s.alive; });
+    s.alive = false;
+    return Lost();
+  }
   for (Failure& f : failures_) {
     if (f.times > 0 && sql.find(f.match) != std::string::npos) {
       --f.times;
