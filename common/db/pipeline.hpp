@@ -3,10 +3,10 @@
 // A pipeline writes statements before it reads their answers. Meanwhile the
 // server answers into the other direction of the socket; once that is full
 // it stops reading, and a client still writing would wait for good (the
-// server waits too, until net_write_timeout cuts the session). So a batch
-// goes in chunks: one whose statements fit in the client's send buffer is
-// written whole whatever the server does, and its answers are read before
-// the next chunk is sent.
+// server until net_write_timeout ends the session; a retry hangs alike).
+// So a batch goes in chunks: one whose statements fit in the client's send
+// buffer is written whole whatever the server does, and its answers are
+// read before the next chunk is sent.
 #pragma once
 
 #include <cstddef>
