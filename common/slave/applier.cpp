@@ -175,7 +175,7 @@ void Applier::Log(const std::string& line) const {
 
 Applier::Counters Applier::counters() const {
   std::lock_guard lock(mu_);
-  return {replication_id_, applied_seq_, queue_.size(), refused_, failed_, last_error_};
+  return {replication_id_, applied_seq_, queue_.size(), refused_, failed_, last_error_, waiting_};
 }
 
 void Applier::CountLocked(const protocol::Ack& ack) {
@@ -424,6 +424,17 @@ Applier::Step Applier::ApplyBatch(const std::vector<Item>& items) {
 }
 
 Applier::Step Applier::ApplySingle(const Item& item) {
+  const Step step = ApplyWaitingOut(item);
+  SetWaiting("");
+  return step;
+}
+
+void Applier::SetWaiting(std::string why) {
+  std::lock_guard lock(mu_);
+  waiting_ = std::move(why);
+}
+
+Applier::Step Applier::ApplyWaitingOut(const Item& item) {
   std::chrono::milliseconds delay = options_.retry_first;
   for (bool waited = false;; waited = true) {
     std::vector<Outcome> outcomes(1);
@@ -452,6 +463,8 @@ Applier::Step Applier::ApplySingle(const Item& item) {
                                 kept->why, kept->table, item.event.seq));
     }
     if (!waited) {
+      SetWaiting(fmt::format("event #{} waits: {} ({}); retrying", item.event.seq, transient,
+                             failure.ToString()));
       Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,
                         FirstStatement(item.event), failure.ToString()));
     }
@@ -602,6 +615,7 @@ void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>
     std::lock_guard lock(mu_);
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(count));
     applied_seq_ = last_seq;
+    waiting_.clear();
     for (const Outcome& o : outcomes) CountLocked(o.ack);
   }
   for (const Outcome& o : outcomes) {

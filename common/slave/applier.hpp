@@ -120,6 +120,7 @@ class Applier {
     uint64_t refused = 0;      // since start
     uint64_t failed = 0;       // since start
     std::string last_error;    // the last refusal or failure, with its event
+    std::string waiting;       // why the next event waits (a lock, a full disk); empty if not
   };
   Counters counters() const;
 
@@ -180,8 +181,11 @@ class Applier {
 
   Step AnswerVerify(const protocol::Verify& request);
   Step ApplyBatch(const std::vector<Item>& items);
-  // Applies one event, retrying errors that waiting can cure.
+  // Applies one event, retrying errors that waiting can cure; `status`
+  // shows why it waits meanwhile (Counters::waiting).
   Step ApplySingle(const Item& item);
+  Step ApplyWaitingOut(const Item& item);
+  void SetWaiting(std::string why);
   // Applies items as one transaction with the position; the failure (and
   // nothing applied) otherwise.
   Status TryGroup(const std::vector<Item>& items, std::vector<Outcome>* outcomes);
@@ -227,6 +231,7 @@ class Applier {
   uint64_t refused_ = 0;        // guarded by mu_
   uint64_t failed_ = 0;         // guarded by mu_
   std::string last_error_;      // guarded by mu_
+  std::string waiting_;         // guarded by mu_; Counters::waiting
   std::thread thread_;
 
   // Written by the applier thread under mu_, which Stop() holds to Abort()

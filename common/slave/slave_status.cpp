@@ -26,6 +26,7 @@ std::vector<std::pair<std::string, std::string>> DescribeStatus(
                    applier.replication_id.empty() ? "none yet" : applier.replication_id);
   std::string applied = fmt::format("#{}", applier.applied_seq);
   if (applier.queued > 0) applied += fmt::format(" ({} received, waiting to be applied)", applier.queued);
+  if (!applier.waiting.empty()) applied += "; " + applier.waiting;
   out.emplace_back("Applied position", applied);
   std::string lag;
   if (!link.ever_connected) {

@@ -295,6 +295,21 @@ TEST_F(ApplierTest, WaitingMessageNamesTheErrorAndTheStatement) {
       << reports_.AllLines();
 }
 
+// `status` says why the slave waits while it waits, and nothing once the
+// event got through.
+TEST_F(ApplierTest, CountersSayWhyAnEventWaitsUntilItApplies) {
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 1000000);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForLine("[#1] waiting: lock wait timeout"));
+  const std::string waiting = applier_->counters().waiting;
+  EXPECT_NE(waiting.find("event #1 waits: lock wait timeout"), std::string::npos) << waiting;
+  db_.ClearFailures();
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  EXPECT_EQ(applier_->counters().waiting, "");
+}
+
 TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
   db_.FailNext(Insert(1), Status::SqlError(1213, "40001", "Deadlock found"), 1000000);
   Make();

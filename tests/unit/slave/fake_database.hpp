@@ -32,6 +32,10 @@ class FakeDatabase {
     std::lock_guard lock(mu_);
     failures_.push_back({std::move(match), std::move(error), times});
   }
+  void ClearFailures() {
+    std::lock_guard lock(mu_);
+    failures_.clear();
+  }
   // The next COMMIT takes effect, then its session dies (the outcome is
   // lost with it, as when the server crashes right after a durable commit).
   void LoseSessionAfterNextCommit() {

@@ -40,7 +40,7 @@ TEST(SlaveStatus, LagIsTheMastersLastEventMinusTheLastApplied) {
   link.since = now - seconds(125);
   link.master_last_seq = 12;
   link.last_heard = now - seconds(1);
-  Applier::Counters applier{"abc", 9, 2, 1, 3, "#8 failed: ERROR 1062"};
+  Applier::Counters applier{"abc", 9, 2, 1, 3, "#8 failed: ERROR 1062", ""};
   const std::map<std::string, std::string> expected = {
       {"Master", "127.0.0.1:8080"},
       {"Connection", "connected for 2 min 5 s"},
@@ -51,6 +51,19 @@ TEST(SlaveStatus, LagIsTheMastersLastEventMinusTheLastApplied) {
       {"Failed events", "3"},
       {"Last error", "#8 failed: ERROR 1062"}};
   EXPECT_EQ(Fields(link, applier, now), expected);
+}
+
+// Found in the demo: a slave blocked on a lock on its own server showed
+// "2 received, waiting to be applied" and no reason.
+TEST(SlaveStatus, AnEventThatWaitsSaysWhy) {
+  const auto now = std::chrono::steady_clock::now();
+  MasterLink::State link;
+  link.connected = link.ever_connected = true;
+  Applier::Counters applier{"abc", 4, 2, 0, 0, "", ""};
+  applier.waiting = "event #5 waits: lock wait timeout (ERROR 1205); retrying";
+  EXPECT_EQ(Fields(link, applier, now)["Applied position"],
+            "#4 (2 received, waiting to be applied); event #5 waits: lock wait timeout "
+            "(ERROR 1205); retrying");
 }
 
 TEST(SlaveStatus, ASlaveAheadOfWhatItHeardIsNotBehind) {
