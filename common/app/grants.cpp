@@ -112,56 +112,70 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
   return g;
 }
 
+namespace {
+
+// What the grants seen so far give on the two objects the slave needs, and
+// the revokes of what they give beyond that.
+struct GrantTally {
+  std::set<std::string> on_database;
+  std::set<std::string> on_position;
+  std::vector<std::string> revokes;
+};
+
+void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_view meta_schema,
+                     GrantReview* review, GrantTally* tally) {
+  const std::string& account = g.account;
+  if (!g.role.empty()) {
+    review->excess.push_back("role " + g.role + " (its privileges are not checked)");
+    tally->revokes.push_back(fmt::format("REVOKE {} FROM {}", g.role, account));
+    return;
+  }
+  const bool global = g.schema == "*";
+  const bool in_database = g.schema == database;
+  const bool is_position = g.schema == meta_schema && g.table == kPositionTable;
+  const bool covers_db = global || (in_database && g.table == "*");
+  const bool covers_position =
+      global || (g.schema == meta_schema && (g.table == "*" || g.table == kPositionTable));
+  std::vector<std::string> extra;
+  for (const std::string& p : g.privileges) {
+    const std::string base = BaseName(p);
+    const bool all = base == "ALL PRIVILEGES" || base == "ALL";
+    const bool whole = p == base;  // not a column grant
+    for (std::set<std::string>* into :
+         {covers_db ? &tally->on_database : nullptr, covers_position ? &tally->on_position : nullptr}) {
+      if (into == nullptr || !whole) continue;
+      if (all) {
+        into->insert(kAllowed.begin(), kAllowed.end());
+      } else {
+        into->insert(base);
+      }
+    }
+    if (base == "USAGE") continue;  // "no privileges"
+    const bool allowed_here = (in_database || is_position) && kAllowed.count(base) > 0;
+    if (!allowed_here) extra.push_back(p);
+  }
+  if (!extra.empty()) {
+    review->excess.push_back(fmt::format("{} ON {}", Join(extra, ", "), g.object));
+    tally->revokes.push_back(
+        fmt::format("REVOKE {} ON {} FROM {}", Join(extra, ", "), g.object, account));
+  }
+  if (g.grant_option) {
+    review->excess.push_back("GRANT OPTION ON " + g.object);
+    tally->revokes.push_back(fmt::format("REVOKE GRANT OPTION ON {} FROM {}", g.object, account));
+  }
+}
+
+}  // namespace
+
 GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants, std::string_view database,
                               std::string_view meta_schema) {
   GrantReview review;
-  // What the grants give on the two objects the slave needs.
-  std::set<std::string> on_database, on_position;
-  std::vector<std::string> revokes;
+  GrantTally tally;
   for (const std::string& text : show_grants) {
     std::optional<GrantLine> g = ParseGrantLine(text);
     if (!g) continue;
     if (review.account.empty()) review.account = g->account;
-    const std::string& account = g->account;
-    if (!g->role.empty()) {
-      review.excess.push_back("role " + g->role + " (its privileges are not checked)");
-      revokes.push_back(fmt::format("REVOKE {} FROM {}", g->role, account));
-      continue;
-    }
-    const bool global = g->schema == "*";
-    const bool in_database = g->schema == database;
-    const bool is_position = g->schema == meta_schema && g->table == kPositionTable;
-    std::vector<std::string> extra;
-    for (const std::string& p : g->privileges) {
-      const std::string base = BaseName(p);
-      const bool all = base == "ALL PRIVILEGES" || base == "ALL";
-      const bool whole = p == base;  // not a column grant
-      if (whole) {
-        const bool covers_db = global || (in_database && g->table == "*");
-        const bool covers_position =
-            global || (g->schema == meta_schema && (g->table == "*" || g->table == kPositionTable));
-        for (std::set<std::string>* into : {covers_db ? &on_database : nullptr,
-                                            covers_position ? &on_position : nullptr}) {
-          if (into == nullptr) continue;
-          if (all) {
-            into->insert(kAllowed.begin(), kAllowed.end());
-          } else {
-            into->insert(base);
-          }
-        }
-      }
-      if (base == "USAGE") continue;  // "no privileges"
-      const bool allowed_here = (in_database || is_position) && kAllowed.count(base) > 0;
-      if (!allowed_here) extra.push_back(p);
-    }
-    if (!extra.empty()) {
-      review.excess.push_back(fmt::format("{} ON {}", Join(extra, ", "), g->object));
-      revokes.push_back(fmt::format("REVOKE {} ON {} FROM {}", Join(extra, ", "), g->object, account));
-    }
-    if (g->grant_option) {
-      review.excess.push_back("GRANT OPTION ON " + g->object);
-      revokes.push_back(fmt::format("REVOKE GRANT OPTION ON {} FROM {}", g->object, account));
-    }
+    ReviewGrantLine(*g, database, meta_schema, &review, &tally);
   }
   const std::string account = review.account.empty() ? "CURRENT_USER" : review.account;
   std::vector<std::string> grants;
@@ -174,17 +188,18 @@ GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants, std::
     review.missing.push_back(fmt::format("{} ON {}", Join(lacking, ", "), object));
     grants.push_back(fmt::format("GRANT {} ON {} TO {}", Join(lacking, ", "), object, account));
   };
-  need(on_database, QuoteName(database) + ".*");
-  need(on_position, QuoteName(meta_schema) + "." + QuoteName(kPositionTable));
+  need(tally.on_database, QuoteName(database) + ".*");
+  need(tally.on_position, QuoteName(meta_schema) + "." + QuoteName(kPositionTable));
   // Revoking a broad grant can take away what the slave needs: grant the
   // needed set again after the revokes.
-  if (!revokes.empty()) {
+  if (!tally.revokes.empty()) {
     grants.clear();
-    grants.push_back(fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account));
-    grants.push_back(fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema),
-                                 QuoteName(kPositionTable), account));
+    grants.push_back(
+        fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account));
+    grants.push_back(fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges,
+                                 QuoteName(meta_schema), QuoteName(kPositionTable), account));
   }
-  review.fixes = std::move(revokes);
+  review.fixes = std::move(tally.revokes);
   review.fixes.insert(review.fixes.end(), grants.begin(), grants.end());
   return review;
 }

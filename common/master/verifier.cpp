@@ -4,17 +4,58 @@
 
 namespace sqlrepl::master {
 
+namespace {
+
+// Step 3 for one table: the master's checksum against each slave's answer.
+TableComparison Compare(size_t i, const std::string& table, const std::string& master,
+                        const std::vector<std::string>& slaves,
+                        const std::map<std::string, protocol::VerifyResult>& answers) {
+  TableComparison c;
+  c.table = table;
+  c.master = master;
+  c.same = c.master != "missing";
+  c.different = c.master == "missing";
+  for (const std::string& s : slaves) {
+    auto it = answers.find(s);
+    std::string value = "no answer";
+    if (it != answers.end() && i < it->second.tables.size()) {
+      const protocol::TableChecksum& checksum = it->second.tables[i];
+      value = checksum.error.empty() ? checksum.checksum : "missing";
+      c.different = c.different || value != c.master;
+    } else {
+      c.unanswered = true;
+    }
+    c.same = c.same && value == c.master;
+    c.slaves.push_back(std::move(value));
+  }
+  return c;
+}
+
+}  // namespace
+
+Status Verifier::ListTables(const std::string& database, std::vector<std::string>* tables) {
+  Result<db::QueryResult> list = conn_->Execute(
+      fmt::format("SHOW FULL TABLES FROM `{}` WHERE Table_type = 'BASE TABLE'", database));
+  if (!list.ok()) {
+    return Status::FailedPrecondition(
+        fmt::format("cannot list the tables of {}: {}", database, list.status().ToString()));
+  }
+  for (const db::Row& row : list->rows) tables->push_back(row[0].value_or(""));
+  return Status::Ok();
+}
+
+std::string Verifier::MasterChecksum(const std::string& database, const std::string& table) {
+  Result<db::QueryResult> r = conn_->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, table));
+  const bool found = r.ok() && !r->rows.empty() && r->rows[0].size() > 1 && r->rows[0][1];
+  return found ? *r->rows[0][1] : "missing";
+}
+
 Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std::string> tables,
                                    const std::function<bool()>& stop) {
   using Clock = std::chrono::steady_clock;
   if (tables.empty()) {
-    Result<db::QueryResult> list = conn_->Execute(
-        fmt::format("SHOW FULL TABLES FROM `{}` WHERE Table_type = 'BASE TABLE'", database));
-    if (!list.ok()) {
-      return Status::FailedPrecondition(
-          fmt::format("cannot list the tables of {}: {}", database, list.status().ToString()));
-    }
-    for (const db::Row& row : list->rows) tables.push_back(row[0].value_or(""));
+    const Status listed = ListTables(database, &tables);
+    if (!listed.ok()) return listed;
   }
   VerifyReport report;
   report.slaves = registry_->ConnectedSlaves();
@@ -28,12 +69,8 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
   if (seq > 0) registry_->WaitFor(seq, report.slaves, Clock::now() + kWait, stop, &stopped);
   if (stopped) return interrupted;
   // 2.
-  std::map<std::string, std::string> master;
-  for (const std::string& t : tables) {
-    Result<db::QueryResult> r = conn_->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, t));
-    master[t] = r.ok() && !r->rows.empty() && r->rows[0].size() > 1 && r->rows[0][1] ? *r->rows[0][1]
-                                                                                      : "missing";
-  }
+  std::vector<std::string> master;
+  for (const std::string& t : tables) master.push_back(MasterChecksum(database, t));
   const uint64_t id = next_request_id_++;
   server_->SendVerify(protocol::Verify{id, database, tables});
   const std::map<std::string, protocol::VerifyResult> answers =
@@ -44,27 +81,8 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
   }
   // 3.
   for (size_t i = 0; i < tables.size(); ++i) {
-    TableComparison c;
-    c.table = tables[i];
-    c.master = master[tables[i]];
-    c.same = c.master != "missing";
-    bool differs = c.master == "missing";
-    for (const std::string& s : report.slaves) {
-      auto it = answers.find(s);
-      std::string value = "no answer";
-      if (it != answers.end() && i < it->second.tables.size()) {
-        const protocol::TableChecksum& checksum = it->second.tables[i];
-        value = checksum.error.empty() ? checksum.checksum : "missing";
-        differs = differs || value != c.master;
-      } else {
-        c.unanswered = true;
-      }
-      c.same = c.same && value == c.master;
-      c.slaves.push_back(std::move(value));
-    }
-    c.different = differs;
-    if (differs) ++report.differences;
-    report.tables.push_back(std::move(c));
+    report.tables.push_back(Compare(i, tables[i], master[i], report.slaves, answers));
+    if (report.tables.back().different) ++report.differences;
   }
   return report;
 }

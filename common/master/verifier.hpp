@@ -57,6 +57,9 @@ class Verifier {
   static constexpr auto kWait = std::chrono::seconds(60);
 
  private:
+  Status ListTables(const std::string& database, std::vector<std::string>* tables);
+  std::string MasterChecksum(const std::string& database, const std::string& table);
+
   db::Connection* conn_;
   SlaveRegistry* registry_;
   ReplicationServer* server_;
