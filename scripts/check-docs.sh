@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Every file of the tree (tracked or not, never ignored build output).
 if git rev-parse --git-dir >/dev/null 2>&1; then
-  git ls-files -co --exclude-standard >"$tmp/files"
+  git ls-files -co --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done >"$tmp/files"
 else
   find . -path ./build -prune -o -path './build-*' -prune -o -type f -print | sed 's|^\./||' >"$tmp/files"
 fi
