@@ -1,5 +1,5 @@
 // master: an interactive SQL prompt on the local database whose writes are
-// streamed to the slaves. See README.md and DESIGN.md.
+// streamed to the slaves. See README.md and docs/design.md.
 #include <fmt/format.h>
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // slave: follows a master and applies its writes to the local database,
 // refusing everything but data changes. On a terminal it also offers a
-// local read-only prompt. See README.md and DESIGN.md.
+// local read-only prompt. See README.md and docs/design.md.
 #include <fmt/format.h>
 #include <unistd.h>
 

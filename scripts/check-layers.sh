@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when an #include crosses the dependency rules of DESIGN.md:
+# Fails when an #include crosses the layering rules of docs/development.md:
 #   entry points -> console/app -> master | slave -> replication
 #     -> protocol/db/sql/config -> base
 # master/ and slave/ never include each other. Both programs have a prompt:

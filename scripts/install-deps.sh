@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sqlrepl needs (DESIGN.md, "Dependencies").
+# Installs the Debian packages sqlrepl needs (docs/design.md, "Dependencies").
 # Idempotent: does nothing, silently, when every package is present.
 # Never downloads anything but Debian packages.
 set -euo pipefail

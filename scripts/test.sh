@@ -21,6 +21,9 @@ scripts/install-deps.sh
 step "layering (scripts/check-layers.sh)"
 scripts/check-layers.sh
 
+step "documentation (scripts/check-docs.sh)"
+scripts/check-docs.sh
+
 step "build (build/)"
 start=$SECONDS
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLREPL_WERROR=ON >/dev/null

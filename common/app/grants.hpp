@@ -1,4 +1,4 @@
-// Least privilege for the slave (DESIGN.md guarantee 6, README
+// Least privilege for the slave (docs/design.md guarantee 6, README
 // "Privileges"): the slave's database account may only read and change rows
 // of DB_NAME and of its own position table, so that a statement the policy
 // misreads still cannot change a schema, an account or a server setting.

@@ -1,5 +1,5 @@
 // Configuration of the two programs, read from a .env file and the process
-// environment (DESIGN.md, "Configuration"). A variable set in the
+// environment (docs/design.md, "Configuration"). A variable set in the
 // environment wins over the file. Every key is listed, with its default, in
 // .env.example.
 #pragma once

@@ -1,6 +1,6 @@
 // The master's write path: runs each statement on the master's connection
 // and records what changed state in the replication log, in the same
-// transaction (DESIGN.md, "Data flow of one write").
+// transaction (docs/replication.md, "The write path").
 //
 //   autocommit write:  [SET context; START TRANSACTION; statement] [log row + COMMIT]; publish
 //                      (two round trips, each [..] sent at once)

@@ -1,5 +1,5 @@
 // Master and slaves as real processes on three private MariaDB servers:
-// the guarantees of DESIGN.md (order, exactly once, nothing lost, refusal of
+// the guarantees of docs/design.md (order, exactly once, nothing lost, refusal of
 // DDL, authentication, robustness against bad peers).
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
