@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a private CA (once per folder) and a certificate signed by it, with
-# the `openssl` command, for the replication link's TLS (README
-# "Configuration"):
+# the `openssl` command, for the replication link's TLS (docs/security.md
+# "TLS"):
 #
 #   scripts/tls-certs.sh DIR NAME SAN
 #
