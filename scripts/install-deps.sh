@@ -11,6 +11,7 @@ packages=(
   mariadb-server mariadb-client
   clang libclang-rt-14-dev
   tmux
+  iproute2 nftables
 )
 
 missing=()
