@@ -1,8 +1,8 @@
 #include "console/line_source.hpp"
 
 #include <editline/readline.h>
-#include <histedit.h>
 #include <fcntl.h>
+#include <histedit.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -264,8 +264,9 @@ void TerminalLineSource::SetCompletionWords(std::vector<std::string> words) {
   // Tab from completing it.
   words.erase(std::remove_if(words.begin(), words.end(),
                              [](const std::string& w) {
-                               return std::any_of(std::begin(kKeywords), std::end(kKeywords),
-                                                  [&w](const char* k) { return EqualsIgnoreCase(w, k); });
+                               return std::any_of(
+                                   std::begin(kKeywords), std::end(kKeywords),
+                                   [&w](const char* k) { return EqualsIgnoreCase(w, k); });
                              }),
               words.end());
   std::sort(words.begin(), words.end());

@@ -140,10 +140,12 @@ void MasterShell::WriteError(const std::string& text) {
 }
 
 std::optional<CommandAction> MasterShell::HandleMetaCommand(std::string_view line,
-                                                           bool interactive) {
+                                                            bool interactive) {
   const bool typing = splitter_.HasPendingText();
   std::string_view arg;
-  if (const Command* c = FindCommand(commands_, line, typing, &arg)) return c->run(arg, interactive);
+  if (const Command* c = FindCommand(commands_, line, typing, &arg)) {
+    return c->run(arg, interactive);
+  }
   const std::string_view cmd = CommandText(line);
   if (typing || cmd.empty() || cmd.front() != '\\') return std::nullopt;
   Flush(true);
@@ -171,17 +173,20 @@ CommandTable MasterShell::MakeCommands() {
       return A::kHandled;
     };
   };
+  // clang-format off: one command per entry, its forms on its first line
   return {
       {{"help"}, {"\\h", "\\?", "?"}, Args::kNone, false, "", "this text",
-       flushed([this](std::string_view, bool) { Write(std::string(kHelpHead) + HelpText(commands_)); })},
+       flushed([this](std::string_view, bool) {
+         Write(std::string(kHelpHead) + HelpText(commands_));
+       })},
       {{"clear"}, {"\\c"}, Args::kNone, true, "", "drop the statement being typed",
        [this](std::string_view, bool) {
          splitter_.Clear();
          typed_.clear();
          return A::kHandled;
        }},
-      {{"ego"}, {"\\G"}, Args::kNone, true, "", "send the statement being typed, rows shown vertically",
-       send(A::kSendVertical)},
+      {{"ego"}, {"\\G"}, Args::kNone, true, "",
+       "send the statement being typed, rows shown vertically", send(A::kSendVertical)},
       {{"go"}, {"\\g"}, Args::kNone, true, "", "send the statement being typed", send(A::kSend)},
       {{"status"}, {"\\s"}, Args::kNone, false, "",
        "server, database, connection, replication id, last #, slaves, uptime",
@@ -221,13 +226,17 @@ CommandTable MasterShell::MakeCommands() {
       {{"system"}, {"\\!"}, Args::kAny, false, "cmd", "run a shell command",
        flushed([this](std::string_view arg, bool) {
          out_ << std::flush;
-         if (!arg.empty()) RunWithShellModes([arg] { (void)std::system(std::string(arg).c_str()); });
+         if (arg.empty()) return;
+         RunWithShellModes([arg] { (void)std::system(std::string(arg).c_str()); });
        })},
       {{"prompt"}, {"\\R"}, Args::kAny, false, "fmt",
        "change the prompt (\\d database, \\u user, \\h host, \\_ space)",
        [this](std::string_view arg, bool) { return SetPrompt(arg); }},
-      {{}, {"\\slaves"}, Args::kNone, false, "", "each slave: state, applied position, lag, refusals, errors",
-       flushed([this](std::string_view, bool) { Write(FormatSlaves(registry_->Snapshot(), log_->last_seq())); })},
+      {{}, {"\\slaves"}, Args::kNone, false, "",
+       "each slave: state, applied position, lag, refusals, errors",
+       flushed([this](std::string_view, bool) {
+         Write(FormatSlaves(registry_->Snapshot(), log_->last_seq()));
+       })},
       {{}, {"\\verify"}, Args::kAny, false, "[t ...]",
        "compare CHECKSUM TABLE of every table (or those named) on the slaves",
        flushed([this](std::string_view arg, bool) {
@@ -235,8 +244,10 @@ CommandTable MasterShell::MakeCommands() {
        })},
       {{"quit", "exit"}, {"\\q"}, Args::kNone, false, "", "leave the prompt",
        [](std::string_view, bool) { return A::kQuit; }},
-      {{"DELIMITER"}, {}, Args::kRequired, false, "xyz", "end statements with xyz instead of ';'", nullptr},
+      {{"DELIMITER"}, {}, Args::kRequired, false, "xyz",
+       "end statements with xyz instead of ';'", nullptr},
   };
+  // clang-format on
 }
 
 void MasterShell::Use(std::string_view arg, bool interactive) {

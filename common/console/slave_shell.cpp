@@ -55,6 +55,7 @@ std::string SlaveShell::Prompt() const {
 CommandTable SlaveShell::MakeCommands() {
   using A = CommandAction;
   using Args = CommandArgs;
+  // clang-format off: one command per entry, its forms on its first line
   return {
       {{"status"}, {"\\s"}, Args::kNone, false, "",
        "the master, the link, the applied position, lag, refusals, errors",
@@ -75,6 +76,7 @@ CommandTable SlaveShell::MakeCommands() {
       {{"quit", "exit"}, {"\\q"}, Args::kNone, false, "", "stop the slave (as Ctrl-D does)",
        [](std::string_view, bool) { return A::kQuit; }},
   };
+  // clang-format on
 }
 
 void SlaveShell::RefreshCompletion(LineSource* input) {

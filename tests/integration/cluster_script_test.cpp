@@ -45,7 +45,8 @@ std::string EnvValue(const std::string& path, const std::string& key) {
   if (at == std::string::npos) return "";
   std::string value = text.substr(at + key.size() + 2);
   value = value.substr(0, value.find('\n'));
-  if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
+  if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
+    value = value.substr(1, value.size() - 2);
   return value;
 }
 
@@ -72,18 +73,20 @@ class ClusterScriptTest : public ::testing::Test {
 
   // Runs `scripts/cluster.sh args`; its output goes to cluster.out.
   int Script(const std::string& args) {
-    const int status =
-        std::system((env_ + kScript + " " + args + " >'" + dir_.path() + "/cluster.out' 2>&1").c_str());
+    const int status = std::system(
+        (env_ + kScript + " " + args + " >'" + dir_.path() + "/cluster.out' 2>&1").c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
   // A program on a node's .env, started in a folder of its own (as the
   // demo starts them all in the repository's root).
-  std::optional<Process> Start(const std::string& binary, const std::string& env, const std::string& name) {
+  std::optional<Process> Start(const std::string& binary, const std::string& env,
+                               const std::string& name) {
     std::string error;
     std::optional<Process> p = Process::Spawn(
         {binary, "--env-file", env},
-        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", cwd_, {}, true}, &error);
+        {dir_.path() + "/" + name + ".out", dir_.path() + "/" + name + ".err", cwd_, {}, true},
+        &error);
     EXPECT_TRUE(p) << error;
     return p;
   }
@@ -99,13 +102,15 @@ class ClusterScriptTest : public ::testing::Test {
 TEST_F(ClusterScriptTest, ArabicTextTypedAtTheMasterReachesASlave) {
   std::optional<Process> master = Start(SQLREPL_MASTER_BIN, master_env_, "master");
   ASSERT_TRUE(master);
-  ASSERT_TRUE(WaitFor([&] { return master->Stderr().find("listening for slaves") != std::string::npos; },
-                      seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return master->Stderr().find("listening for slaves") != std::string::npos; },
+              seconds(20)))
       << master->Stderr();
   std::optional<Process> slave = Start(SQLREPL_SLAVE_BIN, slave_env_, "slave1");
   ASSERT_TRUE(slave);
-  ASSERT_TRUE(WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
-                      seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
+              seconds(20)))
       << slave->Stdout() << slave->Stderr();
   master->WriteStdin("INSERT INTO students (name) VALUES ('سارة');\n");
   master->CloseStdin();
@@ -135,12 +140,14 @@ TEST_F(ClusterScriptTest, EachNodeLogsToAFileOfItsOwnInTheClusterFolder) {
   EXPECT_EQ(slave_log, cluster + "slave1/slave1.log");
   std::optional<Process> master = Start(SQLREPL_MASTER_BIN, master_env_, "master");
   ASSERT_TRUE(master);
-  ASSERT_TRUE(WaitFor([&] { return master->Stderr().find("listening for slaves") != std::string::npos; },
-                      seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return master->Stderr().find("listening for slaves") != std::string::npos; },
+              seconds(20)));
   std::optional<Process> slave = Start(SQLREPL_SLAVE_BIN, slave_env_, "slave1");
   ASSERT_TRUE(slave);
-  ASSERT_TRUE(WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
-                      seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
+              seconds(20)));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
   slave->Signal(SIGTERM);

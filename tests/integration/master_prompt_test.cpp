@@ -76,7 +76,6 @@ class MasterPromptTest : public ServersTest<MasterPromptTestServer> {
   std::string env_path_;
 };
 
-
 // Issue 19 (found by trying the demo): `status` said "Server: Debian 12"
 // (the server's @@version_comment) where the mariadb client says
 // "Server: MariaDB" and puts the comment after the version.

@@ -282,14 +282,17 @@ TEST_F(MasterTerminalTest, AReconnectionBeforeThePromptSaysWhatWasLost) {
   t->Enter("CREATE TABLE later (id INT);");
   // The master waits for the silent slave: the session is killed then, so
   // that the completion query after the DDL finds it gone.
-  ASSERT_TRUE(WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log") == "1"; },
-                      seconds(10)));
-  const std::string session = server_->QueryValue("SELECT IS_USED_LOCK('sqlrepl-master:repl_meta')").value_or("");
+  ASSERT_TRUE(
+      WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log") == "1"; },
+              seconds(10)));
+  const std::string session =
+      server_->QueryValue("SELECT IS_USED_LOCK('sqlrepl-master:repl_meta')").value_or("");
   ASSERT_FALSE(session.empty());
   ASSERT_TRUE(server_->Exec("KILL " + session).ok());
   t->CtrlC();
   ASSERT_TRUE(t->WaitFor("Query OK, 0 rows affected", seconds(10))) << t->Output();
-  ASSERT_TRUE(t->WaitFor("SET autocommit = 0 was lost with the session", seconds(20))) << t->Output();
+  ASSERT_TRUE(t->WaitFor("SET autocommit = 0 was lost with the session", seconds(20)))
+      << t->Output();
   EXPECT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
   const std::string out = t->Output();
   EXPECT_LT(out.rfind("SET autocommit = 0 was lost"), out.rfind("master [school]> ")) << out;

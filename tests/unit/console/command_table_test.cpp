@@ -54,7 +54,7 @@ TEST(CommandTable, FindsTheCommandALineNames) {
       {"DELIMITER //", false, "", ""},  // the splitter's, not a command
       {"clear", true, "clear", ""},     // acts while a statement is typed
       {"\\c", true, "clear", ""},
-      {"status", true, "", ""},         // the others wait for the statement's end
+      {"status", true, "", ""},  // the others wait for the statement's end
       {"\\q", true, "", ""},
       {"SELECT 1;", false, "", ""},
   };
@@ -62,7 +62,9 @@ TEST(CommandTable, FindsTheCommandALineNames) {
     std::string_view arg = "unset";
     const Command* found = FindCommand(Table(), c.line, c.typing, &arg);
     const std::string name =
-        found == nullptr ? "" : std::string(found->names.empty() ? found->shorthands[0] : found->names[0]);
+        found == nullptr
+            ? ""
+            : std::string(found->names.empty() ? found->shorthands[0] : found->names[0]);
     EXPECT_EQ(name, c.command) << c.line;
     if (found != nullptr) {
       EXPECT_EQ(arg, c.arg) << c.line;
@@ -85,8 +87,8 @@ TEST(CommandTable, HelpHasOneAlignedLinePerCommand) {
 TEST(CommandTable, TabOffersTheLongNamesAndTheDatabasesNames) {
   db::QueryResult names;
   names.rows = {{std::string("students")}, {std::nullopt}, {std::string("age")}};
-  const std::vector<std::string> expected = {"status", "clear", "use", "source", "quit", "exit",
-                                             "help", "DELIMITER", "students", "age"};
+  const std::vector<std::string> expected = {"status", "clear", "use",       "source",   "quit",
+                                             "exit",   "help",  "DELIMITER", "students", "age"};
   EXPECT_EQ(CompletionWords(Table(), &names), expected);
   EXPECT_EQ(CompletionWords(Table(), nullptr).size(), 8u);
 }

@@ -94,9 +94,9 @@ TEST(DemoScript, TheDemoWaitsForTheMasterBeforeStartingEachSlave) {
 TEST(DemoScript, RunAgainSaysHowToStartTheProgramAgainAndDoesOnEnter) {
   const std::string out = ::testing::TempDir() + "run-again.out";
   // One Enter, then the end of input (Ctrl-D).
-  const std::string command = "printf '\\n' | " + kRoot +
-                              "/scripts/run-again.sh slave1 'close this pane' sh -c 'echo ran; exit 3' >" +
-                              out + " 2>&1";
+  const std::string command =
+      "printf '\\n' | " + kRoot +
+      "/scripts/run-again.sh slave1 'close this pane' sh -c 'echo ran; exit 3' >" + out + " 2>&1";
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
@@ -112,8 +112,9 @@ TEST(DemoScript, EveryPaneOutlivesItsProgram) {
   ASSERT_FALSE(demo.empty());
   EXPECT_EQ(demo.find("kill-session -t $session\""), std::string::npos)
       << "the master's pane ends the session";
-  for (const std::string pane : {"tmux new-session -d -s \"$session\" -x 220 -y 50 \"$(again master \"$master\")\"",
-                                 "\"$(again slave1 \"$(slave 1)\")\"", "\"$(again slave2 \"$(slave 2)\")\""}) {
+  for (const std::string pane :
+       {"tmux new-session -d -s \"$session\" -x 220 -y 50 \"$(again master \"$master\")\"",
+        "\"$(again slave1 \"$(slave 1)\")\"", "\"$(again slave2 \"$(slave 2)\")\""}) {
     EXPECT_NE(demo.find(pane), std::string::npos) << pane;
   }
   EXPECT_NE(demo.find("again() { echo \"scripts/run-again.sh "), std::string::npos);
