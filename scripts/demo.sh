@@ -23,7 +23,7 @@ use_tmux=1
 for arg in "$@"; do
   case "$arg" in
     --no-tmux) use_tmux=0 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
