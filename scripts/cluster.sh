@@ -7,7 +7,8 @@
 # table is created here, as root. The replication link runs over TLS: a
 # private CA and the master's certificate (for 127.0.0.1 and localhost) are
 # made once under .cluster/tls/ with the openssl command
-# (scripts/tls-certs.sh), and the .env files point at them.
+# (scripts/tls-certs.sh), and the .env files point at them. Each node's
+# program logs to .cluster/NODE/NODE.log (MASTER_LOG, SLAVE_LOG).
 #
 #   scripts/cluster.sh start [N]   start N servers (default 3: master, slave1, slave2)
 #   scripts/cluster.sh stop        stop the servers this script started, by PID
@@ -143,7 +144,10 @@ provision() {
       echo "DB_PASS='$pass'"
       echo "DB_NAME=school"
       echo "REPL_TOKEN='$token'"
+      # Each node its own operational log, beside its server's files (the
+      # defaults would all write ./master_log.txt or ./slave_log.txt).
       if [ "$i" -eq 0 ]; then
+        echo "MASTER_LOG='$dir/$node/$node.log'"
         echo "LISTEN_HOST=127.0.0.1"
         echo "LISTEN_PORT=$listen_port"
         echo "TLS_CERT='$dir/tls/master.crt'"
@@ -152,6 +156,7 @@ provision() {
         echo "MASTER_HOST=127.0.0.1"
         echo "MASTER_PORT=$listen_port"
         echo "SLAVE_ID=$node"
+        echo "SLAVE_LOG='$dir/$node/$node.log'"
         echo "TLS_CA='$dir/tls/ca.crt'"
       fi
     } >"$env.tmp"

@@ -8,7 +8,13 @@
 #   scripts/demo.sh --no-tmux  master in the foreground, slaves in the background,
 #                              logging to .cluster/slave1.log and .cluster/slave2.log
 #
-# Quitting the master (\q) stops everything this script started.
+# A program that ends (\q at the master, a slave stopped) leaves its pane
+# open with a line that says how to start it again, so that a person can
+# restart the master alone, or a slave in place, and watch them resume. The
+# servers run until the demo ends: every pane closed (Ctrl-D where a program
+# ended), or `tmux kill-session -t NAME` (the name is in the status line).
+# Without tmux the master runs in the foreground; once it ended, Ctrl-D ends
+# the demo. Each node logs to .cluster/NODE/NODE.log (scripts/cluster.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +23,7 @@ use_tmux=1
 for arg in "$@"; do
   case "$arg" in
     --no-tmux) use_tmux=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +56,10 @@ trap cleanup EXIT
 master="build/master --env-file .cluster/master.env"
 slave() { echo "build/slave --env-file .cluster/slave$1.env"; }
 
+# Each program runs through scripts/run-again.sh: when it ends, its pane
+# stays, with a line that says how to start it again.
+again() { echo "scripts/run-again.sh $1 'close this pane' $2"; }
+
 # The slaves start once the master listens, so that the first statements
 # typed reach them (a slave started earlier waits and retries every
 # RECONNECT_SECONDS). The port is the master's LISTEN_PORT (environment
@@ -63,19 +73,26 @@ wait_for_master() {
 }
 
 if [ "$use_tmux" -eq 1 ]; then
-  # When the master quits, its pane ends the session, and the slaves with it.
-  tmux new-session -d -s "$session" -x 220 -y 50 "$master; tmux kill-session -t $session"
+  # Each pane outlives its program; the session ends with its last pane.
+  tmux new-session -d -s "$session" -x 220 -y 50 "$(again master "$master")"
+  tmux set-option -t "$session" status-right " end the demo: tmux kill-session -t $session " >/dev/null
+  tmux set-option -t "$session" status-right-length 80 >/dev/null
   wait_for_master
-  tmux split-window -h -t "$session:0.0" "$(slave 1)"
-  tmux split-window -v -t "$session:0.1" "$(slave 2)"
+  tmux split-window -h -t "$session:0.0" "$(again slave1 "$(slave 1)")"
+  tmux split-window -v -t "$session:0.1" "$(again slave2 "$(slave 2)")"
   tmux select-pane -t "$session:0.0"
   if [ -n "${TMUX:-}" ]; then
     tmux switch-client -t "$session" 2>/dev/null ||
       echo "demo: running in tmux session $session; attach with: tmux attach -t $session"
-    while tmux has-session -t "$session" 2>/dev/null; do sleep 1; done
   else
-    tmux attach-session -t "$session"
+    tmux attach-session -t "$session" || true
   fi
+  # Detached, the demo goes on: the servers stay until the session ends.
+  if tmux has-session -t "$session" 2>/dev/null; then
+    echo "demo: still running in tmux session $session (tmux attach -t $session);" \
+      "the servers stop when it ends (tmux kill-session -t $session), or on Ctrl-C here"
+  fi
+  while tmux has-session -t "$session" 2>/dev/null; do sleep 1; done
 else
   # The master keeps the foreground: each slave waits for it in the
   # background, then becomes that background process (exec), so that the
@@ -85,5 +102,5 @@ else
     slave_pids+=($!)
     echo "demo: slave$i running (pid $!), log: .cluster/slave$i.log"
   done
-  $master
+  scripts/run-again.sh master "end the demo" $master
 fi

@@ -86,4 +86,10 @@ void InterruptHandler::Watch() {
   }
 }
 
+bool TakeCtrlCAtPrompt(InterruptHandler* interrupt, std::ostream& out) {
+  if (interrupt == nullptr || !interrupt->Take()) return false;
+  out << "^C" << std::endl;
+  return true;
+}
+
 }  // namespace sqlrepl::console

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -68,5 +69,10 @@ class InterruptHandler {
   int wake_[2] = {-1, -1};  // the handler writes a byte; the thread reads it
   std::thread thread_;
 };
+
+// At a prompt, after a read that returned no line: true when a Ctrl-C ended
+// it (taken, and "^C" printed, as the mysql client does: the typed text is
+// dropped, the prompt stays), false at the end of input. `interrupt` may be null.
+bool TakeCtrlCAtPrompt(InterruptHandler* interrupt, std::ostream& out);
 
 }  // namespace sqlrepl::console

@@ -1,14 +1,15 @@
 #include "console/line_source.hpp"
 
 #include <editline/readline.h>
-#include <histedit.h>
 #include <fcntl.h>
+#include <histedit.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <clocale>
@@ -44,10 +45,8 @@ constexpr const char* kKeywords[] = {
     "RIGHT",   "INNER",    "OUTER",       "ON",        "USING",    "AND",       "OR",
     "NOT",     "NULL",     "IS",          "IN",        "LIKE",     "BETWEEN",   "DISTINCT",
     "AS",      "CALL",     "UNION",       "COUNT",     "PRIMARY",  "KEY",       "AUTO_INCREMENT",
-    "DEFAULT", "TRUNCATE", "IGNORE",      "DUPLICATE", "USE",      "status",    "source",
-    "tee",     "notee",    "pager",       "nopager",   "warnings", "nowarning", "system",
-    "prompt",  "ego",      "clear",       "help",      "quit",     "exit",
-};
+    "DEFAULT", "TRUNCATE", "IGNORE",      "DUPLICATE", "USE",
+};  // the prompt's own commands come with its words (CompletionWords)
 
 // One byte, waiting up to `wait_ms` when none is there yet (-1: forever).
 // The descriptor is non-blocking: a Ctrl-C flushes the terminal's input
@@ -261,6 +260,17 @@ void TerminalLineSource::Remember(std::string_view statement) {
 }
 
 void TerminalLineSource::SetCompletionWords(std::vector<std::string> words) {
+  // A word offered twice ("use" the command, USE the keyword) would keep
+  // Tab from completing it.
+  words.erase(std::remove_if(words.begin(), words.end(),
+                             [](const std::string& w) {
+                               return std::any_of(
+                                   std::begin(kKeywords), std::end(kKeywords),
+                                   [&w](const char* k) { return EqualsIgnoreCase(w, k); });
+                             }),
+              words.end());
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
   words_ = std::move(words);
 }
 

@@ -20,57 +20,9 @@
 namespace sqlrepl::console {
 namespace {
 
-constexpr std::string_view kHelp =
+constexpr std::string_view kHelpHead =
     "Type SQL ending with ';' (or \\G for vertical output). Writes are replicated to the slaves.\n"
-    "Commands (long form or backslash form, on a line of their own, no ';' needed):\n"
-    "  help      (\\h, \\?)  this text\n"
-    "  clear     (\\c)      drop the statement being typed\n"
-    "  ego       (\\G)      send the statement being typed, rows shown vertically\n"
-    "  go        (\\g)      send the statement being typed\n"
-    "  status    (\\s)      server, database, connection, replication id, last #, slaves, uptime\n"
-    "  use       (\\u) db   make db the current database (replicated)\n"
-    "  source    (\\.) file run the statements of a file, as if typed\n"
-    "  tee       (\\T) file also write all output to file; notee (\\t) stops\n"
-    "  pager     (\\P) cmd  send results through cmd (e.g. less); nopager (\\n) stops\n"
-    "  warnings  (\\W)      show warnings after every statement; nowarning (\\w) stops\n"
-    "  system    (\\!) cmd  run a shell command\n"
-    "  prompt    (\\R) fmt  change the prompt (\\d database, \\u user, \\h host, \\_ space)\n"
-    "  \\slaves             each slave: state, applied position, lag, refusals, errors\n"
-    "  \\verify [t ...]     compare CHECKSUM TABLE of every table (or those named) on the slaves\n"
-    "  quit, exit (\\q)     leave the prompt\n"
-    "  DELIMITER xyz       end statements with xyz instead of ';'\n";
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::string_view TrimCommand(std::string_view s) {
-  s = Trim(s);
-  while (!s.empty() && (s.back() == ';' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Splits "name rest" at the first blank; a backslash form may run into its
-// argument ("\ufoo" is "\u foo"), as in the mysql client.
-std::pair<std::string_view, std::string_view> SplitCommand(std::string_view cmd) {
-  size_t end = 0;
-  if (cmd.size() >= 2 && cmd[0] == '\\') {
-    end = 2;
-  } else {
-    while (end < cmd.size() && cmd[end] != ' ' && cmd[end] != '\t') ++end;
-  }
-  return {cmd.substr(0, end), Trim(cmd.substr(end))};
-}
-
-// `name` is the command: its backslash form exactly, or its long form in
-// any case (a long form may be empty: none).
-bool IsCommand(std::string_view name, std::string_view longer, std::string_view shorter) {
-  return name == shorter || (!longer.empty() && EqualsIgnoreCase(name, longer));
-}
+    "Commands (long form or backslash form, on a line of their own, no ';' needed):\n";
 
 std::string Collapsed(std::string_view sql) {
   std::string out;
@@ -91,6 +43,12 @@ std::string FormatUptime(long seconds) {
   return out + fmt::format("{} sec", seconds % 60);
 }
 
+// As the mariadb client names the server (its "Server:" line): by the
+// product its version string names, not by @@version_comment.
+std::string ServerName(std::string_view version) {
+  return version.find("MariaDB") != std::string_view::npos ? "MariaDB" : "MySQL";
+}
+
 }  // namespace
 
 MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
@@ -103,7 +61,8 @@ MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry
       options_(std::move(options)),
       out_(out),
       err_(err),
-      outcomes_(registry, options_.ack_timeout_ms) {}
+      outcomes_(registry, options_.ack_timeout_ms),
+      commands_(MakeCommands()) {}
 
 void MasterShell::set_interrupt(InterruptHandler* interrupt) {
   interrupt_ = interrupt;
@@ -180,134 +139,158 @@ void MasterShell::WriteError(const std::string& text) {
   }
 }
 
-MasterShell::Meta MasterShell::HandleMetaCommand(std::string_view line, bool interactive) {
-  const std::string_view cmd = TrimCommand(line);
-  const auto [name, arg] = SplitCommand(cmd);
-  auto Is = [&name = name](std::string_view longer, std::string_view shorter) {
-    return IsCommand(name, longer, shorter);
-  };
-  // Commands that act on the statement being typed work mid-statement too.
-  if (Is("clear", "\\c") && arg.empty()) {
-    splitter_.Clear();
-    typed_.clear();
-    return Meta::kHandled;
+std::optional<CommandAction> MasterShell::HandleMetaCommand(std::string_view line,
+                                                            bool interactive) {
+  const bool typing = splitter_.HasPendingText();
+  std::string_view arg;
+  if (const Command* c = FindCommand(commands_, line, typing, &arg)) {
+    return c->run(arg, interactive);
   }
-  if ((Is("ego", "\\G") || Is("go", "\\g")) && arg.empty()) {
-    if (!splitter_.HasPendingText()) {
-      WriteError("ERROR: No query specified\n");
-      return Meta::kHandled;
-    }
-    return Is("ego", "\\G") ? Meta::kSendVertical : Meta::kSend;
-  }
-  if (splitter_.HasPendingText()) return Meta::kNotMeta;
-  if (cmd == "\\q" || EqualsIgnoreCase(cmd, "quit") || EqualsIgnoreCase(cmd, "exit")) return Meta::kQuit;
-  if ((Is("help", "\\h") || name == "\\?" || name == "?") && arg.empty()) {
-    Flush(true);
-    Write(std::string(kHelp));
-    return Meta::kHandled;
-  }
-  if (cmd == "\\slaves") {
-    Flush(true);
-    Write(FormatSlaves(registry_->Snapshot(), log_->last_seq()));
-    return Meta::kHandled;
-  }
-  if (cmd == "\\verify" || cmd.rfind("\\verify ", 0) == 0) {
-    Flush(true);
-    if (!Verify(cmd.substr(7))) meta_failed_ = true;
-    return Meta::kHandled;
-  }
-  if (Is("status", "\\s") && arg.empty()) {
-    Flush(true);
-    ShowStatus();
-    return Meta::kHandled;
-  }
-  if (Is("use", "\\u") && !arg.empty()) {
-    Flush(true);
-    const std::string db =
-        arg.front() == '`' ? sql::Unquote(sql::CodeTokens(arg).front()) : std::string(arg);
-    sql::SplitStatement st;
-    st.text = "USE " + QuoteName(db);
-    if (!RunStatement(st, interactive)) meta_failed_ = true;
-    return Meta::kHandled;
-  }
-  if (Is("source", "\\.")) {
-    Flush(true);
-    Source(std::string(arg));
-    return Meta::kHandled;
-  }
-  if (HandleOutputSetting(name, arg, interactive)) return Meta::kHandled;
-  if (Is("system", "\\!")) {
-    Flush(true);
-    out_ << std::flush;
-    if (!arg.empty()) RunWithShellModes([&arg = arg] { (void)std::system(std::string(arg).c_str()); });
-    return Meta::kHandled;
-  }
-  if (!cmd.empty() && cmd.front() == '\\') {
-    Flush(true);
-    WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
-    return Meta::kHandled;
-  }
-  return Meta::kNotMeta;
+  const std::string_view cmd = CommandText(line);
+  if (typing || cmd.empty() || cmd.front() != '\\') return std::nullopt;
+  Flush(true);
+  WriteError("ERROR: unknown command '" + std::string(cmd) + "'. Type 'help' for the list.\n");
+  return CommandAction::kHandled;
 }
 
-bool MasterShell::HandleOutputSetting(std::string_view name, std::string_view arg,
-                                      bool interactive) {
-  auto Is = [name](std::string_view longer, std::string_view shorter) {
-    return IsCommand(name, longer, shorter);
+// Commands that act on the statement being typed work mid-statement too;
+// the others first print the output held back behind acknowledgements,
+// except the output settings, which apply to it.
+CommandTable MasterShell::MakeCommands() {
+  using A = CommandAction;
+  using Args = CommandArgs;
+  auto flushed = [this](std::function<void(std::string_view, bool)> f) {
+    return [this, f = std::move(f)](std::string_view arg, bool interactive) {
+      Flush(true);
+      f(arg, interactive);
+      return A::kHandled;
+    };
   };
-  if (Is("tee", "\\T")) {
-    const std::string path = arg.empty() ? tee_path_ : std::string(arg);
-    auto file = std::make_unique<std::ofstream>(path, std::ios::app);
-    if (path.empty() || !*file) {
-      WriteError(fmt::format("ERROR: could not open the tee file '{}'\n", path));
-      return true;
-    }
-    tee_ = std::move(file);
-    tee_path_ = path;
-    Write(fmt::format("Logging to file '{}'\n", path));
-    return true;
+  auto send = [this](A action) {
+    return [this, action](std::string_view, bool) {
+      if (splitter_.HasPendingText()) return action;
+      WriteError("ERROR: No query specified\n");
+      return A::kHandled;
+    };
+  };
+  // clang-format off: one command per entry, its forms on its first line
+  return {
+      {{"help"}, {"\\h", "\\?", "?"}, Args::kNone, false, "", "this text",
+       flushed([this](std::string_view, bool) {
+         Write(std::string(kHelpHead) + HelpText(commands_));
+       })},
+      {{"clear"}, {"\\c"}, Args::kNone, true, "", "drop the statement being typed",
+       [this](std::string_view, bool) {
+         splitter_.Clear();
+         typed_.clear();
+         return A::kHandled;
+       }},
+      {{"ego"}, {"\\G"}, Args::kNone, true, "",
+       "send the statement being typed, rows shown vertically", send(A::kSendVertical)},
+      {{"go"}, {"\\g"}, Args::kNone, true, "", "send the statement being typed", send(A::kSend)},
+      {{"status"}, {"\\s"}, Args::kNone, false, "",
+       "server, database, connection, replication id, last #, slaves, uptime",
+       flushed([this](std::string_view, bool) { ShowStatus(); })},
+      {{"use"}, {"\\u"}, Args::kRequired, false, "db", "make db the current database (replicated)",
+       flushed([this](std::string_view arg, bool interactive) { Use(arg, interactive); })},
+      {{"source"}, {"\\."}, Args::kAny, false, "file", "run the statements of a file, as if typed",
+       flushed([this](std::string_view arg, bool) { Source(std::string(arg)); })},
+      {{"tee"}, {"\\T"}, Args::kAny, false, "file", "also write all output to file",
+       [this](std::string_view arg, bool) { return Tee(arg); }},
+      {{"notee"}, {"\\t"}, Args::kNone, false, "", "stop writing to the tee file",
+       [this](std::string_view, bool) {
+         tee_.reset();
+         Write("Outfile disabled.\n");
+         return A::kHandled;
+       }},
+      {{"pager"}, {"\\P"}, Args::kAny, false, "cmd", "send results through cmd (e.g. less)",
+       [this](std::string_view arg, bool interactive) { return Pager(arg, interactive); }},
+      {{"nopager"}, {"\\n"}, Args::kNone, false, "", "results to stdout again",
+       [this](std::string_view, bool) {
+         pager_.clear();
+         Write("PAGER set to stdout\n");
+         return A::kHandled;
+       }},
+      {{"warnings"}, {"\\W"}, Args::kNone, false, "", "show warnings after every statement",
+       [this](std::string_view, bool) {
+         options_.show_warnings = true;
+         Write("Show warnings enabled.\n");
+         return A::kHandled;
+       }},
+      {{"nowarning"}, {"\\w"}, Args::kNone, false, "", "stop showing them",
+       [this](std::string_view, bool) {
+         options_.show_warnings = false;
+         Write("Show warnings disabled.\n");
+         return A::kHandled;
+       }},
+      {{"system"}, {"\\!"}, Args::kAny, false, "cmd", "run a shell command",
+       flushed([this](std::string_view arg, bool) {
+         out_ << std::flush;
+         if (arg.empty()) return;
+         RunWithShellModes([arg] { (void)std::system(std::string(arg).c_str()); });
+       })},
+      {{"prompt"}, {"\\R"}, Args::kAny, false, "fmt",
+       "change the prompt (\\d database, \\u user, \\h host, \\_ space)",
+       [this](std::string_view arg, bool) { return SetPrompt(arg); }},
+      {{}, {"\\slaves"}, Args::kNone, false, "",
+       "each slave: state, applied position, lag, refusals, errors",
+       flushed([this](std::string_view, bool) {
+         Write(FormatSlaves(registry_->Snapshot(), log_->last_seq()));
+       })},
+      {{}, {"\\verify"}, Args::kAny, false, "[t ...]",
+       "compare CHECKSUM TABLE of every table (or those named) on the slaves",
+       flushed([this](std::string_view arg, bool) {
+         if (!Verify(arg)) meta_failed_ = true;
+       })},
+      {{"quit", "exit"}, {"\\q"}, Args::kNone, false, "", "leave the prompt",
+       [](std::string_view, bool) { return A::kQuit; }},
+      {{"DELIMITER"}, {}, Args::kRequired, false, "xyz",
+       "end statements with xyz instead of ';'", nullptr},
+  };
+  // clang-format on
+}
+
+void MasterShell::Use(std::string_view arg, bool interactive) {
+  const std::string db =
+      arg.front() == '`' ? sql::Unquote(sql::CodeTokens(arg).front()) : std::string(arg);
+  sql::SplitStatement st;
+  st.text = "USE " + QuoteName(db);
+  if (!RunStatement(st, interactive)) meta_failed_ = true;
+}
+
+CommandAction MasterShell::Tee(std::string_view arg) {
+  const std::string path = arg.empty() ? tee_path_ : std::string(arg);
+  auto file = std::make_unique<std::ofstream>(path, std::ios::app);
+  if (path.empty() || !*file) {
+    WriteError(fmt::format("ERROR: could not open the tee file '{}'\n", path));
+    return CommandAction::kHandled;
   }
-  if (Is("notee", "\\t") && arg.empty()) {
-    tee_.reset();
-    Write("Outfile disabled.\n");
-    return true;
+  tee_ = std::move(file);
+  tee_path_ = path;
+  Write(fmt::format("Logging to file '{}'\n", path));
+  return CommandAction::kHandled;
+}
+
+CommandAction MasterShell::Pager(std::string_view arg, bool interactive) {
+  if (!interactive) {
+    WriteError("PAGER can only be set when the input is a terminal\n");
+    return CommandAction::kHandled;
   }
-  if (Is("pager", "\\P")) {
-    if (!interactive) {
-      WriteError("PAGER can only be set when the input is a terminal\n");
-      return true;
-    }
-    const char* env = std::getenv("PAGER");
-    pager_ = !arg.empty() ? std::string(arg) : (env != nullptr && *env != '\0' ? env : "more");
-    Write(fmt::format("PAGER set to '{}'\n", pager_));
-    return true;
+  const char* env = std::getenv("PAGER");
+  pager_ = !arg.empty() ? std::string(arg) : (env != nullptr && *env != '\0' ? env : "more");
+  Write(fmt::format("PAGER set to '{}'\n", pager_));
+  return CommandAction::kHandled;
+}
+
+CommandAction MasterShell::SetPrompt(std::string_view arg) {
+  prompt_format_ = std::string(arg);
+  if (prompt_format_.empty()) {
+    Write("Returning to default PROMPT of master [\\d]> \n");
+  } else {
+    prompt_format_ += ' ';  // as the mysql client, a space before the input
+    Write(fmt::format("PROMPT set to '{}'\n", prompt_format_));
   }
-  if (Is("nopager", "\\n") && arg.empty()) {
-    pager_.clear();
-    Write("PAGER set to stdout\n");
-    return true;
-  }
-  if (Is("warnings", "\\W") && arg.empty()) {
-    options_.show_warnings = true;
-    Write("Show warnings enabled.\n");
-    return true;
-  }
-  if (Is("nowarning", "\\w") && arg.empty()) {
-    options_.show_warnings = false;
-    Write("Show warnings disabled.\n");
-    return true;
-  }
-  if (Is("prompt", "\\R")) {
-    prompt_format_ = std::string(arg);
-    if (prompt_format_.empty()) {
-      Write("Returning to default PROMPT of master [\\d]> \n");
-    } else {
-      prompt_format_ += ' ';  // as the mysql client, a space before the input
-      Write(fmt::format("PROMPT set to '{}'\n", prompt_format_));
-    }
-    return true;
-  }
-  return false;
+  return CommandAction::kHandled;
 }
 
 void MasterShell::ShowStatus() {
@@ -316,8 +299,7 @@ void MasterShell::ShowStatus() {
       "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
       "'UPTIME')";
   master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
-  if (e.lost) WriteError(ErrorText(*e.lost, 0, true));
-  for (const std::string& note : e.reconnect_notes) WriteError(note + "\n");
+  PrintReconnection(e);
   if (!e.result.ok() || e.result->rows.empty()) {
     WriteError(
         ErrorText(e.result.ok() ? Status::Unavailable("no answer") : e.result.status(), 0, true));
@@ -347,7 +329,7 @@ void MasterShell::ShowStatus() {
       "Outfile:                {}\n"
       "Pager:                  {}\n"
       "--------------\n\n",
-      V(0), V(3), V(2), V(4), V(1), options_.host,
+      V(0), V(3), V(2), ServerName(V(1)), V(1) + (V(4).empty() ? "" : " " + V(4)), options_.host,
       FormatUptime(std::strtol(V(5).c_str(), nullptr, 10)), log_->replication_id(),
       log_->last_seq(), slaves.size(), names, FormatUptime(uptime),
       tee_ ? "'" + tee_path_ + "'" : std::string("''"), pager_.empty() ? "stdout" : pager_));
@@ -389,33 +371,17 @@ void MasterShell::Source(const std::string& path) {
 }
 
 std::string MasterShell::ErrorText(const Status& error, int line, bool interactive) const {
-  if (error.code() != StatusCode::kSqlError) return "ERROR: " + error.message() + "\n";
-  // As the mysql client: scripts get the line number after the code.
-  return fmt::format("ERROR {} ({}){}: {}\n", error.sql_errno(), error.sqlstate(),
-                     interactive ? "" : fmt::format(" at line {}", line), error.message());
+  return console::ErrorText(error, interactive ? 0 : line);
 }
 
 std::string MasterShell::FormatResult(const db::QueryResult& r, bool vertical,
                                       double seconds) const {
-  const bool summaries = !silent() || options_.verbose >= 3;
-  std::string out;
-  const db::QueryResult* one = &r;
-  for (size_t i = 0; one != nullptr; ++i) {
-    if (i > 0 && summaries) out += "\n";
-    if (one->has_result_set && !one->rows.empty()) {
-      if (vertical) {
-        out += FormatVertical(*one);
-      } else if (silent()) {
-        out += FormatTabSeparated(*one, options_.column_names && options_.silent < 2);
-      } else {
-        out += FormatTable(*one);
-      }
-    }
-    // A CALL's last answer is its status; it gets a summary like any other.
-    if (summaries) out += FormatSummary(*one, seconds) + "\n";
-    one = i < r.more_results.size() ? &r.more_results[i] : nullptr;
-  }
-  return out;
+  ResultStyle style;
+  style.vertical = vertical;
+  style.tab_separated = silent();
+  style.column_names = options_.column_names && options_.silent < 2;
+  style.summaries = !silent() || options_.verbose >= 3;
+  return FormatResults(r, style, seconds);
 }
 
 std::optional<db::QueryResult> MasterShell::AnswerFromSavedWarnings(std::string_view sql) const {
@@ -472,11 +438,7 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
   const auto started = Clock::now();
   master::Executed e = executor_->Execute(st.text, c, options_.database);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (e.lost) {
-    p.err += ErrorText(*e.lost, st.line, interactive);
-    if (oplog_) oplog_("lost the connection to the local database: " + e.lost->ToString());
-  }
-  for (const std::string& note : e.reconnect_notes) p.err += note + "\n";
+  AddReconnection(e, st.line, interactive, &p);
   for (const std::string& reason : e.unsafe) {
     p.out += "Warning: " + reason + "; slaves may end up with different data\n";
   }
@@ -580,25 +542,42 @@ void MasterShell::Print(const OutcomeQueue::Released& r) {
   }
 }
 
+void MasterShell::AddReconnection(const master::Executed& e, int line, bool interactive,
+                                  OutcomeQueue::Entry* p) {
+  if (e.lost) {
+    p->err += ErrorText(*e.lost, line, interactive);
+    if (oplog_) oplog_("lost the connection to the local database: " + e.lost->ToString());
+  }
+  for (const std::string& note : e.reconnect_notes) p->err += note + "\n";
+}
+
+void MasterShell::PrintReconnection(const master::Executed& e) {
+  OutcomeQueue::Entry p;
+  AddReconnection(e, 0, true, &p);
+  // A reconnection may also have found a lost write committed: it is
+  // reported, and waited for, as any write.
+  for (const std::string& note : e.notes) p.out += note + "\n";
+  p.seqs = e.committed;
+  if (p.err.empty() && p.out.empty() && p.seqs.empty()) return;
+  if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();
+  p.committed_at = Clock::now();
+  outcomes_.Push(std::move(p));
+  Flush(true);
+}
+
 void MasterShell::RefreshCompletion(LineSource* input) {
   if (!refresh_completion_ || !input->interactive()) return;
   refresh_completion_ = false;
-  const std::string query =
-      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() UNION "
-      "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()";
+  const std::string query(kCompletionQuery);
   master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
-  if (!e.result.ok()) return;
-  std::vector<std::string> words;
-  for (const db::Row& row : e.result->rows) {
-    if (!row.empty() && row[0]) words.push_back(*row[0]);
-  }
-  input->SetCompletionWords(std::move(words));
+  PrintReconnection(e);
+  input->SetCompletionWords(CompletionWords(commands_, e.result.ok() ? &*e.result : nullptr));
 }
 
 bool MasterShell::ProcessLine(LineSource* input, const std::string& line, bool interactive,
                               bool* failed, bool* quit) {
-  const Meta meta = HandleMetaCommand(line, interactive);
-  if (meta == Meta::kQuit) {
+  const std::optional<CommandAction> meta = HandleMetaCommand(line, interactive);
+  if (meta == CommandAction::kQuit) {
     *quit = true;
     return true;
   }
@@ -607,10 +586,10 @@ bool MasterShell::ProcessLine(LineSource* input, const std::string& line, bool i
     *failed = true;
     if (!interactive && !options_.force) return false;
   }
-  if (meta == Meta::kHandled) return true;
+  if (meta == CommandAction::kHandled) return true;
   // The splitter ends the statement at \g or \G.
-  if (meta == Meta::kSend) return FeedLine(input, "\\g", interactive, failed);
-  if (meta == Meta::kSendVertical) return FeedLine(input, "\\G", interactive, failed);
+  if (meta == CommandAction::kSend) return FeedLine(input, "\\g", interactive, failed);
+  if (meta == CommandAction::kSendVertical) return FeedLine(input, "\\G", interactive, failed);
   // \c drops the statement being typed, as the mysql client does.
   if (ScanInput(typed_ + line).clear) {
     splitter_.Clear();
@@ -644,8 +623,7 @@ int MasterShell::Run(LineSource* input) {
   while (!stop && !quit) {
     RefreshCompletion(input);
     std::optional<std::string> line = input->ReadLine(Prompt(splitter_.HasPendingText()));
-    if (!line && interactive && interrupt_ != nullptr && interrupt_->Take()) {
-      out_ << "^C" << std::endl;  // as the mysql client: drop what was typed, keep the prompt
+    if (!line && interactive && TakeCtrlCAtPrompt(interrupt_, out_)) {
       splitter_.Clear();
       typed_.clear();
       continue;

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "console/command_table.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
 #include "console/outcome_queue.hpp"
@@ -58,6 +59,9 @@ class MasterShell {
   MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
               master::Verifier* verifier, const master::MasterLog* log, Options options,
               std::ostream& out, std::ostream& err);
+  // Its command table points back at it.
+  MasterShell(const MasterShell&) = delete;
+  MasterShell& operator=(const MasterShell&) = delete;
 
   int Run(LineSource* input);
 
@@ -69,8 +73,6 @@ class MasterShell {
   void set_oplog(std::function<void(const std::string&)> f) { oplog_ = std::move(f); }
 
  private:
-  // kSend / kSendVertical: go / ego, which end the statement being typed.
-  enum class Meta { kNotMeta, kHandled, kQuit, kSend, kSendVertical };
   using Clock = std::chrono::steady_clock;
 
   // One line of input; false when a script must stop.
@@ -78,10 +80,15 @@ class MasterShell {
                    bool* quit);
   // Statement text for the splitter; runs what it completes.
   bool FeedLine(LineSource* input, const std::string& line, bool interactive, bool* failed);
-  Meta HandleMetaCommand(std::string_view line, bool interactive);
-  // tee, notee, pager, nopager, warnings, nowarning, prompt: how output is
-  // shown from now on. False when `name` is none of them.
-  bool HandleOutputSetting(std::string_view name, std::string_view arg, bool interactive);
+  // Runs the command `line` names (see MakeCommands); nullopt: not one.
+  std::optional<CommandAction> HandleMetaCommand(std::string_view line, bool interactive);
+  // The prompt's commands: dispatch, help and Tab completion.
+  CommandTable MakeCommands();
+  void Use(std::string_view db, bool interactive);  // use, \u: a replicated USE
+  // tee, pager, prompt: how output is shown from now on.
+  CommandAction Tee(std::string_view path);
+  CommandAction Pager(std::string_view command, bool interactive);
+  CommandAction SetPrompt(std::string_view format);
   // source FILE: runs its statements as typed, the prompt staying open.
   void Source(const std::string& path);
   void ShowStatus();  // status, \s
@@ -90,7 +97,16 @@ class MasterShell {
   std::optional<db::QueryResult> AnswerFromSavedWarnings(std::string_view sql) const;
   // Result sets and summary lines of one statement, in the chosen format.
   std::string FormatResult(const db::QueryResult& r, bool vertical, double seconds) const;
+  // Runs before each prompt: its query may be what finds the session lost,
+  // and what reconnecting said is printed then (PrintReconnection).
   void RefreshCompletion(LineSource* input);
+  // What a lost session and reconnecting said (the error, the notes on lost
+  // session state), ahead of the statement's own output.
+  void AddReconnection(const master::Executed& e, int line, bool interactive,
+                       OutcomeQueue::Entry* p);
+  // The same for the shell's own queries (status, completion), with any
+  // write the reconnection found committed; printed at once.
+  void PrintReconnection(const master::Executed& e);
   // stdout (or, for `paged` results, the pager) and the tee file.
   void Write(const std::string& text, bool paged = false);
   void WriteError(const std::string& text);  // stderr and the tee file
@@ -118,6 +134,7 @@ class MasterShell {
   std::ostream& err_;
   sql::StatementSplitter splitter_;
   OutcomeQueue outcomes_;     // output held back behind acknowledgements
+  CommandTable commands_;
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
   std::function<void(const std::string&)> oplog_;
   std::string typed_;  // the unfinished statement's text, for its open quote and \c

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/strings.hpp"
+#include "console/command_table.hpp"
 #include "console/input_state.hpp"
 #include "db/server_errors.hpp"
 #include "console/table_formatter.hpp"
@@ -14,27 +15,12 @@
 namespace sqlrepl::console {
 namespace {
 
-constexpr std::string_view kHelp =
+constexpr std::string_view kHelpHead =
     "The slave's prompt is read-only: SELECT, SHOW, DESCRIBE (DESC) and EXPLAIN run on\n"
-    "this slave's own database; writes belong on the master.\n"
-    "  status (\\s)         the master, the link, the applied position, lag, refusals, errors\n"
-    "  clear (\\c)          drop the statement being typed\n"
-    "  help (\\h, \\?)       this text\n"
-    "  quit, exit (\\q)     stop the slave (as Ctrl-D does)\n"
+    "this slave's own database; writes belong on the master.\n";
+constexpr std::string_view kHelpTail =
     "End a statement with ';' (or \\G for one column per line). Ctrl-C drops the line\n"
     "being typed, or stops the query that runs.\n\n";
-
-// The command without surrounding blanks and trailing ';'.
-std::string_view CommandOf(std::string_view line) {
-  const size_t first = line.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  line.remove_prefix(first);
-  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r' ||
-                           line.back() == ';')) {
-    line.remove_suffix(1);
-  }
-  return line;
-}
 
 }  // namespace
 
@@ -44,7 +30,8 @@ SlaveShell::SlaveShell(db::Connection* session, Options options, StatusFields st
       options_(std::move(options)),
       status_(std::move(status)),
       out_(out),
-      err_(err) {
+      err_(err),
+      commands_(MakeCommands()) {
   const Status s = MakeReadOnly();
   if (!s.ok()) err_ << "WARNING: could not make the prompt's session read-only: " << s.ToString() << std::endl;
 }
@@ -65,23 +52,38 @@ std::string SlaveShell::Prompt() const {
   return fmt::format("{} [{}]> ", options_.slave_id, options_.database);
 }
 
-SlaveShell::Meta SlaveShell::HandleMetaCommand(std::string_view line) {
-  const std::string_view cmd = CommandOf(line);
-  if (cmd == "\\c" || EqualsIgnoreCase(cmd, "clear")) {
-    splitter_.Clear();
-    return Meta::kHandled;
-  }
-  if (splitter_.HasPendingText()) return Meta::kNotMeta;
-  if (cmd == "\\q" || EqualsIgnoreCase(cmd, "quit") || EqualsIgnoreCase(cmd, "exit")) return Meta::kQuit;
-  if (cmd == "\\s" || EqualsIgnoreCase(cmd, "status")) {
-    ShowStatus();
-    return Meta::kHandled;
-  }
-  if (cmd == "\\h" || cmd == "\\?" || cmd == "?" || EqualsIgnoreCase(cmd, "help")) {
-    out_ << kHelp << std::flush;
-    return Meta::kHandled;
-  }
-  return Meta::kNotMeta;
+CommandTable SlaveShell::MakeCommands() {
+  using A = CommandAction;
+  using Args = CommandArgs;
+  // clang-format off: one command per entry, its forms on its first line
+  return {
+      {{"status"}, {"\\s"}, Args::kNone, false, "",
+       "the master, the link, the applied position, lag, refusals, errors",
+       [this](std::string_view, bool) {
+         ShowStatus();
+         return A::kHandled;
+       }},
+      {{"clear"}, {"\\c"}, Args::kNone, true, "", "drop the statement being typed",
+       [this](std::string_view, bool) {
+         splitter_.Clear();
+         return A::kHandled;
+       }},
+      {{"help"}, {"\\h", "\\?", "?"}, Args::kNone, false, "", "this text",
+       [this](std::string_view, bool) {
+         out_ << kHelpHead << HelpText(commands_) << kHelpTail << std::flush;
+         return A::kHandled;
+       }},
+      {{"quit", "exit"}, {"\\q"}, Args::kNone, false, "", "stop the slave (as Ctrl-D does)",
+       [](std::string_view, bool) { return A::kQuit; }},
+  };
+  // clang-format on
+}
+
+void SlaveShell::RefreshCompletion(LineSource* input) {
+  if (!refresh_completion_) return;
+  refresh_completion_ = false;
+  const Result<db::QueryResult> names = Execute(std::string(kCompletionQuery));
+  input->SetCompletionWords(CompletionWords(commands_, names.ok() ? &*names : nullptr));
 }
 
 void SlaveShell::ShowStatus() {
@@ -101,15 +103,14 @@ Result<db::QueryResult> SlaveShell::Execute(const std::string& sql) {
   if (interrupt_ != nullptr) interrupt_->SetKillable(0);
   if (r.ok() || !db::IsConnectionLost(r.status())) return r;
   // A read is safe to run again; the session state it needs is READ ONLY.
-  err_ << "No connection. Trying to reconnect..." << std::endl;
+  err_ << kReconnecting << std::endl;
   Status again = session_->Reconnect();
   if (again.ok()) again = MakeReadOnly();
   if (!again.ok()) {
     err_ << "ERROR: cannot reach the slave's database: " << again.ToString() << std::endl;
     return r;
   }
-  err_ << "Connection id:    " << session_->thread_id() << "\nCurrent database: " << options_.database
-       << "\n\n" << std::flush;
+  err_ << ReconnectedText(session_->thread_id(), options_.database) << "\n" << std::flush;
   if (interrupt_ != nullptr) interrupt_->SetKillable(session_->thread_id());
   r = session_->Execute(sql);
   if (interrupt_ != nullptr) interrupt_->SetKillable(0);
@@ -139,41 +140,34 @@ void SlaveShell::RunStatement(const sql::SplitStatement& st) {
     const Status& e = r.status();
     if (e.code() == StatusCode::kSqlError && e.sql_errno() == db::kErReadOnlyTransaction) {
       err_ << RefusalLine(options_) << std::endl;  // a write the classifier did not see
-    } else if (e.code() == StatusCode::kSqlError) {
-      err_ << fmt::format("ERROR {} ({}): {}", e.sql_errno(), e.sqlstate(), e.message()) << std::endl;
     } else {
-      err_ << "ERROR: " << e.message() << std::endl;
+      err_ << ErrorText(e) << std::flush;
     }
     return;
   }
-  std::string text;
-  const db::QueryResult* one = &*r;
-  for (size_t i = 0; one != nullptr; ++i) {
-    if (one->has_result_set && !one->rows.empty()) {
-      text += st.vertical ? FormatVertical(*one) : FormatTable(*one);
-    }
-    text += FormatSummary(*one, seconds) + "\n\n";
-    one = i < r->more_results.size() ? &r->more_results[i] : nullptr;
-  }
-  out_ << text << std::flush;
+  ResultStyle style;
+  style.vertical = st.vertical;
+  out_ << FormatResults(*r, style, seconds) << "\n" << std::flush;
 }
 
 int SlaveShell::Run(LineSource* input) {
   while (!(stop_ && stop_())) {
+    RefreshCompletion(input);
     std::optional<std::string> line = input->ReadLine(Prompt());
     if (!line && stop_ && stop_()) {
       out_ << "\n";  // the slave stopped under the line being typed
       break;
     }
-    if (!line && interrupt_ != nullptr && interrupt_->Take()) {
-      out_ << "^C" << std::endl;  // as the mysql client: drop what was typed, keep the prompt
+    if (!line && TakeCtrlCAtPrompt(interrupt_, out_)) {
       splitter_.Clear();
       continue;
     }
     if (!line) break;
-    const Meta meta = HandleMetaCommand(*line);
-    if (meta == Meta::kQuit) break;
-    if (meta == Meta::kHandled) continue;
+    std::string_view arg;
+    if (const Command* c = FindCommand(commands_, *line, splitter_.HasPendingText(), &arg)) {
+      if (c->run(arg, true) == CommandAction::kQuit) break;
+      continue;
+    }
     if (ScanInput(*line).clear) {  // \c at the end of a line drops the statement
       splitter_.Clear();
       continue;
@@ -183,6 +177,7 @@ int SlaveShell::Run(LineSource* input) {
     while (std::optional<sql::SplitStatement> st = splitter_.Next()) {
       input->Remember(st->text + (st->vertical ? "\\G" : ";"));
       RunStatement(*st);
+      refresh_completion_ = true;  // replicated DDL may have changed the tables
     }
   }
   out_ << "Bye" << std::endl;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "console/command_table.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
 #include "db/connection.hpp"
@@ -37,6 +38,9 @@ class SlaveShell {
   // `session` must outlive the shell; it is made read-only here.
   SlaveShell(db::Connection* session, Options options, StatusFields status, std::ostream& out,
              std::ostream& err);
+  // Its command table points back at it.
+  SlaveShell(const SlaveShell&) = delete;
+  SlaveShell& operator=(const SlaveShell&) = delete;
 
   // Reads until quit, \q, Ctrl-D or `stop` says so; returns 0.
   int Run(LineSource* input);
@@ -51,8 +55,11 @@ class SlaveShell {
   static std::string RefusalLine(const Options& options);
 
  private:
-  enum class Meta { kNotMeta, kHandled, kQuit };
-  Meta HandleMetaCommand(std::string_view line);
+  // The prompt's commands: dispatch, help and Tab completion.
+  CommandTable MakeCommands();
+  // Tables, columns and commands for Tab, read again after each statement
+  // (replicated DDL changes them at any time).
+  void RefreshCompletion(LineSource* input);
   void RunStatement(const sql::SplitStatement& statement);
   // Runs `sql`, reconnecting once when the session was lost.
   Result<db::QueryResult> Execute(const std::string& sql);
@@ -68,6 +75,8 @@ class SlaveShell {
   InterruptHandler* interrupt_ = nullptr;
   std::function<bool()> stop_;
   sql::StatementSplitter splitter_;
+  CommandTable commands_;
+  bool refresh_completion_ = true;
 };
 
 }  // namespace sqlrepl::console

@@ -178,10 +178,11 @@ std::string FormatWarnings(const std::vector<db::Warning>& warnings) {
   return out;
 }
 
+// Milliseconds, as the mariadb client prints them ("(0.001 sec)").
 std::string FormatElapsed(double seconds) {
-  if (seconds < 60) return fmt::format("({:.2f} sec)", seconds);
+  if (seconds < 60) return fmt::format("({:.3f} sec)", seconds);
   const auto minutes = static_cast<long>(seconds / 60);
-  return fmt::format("({} min {:.2f} sec)", minutes, seconds - 60.0 * static_cast<double>(minutes));
+  return fmt::format("({} min {:.3f} sec)", minutes, seconds - 60.0 * static_cast<double>(minutes));
 }
 
 std::string FormatSummary(const db::QueryResult& r, double seconds) {
@@ -196,6 +197,38 @@ std::string FormatSummary(const db::QueryResult& r, double seconds) {
   line += FormatElapsed(seconds);
   if (!r.info.empty()) line += "\n" + r.info;
   return line;
+}
+
+std::string FormatResults(const db::QueryResult& r, const ResultStyle& style, double seconds) {
+  std::string out;
+  const db::QueryResult* one = &r;
+  for (size_t i = 0; one != nullptr; ++i) {
+    if (i > 0 && style.summaries) out += "\n";
+    if (one->has_result_set && !one->rows.empty()) {
+      if (style.vertical) {
+        out += FormatVertical(*one);
+      } else if (style.tab_separated) {
+        out += FormatTabSeparated(*one, style.column_names);
+      } else {
+        out += FormatTable(*one);
+      }
+    }
+    // A CALL's last answer is its status; it gets a summary like any other.
+    if (style.summaries) out += FormatSummary(*one, seconds) + "\n";
+    one = i < r.more_results.size() ? &r.more_results[i] : nullptr;
+  }
+  return out;
+}
+
+std::string ErrorText(const Status& error, int line) {
+  if (error.code() != StatusCode::kSqlError) return "ERROR: " + error.message() + "\n";
+  // As the mysql client: scripts get the line number after the code.
+  return fmt::format("ERROR {} ({}){}: {}\n", error.sql_errno(), error.sqlstate(),
+                     line > 0 ? fmt::format(" at line {}", line) : "", error.message());
+}
+
+std::string ReconnectedText(unsigned long thread_id, std::string_view database) {
+  return fmt::format("Connection id:    {}\nCurrent database: {}\n", thread_id, database);
 }
 
 }  // namespace sqlrepl::console

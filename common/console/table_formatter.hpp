@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.hpp"
 #include "db/query_result.hpp"
 
 namespace sqlrepl::console {
@@ -39,12 +40,35 @@ std::string EscapeBatchField(std::string_view field);
 // line each, as the mysql client prints them with \W.
 std::string FormatWarnings(const std::vector<db::Warning>& warnings);
 
-// "(0.00 sec)", "(1 min 2.50 sec)"
+// "(0.001 sec)", "(1 min 2.500 sec)"
 std::string FormatElapsed(double seconds);
 
-// The line after a statement: "3 rows in set (0.00 sec)", "Empty set (0.00 sec)",
-// "Query OK, 1 row affected, 2 warnings (0.01 sec)", followed by the server's
+// The line after a statement: "3 rows in set (0.000 sec)", "Empty set (0.000 sec)",
+// "Query OK, 1 row affected, 2 warnings (0.012 sec)", followed by the server's
 // info line ("Records: 3  Duplicates: 0  Warnings: 0") when there is one.
 std::string FormatSummary(const db::QueryResult& result, double seconds);
+
+// How a statement's results are shown: as a table, vertically (\G) or
+// tab-separated (-s, -B), and with or without the summary lines.
+struct ResultStyle {
+  bool vertical = false;
+  bool tab_separated = false;
+  bool column_names = true;  // tab-separated only
+  bool summaries = true;
+};
+
+// Every result set of a statement (a CALL has several), each followed by
+// its summary line, a blank line between them: what both prompts print.
+std::string FormatResults(const db::QueryResult& result, const ResultStyle& style, double seconds);
+
+// An error as the mysql client prints it: "ERROR 1146 (42S02): ..." for
+// the server's, "ERROR: ..." for ours; a script's (`line` > 0) names its
+// line after the code.
+std::string ErrorText(const Status& error, int line = 0);
+
+// What a prompt says when it finds its session lost, and once it has a
+// new one (as the mysql client): "Connection id:    7\nCurrent database: school\n".
+inline constexpr std::string_view kReconnecting = "No connection. Trying to reconnect...";
+std::string ReconnectedText(unsigned long thread_id, std::string_view database);
 
 }  // namespace sqlrepl::console

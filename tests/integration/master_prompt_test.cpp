@@ -76,6 +76,17 @@ class MasterPromptTest : public ServersTest<MasterPromptTestServer> {
   std::string env_path_;
 };
 
+// Issue 19 (found by trying the demo): `status` said "Server: Debian 12"
+// (the server's @@version_comment) where the mariadb client says
+// "Server: MariaDB" and puts the comment after the version.
+TEST_F(MasterPromptTest, StatusNamesTheServerAsTheMariadbClientDoes) {
+  const Outcome o = RunMaster("status\n");
+  EXPECT_EQ(o.exit_status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("\nServer:                 MariaDB\n"));
+  const std::string version =
+      server_->QueryValue("SELECT CONCAT(VERSION(), ' ', @@version_comment)").value_or("?");
+  EXPECT_THAT(o.out, HasSubstr("\nServer version:         " + version + "\n"));
+}
 
 TEST_F(MasterPromptTest, RunsStatementsAndPrintsLikeTheMysqlClient) {
   Outcome o = RunMaster(

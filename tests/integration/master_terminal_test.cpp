@@ -266,6 +266,38 @@ TEST_F(MasterTerminalTest, CtrlCStopsAVerifyWaitingForASilentSlave) {
   EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
 }
 
+// Issue 19: after a DDL the prompt reads the table names again for tab
+// completion; when that query was the one to find the session lost, what
+// reconnecting said was dropped, SET autocommit = 0 lost without a word.
+TEST_F(MasterTerminalTest, AReconnectionBeforeThePromptSaysWhatWasLost) {
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  SilentSlave stuck(port_, "stuck");
+  ASSERT_TRUE(stuck.welcomed());
+  ASSERT_TRUE(t->WaitFor("slave stuck connected", seconds(10))) << t->Output();
+  t->Mark();
+  t->Enter("SET autocommit = 0;");
+  ASSERT_TRUE(t->WaitFor("Query OK", seconds(10))) << t->Output();
+  t->Mark();
+  t->Enter("CREATE TABLE later (id INT);");
+  // The master waits for the silent slave: the session is killed then, so
+  // that the completion query after the DDL finds it gone.
+  ASSERT_TRUE(
+      WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log") == "1"; },
+              seconds(10)));
+  const std::string session =
+      server_->QueryValue("SELECT IS_USED_LOCK('sqlrepl-master:repl_meta')").value_or("");
+  ASSERT_FALSE(session.empty());
+  ASSERT_TRUE(server_->Exec("KILL " + session).ok());
+  t->CtrlC();
+  ASSERT_TRUE(t->WaitFor("Query OK, 0 rows affected", seconds(10))) << t->Output();
+  ASSERT_TRUE(t->WaitFor("SET autocommit = 0 was lost with the session", seconds(20)))
+      << t->Output();
+  EXPECT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
+  const std::string out = t->Output();
+  EXPECT_LT(out.rfind("SET autocommit = 0 was lost"), out.rfind("master [school]> ")) << out;
+}
+
 bool Cooked(const termios& modes) { return (modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0; }
 
 TEST_F(MasterTerminalTest, SigtermAtThePromptGivesTheTerminalBackCooked) {

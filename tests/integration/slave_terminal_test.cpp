@@ -293,5 +293,21 @@ TEST_F(SlaveTerminalTest, SlaveLogIsPrivateAndHoldsConnectionsButNoSecrets) {
   EXPECT_EQ(log.find("\nslave:"), std::string::npos) << log;
 }
 
+// Issue 19 (found by trying the demo): Tab at the slave's prompt offered
+// SQL keywords only. It completes the slave's tables and columns, and its
+// own commands, as at the master's prompt.
+TEST_F(SlaveTerminalTest, TabCompletesTheTablesColumnsAndCommandsOfThePrompt) {
+  std::optional<Process> master = StartMaster();
+  std::optional<Terminal> t = StartSlaveTerminal();
+  ASSERT_TRUE(Connected(master, t)) << (t ? t->Output() : "");
+  t->Mark();
+  t->Type("SELECT nam\t FROM stud\t;\r");
+  EXPECT_TRUE(t->WaitFor("Empty set", seconds(10))) << t->Output();
+  EXPECT_EQ(t->Output().find("ERROR"), std::string::npos) << t->Output();
+  t->Mark();
+  t->Type("stat\t\r");
+  EXPECT_TRUE(t->WaitFor("Applied position:", seconds(10))) << t->Output();
+}
+
 }  // namespace
 }  // namespace sqlrepl::testing

@@ -60,28 +60,37 @@ TEST(TableFormatter, Vertical) {
 
 TEST(TableFormatter, Summaries) {
   db::QueryResult r = Students();
-  EXPECT_EQ(FormatSummary(r, 0.001), "2 rows in set (0.00 sec)");
+  EXPECT_EQ(FormatSummary(r, 0.001), "2 rows in set (0.001 sec)");
   r.rows.resize(1);
-  EXPECT_EQ(FormatSummary(r, 0.0), "1 row in set (0.00 sec)");
+  EXPECT_EQ(FormatSummary(r, 0.0), "1 row in set (0.000 sec)");
   r.rows.clear();
-  EXPECT_EQ(FormatSummary(r, 0.0), "Empty set (0.00 sec)");
+  EXPECT_EQ(FormatSummary(r, 0.0), "Empty set (0.000 sec)");
   r.warning_count = 2;
-  EXPECT_EQ(FormatSummary(r, 0.0), "Empty set, 2 warnings (0.00 sec)");
+  EXPECT_EQ(FormatSummary(r, 0.0), "Empty set, 2 warnings (0.000 sec)");
 
   db::QueryResult ok;
   ok.affected_rows = 1;
-  EXPECT_EQ(FormatSummary(ok, 0.016), "Query OK, 1 row affected (0.02 sec)");
+  EXPECT_EQ(FormatSummary(ok, 0.016), "Query OK, 1 row affected (0.016 sec)");
   ok.affected_rows = 0;
   ok.warning_count = 1;
-  EXPECT_EQ(FormatSummary(ok, 0.0), "Query OK, 0 rows affected, 1 warning (0.00 sec)");
+  EXPECT_EQ(FormatSummary(ok, 0.0), "Query OK, 0 rows affected, 1 warning (0.000 sec)");
   ok.affected_rows = 3;
   ok.warning_count = 0;
   ok.info = "Records: 3  Duplicates: 0  Warnings: 0";
   EXPECT_EQ(FormatSummary(ok, 0.0),
-            "Query OK, 3 rows affected (0.00 sec)\nRecords: 3  Duplicates: 0  Warnings: 0");
+            "Query OK, 3 rows affected (0.000 sec)\nRecords: 3  Duplicates: 0  Warnings: 0");
 }
 
-TEST(TableFormatter, ElapsedOverAMinute) { EXPECT_EQ(FormatElapsed(62.5), "(1 min 2.50 sec)"); }
+TEST(TableFormatter, ElapsedOverAMinute) { EXPECT_EQ(FormatElapsed(62.5), "(1 min 2.500 sec)"); }
+
+// Issue 19: the mariadb client prints milliseconds; two decimals showed
+// most statements as taking no time at all.
+TEST(TableFormatter, ElapsedShowsMillisecondsAsTheMariadbClientDoes) {
+  EXPECT_EQ(FormatElapsed(0.0014), "(0.001 sec)");
+  EXPECT_EQ(FormatElapsed(0.0), "(0.000 sec)");
+  EXPECT_EQ(FormatElapsed(12.3456), "(12.346 sec)");
+  EXPECT_EQ(FormatElapsed(61.25), "(1 min 1.250 sec)");
+}
 
 }  // namespace
 }  // namespace sqlrepl::console

@@ -22,6 +22,13 @@ using std::chrono::seconds;
 
 const std::string kRoot = SQLREPL_SOURCE_DIR;
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // The exit status of `scripts/wait-for-port.sh port limit`, run on another
 // thread.
 std::future<int> WaitForPort(uint16_t port, int limit_seconds) {
@@ -78,6 +85,39 @@ TEST(DemoScript, TheDemoWaitsForTheMasterBeforeStartingEachSlave) {
   EXPECT_LT(wait, first_pane) << "a slave pane starts before the master listens";
   EXPECT_NE(demo.find("(wait_for_master && exec $(slave \"$i\"))"), std::string::npos)
       << "a background slave starts before the master listens";
+}
+
+// Issue 19 (found by trying the demo): \q at the master ended every pane,
+// and a slave that stopped took its pane with it. Each program now runs
+// through scripts/run-again.sh, which says how to start it again and does
+// on Enter.
+TEST(DemoScript, RunAgainSaysHowToStartTheProgramAgainAndDoesOnEnter) {
+  const std::string out = ::testing::TempDir() + "run-again.out";
+  // One Enter, then the end of input (Ctrl-D).
+  const std::string command =
+      "printf '\\n' | " + kRoot +
+      "/scripts/run-again.sh slave1 'close this pane' sh -c 'echo ran; exit 3' >" + out + " 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const std::string said = ReadFile(out);
+  const std::string line =
+      "demo: slave1 ended (exit status 3). Press Enter to start it again (sh -c echo ran; exit 3), "
+      "or Ctrl-D to close this pane.";
+  EXPECT_EQ(said, "ran\n\n" + line + "\nran\n\n" + line + "\n");
+}
+
+TEST(DemoScript, EveryPaneOutlivesItsProgram) {
+  const std::string demo = ReadFile(kRoot + "/scripts/demo.sh");
+  ASSERT_FALSE(demo.empty());
+  EXPECT_EQ(demo.find("kill-session -t $session\""), std::string::npos)
+      << "the master's pane ends the session";
+  for (const std::string pane :
+       {"tmux new-session -d -s \"$session\" -x 220 -y 50 \"$(again master \"$master\")\"",
+        "\"$(again slave1 \"$(slave 1)\")\"", "\"$(again slave2 \"$(slave 2)\")\""}) {
+    EXPECT_NE(demo.find(pane), std::string::npos) << pane;
+  }
+  EXPECT_NE(demo.find("again() { echo \"scripts/run-again.sh "), std::string::npos);
 }
 
 }  // namespace
