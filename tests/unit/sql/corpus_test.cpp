@@ -558,5 +558,19 @@ TEST(Determinism, ReasonsAreReadable) {
                   .empty());
 }
 
+TEST(Classifier, InsertedColumns) {
+  Classification c = Classify("INSERT INTO t (a, `B`, t.c) VALUES (1, 2, 3)");
+  EXPECT_EQ(c.inserted_columns, (std::vector<std::string>{"a", "B", "c"}));
+  EXPECT_FALSE(c.all_columns_named);
+  c = Classify("INSERT t SET a = (SELECT 1), b := 2 ON DUPLICATE KEY UPDATE c = 3");
+  EXPECT_EQ(c.inserted_columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(Classify("INSERT INTO t VALUES (1)").all_columns_named);
+  EXPECT_TRUE(Classify("INSERT INTO t (SELECT 1)").all_columns_named);
+  EXPECT_TRUE(Classify("REPLACE t PARTITION (p0) SELECT * FROM u").all_columns_named);
+  c = Classify("INSERT INTO t () VALUES ()");
+  EXPECT_TRUE(c.inserted_columns.empty());
+  EXPECT_FALSE(c.all_columns_named);
+}
+
 }  // namespace
 }  // namespace sqlrepl::sql
