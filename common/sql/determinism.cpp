@@ -39,6 +39,9 @@ constexpr std::string_view kSafeSystemVariables[] = {
     "character_set_results", "collation_connection", "names",
 };
 
+// Words after which a statement starts inside a compound body.
+constexpr std::string_view kBlockWords[] = {"BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT"};
+
 // Triggers and views lead to more tables, and those to more triggers; the
 // server refuses cycles, but the catalog can change between two lookups.
 constexpr int kMaxDepth = 4;
@@ -253,12 +256,45 @@ void FindInExpression(const std::string& where, std::string_view text, LexMode m
          [&](Reasons* inner) { FindUnsafeCalls(CodeTokens(text, mode), database, schema, inner); });
 }
 
+// The data changes a compound body (BEGIN ... END, IF ... END IF) runs:
+// each INSERT, REPLACE, UPDATE or DELETE that starts a statement, up to its ";".
+std::vector<std::string_view> InnerDataChanges(std::string_view body,
+                                               const std::vector<Token>& tokens) {
+  std::vector<std::string_view> changes;
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (!t.Is("INSERT") && !t.Is("REPLACE") && !t.Is("UPDATE") && !t.Is("DELETE")) continue;
+    const Token& before = tokens[i - 1];
+    const bool starts = before.IsOperator(";") || before.IsOperator(":") ||
+                        std::any_of(std::begin(kBlockWords), std::end(kBlockWords),
+                                    [&](std::string_view w) { return before.Is(w); });
+    if (!starts) continue;
+    int depth = 0;
+    size_t k = i;
+    for (; k < tokens.size(); ++k) {
+      if (tokens[k].IsOperator("(")) ++depth;
+      if (tokens[k].IsOperator(")")) --depth;
+      if (depth == 0 && tokens[k].IsOperator(";")) break;
+    }
+    const size_t end = k < tokens.size() ? tokens[k].begin : body.size();
+    changes.push_back(body.substr(t.begin, end - t.begin));
+  }
+  return changes;
+}
+
 void FindInTrigger(const std::string& where, const TableDefinition::Trigger& trigger,
                    std::string_view database, SchemaInfo* schema, int depth, Reasons* reasons) {
   const LexMode mode = LexMode::FromSqlMode(trigger.sql_mode);
   Within(where, reasons, [&](Reasons* inner) {
-    FindInStatement(trigger.body, Classify(trigger.body, mode), database, schema, depth + 1, inner);
-    FindSessionReads(CodeTokens(trigger.body, mode), inner);
+    const Classification c = Classify(trigger.body, mode);
+    FindInStatement(trigger.body, c, database, schema, depth + 1, inner);
+    const std::vector<Token> tokens = CodeTokens(trigger.body, mode);
+    if (c.kind != StatementKind::kDataChange) {
+      for (std::string_view change : InnerDataChanges(trigger.body, tokens)) {
+        FindInStatement(change, Classify(change, mode), database, schema, depth + 1, inner);
+      }
+    }
+    FindSessionReads(tokens, inner);
   });
 }
 

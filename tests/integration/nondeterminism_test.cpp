@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "db/schema_catalog.hpp"
 #include "mariadb_server.hpp"
 #include "nodes.hpp"
 #include "process.hpp"
@@ -34,6 +35,15 @@ constexpr char kTables[] =
     "INSERT INTO school.g_col (id) VALUES (1);"
     "CREATE TABLE school.trig (id INT PRIMARY KEY, u VARCHAR(36));"
     "CREATE TRIGGER school.trig_bi BEFORE INSERT ON school.trig FOR EACH ROW SET NEW.u = UUID();"
+    // A compound body: the INSERT inside IF leaves audit.u to its default.
+    "CREATE TABLE school.audit (id INT PRIMARY KEY, u VARCHAR(36) DEFAULT (UUID()));"
+    "CREATE TABLE school.watched (id INT PRIMARY KEY);"
+    "INSERT INTO school.watched VALUES (1);\n"
+    "DELIMITER //\n"
+    "CREATE TRIGGER school.watched_ad AFTER DELETE ON school.watched FOR EACH ROW BEGIN\n"
+    "  IF OLD.id > 0 THEN INSERT INTO school.audit (id) VALUES (OLD.id); END IF;\n"
+    "END//\n"
+    "DELIMITER ;\n"
     "CREATE TABLE school.owned (id INT PRIMARY KEY, owner VARCHAR(80), note VARCHAR(20));"
     "INSERT INTO school.owned VALUES (1, 'sqlrepl', NULL), (2, 'sqlrepl_slave', NULL);"
     "CREATE VIEW school.mine AS SELECT id, owner, note FROM school.owned "
@@ -63,6 +73,9 @@ const CatalogCase kCatalogCases[] = {
     {"UPDATE g_col SET copy = g", kGenerated},
     {"INSERT INTO trig (id) VALUES (1)",
      "trigger school.trig_bi: UUID() gives a different value on each server"},
+    {"DELETE FROM watched",
+     "trigger school.watched_ad: default of school.audit.u: UUID() gives a different value on "
+     "each server"},
     {"UPDATE mine SET note = 'seen'",
      "view school.mine: USER() gives a different value on each server"},
 };
@@ -159,10 +172,36 @@ TEST_F(NondeterminismTest, CatalogObjectsThatCallUnsafeFunctionsAreRefusedAndNot
         << reason;
   }
   for (const auto& [table, columns] : std::map<std::string, std::string>{
-           {"d_uuid", "u"}, {"d_time", "t"}, {"g_col", "copy"}, {"trig", "u"}, {"owned", "note"}}) {
+           {"d_uuid", "u"},
+           {"d_time", "t"},
+           {"g_col", "copy"},
+           {"trig", "u"},
+           {"audit", "u"},
+           {"watched", "'w'"},
+           {"owned", "note"}}) {
     EXPECT_EQ(Rows(slave_db(), table, columns), Rows(master_db(), table, columns)) << table;
   }
   EXPECT_EQ(Rows(master_db(), "d_uuid", "u"), "2:given");
+}
+
+// The catalog asks the server once per table and keeps the answer until
+// Invalidate (the master calls it after each DDL it runs).
+TEST_F(NondeterminismTest, CatalogIsCachedUntilInvalidated) {
+  db::SchemaCatalog catalog(master_db().Options());
+  const sql::TableRef plain{"school", "plain"};
+  EXPECT_TRUE(catalog.Definition(plain).defaults.empty());
+  ASSERT_TRUE(
+      master_db().Exec("ALTER TABLE school.plain ADD COLUMN u VARCHAR(36) DEFAULT (UUID())").ok());
+  EXPECT_TRUE(catalog.Definition(plain).defaults.empty()) << "not cached";
+  catalog.Invalidate();
+  const sql::TableDefinition d = catalog.Definition(plain);
+  ASSERT_EQ(d.defaults.size(), 1u);
+  EXPECT_EQ(d.defaults[0].name, "u");
+  EXPECT_EQ(d.defaults[0].expression, "uuid()");
+  const sql::TableDefinition trig = catalog.Definition({"school", "trig"});
+  ASSERT_EQ(trig.triggers.size(), 1u);
+  EXPECT_EQ(trig.triggers[0].event, "INSERT");
+  EXPECT_TRUE(catalog.Definition({"school", "mine"}).view_definition.has_value());
 }
 
 // One function of the unsafe list: the value `INSERT INTO fn` writes, and

@@ -589,6 +589,11 @@ class CatalogDeterminism : public ::testing::Test {
         {"tr_ansi", "INSERT", "SET NEW.w = \"CONNECTION_ID\"()", "ANSI_QUOTES"},
         {"tr_plain", "INSERT", "SET NEW.w = \"CONNECTION_ID\"", ""},
     };
+    schema_.definitions["school.tc"].triggers = {
+        {"tc_ad", "DELETE",
+         "BEGIN\n  IF OLD.id > 0 THEN\n    INSERT INTO t (id) VALUES (OLD.id);\n  END IF;\n"
+         "  lbl: LOOP UPDATE x SET a = INSERT('ab', 1, 1, 'c') LIMIT 1; LEAVE lbl; END LOOP;\nEND",
+         ""}};
     schema_.definitions["school.v"].view_definition =
         "select `school`.`t`.`id` AS `id` from `school`.`t` where `school`.`t`.`id` <> "
         "connection_id()";
@@ -648,6 +653,16 @@ TEST_F(CatalogDeterminism, TriggersThatFireAreReadUnderTheirSqlMode) {
                                      "different value on each server"});
   EXPECT_EQ(Reasons("REPLACE INTO tr (id) VALUES (1)").size(), 3u);
   EXPECT_EQ(Reasons("INSERT INTO tr (id) VALUES (1) ON DUPLICATE KEY UPDATE id = 2").size(), 3u);
+}
+
+TEST_F(CatalogDeterminism, CompoundTriggerBodiesAreFollowedIntoTheTablesTheyWrite) {
+  EXPECT_EQ(Reasons("DELETE FROM tc"),
+            (std::vector<std::string>{
+                "trigger school.tc_ad: default of school.t.u: UUID() gives a different value on "
+                "each server",
+                "trigger school.tc_ad: UPDATE with LIMIT but no ORDER BY may change different "
+                "rows on each server"}));
+  EXPECT_FALSE(Unsafe("INSERT INTO tc (id) VALUES (1)"));  // the trigger fires on DELETE only
 }
 
 TEST_F(CatalogDeterminism, ViewDefinitionAndTheTablesBehindIt) {
