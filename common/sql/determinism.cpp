@@ -205,8 +205,8 @@ bool WritesDefault(const std::vector<Token>& tokens) {
 
 // The tables a view's definition names after FROM or JOIN (the server
 // writes them qualified): a write through the view reaches one of them.
-std::vector<TableRef> ViewTables(std::string_view definition) {
-  const std::vector<Token> tokens = CodeTokens(definition);
+std::vector<TableRef> ViewTables(std::string_view definition, LexMode mode = {}) {
+  const std::vector<Token> tokens = CodeTokens(definition, mode);
   std::vector<TableRef> tables;
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!tokens[i].Is("FROM") && !tokens[i].Is("JOIN") && !tokens[i].Is("STRAIGHT_JOIN")) continue;
@@ -331,6 +331,23 @@ void FindInWrittenTable(const TableRef& t, const Write& w, SchemaInfo* schema, i
   });
 }
 
+// The views `text` reads (after FROM or JOIN), and the views those read:
+// the rows they give depend on what their definitions call.
+void FindInReadViews(std::string_view text, LexMode mode, std::string_view database,
+                     SchemaInfo* schema, int depth, Reasons* reasons) {
+  if (depth >= kMaxDepth) return;
+  for (TableRef t : ViewTables(text, mode)) {
+    if (t.schema.empty()) t.schema = std::string(database);
+    const TableDefinition d = schema->Definition(t);
+    if (!d.view_definition) continue;
+    const std::string where = "view " + t.schema + "." + t.table;
+    FindInExpression(where, *d.view_definition, {}, t.schema, schema, reasons);
+    Within(where, reasons, [&](Reasons* inner) {
+      FindInReadViews(*d.view_definition, {}, t.schema, schema, depth + 1, inner);
+    });
+  }
+}
+
 // `text` read as `c` says, run in `database`; `depth` counts the triggers
 // and views that led to it.
 void FindInStatement(std::string_view text, const Classification& c, std::string_view database,
@@ -346,6 +363,7 @@ void FindInStatement(std::string_view text, const Classification& c, std::string
     // The columns an INSERT names are its target's, the first table.
     FindInWrittenTable(t, Write{c, k == 0, writes_default}, schema, depth, reasons);
   }
+  FindInReadViews(text, c.mode, database, schema, depth, reasons);
 }
 
 }  // namespace

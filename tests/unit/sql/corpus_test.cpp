@@ -675,6 +675,13 @@ TEST_F(CatalogDeterminism, ViewDefinitionAndTheTablesBehindIt) {
             std::vector<std::string>{
                 "view school.v: CONNECTION_ID() gives a different value on each server"});
   EXPECT_FALSE(Unsafe("INSERT INTO loop VALUES (1)"));  // a view of itself ends at the depth limit
+  // Read, not written: the rows it gives differ.
+  const std::vector<std::string> read = {
+      "view school.v: CONNECTION_ID() gives a different value on each server"};
+  EXPECT_EQ(Reasons("INSERT INTO t2 SELECT id FROM v"), read);
+  EXPECT_EQ(Reasons("UPDATE t2 SET a = 1 WHERE id IN (SELECT id FROM school.v)"), read);
+  EXPECT_EQ(Reasons("DELETE t2 FROM t2 JOIN v ON v.id = t2.id"), read);
+  EXPECT_EQ(Reasons("INSERT INTO t2 SELECT 1 FROM loop"), std::vector<std::string>{});
 }
 
 TEST_F(CatalogDeterminism, WithoutACatalogOnlyTheTextIsJudged) {
