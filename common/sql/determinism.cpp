@@ -203,10 +203,11 @@ bool WritesDefault(const std::vector<Token>& tokens) {
   return false;
 }
 
-// The tables a view's definition names after FROM or JOIN (the server
-// writes them qualified): a write through the view reaches one of them.
-std::vector<TableRef> ViewTables(std::string_view definition, LexMode mode = {}) {
-  const std::vector<Token> tokens = CodeTokens(definition, mode);
+// The tables `text` names after FROM or JOIN (a view's definition, which
+// the server writes qualified, or a statement's text). Tables after a comma
+// in a FROM list are missed.
+std::vector<TableRef> ViewTables(std::string_view text, LexMode mode = {}) {
+  const std::vector<Token> tokens = CodeTokens(text, mode);
   std::vector<TableRef> tables;
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!tokens[i].Is("FROM") && !tokens[i].Is("JOIN") && !tokens[i].Is("STRAIGHT_JOIN")) continue;
