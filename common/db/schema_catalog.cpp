@@ -73,9 +73,54 @@ bool SchemaCatalog::IsStoredFunction(std::string_view schema, std::string_view n
   return it->second.count(AsciiLower(name)) > 0;
 }
 
+namespace {
+
+// One row per default, generated column, trigger and view definition:
+// kind, name, text, trigger event, trigger sql_mode.
+constexpr char kDefinitionQuery[] =
+    "SELECT 'default', COLUMN_NAME, COLUMN_DEFAULT, NULL, NULL "
+    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {0} AND TABLE_NAME = {1} "
+    "AND COLUMN_DEFAULT IS NOT NULL AND IS_GENERATED = 'NEVER' "
+    "UNION ALL SELECT 'generated', COLUMN_NAME, GENERATION_EXPRESSION, NULL, NULL "
+    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {0} AND TABLE_NAME = {1} "
+    "AND IS_GENERATED = 'ALWAYS' "
+    "UNION ALL SELECT 'trigger', TRIGGER_NAME, ACTION_STATEMENT, EVENT_MANIPULATION, SQL_MODE "
+    "FROM information_schema.TRIGGERS "
+    "WHERE EVENT_OBJECT_SCHEMA = {0} AND EVENT_OBJECT_TABLE = {1} "
+    "UNION ALL SELECT 'view', TABLE_NAME, VIEW_DEFINITION, NULL, NULL "
+    "FROM information_schema.VIEWS WHERE TABLE_SCHEMA = {0} AND TABLE_NAME = {1}";
+
+void AddDefinitionRow(const Row& row, sql::TableDefinition* d) {
+  auto text = [&](size_t i) { return row.size() > i && row[i] ? *row[i] : std::string(); };
+  const std::string kind = text(0);
+  if (kind == "default") d->defaults.push_back({text(1), text(2)});
+  if (kind == "generated") d->generated.push_back({text(1), text(2)});
+  if (kind == "trigger") d->triggers.push_back({text(1), text(3), text(2), text(4)});
+  if (kind == "view") d->view_definition = text(2);
+}
+
+}  // namespace
+
+sql::TableDefinition SchemaCatalog::Definition(const sql::TableRef& t) {
+  const auto key = std::make_pair(t.schema, t.table);
+  if (auto it = definitions_.find(key); it != definitions_.end()) return it->second;
+  Connection* c = Get();
+  if (c == nullptr) return {};
+  Result<QueryResult> r =
+      c->Execute(fmt::format(kDefinitionQuery, c->Quote(t.schema), c->Quote(t.table)));
+  if (!r.ok()) {
+    conn_.reset();  // reconnect next time; nothing cached
+    return {};
+  }
+  sql::TableDefinition d;
+  for (const Row& row : r->rows) AddDefinitionRow(row, &d);
+  return definitions_.emplace(key, std::move(d)).first->second;
+}
+
 void SchemaCatalog::Invalidate() {
   functions_.clear();
   numbers_.clear();
+  definitions_.clear();
 }
 
 }  // namespace sqlrepl::db

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "db/connection.hpp"
 #include "sql/determinism.hpp"
@@ -20,6 +21,9 @@ class SchemaCatalog : public sql::SchemaInfo {
   bool HasAutoIncrement(const sql::TableRef& table) override;
   int UniqueKeyCount(const sql::TableRef& table) override;
   bool IsStoredFunction(std::string_view schema, std::string_view name) override;
+  // Defaults, generated columns, triggers and a view's definition, in one
+  // round trip per table.
+  sql::TableDefinition Definition(const sql::TableRef& table) override;
 
   void Invalidate();
 
@@ -33,6 +37,7 @@ class SchemaCatalog : public sql::SchemaInfo {
   std::optional<Connection> conn_;
   std::map<std::string, std::set<std::string>> functions_;  // schema -> lower-case names
   std::map<std::string, long> numbers_;                     // query -> answer
+  std::map<std::pair<std::string, std::string>, sql::TableDefinition> definitions_;
 };
 
 }  // namespace sqlrepl::db

@@ -172,6 +172,48 @@ void ScanTopLevelClauses(Cursor* cur, Classification* c) {
   }
 }
 
+// The names before each "=" of an INSERT ... SET list, up to ON DUPLICATE
+// KEY UPDATE or RETURNING.
+void ReadAssignedColumns(Cursor* cur, std::vector<std::string>* out) {
+  int depth = 0;
+  bool in_target = true;
+  std::string last;
+  for (; !cur->AtEnd(); cur->Advance()) {
+    const Token& t = *cur->Peek();
+    if (t.IsOperator("(")) ++depth;
+    if (t.IsOperator(")")) --depth;
+    if (depth != 0) continue;
+    if (t.Is("ON") || t.Is("RETURNING")) return;
+    if (t.IsOperator(",")) {
+      in_target = true;
+    } else if (in_target && (t.IsOperator("=") || t.IsOperator(":="))) {
+      out->push_back(last);
+      in_target = false;
+    } else if (in_target && IsName(&t)) {
+      last = Unquote(t);  // of t.c, the column
+    }
+  }
+}
+
+// At what follows an INSERT's target: the columns it names (see
+// Classification::inserted_columns). Leaves the cursor where it was.
+void ReadInsertedColumns(Cursor* cur, Classification* c) {
+  const size_t start = cur->pos();
+  if (cur->PeekOp("(") && !cur->PeekOp("(", 1) &&
+      !cur->PeekIsAny({"SELECT", "WITH", "VALUES"}, 1)) {
+    for (cur->Advance(); !cur->AtEnd() && !cur->PeekOp(")"); cur->Advance()) {
+      if (IsName(cur->Peek()) && (cur->PeekOp(",", 1) || cur->PeekOp(")", 1))) {
+        c->inserted_columns.push_back(Unquote(*cur->Peek()));
+      }
+    }
+  } else if (cur->Accept("SET")) {
+    ReadAssignedColumns(cur, &c->inserted_columns);
+  } else {
+    c->all_columns_named = true;  // VALUES rows, a SELECT or TABLE give every column
+  }
+  cur->set_pos(start);
+}
+
 void ClassifyStatement(Cursor* cur, Classification* c);
 
 void ClassifyInsert(Cursor* cur, Classification* c) {
@@ -185,6 +227,7 @@ void ClassifyInsert(Cursor* cur, Classification* c) {
   TableRef target;
   if (ReadQualifiedName(cur, &target)) c->writes.push_back(std::move(target));
   if (cur->Accept("PARTITION") && cur->PeekOp("(")) cur->SkipBalanced();
+  ReadInsertedColumns(cur, c);
   if (cur->PeekOp("(")) {
     if (cur->PeekIsAny({"SELECT", "WITH"}, 1)) c->has_select = true;
     cur->SkipBalanced();  // column list, or a parenthesized SELECT

@@ -76,6 +76,11 @@ struct Classification {
   bool has_order_by = false;      // at the top level
   bool has_limit = false;         // at the top level
   bool on_duplicate_key_update = false;
+  // INSERT and REPLACE: the columns a column list or SET names (unquoted,
+  // as written), or all of them when rows or a SELECT come without a list.
+  // A column left out takes its default.
+  std::vector<std::string> inserted_columns;
+  bool all_columns_named = false;
   bool temporary = false;         // CREATE/DROP TEMPORARY TABLE
   // Read from the same tokens, for the master's context and the checks of
   // both roles: the user variables the text names (@name, lower case, each

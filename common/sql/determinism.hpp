@@ -3,6 +3,7 @@
 // The master warns about them, or refuses them (UNSAFE_STATEMENTS=refuse).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,26 @@
 #include "sql/classifier.hpp"
 
 namespace sqlrepl::sql {
+
+// What the server runs, beyond a statement's own text, when the statement
+// writes a table or a view: expressions and bodies as the catalog holds
+// them (information_schema), judged by the same rules as the statement.
+struct TableDefinition {
+  struct Column {
+    std::string name;
+    std::string expression;  // COLUMN_DEFAULT or GENERATION_EXPRESSION
+  };
+  struct Trigger {
+    std::string name;
+    std::string event;     // INSERT, UPDATE or DELETE
+    std::string body;      // ACTION_STATEMENT
+    std::string sql_mode;  // it was created under, and its body is read under
+  };
+  std::vector<Column> defaults;   // every column that has a default
+  std::vector<Column> generated;  // generated columns, VIRTUAL or STORED
+  std::vector<Trigger> triggers;
+  std::optional<std::string> view_definition;  // set when the name is a view
+};
 
 // Facts about tables and routines that some checks need. Names arrive with
 // the schema resolved.
@@ -19,11 +40,16 @@ class SchemaInfo {
   virtual bool HasAutoIncrement(const TableRef& table) = 0;
   virtual int UniqueKeyCount(const TableRef& table) = 0;  // primary key included
   virtual bool IsStoredFunction(std::string_view schema, std::string_view name) = 0;
+  // Empty for a table the catalog does not know.
+  virtual TableDefinition Definition(const TableRef& table) = 0;
 };
 
 // One reason per unsafe construct, e.g. "UUID() gives a different value on
-// each server". Empty when the statement is safe or not replicated as text
-// (reads, DDL, ...). `schema` may be null: the checks that need it are skipped.
+// each server", or "trigger school.t_bi: UUID() gives ..." for one that a
+// written table's default, generated column or trigger, or a written
+// view's definition, calls. Empty when the statement is safe or not
+// replicated as text (reads, DDL, ...). `schema` may be null: the checks
+// that need it are skipped.
 std::vector<std::string> FindNondeterminism(std::string_view statement, const Classification& c,
                                             std::string_view current_database, SchemaInfo* schema);
 

@@ -20,20 +20,24 @@ std::string SlaveEnvLines(const MariaDbServer& db, const std::string& token, uin
 
 std::optional<Process> SpawnWithEnv(const std::string& dir, const std::string& binary,
                                     const std::string& env_text, const std::string& name,
-                                    const std::string& working_dir) {
+                                    const std::string& working_dir,
+                                    const std::vector<std::string>& args) {
   const std::string env = dir + "/" + name + ".env";
   WriteFile(env, env_text);
+  std::vector<std::string> argv = {binary, "--env-file", env};
+  argv.insert(argv.end(), args.begin(), args.end());
   std::string error;
   std::optional<Process> p = Process::Spawn(
-      {binary, "--env-file", env}, {dir + "/" + name + ".out", dir + "/" + name + ".err", working_dir, {}, true},
-      &error);
+      argv, {dir + "/" + name + ".out", dir + "/" + name + ".err", working_dir, {}, true}, &error);
   EXPECT_TRUE(p) << error;
   return p;
 }
 
-std::optional<Process> SpawnMaster(const std::string& dir, const std::string& env_text, const std::string& name,
-                                   const std::string& working_dir) {
-  std::optional<Process> m = SpawnWithEnv(dir, SQLREPL_MASTER_BIN, env_text, name, working_dir);
+std::optional<Process> SpawnMaster(const std::string& dir, const std::string& env_text,
+                                   const std::string& name, const std::string& working_dir,
+                                   const std::vector<std::string>& args) {
+  std::optional<Process> m =
+      SpawnWithEnv(dir, SQLREPL_MASTER_BIN, env_text, name, working_dir, args);
   if (m) {
     EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; }, seconds(20)))
         << "master stderr: " << m->Stderr();

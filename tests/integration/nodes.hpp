@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mariadb_server.hpp"
 #include "process.hpp"
@@ -24,15 +25,17 @@ std::string SlaveEnvLines(const MariaDbServer& db, const std::string& token, uin
                           const std::string& slave_id);
 
 // Writes `env_text` to DIR/NAME.env (mode 0600) and starts `binary
-// --env-file` on it, stdout and stderr into DIR/NAME.out and DIR/NAME.err,
-// stdin a pipe. A failure to start is reported as a test failure.
+// --env-file` on it (then `args`), stdout and stderr into DIR/NAME.out and
+// DIR/NAME.err, stdin a pipe. A failure to start is reported as a test failure.
 std::optional<Process> SpawnWithEnv(const std::string& dir, const std::string& binary,
                                     const std::string& env_text, const std::string& name,
-                                    const std::string& working_dir = "");
+                                    const std::string& working_dir = "",
+                                    const std::vector<std::string>& args = {});
 
 // SpawnWithEnv for the master, returning once it listens for slaves.
-std::optional<Process> SpawnMaster(const std::string& dir, const std::string& env_text, const std::string& name,
-                                   const std::string& working_dir = "");
+std::optional<Process> SpawnMaster(const std::string& dir, const std::string& env_text,
+                                   const std::string& name, const std::string& working_dir = "",
+                                   const std::vector<std::string>& args = {});
 
 // True once the slave has said `times` times that it connected (20 s).
 bool WaitConnected(const Process& slave, size_t times = 1);

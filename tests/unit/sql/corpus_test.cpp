@@ -4,6 +4,8 @@
 // contain such words in strings, names or comments.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "sql/classifier.hpp"
 #include "sql/determinism.hpp"
 #include "sql/policy.hpp"
@@ -49,6 +51,11 @@ class FakeSchema : public SchemaInfo {
   bool IsStoredFunction(std::string_view schema, std::string_view name) override {
     return schema == "school" && name == "my_func";
   }
+  TableDefinition Definition(const TableRef& t) override {
+    auto it = definitions.find(t.schema + "." + t.table);
+    return it == definitions.end() ? TableDefinition{} : it->second;
+  }
+  std::map<std::string, TableDefinition> definitions;  // "schema.table" -> definition
 };
 
 const CorpusCase kCorpus[] = {
@@ -191,6 +198,15 @@ const CorpusCase kCorpus[] = {
     {"INSERT INTO students (name) VALUES (SYSTEM_USER())", W, kAllow, kUnsafe},
     {"/*!50000 UPDATE students SET name = SYSDATE() */", W, kAllow, kUnsafe},
     {"INSERT INTO students (name) (SELECT name FROM noai)", W, kAllow, kUnsafe},
+    {"INSERT INTO students (name) VALUES (VERSION())", W, kAllow, kUnsafe},
+    {"INSERT INTO students (name) VALUES (BINLOG_GTID_POS('b.000001', 4))", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (LASTVAL(s))", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (PREVIOUS VALUE FOR s)", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (NEXT VALUE FOR s)", W, kAllow, kSafe},
+    {"INSERT INTO students (age) VALUES (PS_THREAD_ID(1))", W, kAllow, kUnsafe},
+    {"INSERT INTO students (age) VALUES (RAND())", W, kAllow, kSafe},
+    {"INSERT INTO noai SELECT j FROM JSON_TABLE('[1]', '$[*]' COLUMNS (j INT PATH '$')) t", W, kAllow,
+     kSafe},
 
     // Session state: applied, except what would change how text is read.
     {"SET @x = 5", S, kRefuse, kSafe},
@@ -556,6 +572,135 @@ TEST(Determinism, ReasonsAreReadable) {
   EXPECT_TRUE(FindNondeterminism("INSERT INTO students SELECT * FROM x",
                                  Classify("INSERT INTO students SELECT * FROM x"), "school", nullptr)
                   .empty());
+}
+
+// What a written table's catalog objects call, as FindNondeterminism sees it.
+class CatalogDeterminism : public ::testing::Test {
+ protected:
+  CatalogDeterminism() {
+    // school.t: u defaults to UUID(), n to a literal that looks like a call.
+    schema_.definitions["school.t"].defaults = {
+        {"id", "NULL"}, {"u", "uuid()"}, {"n", "'uuid()'"}, {"ts", "current_timestamp(6)"}};
+    schema_.definitions["school.g"].generated = {{"v", "concat('x', sysdate(6))"}};
+    schema_.definitions["school.tr"].triggers = {
+        {"tr_bi", "INSERT", "SET NEW.u = UUID()", ""},
+        {"tr_bu", "UPDATE", "SET NEW.n = @counter", ""},
+        {"tr_bd", "DELETE", "INSERT INTO t (id) VALUES (OLD.id)", ""},
+        {"tr_ansi", "INSERT", "SET NEW.w = \"CONNECTION_ID\"()", "ANSI_QUOTES"},
+        {"tr_plain", "INSERT", "SET NEW.w = \"CONNECTION_ID\"", ""},
+    };
+    schema_.definitions["school.tc"].triggers = {
+        {"tc_ad", "DELETE",
+         "BEGIN\n  IF OLD.id > 0 THEN\n    INSERT INTO t (id) VALUES (OLD.id);\n  END IF;\n"
+         "  lbl: LOOP UPDATE x SET a = INSERT('ab', 1, 1, 'c') LIMIT 1; LEAVE lbl; END LOOP;\nEND",
+         ""}};
+    schema_.definitions["school.v"].view_definition =
+        "select `school`.`t`.`id` AS `id` from `school`.`t` where `school`.`t`.`id` <> "
+        "connection_id()";
+    schema_.definitions["school.loop"].view_definition = "select 1 from `school`.`loop`";
+  }
+
+  std::vector<std::string> Reasons(const std::string& sql) {
+    return FindNondeterminism(sql, Classify(sql), "school", &schema_);
+  }
+  bool Unsafe(const std::string& sql) { return !Reasons(sql).empty(); }
+
+  FakeSchema schema_;
+};
+
+TEST_F(CatalogDeterminism, DefaultCountsOnlyWhenTheWriteLeavesItsColumnOut) {
+  EXPECT_EQ(Reasons("INSERT INTO t (id) VALUES (1)"),
+            std::vector<std::string>{
+                "default of school.t.u: UUID() gives a different value on each server"});
+  EXPECT_TRUE(Unsafe("INSERT INTO t SET id = 1"));
+  EXPECT_TRUE(Unsafe("INSERT INTO t () VALUES ()"));
+  EXPECT_TRUE(Unsafe("INSERT INTO t VALUES ()"));
+  EXPECT_TRUE(Unsafe("INSERT INTO t (id, u) VALUES (1, DEFAULT)"));
+  EXPECT_TRUE(Unsafe("REPLACE INTO school.t (id) VALUES (1)"));
+  EXPECT_TRUE(Unsafe("UPDATE t SET u = DEFAULT"));
+  EXPECT_TRUE(
+      Unsafe("INSERT INTO t (id, u) VALUES (1, 'x') ON DUPLICATE KEY UPDATE u = DEFAULT(u)"));
+  EXPECT_FALSE(Unsafe("INSERT INTO t (id, `U`) VALUES (1, 'x')"));
+  EXPECT_FALSE(Unsafe("INSERT INTO t (t.id, t.u) VALUES (1, 'x')"));
+  EXPECT_FALSE(Unsafe("INSERT INTO t SET id = 1, u := 'x'"));
+  EXPECT_FALSE(Unsafe("INSERT INTO t VALUES (1, 'x', 'n', NOW())"));
+  EXPECT_FALSE(Unsafe("INSERT INTO t SELECT * FROM t2 ORDER BY id"));
+  EXPECT_FALSE(Unsafe("UPDATE t SET id = 2"));
+  EXPECT_FALSE(Unsafe("DELETE FROM t WHERE id = 1"));
+  EXPECT_FALSE(Unsafe("INSERT INTO other.t (id) VALUES (1)"));
+}
+
+TEST_F(CatalogDeterminism, GeneratedColumnCountsForEveryWrite) {
+  const std::vector<std::string> generated = {
+      "generated column school.g.v: SYSDATE() gives a different value on each server"};
+  EXPECT_EQ(Reasons("INSERT INTO g (id) VALUES (1)"), generated);
+  EXPECT_EQ(Reasons("UPDATE g SET copy = v"), generated);
+  EXPECT_EQ(Reasons("DELETE FROM g WHERE v > ''"), generated);
+}
+
+TEST_F(CatalogDeterminism, TriggersThatFireAreReadUnderTheirSqlMode) {
+  EXPECT_EQ(Reasons("INSERT INTO tr (id) VALUES (1)"),
+            (std::vector<std::string>{
+                "trigger school.tr_bi: UUID() gives a different value on each server",
+                "trigger school.tr_ansi: CONNECTION_ID() gives a different value on each "
+                "server"}));
+  EXPECT_EQ(Reasons("UPDATE tr SET id = 2"),
+            std::vector<std::string>{
+                "trigger school.tr_bu: @counter has the value of each server's own session"});
+  // Its body writes school.t and leaves u to its default.
+  EXPECT_EQ(Reasons("DELETE FROM tr"),
+            std::vector<std::string>{"trigger school.tr_bd: default of school.t.u: UUID() gives a "
+                                     "different value on each server"});
+  EXPECT_EQ(Reasons("REPLACE INTO tr (id) VALUES (1)").size(), 3u);
+  EXPECT_EQ(Reasons("INSERT INTO tr (id) VALUES (1) ON DUPLICATE KEY UPDATE id = 2").size(), 3u);
+}
+
+TEST_F(CatalogDeterminism, CompoundTriggerBodiesAreFollowedIntoTheTablesTheyWrite) {
+  EXPECT_EQ(Reasons("DELETE FROM tc"),
+            (std::vector<std::string>{
+                "trigger school.tc_ad: default of school.t.u: UUID() gives a different value on "
+                "each server",
+                "trigger school.tc_ad: UPDATE with LIMIT but no ORDER BY may change different "
+                "rows on each server"}));
+  EXPECT_FALSE(Unsafe("INSERT INTO tc (id) VALUES (1)"));  // the trigger fires on DELETE only
+}
+
+TEST_F(CatalogDeterminism, ViewDefinitionAndTheTablesBehindIt) {
+  EXPECT_EQ(
+      Reasons("INSERT INTO v (id) VALUES (1)"),
+      (std::vector<std::string>{
+          "view school.v: CONNECTION_ID() gives a different value on each server",
+          "view school.v: default of school.t.u: UUID() gives a different value on each server"}));
+  EXPECT_EQ(Reasons("UPDATE v SET id = 2"),
+            std::vector<std::string>{
+                "view school.v: CONNECTION_ID() gives a different value on each server"});
+  EXPECT_FALSE(Unsafe("INSERT INTO loop VALUES (1)"));  // a view of itself ends at the depth limit
+  // Read, not written: the rows it gives differ.
+  const std::vector<std::string> read = {
+      "view school.v: CONNECTION_ID() gives a different value on each server"};
+  EXPECT_EQ(Reasons("INSERT INTO t2 SELECT id FROM v"), read);
+  EXPECT_EQ(Reasons("UPDATE t2 SET a = 1 WHERE id IN (SELECT id FROM school.v)"), read);
+  EXPECT_EQ(Reasons("DELETE t2 FROM t2 JOIN v ON v.id = t2.id"), read);
+  EXPECT_EQ(Reasons("INSERT INTO t2 SELECT 1 FROM loop"), std::vector<std::string>{});
+}
+
+TEST_F(CatalogDeterminism, WithoutACatalogOnlyTheTextIsJudged) {
+  const std::string sql = "INSERT INTO t (id) VALUES (1)";
+  EXPECT_TRUE(FindNondeterminism(sql, Classify(sql), "school", nullptr).empty());
+}
+
+TEST(Classifier, InsertedColumns) {
+  Classification c = Classify("INSERT INTO t (a, `B`, t.c) VALUES (1, 2, 3)");
+  EXPECT_EQ(c.inserted_columns, (std::vector<std::string>{"a", "B", "c"}));
+  EXPECT_FALSE(c.all_columns_named);
+  c = Classify("INSERT t SET a = (SELECT 1), b := 2 ON DUPLICATE KEY UPDATE c = 3");
+  EXPECT_EQ(c.inserted_columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(Classify("INSERT INTO t VALUES (1)").all_columns_named);
+  EXPECT_TRUE(Classify("INSERT INTO t (SELECT 1)").all_columns_named);
+  EXPECT_TRUE(Classify("REPLACE t PARTITION (p0) SELECT * FROM u").all_columns_named);
+  c = Classify("INSERT INTO t () VALUES ()");
+  EXPECT_TRUE(c.inserted_columns.empty());
+  EXPECT_FALSE(c.all_columns_named);
 }
 
 }  // namespace
