@@ -22,6 +22,29 @@
 #   kill-slave-db   kill -9 of slave1's mariadbd, started again 3 s later
 #   kill-master-db  kill -9 of the master's mariadbd, started again 3 s later
 #                   (the master reconnects by itself)
+#   kill-master     kill -9 of the master program; a new master on the same
+#                   database and .env with a new writer (on a new FIFO: what
+#                   the old one had read but not run is gone with it), and
+#                   both slaves must follow it. What was in flight at the
+#                   kill has no outcome in the output, and the new master
+#                   says nothing about it (it cannot: the old one's state
+#                   died with it). Nor is it only one statement: the master
+#                   holds each statement's output until the slaves acknowledge
+#                   it (ACK_TIMEOUT_MS), so a few committed writes may have
+#                   been unreported. The counter check therefore takes what
+#                   committed from the master's log (repl_meta.log): every
+#                   reported increment is in it exactly once, the counter on
+#                   every node equals the increments it holds, and those
+#                   committed but unreported are only ones sent to the old
+#                   master after its last reported one (counted in the PASS
+#                   line as "in doubt at the kill").
+#   kill-slave-catchup  slave2 stopped, a burst of 1,500 rounds (4,500 events)
+#                   written, slave2 started, kill -9 of it mid-catch-up (its
+#                   position moved but far from the master's), started again
+#   dup             every packet on slave1's link sent twice, both ways, for
+#                   15 s (nftables `dup to` the same device in netdev egress
+#                   hooks: one in slave1's namespace, one on the host's end of
+#                   the veth pair); noticed by D-SACKs slave1's TCP sends
 #   disk            slave2's `items` lives on a 32 MB tmpfs (InnoDB DATA
 #                   DIRECTORY); a file fills it, rows of 3 KB come until
 #                   slave2 says "waiting: table full", then the file goes
@@ -29,7 +52,7 @@
 #                   slave2's database: a slave with a wrong REPL_TOKEN, a slave
 #                   and a master with a wrong DB_PASS, a slave and a master
 #                   with META_SCHEMA equal to DB_NAME
-# Aliases: sigstop = stop-slave stop-master; kill = the three kill-* ones.
+# Aliases: sigstop = stop-slave stop-master; kill = the five kill-* ones.
 #
 # After each scenario: the writer stops, the master prints a marker once it
 # has run everything sent, every slave applies the master's last sequence
@@ -37,13 +60,16 @@
 # DB_NAME is equal on the master and each slave, and the counter on every
 # node equals the number of increments the master reported committed
 # (`Query OK, 1 row affected` in the statement's own output, or a later
-# `Write #N committed before the connection was lost ...` naming it). One
+# `Write #N committed before the connection was lost ...` naming it): each
+# reported one is in the master's log exactly once and the counter equals
+# the increments logged, none unreported but those kill-master leaves in
+# doubt. One
 # line per scenario: PASS or FAIL with the reason (after a FAIL the rest
 # are SKIPped: the nodes may differ already); the exit status is non-zero
 # if any failed, 2 if the set-up failed.
 #
-#   scripts/faults.sh                   every scenario: about 4 minutes (3.5 on
-#                                       2 busy cores), plus the build
+#   scripts/faults.sh                   every scenario: about 4.5 minutes on 2
+#                                       busy cores, plus the build
 #   scripts/faults.sh netcut sigstop    only these, in the order given
 #
 # Needs: root (network namespace, nftables, tmpfs mount), iproute2, nftables,
@@ -57,7 +83,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SQLREPL_BUILD_DIR:-$root/build}
-all_scenarios=(netcut loss stop-slave stop-master kill-slave kill-slave-db kill-master-db disk misconfig)
+all_scenarios=(netcut loss dup stop-slave stop-master kill-slave kill-slave-catchup kill-slave-db
+  kill-master-db kill-master disk misconfig)
 
 die() { echo "faults: $*" >&2; exit 2; }
 note() { echo "faults: $*" >&2; }
@@ -68,7 +95,7 @@ for arg in "$@"; do
   case "$arg" in
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
     sigstop) selected+=(stop-slave stop-master) ;;
-    kill) selected+=(kill-slave kill-slave-db kill-master-db) ;;
+    kill) selected+=(kill-slave kill-slave-catchup kill-slave-db kill-master-db kill-master) ;;
     *)
       [[ " ${all_scenarios[*]} " == *" $arg "* ]] || die "unknown scenario '$arg' (try --help)"
       selected+=("$arg")
@@ -108,6 +135,7 @@ net=10.213.$((RANDOM % 200 + 20))
 host_ip=$net.1
 ns_ip=$net.2
 small=$work/small  # slave2's items table: the tmpfs
+dup_table=sqlrepl_faults_dup_$$
 failed=0
 master_pid=
 writer_pid=
@@ -141,7 +169,8 @@ cleanup() {
   for node in "${!slave_pid[@]}"; do stop_pid "${slave_pid[$node]}" 10; done
   stop_pid "$master_pid" 10
   for node in "${!db_pid[@]}"; do stop_pid "${db_pid[$node]}" 60; done
-  ip netns del "$ns" 2>/dev/null  # its nft table and the veth pair go with it
+  nft delete table netdev "$dup_table" 2>/dev/null  # in the host's namespace
+  ip netns del "$ns" 2>/dev/null  # its nft tables and the veth pair go with it
   ip link del "$veth_host" 2>/dev/null
   mountpoint -q "$small" && umount -l "$small"
   if [ "$failed" -eq 0 ] && [ "${SQLREPL_FAULTS_KEEP:-0}" != 1 ]; then
@@ -252,7 +281,38 @@ nft_clear() {
   ip netns exec "$ns" nft flush chain inet sqlrepl_faults out
 }
 
+# dup_on: every packet leaving either end of slave1's veth pair is sent
+# twice (`dup to` the same device in a netdev egress hook; a table in
+# slave1's namespace and one on the host's end, bound to our device only).
+# dup_off removes both.
+dup_on() {
+  local where
+  for where in ns host; do
+    local run=() dev=$veth_host
+    [ $where = ns ] && run=(ip netns exec "$ns") dev=$veth_ns
+    "${run[@]}" nft add table netdev "$dup_table" &&
+      "${run[@]}" nft add chain netdev "$dup_table" eg "{ type filter hook egress device $dev priority 0; }" &&
+      "${run[@]}" nft add rule netdev "$dup_table" eg dup to "$dev" || return 1
+  done
+}
+dup_off() {
+  ip netns exec "$ns" nft delete table netdev "$dup_table"
+  nft delete table netdev "$dup_table"
+}
+# D-SACKs slave1's TCP sent: each answers a data segment it had already.
+dsacks_sent() {
+  ip netns exec "$ns" nstat -asz TcpExtTCPDSACKOldSent | awk '$1 == "TcpExtTCPDSACKOldSent" { print $2 }'
+}
+
 # --- the programs --------------------------------------------------------
+count_of() {
+  local c
+  c=$(grep -c -- "$2" "$work/$1" 2>/dev/null)
+  echo "${c:-0}"
+}
+# seen FILE PATTERN BEFORE: FILE holds more lines with PATTERN than BEFORE.
+seen() { [ "$(count_of "$1" "$2")" -gt "$3" ]; }
+
 master_port=
 write_master_env() {
   {
@@ -286,10 +346,12 @@ write_slave_env() {
 }
 
 start_master() {
+  local before
+  before=$(count_of master.err "listening for slaves")
   "$master_bin" --force -v --env-file "$work/master.env" <"$work/fifo" \
     >>"$work/master.out" 2>>"$work/master.err" 3>&- &
   master_pid=$!
-  wait_until 30 grep -q "listening for slaves" "$work/master.err" ||
+  wait_until 30 seen master.err "listening for slaves" "$before" ||
     { note "the master did not listen, see $work/master.err"; return 1; }
 }
 
@@ -314,9 +376,10 @@ connected_more() { [ "$(connected_count "$1")" -gt "$2" ]; }
 
 # --- the writer ------------------------------------------------------------
 # Writes rounds into the FIFO (fd 3) until $work/stop exists, then the
-# marker; keeps its next row id in $work/next_id.
+# marker; keeps its next row id in $work/next_id. The first `burst` rounds
+# go without a pause.
 writer() {
-  local len=$1 mark=$2 k
+  local len=$1 mark=$2 burst=${3:-0} k
   k=$(cat "$work/next_id")
   while [ ! -e "$work/stop" ]; do
     printf "INSERT INTO items (id, body) VALUES (%d, REPEAT('a', %d)), (%d, REPEAT('b', %d));\n" \
@@ -325,24 +388,25 @@ writer() {
     printf "UPDATE items SET hits = hits + 1 WHERE id IN (%d, %d);\n" "$k" "$((k + 1))" >&3
     k=$((k + 2))
     echo "$k" >"$work/next_id"
-    sleep 0.05
+    if [ "$burst" -gt 0 ]; then burst=$((burst - 1)); else sleep 0.05; fi
   done
   printf "SELECT '%s' AS mark;\n" "$mark" >&3
 }
 
 start_writer() {
   rm -f "$work/stop"
-  writer "${1:-200}" "$current_mark" &
+  writer "${1:-200}" "$current_mark" "${2:-0}" &
   writer_pid=$!
 }
 
-# Increments the master reported committed: an UPDATE of the counter whose
-# own output says `Query OK, 1 row affected`, or that a later note names as
-# committed before the connection was lost. -v echoes each statement
-# (between lines of dashes) before its output.
-reported_increments() {
+# Increments the master reported committed, by their last_k, sorted: an
+# UPDATE of the counter whose own output says `Query OK, 1 row affected`, or
+# that a later note names as committed before the connection was lost. -v
+# echoes each statement (between lines of dashes) before its output.
+reported_keys() {
   awk '
     FNR == 1 { dash = 0; stmt = "" }
+    /^(Query OK|ERROR )/ { dash = 0 }  # an echo cut by kill -9 misleads no further
     /^-+$/ { dash = !dash; next }
     dash { stmt = $0; next }
     stmt ~ /^UPDATE counter / && /^Query OK, 1 row affected/ && match(stmt, /last_k = [0-9]+/) {
@@ -351,8 +415,43 @@ reported_increments() {
     /it is replicated now: UPDATE counter SET n = n \+ 1, last_k = [0-9]+ / && match($0, /last_k = [0-9]+/) {
       ok[substr($0, RSTART, RLENGTH)] = 1
     }
-    END { n = 0; for (k in ok) n++; print n }
-  ' "$work/master.out" "$work/master.err"
+    END { for (k in ok) print substr(k, 10) }
+  ' "$work/master.out" "$work/master.err" | sort
+}
+
+# Increments committed, by their last_k, sorted (repeated if logged twice):
+# the master's log, whose row commits with the statement.
+logged_keys() {
+  sql master "SELECT event FROM repl_meta.log" | grep -ao 'UPDATE counter SET n = n + 1, last_k = [0-9]*' |
+    sed 's/.* = //' | sort
+}
+
+# Checks the counter against what the master reported and logged: nothing
+# reported is missing from the log, nothing is logged twice, the counter
+# equals the increments logged, and a logged one not reported lies in a
+# window a scenario declared in doubt ($work/in_doubt: "LO HI" lines, LO < K
+# < HI). Prints the number of those in doubt that committed.
+check_counter() {
+  local n=$1 k lo hi ok doubtful=0
+  reported_keys >"$work/keys.reported"
+  logged_keys >"$work/keys.logged"
+  if [ -n "$(uniq -d "$work/keys.logged")" ]; then
+    echo "increments logged twice: last_k $(uniq -d "$work/keys.logged" | head -5 | tr '\n' ' ')"
+    return 1
+  fi
+  k=$(comm -23 "$work/keys.reported" "$work/keys.logged" | head -5 | tr '\n' ' ')
+  [ -z "$k" ] || { echo "reported committed but not in the master's log: last_k $k"; return 1; }
+  [ "$n" = "$(wc -l <"$work/keys.logged")" ] ||
+    { echo "master counter $n, but the master's log holds $(wc -l <"$work/keys.logged") increments ($(wc -l <"$work/keys.reported") reported committed)"; return 1; }
+  for k in $(comm -13 "$work/keys.reported" "$work/keys.logged"); do
+    ok=0
+    while read -r lo hi; do
+      [ "$k" -gt "$lo" ] && [ "$k" -lt "$hi" ] && ok=1
+    done < <(cat "$work/in_doubt" 2>/dev/null)
+    [ "$ok" = 1 ] || { echo "master counter $n includes last_k $k, committed but never reported"; return 1; }
+    doubtful=$((doubtful + 1))
+  done
+  echo "$doubtful"
 }
 
 applied_seq() { sql "$1" "SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1"; }
@@ -374,7 +473,7 @@ checksums() {
 
 # Stops the writer and checks every node; prints the reason of a failure.
 settle_and_compare() {
-  local deadline=$((SECONDS + 60)) last node reported n
+  local deadline=$((SECONDS + 60)) last node doubtful n
   touch "$work/stop"
   while alive "$writer_pid" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
   if alive "$writer_pid"; then
@@ -391,9 +490,8 @@ settle_and_compare() {
     wait_until 180 caught_up "$node" "$last" ||
       { echo "$node applied #$(applied_seq "$node") of #$last within 180 s"; return 1; }
   done
-  reported=$(reported_increments)
   n=$(sql master "SELECT n FROM school.counter WHERE id = 1")
-  [ "$n" = "$reported" ] || { echo "master counter $n, but the master reported $reported increments committed"; return 1; }
+  doubtful=$(check_counter "$n") || { echo "$doubtful"; return 1; }
   checksums master >"$work/sum.master"
   for node in slave1 slave2; do
     checksums "$node" >"$work/sum.$node"
@@ -404,6 +502,7 @@ settle_and_compare() {
     [ "$(sql "$node" "SELECT n FROM school.counter WHERE id = 1")" = "$n" ] || { echo "$node's counter differs"; return 1; }
   done
   echo "seq #$last, counter $n, $(wc -l <"$work/sum.master") tables equal on 3 nodes"
+  [ "$doubtful" -eq 0 ] || echo "(of which $doubtful in doubt at the kill: committed, never reported)"
 }
 
 # --- scenarios -----------------------------------------------------------
@@ -411,13 +510,6 @@ settle_and_compare() {
 # seen (a fault nobody noticed proves nothing), and prints a reason on
 # failure.
 
-count_of() {
-  local c
-  c=$(grep -c -- "$2" "$work/$1" 2>/dev/null)
-  echo "${c:-0}"
-}
-# seen FILE PATTERN BEFORE: FILE holds more lines with PATTERN than BEFORE.
-seen() { [ "$(count_of "$1" "$2")" -gt "$3" ]; }
 # expect_seen FILE PATTERN BEFORE SECONDS
 expect_seen() {
   wait_until "$4" seen "$1" "$2" "$3" || { echo "the fault went unnoticed: no new '$2' in $1"; return 1; }
@@ -431,6 +523,20 @@ scenario_netcut() {
   sleep 25
   nft_clear
   expect_seen slave1.out "Lost the master" "$lost" 0 || return 1
+  sleep 3
+}
+
+scenario_dup() {
+  local before after
+  before=$(dsacks_sent)
+  start_writer; sleep 3
+  dup_on || { dup_off 2>/dev/null; echo "nft dup rules failed"; return 1; }
+  sleep 15
+  dup_off
+  after=$(dsacks_sent)
+  [ "${after:-0}" -gt "${before:-0}" ] ||
+    { echo "the fault went unnoticed: slave1 sent no D-SACK (duplicates did not arrive)"; return 1; }
+  echo "slave1 answered $((after - before)) duplicate segments with a D-SACK" >"$work/info"
   sleep 3
 }
 
@@ -461,6 +567,64 @@ scenario_kill-slave() {
   sleep 3
   start_slave slave2 || { echo "slave2 did not start again"; return 1; }
   sleep 4
+}
+
+# slave2 is killed while it applies a backlog of 4,500 events and more.
+scenario_kill-slave-catchup() {
+  local from a last deadline
+  stop_pid "${slave_pid[slave2]}" 30
+  from=$(applied_seq slave2)
+  start_writer 200 1500
+  wait_until 120 backlog_of slave2 4000 ||
+    { echo "the master did not run the burst within 120 s (at #$(master_seq), slave2 at #$from)"; return 1; }
+  start_slave slave2 || { echo "slave2 did not start again"; return 1; }
+  # Polled without a pause: catching up takes seconds.
+  deadline=$((SECONDS + 60))
+  while :; do
+    a=$(applied_seq slave2)
+    last=$(master_seq)
+    [ "$a" -gt "$from" ] && [ $((last - a)) -gt 500 ] && break
+    if [ $SECONDS -ge $deadline ] || [ $((last - a)) -le 500 ]; then
+      echo "slave2 was never seen mid catch-up (from #$from, now #$a of #$last)"
+      return 1
+    fi
+  done
+  kill -KILL "${slave_pid[slave2]}"; wait "${slave_pid[slave2]}" 2>/dev/null
+  echo "slave2 killed at #$(applied_seq slave2) of #$(master_seq), catching up from #$from" >"$work/info"
+  sleep 2
+  start_slave slave2 || { echo "slave2 did not start again"; return 1; }
+  sleep 3
+}
+backlog_of() { [ $(($(master_seq) - $(applied_seq "$1"))) -ge "$2" ]; }
+
+# kill -9 of the master program (see the header for what counts).
+scenario_kill-master() {
+  local lost1 lost2 c1 c2 old=$master_pid lo
+  lost1=$(count_of slave1.out "Lost the master")
+  lost2=$(count_of slave2.out "Lost the master")
+  start_writer; sleep 5
+  kill -KILL "$old"
+  # What the writer sends now would meet a half-read line on the old FIFO.
+  touch "$work/stop"
+  wait_until 10 eval "! alive $writer_pid" || { echo "the writer did not stop"; return 1; }
+  wait "$writer_pid"
+  writer_pid=
+  wait "$old" 2>/dev/null
+  lo=$(reported_keys | sort -n | tail -1)
+  echo "${lo:-0} $(cat "$work/next_id")" >>"$work/in_doubt"
+  exec 3>&-
+  rm -f "$work/fifo"
+  mkfifo "$work/fifo" || { echo "cannot make a new FIFO"; return 1; }
+  exec 3<>"$work/fifo"
+  expect_seen slave1.out "Lost the master" "$lost1" 10 || return 1
+  expect_seen slave2.out "Lost the master" "$lost2" 10 || return 1
+  c1=$(connected_count slave1)
+  c2=$(connected_count slave2)
+  start_master || { echo "the new master did not start"; return 1; }
+  start_writer
+  wait_until 30 connected_more slave1 "$c1" || { echo "slave1 did not follow the new master within 30 s"; return 1; }
+  wait_until 30 connected_more slave2 "$c2" || { echo "slave2 did not follow the new master within 30 s"; return 1; }
+  sleep 5
 }
 
 # kill_db_scenario NODE FILE PATTERN: its server dies under the writes
@@ -575,6 +739,7 @@ for scenario in "${selected[@]}"; do
     continue
   fi
   current_mark="mark-$scenario-$RANDOM$RANDOM"
+  rm -f "$work/info"
   # Into a file, not $(...): a scenario changes this shell's PIDs.
   "scenario_$scenario" >"$work/reason" 2>>"$work/scenarios.err"
   rc=$?
@@ -585,6 +750,7 @@ for scenario in "${selected[@]}"; do
   reason=$(tr '\n' ' ' <"$work/reason" | sed 's/ *$//')
   if [ $rc -eq 0 ]; then
     line="PASS $scenario ($((SECONDS - started)) s): $reason"
+    [ -s "$work/info" ] && line="$line; $(tr '\n' ' ' <"$work/info" | sed 's/ *$//')"
   else
     touch "$work/stop"
     [ -n "$writer_pid" ] && stop_pid "$writer_pid" 5
