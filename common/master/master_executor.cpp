@@ -183,8 +183,7 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   // log row in one round trip; others (COMMIT WORK, COMMIT AND CHAIN, ...)
   // run as typed.
   const bool own_commit = commit_sql == kOwnCommit || commit_sql == "COMMIT";
-  Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_, commit_sql)
-                                           : log_->Append(conn_, &event, staged_);
+  Result<std::string> encoded = AppendWaitingForRoom(&event, commit_sql, own_commit);
   if (!encoded.ok() && own_commit && db::IsConnectionLost(encoded.status())) {
     // The COMMIT went with the row and may have run: the log will say.
     MarkInDoubt(event, replication::EncodeEvent(event), encoded.status());
@@ -207,6 +206,40 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   }
   Publish(event.seq, *encoded);
   return event.seq;
+}
+
+Result<std::string> MasterExecutor::AppendOnce(replication::Event* event, std::string_view commit_sql,
+                                               bool own_commit) {
+  return own_commit ? log_->AppendAndCommit(conn_, event, staged_, commit_sql) : log_->Append(conn_, event, staged_);
+}
+
+// 1. Writes the row (and commits, with the master's own COMMIT).
+// 2. A server resource ran out and the transaction still holds the
+//    statement's changes: says so once, pauses, and writes the row again,
+//    pausing longer each time (log_wait.hpp).
+// 3. At the limit, or when the user stops the wait, returns the last error
+//    with the reason; the caller rolls back.
+Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
+                                                         bool own_commit) {
+  Result<std::string> encoded = AppendOnce(event, commit_sql, own_commit);
+  const LogWaitOptions& o = options_.log_wait;
+  std::chrono::milliseconds waited{0};
+  std::chrono::milliseconds last{0};
+  while (!encoded.ok()) {
+    const char* reason = LogRowWaitReason(encoded.status());
+    if (reason == nullptr || !TransactionOpen()) return encoded;
+    const std::optional<std::chrono::milliseconds> pause = NextLogWait(o, waited, last);
+    if (!pause) return LogWaitGaveUp(encoded.status(), reason, waited, /*stopped=*/false);
+    if (waited.count() == 0 && o.notice) {
+      o.notice(LogWaitLine(event->seq, reason, encoded.status(), Summary(*event), o.limit));
+    }
+    const bool paused = o.pause ? o.pause(*pause) : PauseUnlessStopped(*pause, wait_stopped_);
+    if (!paused) return LogWaitGaveUp(encoded.status(), reason, waited, /*stopped=*/true);
+    waited += *pause;
+    last = *pause;
+    encoded = AppendOnce(event, commit_sql, own_commit);
+  }
+  return encoded;
 }
 
 void MasterExecutor::MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause) {
@@ -499,6 +532,11 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;
   }
+  if (LogRowWaitReason(logged) != nullptr && TransactionOpen()) {
+    // The statement's changes wait in the open transaction for room for
+    // their log row.
+    return LogAndCommitAnswered(std::move(out), replication::Event{0, database, std::move(event.statements)});
+  }
   if (logged.sql_errno() == db::kParseError) {
     // The block did not run (a character set it cannot be read in): the
     // usual second round trip, in the transaction still open.
@@ -639,6 +677,15 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
 Result<MasterExecutor::TransactionState> MasterExecutor::StateAfter(
     const Result<db::QueryResult>& answer) {
   if (answer.ok()) return TransactionState{answer->in_transaction(), answer->autocommit()};
+  return AskTransactionState();
+}
+
+bool MasterExecutor::TransactionOpen() {
+  Result<TransactionState> state = AskTransactionState();
+  return state.ok() && state->open;
+}
+
+Result<MasterExecutor::TransactionState> MasterExecutor::AskTransactionState() {
   Result<db::QueryResult> r = conn_->Execute("SELECT @@in_transaction, @@autocommit");
   if (!r.ok()) return r.status();
   if (r->rows.size() != 1 || r->rows[0].size() != 2) {

@@ -36,6 +36,7 @@
 #include "db/schema_catalog.hpp"
 #include "db/session.hpp"
 #include "master/event_sink.hpp"
+#include "master/log_wait.hpp"
 #include "master/master_log.hpp"
 #include "master/reconnect_rules.hpp"
 #include "replication/event.hpp"
@@ -69,6 +70,8 @@ class MasterExecutor {
     // Table and routine facts for the determinism checks; may be null (the
     // checks that need it are skipped). Refreshed after DDL.
     db::SchemaCatalog* catalog = nullptr;
+    // Waiting for room when the server cannot take a log row (log_wait.hpp).
+    LogWaitOptions log_wait{};
   };
 
   MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log, EventSink* sink,
@@ -82,6 +85,10 @@ class MasterExecutor {
   void set_on_user_statement(std::function<void(unsigned long session_id)> f) {
     on_user_statement_ = std::move(f);
   }
+
+  // Asked during a wait for room for a log row: true stops the wait (the
+  // prompt's Ctrl-C). May be null.
+  void set_wait_stopped(std::function<bool()> f) { wait_stopped_ = std::move(f); }
 
   // The sql_mode flags statements are read under now (asks the server when
   // a statement since the last write may have changed the session).
@@ -118,6 +125,10 @@ class MasterExecutor {
     bool autocommit = true;
   };
   Result<TransactionState> StateAfter(const Result<db::QueryResult>& answer);
+  Result<TransactionState> AskTransactionState();
+  // The server holds an open transaction on the session (false when it
+  // cannot be asked).
+  bool TransactionOpen();
   Executed Commit(std::string_view sql);
   // After ROLLBACK TO SAVEPOINT `name`: drops what followed it, and the
   // savepoints set since.
@@ -163,6 +174,11 @@ class MasterExecutor {
   replication::EventStatement NewStatement(std::string_view sql, sql::LexMode mode);
   // Event `seq` committed: the log moves past it and the slaves get it.
   void Publish(uint64_t seq, const std::string& encoded);
+  // Writes `event`'s log row once; with `own_commit`, commits with it.
+  Result<std::string> AppendOnce(replication::Event* event, std::string_view commit_sql, bool own_commit);
+  // AppendOnce(), waiting out a server resource that ran out (log_wait.hpp).
+  Result<std::string> AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
+                                           bool own_commit);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // The answer to `event`'s COMMIT was lost: it stays in doubt until the
@@ -209,6 +225,7 @@ class MasterExecutor {
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
   ReconnectHook on_reconnect_;
+  std::function<bool()> wait_stopped_;
   unsigned long lock_session_;  // the session that holds the log's lock (its server id)
   bool lost_ = false;  // the session is gone; the next statement reconnects first
   std::optional<InDoubtWrite> in_doubt_;  // a COMMIT whose answer was lost (then lost_ too)
