@@ -169,7 +169,7 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, con
   }
   Result<db::QueryResult>& r = results.back();
   if (r.ok()) {
-    autocommit_ = r->autocommit();
+    tx_.SetAutocommit(r->autocommit());
     if (r->insert_id != 0) {
       ctx.has_insert_id = true;
       ctx.insert_id = r->insert_id;
@@ -210,7 +210,8 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
 
 Result<std::string> MasterExecutor::AppendOnce(replication::Event* event, std::string_view commit_sql,
                                                bool own_commit) {
-  return own_commit ? log_->AppendAndCommit(conn_, event, staged_, commit_sql) : log_->Append(conn_, event, staged_);
+  return own_commit ? log_->AppendAndCommit(conn_, event, tx_.staged(), commit_sql)
+                    : log_->Append(conn_, event, tx_.staged());
 }
 
 // 1. Writes the row (and commits, with the master's own COMMIT).
@@ -256,19 +257,10 @@ void MasterExecutor::Publish(uint64_t seq, const std::string& encoded) {
   if (sink_ != nullptr) sink_->Publish(seq, encoded);
 }
 
-void MasterExecutor::ResetTransaction() {
-  pending_.clear();
-  savepoints_.clear();
-  pending_database_.clear();
-  staged_ = false;
-  explicit_transaction_ = false;
-  in_transaction_ = !autocommit_;
-}
-
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
-  if (!in_transaction_ || pending_.empty()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, kOwnCommit);
-  ResetTransaction();
+  if (!tx_.open() || !tx_.has_pending()) return Status::Ok();
+  Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), kOwnCommit);
+  tx_.Committed();  // or rolled back: ended either way
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
   out->notes.push_back("The open transaction was committed first, as the server does before " + why + ".");
@@ -322,20 +314,19 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
                                            const std::string& database) {
   // Known before the statement runs: its answer may be an error, which
   // carries no transaction state.
-  const bool open_before = in_transaction_ && !pending_.empty() &&
+  const bool open_before = tx_.open() && tx_.has_pending() &&
                            (conn_->server_status() & SERVER_STATUS_IN_TRANS) != 0;
   Executed ran = ExecuteByKind(sql, c, database);
-  if (open_before && !ran.result.ok() && in_transaction_ && !pending_.empty() &&
+  if (open_before && !ran.result.ok() && tx_.open() && tx_.has_pending() &&
       !db::IsConnectionLost(ran.result.status())) {
-    Result<TransactionState> state = StateAfter(ran.result);
+    Result<ServerState> state = StateAfter(ran.result);
     if (state.ok() && !state->open) {
       // A deadlock victim, or a lock wait timeout under
       // innodb_rollback_on_timeout: the server rolled it all back.
       ran.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} "
                                       "statement(s) will be replicated.",
-                                      pending_.size()));
-      autocommit_ = state->autocommit;
-      ResetTransaction();
+                                      tx_.pending_count()));
+      tx_.RolledBackByServer(state->autocommit);
     }
   }
   return ran;
@@ -352,13 +343,13 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   if (!c.use_database.empty()) {  // USE: each event names its database
     Executed out;
     out.result = conn_->Execute(sql);
-    if (out.result.ok() && in_transaction_ && !pending_.empty()) {
+    if (out.result.ok() && tx_.open() && tx_.has_pending()) {
       // Read on the slaves under the session it ran in, like every statement.
       replication::EventStatement st{{}, std::string(sql)};
       (void)CurrentLexMode();  // makes the session known, unless the server is away
       st.context.has_session = session_known_;
       if (session_known_) st.context.session = session_;
-      pending_.push_back(std::move(st));
+      tx_.Add(std::move(st), database);
     }
     return out;
   }
@@ -370,7 +361,7 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   Executed ran;
   const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
   const bool master_only = RunsOnMasterOnly(c, database);
-  if (in_transaction_ && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
+  if (tx_.open() && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
     ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, c, database)
                                   : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
   } else if (master_only) {
@@ -503,7 +494,7 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   Executed out;
   out.result = std::move(results[2]);
   if (out.result.ok()) {
-    autocommit_ = out.result->autocommit();
+    tx_.SetAutocommit(out.result->autocommit());
     if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
   }
   const Status& logged = results[5].status();
@@ -574,8 +565,7 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const sql::C
   replication::EventStatement st;
   out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   if (out.result.ok()) {
-    if (pending_.empty()) pending_database_ = database;
-    pending_.push_back(std::move(st));
+    tx_.Add(std::move(st), database);
   }
   return out;  // a rollback by the server is found in ExecuteClassified
 }
@@ -622,17 +612,17 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
   Executed out;
   std::optional<replication::Event> staged;
   std::string encoded;
-  if (!pending_.empty()) {
-    replication::Event event{0, pending_database_, pending_};
-    Result<std::string> e = log_->Append(conn_, &event, staged_);
+  if (tx_.has_pending()) {
+    replication::Event event = tx_.PendingEvent();
+    Result<std::string> e = log_->Append(conn_, &event, tx_.staged());
     if (!e.ok()) return Failed(e.status());
-    staged_ = true;
+    tx_.Staged();
     encoded = std::move(e).value();
     staged = std::move(event);
   }
   replication::EventStatement st;
   out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
-  Result<TransactionState> state = StateAfter(out.result);
+  Result<ServerState> state = StateAfter(out.result);
   // Only an error answer leaves the question, and a failed question means
   // the session is gone: the reconnection decides (the log row says).
   if (!state.ok()) {
@@ -640,7 +630,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
     return out;
   }
   const bool open = state->open;
-  autocommit_ = state->autocommit;
+  tx_.SetAutocommit(state->autocommit);
 
   bool ended = !open;
   if (staged) {
@@ -657,41 +647,39 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
     } else if (!open) {
       out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
                                       "will be replicated.",
-                                      pending_.size()));
+                                      tx_.pending_count()));
     }
   }
   if (ended) {
-    ResetTransaction();
-    in_transaction_ = open || !autocommit_;
+    tx_.EndedByStatement(open);
   }
   if (!out.result.ok() || !log) return out;
   if (open) {
-    if (pending_.empty()) pending_database_ = database;
-    pending_.push_back(std::move(st));
+    tx_.Add(std::move(st), database);
   } else {
     LogCommittedStatement(std::move(st), database, &out);
   }
   return out;
 }
 
-Result<MasterExecutor::TransactionState> MasterExecutor::StateAfter(
+Result<MasterExecutor::ServerState> MasterExecutor::StateAfter(
     const Result<db::QueryResult>& answer) {
-  if (answer.ok()) return TransactionState{answer->in_transaction(), answer->autocommit()};
+  if (answer.ok()) return ServerState{answer->in_transaction(), answer->autocommit()};
   return AskTransactionState();
 }
 
 bool MasterExecutor::TransactionOpen() {
-  Result<TransactionState> state = AskTransactionState();
+  Result<ServerState> state = AskTransactionState();
   return state.ok() && state->open;
 }
 
-Result<MasterExecutor::TransactionState> MasterExecutor::AskTransactionState() {
+Result<MasterExecutor::ServerState> MasterExecutor::AskTransactionState() {
   Result<db::QueryResult> r = conn_->Execute("SELECT @@in_transaction, @@autocommit");
   if (!r.ok()) return r.status();
   if (r->rows.size() != 1 || r->rows[0].size() != 2) {
     return Status::Corruption("unexpected answer to SELECT @@in_transaction, @@autocommit");
   }
-  return TransactionState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
+  return ServerState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
 }
 
 Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const sql::Classification& c) {
@@ -702,9 +690,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       if (!s.ok()) return Failed(s);
       out.result = conn_->Execute(sql);
       if (out.result.ok()) {
-        ResetTransaction();
-        explicit_transaction_ = true;
-        in_transaction_ = true;
+        tx_.Begin();
       }
       return out;
     }
@@ -712,37 +698,31 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       return Commit(sql);
     case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
-      ResetTransaction();
+      tx_.RolledBack();
       return out;
     }
     case TransactionOp::kSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_[SavepointName(sql, c.mode)] = pending_.size();
+      if (out.result.ok()) tx_.Savepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kRollbackToSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) ForgetAfterSavepoint(SavepointName(sql, c.mode));
+      if (out.result.ok()) tx_.RollbackToSavepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kReleaseSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_.erase(SavepointName(sql, c.mode));
+      if (out.result.ok()) tx_.ReleaseSavepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kAutocommitOn: {
       Status s = CommitPending(&out, "SET autocommit = 1");
       if (!s.ok()) return Failed(s);
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) {
-        autocommit_ = true;
-        ResetTransaction();
-      }
+      if (out.result.ok()) tx_.AutocommitOn();
       return out;
     }
     case TransactionOp::kAutocommitOff:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) {
-        autocommit_ = false;
-        in_transaction_ = true;
-      }
+      if (out.result.ok()) tx_.AutocommitOff();
       return out;
     case TransactionOp::kSetTransaction:
     case TransactionOp::kXa:
@@ -757,10 +737,10 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
 // open event with its log row.
 Executed MasterExecutor::Commit(std::string_view sql) {
   Executed out;
-  if (pending_.empty()) {
+  if (!tx_.has_pending()) {
     out.result = conn_->Execute(sql);
   } else {
-    Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, sql);
+    Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), sql);
     if (seq.ok()) {
       out.committed.push_back(*seq);
       out.result = db::QueryResult{};
@@ -768,18 +748,9 @@ Executed MasterExecutor::Commit(std::string_view sql) {
       out.result = seq.status();
     }
   }
-  autocommit_ = (conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0;
-  ResetTransaction();
+  tx_.SetAutocommit((conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0);
+  tx_.Committed();  // or rolled back: ended either way
   return out;
-}
-
-void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
-  auto it = savepoints_.find(name);
-  if (it == savepoints_.end() || it->second > pending_.size()) return;
-  pending_.resize(it->second);  // what followed the savepoint is undone
-  for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
-    sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -807,9 +778,9 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   Loss loss;
   loss.statement = LostStatementOf(c);
   loss.is_commit = c.transaction == TransactionOp::kCommit;
-  loss.in_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
-  loss.autocommit_was_off = !autocommit_;
-  LostSession lost{Status::Ok(), pending_.size(), std::nullopt};
+  loss.in_transaction = tx_.LostWithSession();
+  loss.autocommit_was_off = !tx_.autocommit();
+  LostSession lost{Status::Ok(), tx_.pending_count(), std::nullopt};
   Executed ran = ExecuteChecked(sql, c, database);
   if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) {
     before.result = std::move(ran.result);
@@ -923,11 +894,10 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
   if (!database.empty()) {
     (void)conn_->Run("USE " + QuoteName(database));
   }
-  autocommit_ = true;
+  tx_.SessionLost();
   timestamp_frozen_ = false;
   session_known_ = false;  // a new session starts from the server's defaults
   temporary_tables_.clear();  // they went with the session
-  ResetTransaction();
   s = PublishCommittedBeforeLoss(out, outcome);
   if (!s.ok()) return s;  // still in doubt: nothing is written before the log says
   lost_ = false;

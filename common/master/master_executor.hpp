@@ -39,6 +39,7 @@
 #include "master/log_wait.hpp"
 #include "master/master_log.hpp"
 #include "master/reconnect_rules.hpp"
+#include "master/transaction_state.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
@@ -101,8 +102,8 @@ class MasterExecutor {
   using ReconnectHook = std::function<Status(db::Session* session, unsigned long previous_session)>;
   void set_on_reconnect(ReconnectHook f) { on_reconnect_ = std::move(f); }
 
-  bool in_transaction() const { return in_transaction_; }
-  size_t pending_statements() const { return pending_.size(); }
+  bool in_transaction() const { return tx_.open(); }
+  size_t pending_statements() const { return tx_.pending_count(); }
 
  private:
   // True when `c` changes nothing a slave keeps: run, never logged.
@@ -120,19 +121,16 @@ class MasterExecutor {
   Executed ExecuteByKind(std::string_view sql, const sql::Classification& c, const std::string& database);
   // The server's transaction state after a statement's answer: an OK
   // answer carries it; an error carries none, so then the server is asked.
-  struct TransactionState {
+  struct ServerState {
     bool open = false;
     bool autocommit = true;
   };
-  Result<TransactionState> StateAfter(const Result<db::QueryResult>& answer);
-  Result<TransactionState> AskTransactionState();
+  Result<ServerState> StateAfter(const Result<db::QueryResult>& answer);
+  Result<ServerState> AskTransactionState();
   // The server holds an open transaction on the session (false when it
   // cannot be asked).
   bool TransactionOpen();
   Executed Commit(std::string_view sql);
-  // After ROLLBACK TO SAVEPOINT `name`: drops what followed it, and the
-  // savepoints set since.
-  void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const sql::Classification& c, const std::string& database);
   // An UPDATE or DELETE whose context is known before it runs (it reads no
@@ -186,7 +184,6 @@ class MasterExecutor {
   void MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
-  void ResetTransaction();
 
   // --- Reconnection, as the mysql client does it (kept apart from the write
   // path above). A statement that lost the session reconnects at once, and
@@ -230,13 +227,7 @@ class MasterExecutor {
   bool lost_ = false;  // the session is gone; the next statement reconnects first
   std::optional<InDoubtWrite> in_doubt_;  // a COMMIT whose answer was lost (then lost_ too)
 
-  bool autocommit_ = true;         // the session's autocommit setting
-  bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION
-  bool in_transaction_ = false;    // statements are kept until COMMIT
-  std::string pending_database_;
-  std::vector<replication::EventStatement> pending_;
-  bool staged_ = false;  // the open transaction's log row is written (and may be replaced)
-  std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
+  TransactionState tx_;  // the transaction open on `conn_`, as far as the log goes
   bool timestamp_frozen_ = false;
   // The carried session variables as they are now on `conn_`; read again
   // (in the same round trip as the next write) after anything that may
