@@ -45,6 +45,15 @@ LostStatement LostStatementOf(const sql::Classification& c) {
   return own_transaction ? LostStatement::kOwnTransaction : LostStatement::kOther;
 }
 
+// `ran` follows `before` (a reconnection, or the attempt that lost the
+// session): what that said and recovered comes first.
+void Follow(Executed before, Executed* ran) {
+  ran->reconnect_notes.insert(ran->reconnect_notes.begin(), before.reconnect_notes.begin(),
+                              before.reconnect_notes.end());
+  ran->committed.insert(ran->committed.begin(), before.committed.begin(), before.committed.end());
+  if (!ran->lost) ran->lost = std::move(before.lost);
+}
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -782,13 +791,9 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   loss.autocommit_was_off = !tx_.autocommit();
   LostSession lost{Status::Ok(), tx_.pending_count(), std::nullopt};
   Executed ran = ExecuteChecked(sql, c, database);
-  if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) {
-    before.result = std::move(ran.result);
-    before.unsafe = std::move(ran.unsafe);
-    before.committed.insert(before.committed.end(), ran.committed.begin(), ran.committed.end());
-    before.notes = std::move(ran.notes);
-    return before;
-  }
+  loss.committed_before = !ran.committed.empty();
+  Follow(std::move(before), &ran);
+  if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) return ran;
   lost_ = true;
   lost.write = in_doubt_;
   loss.statement_committed = in_doubt_ && in_doubt_->statement_committed;
@@ -797,18 +802,9 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   // unless the statement itself had committed.
   if (!loss.statement_committed) ran.notes.clear();
   if (in_doubt_ && in_doubt_->answer) ran.result = *in_doubt_->answer;  // reported if it committed
-  loss.committed_before = !ran.committed.empty();
-  // What reconnecting before the attempt said and recovered still stands.
-  ran.reconnect_notes.insert(ran.reconnect_notes.begin(), before.reconnect_notes.begin(),
-                             before.reconnect_notes.end());
-  ran.committed.insert(ran.committed.begin(), before.committed.begin(), before.committed.end());
   lost.reconnected = Reconnect(database, &ran, &loss.write);
   loss.reconnected = lost.reconnected.ok();
-  if (loss.reconnected && loss.autocommit_was_off) {
-    ran.reconnect_notes.push_back(
-        "SET autocommit = 0 was lost with the session: each statement now commits by itself "
-        "until you set it again.");
-  }
+  if (loss.reconnected && loss.autocommit_was_off) ran.reconnect_notes.push_back(AutocommitLostNote());
   return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, database);
 }
 
@@ -835,27 +831,11 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
       ran.result = lost.reconnected;
       return ran;
     case AfterLoss::kTransactionLost:
-      ran.result = Status::Unavailable(fmt::format(
-          "The open transaction was lost with the connection: the server rolled back its {} "
-          "statement(s), none of them is replicated, and this statement did not run.",
-          lost.transaction_statements));
-      return ran;
     case AfterLoss::kTransactionCommitted:
-      ran.result = Status::Unavailable(fmt::format(
-          "The open transaction committed before the connection was lost and is replicated as "
-          "write #{}. This statement may have taken effect, in part or in whole, and what it "
-          "changed is not replicated: check before running it again.",
-          ran.committed.back()));
-      return ran;
     case AfterLoss::kAutocommitLost:
-      ran.result = Status::Unavailable(
-          "The statement was not run again: the new session would commit it at once. Set "
-          "autocommit = 0 again, then run it.");
-      return ran;
     case AfterLoss::kMayHaveTakenEffect:
-      ran.result = Status::Unavailable(
-          "The statement was not run again: it may have taken effect before the connection was lost. "
-          "Check, then run it again if needed.");
+      ran.result = Status::Unavailable(NotRunAgainMessage(
+          decision, lost.transaction_statements, ran.committed.empty() ? 0 : ran.committed.back()));
       return ran;
   }
   return ran;
@@ -865,9 +845,7 @@ Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std:
   // Read again under the new session's sql_mode, which is the server's
   // default, not the lost session's.
   Executed again = ExecuteChecked(sql, sql::Classify(sql, CurrentLexMode()), database);
-  again.lost = ran.lost;
-  again.reconnect_notes = std::move(ran.reconnect_notes);
-  again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
+  Follow(std::move(ran), &again);
   if (in_doubt_ || (!again.result.ok() && db::IsConnectionLost(again.result.status()))) {
     lost_ = true;  // lost again: the next statement reconnects
     if (in_doubt_) {
