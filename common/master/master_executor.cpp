@@ -7,6 +7,7 @@
 
 #include "base/strings.hpp"
 #include "db/connection.hpp"  // IsConnectionLost, kParseError, WarningsFrom, SERVER_STATUS_*
+#include "master/write_notes.hpp"
 #include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -272,7 +273,7 @@ Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   tx_.Committed();  // or rolled back: ended either way
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
-  out->notes.push_back("The open transaction was committed first, as the server does before " + why + ".");
+  out->notes.push_back(WriteNoteText(WriteNote::kCommittedFirst, 0, why));
   return Status::Ok();
 }
 
@@ -332,9 +333,7 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
     if (state.ok() && !state->open) {
       // A deadlock victim, or a lock wait timeout under
       // innodb_rollback_on_timeout: the server rolled it all back.
-      ran.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} "
-                                      "statement(s) will be replicated.",
-                                      tx_.pending_count()));
+      ran.notes.push_back(WriteNoteText(WriteNote::kServerRolledBack, tx_.pending_count()));
       tx_.RolledBackByServer(state->autocommit);
     }
   }
@@ -600,7 +599,7 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
     return;
   }
   if (!seq.ok()) {
-    out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
+    out->notes.push_back(WriteNoteText(WriteNote::kNotLogged, 0, seq.status().ToString()));
     return;
   }
   out->committed.push_back(*seq);
@@ -646,17 +645,14 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
     Result<bool> committed = log_->IsCommitted(open ? probe_ : conn_, staged->seq);
     if (!committed.ok()) {
       // Unknown: say so rather than guess; the row decides what slaves get.
-      out.notes.push_back("Could not tell whether the open transaction committed: " +
-                          committed.status().ToString());
+      out.notes.push_back(WriteNoteText(WriteNote::kCommitUnknown, 0, committed.status().ToString()));
     } else if (*committed) {
       Publish(staged->seq, encoded);
       out.committed.push_back(staged->seq);
-      out.notes.push_back("This statement committed the open transaction, as the server does.");
+      out.notes.push_back(WriteNoteText(WriteNote::kStatementCommittedIt));
       ended = true;
     } else if (!open) {
-      out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
-                                      "will be replicated.",
-                                      tx_.pending_count()));
+      out.notes.push_back(WriteNoteText(WriteNote::kStatementRolledItBack, tx_.pending_count()));
     }
   }
   if (ended) {
