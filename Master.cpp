@@ -214,12 +214,14 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
         terminal.WakeForInterrupt();
       });
   executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
+  executor.set_wait_stopped([&interrupt] { return interrupt.Take(); });
   terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
   shell.set_interrupt(&interrupt);
   const int status = shell.Run(&terminal);
   shell.set_interrupt(nullptr);
   terminal.set_interrupt_pending(nullptr);
   executor.set_on_user_statement(nullptr);
+  executor.set_wait_stopped(nullptr);
   return status;
 }
 
@@ -243,14 +245,16 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
 std::optional<int> RunStatements(const app::CommandLine& command_line,
                                  const config::MasterConfig& cfg, LocalLog& local,
                                  master::ReplicationServer& server, master::SlaveRegistry& registry,
-                                 console::TerminalLineSource* terminal, const LogFn& Log) {
+                                 console::TerminalLineSource* terminal, const LogFn& Log,
+                                 const LogFn& notice) {
   // A second session sees only what the first one committed.
   Result<db::Connection> probe =
       app::OpenLocalDatabase("master", cfg.db, command_line.load.env_file);
   if (!probe.ok()) return std::nullopt;
   db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
-  master::MasterExecutor executor(&local.conn, &*probe, &local.log, &server,
-                                  {cfg.meta_schema, cfg.unsafe_statements, &catalog});
+  master::MasterExecutor::Options options{cfg.meta_schema, cfg.unsafe_statements, &catalog};
+  options.log_wait.notice = notice;  // says at once that a write waits for room
+  master::MasterExecutor executor(&local.conn, &*probe, &local.log, &server, std::move(options));
   executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
   master::Verifier verifier(&*probe, &registry, &server, &local.log);
   console::MasterShell shell(&executor, &registry, &verifier, &local.log,
@@ -288,7 +292,7 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   sigint_off_workers.reset();
 
   const std::optional<int> status =
-      RunStatements(command_line, cfg, local, server, registry, terminal.get(), Log);
+      RunStatements(command_line, cfg, local, server, registry, terminal.get(), Log, notice);
   if (!status) return app::kExitSetupFailed;
   purger.Stop();
   server.Stop();

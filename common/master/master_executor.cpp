@@ -7,6 +7,7 @@
 
 #include "base/strings.hpp"
 #include "db/connection.hpp"  // IsConnectionLost, kParseError, WarningsFrom, SERVER_STATUS_*
+#include "master/write_notes.hpp"
 #include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -43,6 +44,15 @@ LostStatement LostStatementOf(const sql::Classification& c) {
       (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
       !c.implicit_commit && c.use_database.empty();
   return own_transaction ? LostStatement::kOwnTransaction : LostStatement::kOther;
+}
+
+// `ran` follows `before` (a reconnection, or the attempt that lost the
+// session): what that said and recovered comes first.
+void Follow(Executed before, Executed* ran) {
+  ran->reconnect_notes.insert(ran->reconnect_notes.begin(), before.reconnect_notes.begin(),
+                              before.reconnect_notes.end());
+  ran->committed.insert(ran->committed.begin(), before.committed.begin(), before.committed.end());
+  if (!ran->lost) ran->lost = std::move(before.lost);
 }
 
 Executed Failed(Status s) {
@@ -169,7 +179,7 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, con
   }
   Result<db::QueryResult>& r = results.back();
   if (r.ok()) {
-    autocommit_ = r->autocommit();
+    tx_.SetAutocommit(r->autocommit());
     if (r->insert_id != 0) {
       ctx.has_insert_id = true;
       ctx.insert_id = r->insert_id;
@@ -183,8 +193,7 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   // log row in one round trip; others (COMMIT WORK, COMMIT AND CHAIN, ...)
   // run as typed.
   const bool own_commit = commit_sql == kOwnCommit || commit_sql == "COMMIT";
-  Result<std::string> encoded = own_commit ? log_->AppendAndCommit(conn_, &event, staged_, commit_sql)
-                                           : log_->Append(conn_, &event, staged_);
+  Result<std::string> encoded = AppendWaitingForRoom(&event, commit_sql, own_commit);
   if (!encoded.ok() && own_commit && db::IsConnectionLost(encoded.status())) {
     // The COMMIT went with the row and may have run: the log will say.
     MarkInDoubt(event, replication::EncodeEvent(event), encoded.status());
@@ -209,6 +218,41 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   return event.seq;
 }
 
+Result<std::string> MasterExecutor::AppendOnce(replication::Event* event, std::string_view commit_sql,
+                                               bool own_commit) {
+  return own_commit ? log_->AppendAndCommit(conn_, event, tx_.staged(), commit_sql)
+                    : log_->Append(conn_, event, tx_.staged());
+}
+
+// 1. Writes the row (and commits, with the master's own COMMIT).
+// 2. A server resource ran out and the transaction still holds the
+//    statement's changes: says so once, pauses, and writes the row again,
+//    pausing longer each time (log_wait.hpp).
+// 3. At the limit, or when the user stops the wait, returns the last error
+//    with the reason; the caller rolls back.
+Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
+                                                         bool own_commit) {
+  Result<std::string> encoded = AppendOnce(event, commit_sql, own_commit);
+  const LogWaitOptions& o = options_.log_wait;
+  std::chrono::milliseconds waited{0};
+  std::chrono::milliseconds last{0};
+  while (!encoded.ok()) {
+    const char* reason = LogRowWaitReason(encoded.status());
+    if (reason == nullptr || !TransactionOpen()) return encoded;
+    const std::optional<std::chrono::milliseconds> pause = NextLogWait(o, waited, last);
+    if (!pause) return LogWaitGaveUp(encoded.status(), reason, waited, /*stopped=*/false);
+    if (waited.count() == 0 && o.notice) {
+      o.notice(LogWaitLine(event->seq, reason, encoded.status(), Summary(*event), o.limit));
+    }
+    const bool paused = o.pause ? o.pause(*pause) : PauseUnlessStopped(*pause, wait_stopped_);
+    if (!paused) return LogWaitGaveUp(encoded.status(), reason, waited, /*stopped=*/true);
+    waited += *pause;
+    last = *pause;
+    encoded = AppendOnce(event, commit_sql, own_commit);
+  }
+  return encoded;
+}
+
 void MasterExecutor::MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause) {
   InDoubtWrite write;
   write.seq = event.seq;
@@ -223,22 +267,13 @@ void MasterExecutor::Publish(uint64_t seq, const std::string& encoded) {
   if (sink_ != nullptr) sink_->Publish(seq, encoded);
 }
 
-void MasterExecutor::ResetTransaction() {
-  pending_.clear();
-  savepoints_.clear();
-  pending_database_.clear();
-  staged_ = false;
-  explicit_transaction_ = false;
-  in_transaction_ = !autocommit_;
-}
-
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
-  if (!in_transaction_ || pending_.empty()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, kOwnCommit);
-  ResetTransaction();
+  if (!tx_.open() || !tx_.has_pending()) return Status::Ok();
+  Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), kOwnCommit);
+  tx_.Committed();  // or rolled back: ended either way
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
-  out->notes.push_back("The open transaction was committed first, as the server does before " + why + ".");
+  out->notes.push_back(WriteNoteText(WriteNote::kCommittedFirst, 0, why));
   return Status::Ok();
 }
 
@@ -289,20 +324,17 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
                                            const std::string& database) {
   // Known before the statement runs: its answer may be an error, which
   // carries no transaction state.
-  const bool open_before = in_transaction_ && !pending_.empty() &&
+  const bool open_before = tx_.open() && tx_.has_pending() &&
                            (conn_->server_status() & SERVER_STATUS_IN_TRANS) != 0;
   Executed ran = ExecuteByKind(sql, c, database);
-  if (open_before && !ran.result.ok() && in_transaction_ && !pending_.empty() &&
+  if (open_before && !ran.result.ok() && tx_.open() && tx_.has_pending() &&
       !db::IsConnectionLost(ran.result.status())) {
-    Result<TransactionState> state = StateAfter(ran.result);
+    Result<ServerState> state = StateAfter(ran.result);
     if (state.ok() && !state->open) {
       // A deadlock victim, or a lock wait timeout under
       // innodb_rollback_on_timeout: the server rolled it all back.
-      ran.notes.push_back(fmt::format("The server rolled the transaction back; none of its {} "
-                                      "statement(s) will be replicated.",
-                                      pending_.size()));
-      autocommit_ = state->autocommit;
-      ResetTransaction();
+      ran.notes.push_back(WriteNoteText(WriteNote::kServerRolledBack, tx_.pending_count()));
+      tx_.RolledBackByServer(state->autocommit);
     }
   }
   return ran;
@@ -319,13 +351,13 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   if (!c.use_database.empty()) {  // USE: each event names its database
     Executed out;
     out.result = conn_->Execute(sql);
-    if (out.result.ok() && in_transaction_ && !pending_.empty()) {
+    if (out.result.ok() && tx_.open() && tx_.has_pending()) {
       // Read on the slaves under the session it ran in, like every statement.
       replication::EventStatement st{{}, std::string(sql)};
       (void)CurrentLexMode();  // makes the session known, unless the server is away
       st.context.has_session = session_known_;
       if (session_known_) st.context.session = session_;
-      pending_.push_back(std::move(st));
+      tx_.Add(std::move(st), database);
     }
     return out;
   }
@@ -337,7 +369,7 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
   Executed ran;
   const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
   const bool master_only = RunsOnMasterOnly(c, database);
-  if (in_transaction_ && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
+  if (tx_.open() && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
     ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, c, database)
                                   : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
   } else if (master_only) {
@@ -470,7 +502,7 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   Executed out;
   out.result = std::move(results[2]);
   if (out.result.ok()) {
-    autocommit_ = out.result->autocommit();
+    tx_.SetAutocommit(out.result->autocommit());
     if (results[3].ok()) out.result->warnings = db::WarningsFrom(*results[3]);
   }
   const Status& logged = results[5].status();
@@ -498,6 +530,11 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   if (!began) {  // the statement committed by itself: its log row follows
     LogCommittedStatement(std::move(event.statements[0]), database, &out);
     return out;
+  }
+  if (LogRowWaitReason(logged) != nullptr && TransactionOpen()) {
+    // The statement's changes wait in the open transaction for room for
+    // their log row.
+    return LogAndCommitAnswered(std::move(out), replication::Event{0, database, std::move(event.statements)});
   }
   if (logged.sql_errno() == db::kParseError) {
     // The block did not run (a character set it cannot be read in): the
@@ -536,8 +573,7 @@ Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const sql::C
   replication::EventStatement st;
   out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   if (out.result.ok()) {
-    if (pending_.empty()) pending_database_ = database;
-    pending_.push_back(std::move(st));
+    tx_.Add(std::move(st), database);
   }
   return out;  // a rollback by the server is found in ExecuteClassified
 }
@@ -563,7 +599,7 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
     return;
   }
   if (!seq.ok()) {
-    out->notes.push_back("Executed on the master but not logged for the slaves: " + seq.status().ToString());
+    out->notes.push_back(WriteNoteText(WriteNote::kNotLogged, 0, seq.status().ToString()));
     return;
   }
   out->committed.push_back(*seq);
@@ -584,17 +620,17 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
   Executed out;
   std::optional<replication::Event> staged;
   std::string encoded;
-  if (!pending_.empty()) {
-    replication::Event event{0, pending_database_, pending_};
-    Result<std::string> e = log_->Append(conn_, &event, staged_);
+  if (tx_.has_pending()) {
+    replication::Event event = tx_.PendingEvent();
+    Result<std::string> e = log_->Append(conn_, &event, tx_.staged());
     if (!e.ok()) return Failed(e.status());
-    staged_ = true;
+    tx_.Staged();
     encoded = std::move(e).value();
     staged = std::move(event);
   }
   replication::EventStatement st;
   out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
-  Result<TransactionState> state = StateAfter(out.result);
+  Result<ServerState> state = StateAfter(out.result);
   // Only an error answer leaves the question, and a failed question means
   // the session is gone: the reconnection decides (the log row says).
   if (!state.ok()) {
@@ -602,49 +638,53 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
     return out;
   }
   const bool open = state->open;
-  autocommit_ = state->autocommit;
+  tx_.SetAutocommit(state->autocommit);
 
   bool ended = !open;
   if (staged) {
     Result<bool> committed = log_->IsCommitted(open ? probe_ : conn_, staged->seq);
     if (!committed.ok()) {
       // Unknown: say so rather than guess; the row decides what slaves get.
-      out.notes.push_back("Could not tell whether the open transaction committed: " +
-                          committed.status().ToString());
+      out.notes.push_back(WriteNoteText(WriteNote::kCommitUnknown, 0, committed.status().ToString()));
     } else if (*committed) {
       Publish(staged->seq, encoded);
       out.committed.push_back(staged->seq);
-      out.notes.push_back("This statement committed the open transaction, as the server does.");
+      out.notes.push_back(WriteNoteText(WriteNote::kStatementCommittedIt));
       ended = true;
     } else if (!open) {
-      out.notes.push_back(fmt::format("The open transaction was rolled back; none of its {} statement(s) "
-                                      "will be replicated.",
-                                      pending_.size()));
+      out.notes.push_back(WriteNoteText(WriteNote::kStatementRolledItBack, tx_.pending_count()));
     }
   }
   if (ended) {
-    ResetTransaction();
-    in_transaction_ = open || !autocommit_;
+    tx_.EndedByStatement(open);
   }
   if (!out.result.ok() || !log) return out;
   if (open) {
-    if (pending_.empty()) pending_database_ = database;
-    pending_.push_back(std::move(st));
+    tx_.Add(std::move(st), database);
   } else {
     LogCommittedStatement(std::move(st), database, &out);
   }
   return out;
 }
 
-Result<MasterExecutor::TransactionState> MasterExecutor::StateAfter(
+Result<MasterExecutor::ServerState> MasterExecutor::StateAfter(
     const Result<db::QueryResult>& answer) {
-  if (answer.ok()) return TransactionState{answer->in_transaction(), answer->autocommit()};
+  if (answer.ok()) return ServerState{answer->in_transaction(), answer->autocommit()};
+  return AskTransactionState();
+}
+
+bool MasterExecutor::TransactionOpen() {
+  Result<ServerState> state = AskTransactionState();
+  return state.ok() && state->open;
+}
+
+Result<MasterExecutor::ServerState> MasterExecutor::AskTransactionState() {
   Result<db::QueryResult> r = conn_->Execute("SELECT @@in_transaction, @@autocommit");
   if (!r.ok()) return r.status();
   if (r->rows.size() != 1 || r->rows[0].size() != 2) {
     return Status::Corruption("unexpected answer to SELECT @@in_transaction, @@autocommit");
   }
-  return TransactionState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
+  return ServerState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
 }
 
 Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const sql::Classification& c) {
@@ -655,9 +695,7 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       if (!s.ok()) return Failed(s);
       out.result = conn_->Execute(sql);
       if (out.result.ok()) {
-        ResetTransaction();
-        explicit_transaction_ = true;
-        in_transaction_ = true;
+        tx_.Begin();
       }
       return out;
     }
@@ -665,37 +703,31 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
       return Commit(sql);
     case TransactionOp::kRollback: {
       out.result = conn_->Execute(sql);
-      ResetTransaction();
+      tx_.RolledBack();
       return out;
     }
     case TransactionOp::kSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_[SavepointName(sql, c.mode)] = pending_.size();
+      if (out.result.ok()) tx_.Savepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kRollbackToSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) ForgetAfterSavepoint(SavepointName(sql, c.mode));
+      if (out.result.ok()) tx_.RollbackToSavepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kReleaseSavepoint:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) savepoints_.erase(SavepointName(sql, c.mode));
+      if (out.result.ok()) tx_.ReleaseSavepoint(SavepointName(sql, c.mode));
       return out;
     case TransactionOp::kAutocommitOn: {
       Status s = CommitPending(&out, "SET autocommit = 1");
       if (!s.ok()) return Failed(s);
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) {
-        autocommit_ = true;
-        ResetTransaction();
-      }
+      if (out.result.ok()) tx_.AutocommitOn();
       return out;
     }
     case TransactionOp::kAutocommitOff:
       out.result = conn_->Execute(sql);
-      if (out.result.ok()) {
-        autocommit_ = false;
-        in_transaction_ = true;
-      }
+      if (out.result.ok()) tx_.AutocommitOff();
       return out;
     case TransactionOp::kSetTransaction:
     case TransactionOp::kXa:
@@ -710,10 +742,10 @@ Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const s
 // open event with its log row.
 Executed MasterExecutor::Commit(std::string_view sql) {
   Executed out;
-  if (pending_.empty()) {
+  if (!tx_.has_pending()) {
     out.result = conn_->Execute(sql);
   } else {
-    Result<uint64_t> seq = LogAndCommit(replication::Event{0, pending_database_, pending_}, sql);
+    Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), sql);
     if (seq.ok()) {
       out.committed.push_back(*seq);
       out.result = db::QueryResult{};
@@ -721,18 +753,9 @@ Executed MasterExecutor::Commit(std::string_view sql) {
       out.result = seq.status();
     }
   }
-  autocommit_ = (conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0;
-  ResetTransaction();
+  tx_.SetAutocommit((conn_->server_status() & SERVER_STATUS_AUTOCOMMIT) != 0);
+  tx_.Committed();  // or rolled back: ended either way
   return out;
-}
-
-void MasterExecutor::ForgetAfterSavepoint(const std::string& name) {
-  auto it = savepoints_.find(name);
-  if (it == savepoints_.end() || it->second > pending_.size()) return;
-  pending_.resize(it->second);  // what followed the savepoint is undone
-  for (auto sp = savepoints_.begin(); sp != savepoints_.end();) {
-    sp = sp->second > it->second ? savepoints_.erase(sp) : std::next(sp);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -760,17 +783,13 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   Loss loss;
   loss.statement = LostStatementOf(c);
   loss.is_commit = c.transaction == TransactionOp::kCommit;
-  loss.in_transaction = in_transaction_ && (explicit_transaction_ || !pending_.empty());
-  loss.autocommit_was_off = !autocommit_;
-  LostSession lost{Status::Ok(), pending_.size(), std::nullopt};
+  loss.in_transaction = tx_.LostWithSession();
+  loss.autocommit_was_off = !tx_.autocommit();
+  LostSession lost{Status::Ok(), tx_.pending_count(), std::nullopt};
   Executed ran = ExecuteChecked(sql, c, database);
-  if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) {
-    before.result = std::move(ran.result);
-    before.unsafe = std::move(ran.unsafe);
-    before.committed.insert(before.committed.end(), ran.committed.begin(), ran.committed.end());
-    before.notes = std::move(ran.notes);
-    return before;
-  }
+  loss.committed_before = !ran.committed.empty();
+  Follow(std::move(before), &ran);
+  if (!in_doubt_ && (ran.result.ok() || !db::IsConnectionLost(ran.result.status()))) return ran;
   lost_ = true;
   lost.write = in_doubt_;
   loss.statement_committed = in_doubt_ && in_doubt_->statement_committed;
@@ -779,18 +798,9 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   // unless the statement itself had committed.
   if (!loss.statement_committed) ran.notes.clear();
   if (in_doubt_ && in_doubt_->answer) ran.result = *in_doubt_->answer;  // reported if it committed
-  loss.committed_before = !ran.committed.empty();
-  // What reconnecting before the attempt said and recovered still stands.
-  ran.reconnect_notes.insert(ran.reconnect_notes.begin(), before.reconnect_notes.begin(),
-                             before.reconnect_notes.end());
-  ran.committed.insert(ran.committed.begin(), before.committed.begin(), before.committed.end());
   lost.reconnected = Reconnect(database, &ran, &loss.write);
   loss.reconnected = lost.reconnected.ok();
-  if (loss.reconnected && loss.autocommit_was_off) {
-    ran.reconnect_notes.push_back(
-        "SET autocommit = 0 was lost with the session: each statement now commits by itself "
-        "until you set it again.");
-  }
+  if (loss.reconnected && loss.autocommit_was_off) ran.reconnect_notes.push_back(AutocommitLostNote());
   return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, database);
 }
 
@@ -817,27 +827,11 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
       ran.result = lost.reconnected;
       return ran;
     case AfterLoss::kTransactionLost:
-      ran.result = Status::Unavailable(fmt::format(
-          "The open transaction was lost with the connection: the server rolled back its {} "
-          "statement(s), none of them is replicated, and this statement did not run.",
-          lost.transaction_statements));
-      return ran;
     case AfterLoss::kTransactionCommitted:
-      ran.result = Status::Unavailable(fmt::format(
-          "The open transaction committed before the connection was lost and is replicated as "
-          "write #{}. This statement may have taken effect, in part or in whole, and what it "
-          "changed is not replicated: check before running it again.",
-          ran.committed.back()));
-      return ran;
     case AfterLoss::kAutocommitLost:
-      ran.result = Status::Unavailable(
-          "The statement was not run again: the new session would commit it at once. Set "
-          "autocommit = 0 again, then run it.");
-      return ran;
     case AfterLoss::kMayHaveTakenEffect:
-      ran.result = Status::Unavailable(
-          "The statement was not run again: it may have taken effect before the connection was lost. "
-          "Check, then run it again if needed.");
+      ran.result = Status::Unavailable(NotRunAgainMessage(
+          decision, lost.transaction_statements, ran.committed.empty() ? 0 : ran.committed.back()));
       return ran;
   }
   return ran;
@@ -847,9 +841,7 @@ Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std:
   // Read again under the new session's sql_mode, which is the server's
   // default, not the lost session's.
   Executed again = ExecuteChecked(sql, sql::Classify(sql, CurrentLexMode()), database);
-  again.lost = ran.lost;
-  again.reconnect_notes = std::move(ran.reconnect_notes);
-  again.committed.insert(again.committed.begin(), ran.committed.begin(), ran.committed.end());
+  Follow(std::move(ran), &again);
   if (in_doubt_ || (!again.result.ok() && db::IsConnectionLost(again.result.status()))) {
     lost_ = true;  // lost again: the next statement reconnects
     if (in_doubt_) {
@@ -876,11 +868,10 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
   if (!database.empty()) {
     (void)conn_->Run("USE " + QuoteName(database));
   }
-  autocommit_ = true;
+  tx_.SessionLost();
   timestamp_frozen_ = false;
   session_known_ = false;  // a new session starts from the server's defaults
   temporary_tables_.clear();  // they went with the session
-  ResetTransaction();
   s = PublishCommittedBeforeLoss(out, outcome);
   if (!s.ok()) return s;  // still in doubt: nothing is written before the log says
   lost_ = false;

@@ -36,8 +36,10 @@
 #include "db/schema_catalog.hpp"
 #include "db/session.hpp"
 #include "master/event_sink.hpp"
+#include "master/log_wait.hpp"
 #include "master/master_log.hpp"
 #include "master/reconnect_rules.hpp"
+#include "master/transaction_state.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
@@ -69,6 +71,8 @@ class MasterExecutor {
     // Table and routine facts for the determinism checks; may be null (the
     // checks that need it are skipped). Refreshed after DDL.
     db::SchemaCatalog* catalog = nullptr;
+    // Waiting for room when the server cannot take a log row (log_wait.hpp).
+    LogWaitOptions log_wait{};
   };
 
   MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log, EventSink* sink,
@@ -83,6 +87,10 @@ class MasterExecutor {
     on_user_statement_ = std::move(f);
   }
 
+  // Asked during a wait for room for a log row: true stops the wait (the
+  // prompt's Ctrl-C). May be null.
+  void set_wait_stopped(std::function<bool()> f) { wait_stopped_ = std::move(f); }
+
   // The sql_mode flags statements are read under now (asks the server when
   // a statement since the last write may have changed the session).
   sql::LexMode CurrentLexMode();
@@ -94,8 +102,8 @@ class MasterExecutor {
   using ReconnectHook = std::function<Status(db::Session* session, unsigned long previous_session)>;
   void set_on_reconnect(ReconnectHook f) { on_reconnect_ = std::move(f); }
 
-  bool in_transaction() const { return in_transaction_; }
-  size_t pending_statements() const { return pending_.size(); }
+  bool in_transaction() const { return tx_.open(); }
+  size_t pending_statements() const { return tx_.pending_count(); }
 
  private:
   // True when `c` changes nothing a slave keeps: run, never logged.
@@ -113,15 +121,16 @@ class MasterExecutor {
   Executed ExecuteByKind(std::string_view sql, const sql::Classification& c, const std::string& database);
   // The server's transaction state after a statement's answer: an OK
   // answer carries it; an error carries none, so then the server is asked.
-  struct TransactionState {
+  struct ServerState {
     bool open = false;
     bool autocommit = true;
   };
-  Result<TransactionState> StateAfter(const Result<db::QueryResult>& answer);
+  Result<ServerState> StateAfter(const Result<db::QueryResult>& answer);
+  Result<ServerState> AskTransactionState();
+  // The server holds an open transaction on the session (false when it
+  // cannot be asked).
+  bool TransactionOpen();
   Executed Commit(std::string_view sql);
-  // After ROLLBACK TO SAVEPOINT `name`: drops what followed it, and the
-  // savepoints set since.
-  void ForgetAfterSavepoint(const std::string& name);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
   Executed ExecuteAutocommit(std::string_view sql, const sql::Classification& c, const std::string& database);
   // An UPDATE or DELETE whose context is known before it runs (it reads no
@@ -163,6 +172,11 @@ class MasterExecutor {
   replication::EventStatement NewStatement(std::string_view sql, sql::LexMode mode);
   // Event `seq` committed: the log moves past it and the slaves get it.
   void Publish(uint64_t seq, const std::string& encoded);
+  // Writes `event`'s log row once; with `own_commit`, commits with it.
+  Result<std::string> AppendOnce(replication::Event* event, std::string_view commit_sql, bool own_commit);
+  // AppendOnce(), waiting out a server resource that ran out (log_wait.hpp).
+  Result<std::string> AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
+                                           bool own_commit);
   // Appends the event, commits with `commit_sql`, publishes. Returns the seq.
   Result<uint64_t> LogAndCommit(replication::Event event, std::string_view commit_sql);
   // The answer to `event`'s COMMIT was lost: it stays in doubt until the
@@ -170,7 +184,6 @@ class MasterExecutor {
   void MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause);
   // Commits the open transaction's event before an implicit commit.
   Status CommitPending(Executed* out, const std::string& why);
-  void ResetTransaction();
 
   // --- Reconnection, as the mysql client does it (kept apart from the write
   // path above). A statement that lost the session reconnects at once, and
@@ -209,17 +222,12 @@ class MasterExecutor {
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
   ReconnectHook on_reconnect_;
+  std::function<bool()> wait_stopped_;
   unsigned long lock_session_;  // the session that holds the log's lock (its server id)
   bool lost_ = false;  // the session is gone; the next statement reconnects first
   std::optional<InDoubtWrite> in_doubt_;  // a COMMIT whose answer was lost (then lost_ too)
 
-  bool autocommit_ = true;         // the session's autocommit setting
-  bool explicit_transaction_ = false;  // after BEGIN / START TRANSACTION
-  bool in_transaction_ = false;    // statements are kept until COMMIT
-  std::string pending_database_;
-  std::vector<replication::EventStatement> pending_;
-  bool staged_ = false;  // the open transaction's log row is written (and may be replaced)
-  std::map<std::string, size_t> savepoints_;  // name -> pending_.size() at the savepoint
+  TransactionState tx_;  // the transaction open on `conn_`, as far as the log goes
   bool timestamp_frozen_ = false;
   // The carried session variables as they are now on `conn_`; read again
   // (in the same round trip as the next write) after anything that may

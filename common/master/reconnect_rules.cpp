@@ -84,4 +84,29 @@ std::string LogUnknownNote(const InDoubtWrite& write, const Status& why) {
                      write.seq, why.message());
 }
 
+std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements, uint64_t committed_seq) {
+  switch (decision) {
+    case AfterLoss::kTransactionLost:
+      return fmt::format("The open transaction was lost with the connection: the server rolled back its {} "
+                         "statement(s), none of them is replicated, and this statement did not run.",
+                         transaction_statements);
+    case AfterLoss::kTransactionCommitted:
+      return fmt::format("The open transaction committed before the connection was lost and is replicated as "
+                         "write #{}. This statement may have taken effect, in part or in whole, and what it "
+                         "changed is not replicated: check before running it again.",
+                         committed_seq);
+    case AfterLoss::kAutocommitLost:
+      return "The statement was not run again: the new session would commit it at once. Set "
+             "autocommit = 0 again, then run it.";
+    default:
+      return "The statement was not run again: it may have taken effect before the connection was lost. "
+             "Check, then run it again if needed.";
+  }
+}
+
+std::string AutocommitLostNote() {
+  return "SET autocommit = 0 was lost with the session: each statement now commits by itself "
+         "until you set it again.";
+}
+
 }  // namespace sqlrepl::master

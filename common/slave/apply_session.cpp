@@ -10,6 +10,9 @@ namespace sqlrepl::slave {
 namespace {
 
 constexpr std::string_view kNoPositionRow = "sqlrepl: the position row is missing";
+// The error number the batch's tail signals kNoPositionRow with, so that the
+// answer is recognised by its code, not by its text (no server error has it).
+constexpr unsigned kNoPositionRowErrno = 45001;
 
 Status NoPositionRow() { return Status::FailedPrecondition(std::string(kNoPositionRow)); }
 
@@ -113,7 +116,7 @@ class DbApplySession : public ApplySession {
     }
     if (failure.ok()) {
       failure = tail;
-      if (failure.message() == kNoPositionRow) failure = NoPositionRow();
+      if (failure.sql_errno() == kNoPositionRowErrno) failure = NoPositionRow();
     }
     if (!failure.ok() && !db::IsConnectionLost(failure)) (void)conn_.Run("ROLLBACK");
     return failure;
@@ -152,10 +155,11 @@ class DbApplySession : public ApplySession {
         "IF {0} = 2 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {1}; END IF; "
         "IF {0} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'an earlier statement failed'; "
         "END IF; {2}; "
-        "IF ROW_COUNT() = 0 AND NOT EXISTS ({3}) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{4}'; "
+        "IF ROW_COUNT() = 0 AND NOT EXISTS ({3}) THEN "
+        "SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = {5}, MESSAGE_TEXT = '{4}'; "
         "END IF; COMMIT; END",
         flag_, conn_.Quote("a statement took the session out of database " + database_),
-        position_update, PositionRowQuery(position_update), kNoPositionRow));
+        position_update, PositionRowQuery(position_update), kNoPositionRow, kNoPositionRowErrno));
     return batch;
   }
 

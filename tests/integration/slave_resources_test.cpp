@@ -5,18 +5,14 @@
 // removing that file gives the room back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "mariadb_server.hpp"
 #include "nodes.hpp"
 #include "process.hpp"
+#include "small_disk.hpp"
 
 namespace sqlrepl::testing {
 namespace {
@@ -25,37 +21,6 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 constexpr char kToken[] = "slave-resources-token-0123456789abcdef";
-
-// A tmpfs of `megabytes` at `path`, unmounted when it goes.
-class SmallDisk {
- public:
-  SmallDisk(std::string path, int megabytes) : path_(std::move(path)) {
-    std::filesystem::create_directories(path_);
-    const std::string options = "size=" + std::to_string(megabytes) + "m,mode=0777";
-    if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
-      error_ = std::string("mount tmpfs at ") + path_ + ": " + std::strerror(errno) +
-               " (the test needs root, as scripts/test.sh runs)";
-    }
-  }
-  ~SmallDisk() {
-    if (error_.empty()) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  const std::string& error() const { return error_; }
-  const std::string& path() const { return path_; }
-
-  // Writes a file until the disk is full.
-  void Fill() {
-    std::ofstream f(path_ + "/filler", std::ios::binary);
-    const std::string block(64 * 1024, 'x');
-    while (f.write(block.data(), static_cast<std::streamsize>(block.size()))) {
-    }
-  }
-  void Free() { std::filesystem::remove(path_ + "/filler"); }
-
- private:
-  std::string path_;
-  std::string error_;
-};
 
 std::string Tail(const std::string& text) { return text.substr(text.size() > 3000 ? text.size() - 3000 : 0); }
 

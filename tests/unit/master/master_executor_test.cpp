@@ -504,5 +504,107 @@ TEST_F(MasterExecutorUnitTest, DdlWhoseLogRowIsInDoubtStandsAndSaysTheSlavesMayN
   EXPECT_TRUE(sink_.events.empty());
 }
 
+// Issue 18, item 4: no room for a log row (log_wait.hpp). The statement's
+// changes wait in the open transaction; the row is written again after
+// each pause; a write is never committed without its row.
+class LogWaitUnitTest : public MasterExecutorUnitTest {
+ protected:
+  void SetUp() override {
+    MasterExecutorUnitTest::SetUp();
+    MasterExecutor::Options options{"repl_meta"};
+    options.log_wait.first = std::chrono::milliseconds(100);
+    options.log_wait.max = std::chrono::milliseconds(400);
+    options.log_wait.limit = std::chrono::milliseconds(1000);
+    options.log_wait.pause = [this](std::chrono::milliseconds d) {
+      pauses_.push_back(static_cast<int>(d.count()));
+      return !stop_;
+    };
+    options.log_wait.notice = [this](const std::string& line) { notices_.push_back(line); };
+    executor_.emplace(&conn_, &probe_, &*log_, &sink_, std::move(options));
+  }
+  void NoRoomForLogRows(int times, bool rolls_back = false) {
+    Effect full;
+    full.error = Status::SqlError(1114, "HY000", "The table 'log' is full");
+    full.rolls_back = rolls_back;
+    server_.On("INSERT INTO `repl_meta`.log", full, times);
+  }
+
+  std::vector<int> pauses_;
+  std::vector<std::string> notices_;
+  bool stop_ = false;
+};
+
+TEST_F(LogWaitUnitTest, WriteWaitsForRoomForItsLogRowThenCommitsOnce) {
+  NoRoomForLogRows(3);
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(pauses_, (std::vector<int>{100, 200, 400}));
+  ASSERT_EQ(notices_.size(), 1u) << "one line per wait";
+  EXPECT_THAT(notices_[0], HasSubstr("waiting: table full on the replication log, write #1"));
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(server_.committed_writes().size(), 1u);
+  EXPECT_FALSE(conn_.in_transaction());
+}
+
+TEST_F(LogWaitUnitTest, OneTripUpdateWaitsForRoomForItsLogRow) {
+  Run("UPDATE t SET v = 0");  // the session's variables are known from here on
+  NoRoomForLogRows(2);
+  Executed e = Run("UPDATE t SET v = 1");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{2});
+  EXPECT_EQ(notices_.size(), 1u);
+  EXPECT_EQ(sink_.Statements(), (Events{{"UPDATE t SET v = 0"}, {"UPDATE t SET v = 1"}}));
+  EXPECT_EQ(server_.committed_writes().size(), 2u);
+}
+
+TEST_F(LogWaitUnitTest, CommitOfATransactionWaitsForRoomForItsLogRow) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  Run("INSERT INTO t (v) VALUES (2)");
+  NoRoomForLogRows(1);
+  Executed e = Run("COMMIT");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (2)"}}));
+}
+
+TEST_F(LogWaitUnitTest, StillNoRoomAtTheLimitRollsBackNamingTheReason) {
+  NoRoomForLogRows(1000);
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_EQ(e.result.status().sql_errno(), 1114u);
+  EXPECT_THAT(e.result.status().message(), HasSubstr("rolled back, the replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(), HasSubstr("table full; still so after waiting 1 s"));
+  EXPECT_EQ(pauses_, (std::vector<int>{100, 200, 400, 300}));
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(server_.committed_writes().empty()) << "never committed without its log row";
+  EXPECT_FALSE(conn_.in_transaction());
+}
+
+TEST_F(LogWaitUnitTest, WaitStoppedByTheUserRollsBack) {
+  NoRoomForLogRows(1000);
+  stop_ = true;
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  EXPECT_THAT(e.result.status().message(), HasSubstr("waiting for it stopped"));
+  EXPECT_EQ(pauses_.size(), 1u);
+  EXPECT_TRUE(server_.committed_writes().empty());
+}
+
+// With the transaction gone, another try would log a write that did not
+// happen.
+TEST_F(LogWaitUnitTest, TransactionTheServerRolledBackIsNotWaitedFor) {
+  NoRoomForLogRows(1, /*rolls_back=*/true);
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  EXPECT_THAT(e.result.status().message(), HasSubstr("rolled back, the replication log could not be written"));
+  EXPECT_TRUE(pauses_.empty());
+  EXPECT_TRUE(notices_.empty());
+  EXPECT_TRUE(server_.log().empty());
+  EXPECT_TRUE(server_.committed_writes().empty());
+}
+
+TEST_F(LogWaitUnitTest, OtherLogRowErrorsAreNotWaitedFor) {
+  server_.Fail("INSERT INTO `repl_meta`.log", 1205, "Lock wait timeout exceeded");
+  EXPECT_FALSE(Try("INSERT INTO t (v) VALUES (1)").result.ok());
+  EXPECT_TRUE(pauses_.empty());
+}
+
 }  // namespace
 }  // namespace sqlrepl::master

@@ -93,6 +93,27 @@ TEST(ReconnectRules, MessagesNameTheWriteAndNeverSayRolledBackOnAGuess) {
   EXPECT_THAT(NotCommittedNote(w), HasSubstr("INSERT INTO t VALUES (1)"));
 }
 
+TEST(ReconnectRules, EachDecisionThatLeavesTheStatementToTheUserSaysWhy) {
+  struct Row {
+    AfterLoss decision;
+    const char* says;
+  };
+  // clang-format off
+  const Row rows[] = {
+    {AfterLoss::kTransactionLost,      "the server rolled back its 3 statement(s)"},
+    {AfterLoss::kTransactionCommitted, "is replicated as write #9"},
+    {AfterLoss::kAutocommitLost,       "Set autocommit = 0 again, then run it."},
+    {AfterLoss::kMayHaveTakenEffect,   "it may have taken effect before the connection was lost"},
+  };
+  // clang-format on
+  for (const Row& r : rows) {
+    const std::string message = NotRunAgainMessage(r.decision, 3, 9);
+    EXPECT_THAT(message, HasSubstr(r.says));
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("{}")));
+  }
+  EXPECT_THAT(AutocommitLostNote(), HasSubstr("SET autocommit = 0 was lost with the session"));
+}
+
 TEST(ReconnectRules, SummaryShowsTheFirstStatementShortAndCountsTheRest) {
   replication::Event one{1, "db", {replication::EventStatement{{}, "UPDATE t SET v = 1"}}};
   EXPECT_EQ(Summary(one), "UPDATE t SET v = 1");
