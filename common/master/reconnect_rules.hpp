@@ -1,5 +1,5 @@
 // What the master does after losing its session to the local database
-// (README, "Lost connection to the local database"), as pure functions that
+// (docs/replication.md, "Reconnect rules"), as pure functions that
 // can be tested as a table without a server.
 //
 // When the answer to a COMMIT is lost, the write's outcome is unknown until

@@ -1,4 +1,4 @@
-// The reconnect rules (README, "Lost connection to the local database") as
+// The reconnect rules (docs/replication.md, "Reconnect rules") as
 // a table: what is known after the loss, what the master does.
 #include "master/reconnect_rules.hpp"
 
