@@ -36,12 +36,16 @@ void SlaveRegistry::SetState(const std::string& id, uint64_t generation, SlaveSt
   Entry* e = Current(id, generation);
   if (e == nullptr) return;
   e->info.state = state;
+  if (state == SlaveState::kLive && e->error_is_disconnect) {
+    e->info.last_error = std::string(kPastDisconnect) + e->info.last_error;
+    e->error_is_disconnect = false;
+  }
   changed_.notify_all();
 }
 
 void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
                                  const protocol::Ack& ack) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Entry* e = Current(id, generation);
   if (e == nullptr) return;
   if (ack.seq > e->info.applied_seq) e->info.applied_seq = ack.seq;
@@ -51,15 +55,19 @@ void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
     } else {
       ++e->info.failed;
       e->info.last_error = ack.message;
+      e->error_is_disconnect = false;
     }
     e->not_applied[ack.seq] = ack;
     if (e->not_applied.size() > kRememberedOutcomes) e->not_applied.erase(e->not_applied.begin());
   }
-  if (e->info.lagging && e->info.applied_seq >= last_published_) {
+  const bool caught_up = e->info.lagging && e->info.applied_seq >= last_published_;
+  if (caught_up) {
     e->info.lagging = false;
     lag_changes_.push_back(LagChange{id, false});
   }
   changed_.notify_all();
+  lock.unlock();
+  if (caught_up && on_caught_up_) on_caught_up_();
 }
 
 void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
@@ -69,7 +77,10 @@ void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
   if (e == nullptr) return;
   e->ended = true;
   e->info.state = SlaveState::kOffline;
-  if (!reason.empty()) e->info.last_error = reason;
+  if (!reason.empty()) {
+    e->info.last_error = reason;
+    e->error_is_disconnect = true;
+  }
   changed_.notify_all();
 }
 

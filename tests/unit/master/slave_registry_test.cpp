@@ -175,6 +175,54 @@ TEST(SlaveRegistryTest, LaggingIsReportedOnceWhenItStartsAndOnceWhenItEnds) {
   EXPECT_FALSE(changes[0].lagging);
 }
 
+// Issue 19: the prompt learns at once that a lagging slave caught up, not
+// with the next write's report; the callback may take the change itself.
+TEST(SlaveRegistryTest, CatchingUpIsSignalledWhenItHappens) {
+  SlaveRegistry r;
+  std::vector<LagChange> taken;
+  int calls = 0;
+  r.set_on_caught_up([&] {
+    ++calls;
+    for (const LagChange& c : r.TakeLagChanges()) taken.push_back(c);  // no lock held
+  });
+  const uint64_t g = r.Connected("s1", "a");
+  r.Published(1);
+  r.WaitFor(1, {"s1"}, Clock::now() + milliseconds(20));
+  EXPECT_EQ(calls, 0);  // falling behind is told with the write that waited
+  r.Acknowledged("s1", g, Applied(1));
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_TRUE(taken[0].lagging);
+  EXPECT_FALSE(taken[1].lagging);
+  r.Acknowledged("s1", g, Applied(1));  // not lagging any more: nothing new
+  EXPECT_EQ(calls, 1);
+}
+
+// Issue 19: `\slaves` showed "connection closed by the peer" next to a
+// slave that had long come back live, as if it were still the case.
+TEST(SlaveRegistryTest, WhyAConnectionEndedIsMarkedAsPastOnceTheSlaveIsLiveAgain) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.Disconnected("s1", g, "connection closed by the peer");
+  const uint64_t g2 = r.Connected("s1", "a");
+  EXPECT_EQ(r.Snapshot()[0].last_error, "connection closed by the peer");  // still catching up
+  r.SetState("s1", g2, SlaveState::kLive);
+  EXPECT_EQ(r.Snapshot()[0].last_error, "before it reconnected: connection closed by the peer");
+  r.SetState("s1", g2, SlaveState::kLive);  // marked once
+  EXPECT_EQ(r.Snapshot()[0].last_error, "before it reconnected: connection closed by the peer");
+}
+
+// A failed event is not about the connection: it stays until another error.
+TEST(SlaveRegistryTest, AFailedEventStaysTheLastErrorWhileLive) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.SetState("s1", g, SlaveState::kLive);
+  r.Acknowledged("s1", g, protocol::Ack{1, protocol::AckOutcome::kError, 1146, "no such table"});
+  r.SetState("s1", g, SlaveState::kCatchingUp);
+  r.SetState("s1", g, SlaveState::kLive);
+  EXPECT_EQ(r.Snapshot()[0].last_error, "no such table");
+}
+
 TEST(SlaveRegistryTest, CaughtUpSlaveIsWaitedForAgain) {
   SlaveRegistry r;
   const uint64_t g = r.Connected("s1", "a");
