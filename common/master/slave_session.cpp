@@ -11,14 +11,11 @@
 
 namespace sqlrepl::master {
 
+using protocol::kMaxHandshakeFrame;
 using protocol::MessageType;
 using protocol::use_nothrow;
 
 namespace {
-
-// Before authentication a peer may send only small frames.
-constexpr uint32_t kMaxHandshakeFrame = 4096;
-constexpr uint32_t kMaxSlaveFrame = 4 * 1024 * 1024;  // verify results can list many tables
 
 std::shared_ptr<const std::string> Share(std::string payload) {
   return std::make_shared<const std::string>(std::move(payload));
@@ -56,9 +53,11 @@ void SlaveSession::Close(const std::string& reason) {
 asio::awaitable<void> SlaveSession::Run() {
   auto self = shared_from_this();
   // A peer that does not finish the handshake in time is cut off.
-  timer_.expires_after(kHandshakeTimeout);
+  timer_.expires_after(protocol::kHandshakeTimeout);
   timer_.async_wait([this, self](asio::error_code ec) {
-    if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
+    if (!ec && !authenticated_ && !claiming_id_) {
+      Close(fmt::format("handshake not completed within {} s", protocol::kHandshakeTimeout.count()));
+    }
   });
   Status handshake = co_await stream_.ServerHandshake();
   if (handshake.code() == StatusCode::kFailedPrecondition) {
@@ -81,7 +80,7 @@ asio::awaitable<void> SlaveSession::Run() {
   StartCatchUp();
 
   while (!closed_) {
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxSlaveFrame);
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, protocol::kMaxSlaveFrame);
     if (!frame.ok()) {
       Close(frame.status().message());
       break;
@@ -124,6 +123,15 @@ asio::awaitable<Status> SlaveSession::WriteNow(const std::string& frame) {
   co_return Status::Ok();
 }
 
+asio::awaitable<Status> SlaveSession::Refuse(const protocol::Reject& reject,
+                                             protocol::FrameMac* seal, const Status& why) {
+  const std::string payload = protocol::Encode(reject);
+  const std::string bytes = seal != nullptr ? seal->SealFrame(MessageType::kReject, payload)
+                                            : protocol::EncodeFrame(MessageType::kReject, payload);
+  co_await WriteNow(bytes);
+  co_return why;
+}
+
 // A plain slave gets its hello answered with an unsealed refusal it can
 // print. A TLS slave gets the same frame where its TLS library expects a
 // record, so it can tell it met a plain master; what it sent is read to
@@ -163,20 +171,31 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (version != protocol::kProtocolVersion) {
     protocol::Hello other;
     other.version = version;
-    const protocol::Reject reject = std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
-    const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(reject));
-    co_await WriteNow(bytes);
-    co_return Status::FailedPrecondition(fmt::format(
-        "refused a slave that speaks protocol version {} (this master speaks {})", version,
-        protocol::kProtocolVersion));
+    const protocol::Reject reject =
+        std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
+    const Status why = Status::FailedPrecondition(
+        fmt::format("refused a slave that speaks protocol version {} (this master speaks {})",
+                    version, protocol::kProtocolVersion));
+    co_return co_await Refuse(reject, nullptr, why);
   }
   protocol::Hello hello;
   s = protocol::Decode(frame->payload, &hello);
   if (!s.ok()) co_return s;
   const std::string id = protocol::EscapeForLog(hello.slave_id);  // valid ids print as they are
 
+  // Without randomness the master cannot prove itself: this slave is told
+  // to try again later, and the master serves on.
+  Result<replication::Nonce> nonce = replication::MakeNonce(host_->random());
+  if (!nonce.ok()) {
+    const protocol::Reject reject{protocol::RejectCode::kTooManySlaves,
+                                  "the master cannot authenticate anyone now: " +
+                                      nonce.status().message() + "; try again later"};
+    const Status why = Status::Unavailable(fmt::format(
+        "refused slave '{}': {} (the system's random source failed)", id, nonce.status().message()));
+    co_return co_await Refuse(reject, nullptr, why);
+  }
   protocol::Challenge challenge;
-  challenge.nonce = replication::MakeNonce();
+  challenge.nonce = *nonce;
   const replication::Transcript transcript = replication::MakeTranscript(frame->payload, challenge.nonce);
   challenge.proof = replication::MasterProof(host_->token(), transcript);
   const std::string challenge_frame = protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
@@ -196,12 +215,11 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
       !replication::VerifySlaveProof(host_->token(), transcript, auth.mac)) {
     // Unsealed: whoever sent a wrong proof has no keys to check a seal with.
-    const std::string bytes = protocol::EncodeFrame(
-        MessageType::kReject,
-        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
-                                          "authentication failed: REPL_TOKEN differs from the master's"}));
-    co_await WriteNow(bytes);
-    co_return Status::InvalidArgument(fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
+    const protocol::Reject reject{protocol::RejectCode::kBadAuth,
+                                  "authentication failed: REPL_TOKEN differs from the master's"};
+    const Status why = Status::InvalidArgument(
+        fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
+    co_return co_await Refuse(reject, nullptr, why);
   }
   const replication::SessionKeys keys = replication::DeriveSessionKeys(host_->token(), transcript);
   protocol::FrameMac to_slave(keys.master_to_slave);
@@ -209,18 +227,17 @@ asio::awaitable<Status> SlaveSession::Handshake() {
 
   auto decision = replication::Decide(host_->bounds(), hello);
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
-    const std::string bytes = to_slave.SealFrame(MessageType::kReject, protocol::Encode(*reject));
-    co_await WriteNow(bytes);
-    co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
+    const Status why =
+        Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
+    co_return co_await Refuse(*reject, &to_slave, why);
   }
   Status claimed = co_await ClaimSlaveId(hello.slave_id);
   if (!claimed.ok()) {
-    const auto code = claimed.code() == StatusCode::kUnavailable ? protocol::RejectCode::kTooManySlaves
-                                                                 : protocol::RejectCode::kDuplicateSlaveId;
-    const std::string bytes =
-        to_slave.SealFrame(MessageType::kReject, protocol::Encode(protocol::Reject{code, claimed.message()}));
-    co_await WriteNow(bytes);
-    co_return claimed;
+    const protocol::Reject reject{claimed.code() == StatusCode::kUnavailable
+                                      ? protocol::RejectCode::kTooManySlaves
+                                      : protocol::RejectCode::kDuplicateSlaveId,
+                                  claimed.message()};
+    co_return co_await Refuse(reject, &to_slave, claimed);
   }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
   const std::string welcome_frame = to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
@@ -289,15 +306,16 @@ asio::awaitable<void> SlaveSession::Writer() {
 asio::awaitable<void> SlaveSession::Heartbeats() {
   auto self = shared_from_this();
   while (!closed_) {
-    timer_.expires_after(kHeartbeatInterval);
+    timer_.expires_after(protocol::kHeartbeatInterval);
     co_await timer_.async_wait(use_nothrow);
     if (closed_) break;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_heard_ > kPeerTimeout) {
-      Close("no message from the slave for 6 s; assuming it is gone");
+    if (now - last_heard_ > protocol::kPeerTimeout) {
+      Close(fmt::format("no message from the slave for {} s; assuming it is gone",
+                        protocol::kPeerTimeout.count()));
       break;
     }
-    if (writer_.queued_frames() == 0 && now - writer_.last_write() >= kHeartbeatInterval) {
+    if (writer_.queued_frames() == 0 && now - writer_.last_write() >= protocol::kHeartbeatInterval) {
       Enqueue(MessageType::kHeartbeat, Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
     }
   }

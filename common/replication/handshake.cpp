@@ -6,7 +6,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <stdexcept>
+#include "replication/slave_position.hpp"
+
 
 namespace sqlrepl::replication {
 
@@ -26,8 +27,8 @@ std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello
     return Reject{RejectCode::kReplicationIdMismatch,
                   fmt::format("this slave followed replication log {} but the master's log is {}: "
                               "re-seed the slave from the master's data and clear its position in "
-                              "META_SCHEMA.slave_position",
-                              hello.replication_id, log.replication_id)};
+                              "META_SCHEMA.{}",
+                              hello.replication_id, log.replication_id, kSlavePositionTable)};
   }
   const uint64_t applied = fresh ? 0 : hello.applied_seq;
   if (applied > log.last_seq) {
@@ -45,10 +46,14 @@ std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello
   return Welcome{log.replication_id, applied + 1, log.last_seq};
 }
 
-Nonce MakeNonce() {
+bool SystemRandom(uint8_t* out, size_t size) {
+  return RAND_bytes(out, static_cast<int>(size)) == 1;
+}
+
+Result<Nonce> MakeNonce(RandomSource random) {
   Nonce nonce{};
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed: no randomness for the handshake");
+  if (!random(nonce.data(), nonce.size())) {
+    return Status::Unavailable("the system gave no random bytes for the handshake's nonce");
   }
   return nonce;
 }

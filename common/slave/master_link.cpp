@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "protocol/frame_io.hpp"
+#include "protocol/link_timing.hpp"
 #include "replication/handshake.hpp"
 
 namespace sqlrepl::slave {
@@ -33,6 +34,25 @@ struct MasterLink::Link {
   std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   bool closed = false;
 };
+
+std::vector<std::string> RetryLines(const RetryView& v) {
+  if (v.link_broke) {
+    return {fmt::format("Lost the master at {}: {}", v.where, v.reason),
+            fmt::format("Master unavailable. Retrying in {}...", v.every)};
+  }
+  // A master that is not up yet is expected at start (the demo starts
+  // both): nothing was lost, so say what the slave waits for. After that,
+  // and after a loss, say it again only when the reason changes (a wrong
+  // REPL_TOKEN, say): a line per attempt would bury everything else.
+  if (!v.ever_connected && v.last_reason.empty()) {
+    return {fmt::format("Waiting for the master at {} ... ({}; trying again every {})", v.where,
+                        v.reason, v.every)};
+  }
+  if (v.reason != v.last_reason) {
+    return {fmt::format("Still waiting for the master at {}: {}", v.where, v.reason)};
+  }
+  return {};
+}
 
 MasterLink::MasterLink(asio::io_context& io, Options options)
     : io_(io), options_(std::move(options)), retry_timer_(io) {}
@@ -115,20 +135,14 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
       Log(fmt::format("disconnected from the master at {}: {}", where, s.message()));
       last_reason = s.message();
     }
-    if (!state().ever_connected) {
-      // A master that is not up yet is expected at start (the demo starts
-      // both): nothing was lost, so say what the slave waits for, and say
-      // it again only when the reason changes (a wrong REPL_TOKEN, say).
-      if (last_reason.empty()) {
-        Print(fmt::format("Waiting for the master at {} ... ({}; trying again every {})", where,
-                          s.message(), every));
-      } else if (s.message() != last_reason) {
-        Print(fmt::format("Still waiting for the master at {}: {}", where, s.message()));
-      }
+    const bool ever_connected = state().ever_connected;
+    for (const std::string& line : RetryLines({where, every, s.message(), last_reason,
+                                               was_connected, ever_connected})) {
+      Print(line);
+    }
+    if (!ever_connected) {
       SetConnection("waiting for the master (never connected yet): " + s.message(), false);
     } else {
-      Print(fmt::format("Lost the master at {}: {}", where, s.message()));
-      Print(fmt::format("Master unavailable. Retrying in {}...", every));
       SetConnection("lost: " + s.message() + "; retrying every " + every, false);
     }
     if (s.message() != last_reason) {
@@ -147,7 +161,7 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
   auto [ec, endpoints] = co_await resolver.async_resolve(
       options_.master_host, std::to_string(options_.master_port), use_nothrow);
   if (ec) co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
-  link->timer.expires_after(kConnectTimeout);
+  link->timer.expires_after(protocol::kHandshakeTimeout);
   link->timer.async_wait([link](asio::error_code e) {
     if (!e) link->Close();
   });
@@ -207,14 +221,18 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
 asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   const SlavePosition position = applier.ResumePosition();
+  Result<replication::Nonce> nonce = replication::MakeNonce(options_.random);
+  if (!nonce.ok()) {
+    co_return Status::Unavailable("cannot start the handshake: " + nonce.status().message());
+  }
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
-                        position.applied_seq, replication::MakeNonce()};
+                        position.applied_seq, *nonce};
   const std::string hello_payload = protocol::Encode(hello);
   const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, hello_payload);
   auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
-  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxHandshakeFrame);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
     co_return NoFirstAnswer(where, frame.status().message(), link->stream.tls());
@@ -342,12 +360,13 @@ void MasterLink::Queued(size_t bytes) {
 
 asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
-    link->timer.expires_after(kHeartbeatInterval);
+    link->timer.expires_after(protocol::kHeartbeatInterval);
     co_await link->timer.async_wait(use_nothrow);
     if (link->closed) break;
-    if (std::chrono::steady_clock::now() - link->last_heard > kPeerTimeout) {
-      Print("No message from the master for 6 s; assuming it is gone.");
-      Log("no message from the master for 6 s; closing the link");
+    if (std::chrono::steady_clock::now() - link->last_heard > protocol::kPeerTimeout) {
+      const auto silent = protocol::kPeerTimeout.count();
+      Print(fmt::format("No message from the master for {} s; assuming it is gone.", silent));
+      Log(fmt::format("no message from the master for {} s; closing the link", silent));
       link->Close();
       break;
     }

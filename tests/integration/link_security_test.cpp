@@ -29,6 +29,7 @@
 #include "replication/handshake.hpp"
 #include "slave/applier.hpp"
 #include "slave/master_link.hpp"
+#include "wait_for.hpp"
 
 namespace sqlrepl::slave {
 namespace {
@@ -41,14 +42,7 @@ using std::chrono::seconds;
 const Secret kToken("link-security-token-0123456789");
 const Secret kWrongToken("an-impostors-guess-0123456789");
 
-bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
+using sqlrepl::testing::WaitFor;
 
 class NoReports : public ApplyReports {
  public:
@@ -123,7 +117,7 @@ class MasterEnd {
     if (!hello || hello->type != MessageType::kHello) return false;
     EXPECT_TRUE(protocol::Decode(hello->payload, &hello_).ok());
     protocol::Challenge challenge;
-    challenge.nonce = replication::MakeNonce();
+    challenge.nonce = replication::MakeNonce().value();
     transcript_ = replication::MakeTranscript(hello->payload, challenge.nonce);
     challenge.proof = replication::MasterProof(token, transcript_);
     Send(MessageType::kChallenge, protocol::Encode(challenge));
@@ -179,7 +173,7 @@ class MasterEnd {
 
 class LinkSecurityTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartSlave(MasterLink::kDefaultMaxQueuedBytes); }
+  void SetUp() override { StartSlave(config::kDefaultMaxQueuedBytes); }
   void StartSlave(size_t max_queued_bytes) {
     acceptor_.open(tcp::v4());
     acceptor_.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));

@@ -12,12 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "wait_for.hpp"
+
 namespace sqlrepl::testing {
 
 using Clock = std::chrono::steady_clock;
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string ReadWholeFile(const std::string& path);
 

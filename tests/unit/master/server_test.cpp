@@ -25,6 +25,7 @@
 #include "protocol/messages.hpp"
 #include "raw_slave.hpp"
 #include "replication/event.hpp"
+#include "wait_for.hpp"
 
 namespace sqlrepl::master {
 namespace {
@@ -34,14 +35,7 @@ using testing::RawSlave;
 
 const Secret kToken("server-test-token-0123456789");
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using sqlrepl::testing::WaitFor;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -413,6 +407,34 @@ TEST_F(ServerTest, SlavesBeyondTheLimitAreToldToRetryAndTheOthersStay) {
   EXPECT_EQ(reject.code, protocol::RejectCode::kTooManySlaves);
   EXPECT_NE(reject.reason.find("try again later"), std::string::npos) << reject.reason;
   EXPECT_EQ(registry_.ConnectedSlaves(), std::vector<std::string>{"first"});
+}
+
+std::atomic<bool> random_fails{false};
+bool FailingRandom(uint8_t* out, size_t size) {
+  return !random_fails && replication::SystemRandom(out, size);
+}
+
+// Issue 19: MakeNonce threw inside the session's coroutine, which ended the
+// whole process. Now that slave is refused with the reason, and the master
+// serves the next one once randomness is back.
+TEST_F(ServerTest, NoRandomnessRefusesThatSlaveAndTheMasterServesOn) {
+  random_fails = true;
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.random = FailingRandom; });
+  RawSlave refused(server_->port());
+  refused.Send(MessageType::kHello,
+               protocol::Encode(protocol::Hello{protocol::kProtocolVersion, "s1", "", 0, {}}));
+  const protocol::Frame answer = refused.Read();
+  ASSERT_EQ(answer.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(answer.payload, &reject).ok());
+  EXPECT_NE(reject.reason.find("random"), std::string::npos) << reject.reason;
+  EXPECT_TRUE(refused.ClosedWithin(std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("random source failed"); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(registry_.Snapshot().empty());
+
+  random_fails = false;
+  RawSlave next(server_->port());
+  EXPECT_EQ(next.Handshake(kToken, "s1", 0).type, MessageType::kWelcome);
 }
 
 TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {
