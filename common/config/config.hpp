@@ -91,7 +91,8 @@ struct LoadOptions {
 // Warnings (a .env readable by others) are appended to `warnings`.
 // Errors are kInvalidArgument and name the key or the line; they never show
 // a password or token.
-Result<MasterConfig> LoadMasterConfig(const LoadOptions& options, std::vector<std::string>* warnings);
+Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
+                                      std::vector<std::string>* warnings);
 Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options, std::vector<std::string>* warnings);
 
 }  // namespace sqlrepl::config

@@ -38,8 +38,9 @@ class ReplicationServer : public EventSink, private SessionHost {
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
     size_t max_queued_bytes = config::kDefaultMaxQueuedBytes;  // per slave; a slower slave is dropped
     // Connections accepted and not yet through the handshake (which lasts
-    // at most 5 s): more are closed at once, so that a flood cannot use up
-    // the process's file descriptors and lock real slaves out.
+    // at most protocol::kHandshakeTimeout): more are closed at once, so that
+    // a flood cannot use up the process's file descriptors and lock real
+    // slaves out.
     size_t max_pending = kDefaultMaxPending;
     size_t max_slaves = kDefaultMaxSlaves;  // authenticated at once; more are told to retry
     // TLS_CERT/TLS_KEY (and TLS_CA): every slave must speak TLS. Null: plain.

@@ -6,9 +6,12 @@ namespace sqlrepl::master {
 
 const char* SlaveStateName(SlaveState state) {
   switch (state) {
-    case SlaveState::kCatchingUp: return "catching up";
-    case SlaveState::kLive: return "live";
-    case SlaveState::kOffline: return "offline";
+    case SlaveState::kCatchingUp:
+      return "catching up";
+    case SlaveState::kLive:
+      return "live";
+    case SlaveState::kOffline:
+      return "offline";
   }
   return "?";
 }
@@ -27,7 +30,8 @@ uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& addr
 
 SlaveRegistry::Entry* SlaveRegistry::Current(const std::string& id, uint64_t generation) {
   auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation || it->second.ended) return nullptr;
+  if (it == slaves_.end() || it->second.generation != generation || it->second.ended)
+    return nullptr;
   return &it->second;
 }
 
@@ -146,7 +150,8 @@ bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) 
   return true;
 }
 
-std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
+std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq,
+                                                 const std::vector<std::string>& slaves,
                                                  Clock::time_point deadline,
                                                  const std::function<bool()>& stop, bool* stopped) {
   std::unique_lock lock(mu_);

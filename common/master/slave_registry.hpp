@@ -119,8 +119,8 @@ class SlaveRegistry {
   struct Entry {
     SlaveInfo info;
     uint64_t generation = 0;
-    bool ended = false;  // this generation has disconnected
-    bool error_is_disconnect = false;  // info.last_error says why a connection ended
+    bool ended = false;                             // this generation has disconnected
+    bool error_is_disconnect = false;               // info.last_error says why a connection ended
     std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
   };
   // Requires mu_. The entry of the live connection `generation` of `id`,

@@ -31,8 +31,8 @@ SlaveSession::SlaveSession(SessionHost* host, protocol::Stream stream)
       address_(protocol::PeerAddress(stream_)) {}
 
 void SlaveSession::Start() {
-  asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->Run(); },
-                 asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self = shared_from_this()] { return self->Run(); }, asio::detached);
 }
 
 void SlaveSession::Close(const std::string& reason) {
@@ -40,7 +40,7 @@ void SlaveSession::Close(const std::string& reason) {
   closed_ = true;
   if (!reason.empty()) {
     host_->Log(fmt::format("{} ({}): {}", slave_id_.empty() ? "connection" : "slave " + slave_id_,
-                             address_, reason));
+                           address_, reason));
   }
   if (authenticated_) {
     host_->registry().Disconnected(slave_id_, generation_, reason);
@@ -56,7 +56,8 @@ asio::awaitable<void> SlaveSession::Run() {
   timer_.expires_after(protocol::kHandshakeTimeout);
   timer_.async_wait([this, self](asio::error_code ec) {
     if (!ec && !authenticated_ && !claiming_id_) {
-      Close(fmt::format("handshake not completed within {} s", protocol::kHandshakeTimeout.count()));
+      Close(
+          fmt::format("handshake not completed within {} s", protocol::kHandshakeTimeout.count()));
     }
   });
   Status handshake = co_await stream_.ServerHandshake();
@@ -72,8 +73,10 @@ asio::awaitable<void> SlaveSession::Run() {
     co_return;
   }
   timer_.cancel();
-  asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
-  asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
     if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
   });
@@ -139,18 +142,22 @@ asio::awaitable<Status> SlaveSession::Refuse(const protocol::Reject& reject,
 // not reset the connection before it reads the answer.
 asio::awaitable<void> SlaveSession::RefuseTlsMismatch(const std::string& why) {
   if (stream_.tls()) {
-    Result<protocol::Frame> hello = co_await protocol::ReadFrame(stream_.lowest_layer(), kMaxHandshakeFrame);
+    Result<protocol::Frame> hello =
+        co_await protocol::ReadFrame(stream_.lowest_layer(), kMaxHandshakeFrame);
     if (!hello.ok()) co_return;
   }
   const std::string bytes = protocol::EncodeFrame(
-      MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kTlsRequired, why}));
-  auto [write_ec, written] = co_await asio::async_write(stream_.lowest_layer(), asio::buffer(bytes), use_nothrow);
+      MessageType::kReject,
+      protocol::Encode(protocol::Reject{protocol::RejectCode::kTlsRequired, why}));
+  auto [write_ec, written] =
+      co_await asio::async_write(stream_.lowest_layer(), asio::buffer(bytes), use_nothrow);
   if (write_ec || stream_.tls()) co_return;
   asio::error_code ignored;
   stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   std::array<char, 4096> sink;
   for (size_t total = 0; total < 64 * 1024;) {
-    auto [read_ec, n] = co_await stream_.lowest_layer().async_read_some(asio::buffer(sink), use_nothrow);
+    auto [read_ec, n] =
+        co_await stream_.lowest_layer().async_read_some(asio::buffer(sink), use_nothrow);
     if (read_ec) break;
     total += n;
   }
@@ -161,7 +168,8 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   if (frame->type != MessageType::kHello) {
-    co_return Status::Corruption(fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
+    co_return Status::Corruption(
+        fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
   }
   // Another version lays the rest out differently: answer from its first
   // field, in plain words (that slave has no keys to check a seal with).
@@ -190,15 +198,18 @@ asio::awaitable<Status> SlaveSession::Handshake() {
     const protocol::Reject reject{protocol::RejectCode::kTooManySlaves,
                                   "the master cannot authenticate anyone now: " +
                                       nonce.status().message() + "; try again later"};
-    const Status why = Status::Unavailable(fmt::format(
-        "refused slave '{}': {} (the system's random source failed)", id, nonce.status().message()));
+    const Status why = Status::Unavailable(
+        fmt::format("refused slave '{}': {} (the system's random source failed)", id,
+                    nonce.status().message()));
     co_return co_await Refuse(reject, nullptr, why);
   }
   protocol::Challenge challenge;
   challenge.nonce = *nonce;
-  const replication::Transcript transcript = replication::MakeTranscript(frame->payload, challenge.nonce);
+  const replication::Transcript transcript =
+      replication::MakeTranscript(frame->payload, challenge.nonce);
   challenge.proof = replication::MasterProof(host_->token(), transcript);
-  const std::string challenge_frame = protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
+  const std::string challenge_frame =
+      protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
   s = co_await WriteNow(challenge_frame);
   if (!s.ok()) co_return s;
 
@@ -240,7 +251,8 @@ asio::awaitable<Status> SlaveSession::Handshake() {
     co_return co_await Refuse(reject, &to_slave, claimed);
   }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
-  const std::string welcome_frame = to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
+  const std::string welcome_frame =
+      to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
   s = co_await WriteNow(welcome_frame);
   if (!s.ok()) co_return s;
   writer_.Seal(std::move(to_slave));
@@ -248,7 +260,8 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
   generation_ = host_->registry().Connected(slave_id_, address_);
-  host_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
+  host_->Log(
+      fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
   co_return Status::Ok();
 }
 
@@ -277,8 +290,9 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
     claiming_id_ = false;
     if (closed_) co_return Status::Unavailable("connection closed");
     if (!namesake->closed() && namesake->last_heard() <= asked) {
-      namesake->Close(fmt::format("silent for {} s while the same slave connected again; replaced",
-                                  std::chrono::duration_cast<std::chrono::seconds>(kDuplicateProbe).count()));
+      namesake->Close(
+          fmt::format("silent for {} s while the same slave connected again; replaced",
+                      std::chrono::duration_cast<std::chrono::seconds>(kDuplicateProbe).count()));
     }
   }
   if (std::shared_ptr<SlaveSession> other = host_->FindSession(slave_id)) {
@@ -289,8 +303,7 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
   }
   if (host_->slave_count() >= host_->max_slaves()) {
     co_return Status::Unavailable(fmt::format(
-        "the master already serves {} slaves, its limit; try again later",
-        host_->slave_count()));
+        "the master already serves {} slaves, its limit; try again later", host_->slave_count()));
   }
   slave_id_ = slave_id;
   host_->Register(shared_from_this());
@@ -315,8 +328,10 @@ asio::awaitable<void> SlaveSession::Heartbeats() {
                         protocol::kPeerTimeout.count()));
       break;
     }
-    if (writer_.queued_frames() == 0 && now - writer_.last_write() >= protocol::kHeartbeatInterval) {
-      Enqueue(MessageType::kHeartbeat, Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
+    if (writer_.queued_frames() == 0 &&
+        now - writer_.last_write() >= protocol::kHeartbeatInterval) {
+      Enqueue(MessageType::kHeartbeat,
+              Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
     }
   }
 }
@@ -326,9 +341,10 @@ void SlaveSession::Enqueue(MessageType type, std::shared_ptr<const std::string> 
   const size_t limit = host_->max_queued_bytes();
   const size_t size = protocol::kHeaderSize + payload->size() + protocol::kTagSize;
   if (writer_.queued_bytes() + size > limit) {
-    Close(fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
-                      "from the log when it reconnects",
-                      limit / (1024 * 1024)));
+    Close(
+        fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
+                    "from the log when it reconnects",
+                    limit / (1024 * 1024)));
     return;
   }
   writer_.Send(type, std::move(payload));

@@ -108,7 +108,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   protocol::Stream stream_;
   protocol::FrameWriter writer_;
   std::optional<protocol::FrameMac> from_slave_;  // checks the slave's frames once keyed
-  asio::steady_timer timer_;  // handshake deadline, then heartbeats
+  asio::steady_timer timer_;                      // handshake deadline, then heartbeats
   std::string address_;
   std::string slave_id_;
   uint64_t generation_ = 0;

@@ -8,7 +8,6 @@
 
 #include "replication/slave_position.hpp"
 
-
 namespace sqlrepl::replication {
 
 using protocol::Reject;
@@ -17,10 +16,11 @@ using protocol::Welcome;
 
 std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello& hello) {
   if (hello.version != protocol::kProtocolVersion) {
-    return Reject{RejectCode::kVersion,
-                  fmt::format("protocol version {} is not supported (the master speaks {}): run the "
-                              "same sqlrepl version on both sides",
-                              hello.version, protocol::kProtocolVersion)};
+    return Reject{
+        RejectCode::kVersion,
+        fmt::format("protocol version {} is not supported (the master speaks {}): run the "
+                    "same sqlrepl version on both sides",
+                    hello.version, protocol::kProtocolVersion)};
   }
   const bool fresh = hello.replication_id.empty();
   if (!fresh && hello.replication_id != log.replication_id) {
@@ -38,10 +38,11 @@ std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello
                               applied, log.last_seq)};
   }
   if (applied + 1 < log.first_seq) {
-    return Reject{RejectCode::kPurged,
-                  fmt::format("this slave needs event #{} but the master's log now starts at #{} "
-                              "(older events were purged): re-seed the slave from the master's data",
-                              applied + 1, log.first_seq)};
+    return Reject{
+        RejectCode::kPurged,
+        fmt::format("this slave needs event #{} but the master's log now starts at #{} "
+                    "(older events were purged): re-seed the slave from the master's data",
+                    applied + 1, log.first_seq)};
   }
   return Welcome{log.replication_id, applied + 1, log.last_seq};
 }

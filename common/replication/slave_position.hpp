@@ -33,9 +33,8 @@ inline std::string SlavePositionTableDdl(std::string_view meta) {
 // The row a new slave starts from: no log followed, nothing applied. Kept
 // when it exists.
 inline std::string SlavePositionInitSql(std::string_view meta) {
-  return fmt::format(
-      "INSERT IGNORE INTO {}.{} (id, replication_id, applied_seq) VALUES (1, '', 0)",
-      QuoteName(meta), kSlavePositionTable);
+  return fmt::format("INSERT IGNORE INTO {}.{} (id, replication_id, applied_seq) VALUES (1, '', 0)",
+                     QuoteName(meta), kSlavePositionTable);
 }
 
 inline std::string SlavePositionSelectSql(std::string_view meta) {

@@ -30,7 +30,7 @@ struct MasterLink::Link {
   protocol::Stream stream;
   protocol::FrameWriter writer;
   std::optional<protocol::FrameMac> from_master;  // checks every frame after the handshake
-  asio::steady_timer timer;  // deadlines, then heartbeats
+  asio::steady_timer timer;                       // deadlines, then heartbeats
   std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   bool closed = false;
 };
@@ -123,8 +123,8 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
     const bool was_connected = s.ok();
     if (s.ok()) {
       link_ = link;
-      asio::co_spawn(io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); },
-                     asio::detached);
+      asio::co_spawn(
+          io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); }, asio::detached);
       asio::co_spawn(io_, Heartbeats(link, applier), asio::detached);
       s = co_await Receive(link, applier);
       link_.reset();
@@ -136,8 +136,8 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
       last_reason = s.message();
     }
     const bool ever_connected = state().ever_connected;
-    for (const std::string& line : RetryLines({where, every, s.message(), last_reason,
-                                               was_connected, ever_connected})) {
+    for (const std::string& line :
+         RetryLines({where, every, s.message(), last_reason, was_connected, ever_connected})) {
       Print(line);
     }
     if (!ever_connected) {
@@ -160,7 +160,9 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
   asio::ip::tcp::resolver resolver(io_);
   auto [ec, endpoints] = co_await resolver.async_resolve(
       options_.master_host, std::to_string(options_.master_port), use_nothrow);
-  if (ec) co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
+  if (ec)
+    co_return Status::Unavailable(
+        fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
   link->timer.expires_after(protocol::kHandshakeTimeout);
   link->timer.async_wait([link](asio::error_code e) {
     if (!e) link->Close();
@@ -186,12 +188,13 @@ Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls)
   if (tls) {
     // With TLS 1.3 the master checks a client certificate after the
     // handshake returned here, so its refusal arrives on this first read.
-    return Status::Unavailable(fmt::format(
-        "the master at {} ended the TLS session: {}{}", where, why,
-        why.find("certificate") == std::string::npos
-            ? ""
-            : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
-              "TLS_KEY on the slave)"));
+    return Status::Unavailable(fmt::format("the master at {} ended the TLS session: {}{}", where,
+                                           why,
+                                           why.find("certificate") == std::string::npos
+                                               ? ""
+                                               : " (a master with TLS_CA needs a client "
+                                                 "certificate signed by that CA: set TLS_CERT and "
+                                                 "TLS_KEY on the slave)"));
   }
   return Status::Unavailable(fmt::format(
       "{} during the handshake: the master at {} may be down or unreachable behind a proxy that "
@@ -206,10 +209,11 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
   protocol::Reject reject;
   const bool readable = protocol::Decode(payload, &reject).ok();
   if (readable && reject.code == protocol::RejectCode::kTlsRequired) {
-    return Status::Unavailable(fmt::format(
-        "the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA on the slave "
-        "to the CA that signed the master's certificate (the master said: {})",
-        where, protocol::EscapeForLog(reject.reason)));
+    return Status::Unavailable(
+        fmt::format("the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA "
+                    "on the slave "
+                    "to the CA that signed the master's certificate (the master said: {})",
+                    where, protocol::EscapeForLog(reject.reason)));
   }
   return Status::Unavailable(fmt::format(
       "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
@@ -232,27 +236,32 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
-  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxHandshakeFrame);
+  Result<protocol::Frame> frame =
+      co_await protocol::ReadFrame(link->stream, protocol::kMaxHandshakeFrame);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
     co_return NoFirstAnswer(where, frame.status().message(), link->stream.tls());
   }
   if (frame->type == MessageType::kReject) co_return UnsealedRefusal(where, frame->payload);
   protocol::Challenge challenge;
-  if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
-    co_return Status::Unavailable(fmt::format("{} did not answer with a valid challenge; not a master", where));
+  if (frame->type != MessageType::kChallenge ||
+      !protocol::Decode(frame->payload, &challenge).ok()) {
+    co_return Status::Unavailable(
+        fmt::format("{} did not answer with a valid challenge; not a master", where));
   }
-  const replication::Transcript transcript = replication::MakeTranscript(hello_payload, challenge.nonce);
+  const replication::Transcript transcript =
+      replication::MakeTranscript(hello_payload, challenge.nonce);
   if (!replication::VerifyMasterProof(options_.token, transcript, challenge.proof)) {
     // Tell the master why (it logs it for its operator); no secret in it.
     const std::string why = protocol::EncodeFrame(
-        MessageType::kReject,
-        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth, "master proof not verified"}));
+        MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
+                                                                "master proof not verified"}));
     co_await asio::async_write(link->stream, asio::buffer(why), use_nothrow);
-    co_return Status::Unavailable(fmt::format(
-        "{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between master and slave, "
-        "or something other than the master is listening there; not following it",
-        where));
+    co_return Status::Unavailable(
+        fmt::format("{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between "
+                    "master and slave, "
+                    "or something other than the master is listening there; not following it",
+                    where));
   }
   protocol::Auth auth{replication::SlaveProof(options_.token, transcript)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
@@ -267,7 +276,8 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   if (!sealed.ok()) co_return Status::Unavailable(fmt::format("{}: {}", where, sealed.message()));
   if (frame->type == MessageType::kReject) {
     protocol::Reject reject;
-    if (!protocol::Decode(frame->payload, &reject).ok()) co_return Status::Corruption("malformed reject");
+    if (!protocol::Decode(frame->payload, &reject).ok())
+      co_return Status::Corruption("malformed reject");
     const std::string reason = protocol::EscapeForLog(reject.reason, protocol::kMaxMessageLength);
     // A full master is a reason to wait, not to stop.
     if (reject.code == protocol::RejectCode::kTooManySlaves) co_return Status::Unavailable(reason);
@@ -293,7 +303,8 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
                     options_.master_host, options_.master_port, welcome.replication_id,
                     welcome.from_seq, welcome.last_seq));
-  Log(fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
+  Log(
+      fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
                   "master at #{}",
                   where, welcome.replication_id, welcome.from_seq, welcome.last_seq));
   SetConnection("connected", true);
@@ -305,13 +316,15 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind, in events
     // or in bytes (2,000 events may be 16 MiB each).
-    while ((applier.queued() >= Applier::kMaxQueued || QueuedBytes(applier) >= options_.max_queued_bytes) &&
+    while ((applier.queued() >= Applier::kMaxQueued ||
+            QueuedBytes(applier) >= options_.max_queued_bytes) &&
            !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
     }
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
+    Result<protocol::Frame> frame =
+        co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
     if (!frame.ok()) co_return frame.status();
     Status sealed = link->from_master->Open(frame->type, &frame->payload);
     if (!sealed.ok()) co_return sealed;
@@ -330,7 +343,8 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
       continue;
     }
     if (frame->type != MessageType::kEvent) {
-      co_return Status::Corruption(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+      co_return Status::Corruption(
+          fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
     }
     Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();

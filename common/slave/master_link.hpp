@@ -71,11 +71,11 @@ class MasterLink : public ApplyReports {
   void Stop();
   // What the slave's `status` shows about the link (any thread).
   struct State {
-    std::string connection;    // "connected", "waiting for the master: ...", "lost: ..."
+    std::string connection;  // "connected", "waiting for the master: ...", "lost: ..."
     bool connected = false;
     std::chrono::steady_clock::time_point since{};  // of `connection`
     bool ever_connected = false;
-    uint64_t master_last_seq = 0;  // the master's last event, as last heard
+    uint64_t master_last_seq = 0;                        // the master's last event, as last heard
     std::chrono::steady_clock::time_point last_heard{};  // from the master; epoch: never
   };
   State state() const;

@@ -41,10 +41,12 @@ std::optional<Process> Process::Spawn(const std::vector<std::string>& argv, cons
     *error = std::string("pipe: ") + std::strerror(errno);
     return std::nullopt;
   }
-  const int out_fd = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const int err_fd = options.stderr_path.empty()
-                         ? out_fd
-                         : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int out_fd =
+      ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int err_fd =
+      options.stderr_path.empty()
+          ? out_fd
+          : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (out_fd < 0 || err_fd < 0) {
     *error = "cannot open output file " + options.stdout_path;
     return std::nullopt;

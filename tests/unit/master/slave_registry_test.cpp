@@ -14,7 +14,9 @@ namespace {
 using Clock = SlaveRegistry::Clock;
 using std::chrono::milliseconds;
 
-protocol::Ack Applied(uint64_t seq) { return protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}; }
+protocol::Ack Applied(uint64_t seq) {
+  return protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""};
+}
 
 const SlaveInfo* Find(const std::vector<SlaveInfo>& slaves, const std::string& id) {
   for (const SlaveInfo& s : slaves) {
@@ -89,8 +91,10 @@ TEST(SlaveRegistryTest, WaitForReturnsEachSlavesOutcome) {
   const uint64_t g2 = r.Connected("s2", "b");
   const uint64_t g3 = r.Connected("s3", "c");
   r.Acknowledged("s1", g1, Applied(1));
-  r.Acknowledged("s2", g2, protocol::Ack{1, protocol::AckOutcome::kRefused, 0, "DDL is not replicated"});
-  r.Acknowledged("s3", g3, protocol::Ack{1, protocol::AckOutcome::kError, 1146, "ERROR 1146: no table"});
+  r.Acknowledged("s2", g2,
+                 protocol::Ack{1, protocol::AckOutcome::kRefused, 0, "DDL is not replicated"});
+  r.Acknowledged("s3", g3,
+                 protocol::Ack{1, protocol::AckOutcome::kError, 1146, "ERROR 1146: no table"});
   const std::vector<SlaveOutcome> out =
       r.WaitFor(1, {"s1", "s2", "s3"}, Clock::now() + std::chrono::seconds(5));
   ASSERT_EQ(out.size(), 3u);
@@ -111,7 +115,8 @@ TEST(SlaveRegistryTest, WaitForAnswersAtOnceForGoneAndUnknownSlaves) {
   const uint64_t g = r.Connected("s1", "a");
   r.Disconnected("s1", g, "");
   const auto started = Clock::now();
-  const std::vector<SlaveOutcome> out = r.WaitFor(1, {"s1", "nobody"}, started + std::chrono::seconds(5));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(1, {"s1", "nobody"}, started + std::chrono::seconds(5));
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(1));
   EXPECT_EQ(out[0].kind, SlaveOutcome::kNoAck);
   EXPECT_EQ(out[0].message, "disconnected before acknowledging");
@@ -123,7 +128,8 @@ TEST(SlaveRegistryTest, WaitForWakesOnAnAckFromAnotherThread) {
   SlaveRegistry r;
   const uint64_t g = r.Connected("s1", "a");
   std::thread acker([&] { r.Acknowledged("s1", g, Applied(3)); });
-  const std::vector<SlaveOutcome> out = r.WaitFor(3, {"s1"}, Clock::now() + std::chrono::seconds(10));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(3, {"s1"}, Clock::now() + std::chrono::seconds(10));
   acker.join();
   EXPECT_EQ(out[0].kind, SlaveOutcome::kApplied);
 }
@@ -232,7 +238,8 @@ TEST(SlaveRegistryTest, CaughtUpSlaveIsWaitedForAgain) {
   r.Published(2);
   EXPECT_FALSE(r.Ready(2, {"s1"}));
   std::thread acker([&] { r.Acknowledged("s1", g, Applied(2)); });
-  EXPECT_EQ(r.WaitFor(2, {"s1"}, Clock::now() + std::chrono::seconds(10))[0].kind, SlaveOutcome::kApplied);
+  EXPECT_EQ(r.WaitFor(2, {"s1"}, Clock::now() + std::chrono::seconds(10))[0].kind,
+            SlaveOutcome::kApplied);
   acker.join();
 }
 
@@ -243,7 +250,8 @@ TEST(SlaveRegistryTest, LaggingSlaveStaysLaggingAcrossAReconnect) {
   r.WaitFor(5, {"s1"}, Clock::now() + milliseconds(20));
   r.Disconnected("s1", g, "");
   const uint64_t g2 = r.Connected("s1", "a");
-  EXPECT_EQ(r.WaitFor(5, {"s1"}, Clock::now() + std::chrono::seconds(5))[0].kind, SlaveOutcome::kLagging);
+  EXPECT_EQ(r.WaitFor(5, {"s1"}, Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kLagging);
   r.Acknowledged("s1", g2, Applied(5));
   EXPECT_FALSE(r.Snapshot()[0].lagging);
 }
@@ -254,7 +262,8 @@ TEST(SlaveRegistryTest, OnlyTheSlaveThatMissedTheDeadlineLags) {
   r.Connected("slow", "b");
   r.Published(1);
   r.Acknowledged("fast", fast, Applied(1));
-  const std::vector<SlaveOutcome> out = r.WaitFor(1, {"fast", "slow"}, Clock::now() + milliseconds(20));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(1, {"fast", "slow"}, Clock::now() + milliseconds(20));
   EXPECT_EQ(out[0].kind, SlaveOutcome::kApplied);
   EXPECT_EQ(out[1].kind, SlaveOutcome::kNoAck);
   const std::vector<SlaveInfo> slaves = r.Snapshot();
@@ -301,8 +310,8 @@ TEST(SlaveRegistryTest, WokenWaitWhoseStopHoldsEndsEarlyWithoutLagging) {
   });
   bool stopped = false;
   const auto started = Clock::now();
-  const std::vector<SlaveOutcome> out =
-      r.WaitFor(1, {"s1"}, Clock::now() + std::chrono::seconds(30), [&] { return stop.load(); }, &stopped);
+  const std::vector<SlaveOutcome> out = r.WaitFor(
+      1, {"s1"}, Clock::now() + std::chrono::seconds(30), [&] { return stop.load(); }, &stopped);
   ctrl_c.join();
   EXPECT_TRUE(stopped);
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(10));

@@ -52,8 +52,9 @@ TEST(Handshake, PurgedPositionIsRefused) {
   auto d = Decide(kLog, Hello{protocol::kProtocolVersion, "s1", "abc", 5});
   ASSERT_TRUE(std::holds_alternative<Reject>(d));
   EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kPurged);
-  EXPECT_NE(std::get<Reject>(d).reason.find("needs event #6 but the master's log now starts at #10"),
-            std::string::npos);
+  EXPECT_NE(
+      std::get<Reject>(d).reason.find("needs event #6 but the master's log now starts at #10"),
+      std::string::npos);
 }
 
 TEST(Handshake, SlaveAheadOfTheLogIsRefused) {
@@ -73,8 +74,9 @@ TEST(Handshake, OtherProtocolVersionIsRefused) {
 // hold for both.
 TEST(Handshake, ProofsProveTheTokenForThisTranscript) {
   const Secret token("a-long-shared-token-123");
-  const Transcript t = MakeTranscript(protocol::Encode(Hello{protocol::kProtocolVersion, "s1", "", 0, MakeNonce().value()}),
-                                      MakeNonce().value());
+  const Transcript t = MakeTranscript(
+      protocol::Encode(Hello{protocol::kProtocolVersion, "s1", "", 0, MakeNonce().value()}),
+      MakeNonce().value());
   const Mac slave = SlaveProof(token, t);
   EXPECT_TRUE(VerifySlaveProof(token, t, slave));
   EXPECT_FALSE(VerifySlaveProof(Secret("another-token-456789"), t, slave));
@@ -118,7 +120,8 @@ TEST(Handshake, SessionKeysDifferPerDirectionAndPerSession) {
   EXPECT_NE(keys.slave_to_master, SlaveProof(token, t));
   const SessionKeys other = DeriveSessionKeys(token, MakeTranscript("hello", MakeNonce().value()));
   EXPECT_NE(keys.master_to_slave, other.master_to_slave);
-  EXPECT_NE(DeriveSessionKeys(Secret("another-token-456789"), t).master_to_slave, keys.master_to_slave);
+  EXPECT_NE(DeriveSessionKeys(Secret("another-token-456789"), t).master_to_slave,
+            keys.master_to_slave);
 }
 
 TEST(Handshake, NoncesAndIdsAreFresh) {
