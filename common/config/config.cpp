@@ -19,14 +19,15 @@ namespace {
 
 // Every key either program understands. A key outside this list is a typo
 // and is reported, rather than silently ignored.
+// clang-format off
 constexpr std::array kKnownKeys = {
-    "DB_HOST",           "DB_PORT",           "DB_SOCKET",          "DB_USER",        "DB_PASS",
-    "DB_NAME",           "LISTEN_HOST",       "LISTEN_PORT",        "MASTER_HOST",    "MASTER_PORT",
-    "SLAVE_ID",          "RECONNECT_SECONDS", "REPL_TOKEN",         "ACK_TIMEOUT_MS", "META_SCHEMA",
-    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR",    "REPL_LOG_RETENTION", "MASTER_LOG",     "SLAVE_ALLOW_BROAD_GRANTS",
-    "TLS_CERT",          "TLS_KEY",           "TLS_CA",
-    "SLAVE_LOG",
+    "DB_HOST",     "DB_PORT",           "DB_SOCKET",      "DB_USER",            "DB_PASS",
+    "DB_NAME",     "LISTEN_HOST",       "LISTEN_PORT",    "MASTER_HOST",        "MASTER_PORT",
+    "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",     "ACK_TIMEOUT_MS",     "META_SCHEMA",
+    "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION", "MASTER_LOG",
+    "SLAVE_ALLOW_BROAD_GRANTS", "TLS_CERT", "TLS_KEY", "TLS_CA", "SLAVE_LOG",
 };
+// clang-format on
 
 constexpr size_t kMinTokenLength = 16;
 
@@ -110,18 +111,20 @@ class Settings {
     TlsSettings tls{String("TLS_CERT", ""), String("TLS_KEY", ""), String("TLS_CA", "")};
     if (tls.cert.empty() != tls.key.empty()) {
       return Status::InvalidArgument(tls.cert.empty()
-                                         ? "TLS_KEY is set but TLS_CERT is not: set both (the certificate and its key) or neither"
-                                         : "TLS_CERT is set but TLS_KEY is not: set both (the certificate and its key) or neither");
+                                         ? "TLS_KEY is set but TLS_CERT is not: set both (the "
+                                           "certificate and its key) or neither"
+                                         : "TLS_CERT is set but TLS_KEY is not: set both (the "
+                                           "certificate and its key) or neither");
     }
     if (needs_ca && !tls.cert.empty() && tls.ca.empty()) {
       return Status::InvalidArgument(
-          "TLS_CERT/TLS_KEY are set but TLS_CA is not: a slave uses TLS only with TLS_CA (the CA that "
-          "signed the master's certificate)");
+          "TLS_CERT/TLS_KEY are set but TLS_CA is not: a slave uses TLS only with TLS_CA (the CA "
+          "that signed the master's certificate)");
     }
     if (!needs_ca && !tls.ca.empty() && tls.cert.empty()) {
       return Status::InvalidArgument(
-          "TLS_CA is set but TLS_CERT/TLS_KEY are not: a master checks slaves' certificates only when "
-          "it uses TLS itself");
+          "TLS_CA is set but TLS_CERT/TLS_KEY are not: a master checks slaves' certificates only "
+          "when it uses TLS itself");
     }
     return tls;
   }
@@ -168,9 +171,10 @@ Result<Settings> Settings::Load(const LoadOptions& options, std::vector<std::str
   }
   if (exists) {
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && warnings != nullptr) {
-      warnings->push_back(fmt::format(
-          "warning: {} is readable by other users (mode {:04o}) and holds secrets; run: chmod 600 {}",
-          options.env_file, st.st_mode & 07777, options.env_file));
+      warnings->push_back(
+          fmt::format("warning: {} is readable by other users (mode {:04o}) and holds secrets; "
+                      "run: chmod 600 {}",
+                      options.env_file, st.st_mode & 07777, options.env_file));
     }
     Result<std::string> text = ReadFile(options.env_file);
     if (!text.ok()) return text.status();
@@ -181,9 +185,9 @@ Result<Settings> Settings::Load(const LoadOptions& options, std::vector<std::str
     }
     for (EnvEntry& e : *entries) {
       if (!IsKnownKey(e.key)) {
-        return Status::InvalidArgument(fmt::format(
-            "{}: line {}: unknown key {} (every key is listed in .env.example)", options.env_file,
-            e.line, e.key));
+        return Status::InvalidArgument(
+            fmt::format("{}: line {}: unknown key {} (every key is listed in .env.example)",
+                        options.env_file, e.line, e.key));
       }
       settings.values_[e.key] = std::move(e.value);
     }
@@ -207,12 +211,11 @@ std::string HostName() {
 std::optional<int64_t> ParseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   int64_t unit = 1;
-  switch (text.back()) {
-    case 's': unit = 1; text.remove_suffix(1); break;
-    case 'm': unit = 60; text.remove_suffix(1); break;
-    case 'h': unit = 3600; text.remove_suffix(1); break;
-    case 'd': unit = 86400; text.remove_suffix(1); break;
-    default: break;
+  constexpr std::string_view kUnits = "smhd";
+  constexpr std::array<int64_t, 4> kUnitSeconds = {1, 60, 3600, 86400};
+  if (const size_t u = kUnits.find(text.back()); u != std::string_view::npos) {
+    unit = kUnitSeconds[u];
+    text.remove_suffix(1);
   }
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -251,7 +254,8 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   c.listen_host = s.String("LISTEN_HOST", c.listen_host);
   SQLREPL_ASSIGN_OR_RETURN(c.listen_port, s.Port("LISTEN_PORT", c.listen_port));
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
-  SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms, s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
+  SQLREPL_ASSIGN_OR_RETURN(c.ack_timeout_ms,
+                           s.Integer("ACK_TIMEOUT_MS", c.ack_timeout_ms, 1, 3600000));
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
   // The master refuses writes to META_SCHEMA by hand: every write to DB_NAME.
   if (EqualsIgnoreCase(c.meta_schema, c.db.database)) {
@@ -299,14 +303,16 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
       return Status::InvalidArgument("SLAVE_ID must be printable ASCII without spaces");
     }
   }
-  SQLREPL_ASSIGN_OR_RETURN(c.reconnect_seconds, s.Integer("RECONNECT_SECONDS", c.reconnect_seconds, 1, 3600));
+  SQLREPL_ASSIGN_OR_RETURN(c.reconnect_seconds,
+                           s.Integer("RECONNECT_SECONDS", c.reconnect_seconds, 1, 3600));
   SQLREPL_ASSIGN_OR_RETURN(c.token, s.Token());
   SQLREPL_ASSIGN_OR_RETURN(c.meta_schema, s.Identifier("META_SCHEMA", c.meta_schema));
   // The slave refuses every write to META_SCHEMA: sharing DB_NAME's schema
   // would refuse every event while the position moves on.
   if (EqualsIgnoreCase(c.meta_schema, c.db.database)) {
     return Status::InvalidArgument(fmt::format(
-        "META_SCHEMA and DB_NAME are both '{}': the slave would refuse every event (it never writes "
+        "META_SCHEMA and DB_NAME are both '{}': the slave would refuse every event (it never "
+        "writes "
         "to META_SCHEMA) while its position moves on; give META_SCHEMA a schema of its own",
         c.meta_schema));
   }

@@ -13,6 +13,7 @@
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
+#include "config/defaults.hpp"
 
 namespace sqlrepl::config {
 
@@ -40,10 +41,10 @@ enum class ApplyErrorPolicy { kSkip, kStop };
 struct MasterConfig {
   DbSettings db;
   std::string listen_host = "0.0.0.0";
-  uint16_t listen_port = 8080;
+  uint16_t listen_port = kDefaultReplicationPort;
   Secret token;
-  int ack_timeout_ms = 5000;
-  std::string meta_schema = "repl_meta";
+  int ack_timeout_ms = kDefaultAckTimeoutMs;
+  std::string meta_schema{kDefaultMetaSchema};
   UnsafePolicy unsafe_statements = UnsafePolicy::kWarn;
   int64_t log_retention_seconds = 7 * 24 * 3600;  // REPL_LOG_RETENTION
   std::string master_log = "master_log.txt";      // MASTER_LOG; empty: no operational log
@@ -55,11 +56,11 @@ struct MasterConfig {
 struct SlaveConfig {
   DbSettings db;
   std::string master_host = "127.0.0.1";
-  uint16_t master_port = 8080;
+  uint16_t master_port = kDefaultReplicationPort;
   std::string slave_id;  // defaults to the host name
-  int reconnect_seconds = 5;
+  int reconnect_seconds = kDefaultReconnectSeconds;
   Secret token;
-  std::string meta_schema = "repl_meta";
+  std::string meta_schema{kDefaultMetaSchema};
   ApplyErrorPolicy on_apply_error = ApplyErrorPolicy::kSkip;
   // SLAVE_ALLOW_BROAD_GRANTS=1: start even when the database account may do
   // more than applying needs (app/grants.hpp).
@@ -90,7 +91,8 @@ struct LoadOptions {
 // Warnings (a .env readable by others) are appended to `warnings`.
 // Errors are kInvalidArgument and name the key or the line; they never show
 // a password or token.
-Result<MasterConfig> LoadMasterConfig(const LoadOptions& options, std::vector<std::string>* warnings);
+Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
+                                      std::vector<std::string>* warnings);
 Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options, std::vector<std::string>* warnings);
 
 }  // namespace sqlrepl::config

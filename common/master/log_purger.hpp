@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/defaults.hpp"
 #include "db/connection.hpp"
 #include "master/slave_registry.hpp"
 
@@ -39,7 +40,7 @@ class LogPurger {
  public:
   struct Options {
     db::ConnectOptions db;
-    std::string meta_schema = "repl_meta";
+    std::string meta_schema{config::kDefaultMetaSchema};
     int64_t retention_seconds = 7 * 86400;
     std::function<void(uint64_t first_seq)> on_first_seq;  // after a purge
     std::function<void(const std::string&)> log;

@@ -14,6 +14,7 @@
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
+#include "config/defaults.hpp"
 #include "db/connection.hpp"
 #include "master/event_sink.hpp"
 #include "master/log_head.hpp"
@@ -30,19 +31,21 @@ class ReplicationServer : public EventSink, private SessionHost {
  public:
   struct Options {
     std::string listen_host = "0.0.0.0";
-    uint16_t listen_port = 8080;  // 0: any free port (tests)
+    uint16_t listen_port = config::kDefaultReplicationPort;  // 0: any free port (tests)
     Secret token;
-    std::string meta_schema = "repl_meta";
+    std::string meta_schema{config::kDefaultMetaSchema};
     db::ConnectOptions db;  // for the catch-up reader's own connection
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
-    size_t max_queued_bytes = 64 * 1024 * 1024;  // per slave; a slower slave is dropped
+    size_t max_queued_bytes = config::kDefaultMaxQueuedBytes;  // per slave; a slower slave is dropped
     // Connections accepted and not yet through the handshake (which lasts
-    // at most 5 s): more are closed at once, so that a flood cannot use up
-    // the process's file descriptors and lock real slaves out.
+    // at most protocol::kHandshakeTimeout): more are closed at once, so that
+    // a flood cannot use up the process's file descriptors and lock real
+    // slaves out.
     size_t max_pending = kDefaultMaxPending;
     size_t max_slaves = kDefaultMaxSlaves;  // authenticated at once; more are told to retry
     // TLS_CERT/TLS_KEY (and TLS_CA): every slave must speak TLS. Null: plain.
     std::shared_ptr<protocol::TlsContext> tls;
+    replication::RandomSource random = replication::SystemRandom;  // the handshake's nonces
   };
   static constexpr size_t kDefaultMaxPending = 64;
   static constexpr size_t kDefaultMaxSlaves = 100;
@@ -88,6 +91,7 @@ class ReplicationServer : public EventSink, private SessionHost {
   size_t max_queued_bytes() const override { return options_.max_queued_bytes; }
   size_t max_slaves() const override { return options_.max_slaves; }
   size_t slave_count() const override { return sessions_.size(); }
+  replication::RandomSource random() const override { return options_.random; }
   void HandshakeEnded() override { --pending_; }
   SlaveRegistry& registry() override { return *registry_; }
   LogReader& reader() override { return *reader_; }

@@ -6,9 +6,12 @@ namespace sqlrepl::master {
 
 const char* SlaveStateName(SlaveState state) {
   switch (state) {
-    case SlaveState::kCatchingUp: return "catching up";
-    case SlaveState::kLive: return "live";
-    case SlaveState::kOffline: return "offline";
+    case SlaveState::kCatchingUp:
+      return "catching up";
+    case SlaveState::kLive:
+      return "live";
+    case SlaveState::kOffline:
+      return "offline";
   }
   return "?";
 }
@@ -27,7 +30,8 @@ uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& addr
 
 SlaveRegistry::Entry* SlaveRegistry::Current(const std::string& id, uint64_t generation) {
   auto it = slaves_.find(id);
-  if (it == slaves_.end() || it->second.generation != generation || it->second.ended) return nullptr;
+  if (it == slaves_.end() || it->second.generation != generation || it->second.ended)
+    return nullptr;
   return &it->second;
 }
 
@@ -36,12 +40,16 @@ void SlaveRegistry::SetState(const std::string& id, uint64_t generation, SlaveSt
   Entry* e = Current(id, generation);
   if (e == nullptr) return;
   e->info.state = state;
+  if (state == SlaveState::kLive && e->error_is_disconnect) {
+    e->info.last_error = std::string(kPastDisconnect) + e->info.last_error;
+    e->error_is_disconnect = false;
+  }
   changed_.notify_all();
 }
 
 void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
                                  const protocol::Ack& ack) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Entry* e = Current(id, generation);
   if (e == nullptr) return;
   if (ack.seq > e->info.applied_seq) e->info.applied_seq = ack.seq;
@@ -51,15 +59,19 @@ void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
     } else {
       ++e->info.failed;
       e->info.last_error = ack.message;
+      e->error_is_disconnect = false;
     }
     e->not_applied[ack.seq] = ack;
     if (e->not_applied.size() > kRememberedOutcomes) e->not_applied.erase(e->not_applied.begin());
   }
-  if (e->info.lagging && e->info.applied_seq >= last_published_) {
+  const bool caught_up = e->info.lagging && e->info.applied_seq >= last_published_;
+  if (caught_up) {
     e->info.lagging = false;
     lag_changes_.push_back(LagChange{id, false});
   }
   changed_.notify_all();
+  lock.unlock();
+  if (caught_up && on_caught_up_) on_caught_up_();
 }
 
 void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
@@ -69,7 +81,10 @@ void SlaveRegistry::Disconnected(const std::string& id, uint64_t generation,
   if (e == nullptr) return;
   e->ended = true;
   e->info.state = SlaveState::kOffline;
-  if (!reason.empty()) e->info.last_error = reason;
+  if (!reason.empty()) {
+    e->info.last_error = reason;
+    e->error_is_disconnect = true;
+  }
   changed_.notify_all();
 }
 
@@ -135,7 +150,8 @@ bool SlaveRegistry::Ready(uint64_t seq, const std::vector<std::string>& slaves) 
   return true;
 }
 
-std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq, const std::vector<std::string>& slaves,
+std::vector<SlaveOutcome> SlaveRegistry::WaitFor(uint64_t seq,
+                                                 const std::vector<std::string>& slaves,
                                                  Clock::time_point deadline,
                                                  const std::function<bool()>& stop, bool* stopped) {
   std::unique_lock lock(mu_);

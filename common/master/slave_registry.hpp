@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/messages.hpp"
@@ -33,9 +34,14 @@ struct SlaveInfo {
   uint64_t applied_seq = 0;
   uint64_t refused = 0;
   uint64_t failed = 0;
+  // The last failed event, or why the last connection ended; once the
+  // slave is live again, the latter is marked as past (kPastDisconnect).
   std::string last_error;
   bool lagging = false;  // writes do not wait for it until it catches up
 };
+
+// Put before why a connection ended once the slave is live again.
+inline constexpr std::string_view kPastDisconnect = "before it reconnected: ";
 
 // One slave's answer for one event.
 struct SlaveOutcome {
@@ -89,6 +95,14 @@ class SlaveRegistry {
   bool Ready(uint64_t seq, const std::vector<std::string>& slaves) const;
   // The lag transitions since the last call, oldest first.
   std::vector<LagChange> TakeLagChanges();
+  // Called when a lagging slave has caught up, on the thread that reported
+  // its acknowledgement (the I/O thread) and without the registry's lock:
+  // TakeLagChanges() then holds the change, so that a prompt waiting for
+  // input can say so at once instead of with its next output. Set before
+  // the server starts; null: none.
+  void set_on_caught_up(std::function<void()> on_caught_up) {
+    on_caught_up_ = std::move(on_caught_up);
+  }
 
   void VerifyAnswered(const std::string& id, uint64_t generation, protocol::VerifyResult result);
   // Waits for each of `slaves` to answer verify request `request_id` (or go
@@ -105,7 +119,8 @@ class SlaveRegistry {
   struct Entry {
     SlaveInfo info;
     uint64_t generation = 0;
-    bool ended = false;  // this generation has disconnected
+    bool ended = false;                             // this generation has disconnected
+    bool error_is_disconnect = false;               // info.last_error says why a connection ended
     std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
   };
   // Requires mu_. The entry of the live connection `generation` of `id`,
@@ -123,6 +138,7 @@ class SlaveRegistry {
   uint64_t next_generation_ = 1;
   uint64_t last_published_ = 0;
   std::vector<LagChange> lag_changes_;
+  std::function<void()> on_caught_up_;
 };
 
 }  // namespace sqlrepl::master

@@ -11,14 +11,11 @@
 
 namespace sqlrepl::master {
 
+using protocol::kMaxHandshakeFrame;
 using protocol::MessageType;
 using protocol::use_nothrow;
 
 namespace {
-
-// Before authentication a peer may send only small frames.
-constexpr uint32_t kMaxHandshakeFrame = 4096;
-constexpr uint32_t kMaxSlaveFrame = 4 * 1024 * 1024;  // verify results can list many tables
 
 std::shared_ptr<const std::string> Share(std::string payload) {
   return std::make_shared<const std::string>(std::move(payload));
@@ -34,8 +31,8 @@ SlaveSession::SlaveSession(SessionHost* host, protocol::Stream stream)
       address_(protocol::PeerAddress(stream_)) {}
 
 void SlaveSession::Start() {
-  asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->Run(); },
-                 asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self = shared_from_this()] { return self->Run(); }, asio::detached);
 }
 
 void SlaveSession::Close(const std::string& reason) {
@@ -43,7 +40,7 @@ void SlaveSession::Close(const std::string& reason) {
   closed_ = true;
   if (!reason.empty()) {
     host_->Log(fmt::format("{} ({}): {}", slave_id_.empty() ? "connection" : "slave " + slave_id_,
-                             address_, reason));
+                           address_, reason));
   }
   if (authenticated_) {
     host_->registry().Disconnected(slave_id_, generation_, reason);
@@ -56,9 +53,12 @@ void SlaveSession::Close(const std::string& reason) {
 asio::awaitable<void> SlaveSession::Run() {
   auto self = shared_from_this();
   // A peer that does not finish the handshake in time is cut off.
-  timer_.expires_after(kHandshakeTimeout);
+  timer_.expires_after(protocol::kHandshakeTimeout);
   timer_.async_wait([this, self](asio::error_code ec) {
-    if (!ec && !authenticated_ && !claiming_id_) Close("handshake not completed within 5 s");
+    if (!ec && !authenticated_ && !claiming_id_) {
+      Close(
+          fmt::format("handshake not completed within {} s", protocol::kHandshakeTimeout.count()));
+    }
   });
   Status handshake = co_await stream_.ServerHandshake();
   if (handshake.code() == StatusCode::kFailedPrecondition) {
@@ -73,15 +73,17 @@ asio::awaitable<void> SlaveSession::Run() {
     co_return;
   }
   timer_.cancel();
-  asio::co_spawn(stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
-  asio::co_spawn(stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
+  asio::co_spawn(
+      stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
   writer_.set_on_drain([this] {
     if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
   });
   StartCatchUp();
 
   while (!closed_) {
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxSlaveFrame);
+    Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, protocol::kMaxSlaveFrame);
     if (!frame.ok()) {
       Close(frame.status().message());
       break;
@@ -124,6 +126,15 @@ asio::awaitable<Status> SlaveSession::WriteNow(const std::string& frame) {
   co_return Status::Ok();
 }
 
+asio::awaitable<Status> SlaveSession::Refuse(const protocol::Reject& reject,
+                                             protocol::FrameMac* seal, const Status& why) {
+  const std::string payload = protocol::Encode(reject);
+  const std::string bytes = seal != nullptr ? seal->SealFrame(MessageType::kReject, payload)
+                                            : protocol::EncodeFrame(MessageType::kReject, payload);
+  co_await WriteNow(bytes);
+  co_return why;
+}
+
 // A plain slave gets its hello answered with an unsealed refusal it can
 // print. A TLS slave gets the same frame where its TLS library expects a
 // record, so it can tell it met a plain master; what it sent is read to
@@ -131,18 +142,22 @@ asio::awaitable<Status> SlaveSession::WriteNow(const std::string& frame) {
 // not reset the connection before it reads the answer.
 asio::awaitable<void> SlaveSession::RefuseTlsMismatch(const std::string& why) {
   if (stream_.tls()) {
-    Result<protocol::Frame> hello = co_await protocol::ReadFrame(stream_.lowest_layer(), kMaxHandshakeFrame);
+    Result<protocol::Frame> hello =
+        co_await protocol::ReadFrame(stream_.lowest_layer(), kMaxHandshakeFrame);
     if (!hello.ok()) co_return;
   }
   const std::string bytes = protocol::EncodeFrame(
-      MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kTlsRequired, why}));
-  auto [write_ec, written] = co_await asio::async_write(stream_.lowest_layer(), asio::buffer(bytes), use_nothrow);
+      MessageType::kReject,
+      protocol::Encode(protocol::Reject{protocol::RejectCode::kTlsRequired, why}));
+  auto [write_ec, written] =
+      co_await asio::async_write(stream_.lowest_layer(), asio::buffer(bytes), use_nothrow);
   if (write_ec || stream_.tls()) co_return;
   asio::error_code ignored;
   stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   std::array<char, 4096> sink;
   for (size_t total = 0; total < 64 * 1024;) {
-    auto [read_ec, n] = co_await stream_.lowest_layer().async_read_some(asio::buffer(sink), use_nothrow);
+    auto [read_ec, n] =
+        co_await stream_.lowest_layer().async_read_some(asio::buffer(sink), use_nothrow);
     if (read_ec) break;
     total += n;
   }
@@ -153,7 +168,8 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   if (frame->type != MessageType::kHello) {
-    co_return Status::Corruption(fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
+    co_return Status::Corruption(
+        fmt::format("expected hello, got {}", protocol::MessageTypeName(frame->type)));
   }
   // Another version lays the rest out differently: answer from its first
   // field, in plain words (that slave has no keys to check a seal with).
@@ -163,23 +179,37 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (version != protocol::kProtocolVersion) {
     protocol::Hello other;
     other.version = version;
-    const protocol::Reject reject = std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
-    const std::string bytes = protocol::EncodeFrame(MessageType::kReject, protocol::Encode(reject));
-    co_await WriteNow(bytes);
-    co_return Status::FailedPrecondition(fmt::format(
-        "refused a slave that speaks protocol version {} (this master speaks {})", version,
-        protocol::kProtocolVersion));
+    const protocol::Reject reject =
+        std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
+    const Status why = Status::FailedPrecondition(
+        fmt::format("refused a slave that speaks protocol version {} (this master speaks {})",
+                    version, protocol::kProtocolVersion));
+    co_return co_await Refuse(reject, nullptr, why);
   }
   protocol::Hello hello;
   s = protocol::Decode(frame->payload, &hello);
   if (!s.ok()) co_return s;
   const std::string id = protocol::EscapeForLog(hello.slave_id);  // valid ids print as they are
 
+  // Without randomness the master cannot prove itself: this slave is told
+  // to try again later, and the master serves on.
+  Result<replication::Nonce> nonce = replication::MakeNonce(host_->random());
+  if (!nonce.ok()) {
+    const protocol::Reject reject{protocol::RejectCode::kTooManySlaves,
+                                  "the master cannot authenticate anyone now: " +
+                                      nonce.status().message() + "; try again later"};
+    const Status why = Status::Unavailable(
+        fmt::format("refused slave '{}': {} (the system's random source failed)", id,
+                    nonce.status().message()));
+    co_return co_await Refuse(reject, nullptr, why);
+  }
   protocol::Challenge challenge;
-  challenge.nonce = replication::MakeNonce();
-  const replication::Transcript transcript = replication::MakeTranscript(frame->payload, challenge.nonce);
+  challenge.nonce = *nonce;
+  const replication::Transcript transcript =
+      replication::MakeTranscript(frame->payload, challenge.nonce);
   challenge.proof = replication::MasterProof(host_->token(), transcript);
-  const std::string challenge_frame = protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
+  const std::string challenge_frame =
+      protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
   s = co_await WriteNow(challenge_frame);
   if (!s.ok()) co_return s;
 
@@ -196,12 +226,11 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   if (frame->type != MessageType::kAuth || !protocol::Decode(frame->payload, &auth).ok() ||
       !replication::VerifySlaveProof(host_->token(), transcript, auth.mac)) {
     // Unsealed: whoever sent a wrong proof has no keys to check a seal with.
-    const std::string bytes = protocol::EncodeFrame(
-        MessageType::kReject,
-        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
-                                          "authentication failed: REPL_TOKEN differs from the master's"}));
-    co_await WriteNow(bytes);
-    co_return Status::InvalidArgument(fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
+    const protocol::Reject reject{protocol::RejectCode::kBadAuth,
+                                  "authentication failed: REPL_TOKEN differs from the master's"};
+    const Status why = Status::InvalidArgument(
+        fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
+    co_return co_await Refuse(reject, nullptr, why);
   }
   const replication::SessionKeys keys = replication::DeriveSessionKeys(host_->token(), transcript);
   protocol::FrameMac to_slave(keys.master_to_slave);
@@ -209,21 +238,21 @@ asio::awaitable<Status> SlaveSession::Handshake() {
 
   auto decision = replication::Decide(host_->bounds(), hello);
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
-    const std::string bytes = to_slave.SealFrame(MessageType::kReject, protocol::Encode(*reject));
-    co_await WriteNow(bytes);
-    co_return Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
+    const Status why =
+        Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
+    co_return co_await Refuse(*reject, &to_slave, why);
   }
   Status claimed = co_await ClaimSlaveId(hello.slave_id);
   if (!claimed.ok()) {
-    const auto code = claimed.code() == StatusCode::kUnavailable ? protocol::RejectCode::kTooManySlaves
-                                                                 : protocol::RejectCode::kDuplicateSlaveId;
-    const std::string bytes =
-        to_slave.SealFrame(MessageType::kReject, protocol::Encode(protocol::Reject{code, claimed.message()}));
-    co_await WriteNow(bytes);
-    co_return claimed;
+    const protocol::Reject reject{claimed.code() == StatusCode::kUnavailable
+                                      ? protocol::RejectCode::kTooManySlaves
+                                      : protocol::RejectCode::kDuplicateSlaveId,
+                                  claimed.message()};
+    co_return co_await Refuse(reject, &to_slave, claimed);
   }
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
-  const std::string welcome_frame = to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
+  const std::string welcome_frame =
+      to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
   s = co_await WriteNow(welcome_frame);
   if (!s.ok()) co_return s;
   writer_.Seal(std::move(to_slave));
@@ -231,7 +260,8 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
   generation_ = host_->registry().Connected(slave_id_, address_);
-  host_->Log(fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
+  host_->Log(
+      fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
   co_return Status::Ok();
 }
 
@@ -260,8 +290,9 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
     claiming_id_ = false;
     if (closed_) co_return Status::Unavailable("connection closed");
     if (!namesake->closed() && namesake->last_heard() <= asked) {
-      namesake->Close(fmt::format("silent for {} s while the same slave connected again; replaced",
-                                  std::chrono::duration_cast<std::chrono::seconds>(kDuplicateProbe).count()));
+      namesake->Close(
+          fmt::format("silent for {} s while the same slave connected again; replaced",
+                      std::chrono::duration_cast<std::chrono::seconds>(kDuplicateProbe).count()));
     }
   }
   if (std::shared_ptr<SlaveSession> other = host_->FindSession(slave_id)) {
@@ -272,8 +303,7 @@ asio::awaitable<Status> SlaveSession::ClaimSlaveId(const std::string& slave_id) 
   }
   if (host_->slave_count() >= host_->max_slaves()) {
     co_return Status::Unavailable(fmt::format(
-        "the master already serves {} slaves, its limit; try again later",
-        host_->slave_count()));
+        "the master already serves {} slaves, its limit; try again later", host_->slave_count()));
   }
   slave_id_ = slave_id;
   host_->Register(shared_from_this());
@@ -289,16 +319,19 @@ asio::awaitable<void> SlaveSession::Writer() {
 asio::awaitable<void> SlaveSession::Heartbeats() {
   auto self = shared_from_this();
   while (!closed_) {
-    timer_.expires_after(kHeartbeatInterval);
+    timer_.expires_after(protocol::kHeartbeatInterval);
     co_await timer_.async_wait(use_nothrow);
     if (closed_) break;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_heard_ > kPeerTimeout) {
-      Close("no message from the slave for 6 s; assuming it is gone");
+    if (now - last_heard_ > protocol::kPeerTimeout) {
+      Close(fmt::format("no message from the slave for {} s; assuming it is gone",
+                        protocol::kPeerTimeout.count()));
       break;
     }
-    if (writer_.queued_frames() == 0 && now - writer_.last_write() >= kHeartbeatInterval) {
-      Enqueue(MessageType::kHeartbeat, Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
+    if (writer_.queued_frames() == 0 &&
+        now - writer_.last_write() >= protocol::kHeartbeatInterval) {
+      Enqueue(MessageType::kHeartbeat,
+              Share(protocol::Encode(protocol::Heartbeat{host_->bounds().last_seq})));
     }
   }
 }
@@ -308,9 +341,10 @@ void SlaveSession::Enqueue(MessageType type, std::shared_ptr<const std::string> 
   const size_t limit = host_->max_queued_bytes();
   const size_t size = protocol::kHeaderSize + payload->size() + protocol::kTagSize;
   if (writer_.queued_bytes() + size > limit) {
-    Close(fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
-                      "from the log when it reconnects",
-                      limit / (1024 * 1024)));
+    Close(
+        fmt::format("slave too slow: more than {} MiB of events waiting for it; it will catch up "
+                    "from the log when it reconnects",
+                    limit / (1024 * 1024)));
     return;
   }
   writer_.Send(type, std::move(payload));

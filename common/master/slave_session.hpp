@@ -9,11 +9,13 @@
 #include <optional>
 #include <string>
 
-#include "protocol/frame_io.hpp"
 #include "base/secret.hpp"
 #include "master/log_reader.hpp"
 #include "master/slave_registry.hpp"
+#include "protocol/frame_io.hpp"
+#include "protocol/link_timing.hpp"
 #include "protocol/transport.hpp"
+#include "replication/handshake.hpp"
 #include "replication/log_bounds.hpp"
 
 namespace sqlrepl::master {
@@ -31,6 +33,8 @@ class SessionHost {
   // At most this many authenticated slaves at once (Options::max_slaves).
   virtual size_t max_slaves() const = 0;
   virtual size_t slave_count() const = 0;
+  // Where the handshake's nonces come from (tests make it fail).
+  virtual replication::RandomSource random() const = 0;
   // Once per session, when its handshake ends, either way: it no longer
   // counts as a pending connection.
   virtual void HandshakeEnded() = 0;
@@ -64,9 +68,6 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   // When the slave last sent anything (it heartbeats every second).
   std::chrono::steady_clock::time_point last_heard() const { return last_heard_; }
 
-  static constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
-  static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
-  static constexpr auto kPeerTimeout = std::chrono::seconds(6);
   // Another catch-up batch is read once fewer frames and bytes than these
   // wait to be written (the bytes bound is also at most a quarter of
   // max_queued_bytes), so that catching up with large events does not
@@ -74,9 +75,10 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   static constexpr size_t kCatchUpLowWater = 500;
   static constexpr size_t kCatchUpLowWaterBytes = 8 * 1024 * 1024;
   // How long a newcomer waits for a sign of life from an open connection
-  // with its SLAVE_ID: three slave heartbeats, and under the slave's 5 s
-  // connect timeout so that a real reconnect is not timed out meanwhile.
+  // with its SLAVE_ID: three slave heartbeats, and under the slave's
+  // handshake deadline so that a real reconnect is not timed out meanwhile.
   static constexpr auto kDuplicateProbe = std::chrono::seconds(3);
+  static_assert(kDuplicateProbe < protocol::kHandshakeTimeout);
 
  private:
   asio::awaitable<void> Run();
@@ -91,6 +93,10 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   asio::awaitable<void> RefuseTlsMismatch(const std::string& why);
   // Writes one frame during the handshake, before the writer runs.
   asio::awaitable<Status> WriteNow(const std::string& frame);
+  // Answers the slave with `reject`, sealed with `seal` when the session
+  // has keys, and returns `why`: the reason Run() closes the connection with.
+  asio::awaitable<Status> Refuse(const protocol::Reject& reject, protocol::FrameMac* seal,
+                                 const Status& why);
   bool WantsBatch() const;
   void StartCatchUp();
   void RequestBatch();
@@ -102,7 +108,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   protocol::Stream stream_;
   protocol::FrameWriter writer_;
   std::optional<protocol::FrameMac> from_slave_;  // checks the slave's frames once keyed
-  asio::steady_timer timer_;  // handshake deadline, then heartbeats
+  asio::steady_timer timer_;                      // handshake deadline, then heartbeats
   std::string address_;
   std::string slave_id_;
   uint64_t generation_ = 0;

@@ -20,19 +20,22 @@ template <typename AsyncReadStream>
 asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t max_size) {
   std::array<uint8_t, kHeaderSize> header{};
   auto [ec, n] = co_await asio::async_read(stream, asio::buffer(header), use_nothrow);
-  if (ec) co_return Status::Unavailable(Closed(ec) ? "connection closed by the peer" : ec.message());
+  if (ec)
+    co_return Status::Unavailable(Closed(ec) ? "connection closed by the peer" : ec.message());
   Result<FrameHeader> h = DecodeHeader(header);
   if (!h.ok()) co_return h.status();
   if (h->length > max_size) {
-    co_return Status::Corruption(fmt::format("{} frame of {} bytes is larger than the {} allowed here",
-                                             MessageTypeName(h->type), h->length, max_size));
+    co_return Status::Corruption(
+        fmt::format("{} frame of {} bytes is larger than the {} allowed here",
+                    MessageTypeName(h->type), h->length, max_size));
   }
   Frame frame;
   frame.type = h->type;
   frame.payload.resize(h->length);
   if (h->length > 0) {
     auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(frame.payload), use_nothrow);
-    if (ec2) co_return Status::Unavailable(Closed(ec2) ? "connection closed mid-frame" : ec2.message());
+    if (ec2)
+      co_return Status::Unavailable(Closed(ec2) ? "connection closed mid-frame" : ec2.message());
   }
   co_return frame;
 }

@@ -1,10 +1,9 @@
 #include "protocol/frame_mac.hpp"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <fmt/format.h>
 
 #include "base/coding.hpp"
 
@@ -17,10 +16,13 @@ FrameMac::Tag HmacSha256(std::string_view key, std::initializer_list<std::string
   static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   EVP_MAC_CTX* ctx = hmac ? EVP_MAC_CTX_new(hmac) : nullptr;
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
-  bool ok = ctx && EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1;
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  bool ok = ctx && EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                                params) == 1;
   for (std::string_view part : parts) {
-    ok = ok && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) == 1;
+    ok = ok &&
+         EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) == 1;
   }
   size_t length = 0;
   ok = ok && EVP_MAC_final(ctx, tag.data(), &length, tag.size()) == 1 && length == tag.size();
@@ -53,14 +55,16 @@ FrameMac::Tag FrameMac::Sign(MessageType type, std::string_view body) {
 
 Status FrameMac::Open(MessageType type, std::string* payload) {
   if (payload->size() < kTagSize) {
-    return Status::Corruption(fmt::format("{} frame carries no authentication tag", MessageTypeName(type)));
+    return Status::Corruption(
+        fmt::format("{} frame carries no authentication tag", MessageTypeName(type)));
   }
   const std::string_view body(payload->data(), payload->size() - kTagSize);
   const std::string prefix = SeqAndType(seq_++, type);
   const Tag expected = HmacSha256(View(key_), {prefix, body});
   if (CRYPTO_memcmp(expected.data(), payload->data() + body.size(), kTagSize) != 0) {
-    return Status::Corruption(fmt::format(
-        "{} frame failed authentication (altered, replayed or out of order)", MessageTypeName(type)));
+    return Status::Corruption(
+        fmt::format("{} frame failed authentication (altered, replayed or out of order)",
+                    MessageTypeName(type)));
   }
   payload->resize(body.size());
   return Status::Ok();

@@ -9,7 +9,9 @@
 namespace sqlrepl::protocol {
 namespace {
 
-Status Malformed(const char* what) { return Status::Corruption(std::string("malformed ") + what + " message"); }
+Status Malformed(const char* what) {
+  return Status::Corruption(std::string("malformed ") + what + " message");
+}
 
 // Decoding succeeded only if every field was read and nothing is left over.
 Status Finish(bool ok, std::string_view rest, const char* what) {
@@ -173,7 +175,9 @@ Status Decode(std::string_view in, Ack* m) {
   return Finish(ok, in, "ack");
 }
 
-Status Decode(std::string_view in, Heartbeat* m) { return Finish(GetFixed64(&in, &m->seq), in, "heartbeat"); }
+Status Decode(std::string_view in, Heartbeat* m) {
+  return Finish(GetFixed64(&in, &m->seq), in, "heartbeat");
+}
 
 }  // namespace sqlrepl::protocol
 

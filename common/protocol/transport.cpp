@@ -17,13 +17,16 @@ namespace {
 // OpenSSL parses the file so that a missing file and a bad one read apart.
 Status CheckReadable(const char* key, const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Status::InvalidArgument(fmt::format("{}: cannot read {}: {}", key, path, std::strerror(errno)));
+  if (!in)
+    return Status::InvalidArgument(
+        fmt::format("{}: cannot read {}: {}", key, path, std::strerror(errno)));
   return Status::Ok();
 }
 
 // OpenSSL's reason for the last failure, e.g. "no start line".
 std::string Reason(const asio::error_code& ec) {
-  return ec.category() == asio::error::get_ssl_category() && ERR_reason_error_string(ec.value()) != nullptr
+  return ec.category() == asio::error::get_ssl_category() &&
+                 ERR_reason_error_string(ec.value()) != nullptr
              ? ERR_reason_error_string(ec.value())
              : ec.message();
 }
@@ -40,11 +43,13 @@ Status LoadPem(const char* key, const std::string& path, const char* what, Load 
   asio::error_code ec;
   load(ec);
   if (!ec) return Status::Ok();
-  if (!cert.empty() && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
-    return Status::InvalidArgument(
-        fmt::format("{}: {} is not the private key of the certificate in TLS_CERT ({})", key, path, cert));
+  if (!cert.empty() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: {} is not the private key of the certificate in TLS_CERT ({})", key, path, cert));
   }
-  return Status::InvalidArgument(fmt::format("{}: {} holds no valid PEM {} ({})", key, path, what, Reason(ec)));
+  return Status::InvalidArgument(
+      fmt::format("{}: {} holds no valid PEM {} ({})", key, path, what, Reason(ec)));
 }
 
 Status LoadCertificate(asio::ssl::context& context, const std::string& path) {
@@ -56,11 +61,15 @@ Status LoadCertificate(asio::ssl::context& context, const std::string& path) {
 Status LoadKey(asio::ssl::context& context, const std::string& path, const std::string& cert) {
   return LoadPem(
       "TLS_KEY", path, "private key",
-      [&](asio::error_code& ec) { context.use_private_key_file(path, asio::ssl::context::pem, ec); }, cert);
+      [&](asio::error_code& ec) {
+        context.use_private_key_file(path, asio::ssl::context::pem, ec);
+      },
+      cert);
 }
 
 Status LoadCa(asio::ssl::context& context, const std::string& path) {
-  return LoadPem("TLS_CA", path, "certificate", [&](asio::error_code& ec) { context.load_verify_file(path, ec); });
+  return LoadPem("TLS_CA", path, "certificate",
+                 [&](asio::error_code& ec) { context.load_verify_file(path, ec); });
 }
 
 // TLS 1.2 or newer, both ways.
@@ -82,7 +91,8 @@ bool IsIpAddress(const std::string& host) {
 std::string HandshakeFailure(SSL* ssl, const asio::error_code& ec, const std::string& host) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-    return fmt::format("host name mismatch: the certificate does not name '{}' (its subjectAltName)", host);
+    return fmt::format(
+        "host name mismatch: the certificate does not name '{}' (its subjectAltName)", host);
   }
   if (verify != X509_V_OK) {
     return fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(verify));
@@ -109,7 +119,8 @@ bool PeerSpokePlain(const asio::error_code& ec) {
 
 }  // namespace
 
-Result<std::shared_ptr<TlsContext>> TlsContext::ForServer(const std::string& cert, const std::string& key,
+Result<std::shared_ptr<TlsContext>> TlsContext::ForServer(const std::string& cert,
+                                                          const std::string& key,
                                                           const std::string& ca) {
   std::shared_ptr<TlsContext> tls(new TlsContext(asio::ssl::context::tls_server, true));
   asio::ssl::context& context = tls->context_;
@@ -123,7 +134,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::ForServer(const std::string& cer
   return tls;
 }
 
-Result<std::shared_ptr<TlsContext>> TlsContext::ForClient(const std::string& ca, const std::string& cert,
+Result<std::shared_ptr<TlsContext>> TlsContext::ForClient(const std::string& ca,
+                                                          const std::string& cert,
                                                           const std::string& key) {
   std::shared_ptr<TlsContext> tls(new TlsContext(asio::ssl::context::tls_client, false));
   asio::ssl::context& context = tls->context_;
@@ -140,7 +152,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::ForClient(const std::string& ca,
 Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<TlsContext> tls)
     : plain_(socket.get_executor()), context_(std::move(tls)) {
   if (context_) {
-    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket), context_->native());
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket),
+                                                                      context_->native());
   } else {
     plain_ = std::move(socket);
   }
@@ -153,7 +166,8 @@ asio::awaitable<Status> Stream::ServerHandshake() {
     auto [ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_nothrow);
     if (ec) co_return Status::Unavailable(ec.message());
     asio::error_code peek_ec;
-    const size_t n = socket.receive(asio::buffer(&first, 1), asio::socket_base::message_peek, peek_ec);
+    const size_t n =
+        socket.receive(asio::buffer(&first, 1), asio::socket_base::message_peek, peek_ec);
     if (peek_ec == asio::error::would_block || peek_ec == asio::error::try_again) continue;
     if (peek_ec) co_return Status::Unavailable(peek_ec.message());
     if (n == 0) co_return Status::Unavailable("connection closed by the peer");
@@ -168,13 +182,13 @@ asio::awaitable<Status> Stream::ServerHandshake() {
         peer));
   }
   if (!StartsTlsRecord(first)) {
-    co_return Status::FailedPrecondition(
-        fmt::format("slave at {} did not start TLS: set TLS_CA on the slave (this master requires TLS)", peer));
+    co_return Status::FailedPrecondition(fmt::format(
+        "slave at {} did not start TLS: set TLS_CA on the slave (this master requires TLS)", peer));
   }
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_nothrow);
   if (ec) {
-    co_return Status::Unavailable(
-        fmt::format("TLS handshake with {} failed: {}", peer, HandshakeFailure(tls_->native_handle(), ec, peer)));
+    co_return Status::Unavailable(fmt::format("TLS handshake with {} failed: {}", peer,
+                                              HandshakeFailure(tls_->native_handle(), ec, peer)));
   }
   co_return Status::Ok();
 }
@@ -200,8 +214,8 @@ asio::awaitable<Status> Stream::ClientHandshake(const std::string& host) {
         "TLS_CERT/TLS_KEY",
         where));
   }
-  co_return Status::Unavailable(
-      fmt::format("TLS handshake with the master at {} failed: {}", where, HandshakeFailure(ssl, ec, host)));
+  co_return Status::Unavailable(fmt::format("TLS handshake with the master at {} failed: {}", where,
+                                            HandshakeFailure(ssl, ec, host)));
 }
 
 void PrepareStream(Stream& stream) {

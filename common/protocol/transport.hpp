@@ -31,12 +31,14 @@ class TlsContext {
   // The master: its certificate chain and key; with `ca`, slaves must
   // present a certificate signed by it. Errors (kInvalidArgument) name the
   // setting and the file: "TLS_CERT: /x.pem holds no PEM certificate ...".
-  static Result<std::shared_ptr<TlsContext>> ForServer(const std::string& cert, const std::string& key,
+  static Result<std::shared_ptr<TlsContext>> ForServer(const std::string& cert,
+                                                       const std::string& key,
                                                        const std::string& ca);
   // The slave: the master's certificate must be signed by `ca` and name the
   // host the slave connects to; `cert`/`key` (both or neither) are
   // presented when the master asks for a client certificate.
-  static Result<std::shared_ptr<TlsContext>> ForClient(const std::string& ca, const std::string& cert,
+  static Result<std::shared_ptr<TlsContext>> ForClient(const std::string& ca,
+                                                       const std::string& cert,
                                                        const std::string& key);
 
   asio::ssl::context& native() { return context_; }

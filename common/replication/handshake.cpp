@@ -6,7 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <stdexcept>
+#include "replication/slave_position.hpp"
 
 namespace sqlrepl::replication {
 
@@ -16,18 +16,19 @@ using protocol::Welcome;
 
 std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello& hello) {
   if (hello.version != protocol::kProtocolVersion) {
-    return Reject{RejectCode::kVersion,
-                  fmt::format("protocol version {} is not supported (the master speaks {}): run the "
-                              "same sqlrepl version on both sides",
-                              hello.version, protocol::kProtocolVersion)};
+    return Reject{
+        RejectCode::kVersion,
+        fmt::format("protocol version {} is not supported (the master speaks {}): run the "
+                    "same sqlrepl version on both sides",
+                    hello.version, protocol::kProtocolVersion)};
   }
   const bool fresh = hello.replication_id.empty();
   if (!fresh && hello.replication_id != log.replication_id) {
     return Reject{RejectCode::kReplicationIdMismatch,
                   fmt::format("this slave followed replication log {} but the master's log is {}: "
                               "re-seed the slave from the master's data and clear its position in "
-                              "META_SCHEMA.slave_position",
-                              hello.replication_id, log.replication_id)};
+                              "META_SCHEMA.{}",
+                              hello.replication_id, log.replication_id, kSlavePositionTable)};
   }
   const uint64_t applied = fresh ? 0 : hello.applied_seq;
   if (applied > log.last_seq) {
@@ -37,18 +38,23 @@ std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello
                               applied, log.last_seq)};
   }
   if (applied + 1 < log.first_seq) {
-    return Reject{RejectCode::kPurged,
-                  fmt::format("this slave needs event #{} but the master's log now starts at #{} "
-                              "(older events were purged): re-seed the slave from the master's data",
-                              applied + 1, log.first_seq)};
+    return Reject{
+        RejectCode::kPurged,
+        fmt::format("this slave needs event #{} but the master's log now starts at #{} "
+                    "(older events were purged): re-seed the slave from the master's data",
+                    applied + 1, log.first_seq)};
   }
   return Welcome{log.replication_id, applied + 1, log.last_seq};
 }
 
-Nonce MakeNonce() {
+bool SystemRandom(uint8_t* out, size_t size) {
+  return RAND_bytes(out, static_cast<int>(size)) == 1;
+}
+
+Result<Nonce> MakeNonce(RandomSource random) {
   Nonce nonce{};
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed: no randomness for the handshake");
+  if (!random(nonce.data(), nonce.size())) {
+    return Status::Unavailable("the system gave no random bytes for the handshake's nonce");
   }
   return nonce;
 }

@@ -26,6 +26,7 @@
 #include <variant>
 
 #include "base/secret.hpp"
+#include "base/status.hpp"
 #include "protocol/frame_mac.hpp"
 #include "protocol/messages.hpp"
 #include "replication/log_bounds.hpp"
@@ -39,8 +40,13 @@ using Transcript = std::array<uint8_t, 32>;
 std::variant<protocol::Welcome, protocol::Reject> Decide(const LogBounds& log,
                                                          const protocol::Hello& hello);
 
-// Throws std::runtime_error when the system has no randomness to give.
-Nonce MakeNonce();
+// Fills `out` with `size` random bytes; false when there are none to give.
+using RandomSource = bool (*)(uint8_t* out, size_t size);
+bool SystemRandom(uint8_t* out, size_t size);  // OpenSSL's RAND_bytes
+
+// kUnavailable when `random` fails: that handshake cannot go on (its peer
+// is refused and may try again), and nothing else is harmed.
+Result<Nonce> MakeNonce(RandomSource random = SystemRandom);
 
 // SHA-256 of the Hello payload (as sent and received, byte for byte) and the
 // master's nonce: everything both peers said before the proofs.

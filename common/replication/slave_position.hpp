@@ -1,12 +1,14 @@
 // The slave's stored position, META_SCHEMA.slave_position: one row (id 1)
-// with the replication id and the last event applied. Defined once here:
-// the slave creates it when missing, and the setup step an administrator
-// runs (app/grants) prints the same statement. scripts/cluster.sh spells it
-// out for the demo; a unit test keeps that copy equal.
+// with the replication id and the last event applied. Defined once here,
+// with every statement that reads or writes it: the slave creates it when
+// missing, and the setup step an administrator runs (app/grants) prints the
+// same statement. scripts/cluster.sh spells it out for the demo; a unit
+// test keeps that copy equal.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,26 @@ inline std::string SlavePositionTableDdl(std::string_view meta) {
       "   ON UPDATE CURRENT_TIMESTAMP(6)"
       ") ENGINE=InnoDB",
       QuoteName(meta), kSlavePositionTable);
+}
+
+// The row a new slave starts from: no log followed, nothing applied. Kept
+// when it exists.
+inline std::string SlavePositionInitSql(std::string_view meta) {
+  return fmt::format("INSERT IGNORE INTO {}.{} (id, replication_id, applied_seq) VALUES (1, '', 0)",
+                     QuoteName(meta), kSlavePositionTable);
+}
+
+inline std::string SlavePositionSelectSql(std::string_view meta) {
+  return fmt::format("SELECT replication_id, applied_seq FROM {}.{} WHERE id = 1", QuoteName(meta),
+                     kSlavePositionTable);
+}
+
+// `quoted_replication_id` is a string literal, quoted by the session that
+// runs the statement.
+inline std::string SlavePositionUpdateSql(std::string_view meta,
+                                          std::string_view quoted_replication_id, uint64_t seq) {
+  return fmt::format("UPDATE {}.{} SET replication_id = {}, applied_seq = {} WHERE id = 1",
+                     QuoteName(meta), kSlavePositionTable, quoted_replication_id, seq);
 }
 
 }  // namespace sqlrepl::replication

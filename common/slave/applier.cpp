@@ -41,17 +41,12 @@ const char* TransientErrorName(const Status& s) {
 Result<SlavePosition> PositionFrom(const db::QueryResult& r, const std::string& meta) {
   if (r.rows.empty() || r.rows[0].size() < 2) {
     return Status::FailedPrecondition(
-        fmt::format("{}.slave_position has no row with id = 1", meta));
+        fmt::format("{}.{} has no row with id = 1", meta, replication::kSlavePositionTable));
   }
   SlavePosition p;
   p.replication_id = r.rows[0][0].value_or("");
   p.applied_seq = std::strtoull(r.rows[0][1].value_or("0").c_str(), nullptr, 10);
   return p;
-}
-
-std::string SelectPositionSql(const std::string& meta) {
-  return fmt::format("SELECT replication_id, applied_seq FROM `{}`.slave_position WHERE id = 1",
-                     meta);
 }
 
 // Rows an UPDATE matched. The connection does not set CLIENT_FOUND_ROWS, so
@@ -64,15 +59,14 @@ Result<SlavePosition> OpenSlavePosition(db::Connection* conn, const std::string&
   // Created only when missing: the slave's own account may lack CREATE
   // once an administrator made the table (README "Privileges").
   Status s = db::CreateTableIfMissing(
-      conn, meta, "slave_position",
+      conn, meta, replication::kSlavePositionTable,
       {fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", meta),
        replication::SlavePositionTableDdl(meta)});
   if (s.ok()) {
-    s = conn->Run(fmt::format(
-        "INSERT IGNORE INTO `{}`.slave_position (id, replication_id, applied_seq) VALUES (1, '', 0)", meta));
+    s = conn->Run(replication::SlavePositionInitSql(meta));
   }
   if (!s.ok()) return s;
-  Result<db::QueryResult> r = conn->Execute(SelectPositionSql(meta));
+  Result<db::QueryResult> r = conn->Execute(replication::SlavePositionSelectSql(meta));
   if (!r.ok()) return r.status();
   return PositionFrom(*r, meta);
 }
@@ -251,7 +245,7 @@ Applier::Step Applier::EnsureSession() {
 }
 
 Status Applier::Resync() {
-  Result<db::QueryResult> r = session_->Execute(SelectPositionSql(options_.meta_schema));
+  Result<db::QueryResult> r = session_->Execute(replication::SlavePositionSelectSql(options_.meta_schema));
   if (!r.ok()) return r.status();
   Result<SlavePosition> stored = PositionFrom(*r, options_.meta_schema);
   if (!stored.ok()) return stored.status();
@@ -591,8 +585,8 @@ std::string Applier::PositionUpdateSql(uint64_t seq) {
     std::lock_guard lock(mu_);
     replication_id = replication_id_;
   }
-  return fmt::format("UPDATE `{}`.slave_position SET replication_id = {}, applied_seq = {} WHERE id = 1",
-                     options_.meta_schema, session_->Quote(replication_id), seq);
+  return replication::SlavePositionUpdateSql(options_.meta_schema, session_->Quote(replication_id),
+                                            seq);
 }
 
 Status Applier::PositionRowMissing() const {
@@ -604,10 +598,10 @@ Status Applier::PositionRowMissing() const {
     applied = applied_seq_;
   }
   return Status::FailedPrecondition(fmt::format(
-      "cannot save the applied position: {0}.slave_position has no row with id = 1 (it was "
-      "deleted?); restore it with INSERT INTO {0}.slave_position (id, replication_id, applied_seq) "
-      "VALUES (1, '{1}', {2}) and start the slave again",
-      options_.meta_schema, replication_id, applied));
+      "cannot save the applied position: {0}.{3} has no row with id = 1 (it was deleted?); "
+      "restore it with INSERT INTO {0}.{3} (id, replication_id, applied_seq) VALUES (1, '{1}', "
+      "{2}) and start the slave again",
+      options_.meta_schema, replication_id, applied, replication::kSlavePositionTable));
 }
 
 void Applier::Finish(size_t count, uint64_t last_seq, const std::vector<Outcome>& outcomes) {

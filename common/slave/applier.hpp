@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/defaults.hpp"
 #include "db/connection.hpp"
 #include "protocol/messages.hpp"
 #include "replication/event.hpp"
@@ -63,7 +64,7 @@ class ApplyReports {
 class Applier {
  public:
   struct Options {
-    std::string meta_schema = "repl_meta";
+    std::string meta_schema{config::kDefaultMetaSchema};
     std::string database;  // the database a new session starts in (DB_NAME)
     config::ApplyErrorPolicy on_error = config::ApplyErrorPolicy::kSkip;
     // Backoff for errors that waiting can cure: doubles up to the maximum.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "protocol/frame_io.hpp"
+#include "protocol/link_timing.hpp"
 #include "replication/handshake.hpp"
 
 namespace sqlrepl::slave {
@@ -29,10 +30,29 @@ struct MasterLink::Link {
   protocol::Stream stream;
   protocol::FrameWriter writer;
   std::optional<protocol::FrameMac> from_master;  // checks every frame after the handshake
-  asio::steady_timer timer;  // deadlines, then heartbeats
+  asio::steady_timer timer;                       // deadlines, then heartbeats
   std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   bool closed = false;
 };
+
+std::vector<std::string> RetryLines(const RetryView& v) {
+  if (v.link_broke) {
+    return {fmt::format("Lost the master at {}: {}", v.where, v.reason),
+            fmt::format("Master unavailable. Retrying in {}...", v.every)};
+  }
+  // A master that is not up yet is expected at start (the demo starts
+  // both): nothing was lost, so say what the slave waits for. After that,
+  // and after a loss, say it again only when the reason changes (a wrong
+  // REPL_TOKEN, say): a line per attempt would bury everything else.
+  if (!v.ever_connected && v.last_reason.empty()) {
+    return {fmt::format("Waiting for the master at {} ... ({}; trying again every {})", v.where,
+                        v.reason, v.every)};
+  }
+  if (v.reason != v.last_reason) {
+    return {fmt::format("Still waiting for the master at {}: {}", v.where, v.reason)};
+  }
+  return {};
+}
 
 MasterLink::MasterLink(asio::io_context& io, Options options)
     : io_(io), options_(std::move(options)), retry_timer_(io) {}
@@ -103,8 +123,8 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
     const bool was_connected = s.ok();
     if (s.ok()) {
       link_ = link;
-      asio::co_spawn(io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); },
-                     asio::detached);
+      asio::co_spawn(
+          io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); }, asio::detached);
       asio::co_spawn(io_, Heartbeats(link, applier), asio::detached);
       s = co_await Receive(link, applier);
       link_.reset();
@@ -115,20 +135,14 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
       Log(fmt::format("disconnected from the master at {}: {}", where, s.message()));
       last_reason = s.message();
     }
-    if (!state().ever_connected) {
-      // A master that is not up yet is expected at start (the demo starts
-      // both): nothing was lost, so say what the slave waits for, and say
-      // it again only when the reason changes (a wrong REPL_TOKEN, say).
-      if (last_reason.empty()) {
-        Print(fmt::format("Waiting for the master at {} ... ({}; trying again every {})", where,
-                          s.message(), every));
-      } else if (s.message() != last_reason) {
-        Print(fmt::format("Still waiting for the master at {}: {}", where, s.message()));
-      }
+    const bool ever_connected = state().ever_connected;
+    for (const std::string& line :
+         RetryLines({where, every, s.message(), last_reason, was_connected, ever_connected})) {
+      Print(line);
+    }
+    if (!ever_connected) {
       SetConnection("waiting for the master (never connected yet): " + s.message(), false);
     } else {
-      Print(fmt::format("Lost the master at {}: {}", where, s.message()));
-      Print(fmt::format("Master unavailable. Retrying in {}...", every));
       SetConnection("lost: " + s.message() + "; retrying every " + every, false);
     }
     if (s.message() != last_reason) {
@@ -146,8 +160,10 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
   asio::ip::tcp::resolver resolver(io_);
   auto [ec, endpoints] = co_await resolver.async_resolve(
       options_.master_host, std::to_string(options_.master_port), use_nothrow);
-  if (ec) co_return Status::Unavailable(fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
-  link->timer.expires_after(kConnectTimeout);
+  if (ec)
+    co_return Status::Unavailable(
+        fmt::format("cannot resolve {}: {}", options_.master_host, ec.message()));
+  link->timer.expires_after(protocol::kHandshakeTimeout);
   link->timer.async_wait([link](asio::error_code e) {
     if (!e) link->Close();
   });
@@ -172,12 +188,13 @@ Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls)
   if (tls) {
     // With TLS 1.3 the master checks a client certificate after the
     // handshake returned here, so its refusal arrives on this first read.
-    return Status::Unavailable(fmt::format(
-        "the master at {} ended the TLS session: {}{}", where, why,
-        why.find("certificate") == std::string::npos
-            ? ""
-            : " (a master with TLS_CA needs a client certificate signed by that CA: set TLS_CERT and "
-              "TLS_KEY on the slave)"));
+    return Status::Unavailable(fmt::format("the master at {} ended the TLS session: {}{}", where,
+                                           why,
+                                           why.find("certificate") == std::string::npos
+                                               ? ""
+                                               : " (a master with TLS_CA needs a client "
+                                                 "certificate signed by that CA: set TLS_CERT and "
+                                                 "TLS_KEY on the slave)"));
   }
   return Status::Unavailable(fmt::format(
       "{} during the handshake: the master at {} may be down or unreachable behind a proxy that "
@@ -192,10 +209,11 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
   protocol::Reject reject;
   const bool readable = protocol::Decode(payload, &reject).ok();
   if (readable && reject.code == protocol::RejectCode::kTlsRequired) {
-    return Status::Unavailable(fmt::format(
-        "the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA on the slave "
-        "to the CA that signed the master's certificate (the master said: {})",
-        where, protocol::EscapeForLog(reject.reason)));
+    return Status::Unavailable(
+        fmt::format("the master at {} requires TLS and this slave speaks plain sqlrepl: set TLS_CA "
+                    "on the slave "
+                    "to the CA that signed the master's certificate (the master said: {})",
+                    where, protocol::EscapeForLog(reject.reason)));
   }
   return Status::Unavailable(fmt::format(
       "{} refused this slave without proving it knows REPL_TOKEN, so it is not obeyed: {}", where,
@@ -207,34 +225,43 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
 asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
   const SlavePosition position = applier.ResumePosition();
+  Result<replication::Nonce> nonce = replication::MakeNonce(options_.random);
+  if (!nonce.ok()) {
+    co_return Status::Unavailable("cannot start the handshake: " + nonce.status().message());
+  }
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
-                        position.applied_seq, replication::MakeNonce()};
+                        position.applied_seq, *nonce};
   const std::string hello_payload = protocol::Encode(hello);
   const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, hello_payload);
   auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
 
-  Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, 4096);
+  Result<protocol::Frame> frame =
+      co_await protocol::ReadFrame(link->stream, protocol::kMaxHandshakeFrame);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
     co_return NoFirstAnswer(where, frame.status().message(), link->stream.tls());
   }
   if (frame->type == MessageType::kReject) co_return UnsealedRefusal(where, frame->payload);
   protocol::Challenge challenge;
-  if (frame->type != MessageType::kChallenge || !protocol::Decode(frame->payload, &challenge).ok()) {
-    co_return Status::Unavailable(fmt::format("{} did not answer with a valid challenge; not a master", where));
+  if (frame->type != MessageType::kChallenge ||
+      !protocol::Decode(frame->payload, &challenge).ok()) {
+    co_return Status::Unavailable(
+        fmt::format("{} did not answer with a valid challenge; not a master", where));
   }
-  const replication::Transcript transcript = replication::MakeTranscript(hello_payload, challenge.nonce);
+  const replication::Transcript transcript =
+      replication::MakeTranscript(hello_payload, challenge.nonce);
   if (!replication::VerifyMasterProof(options_.token, transcript, challenge.proof)) {
     // Tell the master why (it logs it for its operator); no secret in it.
     const std::string why = protocol::EncodeFrame(
-        MessageType::kReject,
-        protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth, "master proof not verified"}));
+        MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
+                                                                "master proof not verified"}));
     co_await asio::async_write(link->stream, asio::buffer(why), use_nothrow);
-    co_return Status::Unavailable(fmt::format(
-        "{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between master and slave, "
-        "or something other than the master is listening there; not following it",
-        where));
+    co_return Status::Unavailable(
+        fmt::format("{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between "
+                    "master and slave, "
+                    "or something other than the master is listening there; not following it",
+                    where));
   }
   protocol::Auth auth{replication::SlaveProof(options_.token, transcript)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
@@ -249,7 +276,8 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   if (!sealed.ok()) co_return Status::Unavailable(fmt::format("{}: {}", where, sealed.message()));
   if (frame->type == MessageType::kReject) {
     protocol::Reject reject;
-    if (!protocol::Decode(frame->payload, &reject).ok()) co_return Status::Corruption("malformed reject");
+    if (!protocol::Decode(frame->payload, &reject).ok())
+      co_return Status::Corruption("malformed reject");
     const std::string reason = protocol::EscapeForLog(reject.reason, protocol::kMaxMessageLength);
     // A full master is a reason to wait, not to stop.
     if (reject.code == protocol::RejectCode::kTooManySlaves) co_return Status::Unavailable(reason);
@@ -275,7 +303,8 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
                     options_.master_host, options_.master_port, welcome.replication_id,
                     welcome.from_seq, welcome.last_seq));
-  Log(fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
+  Log(
+      fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
                   "master at #{}",
                   where, welcome.replication_id, welcome.from_seq, welcome.last_seq));
   SetConnection("connected", true);
@@ -287,13 +316,15 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind, in events
     // or in bytes (2,000 events may be 16 MiB each).
-    while ((applier.queued() >= Applier::kMaxQueued || QueuedBytes(applier) >= options_.max_queued_bytes) &&
+    while ((applier.queued() >= Applier::kMaxQueued ||
+            QueuedBytes(applier) >= options_.max_queued_bytes) &&
            !link->closed) {
       asio::steady_timer pause(io_, std::chrono::milliseconds(20));
       co_await pause.async_wait(use_nothrow);
       link->last_heard = std::chrono::steady_clock::now();
     }
-    Result<protocol::Frame> frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
+    Result<protocol::Frame> frame =
+        co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
     if (!frame.ok()) co_return frame.status();
     Status sealed = link->from_master->Open(frame->type, &frame->payload);
     if (!sealed.ok()) co_return sealed;
@@ -312,7 +343,8 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
       continue;
     }
     if (frame->type != MessageType::kEvent) {
-      co_return Status::Corruption(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+      co_return Status::Corruption(
+          fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
     }
     Result<replication::Event> event = replication::DecodeEvent(frame->payload);
     if (!event.ok()) co_return event.status();
@@ -342,12 +374,13 @@ void MasterLink::Queued(size_t bytes) {
 
 asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {
   while (!link->closed) {
-    link->timer.expires_after(kHeartbeatInterval);
+    link->timer.expires_after(protocol::kHeartbeatInterval);
     co_await link->timer.async_wait(use_nothrow);
     if (link->closed) break;
-    if (std::chrono::steady_clock::now() - link->last_heard > kPeerTimeout) {
-      Print("No message from the master for 6 s; assuming it is gone.");
-      Log("no message from the master for 6 s; closing the link");
+    if (std::chrono::steady_clock::now() - link->last_heard > protocol::kPeerTimeout) {
+      const auto silent = protocol::kPeerTimeout.count();
+      Print(fmt::format("No message from the master for {} s; assuming it is gone.", silent));
+      Log(fmt::format("no message from the master for {} s; closing the link", silent));
       link->Close();
       break;
     }

@@ -16,12 +16,27 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/secret.hpp"
+#include "config/defaults.hpp"
 #include "protocol/transport.hpp"
+#include "replication/handshake.hpp"
 #include "slave/applier.hpp"
 
 namespace sqlrepl::slave {
+
+// What the slave prints after an attempt to reach the master failed, or
+// after its link to the master ended.
+struct RetryView {
+  std::string where;        // HOST:PORT
+  std::string every;        // "5 seconds"
+  std::string reason;       // why the attempt failed or the link ended
+  std::string last_reason;  // the reason told before (printed or logged); empty: none
+  bool link_broke = false;  // this attempt had connected, and its link ended
+  bool ever_connected = false;
+};
+std::vector<std::string> RetryLines(const RetryView& view);
 
 // Delivers the applier's acknowledgements and verify results on whatever
 // link is current; the applier is handed to Run(), not kept.
@@ -29,22 +44,22 @@ class MasterLink : public ApplyReports {
  public:
   struct Options {
     std::string master_host = "127.0.0.1";
-    uint16_t master_port = 8080;
+    uint16_t master_port = config::kDefaultReplicationPort;
     std::string slave_id;
     Secret token;
-    int reconnect_seconds = 5;
+    int reconnect_seconds = config::kDefaultReconnectSeconds;
     std::function<void(const std::string&)> print;
     // The operational log (SLAVE_LOG): attempts, connections, handshakes,
     // disconnections with their reasons, refusals. Never holds the token.
     std::function<void(const std::string&)> log;
     // Reading from the master pauses while the applier holds this many
     // bytes of events (or Applier::kMaxQueued events), whichever comes first.
-    size_t max_queued_bytes = kDefaultMaxQueuedBytes;
+    size_t max_queued_bytes = config::kDefaultMaxQueuedBytes;
     // TLS_CA (and a client certificate): the link is TLS, and the master's
     // certificate must verify and name master_host. Null: plain.
     std::shared_ptr<protocol::TlsContext> tls;
+    replication::RandomSource random = replication::SystemRandom;  // the handshake's nonce
   };
-  static constexpr size_t kDefaultMaxQueuedBytes = 64 * 1024 * 1024;
 
   // Runs on `io`.
   MasterLink(asio::io_context& io, Options options);
@@ -56,11 +71,11 @@ class MasterLink : public ApplyReports {
   void Stop();
   // What the slave's `status` shows about the link (any thread).
   struct State {
-    std::string connection;    // "connected", "waiting for the master: ...", "lost: ..."
+    std::string connection;  // "connected", "waiting for the master: ...", "lost: ..."
     bool connected = false;
     std::chrono::steady_clock::time_point since{};  // of `connection`
     bool ever_connected = false;
-    uint64_t master_last_seq = 0;  // the master's last event, as last heard
+    uint64_t master_last_seq = 0;                        // the master's last event, as last heard
     std::chrono::steady_clock::time_point last_heard{};  // from the master; epoch: never
   };
   State state() const;
@@ -68,10 +83,6 @@ class MasterLink : public ApplyReports {
   // Send on the current link, if any (any thread).
   void SendAck(const protocol::Ack& ack) override;
   void SendVerifyResult(const protocol::VerifyResult& result) override;
-
-  static constexpr auto kConnectTimeout = std::chrono::seconds(5);
-  static constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
-  static constexpr auto kPeerTimeout = std::chrono::seconds(6);
 
  private:
   struct Link;

@@ -7,10 +7,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <cerrno>
-
 #include <asio.hpp>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -29,6 +28,7 @@
 #include "replication/handshake.hpp"
 #include "slave/applier.hpp"
 #include "slave/master_link.hpp"
+#include "wait_for.hpp"
 
 namespace sqlrepl::slave {
 namespace {
@@ -41,14 +41,7 @@ using std::chrono::seconds;
 const Secret kToken("link-security-token-0123456789");
 const Secret kWrongToken("an-impostors-guess-0123456789");
 
-bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
+using sqlrepl::testing::WaitFor;
 
 class NoReports : public ApplyReports {
  public:
@@ -57,8 +50,8 @@ class NoReports : public ApplyReports {
 };
 
 std::string EventPayload(uint64_t seq) {
-  return replication::EncodeEvent(
-      replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES (" + std::to_string(seq) + ")"}}});
+  return replication::EncodeEvent(replication::Event{
+      seq, "school", {{{}, "INSERT INTO t VALUES (" + std::to_string(seq) + ")"}}});
 }
 
 // One connection from the slave, seen from the master's chair.
@@ -80,7 +73,8 @@ class MasterEnd {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     size_t done = 0;
     while (done < bytes.size()) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd p{socket_.native_handle(), POLLOUT, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -123,7 +117,7 @@ class MasterEnd {
     if (!hello || hello->type != MessageType::kHello) return false;
     EXPECT_TRUE(protocol::Decode(hello->payload, &hello_).ok());
     protocol::Challenge challenge;
-    challenge.nonce = replication::MakeNonce();
+    challenge.nonce = replication::MakeNonce().value();
     transcript_ = replication::MakeTranscript(hello->payload, challenge.nonce);
     challenge.proof = replication::MasterProof(token, transcript_);
     Send(MessageType::kChallenge, protocol::Encode(challenge));
@@ -133,7 +127,8 @@ class MasterEnd {
   bool CheckAuth(const Secret& token) {
     std::optional<protocol::Frame> f = Read();
     protocol::Auth auth;
-    if (!f || f->type != MessageType::kAuth || !protocol::Decode(f->payload, &auth).ok()) return false;
+    if (!f || f->type != MessageType::kAuth || !protocol::Decode(f->payload, &auth).ok())
+      return false;
     if (!replication::VerifySlaveProof(token, transcript_, auth.mac)) return false;
     KeyWith(token);
     return true;
@@ -152,7 +147,8 @@ class MasterEnd {
   // reset), -1 when nothing came before `deadline`.
   ssize_t Receive(char* data, size_t size, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return -1;
       pollfd p{socket_.native_handle(), POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -179,14 +175,15 @@ class MasterEnd {
 
 class LinkSecurityTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartSlave(MasterLink::kDefaultMaxQueuedBytes); }
+  void SetUp() override { StartSlave(config::kDefaultMaxQueuedBytes); }
   void StartSlave(size_t max_queued_bytes) {
     acceptor_.open(tcp::v4());
     acceptor_.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     acceptor_.listen();
     acceptor_.non_blocking(true);
     applier_ = std::make_unique<Applier>(
-        Applier::Options{}, []() -> Result<std::unique_ptr<ApplySession>> {
+        Applier::Options{},
+        []() -> Result<std::unique_ptr<ApplySession>> {
           return Status::Unavailable("no database in this test");
         },
         reports_, SlavePosition{});
@@ -272,7 +269,8 @@ TEST_F(LinkSecurityTest, MasterThatProvesTheTokenIsFollowed) {
 }
 
 TEST_F(LinkSecurityTest, RefusalFromAPeerThatProvesNothingDoesNotStopTheSlave) {
-  for (protocol::RejectCode code : {protocol::RejectCode::kBadAuth, protocol::RejectCode::kPurged}) {
+  for (protocol::RejectCode code :
+       {protocol::RejectCode::kBadAuth, protocol::RejectCode::kPurged}) {
     std::optional<MasterEnd> m = Accept();
     ASSERT_TRUE(m);
     ASSERT_TRUE(m->Read());  // the hello
@@ -281,10 +279,12 @@ TEST_F(LinkSecurityTest, RefusalFromAPeerThatProvesNothingDoesNotStopTheSlave) {
   }
   ASSERT_TRUE(Accept()) << "the slave keeps trying: " << Printed();
   ExpectUntouched();
-  EXPECT_NE(Printed().find("without proving it knows REPL_TOKEN, so it is not obeyed: go away\\x1b[2J"),
-            std::string::npos)
+  EXPECT_NE(
+      Printed().find("without proving it knows REPL_TOKEN, so it is not obeyed: go away\\x1b[2J"),
+      std::string::npos)
       << Printed();
-  EXPECT_EQ(Printed().find('\x1b'), std::string::npos) << "a peer's text reaches the terminal escaped";
+  EXPECT_EQ(Printed().find('\x1b'), std::string::npos)
+      << "a peer's text reaches the terminal escaped";
 }
 
 TEST_F(LinkSecurityTest, ImpostorWithoutTheTokenCannotSetTheLogOrFeedEvents) {
@@ -326,8 +326,9 @@ TEST_F(LinkSecurityTest, TamperedEventClosesTheLinkAndIsNotApplied) {
   EXPECT_TRUE(m->ClosedBySlaveWithin(seconds(5)));
   EXPECT_EQ(applier_->queued(), 1u);
   EXPECT_EQ(applier_->ResumePosition().applied_seq, 1u);
-  EXPECT_TRUE(WaitFor([&] { return Printed().find("event frame failed authentication") != std::string::npos; },
-                      seconds(5)))
+  EXPECT_TRUE(WaitFor(
+      [&] { return Printed().find("event frame failed authentication") != std::string::npos; },
+      seconds(5)))
       << Printed();
   EXPECT_TRUE(Accept()) << "a broken link is retried like any other";
 }
@@ -335,7 +336,8 @@ TEST_F(LinkSecurityTest, TamperedEventClosesTheLinkAndIsNotApplied) {
 TEST_F(LinkSecurityTest, ReplayedFrameClosesTheLink) {
   std::optional<MasterEnd> m = AcceptAndWelcome();
   ASSERT_TRUE(m);
-  const std::string frame = m->to_slave().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  const std::string frame =
+      m->to_slave().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
   m->Write(frame);
   EXPECT_FALSE(m->ClosedBySlaveWithin(milliseconds(300)));
   m->Write(frame);
@@ -350,7 +352,8 @@ TEST_F(LinkSecurityTest, MasterThatHangsUpDuringTheHandshakeIsExplained) {
   ASSERT_TRUE(m->Read());
   m.reset();
   ASSERT_TRUE(Accept());
-  EXPECT_NE(Printed().find("a master older than protocol version 2 does this"), std::string::npos) << Printed();
+  EXPECT_NE(Printed().find("a master older than protocol version 2 does this"), std::string::npos)
+      << Printed();
   ExpectUntouched();
 }
 
@@ -367,8 +370,9 @@ TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLin
   const std::string big(1024 * 1024, 'x');
   std::string frames;
   for (uint64_t seq = 1; seq <= 8; ++seq) {
-    frames += m->Frame(MessageType::kEvent, replication::EncodeEvent(replication::Event{
-                                                seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    frames += m->Frame(MessageType::kEvent,
+                       replication::EncodeEvent(replication::Event{
+                           seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   // More than the slave may hold: part of it stays unsent once the slave
   // stops reading and the socket buffers are full.
@@ -376,7 +380,8 @@ TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLin
   // The applier is not running, so nothing leaves its queue: the link reads
   // until 3 MiB are held, then waits.
   ASSERT_TRUE(WaitFor([&] { return applier_->queued() == 3; }, seconds(5))) << applier_->queued();
-  EXPECT_FALSE(WaitFor([&] { return applier_->queued() > 3; }, milliseconds(500))) << applier_->queued();
+  EXPECT_FALSE(WaitFor([&] { return applier_->queued() > 3; }, milliseconds(500)))
+      << applier_->queued();
   // Waiting for the applier is not silence: the link stays up.
   EXPECT_FALSE(m->ClosedBySlaveWithin(milliseconds(300)));
   EXPECT_FALSE(finished_);
@@ -389,7 +394,8 @@ TEST_F(SlaveQueueBytesTest, SlaveStopsReadingAtTheQueuedBytesBoundAndKeepsTheLin
 // holds 2 MiB and reads no more (its applier does not run): the master must
 // pace the catch-up to it, not drop it.
 TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
-  Result<std::unique_ptr<sqlrepl::testing::MariaDbServer>> db = sqlrepl::testing::MariaDbServer::Start("link-catchup");
+  Result<std::unique_ptr<sqlrepl::testing::MariaDbServer>> db =
+      sqlrepl::testing::MariaDbServer::Start("link-catchup");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE((*db)->Exec("DROP DATABASE IF EXISTS repl_meta").ok());
   Result<db::Connection> conn = (*db)->Connect();
@@ -429,9 +435,12 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
   ASSERT_TRUE(server.Start().ok());
 
   NoReports reports;
-  Applier applier(Applier::Options{}, []() -> Result<std::unique_ptr<ApplySession>> {
-    return Status::Unavailable("no database for this slave");
-  }, reports, SlavePosition{});
+  Applier applier(
+      Applier::Options{},
+      []() -> Result<std::unique_ptr<ApplySession>> {
+        return Status::Unavailable("no database for this slave");
+      },
+      reports, SlavePosition{});
   asio::io_context slave_io;
   MasterLink::Options so;
   so.master_port = server.port();
@@ -445,10 +454,13 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
 
   EXPECT_TRUE(WaitFor([&] { return applier.queued() >= 2; }, seconds(20))) << applier.queued();
   // Long enough for several 8 MiB batches to be read from the log.
-  EXPECT_FALSE(WaitFor([&] {
-    std::lock_guard lock(mu);
-    return master_log.find("too slow") != std::string::npos;
-  }, seconds(3))) << master_log;
+  EXPECT_FALSE(WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return master_log.find("too slow") != std::string::npos;
+      },
+      seconds(3)))
+      << master_log;
   EXPECT_EQ(registry.ConnectedSlaves(), std::vector<std::string>{"catching-up"}) << master_log;
 
   link.Stop();

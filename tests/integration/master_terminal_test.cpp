@@ -30,7 +30,7 @@ class SilentSlave {
   SilentSlave(uint16_t port, const std::string& id) : socket_(io_) {
     socket_.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
     const std::string hello =
-        protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0, replication::MakeNonce()});
+        protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0, replication::MakeNonce().value()});
     Send(protocol::MessageType::kHello, hello);
     protocol::Challenge challenge;
     if (!protocol::Decode(Read(), &challenge).ok()) return;

@@ -15,15 +15,6 @@
 
 namespace sqlrepl::testing {
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -50,10 +41,12 @@ std::optional<Process> Process::Spawn(const std::vector<std::string>& argv, cons
     *error = std::string("pipe: ") + std::strerror(errno);
     return std::nullopt;
   }
-  const int out_fd = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const int err_fd = options.stderr_path.empty()
-                         ? out_fd
-                         : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int out_fd =
+      ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int err_fd =
+      options.stderr_path.empty()
+          ? out_fd
+          : ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (out_fd < 0 || err_fd < 0) {
     *error = "cannot open output file " + options.stdout_path;
     return std::nullopt;

@@ -12,12 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "wait_for.hpp"
+
 namespace sqlrepl::testing {
 
 using Clock = std::chrono::steady_clock;
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string ReadWholeFile(const std::string& path);
 
@@ -37,9 +36,9 @@ class TempDir {
 class Process {
  public:
   struct Options {
-    std::string stdout_path;  // required
-    std::string stderr_path;  // empty: same file as stdout
-    std::string working_dir;  // empty: inherit
+    std::string stdout_path;                 // required
+    std::string stderr_path;                 // empty: same file as stdout
+    std::string working_dir;                 // empty: inherit
     std::map<std::string, std::string> env;  // added to the inherited environment
     bool stdin_pipe = true;
   };
@@ -62,7 +61,8 @@ class Process {
   bool Running();
   std::string Stdout() const { return ReadWholeFile(options_.stdout_path); }
   std::string Stderr() const {
-    return ReadWholeFile(options_.stderr_path.empty() ? options_.stdout_path : options_.stderr_path);
+    return ReadWholeFile(options_.stderr_path.empty() ? options_.stdout_path
+                                                      : options_.stderr_path);
   }
 
  private:

@@ -1,16 +1,17 @@
 #include "config/config.hpp"
-#include "config/env_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <iterator>
 #include <map>
+
+#include "config/env_file.hpp"
 
 namespace sqlrepl::config {
 namespace {
@@ -75,7 +76,8 @@ TEST_F(ConfigTest, TlsKeysAreReadAndComeInPairs) {
   Result<MasterConfig> m = LoadMasterConfig(Write(Minimal()), &warnings_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_TRUE(m->tls.cert.empty() && m->tls.key.empty() && m->tls.ca.empty()) << "plain by default";
-  m = LoadMasterConfig(Write(Minimal() + "TLS_CERT=/c.pem\nTLS_KEY=/k.pem\nTLS_CA=/ca.pem\n"), &warnings_);
+  m = LoadMasterConfig(Write(Minimal() + "TLS_CERT=/c.pem\nTLS_KEY=/k.pem\nTLS_CA=/ca.pem\n"),
+                       &warnings_);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(m->tls.cert, "/c.pem");
   EXPECT_EQ(m->tls.key, "/k.pem");
@@ -199,7 +201,8 @@ TEST_F(ConfigTest, BadNumbersAreNamed) {
   }
   Result<SlaveConfig> s = LoadSlaveConfig(Write(Minimal() + "RECONNECT_SECONDS=-1\n"), &warnings_);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().message(), "RECONNECT_SECONDS must be a whole number from 1 to 3600, got '-1'");
+  EXPECT_EQ(s.status().message(),
+            "RECONNECT_SECONDS must be a whole number from 1 to 3600, got '-1'");
 }
 
 TEST_F(ConfigTest, BadEnumsAndNamesAreRejected) {
@@ -216,9 +219,11 @@ TEST_F(ConfigTest, BadEnumsAndNamesAreRejected) {
 TEST_F(ConfigTest, MetaSchemaThatIsDbNameIsRefused) {
   Result<SlaveConfig> s = LoadSlaveConfig(Write(Minimal() + "META_SCHEMA=School\n"), &warnings_);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("META_SCHEMA and DB_NAME are both 'School'"), std::string::npos)
+  EXPECT_NE(s.status().message().find("META_SCHEMA and DB_NAME are both 'School'"),
+            std::string::npos)
       << s.status().message();
-  EXPECT_FALSE(LoadMasterConfig(Write(Minimal() + "DB_NAME=shop\nMETA_SCHEMA=shop\n"), &warnings_).ok());
+  EXPECT_FALSE(
+      LoadMasterConfig(Write(Minimal() + "DB_NAME=shop\nMETA_SCHEMA=shop\n"), &warnings_).ok());
   EXPECT_TRUE(LoadSlaveConfig(Write(Minimal() + "META_SCHEMA=repl_meta2\n"), &warnings_).ok());
 }
 

@@ -39,7 +39,9 @@ TEST(EnvFile, InlineCommentNeedsSpaceBefore) {
   EXPECT_EQ(ValueOf("A=ab#c", "A"), "ab#c");
 }
 
-TEST(EnvFile, SingleQuotesAreLiteral) { EXPECT_EQ(ValueOf(R"(A='a\n "b" #c')", "A"), R"(a\n "b" #c)"); }
+TEST(EnvFile, SingleQuotesAreLiteral) {
+  EXPECT_EQ(ValueOf(R"(A='a\n "b" #c')", "A"), R"(a\n "b" #c)");
+}
 
 TEST(EnvFile, DoubleQuotesHaveEscapes) {
   EXPECT_EQ(ValueOf(R"(A="x\"y\\z\n" # c)", "A"), "x\"y\\z\n");

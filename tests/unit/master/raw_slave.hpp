@@ -67,7 +67,7 @@ class RawSlave {
   protocol::Frame Handshake(const Secret& token, const std::string& id, uint64_t applied,
                             const std::string& replication_id = "log-1") {
     const std::string hello = protocol::Encode(protocol::Hello{
-        protocol::kProtocolVersion, id, replication_id, applied, replication::MakeNonce()});
+        protocol::kProtocolVersion, id, replication_id, applied, replication::MakeNonce().value()});
     Send(protocol::MessageType::kHello, hello);
     protocol::Frame f = Read();
     protocol::Challenge challenge;

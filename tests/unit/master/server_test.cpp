@@ -4,18 +4,17 @@
 #include "master/server.hpp"
 
 #include <gtest/gtest.h>
-
-#include <asio.hpp>
-#include <atomic>
-#include <mutex>
-#include <optional>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <asio.hpp>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/coding.hpp"
@@ -25,6 +24,7 @@
 #include "protocol/messages.hpp"
 #include "raw_slave.hpp"
 #include "replication/event.hpp"
+#include "wait_for.hpp"
 
 namespace sqlrepl::master {
 namespace {
@@ -34,14 +34,7 @@ using testing::RawSlave;
 
 const Secret kToken("server-test-token-0123456789");
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using sqlrepl::testing::WaitFor;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -57,7 +50,8 @@ class ServerTest : public ::testing::Test {
         std::chrono::seconds(5));
   }
 
-  void Start(size_t max_queued_bytes, const std::function<void(ReplicationServer::Options&)>& tweak = {}) {
+  void Start(size_t max_queued_bytes,
+             const std::function<void(ReplicationServer::Options&)>& tweak = {}) {
     ReplicationServer::Options o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
@@ -106,13 +100,16 @@ TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
   const std::string big(100 * 1024, 'x');
   for (uint64_t seq = 1; seq <= 200; ++seq) {
     head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
-    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{
+                              seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().empty(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().empty(); }, std::chrono::seconds(10)));
   const std::vector<SlaveInfo> slaves = registry_.Snapshot();
   ASSERT_EQ(slaves.size(), 1u);
   EXPECT_EQ(slaves[0].state, SlaveState::kOffline);
-  EXPECT_NE(slaves[0].last_error.find("slave too slow: more than 1 MiB of events waiting"), std::string::npos)
+  EXPECT_NE(slaves[0].last_error.find("slave too slow: more than 1 MiB of events waiting"),
+            std::string::npos)
       << slaves[0].last_error;
 }
 
@@ -125,7 +122,8 @@ TEST_F(ServerTest, SlaveThatReadsGetsEveryEventInOrder) {
   const std::string big(100 * 1024, 'y');
   for (uint64_t seq = 1; seq <= 50; ++seq) {
     head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
-    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
+    server_->Publish(seq, replication::EncodeEvent(replication::Event{
+                              seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
   for (uint64_t seq = 1; seq <= 50; ++seq) {
     protocol::Frame f = reader.Read();
@@ -153,12 +151,14 @@ TEST_F(ServerTest, SecondSlaveWithALiveSlavesIdIsRefused) {
   Start(1024 * 1024);
   RawSlave first(server_->port());
   ASSERT_EQ(first.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   std::atomic<bool> stop{false};
   std::thread heartbeats([&] {
     while (!stop) {
       first.Send(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the slave's own pace, not a wait
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(200));  // the slave's own pace, not a wait
     }
   });
   RawSlave second(server_->port());
@@ -180,10 +180,12 @@ TEST_F(ServerTest, SlaveWhoseOldConnectionIsSilentGetsBackIn) {
   Start(1024 * 1024);
   RawSlave dead(server_->port());
   ASSERT_EQ(dead.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   RawSlave again(server_->port());
   EXPECT_EQ(again.Handshake(kToken, "host1", 0).type, MessageType::kWelcome);
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   EXPECT_NE(registry_.Snapshot()[0].last_error.find("silent"), std::string::npos)
       << registry_.Snapshot()[0].last_error;
 }
@@ -197,7 +199,8 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   ASSERT_TRUE(WaitUntilLive());
   auto publish = [&](uint64_t seq) {
     head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
-    server_->Publish(seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
+    server_->Publish(
+        seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
   };
   auto read_event = [&] {
     protocol::Frame f = stuck.Read();
@@ -207,18 +210,25 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   };
   publish(1);
   ASSERT_EQ(read_event(), 1u);
-  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, ""}));
-  EXPECT_EQ(registry_.WaitFor(1, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
-            SlaveOutcome::kApplied);
+  stuck.Send(MessageType::kAck,
+             protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(
+      registry_.WaitFor(1, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0]
+          .kind,
+      SlaveOutcome::kApplied);
   // Event 2 is never acknowledged in time: one timeout.
   publish(2);
   ASSERT_EQ(read_event(), 2u);
-  EXPECT_EQ(registry_.WaitFor(2, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::milliseconds(300))[0].kind,
-            SlaveOutcome::kNoAck);
+  EXPECT_EQ(
+      registry_
+          .WaitFor(2, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::milliseconds(300))[0]
+          .kind,
+      SlaveOutcome::kNoAck);
   // Event 3 does not wait for it at all.
   publish(3);
   const auto started = SlaveRegistry::Clock::now();
-  EXPECT_EQ(registry_.WaitFor(3, {"stuck"}, started + std::chrono::seconds(4))[0].kind, SlaveOutcome::kLagging);
+  EXPECT_EQ(registry_.WaitFor(3, {"stuck"}, started + std::chrono::seconds(4))[0].kind,
+            SlaveOutcome::kLagging);
   EXPECT_LT(SlaveRegistry::Clock::now() - started, std::chrono::seconds(1));
   std::vector<LagChange> changes = registry_.TakeLagChanges();
   ASSERT_EQ(changes.size(), 1u);
@@ -226,7 +236,8 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   // It acknowledges everything published: writes wait for it again.
   ASSERT_EQ(read_event(), 3u);
   for (uint64_t seq : {2, 3}) {
-    stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}));
+    stuck.Send(MessageType::kAck,
+               protocol::Encode(protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}));
   }
   ASSERT_TRUE(WaitFor([&] { return !registry_.Snapshot()[0].lagging; }, std::chrono::seconds(5)));
   changes = registry_.TakeLagChanges();
@@ -235,9 +246,12 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   publish(4);
   EXPECT_FALSE(registry_.Ready(4, {"stuck"}));
   ASSERT_EQ(read_event(), 4u);
-  stuck.Send(MessageType::kAck, protocol::Encode(protocol::Ack{4, protocol::AckOutcome::kApplied, 0, ""}));
-  EXPECT_EQ(registry_.WaitFor(4, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0].kind,
-            SlaveOutcome::kApplied);
+  stuck.Send(MessageType::kAck,
+             protocol::Encode(protocol::Ack{4, protocol::AckOutcome::kApplied, 0, ""}));
+  EXPECT_EQ(
+      registry_.WaitFor(4, {"stuck"}, SlaveRegistry::Clock::now() + std::chrono::seconds(5))[0]
+          .kind,
+      SlaveOutcome::kApplied);
 }
 
 // Issue 12: the slave must be able to tell the master from an impostor.
@@ -266,10 +280,12 @@ TEST_F(ServerTest, SlaveOfProtocolVersionOneIsToldToUpgrade) {
   protocol::Reject reject;
   ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
   EXPECT_EQ(reject.code, protocol::RejectCode::kVersion);
-  EXPECT_NE(reject.reason.find("protocol version 1 is not supported (the master speaks 2)"), std::string::npos)
+  EXPECT_NE(reject.reason.find("protocol version 1 is not supported (the master speaks 2)"),
+            std::string::npos)
       << reject.reason;
   EXPECT_TRUE(old.ClosedWithin(std::chrono::seconds(5)));
-  EXPECT_TRUE(WaitFor([&] { return Logged("speaks protocol version 1"); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Logged("speaks protocol version 1"); }, std::chrono::seconds(5)));
 }
 
 TEST_F(ServerTest, TamperedFrameClosesOnlyThatSlavesConnection) {
@@ -277,12 +293,15 @@ TEST_F(ServerTest, TamperedFrameClosesOnlyThatSlavesConnection) {
   RawSlave good(server_->port()), bad(server_->port());
   ASSERT_EQ(good.Handshake(kToken, "good", 0).type, MessageType::kWelcome);
   ASSERT_EQ(bad.Handshake(kToken, "bad", 0).type, MessageType::kWelcome);
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
-  std::string frame = bad.to_master().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+  std::string frame =
+      bad.to_master().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
   frame[protocol::kHeaderSize] ^= 1;  // one bit of the body, as a man in the middle would
   bad.SendRaw(frame);
   EXPECT_TRUE(bad.ClosedWithin(std::chrono::seconds(5)));
-  ASSERT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 1; }, std::chrono::seconds(5)));
   EXPECT_EQ(registry_.ConnectedSlaves()[0], "good");
   EXPECT_TRUE(Logged("heartbeat frame failed authentication"));
   good.Send(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
@@ -293,8 +312,8 @@ TEST_F(ServerTest, ReplayedFrameClosesTheConnection) {
   Start(1024 * 1024);
   RawSlave slave(server_->port());
   ASSERT_EQ(slave.Handshake(kToken, "replayed", 0).type, MessageType::kWelcome);
-  const std::string frame =
-      slave.to_master().SealFrame(MessageType::kHeartbeat, protocol::Encode(protocol::Heartbeat{0}));
+  const std::string frame = slave.to_master().SealFrame(MessageType::kHeartbeat,
+                                                        protocol::Encode(protocol::Heartbeat{0}));
   slave.SendRaw(frame);
   EXPECT_FALSE(slave.ClosedWithin(std::chrono::milliseconds(300)));
   slave.SendRaw(frame);
@@ -305,8 +324,9 @@ TEST_F(ServerTest, UnsealedFrameAfterTheWelcomeClosesTheConnection) {
   Start(1024 * 1024);
   RawSlave slave(server_->port());
   ASSERT_EQ(slave.Handshake(kToken, "plain", 0).type, MessageType::kWelcome);
-  slave.SendRaw(protocol::EncodeFrame(MessageType::kAck,
-                                      protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, "x"})));
+  slave.SendRaw(protocol::EncodeFrame(
+      MessageType::kAck,
+      protocol::Encode(protocol::Ack{1, protocol::AckOutcome::kApplied, 0, "x"})));
   EXPECT_TRUE(slave.ClosedWithin(std::chrono::seconds(5)));
 }
 
@@ -316,14 +336,16 @@ TEST_F(ServerTest, ConnectionsBeyondThePendingLimitAreClosedAndTheOthersStay) {
   // first out): the fourth finds three handshakes under way.
   RawSlave p1(server_->port()), p2(server_->port()), p3(server_->port()), extra(server_->port());
   EXPECT_TRUE(extra.ClosedWithin(std::chrono::seconds(3)));
-  EXPECT_TRUE(WaitFor([&] { return Logged("3 connections are in the handshake already"); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("3 connections are in the handshake already"); },
+                      std::chrono::seconds(5)));
   EXPECT_FALSE(p2.ClosedWithin(std::chrono::milliseconds(200)));
   // The pending ones were not disturbed: one of them gets in...
   EXPECT_EQ(p1.Handshake(kToken, "first", 0).type, MessageType::kWelcome);
   // ...which frees a place for a newcomer.
   RawSlave later(server_->port());
   EXPECT_EQ(later.Handshake(kToken, "later", 0).type, MessageType::kWelcome);
-  EXPECT_TRUE(WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      WaitFor([&] { return registry_.ConnectedSlaves().size() == 2; }, std::chrono::seconds(5)));
 }
 
 // Takes every free file descriptor of the process (under a lowered soft
@@ -377,16 +399,19 @@ TEST_F(ServerTest, AcceptOutOfDescriptorsBacksOffAndRecovers) {
     // The kernel completes the connection in the listen queue; the master's
     // accept then has no descriptor to give it.
     ASSERT_EQ(::connect(waiting, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
-    ASSERT_TRUE(WaitFor([&] { return Logged("accept failed: Too many open files; retrying with backoff"); },
-                        std::chrono::seconds(20)));
+    ASSERT_TRUE(
+        WaitFor([&] { return Logged("accept failed: Too many open files; retrying with backoff"); },
+                std::chrono::seconds(20)));
     // Long enough for a loop without backoff to fail hundreds of thousands
     // of times; with it, about eight.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   }
   // Descriptors are back: the next retry (at most a second away) accepts.
   // The deadline is generous for a sanitizer build on a loaded machine.
-  ASSERT_TRUE(WaitFor([&] { return Logged("accept works again, after "); }, std::chrono::seconds(20)))
-      << "log so far:\n" << ::testing::PrintToString(Log());
+  ASSERT_TRUE(
+      WaitFor([&] { return Logged("accept works again, after "); }, std::chrono::seconds(20)))
+      << "log so far:\n"
+      << ::testing::PrintToString(Log());
   size_t failures = 0;
   for (const std::string& line : Log()) {
     const size_t at = line.find("accept works again, after ");
@@ -413,6 +438,34 @@ TEST_F(ServerTest, SlavesBeyondTheLimitAreToldToRetryAndTheOthersStay) {
   EXPECT_EQ(reject.code, protocol::RejectCode::kTooManySlaves);
   EXPECT_NE(reject.reason.find("try again later"), std::string::npos) << reject.reason;
   EXPECT_EQ(registry_.ConnectedSlaves(), std::vector<std::string>{"first"});
+}
+
+std::atomic<bool> random_fails{false};
+bool FailingRandom(uint8_t* out, size_t size) {
+  return !random_fails && replication::SystemRandom(out, size);
+}
+
+// Issue 19: MakeNonce threw inside the session's coroutine, which ended the
+// whole process. Now that slave is refused with the reason, and the master
+// serves the next one once randomness is back.
+TEST_F(ServerTest, NoRandomnessRefusesThatSlaveAndTheMasterServesOn) {
+  random_fails = true;
+  Start(1024 * 1024, [](ReplicationServer::Options& o) { o.random = FailingRandom; });
+  RawSlave refused(server_->port());
+  refused.Send(MessageType::kHello,
+               protocol::Encode(protocol::Hello{protocol::kProtocolVersion, "s1", "", 0, {}}));
+  const protocol::Frame answer = refused.Read();
+  ASSERT_EQ(answer.type, MessageType::kReject);
+  protocol::Reject reject;
+  ASSERT_TRUE(protocol::Decode(answer.payload, &reject).ok());
+  EXPECT_NE(reject.reason.find("random"), std::string::npos) << reject.reason;
+  EXPECT_TRUE(refused.ClosedWithin(std::chrono::seconds(5)));
+  EXPECT_TRUE(WaitFor([&] { return Logged("random source failed"); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(registry_.Snapshot().empty());
+
+  random_fails = false;
+  RawSlave next(server_->port());
+  EXPECT_EQ(next.Handshake(kToken, "s1", 0).type, MessageType::kWelcome);
 }
 
 TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {

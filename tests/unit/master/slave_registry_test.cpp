@@ -14,7 +14,9 @@ namespace {
 using Clock = SlaveRegistry::Clock;
 using std::chrono::milliseconds;
 
-protocol::Ack Applied(uint64_t seq) { return protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""}; }
+protocol::Ack Applied(uint64_t seq) {
+  return protocol::Ack{seq, protocol::AckOutcome::kApplied, 0, ""};
+}
 
 const SlaveInfo* Find(const std::vector<SlaveInfo>& slaves, const std::string& id) {
   for (const SlaveInfo& s : slaves) {
@@ -89,8 +91,10 @@ TEST(SlaveRegistryTest, WaitForReturnsEachSlavesOutcome) {
   const uint64_t g2 = r.Connected("s2", "b");
   const uint64_t g3 = r.Connected("s3", "c");
   r.Acknowledged("s1", g1, Applied(1));
-  r.Acknowledged("s2", g2, protocol::Ack{1, protocol::AckOutcome::kRefused, 0, "DDL is not replicated"});
-  r.Acknowledged("s3", g3, protocol::Ack{1, protocol::AckOutcome::kError, 1146, "ERROR 1146: no table"});
+  r.Acknowledged("s2", g2,
+                 protocol::Ack{1, protocol::AckOutcome::kRefused, 0, "DDL is not replicated"});
+  r.Acknowledged("s3", g3,
+                 protocol::Ack{1, protocol::AckOutcome::kError, 1146, "ERROR 1146: no table"});
   const std::vector<SlaveOutcome> out =
       r.WaitFor(1, {"s1", "s2", "s3"}, Clock::now() + std::chrono::seconds(5));
   ASSERT_EQ(out.size(), 3u);
@@ -111,7 +115,8 @@ TEST(SlaveRegistryTest, WaitForAnswersAtOnceForGoneAndUnknownSlaves) {
   const uint64_t g = r.Connected("s1", "a");
   r.Disconnected("s1", g, "");
   const auto started = Clock::now();
-  const std::vector<SlaveOutcome> out = r.WaitFor(1, {"s1", "nobody"}, started + std::chrono::seconds(5));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(1, {"s1", "nobody"}, started + std::chrono::seconds(5));
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(1));
   EXPECT_EQ(out[0].kind, SlaveOutcome::kNoAck);
   EXPECT_EQ(out[0].message, "disconnected before acknowledging");
@@ -123,7 +128,8 @@ TEST(SlaveRegistryTest, WaitForWakesOnAnAckFromAnotherThread) {
   SlaveRegistry r;
   const uint64_t g = r.Connected("s1", "a");
   std::thread acker([&] { r.Acknowledged("s1", g, Applied(3)); });
-  const std::vector<SlaveOutcome> out = r.WaitFor(3, {"s1"}, Clock::now() + std::chrono::seconds(10));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(3, {"s1"}, Clock::now() + std::chrono::seconds(10));
   acker.join();
   EXPECT_EQ(out[0].kind, SlaveOutcome::kApplied);
 }
@@ -175,6 +181,54 @@ TEST(SlaveRegistryTest, LaggingIsReportedOnceWhenItStartsAndOnceWhenItEnds) {
   EXPECT_FALSE(changes[0].lagging);
 }
 
+// Issue 19: the prompt learns at once that a lagging slave caught up, not
+// with the next write's report; the callback may take the change itself.
+TEST(SlaveRegistryTest, CatchingUpIsSignalledWhenItHappens) {
+  SlaveRegistry r;
+  std::vector<LagChange> taken;
+  int calls = 0;
+  r.set_on_caught_up([&] {
+    ++calls;
+    for (const LagChange& c : r.TakeLagChanges()) taken.push_back(c);  // no lock held
+  });
+  const uint64_t g = r.Connected("s1", "a");
+  r.Published(1);
+  r.WaitFor(1, {"s1"}, Clock::now() + milliseconds(20));
+  EXPECT_EQ(calls, 0);  // falling behind is told with the write that waited
+  r.Acknowledged("s1", g, Applied(1));
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_TRUE(taken[0].lagging);
+  EXPECT_FALSE(taken[1].lagging);
+  r.Acknowledged("s1", g, Applied(1));  // not lagging any more: nothing new
+  EXPECT_EQ(calls, 1);
+}
+
+// Issue 19: `\slaves` showed "connection closed by the peer" next to a
+// slave that had long come back live, as if it were still the case.
+TEST(SlaveRegistryTest, WhyAConnectionEndedIsMarkedAsPastOnceTheSlaveIsLiveAgain) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.Disconnected("s1", g, "connection closed by the peer");
+  const uint64_t g2 = r.Connected("s1", "a");
+  EXPECT_EQ(r.Snapshot()[0].last_error, "connection closed by the peer");  // still catching up
+  r.SetState("s1", g2, SlaveState::kLive);
+  EXPECT_EQ(r.Snapshot()[0].last_error, "before it reconnected: connection closed by the peer");
+  r.SetState("s1", g2, SlaveState::kLive);  // marked once
+  EXPECT_EQ(r.Snapshot()[0].last_error, "before it reconnected: connection closed by the peer");
+}
+
+// A failed event is not about the connection: it stays until another error.
+TEST(SlaveRegistryTest, AFailedEventStaysTheLastErrorWhileLive) {
+  SlaveRegistry r;
+  const uint64_t g = r.Connected("s1", "a");
+  r.SetState("s1", g, SlaveState::kLive);
+  r.Acknowledged("s1", g, protocol::Ack{1, protocol::AckOutcome::kError, 1146, "no such table"});
+  r.SetState("s1", g, SlaveState::kCatchingUp);
+  r.SetState("s1", g, SlaveState::kLive);
+  EXPECT_EQ(r.Snapshot()[0].last_error, "no such table");
+}
+
 TEST(SlaveRegistryTest, CaughtUpSlaveIsWaitedForAgain) {
   SlaveRegistry r;
   const uint64_t g = r.Connected("s1", "a");
@@ -184,7 +238,8 @@ TEST(SlaveRegistryTest, CaughtUpSlaveIsWaitedForAgain) {
   r.Published(2);
   EXPECT_FALSE(r.Ready(2, {"s1"}));
   std::thread acker([&] { r.Acknowledged("s1", g, Applied(2)); });
-  EXPECT_EQ(r.WaitFor(2, {"s1"}, Clock::now() + std::chrono::seconds(10))[0].kind, SlaveOutcome::kApplied);
+  EXPECT_EQ(r.WaitFor(2, {"s1"}, Clock::now() + std::chrono::seconds(10))[0].kind,
+            SlaveOutcome::kApplied);
   acker.join();
 }
 
@@ -195,7 +250,8 @@ TEST(SlaveRegistryTest, LaggingSlaveStaysLaggingAcrossAReconnect) {
   r.WaitFor(5, {"s1"}, Clock::now() + milliseconds(20));
   r.Disconnected("s1", g, "");
   const uint64_t g2 = r.Connected("s1", "a");
-  EXPECT_EQ(r.WaitFor(5, {"s1"}, Clock::now() + std::chrono::seconds(5))[0].kind, SlaveOutcome::kLagging);
+  EXPECT_EQ(r.WaitFor(5, {"s1"}, Clock::now() + std::chrono::seconds(5))[0].kind,
+            SlaveOutcome::kLagging);
   r.Acknowledged("s1", g2, Applied(5));
   EXPECT_FALSE(r.Snapshot()[0].lagging);
 }
@@ -206,7 +262,8 @@ TEST(SlaveRegistryTest, OnlyTheSlaveThatMissedTheDeadlineLags) {
   r.Connected("slow", "b");
   r.Published(1);
   r.Acknowledged("fast", fast, Applied(1));
-  const std::vector<SlaveOutcome> out = r.WaitFor(1, {"fast", "slow"}, Clock::now() + milliseconds(20));
+  const std::vector<SlaveOutcome> out =
+      r.WaitFor(1, {"fast", "slow"}, Clock::now() + milliseconds(20));
   EXPECT_EQ(out[0].kind, SlaveOutcome::kApplied);
   EXPECT_EQ(out[1].kind, SlaveOutcome::kNoAck);
   const std::vector<SlaveInfo> slaves = r.Snapshot();
@@ -253,8 +310,8 @@ TEST(SlaveRegistryTest, WokenWaitWhoseStopHoldsEndsEarlyWithoutLagging) {
   });
   bool stopped = false;
   const auto started = Clock::now();
-  const std::vector<SlaveOutcome> out =
-      r.WaitFor(1, {"s1"}, Clock::now() + std::chrono::seconds(30), [&] { return stop.load(); }, &stopped);
+  const std::vector<SlaveOutcome> out = r.WaitFor(
+      1, {"s1"}, Clock::now() + std::chrono::seconds(30), [&] { return stop.load(); }, &stopped);
   ctrl_c.join();
   EXPECT_TRUE(stopped);
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(10));

@@ -29,16 +29,19 @@ TEST(FrameMac, SealedFramesOpenInOrder) {
 }
 
 TEST(FrameMac, AlteredBodyTagOrTypeIsCaught) {
-  const std::string frame = FrameMac(KeyOf(1)).SealFrame(MessageType::kEvent, "INSERT INTO t VALUES (1)");
+  const std::string frame =
+      FrameMac(KeyOf(1)).SealFrame(MessageType::kEvent, "INSERT INTO t VALUES (1)");
   for (size_t i = 0; i < frame.size() - kHeaderSize; ++i) {
     std::string payload = PayloadOf(frame);
     payload[i] ^= 0x20;
     FrameMac receiver(KeyOf(1));
-    EXPECT_EQ(receiver.Open(MessageType::kEvent, &payload).code(), StatusCode::kCorruption) << "byte " << i;
+    EXPECT_EQ(receiver.Open(MessageType::kEvent, &payload).code(), StatusCode::kCorruption)
+        << "byte " << i;
   }
   std::string payload = PayloadOf(frame);
   FrameMac receiver(KeyOf(1));
-  EXPECT_FALSE(receiver.Open(MessageType::kHeartbeat, &payload).ok()) << "same bytes as another type";
+  EXPECT_FALSE(receiver.Open(MessageType::kHeartbeat, &payload).ok())
+      << "same bytes as another type";
 }
 
 TEST(FrameMac, ReplayedDroppedOrReorderedFrameIsCaught) {
@@ -60,7 +63,8 @@ TEST(FrameMac, ReplayedDroppedOrReorderedFrameIsCaught) {
 }
 
 TEST(FrameMac, OtherKeyOrMissingTagIsCaught) {
-  std::string payload = PayloadOf(FrameMac(KeyOf(1)).SealFrame(MessageType::kHeartbeat, "12345678"));
+  std::string payload =
+      PayloadOf(FrameMac(KeyOf(1)).SealFrame(MessageType::kHeartbeat, "12345678"));
   FrameMac other(KeyOf(2));
   EXPECT_FALSE(other.Open(MessageType::kHeartbeat, &payload).ok());
   std::string short_payload(kTagSize - 1, 'x');

@@ -1,7 +1,8 @@
+#include "protocol/messages.hpp"
+
 #include <gtest/gtest.h>
 
 #include "protocol/frame.hpp"
-#include "protocol/messages.hpp"
 #include "protocol/transport.hpp"
 
 namespace sqlrepl::protocol {
@@ -24,8 +25,11 @@ std::array<uint8_t, kHeaderSize> Header(std::string_view frame) {
 }
 
 TEST(Frame, LayoutIsLengthThenType) {
-  EXPECT_EQ(Hex(EncodeFrame(MessageType::kAck, "xyz")), "0300000007" "78797a");
-  Result<FrameHeader> h = DecodeHeader(Header(EncodeFrame(MessageType::kEvent, std::string(300, 'a'))));
+  EXPECT_EQ(Hex(EncodeFrame(MessageType::kAck, "xyz")),
+            "0300000007"
+            "78797a");
+  Result<FrameHeader> h =
+      DecodeHeader(Header(EncodeFrame(MessageType::kEvent, std::string(300, 'a'))));
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->length, 300u);
   EXPECT_EQ(h->type, MessageType::kEvent);
@@ -56,7 +60,12 @@ TEST(Messages, HelloBytes) {
   h.slave_nonce.fill(0xab);
   std::string nonce_hex;
   for (size_t i = 0; i < kNonceSize; ++i) nonce_hex += "ab";
-  EXPECT_EQ(Hex(Encode(h)), "0100" "020000007331" "020000006162" "0807060504030201" + nonce_hex);
+  EXPECT_EQ(Hex(Encode(h)),
+            "0100"
+            "020000007331"
+            "020000006162"
+            "0807060504030201" +
+                nonce_hex);
 }
 
 TEST(Messages, ChallengeBytesAreTheNonceThenTheProof) {
@@ -75,15 +84,19 @@ TEST(Messages, VersionIsReadFromAHelloOfAnyVersion) {
 
 TEST(Messages, HelloIdsMustBeShortPrintableAsciiWithoutSpaces) {
   Hello out;
-  for (const std::string& bad : {std::string("a b"), std::string("\x1b[2J"), std::string("tab\there"),
-                                 std::string("caf\xc3\xa9"), std::string(kMaxIdLength + 1, 'x'),
-                                 std::string()}) {
-    EXPECT_FALSE(Decode(Encode(Hello{kProtocolVersion, bad, "", 0}), &out).ok()) << EscapeForLog(bad);
-    EXPECT_FALSE(Decode(Encode(Hello{kProtocolVersion, "ok", bad.empty() ? "x y" : bad, 0}), &out).ok())
+  for (const std::string& bad :
+       {std::string("a b"), std::string("\x1b[2J"), std::string("tab\there"),
+        std::string("caf\xc3\xa9"), std::string(kMaxIdLength + 1, 'x'), std::string()}) {
+    EXPECT_FALSE(Decode(Encode(Hello{kProtocolVersion, bad, "", 0}), &out).ok())
+        << EscapeForLog(bad);
+    EXPECT_FALSE(
+        Decode(Encode(Hello{kProtocolVersion, "ok", bad.empty() ? "x y" : bad, 0}), &out).ok())
         << EscapeForLog(bad);
   }
-  EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, std::string(kMaxIdLength, 'x'), "", 0}), &out).ok());
-  EXPECT_TRUE(Decode(Encode(Hello{kProtocolVersion, "db-2.example.com", "0123abcd", 0}), &out).ok());
+  EXPECT_TRUE(
+      Decode(Encode(Hello{kProtocolVersion, std::string(kMaxIdLength, 'x'), "", 0}), &out).ok());
+  EXPECT_TRUE(
+      Decode(Encode(Hello{kProtocolVersion, "db-2.example.com", "0123abcd", 0}), &out).ok());
 }
 
 // A TLS master tells a plain slave from a TLS one by the first byte alone:
@@ -93,9 +106,10 @@ TEST(Messages, NoValidHelloFrameLooksLikeATlsRecord) {
   for (size_t slave_id = 1; slave_id <= kMaxIdLength; ++slave_id) {
     for (size_t replication_id = 0; replication_id <= kMaxIdLength; ++replication_id) {
       const std::string frame = EncodeFrame(
-          MessageType::kHello,
-          Encode(Hello{kProtocolVersion, std::string(slave_id, 's'), std::string(replication_id, 'r'), 7}));
-      ASSERT_FALSE(StartsTlsRecord(static_cast<uint8_t>(frame[0]))) << slave_id << " " << replication_id;
+          MessageType::kHello, Encode(Hello{kProtocolVersion, std::string(slave_id, 's'),
+                                            std::string(replication_id, 'r'), 7}));
+      ASSERT_FALSE(StartsTlsRecord(static_cast<uint8_t>(frame[0])))
+          << slave_id << " " << replication_id;
     }
   }
 }
@@ -119,7 +133,11 @@ TEST(Frame, EventSizeLimitLeavesRoomForTheTag) {
 
 TEST(Messages, AckBytes) {
   Ack a{7, AckOutcome::kError, 1146, "no"};
-  EXPECT_EQ(Hex(Encode(a)), "0700000000000000" "03" "7a040000" "020000006e6f");
+  EXPECT_EQ(Hex(Encode(a)),
+            "0700000000000000"
+            "03"
+            "7a040000"
+            "020000006e6f");
 }
 
 template <typename M>
@@ -127,7 +145,8 @@ void ExpectEveryTruncationRejected(const M& message) {
   const std::string bytes = Encode(message);
   for (size_t n = 0; n < bytes.size(); ++n) {
     M decoded;
-    EXPECT_EQ(Decode(std::string_view(bytes).substr(0, n), &decoded).code(), StatusCode::kCorruption)
+    EXPECT_EQ(Decode(std::string_view(bytes).substr(0, n), &decoded).code(),
+              StatusCode::kCorruption)
         << "prefix of " << n << " bytes";
   }
   M decoded;
@@ -177,7 +196,8 @@ TEST(Messages, RoundTripsAndTruncations) {
 }
 
 TEST(Messages, OversizedStringsAreRejected) {
-  Hello h{kProtocolVersion, std::string(kMaxNameLength + 1, 'x'), "", 0};  // (ids: kMaxIdLength now)
+  Hello h{kProtocolVersion, std::string(kMaxNameLength + 1, 'x'), "",
+          0};  // (ids: kMaxIdLength now)
   Hello out;
   EXPECT_FALSE(Decode(Encode(h), &out).ok());
   // A length field far beyond the payload must not be trusted.

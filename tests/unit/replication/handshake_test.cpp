@@ -52,8 +52,9 @@ TEST(Handshake, PurgedPositionIsRefused) {
   auto d = Decide(kLog, Hello{protocol::kProtocolVersion, "s1", "abc", 5});
   ASSERT_TRUE(std::holds_alternative<Reject>(d));
   EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kPurged);
-  EXPECT_NE(std::get<Reject>(d).reason.find("needs event #6 but the master's log now starts at #10"),
-            std::string::npos);
+  EXPECT_NE(
+      std::get<Reject>(d).reason.find("needs event #6 but the master's log now starts at #10"),
+      std::string::npos);
 }
 
 TEST(Handshake, SlaveAheadOfTheLogIsRefused) {
@@ -73,8 +74,9 @@ TEST(Handshake, OtherProtocolVersionIsRefused) {
 // hold for both.
 TEST(Handshake, ProofsProveTheTokenForThisTranscript) {
   const Secret token("a-long-shared-token-123");
-  const Transcript t = MakeTranscript(protocol::Encode(Hello{protocol::kProtocolVersion, "s1", "", 0, MakeNonce()}),
-                                      MakeNonce());
+  const Transcript t = MakeTranscript(
+      protocol::Encode(Hello{protocol::kProtocolVersion, "s1", "", 0, MakeNonce().value()}),
+      MakeNonce().value());
   const Mac slave = SlaveProof(token, t);
   EXPECT_TRUE(VerifySlaveProof(token, t, slave));
   EXPECT_FALSE(VerifySlaveProof(Secret("another-token-456789"), t, slave));
@@ -87,15 +89,15 @@ TEST(Handshake, ProofsProveTheTokenForThisTranscript) {
 }
 
 TEST(Handshake, TranscriptCoversTheHelloAndBothNonces) {
-  const Nonce slave_nonce = MakeNonce(), master_nonce = MakeNonce();
+  const Nonce slave_nonce = MakeNonce().value(), master_nonce = MakeNonce().value();
   const Hello hello{protocol::kProtocolVersion, "s1", "abc", 20, slave_nonce};
   const Transcript t = MakeTranscript(protocol::Encode(hello), master_nonce);
   EXPECT_EQ(t, MakeTranscript(protocol::Encode(hello), master_nonce));
-  EXPECT_NE(t, MakeTranscript(protocol::Encode(hello), MakeNonce()));
+  EXPECT_NE(t, MakeTranscript(protocol::Encode(hello), MakeNonce().value()));
   for (Hello other : {Hello{protocol::kProtocolVersion, "s2", "abc", 20, slave_nonce},
                       Hello{protocol::kProtocolVersion, "s1", "abd", 20, slave_nonce},
                       Hello{protocol::kProtocolVersion, "s1", "abc", 21, slave_nonce},
-                      Hello{protocol::kProtocolVersion, "s1", "abc", 20, MakeNonce()}}) {
+                      Hello{protocol::kProtocolVersion, "s1", "abc", 20, MakeNonce().value()}}) {
     EXPECT_NE(t, MakeTranscript(protocol::Encode(other), master_nonce));
   }
 }
@@ -104,27 +106,37 @@ TEST(Handshake, TranscriptCoversTheHelloAndBothNonces) {
 // nowhere: the labels differ.
 TEST(Handshake, ProofsCannotBeReflected) {
   const Secret token("a-long-shared-token-123");
-  const Transcript t = MakeTranscript("hello", MakeNonce());
+  const Transcript t = MakeTranscript("hello", MakeNonce().value());
   EXPECT_FALSE(VerifyMasterProof(token, t, SlaveProof(token, t)));
   EXPECT_FALSE(VerifySlaveProof(token, t, MasterProof(token, t)));
 }
 
 TEST(Handshake, SessionKeysDifferPerDirectionAndPerSession) {
   const Secret token("a-long-shared-token-123");
-  const Transcript t = MakeTranscript("hello", MakeNonce());
+  const Transcript t = MakeTranscript("hello", MakeNonce().value());
   const SessionKeys keys = DeriveSessionKeys(token, t);
   EXPECT_NE(keys.master_to_slave, keys.slave_to_master);
   EXPECT_NE(keys.master_to_slave, MasterProof(token, t));
   EXPECT_NE(keys.slave_to_master, SlaveProof(token, t));
-  const SessionKeys other = DeriveSessionKeys(token, MakeTranscript("hello", MakeNonce()));
+  const SessionKeys other = DeriveSessionKeys(token, MakeTranscript("hello", MakeNonce().value()));
   EXPECT_NE(keys.master_to_slave, other.master_to_slave);
-  EXPECT_NE(DeriveSessionKeys(Secret("another-token-456789"), t).master_to_slave, keys.master_to_slave);
+  EXPECT_NE(DeriveSessionKeys(Secret("another-token-456789"), t).master_to_slave,
+            keys.master_to_slave);
 }
 
 TEST(Handshake, NoncesAndIdsAreFresh) {
-  EXPECT_NE(MakeNonce(), MakeNonce());
+  EXPECT_NE(MakeNonce().value(), MakeNonce().value());
   EXPECT_NE(NewReplicationId(), NewReplicationId());
   EXPECT_EQ(NewReplicationId().size(), 32u);
+}
+
+// A system without randomness ends one handshake with an error its caller
+// turns into a refusal; it used to throw inside the I/O thread's coroutines.
+TEST(Handshake, NoRandomnessIsAnErrorNotAnException) {
+  Result<Nonce> nonce = MakeNonce([](uint8_t*, size_t) { return false; });
+  ASSERT_FALSE(nonce.ok());
+  EXPECT_EQ(nonce.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(nonce.status().message().find("random"), std::string::npos);
 }
 
 }  // namespace
