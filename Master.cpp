@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
+#include "console/replication_report.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/log_purger.hpp"
@@ -272,6 +273,14 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   std::unique_ptr<console::TerminalLineSource> terminal;
   if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
   const LogFn notice = NoticePrinter(Log, terminal);
+  // At a prompt a slave that caught up is announced at once, not with the
+  // next write's report; whoever takes the change first prints it.
+  if (terminal) {
+    registry.set_on_caught_up([&registry, t = terminal.get(), ms = cfg.ack_timeout_ms] {
+      std::istringstream lines(console::FormatLagChanges(registry.TakeLagChanges(), ms));
+      for (std::string line; std::getline(lines, line);) t->Notify(line);
+    });
+  }
   // Ctrl-C must reach the prompt's thread alone: the threads started
   // until the prompt runs inherit SIGINT blocked.
   std::optional<console::SigintBlocked> sigint_off_workers;

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "config/defaults.hpp"
 #include "console/command_table.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
@@ -40,7 +41,7 @@ class MasterShell {
   struct Options {
     bool force = false;     // scripts go on after a failed statement
     std::string database;   // shown in the prompt
-    int ack_timeout_ms = 5000;
+    int ack_timeout_ms = config::kDefaultAckTimeoutMs;
     // Output, as the mysql client's options of the same names. `silent` > 0
     // (-s, -B): rows tab-separated and escaped, no "Query OK" lines, and the
     // replication outcome lines go to `err` so that stdout holds only data;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/defaults.hpp"
 #include "db/schema_catalog.hpp"
 #include "db/session.hpp"
 #include "master/event_sink.hpp"
@@ -66,7 +67,7 @@ class MasterExecutor {
   // db::Connection in the program, in-memory fakes in unit tests. All must
   // outlive the executor; `sink` may be null.
   struct Options {
-    std::string meta_schema = "repl_meta";
+    std::string meta_schema{config::kDefaultMetaSchema};
     config::UnsafePolicy unsafe = config::UnsafePolicy::kWarn;
     // Table and routine facts for the determinism checks; may be null (the
     // checks that need it are skipped). Refreshed after DDL.

@@ -70,12 +70,20 @@ MasterLink::State MasterLink::state() const {
   return state_;
 }
 
+MasterLink::State MasterLink::WithConnection(State state, std::string connection, bool connected,
+                                             std::chrono::steady_clock::time_point now) {
+  const bool first = state.since == std::chrono::steady_clock::time_point{};
+  if (first || connected != state.connected) state.since = now;
+  state.connection = std::move(connection);
+  state.connected = connected;
+  state.ever_connected = state.ever_connected || connected;
+  return state;
+}
+
 void MasterLink::SetConnection(std::string connection, bool connected) {
   std::lock_guard lock(state_mu_);
-  state_.connection = std::move(connection);
-  state_.connected = connected;
-  state_.ever_connected = state_.ever_connected || connected;
-  state_.since = std::chrono::steady_clock::now();
+  state_ = WithConnection(std::move(state_), std::move(connection), connected,
+                          std::chrono::steady_clock::now());
 }
 
 void MasterLink::Heard(uint64_t master_seq) {

@@ -73,12 +73,17 @@ class MasterLink : public ApplyReports {
   struct State {
     std::string connection;  // "connected", "waiting for the master: ...", "lost: ..."
     bool connected = false;
-    std::chrono::steady_clock::time_point since{};  // of `connection`
+    // Since the link was last up or last went down: a new reason for being
+    // down (another failed attempt) does not reset it.
+    std::chrono::steady_clock::time_point since{};
     bool ever_connected = false;
     uint64_t master_last_seq = 0;                        // the master's last event, as last heard
     std::chrono::steady_clock::time_point last_heard{};  // from the master; epoch: never
   };
   State state() const;
+  // `state` after the link is said to be `connection` (connected or not) at `now`.
+  static State WithConnection(State state, std::string connection, bool connected,
+                              std::chrono::steady_clock::time_point now);
 
   // Send on the current link, if any (any thread).
   void SendAck(const protocol::Ack& ack) override;

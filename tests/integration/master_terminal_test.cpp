@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <csignal>
 #include <optional>
 #include <thread>
 
@@ -116,6 +117,12 @@ class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
     return t;
   }
 
+  // A real slave on the second server, following the master of the test.
+  std::optional<Process> StartSlave() {
+    return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
+                        SlaveEnvLines(*servers_[1], kToken, port_, "terminal-slave"), "slave");
+  }
+
   static std::string NamesInHex(const MariaDbServer& db) {
     return db.QueryValue("SELECT GROUP_CONCAT(HEX(name) ORDER BY id) FROM students", "school")
         .value_or("?");
@@ -143,11 +150,8 @@ void TypeNonAsciiInsert(Terminal& t) {
 TEST_F(MasterTerminalTest, NonAsciiTextTypedUnderAUtf8LocaleIsStoredIntact) {
   std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}, {"LC_ALL", ""}});
   ASSERT_TRUE(t);
-  std::optional<Process> slave =
-      SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
-                   SlaveEnvLines(*servers_[1], kToken, port_, "terminal-slave"), "slave");
-  ASSERT_TRUE(slave);
-  ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout();
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(slave && WaitConnected(*slave)) << (slave ? slave->Stdout() : "");
   TypeNonAsciiInsert(*t);
   const std::string stored = std::string(kArabicHex) + "," + kZoeHex;
   EXPECT_EQ(NamesInHex(), stored);
@@ -236,6 +240,26 @@ TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCom
   t->Mark();
   t->Enter("SELECT COUNT(*) AS n FROM students;");
   EXPECT_TRUE(t->WaitFor("1 row in set", seconds(10))) << t->Output();
+}
+
+// Found in the demo: "slave1 has caught up; writes wait for it again" was
+// printed only with the next write's report. It is said when it happens,
+// above the prompt, with nothing typed.
+TEST_F(MasterTerminalTest, ALaggingSlaveThatCatchesUpIsAnnouncedAtOnce) {
+  WriteFile(env_path_, MasterEnvLines(*server_, kToken, port_) + "ACK_TIMEOUT_MS=500\n");
+  std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
+  ASSERT_TRUE(t);
+  std::optional<Process> slave = StartSlave();
+  ASSERT_TRUE(slave && WaitConnected(*slave)) << (slave ? slave->Stdout() : "");
+  slave->Signal(SIGSTOP);
+  t->Mark();
+  t->Enter("INSERT INTO students (name, age) VALUES ('late', 1);");
+  ASSERT_TRUE(t->WaitFor("terminal-slave is lagging", seconds(20))) << t->Output();
+  ASSERT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
+  t->Mark();
+  slave->Signal(SIGCONT);
+  EXPECT_TRUE(t->WaitFor("terminal-slave has caught up; writes wait for it again", seconds(20)))
+      << t->Output();
 }
 
 // \verify waits up to a minute for slaves to answer; Ctrl-C ends the wait

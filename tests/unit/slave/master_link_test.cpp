@@ -62,5 +62,25 @@ TEST(RetryLines, EachAttemptSaysWhatChanged) {
   }
 }
 
+// Found in the demo: after 29 s without a master, `status` said "lost: ...
+// (for 3 s)", the time since the last attempt.
+TEST(MasterLinkState, ALinkDownCountsFromWhenItWentDownNotFromTheLastAttempt) {
+  using std::chrono::seconds;
+  const auto t0 = std::chrono::steady_clock::now();
+  MasterLink::State s = MasterLink::WithConnection({}, "connecting (first attempt)", false, t0);
+  EXPECT_EQ(s.since, t0);
+  s = MasterLink::WithConnection(s, "waiting for the master: refused", false, t0 + seconds(5));
+  EXPECT_EQ(s.since, t0);
+  s = MasterLink::WithConnection(s, "connected", true, t0 + seconds(10));
+  EXPECT_EQ(s.since, t0 + seconds(10));
+  EXPECT_TRUE(s.ever_connected);
+  s = MasterLink::WithConnection(s, "lost: Connection refused", false, t0 + seconds(20));
+  EXPECT_EQ(s.since, t0 + seconds(20));
+  s = MasterLink::WithConnection(s, "lost: Connection refused", false, t0 + seconds(49));
+  EXPECT_EQ(s.since, t0 + seconds(20));
+  EXPECT_EQ(s.connection, "lost: Connection refused");
+  EXPECT_FALSE(s.connected);
+}
+
 }  // namespace
 }  // namespace sqlrepl::slave
