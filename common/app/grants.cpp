@@ -35,13 +35,16 @@ std::string UnescapeSchema(std::string name) {
 }
 
 // Text of `tokens` [from, to) as written in `line`.
-std::string Span(std::string_view line, const std::vector<sql::Token>& tokens, size_t from, size_t to) {
+std::string Span(std::string_view line, const std::vector<sql::Token>& tokens, size_t from,
+                 size_t to) {
   if (from >= to) return "";
   return std::string(line.substr(tokens[from].begin, tokens[to - 1].end() - tokens[from].begin));
 }
 
 // "SELECT" for "SELECT (`a`, `b`)": column grants are within the table.
-std::string BaseName(const std::string& privilege) { return privilege.substr(0, privilege.find(" (")); }
+std::string BaseName(const std::string& privilege) {
+  return privilege.substr(0, privilege.find(" ("));
+}
 
 std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
@@ -88,10 +91,13 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
     if (!current.empty()) g.privileges.push_back(current);
     g.object = Span(line, t, on + 1, to);
     size_t k = on + 1;
-    const bool routine = k < to && (t[k].Is("PROCEDURE") || t[k].Is("FUNCTION") || t[k].Is("PACKAGE"));
+    const bool routine =
+        k < to && (t[k].Is("PROCEDURE") || t[k].Is("FUNCTION") || t[k].Is("PACKAGE"));
     const bool proxy = g.privileges.size() == 1 && g.privileges[0] == "PROXY";
     if (!routine && !proxy) {
-      auto name = [&](size_t at) { return t[at].IsOperator("*") ? std::string("*") : sql::Unquote(t[at]); };
+      auto name = [&](size_t at) {
+        return t[at].IsOperator("*") ? std::string("*") : sql::Unquote(t[at]);
+      };
       if (k + 1 < to && t[k + 1].IsOperator(".")) {
         g.schema = UnescapeSchema(name(k));
         if (k + 2 < to) g.table = name(k + 2);
@@ -101,8 +107,8 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
     }
   }
   size_t end = to + 1;
-  while (end < t.size() && !t[end].Is("IDENTIFIED") && !t[end].Is("WITH") && !t[end].Is("REQUIRE") &&
-         !t[end].Is("VIA")) {
+  while (end < t.size() && !t[end].Is("IDENTIFIED") && !t[end].Is("WITH") &&
+         !t[end].Is("REQUIRE") && !t[end].Is("VIA")) {
     ++end;
   }
   g.account = Span(line, t, to + 1, end);
@@ -141,8 +147,8 @@ void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_
     const std::string base = BaseName(p);
     const bool all = base == "ALL PRIVILEGES" || base == "ALL";
     const bool whole = p == base;  // not a column grant
-    for (std::set<std::string>* into :
-         {covers_db ? &tally->on_database : nullptr, covers_position ? &tally->on_position : nullptr}) {
+    for (std::set<std::string>* into : {covers_db ? &tally->on_database : nullptr,
+                                        covers_position ? &tally->on_position : nullptr}) {
       if (into == nullptr || !whole) continue;
       if (all) {
         into->insert(kAllowed.begin(), kAllowed.end());
@@ -167,8 +173,8 @@ void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_
 
 }  // namespace
 
-GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants, std::string_view database,
-                              std::string_view meta_schema) {
+GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants,
+                              std::string_view database, std::string_view meta_schema) {
   GrantReview review;
   GrantTally tally;
   for (const std::string& text : show_grants) {
@@ -210,13 +216,14 @@ std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_vi
       fmt::format("CREATE DATABASE IF NOT EXISTS {}", QuoteName(meta_schema)),
       replication::SlavePositionTableDdl(meta_schema),
       fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account),
-      fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema), QuoteName(kPositionTable),
-                  account),
+      fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema),
+                  QuoteName(kPositionTable), account),
   };
 }
 
-Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::string_view meta_schema,
-                        bool allow_broad, std::vector<std::string>* warnings) {
+Status CheckSlaveGrants(db::Connection* conn, std::string_view database,
+                        std::string_view meta_schema, bool allow_broad,
+                        std::vector<std::string>* warnings) {
   Result<std::vector<std::string>> lines = db::ShowGrants(conn);
   if (!lines.ok()) return lines.status();
   const GrantReview review = ReviewSlaveGrants(*lines, database, meta_schema);
@@ -225,20 +232,24 @@ Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::st
   for (const std::string& e : review.excess) what += "\n  may also: " + e;
   for (const std::string& m : review.missing) what += "\n  lacks: " + m;
   if (allow_broad) {
-    warnings->push_back(fmt::format(
-        "SLAVE_ALLOW_BROAD_GRANTS=1: starting although the database account {} is not limited to {} on "
-        "{}.* and {}.{}:{}",
-        review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable, what));
+    warnings->push_back(
+        fmt::format("SLAVE_ALLOW_BROAD_GRANTS=1: starting although the database account {} is not "
+                    "limited to {} on "
+                    "{}.* and {}.{}:{}",
+                    review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema),
+                    kPositionTable, what));
     return Status::Ok();
   }
   std::string fixes;
   for (const std::string& f : review.fixes) fixes += "\n  " + f + ";";
   return Status::FailedPrecondition(fmt::format(
-      "the database account {} must hold exactly {} on {}.* and {}.{}, so that a statement the slave "
-      "misreads cannot change a schema, an account or a server setting:{}\nRun as an administrator:{}\n"
+      "the database account {} must hold exactly {} on {}.* and {}.{}, so that a statement the "
+      "slave "
+      "misreads cannot change a schema, an account or a server setting:{}\nRun as an "
+      "administrator:{}\n"
       "or set SLAVE_ALLOW_BROAD_GRANTS=1 in .env to start anyway (README \"Privileges\").",
-      review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable, what, fixes));
+      review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable,
+      what, fixes));
 }
-
 
 }  // namespace sqlrepl::app

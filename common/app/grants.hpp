@@ -25,7 +25,7 @@ inline constexpr std::string_view kSlavePrivileges = "SELECT, INSERT, UPDATE, DE
 // One line of SHOW GRANTS.
 struct GrantLine {
   std::vector<std::string> privileges;  // upper case: "SELECT", "ALL PRIVILEGES", "SELECT (`a`)"
-  std::string object;                   // as written after ON: "*.*", "`school`.*", "PROCEDURE `d`.`p`"
+  std::string object;  // as written after ON: "*.*", "`school`.*", "PROCEDURE `d`.`p`"
   std::string schema;                   // unquoted; "*" in "*.*"; empty for routines and PROXY
   std::string table;                    // unquoted; "*" for a whole schema
   std::string role;                     // GRANT role TO ...: the role as written
@@ -46,8 +46,8 @@ struct GrantReview {
 
 // What the slave's account holds beyond (and short of) kSlavePrivileges on
 // `database`.* and `meta_schema`.slave_position, from SHOW GRANTS lines.
-GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants, std::string_view database,
-                              std::string_view meta_schema);
+GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants,
+                              std::string_view database, std::string_view meta_schema);
 
 // The statements an administrator runs once for a slave account `account`
 // ("'u'@'h'"): the meta schema and position table, then the grants.
@@ -57,8 +57,8 @@ std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_vi
 // Reviews the connected account. Not ok: kFailedPrecondition listing what is
 // wrong and the statements that fix it; with `allow_broad` the findings go
 // to `warnings` instead and the result is ok.
-Status CheckSlaveGrants(db::Connection* conn, std::string_view database, std::string_view meta_schema,
-                        bool allow_broad, std::vector<std::string>* warnings);
-
+Status CheckSlaveGrants(db::Connection* conn, std::string_view database,
+                        std::string_view meta_schema, bool allow_broad,
+                        std::vector<std::string>* warnings);
 
 }  // namespace sqlrepl::app

@@ -39,7 +39,8 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
       return kExitOk;
     }
     if (!args.unmatched().empty()) {
-      return FailSetup(program, "unexpected argument '" + args.unmatched().front() + "' (see --help)");
+      return FailSetup(program,
+                       "unexpected argument '" + args.unmatched().front() + "' (see --help)");
     }
     CommandLine c;
     c.load.env_file = args["env-file"].as<std::string>();
@@ -91,8 +92,9 @@ std::string DescribeConnectError(const Status& status, const config::DbSettings&
           "in {}",
           db.database, where, env_file);
     case 1044:  // ER_DBACCESS_DENIED_ERROR
-      return fmt::format("user '{}' may not use database '{}' on {}: grant access, or check DB_NAME in {}",
-                         db.user, db.database, where, env_file);
+      return fmt::format(
+          "user '{}' may not use database '{}' on {}: grant access, or check DB_NAME in {}",
+          db.user, db.database, where, env_file);
     case 2002: case 2003: case 2005: case 2006: case 2013:
       return fmt::format(
           "cannot reach the database server at {} ({}): is it running? check "

@@ -82,7 +82,9 @@ void InterruptHandler::Watch() {
     // connection is busy waiting for the answer.
     Result<db::Connection> killer = db::Connection::Open(db_);
     Status s = killer.ok() ? killer->Run(fmt::format("KILL QUERY {}", id)) : killer.status();
-    if (print_) print_(s.ok() ? "Ctrl-C -- query killed." : "Ctrl-C -- could not kill the query: " + s.ToString());
+    if (print_)
+      print_(s.ok() ? "Ctrl-C -- query killed."
+                    : "Ctrl-C -- could not kill the query: " + s.ToString());
   }
 }
 

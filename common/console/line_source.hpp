@@ -74,7 +74,9 @@ class TerminalLineSource : public LineSource {
   // nullopt and the caller asks its interrupt handler why. This covers a
   // signal delivered to another thread, which does not interrupt the read.
   void WakeForInterrupt();
-  void set_interrupt_pending(std::function<bool()> pending) { interrupt_pending_ = std::move(pending); }
+  void set_interrupt_pending(std::function<bool()> pending) {
+    interrupt_pending_ = std::move(pending);
+  }
 
   // True for text the history must not keep (IDENTIFIED, PASSWORD).
   static bool KeepOutOfHistory(std::string_view line);

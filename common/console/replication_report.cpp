@@ -13,7 +13,8 @@ using master::SlaveOutcome;
 std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms) {
   const size_t n = outcomes.size();
-  if (n == 0) return fmt::format("No slave connected: logged as #{} for slaves that connect later\n", seq);
+  if (n == 0)
+    return fmt::format("No slave connected: logged as #{} for slaves that connect later\n", seq);
   size_t applied = 0;
   std::map<std::string, size_t> refusals;  // reason -> count, in a stable order
   std::string details;
@@ -53,9 +54,10 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
 std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int ack_timeout_ms) {
   std::string out;
   for (const master::LagChange& c : changes) {
-    out += c.lagging ? fmt::format("{} is lagging: no acknowledgement within {} ms; writes no longer "
-                                   "wait for it\n",
-                                   c.slave_id, ack_timeout_ms)
+    out += c.lagging ? fmt::format(
+                           "{} is lagging: no acknowledgement within {} ms; writes no longer "
+                           "wait for it\n",
+                           c.slave_id, ack_timeout_ms)
                      : fmt::format("{} has caught up; writes wait for it again\n", c.slave_id);
   }
   return out;
@@ -84,14 +86,15 @@ std::string FormatBehindAtExit(const std::vector<master::SlaveInfo>& slaves, uin
   for (const master::SlaveInfo& s : slaves) {
     if (s.applied_seq >= last_seq) continue;
     ++behind;
-    lines += fmt::format("  {}: applied #{} of #{} ({} event{} behind), {}\n", s.id, s.applied_seq, last_seq,
-                         last_seq - s.applied_seq, last_seq - s.applied_seq == 1 ? "" : "s",
-                         master::SlaveStateName(s.state));
+    lines += fmt::format("  {}: applied #{} of #{} ({} event{} behind), {}\n", s.id, s.applied_seq,
+                         last_seq, last_seq - s.applied_seq,
+                         last_seq - s.applied_seq == 1 ? "" : "s", master::SlaveStateName(s.state));
   }
   if (behind == 0) return "";
-  return fmt::format("master: exiting while {} slave{} behind; {} the rest only while a master runs "
-                     "(start the master again, interactively or with another script):\n",
-                     behind, behind == 1 ? " is" : "s are", behind == 1 ? "it gets" : "they get") +
+  return fmt::format(
+             "master: exiting while {} slave{} behind; {} the rest only while a master runs "
+             "(start the master again, interactively or with another script):\n",
+             behind, behind == 1 ? " is" : "s are", behind == 1 ? "it gets" : "they get") +
          lines;
 }
 

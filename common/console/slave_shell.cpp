@@ -33,7 +33,8 @@ SlaveShell::SlaveShell(db::Connection* session, Options options, StatusFields st
       err_(err),
       commands_(MakeCommands()) {
   const Status s = MakeReadOnly();
-  if (!s.ok()) err_ << "WARNING: could not make the prompt's session read-only: " << s.ToString() << std::endl;
+  if (!s.ok())
+    err_ << "WARNING: could not make the prompt's session read-only: " << s.ToString() << std::endl;
 }
 
 std::string SlaveShell::RefusalLine(const Options& options) {

@@ -84,7 +84,8 @@ std::string FormatTable(const db::QueryResult& r) {
   std::vector<size_t> widths(n);
   for (size_t c = 0; c < n; ++c) {
     widths[c] = DisplayWidth(r.columns[c].name);
-    for (const db::Row& row : r.rows) widths[c] = std::max(widths[c], DisplayWidth(CellText(row[c])));
+    for (const db::Row& row : r.rows)
+      widths[c] = std::max(widths[c], DisplayWidth(CellText(row[c])));
   }
   std::string border = "+";
   for (size_t w : widths) border += std::string(w + 2, '-') + "+";

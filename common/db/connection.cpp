@@ -80,7 +80,8 @@ Result<Connection> Connection::Open(const ConnectOptions& o) {
   // CLIENT_MULTI_RESULTS lets CALL return its result sets; multi-statements stay off.
   if (mysql_real_connect(m, use_socket ? nullptr : o.host.c_str(), o.user.c_str(),
                          o.password.Reveal().c_str(), db, use_socket ? 0 : o.port,
-                         use_socket ? o.socket.c_str() : nullptr, CLIENT_MULTI_RESULTS) == nullptr) {
+                         use_socket ? o.socket.c_str() : nullptr,
+                         CLIENT_MULTI_RESULTS) == nullptr) {
     return Status::SqlError(mysql_errno(m), mysql_sqlstate(m), mysql_error(m));
   }
   return Connection(std::move(handle), std::move(endpoint), o);

@@ -15,9 +15,9 @@ Result<std::vector<std::string>> ShowGrants(Connection* conn) {
 }
 
 Result<bool> TableExists(Connection* conn, std::string_view schema, std::string_view table) {
-  Result<QueryResult> r = conn->Execute(
-      fmt::format("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
-                  conn->Quote(schema), conn->Quote(table)));
+  Result<QueryResult> r = conn->Execute(fmt::format(
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+      conn->Quote(schema), conn->Quote(table)));
   if (!r.ok()) return r.status();
   return !r->rows.empty() && !r->rows[0].empty() && r->rows[0][0].value_or("0") != "0";
 }

@@ -29,7 +29,8 @@ long SchemaCatalog::QueryNumber(const std::string& sql) {
     return 0;
   }
   long value = 0;
-  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0]) value = std::atol(r->rows[0][0]->c_str());
+  if (!r->rows.empty() && !r->rows[0].empty() && r->rows[0][0])
+    value = std::atol(r->rows[0][0]->c_str());
   numbers_[sql] = value;
   return value;
 }
@@ -46,10 +47,11 @@ bool SchemaCatalog::HasAutoIncrement(const sql::TableRef& t) {
 int SchemaCatalog::UniqueKeyCount(const sql::TableRef& t) {
   Connection* c = Get();
   if (c == nullptr) return 0;
-  return static_cast<int>(QueryNumber(fmt::format(
-      "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} "
-      "AND TABLE_NAME = {} AND NON_UNIQUE = 0",
-      c->Quote(t.schema), c->Quote(t.table))));
+  return static_cast<int>(
+      QueryNumber(fmt::format("SELECT COUNT(DISTINCT INDEX_NAME) FROM "
+                              "information_schema.STATISTICS WHERE TABLE_SCHEMA = {} "
+                              "AND TABLE_NAME = {} AND NON_UNIQUE = 0",
+                              c->Quote(t.schema), c->Quote(t.table))));
 }
 
 bool SchemaCatalog::IsStoredFunction(std::string_view schema, std::string_view name) {

@@ -8,7 +8,7 @@
 namespace sqlrepl::db {
 
 inline constexpr unsigned kErDiskFull = 1021;            // ER_DISK_FULL
-inline constexpr unsigned kErErrorOnWrite = 1026;        // ER_ERROR_ON_WRITE (Errcode: 28 is ENOSPC)
+inline constexpr unsigned kErErrorOnWrite = 1026;  // ER_ERROR_ON_WRITE (Errcode: 28 is ENOSPC)
 inline constexpr unsigned kErGetErrno = 1030;            // ER_GET_ERRNO ("Got error 28 ...")
 inline constexpr unsigned kErOutOfMemory = 1037;         // ER_OUTOFMEMORY
 inline constexpr unsigned kErOutOfSortMemory = 1038;     // ER_OUT_OF_SORTMEMORY
@@ -20,7 +20,8 @@ inline constexpr unsigned kErTooManyUserConnections = 1203;  // ER_TOO_MANY_USER
 inline constexpr unsigned kErLockWaitTimeout = 1205;     // ER_LOCK_WAIT_TIMEOUT
 inline constexpr unsigned kErDeadlock = 1213;            // ER_LOCK_DEADLOCK
 inline constexpr unsigned kErQueryInterrupted = 1317;    // ER_QUERY_INTERRUPTED
-inline constexpr unsigned kErReadOnlyTransaction = 1792;  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+inline constexpr unsigned kErReadOnlyTransaction =
+    1792;                                                // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 inline constexpr unsigned kErStatementTimeout = 1969;    // ER_STATEMENT_TIMEOUT
 
 // A short name ("lock wait timeout", "disk full", ...) when an error with

@@ -75,13 +75,17 @@ Status LogPurger::RunOnce() {
     if (!s.ok()) return s;
   }
   // 2. Delete what every known slave has applied and retention allows.
-  Result<db::QueryResult> known = conn_->Execute(fmt::format("SELECT applied_seq FROM `{}`.slaves", meta));
+  Result<db::QueryResult> known =
+      conn_->Execute(fmt::format("SELECT applied_seq FROM `{}`.slaves", meta));
   if (!known.ok()) return known.status();
   std::vector<uint64_t> positions;
-  for (const db::Row& row : known->rows) positions.push_back(std::strtoull(row[0].value_or("0").c_str(), nullptr, 10));
-  Result<db::QueryResult> last = conn_->Execute(fmt::format("SELECT COALESCE(MAX(seq), 0) FROM `{}`.log", meta));
+  for (const db::Row& row : known->rows)
+    positions.push_back(std::strtoull(row[0].value_or("0").c_str(), nullptr, 10));
+  Result<db::QueryResult> last =
+      conn_->Execute(fmt::format("SELECT COALESCE(MAX(seq), 0) FROM `{}`.log", meta));
   if (!last.ok()) return last.status();
-  const uint64_t limit = PurgeLimit(positions, std::strtoull(last->rows[0][0].value_or("0").c_str(), nullptr, 10));
+  const uint64_t limit =
+      PurgeLimit(positions, std::strtoull(last->rows[0][0].value_or("0").c_str(), nullptr, 10));
   if (limit == 0) return Status::Ok();
   uint64_t purged = 0;
   for (;;) {
@@ -97,11 +101,13 @@ Status LogPurger::RunOnce() {
   }
   if (purged == 0) return Status::Ok();
   // 3. Slaves behind the new first event are refused from now on.
-  Result<db::QueryResult> first = conn_->Execute(fmt::format("SELECT MIN(seq) FROM `{}`.log", meta));
+  Result<db::QueryResult> first =
+      conn_->Execute(fmt::format("SELECT MIN(seq) FROM `{}`.log", meta));
   if (!first.ok()) return first.status();
   const uint64_t first_seq = std::strtoull(first->rows[0][0].value_or("0").c_str(), nullptr, 10);
   if (options_.on_first_seq && first_seq > 0) options_.on_first_seq(first_seq);
-  if (options_.log) options_.log(fmt::format("purged {} log events; the log now starts at #{}", purged, first_seq));
+  if (options_.log)
+    options_.log(fmt::format("purged {} log events; the log now starts at #{}", purged, first_seq));
   return Status::Ok();
 }
 

@@ -5,7 +5,10 @@
 namespace sqlrepl::master {
 
 LogReader::LogReader(asio::io_context& io, db::ConnectOptions db, std::string meta_schema)
-    : io_(io), db_(std::move(db)), meta_schema_(std::move(meta_schema)), thread_([this] { Loop(); }) {}
+    : io_(io),
+      db_(std::move(db)),
+      meta_schema_(std::move(meta_schema)),
+      thread_([this] { Loop(); }) {}
 
 LogReader::~LogReader() {
   {

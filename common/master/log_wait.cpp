@@ -31,7 +31,8 @@ const char* LogRowWaitReason(const Status& s) {
   }
 }
 
-std::optional<milliseconds> NextLogWait(const LogWaitOptions& o, milliseconds waited, milliseconds last) {
+std::optional<milliseconds> NextLogWait(const LogWaitOptions& o, milliseconds waited,
+                                        milliseconds last) {
   if (waited >= o.limit) return std::nullopt;
   const milliseconds next = last.count() == 0 ? o.first : std::min(last * 2, o.max);
   return std::min(next, o.limit - waited);
@@ -39,23 +40,27 @@ std::optional<milliseconds> NextLogWait(const LogWaitOptions& o, milliseconds wa
 
 bool PauseUnlessStopped(milliseconds d, const std::function<bool()>& stopped) {
   const auto until = std::chrono::steady_clock::now() + d;
-  for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+  for (auto now = std::chrono::steady_clock::now(); now < until;
+       now = std::chrono::steady_clock::now()) {
     if (stopped && stopped()) return false;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kPauseStep, until - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(kPauseStep, until - now));
   }
   return !(stopped && stopped());
 }
 
-std::string LogWaitLine(uint64_t seq, const char* reason, const Status& error, const std::string& statement,
-                        milliseconds limit) {
-  return fmt::format("waiting: {} on the replication log, write #{} is held until it can be logged; "
-                     "retrying for up to {:g} s ({}): {}",
-                     reason, seq, Seconds(limit), error.ToString(), statement);
+std::string LogWaitLine(uint64_t seq, const char* reason, const Status& error,
+                        const std::string& statement, milliseconds limit) {
+  return fmt::format(
+      "waiting: {} on the replication log, write #{} is held until it can be logged; "
+      "retrying for up to {:g} s ({}): {}",
+      reason, seq, Seconds(limit), error.ToString(), statement);
 }
 
 Status LogWaitGaveUp(const Status& last, const char* reason, milliseconds waited, bool stopped) {
-  const std::string why = stopped ? fmt::format("waiting for it stopped after {:g} s", Seconds(waited))
-                                  : fmt::format("still so after waiting {:g} s", Seconds(waited));
+  const std::string why = stopped
+                              ? fmt::format("waiting for it stopped after {:g} s", Seconds(waited))
+                              : fmt::format("still so after waiting {:g} s", Seconds(waited));
   return Status::SqlError(last.sql_errno(), last.sqlstate(),
                           fmt::format("{} ({}; {})", last.message(), reason, why));
 }

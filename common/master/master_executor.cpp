@@ -39,7 +39,8 @@ constexpr size_t kOneTripMaxStatement = 16 * 1024;
 // or a write the master ran in its own transaction (its log row shows
 // whether it committed).
 LostStatement LostStatementOf(const sql::Classification& c) {
-  if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty) return LostStatement::kRead;
+  if (c.kind == StatementKind::kRead || c.kind == StatementKind::kEmpty)
+    return LostStatement::kRead;
   const bool own_transaction =
       (c.kind == StatementKind::kDataChange || c.kind == StatementKind::kSessionState) &&
       !c.implicit_commit && c.use_database.empty();
@@ -77,7 +78,8 @@ sql::LexMode MasterExecutor::CurrentLexMode() {
   if (!session_known_) {
     Result<db::QueryResult> r = conn_->Execute(replication::CarriedVariablesQuery());
     Result<std::vector<replication::SessionVariable>> session =
-        r.ok() ? replication::ParseCarriedVariables(*r) : Result<std::vector<replication::SessionVariable>>(r.status());
+        r.ok() ? replication::ParseCarriedVariables(*r)
+               : Result<std::vector<replication::SessionVariable>>(r.status());
     if (!session.ok()) return {};  // the statement will meet the same trouble and report it
     session_ = std::move(session).value();
     session_known_ = true;
@@ -96,7 +98,8 @@ Result<db::QueryResult> MasterExecutor::RunUserStatement(std::string_view sql) {
   return std::move(results.back());
 }
 
-std::vector<Result<db::QueryResult>> MasterExecutor::RunPipelined(const std::vector<std::string>& batch) {
+std::vector<Result<db::QueryResult>> MasterExecutor::RunPipelined(
+    const std::vector<std::string>& batch) {
   if (on_user_statement_) on_user_statement_(conn_->thread_id());
   std::vector<Result<db::QueryResult>> results = conn_->ExecutePipelined(batch);
   if (on_user_statement_) on_user_statement_(0);
@@ -122,8 +125,10 @@ replication::EventStatement MasterExecutor::NewStatement(std::string_view sql, s
 // One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
 // statement.
 // The context (timestamp, RAND seeds) is fixed here, not asked of the server.
-Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, const sql::Classification& c,
-                                                       replication::EventStatement* st, bool* began) {
+Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql,
+                                                       const sql::Classification& c,
+                                                       replication::EventStatement* st,
+                                                       bool* began) {
   *st = NewStatement(sql, c.mode);
   replication::StatementContext& ctx = st->context;
 
@@ -139,7 +144,8 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, con
   const size_t context_at = batch.size();
   batch.push_back(replication::ContextSql(ctx, /*observed=*/false));
   const size_t begin_at = batch.size();
-  if (began != nullptr) batch.push_back("START TRANSACTION");  // BEGIN starts a block under sql_mode=ORACLE
+  if (began != nullptr)
+    batch.push_back("START TRANSACTION");  // BEGIN starts a block under sql_mode=ORACLE
   batch.emplace_back(sql);
   std::vector<Result<db::QueryResult>> results = RunPipelined(batch);
 
@@ -166,8 +172,9 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, con
   if (!context.ok()) {
     // The statement ran without its context being known: it must not stay.
     if (results.back().ok()) (void)conn_->Run("ROLLBACK");
-    return Status::SqlError(context.sql_errno(), context.sqlstate(),
-                            "rolled back, the statement's context could not be read: " + context.message());
+    return Status::SqlError(
+        context.sql_errno(), context.sqlstate(),
+        "rolled back, the statement's context could not be read: " + context.message());
   }
   ctx.has_session = true;
   ctx.session = session_;
@@ -188,7 +195,8 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql, con
   return std::move(r);
 }
 
-Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::string_view commit_sql) {
+Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event,
+                                              std::string_view commit_sql) {
   // The master's own COMMIT and a plain one typed by the user go with the
   // log row in one round trip; others (COMMIT WORK, COMMIT AND CHAIN, ...)
   // run as typed.
@@ -218,8 +226,8 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event, std::str
   return event.seq;
 }
 
-Result<std::string> MasterExecutor::AppendOnce(replication::Event* event, std::string_view commit_sql,
-                                               bool own_commit) {
+Result<std::string> MasterExecutor::AppendOnce(replication::Event* event,
+                                               std::string_view commit_sql, bool own_commit) {
   return own_commit ? log_->AppendAndCommit(conn_, event, tx_.staged(), commit_sql)
                     : log_->Append(conn_, event, tx_.staged());
 }
@@ -230,7 +238,8 @@ Result<std::string> MasterExecutor::AppendOnce(replication::Event* event, std::s
 //    pausing longer each time (log_wait.hpp).
 // 3. At the limit, or when the user stops the wait, returns the last error
 //    with the reason; the caller rolls back.
-Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
+Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* event,
+                                                         std::string_view commit_sql,
                                                          bool own_commit) {
   Result<std::string> encoded = AppendOnce(event, commit_sql, own_commit);
   const LogWaitOptions& o = options_.log_wait;
@@ -253,7 +262,8 @@ Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* eve
   return encoded;
 }
 
-void MasterExecutor::MarkInDoubt(const replication::Event& event, std::string encoded, const Status& cause) {
+void MasterExecutor::MarkInDoubt(const replication::Event& event, std::string encoded,
+                                 const Status& cause) {
   InDoubtWrite write;
   write.seq = event.seq;
   write.encoded = std::move(encoded);
@@ -285,7 +295,8 @@ Executed MasterExecutor::Execute(std::string_view sql, const sql::Classification
 Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classification& c,
                                         const std::string& database) {
   if (c.transaction == TransactionOp::kXa) {
-    return Failed(Status::FailedPrecondition("XA transactions are not supported by the sqlrepl master"));
+    return Failed(
+        Status::FailedPrecondition("XA transactions are not supported by the sqlrepl master"));
   }
   if (!c.reserved_variable.empty()) {
     return Failed(Status::FailedPrecondition(c.reserved_variable +
@@ -310,7 +321,8 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
   }
   std::vector<std::string> unsafe = sql::FindNondeterminism(sql, c, database, options_.catalog);
   if (!unsafe.empty() && options_.unsafe == config::UnsafePolicy::kRefuse) {
-    return Failed(Status::FailedPrecondition("not executed, UNSAFE_STATEMENTS=refuse: " + unsafe.front()));
+    return Failed(
+        Status::FailedPrecondition("not executed, UNSAFE_STATEMENTS=refuse: " + unsafe.front()));
   }
   Executed ran = ExecuteClassified(sql, c, database);
   ran.unsafe = std::move(unsafe);
@@ -367,11 +379,13 @@ Executed MasterExecutor::ExecuteByKind(std::string_view sql, const sql::Classifi
     if (!s.ok()) return Failed(s);
   }
   Executed ran;
-  const bool transactional = c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
+  const bool transactional =
+      c.kind == StatementKind::kDataChange || c.kind == StatementKind::kFileAccess;
   const bool master_only = RunsOnMasterOnly(c, database);
   if (tx_.open() && !c.implicit_commit && !(master_only && CannotEndTransaction(c))) {
-    ran = CannotEndTransaction(c) ? ExecuteInTransaction(sql, c, database)
-                                  : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
+    ran = CannotEndTransaction(c)
+              ? ExecuteInTransaction(sql, c, database)
+              : ExecuteMayEndTransaction(sql, c, database, /*log=*/!master_only);
   } else if (master_only) {
     ran.result = RunUserStatement(sql);
   } else if (transactional) {
@@ -405,7 +419,8 @@ bool MasterExecutor::RunsOnMasterOnly(const sql::Classification& c, const std::s
     }
     return true;
   }
-  if (c.kind != StatementKind::kDataChange || c.writes.empty() || temporary_tables_.empty()) return false;
+  if (c.kind != StatementKind::kDataChange || c.writes.empty() || temporary_tables_.empty())
+    return false;
   for (const sql::TableRef& t : c.writes) {
     if (!temporary_tables_.count(TableKey(t, database))) return false;
   }
@@ -416,7 +431,8 @@ std::string MasterExecutor::TableKey(const sql::TableRef& t, const std::string& 
   return (t.schema.empty() ? database : t.schema) + "." + t.table;
 }
 
-void MasterExecutor::NoteTemporaryTables(const sql::Classification& c, const std::string& database) {
+void MasterExecutor::NoteTemporaryTables(const sql::Classification& c,
+                                         const std::string& database) {
   for (const sql::TableRef& t : c.writes) {
     if (c.verb == "DROP TABLE") {
       temporary_tables_.erase(TableKey(t, database));
@@ -460,7 +476,8 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
   // they run. (An INSERT's insert id is known only after it; finding it on
   // the server would mean changing the LAST_INSERT_ID() that its triggers
   // and functions read.)
-  if (c.kind != StatementKind::kDataChange || (c.verb != "UPDATE" && c.verb != "DELETE")) return false;
+  if (c.kind != StatementKind::kDataChange || (c.verb != "UPDATE" && c.verb != "DELETE"))
+    return false;
   // Everything is written before any answer is read: a large statement
   // (its event follows it) or one that answers with rows (RETURNING) could
   // fill both directions of the socket and hang.
@@ -476,7 +493,8 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
   }
   for (const replication::SessionVariable& v : session_) {
     // Its block syntax differs: the compound statement would not parse.
-    if (v.name == "sql_mode" && AsciiUpper(v.value).find("ORACLE") != std::string::npos) return false;
+    if (v.name == "sql_mode" && AsciiUpper(v.value).find("ORACLE") != std::string::npos)
+      return false;
   }
   return true;
 }
@@ -484,7 +502,8 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
 // One round trip (MasterLog::PrepareGuardedCommit): context, START
 // TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
 // only if the statement and its context went through.
-Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
+Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql,
+                                                    const sql::Classification& c,
                                                     const std::string& database) {
   replication::Event event{0, database, {NewStatement(sql, c.mode)}};
   replication::StatementContext& ctx = event.statements[0].context;
@@ -492,10 +511,11 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   ctx.session = session_;
   const uint64_t nonce = rng_() % (uint64_t{1} << 62) + 1;
   Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, nonce);
-  if (!commit.ok()) return ExecuteAutocommit(sql, c, database);  // too large to log: it says so, as always
-  std::vector<Result<db::QueryResult>> results =
-      RunPipelined({replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
-                    std::string(sql), "SHOW WARNINGS", commit->check, commit->commit});
+  if (!commit.ok())
+    return ExecuteAutocommit(sql, c, database);  // too large to log: it says so, as always
+  std::vector<Result<db::QueryResult>> results = RunPipelined(
+      {replication::ContextSql(ctx, /*observed=*/false) + ", " + commit->arm, "START TRANSACTION",
+       std::string(sql), "SHOW WARNINGS", commit->check, commit->commit});
   const Status& context = results[0].status();
   const bool began = results[1].ok();
   if (context.ok()) timestamp_frozen_ = true;
@@ -534,12 +554,14 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
   if (LogRowWaitReason(logged) != nullptr && TransactionOpen()) {
     // The statement's changes wait in the open transaction for room for
     // their log row.
-    return LogAndCommitAnswered(std::move(out), replication::Event{0, database, std::move(event.statements)});
+    return LogAndCommitAnswered(std::move(out),
+                                replication::Event{0, database, std::move(event.statements)});
   }
   if (logged.sql_errno() == db::kParseError) {
     // The block did not run (a character set it cannot be read in): the
     // usual second round trip, in the transaction still open.
-    return LogAndCommitAnswered(std::move(out), replication::Event{0, database, std::move(event.statements)});
+    return LogAndCommitAnswered(std::move(out),
+                                replication::Event{0, database, std::move(event.statements)});
   }
   return AfterFailedGuardedCommit(std::move(out), event, commit->encoded, logged);
 }
@@ -547,7 +569,8 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql, const 
 // The block failed. Killed after its COMMIT, it still reports an error:
 // once rolled back, the log holds this event only if it committed.
 Executed MasterExecutor::AfterFailedGuardedCommit(Executed out, const replication::Event& event,
-                                                  const std::string& encoded, const Status& logged) {
+                                                  const std::string& encoded,
+                                                  const Status& logged) {
   (void)conn_->Run("ROLLBACK");
   MarkInDoubt(event, encoded, logged);
   Result<std::vector<std::string>> row =
@@ -563,8 +586,9 @@ Executed MasterExecutor::AfterFailedGuardedCommit(Executed out, const replicatio
     out.committed.push_back(event.seq);
     return out;
   }
-  return Failed(Status::SqlError(logged.sql_errno(), logged.sqlstate(),
-                                 "rolled back, the replication log could not be written: " + logged.message()));
+  return Failed(Status::SqlError(
+      logged.sql_errno(), logged.sqlstate(),
+      "rolled back, the replication log could not be written: " + logged.message()));
 }
 
 Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const sql::Classification& c,
@@ -587,13 +611,14 @@ Executed MasterExecutor::ExecuteThenLog(std::string_view sql, const sql::Classif
   return out;
 }
 
-void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const std::string& database,
-                                           Executed* out) {
+void MasterExecutor::LogCommittedStatement(replication::EventStatement st,
+                                           const std::string& database, Executed* out) {
   // The statement committed by itself: its log row follows in a transaction
   // of its own (a crash in between loses only the slaves' refusal notice).
   Status s = conn_->Run("START TRANSACTION");
   Result<uint64_t> seq =
-      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kOwnCommit) : Result<uint64_t>(s);
+      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kOwnCommit)
+             : Result<uint64_t>(s);
   if (in_doubt_) {
     in_doubt_->statement_committed = true;  // the reconnection finds out about its log row
     return;
@@ -615,7 +640,8 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st, const
 //    statement itself (unless `log` is false: session statements) joins the
 //    transaction that is open now, or, when none is, is logged as an event
 //    of its own.
-Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sql::Classification& c,
+Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql,
+                                                  const sql::Classification& c,
                                                   const std::string& database, bool log) {
   Executed out;
   std::optional<replication::Event> staged;
@@ -634,7 +660,8 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
   // Only an error answer leaves the question, and a failed question means
   // the session is gone: the reconnection decides (the log row says).
   if (!state.ok()) {
-    if (staged) MarkInDoubt(*staged, encoded, out.result.status());  // the statement may have committed it
+    if (staged)
+      MarkInDoubt(*staged, encoded, out.result.status());  // the statement may have committed it
     return out;
   }
   const bool open = state->open;
@@ -645,7 +672,8 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql, const sq
     Result<bool> committed = log_->IsCommitted(open ? probe_ : conn_, staged->seq);
     if (!committed.ok()) {
       // Unknown: say so rather than guess; the row decides what slaves get.
-      out.notes.push_back(WriteNoteText(WriteNote::kCommitUnknown, 0, committed.status().ToString()));
+      out.notes.push_back(
+          WriteNoteText(WriteNote::kCommitUnknown, 0, committed.status().ToString()));
     } else if (*committed) {
       Publish(staged->seq, encoded);
       out.committed.push_back(staged->seq);
@@ -687,7 +715,8 @@ Result<MasterExecutor::ServerState> MasterExecutor::AskTransactionState() {
   return ServerState{r->rows[0][0].value_or("0") == "1", r->rows[0][1].value_or("1") == "1"};
 }
 
-Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql, const sql::Classification& c) {
+Executed MasterExecutor::ExecuteTransactionControl(std::string_view sql,
+                                                   const sql::Classification& c) {
   Executed out;
   switch (c.transaction) {
     case TransactionOp::kBegin: {
@@ -800,12 +829,13 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   if (in_doubt_ && in_doubt_->answer) ran.result = *in_doubt_->answer;  // reported if it committed
   lost.reconnected = Reconnect(database, &ran, &loss.write);
   loss.reconnected = lost.reconnected.ok();
-  if (loss.reconnected && loss.autocommit_was_off) ran.reconnect_notes.push_back(AutocommitLostNote());
+  if (loss.reconnected && loss.autocommit_was_off)
+    ran.reconnect_notes.push_back(AutocommitLostNote());
   return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, database);
 }
 
-Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
-                                  const std::string& database) {
+Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSession& lost,
+                                  std::string_view sql, const std::string& database) {
   switch (decision) {
     case AfterLoss::kRunAgain:
       return RunAgain(std::move(ran), sql, database);
@@ -884,16 +914,18 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
 // A COMMIT that reached the server before the loss left its log row: the
 // write happened, so the slaves get it now. The write in doubt learns its
 // outcome here, by its row's bytes.
-Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out, std::optional<WriteOutcome>* outcome) {
+Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out,
+                                                  std::optional<WriteOutcome>* outcome) {
   const uint64_t from = log_->last_seq() + 1;
   Result<std::vector<std::string>> rows =
       MasterLog::ReadFrom(conn_, options_.meta_schema, from, 1000, size_t{1} << 26);
   if (in_doubt_) {
     const WriteOutcome o = OutcomeFromLog(*in_doubt_, from, rows);
     if (o == WriteOutcome::kUnknown) {
-      return rows.ok() ? Status::Corruption(fmt::format("write #{} is in doubt, but the log is at #{}",
-                                                        in_doubt_->seq, from - 1))
-                       : rows.status();
+      return rows.ok()
+                 ? Status::Corruption(fmt::format("write #{} is in doubt, but the log is at #{}",
+                                                  in_doubt_->seq, from - 1))
+                 : rows.status();
     }
     if (o == WriteOutcome::kNotCommitted && in_doubt_->said_unknown) {
       out->reconnect_notes.push_back(NotCommittedNote(*in_doubt_));
@@ -907,7 +939,8 @@ Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out, std::optional<W
     Publish(seq, encoded);
     out->committed.push_back(seq);
     Result<replication::Event> event = replication::DecodeEvent(encoded);
-    out->reconnect_notes.push_back(CommittedNote(seq, event.ok() ? Summary(*event) : "(unreadable event)"));
+    out->reconnect_notes.push_back(
+        CommittedNote(seq, event.ok() ? Summary(*event) : "(unreadable event)"));
   }
   return Status::Ok();
 }

@@ -118,8 +118,10 @@ class MasterExecutor {
                           const std::string& database);
   // Execute() once the master's own checks passed; finds out whether the
   // server rolled the open transaction back (deadlock) when a statement fails.
-  Executed ExecuteClassified(std::string_view sql, const sql::Classification& c, const std::string& database);
-  Executed ExecuteByKind(std::string_view sql, const sql::Classification& c, const std::string& database);
+  Executed ExecuteClassified(std::string_view sql, const sql::Classification& c,
+                             const std::string& database);
+  Executed ExecuteByKind(std::string_view sql, const sql::Classification& c,
+                         const std::string& database);
   // The server's transaction state after a statement's answer: an OK
   // answer carries it; an error carries none, so then the server is asked.
   struct ServerState {
@@ -133,7 +135,8 @@ class MasterExecutor {
   bool TransactionOpen();
   Executed Commit(std::string_view sql);
   Executed ExecuteTransactionControl(std::string_view sql, const sql::Classification& c);
-  Executed ExecuteAutocommit(std::string_view sql, const sql::Classification& c, const std::string& database);
+  Executed ExecuteAutocommit(std::string_view sql, const sql::Classification& c,
+                             const std::string& database);
   // An UPDATE or DELETE whose context is known before it runs (it reads no
   // variable, ...) is logged and committed in the round trip that runs it.
   bool LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const;
@@ -148,13 +151,15 @@ class MasterExecutor {
   Executed LogAndCommitAnswered(Executed out, replication::Event event);
   Executed ExecuteInTransaction(std::string_view sql, const sql::Classification& c,
                                 const std::string& database);
-  Executed ExecuteThenLog(std::string_view sql, const sql::Classification& c, const std::string& database);
+  Executed ExecuteThenLog(std::string_view sql, const sql::Classification& c,
+                          const std::string& database);
   // In a transaction, a statement that may end it without the classifier
   // knowing (CALL, EXECUTE IMMEDIATE, ...).
   Executed ExecuteMayEndTransaction(std::string_view sql, const sql::Classification& c,
                                     const std::string& database, bool log);
   // Logs `st`, which committed by itself, as an event of its own.
-  void LogCommittedStatement(replication::EventStatement st, const std::string& database, Executed* out);
+  void LogCommittedStatement(replication::EventStatement st, const std::string& database,
+                             Executed* out);
 
   // A read (or an empty statement), with the clock given back first.
   Result<db::QueryResult> RunUserStatement(std::string_view sql);
@@ -174,7 +179,8 @@ class MasterExecutor {
   // Event `seq` committed: the log moves past it and the slaves get it.
   void Publish(uint64_t seq, const std::string& encoded);
   // Writes `event`'s log row once; with `own_commit`, commits with it.
-  Result<std::string> AppendOnce(replication::Event* event, std::string_view commit_sql, bool own_commit);
+  Result<std::string> AppendOnce(replication::Event* event, std::string_view commit_sql,
+                                 bool own_commit);
   // AppendOnce(), waiting out a server resource that ran out (log_wait.hpp).
   Result<std::string> AppendWaitingForRoom(replication::Event* event, std::string_view commit_sql,
                                            bool own_commit);
@@ -211,7 +217,8 @@ class MasterExecutor {
   // caller says when a transaction was lost). Then asks the log about the
   // write in doubt: `outcome` (may be null) gets what it says, kUnknown when
   // it could not be asked (an error then, and the write stays in doubt).
-  Status Reconnect(const std::string& database, Executed* out, std::optional<WriteOutcome>* outcome);
+  Status Reconnect(const std::string& database, Executed* out,
+                   std::optional<WriteOutcome>* outcome);
   // Publishes what committed before the loss and was not published yet.
   Status PublishCommittedBeforeLoss(Executed* out, std::optional<WriteOutcome>* outcome);
 

@@ -10,7 +10,9 @@
 namespace sqlrepl::master {
 namespace {
 
-uint64_t ToU64(const db::Cell& cell) { return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0; }
+uint64_t ToU64(const db::Cell& cell) {
+  return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0;
+}
 
 }  // namespace
 
@@ -40,8 +42,9 @@ Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta,
   Result<db::QueryResult> lock = conn->Execute(
       previous_holder == 0
           ? fmt::format("SELECT GET_LOCK({}, 0)", name)
-          : fmt::format("SELECT IF(IS_USED_LOCK({0}) <=> {1}, GET_LOCK({0}, {2}), GET_LOCK({0}, 0))",
-                        name, previous_holder, kPreviousHolderWaitSeconds));
+          : fmt::format(
+                "SELECT IF(IS_USED_LOCK({0}) <=> {1}, GET_LOCK({0}, {2}), GET_LOCK({0}, 0))", name,
+                previous_holder, kPreviousHolderWaitSeconds));
   if (!lock.ok()) return lock.status();
   if (lock->rows.empty() || !lock->rows[0][0] || *lock->rows[0][0] != "1") {
     return Status::FailedPrecondition(
@@ -75,8 +78,11 @@ Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta,
 std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
                                  bool restage) const {
   return fmt::format(
-      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq, conn->Quote(encoded),
-      restage ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)" : "");
+      "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq,
+      conn->Quote(encoded),
+      restage
+          ? " ON DUPLICATE KEY UPDATE event = VALUES(event), committed_at = CURRENT_TIMESTAMP(6)"
+          : "");
 }
 
 Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* event, bool restage) {
@@ -97,7 +103,8 @@ Result<std::string> MasterLog::AppendAndCommit(db::Session* conn, replication::E
   std::string encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
   if (!s.ok()) return s;
-  s = conn->Run(fmt::format("BEGIN NOT ATOMIC {}; {}; END", InsertSql(conn, event->seq, encoded, restage), commit));
+  s = conn->Run(fmt::format("BEGIN NOT ATOMIC {}; {}; END",
+                            InsertSql(conn, event->seq, encoded, restage), commit));
   if (s.sql_errno() == db::kParseError) {
     // A session sql_mode with another block syntax (ORACLE): nothing ran.
     s = conn->Run(InsertSql(conn, event->seq, encoded, restage));
@@ -118,7 +125,8 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* co
   Status s = protocol::CheckEventSize(out.encoded.size());  // as in Append()
   if (!s.ok()) return s;
   out.arm = fmt::format("{} = -{}", kMarker, nonce);
-  out.check = fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", kMarker, nonce);
+  out.check =
+      fmt::format("SET {0} = IF(@@error_count = 0 AND {0} <=> -{1}, {1}, NULL)", kMarker, nonce);
   // Without the check's verdict (it did not run) the block must fail, or the
   // write would pass for logged; after a failed statement it stays quiet,
   // leaving that statement's error as the session's last word.
@@ -126,15 +134,16 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* co
       "BEGIN NOT ATOMIC "
       "IF {0} <=> {1} THEN SET {0} = NULL; {2}; {3}; "
       "ELSEIF {0} IS NOT NULL THEN SET {0} = NULL; "
-      "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the check before it did not run'; "
+      "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sqlrepl: not logged, the check before it did "
+      "not run'; "
       "END IF; END",
       kMarker, nonce, InsertSql(conn, event->seq, out.encoded, /*restage=*/false), kOwnCommit);
   return out;
 }
 
 Result<bool> MasterLog::IsCommitted(db::Session* other, uint64_t seq) const {
-  Result<db::QueryResult> r =
-      other->Execute(fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
+  Result<db::QueryResult> r = other->Execute(
+      fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
   if (!r.ok()) return r.status();
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
@@ -142,8 +151,9 @@ Result<bool> MasterLog::IsCommitted(db::Session* other, uint64_t seq) const {
 Result<std::vector<std::string>> MasterLog::ReadFrom(db::Session* conn, const std::string& meta,
                                                      uint64_t from_seq, size_t max_events,
                                                      size_t max_bytes) {
-  Result<db::QueryResult> r = conn->Execute(fmt::format(
-      "SELECT event FROM `{}`.log WHERE seq >= {} ORDER BY seq LIMIT {}", meta, from_seq, max_events));
+  Result<db::QueryResult> r =
+      conn->Execute(fmt::format("SELECT event FROM `{}`.log WHERE seq >= {} ORDER BY seq LIMIT {}",
+                                meta, from_seq, max_events));
   if (!r.ok()) return r.status();
   std::vector<std::string> out;
   size_t bytes = 0;

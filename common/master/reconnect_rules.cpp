@@ -31,7 +31,8 @@ AfterLoss DecideAfterLoss(const Loss& loss) {
   const bool committed = loss.write == WriteOutcome::kCommitted;
   if (loss.statement_committed && loss.write) {
     if (committed) return AfterLoss::kDone;
-    return loss.write == WriteOutcome::kNotCommitted ? AfterLoss::kNotLogged : AfterLoss::kLogUnknown;
+    return loss.write == WriteOutcome::kNotCommitted ? AfterLoss::kNotLogged
+                                                     : AfterLoss::kLogUnknown;
   }
   if (loss.write == WriteOutcome::kUnknown) return AfterLoss::kUnknown;
   if (!loss.reconnected) return AfterLoss::kNotReconnected;
@@ -73,9 +74,10 @@ std::string UnknownMessage(const InDoubtWrite& write, const Status& why) {
 }
 
 std::string NotLoggedNote(const InDoubtWrite& write) {
-  return fmt::format("Executed on the master but not logged for the slaves: the connection was lost "
-                     "before its log row (write #{}) committed.",
-                     write.seq);
+  return fmt::format(
+      "Executed on the master but not logged for the slaves: the connection was lost "
+      "before its log row (write #{}) committed.",
+      write.seq);
 }
 
 std::string LogUnknownNote(const InDoubtWrite& write, const Status& why) {
@@ -84,22 +86,26 @@ std::string LogUnknownNote(const InDoubtWrite& write, const Status& why) {
                      write.seq, why.message());
 }
 
-std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements, uint64_t committed_seq) {
+std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements,
+                               uint64_t committed_seq) {
   switch (decision) {
     case AfterLoss::kTransactionLost:
-      return fmt::format("The open transaction was lost with the connection: the server rolled back its {} "
-                         "statement(s), none of them is replicated, and this statement did not run.",
-                         transaction_statements);
+      return fmt::format(
+          "The open transaction was lost with the connection: the server rolled back its {} "
+          "statement(s), none of them is replicated, and this statement did not run.",
+          transaction_statements);
     case AfterLoss::kTransactionCommitted:
-      return fmt::format("The open transaction committed before the connection was lost and is replicated as "
-                         "write #{}. This statement may have taken effect, in part or in whole, and what it "
-                         "changed is not replicated: check before running it again.",
-                         committed_seq);
+      return fmt::format(
+          "The open transaction committed before the connection was lost and is replicated as "
+          "write #{}. This statement may have taken effect, in part or in whole, and what it "
+          "changed is not replicated: check before running it again.",
+          committed_seq);
     case AfterLoss::kAutocommitLost:
       return "The statement was not run again: the new session would commit it at once. Set "
              "autocommit = 0 again, then run it.";
     default:
-      return "The statement was not run again: it may have taken effect before the connection was lost. "
+      return "The statement was not run again: it may have taken effect before the connection was "
+             "lost. "
              "Check, then run it again if needed.";
   }
 }

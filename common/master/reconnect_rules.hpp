@@ -48,7 +48,8 @@ WriteOutcome OutcomeFromLog(const InDoubtWrite& write, uint64_t from_seq,
 // The statement that lost the session, as far as running it again goes.
 enum class LostStatement {
   kRead,            // a read or an empty statement: nothing to undo
-  kOwnTransaction,  // a write run in the master's own transaction: it committed only with its log row
+  kOwnTransaction,  // a write run in the master's own transaction: it committed only with its log
+                    // row
   kOther,           // commits by itself, or may (DDL, CALL, USE, ...)
 };
 
@@ -59,7 +60,8 @@ struct Loss {
   bool in_transaction = false;      // an open transaction was lost with the session
   bool autocommit_was_off = false;  // SET autocommit = 0 was in force
   bool reconnected = false;         // a new session holds the log's lock
-  bool committed_before = false;    // the statement committed an event before the loss (implicit commit)
+  bool committed_before =
+      false;  // the statement committed an event before the loss (implicit commit)
   std::optional<WriteOutcome> write;  // the write in doubt, if the statement left one
   bool statement_committed = false;   // InDoubtWrite::statement_committed
 };
@@ -94,7 +96,8 @@ std::string LogUnknownNote(const InDoubtWrite& write, const Status& why);
 // kTransactionCommitted, kAutocommitLost, kMayHaveTakenEffect):
 // `transaction_statements` were lost with the session, `committed_seq` is
 // the transaction's write when it committed first.
-std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements, uint64_t committed_seq);
+std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements,
+                               uint64_t committed_seq);
 // Said when the new session no longer has SET autocommit = 0.
 std::string AutocommitLostNote();
 

@@ -75,7 +75,8 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
       pause.expires_after(backoff);
       co_await pause.async_wait(protocol::use_nothrow);
       if (!acceptor_.is_open()) co_return;
-      backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptRetryMax));
+      backoff = std::min(backoff * 2,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptRetryMax));
       continue;
     }
     if (failures > 0) Log(fmt::format("accept works again, after {} failed attempts", failures));

@@ -36,7 +36,8 @@ class ReplicationServer : public EventSink, private SessionHost {
     std::string meta_schema{config::kDefaultMetaSchema};
     db::ConnectOptions db;  // for the catch-up reader's own connection
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
-    size_t max_queued_bytes = config::kDefaultMaxQueuedBytes;  // per slave; a slower slave is dropped
+    size_t max_queued_bytes =
+        config::kDefaultMaxQueuedBytes;  // per slave; a slower slave is dropped
     // Connections accepted and not yet through the handshake (which lasts
     // at most protocol::kHandshakeTimeout): more are closed at once, so that
     // a flood cannot use up the process's file descriptors and lock real

@@ -45,7 +45,8 @@ Status Verifier::ListTables(const std::string& database, std::vector<std::string
 }
 
 std::string Verifier::MasterChecksum(const std::string& database, const std::string& table) {
-  Result<db::QueryResult> r = conn_->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, table));
+  Result<db::QueryResult> r =
+      conn_->Execute(fmt::format("CHECKSUM TABLE `{}`.`{}`", database, table));
   const bool found = r.ok() && !r->rows.empty() && r->rows[0].size() > 1 && r->rows[0][1];
   return found ? *r->rows[0][1] : "missing";
 }
@@ -59,7 +60,8 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
   }
   VerifyReport report;
   report.slaves = registry_->ConnectedSlaves();
-  if (report.slaves.empty()) return Status::FailedPrecondition("no slave connected, nothing to verify");
+  if (report.slaves.empty())
+    return Status::FailedPrecondition("no slave connected, nothing to verify");
   if (tables.empty()) return Status::FailedPrecondition("no table to verify in " + database);
 
   // 1.

@@ -44,8 +44,9 @@ bool GetSession(std::string_view* in, StatementContext* c) {
   for (uint16_t i = 0; i < n; ++i) {
     UserVariable v;
     uint8_t kind = 0;
-    if (!GetString(in, &v.name, kMaxName) || !GetFixed8(in, &kind) || kind > UserVariable::kString ||
-        !GetString(in, &v.value, protocol::kMaxFrameSize) || !GetString(in, &v.charset, kMaxName)) {
+    if (!GetString(in, &v.name, kMaxName) || !GetFixed8(in, &kind) ||
+        kind > UserVariable::kString || !GetString(in, &v.value, protocol::kMaxFrameSize) ||
+        !GetString(in, &v.charset, kMaxName)) {
       return false;
     }
     v.kind = static_cast<UserVariable::Kind>(kind);
@@ -147,11 +148,12 @@ Result<Event> DecodeEvent(std::string_view in) {
     }
     if ((flags & ~kKnownFlags) != 0) {
       return Status::Corruption(fmt::format(
-          "event #{} was written by a newer sqlrepl (unknown flags {:#x}): upgrade this program", e.seq,
-          flags & ~kKnownFlags));
+          "event #{} was written by a newer sqlrepl (unknown flags {:#x}): upgrade this program",
+          e.seq, flags & ~kKnownFlags));
     }
     c.has_session = (flags & kSession) != 0;
-    if ((c.has_session && !GetSession(&in, &c)) || !GetString(&in, &s.sql, protocol::kMaxFrameSize)) {
+    if ((c.has_session && !GetSession(&in, &c)) ||
+        !GetString(&in, &s.sql, protocol::kMaxFrameSize)) {
       return Status::Corruption(fmt::format("malformed statement {} in event #{}", i + 1, e.seq));
     }
     c.has_timestamp = (flags & kTimestamp) != 0;

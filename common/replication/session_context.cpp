@@ -12,7 +12,8 @@
 namespace sqlrepl::replication {
 
 bool IsCarriedVariable(std::string_view name) {
-  return std::find(kCarriedVariables.begin(), kCarriedVariables.end(), name) != kCarriedVariables.end();
+  return std::find(kCarriedVariables.begin(), kCarriedVariables.end(), name) !=
+         kCarriedVariables.end();
 }
 
 const std::string& CarriedVariablesQuery() {
@@ -91,7 +92,8 @@ bool IsModeNameList(std::string_view value) {
     const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_' || ch == ',';
     if (!ok) return false;
   }
-  return value.find(",,") == std::string_view::npos && (value.empty() || (value.front() != ',' && value.back() != ','));
+  return value.find(",,") == std::string_view::npos &&
+         (value.empty() || (value.front() != ',' && value.back() != ','));
 }
 
 }  // namespace
@@ -107,8 +109,10 @@ std::string CheckSessionValues(const StatementContext& context) {
     }
   }
   for (const SessionVariable& v : context.session) {
-    if (!IsCarriedVariable(v.name)) return "session variable " + v.name + " is not one a slave sets";
-    if (v.value.find('\\') != std::string::npos) return "session variable " + v.name + " holds a backslash";
+    if (!IsCarriedVariable(v.name))
+      return "session variable " + v.name + " is not one a slave sets";
+    if (v.value.find('\\') != std::string::npos)
+      return "session variable " + v.name + " holds a backslash";
     if (v.name == "sql_mode" && !IsModeNameList(v.value)) {
       return "sql_mode '" + v.value + "' is not a list of mode names";
     }

@@ -245,7 +245,8 @@ Applier::Step Applier::EnsureSession() {
 }
 
 Status Applier::Resync() {
-  Result<db::QueryResult> r = session_->Execute(replication::SlavePositionSelectSql(options_.meta_schema));
+  Result<db::QueryResult> r =
+      session_->Execute(replication::SlavePositionSelectSql(options_.meta_schema));
   if (!r.ok()) return r.status();
   Result<SlavePosition> stored = PositionFrom(*r, options_.meta_schema);
   if (!stored.ok()) return stored.status();
@@ -304,9 +305,11 @@ void Applier::Read(Item* item) const {
   }
 }
 
-const std::vector<replication::SessionVariable>& Applier::SessionOf(const Item& item, size_t k) const {
+const std::vector<replication::SessionVariable>& Applier::SessionOf(const Item& item,
+                                                                    size_t k) const {
   const int from = item.session_of[k];
-  return from < 0 ? base_session_ : item.event.statements[static_cast<size_t>(from)].context.session;
+  return from < 0 ? base_session_
+                  : item.event.statements[static_cast<size_t>(from)].context.session;
 }
 
 std::vector<Applier::Item> Applier::NextBatch() {
@@ -438,7 +441,8 @@ Applier::Step Applier::ApplyWaitingOut(const Item& item) {
       return Step::kDone;
     }
     if (session_->IsConnectionLost(failure)) return Step::kSessionLost;
-    if (failure.code() == StatusCode::kFailedPrecondition || failure.code() == StatusCode::kCorruption) {
+    if (failure.code() == StatusCode::kFailedPrecondition ||
+        failure.code() == StatusCode::kCorruption) {
       return Fatal(failure.message());
     }
     const char* transient = TransientErrorName(failure);
@@ -529,9 +533,10 @@ std::string Applier::ContextOf(const Item& item, size_t k) {
 }
 
 void Applier::DescribeApplied(const replication::Event& event, uint64_t rows, Outcome* outcome) {
-  const std::string what = event.statements.size() == 1
-                               ? Shorten(event.statements[0].sql)
-                               : fmt::format("transaction of {} statements", event.statements.size());
+  const std::string what =
+      event.statements.size() == 1
+          ? Shorten(event.statements[0].sql)
+          : fmt::format("transaction of {} statements", event.statements.size());
   outcome->lines.push_back(
       fmt::format("[#{}] applied: {} ({} row{})", event.seq, what, rows, rows == 1 ? "" : "s"));
   if (event.statements.size() > 1) {
@@ -639,10 +644,12 @@ std::string Applier::CheckPolicy(const Item& item) const {
     const sql::Classification& c = item.classes[k];
     // The master carries the value of every user variable a statement
     // names: one it did not carry was misread there (or never sent).
-    const std::vector<replication::UserVariable>& carried = event.statements[k].context.user_variables;
+    const std::vector<replication::UserVariable>& carried =
+        event.statements[k].context.user_variables;
     for (const std::string& name : c.user_variables) {
-      const bool found = std::any_of(carried.begin(), carried.end(),
-                                     [&](const replication::UserVariable& v) { return AsciiLower(v.name) == name; });
+      const bool found = std::any_of(
+          carried.begin(), carried.end(),
+          [&](const replication::UserVariable& v) { return AsciiLower(v.name) == name; });
       if (!found) return "names @" + name + ", whose value the event does not carry";
     }
     if (c.kind == sql::StatementKind::kTransaction) {

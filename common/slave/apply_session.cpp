@@ -33,7 +33,8 @@ Status RunOneAtATime(const ExecuteFn& execute, const std::function<bool(const St
                      const std::vector<std::string>& statements, const std::string& position_update,
                      std::vector<Result<db::QueryResult>>* results) {
   results->clear();
-  Status failure = execute("START TRANSACTION").status();  // BEGIN opens a block under sql_mode=ORACLE
+  Status failure =
+      execute("START TRANSACTION").status();  // BEGIN opens a block under sql_mode=ORACLE
   for (size_t i = 0; failure.ok() && i < statements.size(); ++i) {
     results->push_back(execute(statements[i]));
     failure = results->back().status();
@@ -86,10 +87,12 @@ class DbApplySession : public ApplySession {
   }
   void Abort() override { conn_.Abort(); }
 
-  Status RunTransaction(const std::vector<std::string>& statements, const std::string& position_update,
+  Status RunTransaction(const std::vector<std::string>& statements,
+                        const std::string& position_update,
                         std::vector<Result<db::QueryResult>>* results) override {
     if (one_at_a_time_) return RunFallback(statements, position_update, results);
-    std::vector<Result<db::QueryResult>> answers = conn_.ExecutePipelined(Batch(statements, position_update));
+    std::vector<Result<db::QueryResult>> answers =
+        conn_.ExecutePipelined(Batch(statements, position_update));
 
     // A session sql_mode with another block syntax (ORACLE, set by a carried
     // value or a statement of the batch) cannot run the tail: roll back and
@@ -126,8 +129,8 @@ class DbApplySession : public ApplySession {
   // On the connection itself: Execute() commits after each statement.
   Status RunFallback(const std::vector<std::string>& statements, const std::string& position_update,
                      std::vector<Result<db::QueryResult>>* results) {
-    return RunOneAtATime([this](std::string_view sql) { return conn_.Execute(sql); }, db::IsConnectionLost,
-                         statements, position_update, results);
+    return RunOneAtATime([this](std::string_view sql) { return conn_.Execute(sql); },
+                         db::IsConnectionLost, statements, position_update, results);
   }
 
   std::vector<std::string> Batch(const std::vector<std::string>& statements,
@@ -184,8 +187,8 @@ Status ApplySession::RunTransaction(const std::vector<std::string>& statements,
                                     const std::string& position_update,
                                     std::vector<Result<db::QueryResult>>* results) {
   return RunOneAtATime([this](std::string_view sql) { return Execute(sql); },
-                       [this](const Status& s) { return IsConnectionLost(s); }, statements, position_update,
-                       results);
+                       [this](const Status& s) { return IsConnectionLost(s); }, statements,
+                       position_update, results);
 }
 
 ApplySessionFactory MakeDbSessionFactory(db::ConnectOptions options) {

@@ -19,13 +19,15 @@ std::vector<std::pair<std::string, std::string>> DescribeStatus(
     std::chrono::steady_clock::time_point now) {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("Master", master);
-  out.emplace_back("Connection", link.connected
-                                     ? fmt::format("connected for {}", Ago(now - link.since))
-                                     : fmt::format("{} (for {})", link.connection, Ago(now - link.since)));
+  out.emplace_back("Connection",
+                   link.connected
+                       ? fmt::format("connected for {}", Ago(now - link.since))
+                       : fmt::format("{} (for {})", link.connection, Ago(now - link.since)));
   out.emplace_back("Replication id",
                    applier.replication_id.empty() ? "none yet" : applier.replication_id);
   std::string applied = fmt::format("#{}", applier.applied_seq);
-  if (applier.queued > 0) applied += fmt::format(" ({} received, waiting to be applied)", applier.queued);
+  if (applier.queued > 0)
+    applied += fmt::format(" ({} received, waiting to be applied)", applier.queued);
   if (!applier.waiting.empty()) applied += "; " + applier.waiting;
   out.emplace_back("Applied position", applied);
   std::string lag;
@@ -34,8 +36,8 @@ std::vector<std::pair<std::string, std::string>> DescribeStatus(
   } else {
     const uint64_t behind =
         link.master_last_seq > applier.applied_seq ? link.master_last_seq - applier.applied_seq : 0;
-    lag = fmt::format("{} event{} (master at #{}, last heard {} ago)", behind, behind == 1 ? "" : "s",
-                      link.master_last_seq, Ago(now - link.last_heard));
+    lag = fmt::format("{} event{} (master at #{}, last heard {} ago)", behind,
+                      behind == 1 ? "" : "s", link.master_last_seq, Ago(now - link.last_heard));
   }
   out.emplace_back("Lag", lag);
   out.emplace_back("Refused events", std::to_string(applier.refused));

@@ -55,17 +55,20 @@ std::string WhyCharsetIsRefused(std::string_view name, bool is_collation) {
   std::string charset(name);
   if (is_collation) {
     const std::optional<std::string> of = CharsetOfCollation(name);
-    if (!of) return "collation " + std::string(name) + " is of no character set sqlrepl knows; refused";
+    if (!of)
+      return "collation " + std::string(name) + " is of no character set sqlrepl knows; refused";
     charset = *of;
   }
-  const std::string what = is_collation ? "collation " + std::string(name) + " (character set " + charset + ")"
-                                        : "character set " + charset;
+  const std::string what =
+      is_collation ? "collation " + std::string(name) + " (character set " + charset + ")"
+                   : "character set " + charset;
   switch (JudgeCharset(charset)) {
     case CharsetReading::kSafe:
       return "";
     case CharsetReading::kUnsafe:
-      return what + " can hide a quote or backslash inside a wider character (or is not "
-                    "ASCII-based), so statements in it are not read as the server reads them; refused";
+      return what +
+             " can hide a quote or backslash inside a wider character (or is not "
+             "ASCII-based), so statements in it are not read as the server reads them; refused";
     case CharsetReading::kUnknown:
       break;
   }

@@ -94,9 +94,10 @@ bool IsJoinWord(const Token* t) {
 // Words that end a table reference's alias position.
 bool IsClauseWord(const Token* t) {
   if (t == nullptr || t->kind != TokenKind::kWord) return false;
-  for (std::string_view kw : {"SET", "WHERE", "ON", "USING", "JOIN", "INNER", "LEFT", "RIGHT", "CROSS",
-                              "NATURAL", "STRAIGHT_JOIN", "FULL", "OUTER", "ORDER", "LIMIT", "FROM",
-                              "PARTITION", "RETURNING", "FORCE", "USE", "IGNORE", "VALUES", "SELECT"}) {
+  for (std::string_view kw : {"SET",   "WHERE", "ON",     "USING",   "JOIN",          "INNER",
+                              "LEFT",  "RIGHT", "CROSS",  "NATURAL", "STRAIGHT_JOIN", "FULL",
+                              "OUTER", "ORDER", "LIMIT",  "FROM",    "PARTITION",     "RETURNING",
+                              "FORCE", "USE",   "IGNORE", "VALUES",  "SELECT"}) {
     if (t->Is(kw)) return true;
   }
   return false;
@@ -232,7 +233,8 @@ void ClassifyInsert(Cursor* cur, Classification* c) {
     if (cur->PeekIsAny({"SELECT", "WITH"}, 1)) c->has_select = true;
     cur->SkipBalanced();  // column list, or a parenthesized SELECT
   }
-  if (cur->PeekIsAny({"SELECT", "WITH", "TABLE"}) || (cur->PeekOp("(") && cur->PeekIs("SELECT", 1))) {
+  if (cur->PeekIsAny({"SELECT", "WITH", "TABLE"}) ||
+      (cur->PeekOp("(") && cur->PeekIs("SELECT", 1))) {
     c->has_select = true;
   }
   ScanTopLevelClauses(cur, c);
@@ -260,7 +262,8 @@ void ClassifyDelete(Cursor* cur, Classification* c) {
   // statement's table references counts as written.
   if (!cur->Accept("FROM")) ReadTableReferences(cur, {"FROM"}, &c->writes);
   cur->Accept("FROM");
-  ReadTableReferences(cur, {"WHERE", "USING", "ORDER", "LIMIT", "RETURNING", "PARTITION"}, &c->writes);
+  ReadTableReferences(cur, {"WHERE", "USING", "ORDER", "LIMIT", "RETURNING", "PARTITION"},
+                      &c->writes);
   if (cur->Accept("USING")) {
     ReadTableReferences(cur, {"WHERE", "ORDER", "LIMIT", "RETURNING"}, &c->writes);
   }
@@ -393,7 +396,8 @@ bool ReadVariableName(Cursor* cur, std::string* name, bool* global, bool* user_v
       size_t start = 0;  // one token may hold "global.x"
       while (true) {
         const size_t dot = text.find('.', start);
-        parts.push_back(AsciiLower(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
+        parts.push_back(
+            AsciiLower(text.substr(start, dot == std::string_view::npos ? dot : dot - start)));
         if (dot == std::string_view::npos) break;
         start = dot + 1;
       }
@@ -438,16 +442,19 @@ std::vector<const Token*> ReadItemValue(Cursor* cur) {
 void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
   while (!cur->AtEnd() && !cur->PeekIs("FOR")) {
     bool global = false;
-    if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY")) global = true;
+    if (cur->Accept("GLOBAL") || cur->Accept("PERSIST") || cur->Accept("PERSIST_ONLY"))
+      global = true;
     if (cur->Accept("SESSION") || cur->Accept("LOCAL")) global = false;
     items->any_global = items->any_global || global;
-    if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") || (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
+    if (cur->PeekIs("PASSWORD") || cur->PeekIs("ROLE") ||
+        (cur->PeekIs("DEFAULT") && cur->PeekIs("ROLE", 1))) {
       items->account = true;
       (void)ReadItemValue(cur);
       cur->AcceptOp(",");
       continue;
     }
-    if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") || (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
+    if (cur->PeekIs("NAMES") || cur->PeekIs("CHARSET") ||
+        (cur->PeekIs("CHARACTER") && cur->PeekIs("SET", 1))) {
       cur->Advance(cur->PeekIs("CHARACTER") ? 2 : 1);
       std::vector<const Token*> value = ReadItemValue(cur);
       std::vector<const Token*> charset(value.begin(), value.begin() + (value.empty() ? 0 : 1));
@@ -455,7 +462,8 @@ void ReadSetItems(Cursor* cur, Classification* c, SetItems* items) {
       if (value.size() >= 3 && value[1]->Is("COLLATE")) {
         RecordCheckedValue({value[2]}, &c->collations, c);
       }
-      if (value.size() != 1 && !(value.size() == 3 && value[1]->Is("COLLATE"))) c->unchecked_value = true;
+      if (value.size() != 1 && !(value.size() == 3 && value[1]->Is("COLLATE")))
+        c->unchecked_value = true;
       cur->AcceptOp(",");
       continue;
     }
@@ -494,7 +502,8 @@ void ClassifySet(Cursor* cur, Classification* c) {
     return;
   }
   const bool global_scope = cur->PeekIsAny({"GLOBAL", "PERSIST", "PERSIST_ONLY"});
-  if (cur->PeekIs("TRANSACTION") || (cur->PeekIsAny({"GLOBAL", "SESSION", "LOCAL"}) && cur->PeekIs("TRANSACTION", 1))) {
+  if (cur->PeekIs("TRANSACTION") ||
+      (cur->PeekIsAny({"GLOBAL", "SESSION", "LOCAL"}) && cur->PeekIs("TRANSACTION", 1))) {
     c->kind = global_scope ? StatementKind::kGlobalState : StatementKind::kTransaction;
     c->verb = global_scope ? "SET GLOBAL TRANSACTION" : "SET TRANSACTION";
     if (!global_scope) c->transaction = TransactionOp::kSetTransaction;
@@ -513,7 +522,8 @@ void ClassifySet(Cursor* cur, Classification* c) {
   ReadSetItems(cur, c, &items);
   if (items.account) {
     c->kind = StatementKind::kAccount;
-    const bool leads = first_verb == "SET PASSWORD" || first_verb == "SET ROLE" || first_verb == "SET DEFAULT ROLE";
+    const bool leads = first_verb == "SET PASSWORD" || first_verb == "SET ROLE" ||
+                       first_verb == "SET DEFAULT ROLE";
     c->verb = leads ? first_verb : "SET PASSWORD or ROLE";  // an item further down the list
     c->implicit_commit = c->verb == "SET PASSWORD";
   } else if (items.any_global) {
@@ -554,7 +564,8 @@ void ClassifySelect(Cursor* cur, Classification* c) {
   }
 }
 
-void SetKind(Classification* c, StatementKind kind, std::string verb, bool implicit_commit = false) {
+void SetKind(Classification* c, StatementKind kind, std::string verb,
+             bool implicit_commit = false) {
   c->kind = kind;
   c->verb = std::move(verb);
   c->implicit_commit = implicit_commit;
@@ -602,7 +613,8 @@ bool ClassifyTransactionControl(const std::string& kw, const std::string& next, 
     SetKind(c, StatementKind::kCompound, "BEGIN NOT ATOMIC");
     return true;
   }
-  if (kw == "START" && next == "TRANSACTION") return set("START TRANSACTION", TransactionOp::kBegin, true);
+  if (kw == "START" && next == "TRANSACTION")
+    return set("START TRANSACTION", TransactionOp::kBegin, true);
   if (kw == "COMMIT") return set("COMMIT", TransactionOp::kCommit);
   if (kw == "ROLLBACK") {
     cur->Advance();
@@ -611,7 +623,8 @@ bool ClassifyTransactionControl(const std::string& kw, const std::string& next, 
     return set("ROLLBACK", TransactionOp::kRollback);
   }
   if (kw == "SAVEPOINT") return set("SAVEPOINT", TransactionOp::kSavepoint);
-  if (kw == "RELEASE" && next == "SAVEPOINT") return set("RELEASE SAVEPOINT", TransactionOp::kReleaseSavepoint);
+  if (kw == "RELEASE" && next == "SAVEPOINT")
+    return set("RELEASE SAVEPOINT", TransactionOp::kReleaseSavepoint);
   if (kw == "XA") return set("XA " + next, TransactionOp::kXa);
   return false;
 }
@@ -630,17 +643,20 @@ void ClassifyOther(const std::string& kw, const std::string& next, Cursor* cur, 
     if (IsName(cur->Peek(1))) c->use_database = Unquote(*cur->Peek(1));
     return;
   }
-  if (kw == "START" || kw == "STOP") return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
+  if (kw == "START" || kw == "STOP")
+    return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
   if (kw == "PREPARE" || kw == "DEALLOCATE") return SetKind(c, StatementKind::kDynamicSql, kw);
   if (kw == "EXECUTE") {
-    return SetKind(c, StatementKind::kDynamicSql, next == "IMMEDIATE" ? "EXECUTE IMMEDIATE" : "EXECUTE");
+    return SetKind(c, StatementKind::kDynamicSql,
+                   next == "IMMEDIATE" ? "EXECUTE IMMEDIATE" : "EXECUTE");
   }
   if (kw == "CALL") return SetKind(c, StatementKind::kRoutineCall, "CALL");
   if (kw == "LOAD") {
     if (next == "INDEX") return SetKind(c, StatementKind::kAdmin, "LOAD INDEX", true);
     return SetKind(c, StatementKind::kFileAccess, "LOAD " + next);
   }
-  if (kw == "LOCK" || kw == "UNLOCK") return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
+  if (kw == "LOCK" || kw == "UNLOCK")
+    return SetKind(c, StatementKind::kAdmin, kw + " " + next, true);
   for (std::string_view admin : {"FLUSH", "RESET", "OPTIMIZE", "REPAIR", "CHECK", "CACHE", "CHANGE",
                                  "INSTALL", "UNINSTALL"}) {
     if (kw == admin) return SetKind(c, StatementKind::kAdmin, kw, true);
@@ -667,7 +683,8 @@ void ClassifyStatement(Cursor* cur, Classification* c) {
   }
   const Token* t = cur->Peek();
   if (t == nullptr) return SetKind(c, StatementKind::kUnknown, "");
-  if (IsName(t) && cur->PeekOp(":", 1)) return SetKind(c, StatementKind::kCompound, "labelled block");
+  if (IsName(t) && cur->PeekOp(":", 1))
+    return SetKind(c, StatementKind::kCompound, "labelled block");
   if (t->kind != TokenKind::kWord) return SetKind(c, StatementKind::kUnknown, std::string(t->text));
   const std::string kw = AsciiUpper(t->text);
   const std::string next = cur->Peek(1) != nullptr ? AsciiUpper(cur->Peek(1)->text) : "";
@@ -699,12 +716,13 @@ std::string QualifierOf(const std::vector<Token>& tokens, size_t i) {
 void NoteRoutineSchema(const std::vector<Token>& tokens, size_t i, const std::string& called,
                        Classification* c) {
   auto note = [&](const std::string& schema) {
-    if (!schema.empty() &&
-        std::find(c->schemas_used.begin(), c->schemas_used.end(), schema) == c->schemas_used.end()) {
+    if (!schema.empty() && std::find(c->schemas_used.begin(), c->schemas_used.end(), schema) ==
+                               c->schemas_used.end()) {
       c->schemas_used.push_back(schema);
     }
   };
-  if (i + 1 < tokens.size() && tokens[i + 1].IsOperator("(") && i >= 2 && tokens[i - 1].IsOperator(".")) {
+  if (i + 1 < tokens.size() && tokens[i + 1].IsOperator("(") && i >= 2 &&
+      tokens[i - 1].IsOperator(".")) {
     note(QualifierOf(tokens, i));  // schema.f(
   }
   size_t name_at = 0;
@@ -727,13 +745,15 @@ void NoteNamesAndCalls(const std::vector<Token>& tokens, LexMode mode, Classific
     if (called == "LAST_INSERT_ID") c->reads_last_insert_id = true;
     NoteRoutineSchema(tokens, i, called, c);
     if (t.Is("VALUE") && i + 1 < tokens.size() && tokens[i + 1].Is("FOR")) called = "NEXTVAL";
-    if (!called.empty() && std::find(c->functions.begin(), c->functions.end(), called) == c->functions.end()) {
+    if (!called.empty() &&
+        std::find(c->functions.begin(), c->functions.end(), called) == c->functions.end()) {
       c->functions.push_back(called);
     }
     const std::string name = UserVariableName(t, mode);
     if (name.empty()) continue;
     if (c->reserved_variable.empty() && IsReservedVariable(name)) c->reserved_variable = "@" + name;
-    if (std::find(c->user_variables.begin(), c->user_variables.end(), name) == c->user_variables.end()) {
+    if (std::find(c->user_variables.begin(), c->user_variables.end(), name) ==
+        c->user_variables.end()) {
       c->user_variables.push_back(name);
     }
   }
@@ -744,7 +764,8 @@ void NoteNamesAndCalls(const std::vector<Token>& tokens, LexMode mode, Classific
 bool IsReservedVariable(std::string_view name) {
   return name.rfind(kReservedVariablePrefix, 0) == 0 &&
          name.size() > kReservedVariablePrefix.size() &&
-         (name[kReservedVariablePrefix.size()] == '_' || name[kReservedVariablePrefix.size()] == '.');
+         (name[kReservedVariablePrefix.size()] == '_' ||
+          name[kReservedVariablePrefix.size()] == '.');
 }
 
 const char* KindName(StatementKind kind) {

@@ -113,7 +113,8 @@ void Lexer::LexSlashStar(Token* t) {
     return;
   }
   unsigned long version = 0;
-  for (size_t i = 0; i < digits; ++i) version = version * 10 + static_cast<unsigned long>(in_[p + i] - '0');
+  for (size_t i = 0; i < digits; ++i)
+    version = version * 10 + static_cast<unsigned long>(in_[p + i] - '0');
   p += digits;
   // Only gates older than MySQL 5.7 read the same on every MariaDB and MySQL.
   t->depends_on_version = mariadb || version >= 50700;
@@ -289,8 +290,8 @@ LexMode LexMode::FromSqlMode(std::string_view sql_mode) {
     const size_t comma = std::min(sql_mode.find(',', start), sql_mode.size());
     const std::string one = AsciiUpper(sql_mode.substr(start, comma - start));
     // ANSI and the emulation modes include ANSI_QUOTES.
-    if (one == "ANSI_QUOTES" || one == "ANSI" || one == "ORACLE" || one == "MSSQL" || one == "DB2" ||
-        one == "MAXDB" || one == "POSTGRESQL") {
+    if (one == "ANSI_QUOTES" || one == "ANSI" || one == "ORACLE" || one == "MSSQL" ||
+        one == "DB2" || one == "MAXDB" || one == "POSTGRESQL") {
       mode.ansi_quotes = true;
     }
     if (one == "NO_BACKSLASH_ESCAPES") mode.no_backslash_escapes = true;
@@ -363,7 +364,8 @@ std::string Unquote(const Token& token) {
   std::string out;
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
-    if (c == '\\' && token.kind == TokenKind::kString && !token.raw_backslashes && i + 1 < body.size()) {
+    if (c == '\\' && token.kind == TokenKind::kString && !token.raw_backslashes &&
+        i + 1 < body.size()) {
       const char e = body[++i];
       switch (e) {
         case 'n': out += '\n'; break;

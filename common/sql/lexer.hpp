@@ -9,21 +9,26 @@
 //
 // | rule | the server's behaviour | here |
 // |---|---|---|
-// | strings | 'x' "x": backslash escapes, doubled quotes; byte-wise for utf8, latin1, ascii, binary | kString |
-// | quoted names | `x`, doubled backticks; no escapes | kQuotedIdent |
-// | ANSI_QUOTES, NO_BACKSLASH_ESCAPES | change the two rows above | not followed: the policy refuses these sql_modes |
-// | white space | ctype space: 0x09-0x0D, 0x20; in latin1 also 0xA0 | ASCII ones; bytes >= 0x80 are marked |
-// | "--" comment | "--" then a ctype space or control byte (0x00-0x20, 0x7F; latin1 adds 0xA0 and others) or the end | ASCII rule; "--" then a byte >= 0x80 is marked |
-// | "#" and "--" comments | run to '\n' or a NUL byte | same |
-// | "/* */" | not nested; the first "*/" closes it | same |
-// | "/*!" "/*M!" without 5 digits | the body is code | kExecOpen ... kExecClose |
-// | "/*!NNNNN" "/*!NNNNNN" | 5 digits, or 6 if a 6th follows; code if version <= the server's and (version < 50700 or > 99999); otherwise discarded like a comment, quotes ignored, one nested "/* */" allowed | read as MariaDB kServerVersion; every gate but "/*!" with a version < 50700 is marked |
-// | "/*M!NNNNN(N)" | code if version <= the server's (no MySQL range) | same; always marked (MySQL reads it as a comment) |
-// | "*/" in code | closes the executable comment if one is open (a flag, not a depth); else "*" "/" | same |
-// | names | ident_map: [A-Za-z0-9_$] and bytes >= 0x80 in utf8 (letters of the charset in latin1) | [A-Za-z0-9_$] and bytes >= 0x80, which are marked |
-// | name "." name | "." right after an unquoted name and before a name byte makes the next part a name even if it starts with a digit (t.5) | same |
-// | @@var | "@@" then a name or `name` right away (else a syntax error); "." and scope join across space and comments | kVariable "@@name"; the classifier joins the rest |
-// | @var @'v' @`v` | "@" then name bytes and "." (a host-name token) or a quoted name | kVariable |
+// | strings | 'x' "x": backslash escapes, doubled quotes; byte-wise for utf8, latin1, ascii, binary
+// | kString | | quoted names | `x`, doubled backticks; no escapes | kQuotedIdent | | ANSI_QUOTES,
+// NO_BACKSLASH_ESCAPES | change the two rows above | not followed: the policy refuses these
+// sql_modes | | white space | ctype space: 0x09-0x0D, 0x20; in latin1 also 0xA0 | ASCII ones; bytes
+// >= 0x80 are marked | | "--" comment | "--" then a ctype space or control byte (0x00-0x20, 0x7F;
+// latin1 adds 0xA0 and others) or the end | ASCII rule; "--" then a byte >= 0x80 is marked | | "#"
+// and "--" comments | run to '\n' or a NUL byte | same | | "/* */" | not nested; the first "*/"
+// closes it | same | | "/*!" "/*M!" without 5 digits | the body is code | kExecOpen ... kExecClose
+// | | "/*!NNNNN" "/*!NNNNNN" | 5 digits, or 6 if a 6th follows; code if version <= the server's and
+// (version < 50700 or > 99999); otherwise discarded like a comment, quotes ignored, one nested "/*
+// */" allowed | read as MariaDB kServerVersion; every gate but "/*!" with a version < 50700 is
+// marked | | "/*M!NNNNN(N)" | code if version <= the server's (no MySQL range) | same; always
+// marked (MySQL reads it as a comment) | | "*/" in code | closes the executable comment if one is
+// open (a flag, not a depth); else "*" "/" | same | | names | ident_map: [A-Za-z0-9_$] and bytes >=
+// 0x80 in utf8 (letters of the charset in latin1) | [A-Za-z0-9_$] and bytes >= 0x80, which are
+// marked | | name "." name | "." right after an unquoted name and before a name byte makes the next
+// part a name even if it starts with a digit (t.5) | same | | @@var | "@@" then a name or `name`
+// right away (else a syntax error); "." and scope join across space and comments | kVariable
+// "@@name"; the classifier joins the rest | | @var @'v' @`v` | "@" then name bytes and "." (a
+// host-name token) or a quoted name | kVariable |
 //
 // The lexer never fails: any byte it does not know is a one-byte operator,
 // and a string or comment cut short by the end of input is a token marked

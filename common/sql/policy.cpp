@@ -63,8 +63,8 @@ std::string CheckLexicalSettings(const Classification& c, bool lexer_follows_quo
     size_t start = 0;
     while (start <= mode.size()) {
       const size_t comma = mode.find(',', start);
-      const std::string_view one =
-          std::string_view(mode).substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const std::string_view one = std::string_view(mode).substr(
+          start, comma == std::string::npos ? std::string::npos : comma - start);
       const bool followed = one == "ANSI_QUOTES" || one == "NO_BACKSLASH_ESCAPES" || one == "ANSI";
       for (std::string_view bad : kLexingModes) {
         if (one == bad && !(lexer_follows_quoting && followed)) {
@@ -107,17 +107,19 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
                   "differently is refused");
   }
   if (c.depends_on_charset) {
-    return Refuse("bytes >= 0x80 outside strings and `quoted names` are refused (their meaning depends "
-                  "on the character set); quote the name with backticks");
+    return Refuse(
+        "bytes >= 0x80 outside strings and `quoted names` are refused (their meaning depends "
+        "on the character set); quote the name with backticks");
   }
   for (const std::string& schema : c.schemas_used) {
     if (schema != database) {
-      return Refuse("routines and sequences outside " + std::string(database) + " (DB_NAME) are refused: " +
-                    schema);
+      return Refuse("routines and sequences outside " + std::string(database) +
+                    " (DB_NAME) are refused: " + schema);
     }
   }
   if (!c.reserved_variable.empty()) {
-    return Refuse(c.reserved_variable + " is reserved for sqlrepl's own use; statements that name it "
+    return Refuse(c.reserved_variable +
+                  " is reserved for sqlrepl's own use; statements that name it "
                   "are refused");
   }
   switch (c.kind) {
@@ -128,7 +130,8 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
     case StatementKind::kSessionState:
       return CheckSessionStatement(c, database, meta_schema);
     case StatementKind::kTransaction:
-      if (c.transaction == TransactionOp::kXa) return Refuse("XA transactions are not replicated to slaves");
+      if (c.transaction == TransactionOp::kXa)
+        return Refuse("XA transactions are not replicated to slaves");
       return Allow();
     case StatementKind::kEmpty:
       return Refuse("an empty statement is refused");

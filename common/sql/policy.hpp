@@ -26,9 +26,9 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
 
 // Why the sql_mode values, character sets and collations in `c` (upper
 // case) would make the server read text differently from our lexer, or ""
-// when they do not (character sets: sql/charsets.hpp). `lexer_follows_quoting`: the statements are read
-// under these modes (LexMode), so ANSI_QUOTES, NO_BACKSLASH_ESCAPES and ANSI
-// are fine; modes with another grammar (ORACLE, MSSQL, ...) never are.
+// when they do not (character sets: sql/charsets.hpp). `lexer_follows_quoting`: the statements are
+// read under these modes (LexMode), so ANSI_QUOTES, NO_BACKSLASH_ESCAPES and ANSI are fine; modes
+// with another grammar (ORACLE, MSSQL, ...) never are.
 std::string CheckLexicalSettings(const Classification& c, bool lexer_follows_quoting = false);
 
 // mysql, information_schema, performance_schema, sys, or the meta schema;

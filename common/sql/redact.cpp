@@ -7,14 +7,17 @@
 namespace sqlrepl::sql {
 namespace {
 
-bool IsLiteral(const Token& t) { return t.kind == TokenKind::kString || t.kind == TokenKind::kNumber; }
+bool IsLiteral(const Token& t) {
+  return t.kind == TokenKind::kString || t.kind == TokenKind::kNumber;
+}
 
 bool MentionsSecret(const Token& t) {
   std::string upper = Unquote(t);
   for (char& c : upper) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
-  return upper.find("IDENTIFIED") != std::string::npos || upper.find("PASSWORD") != std::string::npos;
+  return upper.find("IDENTIFIED") != std::string::npos ||
+         upper.find("PASSWORD") != std::string::npos;
 }
 
 // Marks the literals of the IDENTIFIED clause that starts at tokens[i].
@@ -48,7 +51,8 @@ bool IsAccountOrServerStatement(const std::vector<Token>& tokens) {
   if (!tokens[0].Is("CREATE") && !tokens[0].Is("ALTER")) return false;
   size_t i = 1;
   if (i + 1 < tokens.size() && tokens[i].Is("OR") && tokens[i + 1].Is("REPLACE")) i += 2;
-  return i < tokens.size() && (tokens[i].Is("USER") || tokens[i].Is("ROLE") || tokens[i].Is("SERVER"));
+  return i < tokens.size() &&
+         (tokens[i].Is("USER") || tokens[i].Is("ROLE") || tokens[i].Is("SERVER"));
 }
 
 }  // namespace

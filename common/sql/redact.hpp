@@ -9,12 +9,15 @@
 //
 // | statement | literals replaced |
 // |---|---|
-// | CREATE/ALTER USER, GRANT, CREATE ROLE ... IDENTIFIED ... | every string or number from IDENTIFIED to the end of that user's clause (",", REQUIRE, WITH after the plugin, ACCOUNT, PASSWORD EXPIRE): BY 'pw', BY PASSWORD 'hash', VIA/WITH plugin USING/AS 'x', PASSWORD('x'), OLD_PASSWORD('x'), OR-chained plugins |
-// | SET PASSWORD [FOR user] = ... | everything after "=": 'hash', PASSWORD('x'), OLD_PASSWORD('x') |
-// | CREATE/ALTER SERVER ... OPTIONS (PASSWORD 'x') | the literal after PASSWORD |
-// | CHANGE MASTER TO MASTER_PASSWORD = 'x' | the literal after MASTER_PASSWORD |
-// | SET STATEMENT ... FOR <statement> | what the rules above find in <statement> |
-// | PREPARE ... FROM / EXECUTE IMMEDIATE 'text' | a whole string that mentions IDENTIFIED or PASSWORD |
+// | CREATE/ALTER USER, GRANT, CREATE ROLE ... IDENTIFIED ... | every string or number from
+// IDENTIFIED to the end of that user's clause (",", REQUIRE, WITH after the plugin, ACCOUNT,
+// PASSWORD EXPIRE): BY 'pw', BY PASSWORD 'hash', VIA/WITH plugin USING/AS 'x', PASSWORD('x'),
+// OLD_PASSWORD('x'), OR-chained plugins | | SET PASSWORD [FOR user] = ... | everything after "=":
+// 'hash', PASSWORD('x'), OLD_PASSWORD('x') | | CREATE/ALTER SERVER ... OPTIONS (PASSWORD 'x') | the
+// literal after PASSWORD | | CHANGE MASTER TO MASTER_PASSWORD = 'x' | the literal after
+// MASTER_PASSWORD | | SET STATEMENT ... FOR <statement> | what the rules above find in <statement>
+// | | PREPARE ... FROM / EXECUTE IMMEDIATE 'text' | a whole string that mentions IDENTIFIED or
+// PASSWORD |
 //
 // Data statements are never changed: INSERT ... PASSWORD('x') must reach the
 // slaves as typed or their data would differ.

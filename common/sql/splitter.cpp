@@ -160,7 +160,8 @@ void StatementSplitter::Scan(bool at_end) {
       const size_t overlap = delimiter_.size() - 1;  // a delimiter may straddle two tokens
       const size_t from = checked > run + overlap ? checked - overlap : run;
       checked = end;
-      const size_t starts_end = at_protected ? end + 1 : end;  // delimiter starts allowed below this
+      const size_t starts_end =
+          at_protected ? end + 1 : end;  // delimiter starts allowed below this
       const size_t limit = std::min(starts_end + overlap, buffer_.size());
       if (starts_end <= from || limit <= from) return false;
       const size_t d = std::string_view(buffer_).substr(from, limit - from).find(delimiter_);

@@ -24,12 +24,14 @@ void MasterSide(std::string_view hello_payload, std::string_view auth_payload) {
   uint16_t version = 0;
   if (!protocol::PeekVersion(hello_payload, &version).ok()) return;
   protocol::Hello hello;
-  if (version == protocol::kProtocolVersion && !protocol::Decode(hello_payload, &hello).ok()) return;
+  if (version == protocol::kProtocolVersion && !protocol::Decode(hello_payload, &hello).ok())
+    return;
   hello.version = version;
   const replication::LogBounds log{"0123456789abcdef0123456789abcdef", 10, 50};
   auto decision = replication::Decide(log, hello);
   if (auto* w = std::get_if<protocol::Welcome>(&decision)) {
-    if (version != protocol::kProtocolVersion || w->from_seq < log.first_seq || w->from_seq > log.last_seq + 1) {
+    if (version != protocol::kProtocolVersion || w->from_seq < log.first_seq ||
+        w->from_seq > log.last_seq + 1) {
       std::abort();
     }
   }
@@ -37,10 +39,13 @@ void MasterSide(std::string_view hello_payload, std::string_view auth_payload) {
   nonce.fill(3);
   const replication::Transcript t = replication::MakeTranscript(hello_payload, nonce);
   protocol::Auth auth;
-  if (protocol::Decode(auth_payload, &auth).ok() && replication::VerifySlaveProof(kToken, t, auth.mac)) std::abort();
+  if (protocol::Decode(auth_payload, &auth).ok() &&
+      replication::VerifySlaveProof(kToken, t, auth.mac))
+    std::abort();
 }
 
-void SlaveSide(std::string_view hello_payload, std::string_view challenge_payload, std::string_view verdict) {
+void SlaveSide(std::string_view hello_payload, std::string_view challenge_payload,
+               std::string_view verdict) {
   protocol::Challenge challenge;
   if (!protocol::Decode(challenge_payload, &challenge).ok()) return;
   const replication::Transcript t = replication::MakeTranscript(hello_payload, challenge.nonce);

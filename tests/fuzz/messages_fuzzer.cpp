@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {
       RoundTrip<Hello>(payload);
       Hello h;
-      if (Decode(payload, &h).ok() && (!IsValidId(h.slave_id) || h.slave_id.size() > kMaxIdLength)) std::abort();
+      if (Decode(payload, &h).ok() && (!IsValidId(h.slave_id) || h.slave_id.size() > kMaxIdLength))
+        std::abort();
       break;
     }
     case 1: RoundTrip<Challenge>(payload); break;

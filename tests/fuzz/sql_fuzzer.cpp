@@ -25,7 +25,9 @@ class AnySchema : public SchemaInfo {
  public:
   bool HasAutoIncrement(const TableRef& t) override { return !t.table.empty(); }
   int UniqueKeyCount(const TableRef& t) override { return static_cast<int>(t.table.size() % 3); }
-  bool IsStoredFunction(std::string_view, std::string_view name) override { return name.size() == 4; }
+  bool IsStoredFunction(std::string_view, std::string_view name) override {
+    return name.size() == 4;
+  }
   // Every table is a view of itself with a trigger: the depth limit ends it.
   TableDefinition Definition(const TableRef& t) override {
     return {{{"c", "uuid()"}},

@@ -9,7 +9,8 @@
 namespace sqlrepl::testing {
 namespace {
 
-const std::string kPosition = "UPDATE repl_meta.slave_position SET applied_seq = applied_seq + 1 WHERE id = 1";
+const std::string kPosition =
+    "UPDATE repl_meta.slave_position SET applied_seq = applied_seq + 1 WHERE id = 1";
 
 struct ApplySessionTestServer {
   static constexpr const char* kNames[] = {"apply-session"};
@@ -19,13 +20,16 @@ class ApplySessionTest : public ServersTest<ApplySessionTestServer> {
  protected:
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                              "CREATE DATABASE school; CREATE DATABASE repl_meta;"
-                              "CREATE TABLE school.t (id INT PRIMARY KEY, v INT);"
-                              "CREATE TABLE repl_meta.slave_position (id INT PRIMARY KEY, applied_seq INT);"
-                              "INSERT INTO repl_meta.slave_position VALUES (1, 0)")
-                    .ok());
-    Result<std::unique_ptr<slave::ApplySession>> s = slave::MakeDbSessionFactory(server_->Options("school"))();
+    ASSERT_TRUE(
+        server_
+            ->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                   "CREATE DATABASE school; CREATE DATABASE repl_meta;"
+                   "CREATE TABLE school.t (id INT PRIMARY KEY, v INT);"
+                   "CREATE TABLE repl_meta.slave_position (id INT PRIMARY KEY, applied_seq INT);"
+                   "INSERT INTO repl_meta.slave_position VALUES (1, 0)")
+            .ok());
+    Result<std::unique_ptr<slave::ApplySession>> s =
+        slave::MakeDbSessionFactory(server_->Options("school"))();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     session_ = std::move(s).value();
   }
@@ -42,8 +46,10 @@ class ApplySessionTest : public ServersTest<ApplySessionTestServer> {
 
 TEST_F(ApplySessionTest, AllStatementsCommitWithThePosition) {
   std::vector<Result<db::QueryResult>> results;
-  ASSERT_TRUE(session_->RunTransaction({"SET timestamp = 1", "INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (2, 2)"},
-                                       kPosition, &results)
+  ASSERT_TRUE(session_
+                  ->RunTransaction({"SET timestamp = 1", "INSERT INTO t VALUES (1, 1)",
+                                    "INSERT INTO t VALUES (2, 2)"},
+                                   kPosition, &results)
                   .ok());
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[1]->affected_rows, 1u);
@@ -54,8 +60,8 @@ TEST_F(ApplySessionTest, AllStatementsCommitWithThePosition) {
 TEST_F(ApplySessionTest, AFailingStatementInTheMiddleCommitsNothing) {
   std::vector<Result<db::QueryResult>> results;
   const Status s = session_->RunTransaction(
-      {"INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (1, 9)", "INSERT INTO t VALUES (3, 3)"}, kPosition,
-      &results);
+      {"INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (1, 9)", "INSERT INTO t VALUES (3, 3)"},
+      kPosition, &results);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.sql_errno(), 1062u) << s.ToString();  // the statement's error, not the guard's
   EXPECT_EQ(results.size(), 2u);
@@ -72,7 +78,8 @@ TEST_F(ApplySessionTest, AFailingStatementInTheMiddleCommitsNothing) {
 TEST_F(ApplySessionTest, StatementsThatAnswerWithRowsAreNotTakenForFailures) {
   std::vector<Result<db::QueryResult>> results;
   const Status s = session_->RunTransaction(
-      {"INSERT INTO t VALUES (1, 1) RETURNING id", "INSERT INTO t VALUES (2, 2)", "DELETE FROM t WHERE id = 2 RETURNING v"},
+      {"INSERT INTO t VALUES (1, 1) RETURNING id", "INSERT INTO t VALUES (2, 2)",
+       "DELETE FROM t WHERE id = 2 RETURNING v"},
       kPosition, &results);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(Rows(), "1");
@@ -84,13 +91,15 @@ TEST_F(ApplySessionTest, StatementsThatAnswerWithRowsAreNotTakenForFailures) {
 TEST_F(ApplySessionTest, NoStatementCanClearTheGuardOrLeaveTheDatabase) {
   std::vector<Result<db::QueryResult>> results;
   Status s = session_->RunTransaction(
-      {"INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (1, 9)", "SET @sqlrepl_failed = 0"}, kPosition,
-      &results);
+      {"INSERT INTO t VALUES (1, 1)", "INSERT INTO t VALUES (1, 9)", "SET @sqlrepl_failed = 0"},
+      kPosition, &results);
   EXPECT_EQ(s.sql_errno(), 1062u) << s.ToString();
   EXPECT_EQ(Rows(), "0");
-  s = session_->RunTransaction({"INSERT INTO t VALUES (1, 1)", "USE repl_meta", "SET @x = 1"}, kPosition, &results);
+  s = session_->RunTransaction({"INSERT INTO t VALUES (1, 1)", "USE repl_meta", "SET @x = 1"},
+                               kPosition, &results);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("took the session out of database school"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("took the session out of database school"), std::string::npos)
+      << s.ToString();
   EXPECT_EQ(Rows(), "0");
   EXPECT_EQ(Position(), "0");
 }
@@ -105,7 +114,9 @@ TEST_F(ApplySessionTest, MissingPositionRowCommitsNothing) {
 
 TEST_F(ApplySessionTest, OracleModeInTheSessionFallsBackToOneStatementAtATime) {
   std::vector<Result<db::QueryResult>> results;
-  ASSERT_TRUE(session_->RunTransaction({"SET sql_mode = 'ORACLE'", "INSERT INTO t VALUES (1, 1)"}, kPosition, &results)
+  ASSERT_TRUE(session_
+                  ->RunTransaction({"SET sql_mode = 'ORACLE'", "INSERT INTO t VALUES (1, 1)"},
+                                   kPosition, &results)
                   .ok());
   EXPECT_EQ(Rows(), "1");
   EXPECT_EQ(Position(), "1");

@@ -36,14 +36,16 @@ class CharsetRuleTest : public ServersTest<CharsetRuleServer> {
   sql::CharsetReading ServerVerdict(const std::string& charset) {
     const long hiding = Count(fmt::format(
         "WITH RECURSIVE b(n) AS (SELECT 128 UNION ALL SELECT n + 1 FROM b WHERE n < 255) "
-        "SELECT COUNT(*) FROM b, (SELECT '5C' t UNION SELECT '27' UNION SELECT '22' UNION SELECT '60') tr "
+        "SELECT COUNT(*) FROM b, (SELECT '5C' t UNION SELECT '27' UNION SELECT '22' UNION SELECT "
+        "'60') tr "
         "WHERE CHAR_LENGTH(CONVERT(UNHEX(CONCAT(HEX(n), t)) USING {})) = 1",
         charset));
-    const long not_ascii = Count(fmt::format(
-        "WITH RECURSIVE b(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM b WHERE n < 127) "
-        "SELECT COUNT(*) FROM b WHERE HEX(CONVERT(CONVERT(UNHEX(LPAD(HEX(n), 2, '0')) USING {}) USING "
-        "utf8mb4)) <> LPAD(HEX(n), 2, '0')",
-        charset));
+    const long not_ascii = Count(
+        fmt::format("WITH RECURSIVE b(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM b WHERE n < 127) "
+                    "SELECT COUNT(*) FROM b WHERE HEX(CONVERT(CONVERT(UNHEX(LPAD(HEX(n), 2, '0')) "
+                    "USING {}) USING "
+                    "utf8mb4)) <> LPAD(HEX(n), 2, '0')",
+                    charset));
     Result<db::Connection> c = server_->Connect();
     EXPECT_TRUE(c.ok());
     const bool client_may_use = c.ok() && c->Run("SET NAMES " + charset).ok();
@@ -55,14 +57,16 @@ class CharsetRuleTest : public ServersTest<CharsetRuleServer> {
 TEST_F(CharsetRuleTest, VerdictForEveryCharacterSetAgreesWithTheServer) {
   Result<db::Connection> c = server_->Connect();
   ASSERT_TRUE(c.ok());
-  Result<db::QueryResult> r = c->Execute("SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS");
+  Result<db::QueryResult> r =
+      c->Execute("SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_GE(r->rows.size(), 30u);
   int safe = 0;
   for (const db::Row& row : r->rows) {
     const std::string charset = row[0].value_or("");
     const sql::CharsetReading ours = sql::JudgeCharset(charset);
-    ASSERT_NE(ours, sql::CharsetReading::kUnknown) << charset << " is missing from sql/charsets.cpp";
+    ASSERT_NE(ours, sql::CharsetReading::kUnknown)
+        << charset << " is missing from sql/charsets.cpp";
     EXPECT_EQ(ours, ServerVerdict(charset)) << charset;
     safe += ours == sql::CharsetReading::kSafe ? 1 : 0;
   }
@@ -78,7 +82,8 @@ TEST_F(CharsetRuleTest, CollationNamesStartWithTheirCharacterSet) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_GE(r->rows.size(), 300u);
   for (const db::Row& row : r->rows) {
-    EXPECT_EQ(sql::CharsetOfCollation(row[0].value_or("")), row[1].value_or("")) << row[0].value_or("");
+    EXPECT_EQ(sql::CharsetOfCollation(row[0].value_or("")), row[1].value_or(""))
+        << row[0].value_or("");
   }
 }
 

@@ -71,8 +71,9 @@ Result<std::unique_ptr<MariaDbServer>> MariaDbServer::Start(const std::string& n
   const std::optional<int> rc = p->Wait(kStartTimeout);
   if (rc != 0) {
     const std::string log = ReadWholeFile(server->dir() + "/install.log");
-    return Status::IoError(fmt::format("mariadb-install-db failed (exit {}); its log ends with:\n{}",
-                                       rc.value_or(-1), log.substr(log.size() > 2000 ? log.size() - 2000 : 0)));
+    return Status::IoError(
+        fmt::format("mariadb-install-db failed (exit {}); its log ends with:\n{}", rc.value_or(-1),
+                    log.substr(log.size() > 2000 ? log.size() - 2000 : 0)));
   }
   server->socket_ = server->dir() + "/mysqld.sock";
   Status s = server->Launch();
@@ -93,12 +94,13 @@ Status MariaDbServer::Launch() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (port_ == 0 || attempt > 0) port_ = FreeLoopbackPort();
     std::string error;
-    process_ = Process::Spawn(
-        {*mariadbd, "--no-defaults", "--datadir=" + dir() + "/data", "--socket=" + socket_,
-         fmt::format("--port={}", port_), "--bind-address=127.0.0.1", "--user=root",
-         "--skip-name-resolve", "--innodb-buffer-pool-size=32M", "--log-error=" + dir() + "/error.log",
-         "--pid-file=" + dir() + "/mariadbd.pid", "--max-connections=200"},
-        {dir() + "/mariadbd.out", "", dir(), {}, false}, &error);
+    process_ =
+        Process::Spawn({*mariadbd, "--no-defaults", "--datadir=" + dir() + "/data",
+                        "--socket=" + socket_, fmt::format("--port={}", port_),
+                        "--bind-address=127.0.0.1", "--user=root", "--skip-name-resolve",
+                        "--innodb-buffer-pool-size=32M", "--log-error=" + dir() + "/error.log",
+                        "--pid-file=" + dir() + "/mariadbd.pid", "--max-connections=200"},
+                       {dir() + "/mariadbd.out", "", dir(), {}, false}, &error);
     if (!process_) return Status::IoError("cannot start mariadbd: " + error);
     const bool up = WaitFor(
         [&] { return !process_->Running() || Connect().ok(); },
@@ -147,8 +149,9 @@ Result<db::Connection> MariaDbServer::Connect(const std::string& database) const
 }
 
 Status MariaDbServer::ResetSchool(const std::string& tables) const {
-  return Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta; CREATE DATABASE school;" +
-              tables);
+  return Exec(
+      "DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta; CREATE DATABASE school;" +
+      tables);
 }
 
 Status MariaDbServer::Exec(const std::string& sql) const {
@@ -160,7 +163,8 @@ Status MariaDbServer::Exec(const std::string& sql) const {
   splitter.Finish();
   while (auto st = splitter.Next()) {
     Status s = c->Run(st->text);
-    if (!s.ok()) return Status::SqlError(s.sql_errno(), s.sqlstate(), s.message() + " in: " + st->text);
+    if (!s.ok())
+      return Status::SqlError(s.sql_errno(), s.sqlstate(), s.message() + " in: " + st->text);
   }
   return Status::Ok();
 }
@@ -185,7 +189,8 @@ std::string MariaDbServer::EnvLines(const std::string& database) const {
                      kUser, kPassword, database);
 }
 
-std::string MariaDbServer::SlaveEnvLines(const std::string& database, const std::string& meta_schema) const {
+std::string MariaDbServer::SlaveEnvLines(const std::string& database,
+                                         const std::string& meta_schema) const {
   for (const char* host : {"localhost", "127.0.0.1"}) {
     for (const std::string& sql :
          app::SlaveSetupSql(database, meta_schema, fmt::format("'{}'@'{}'", kSlaveUser, host))) {
@@ -193,8 +198,9 @@ std::string MariaDbServer::SlaveEnvLines(const std::string& database, const std:
       EXPECT_TRUE(s.ok()) << "slave account setup: " << s.ToString();
     }
   }
-  return fmt::format("DB_HOST=127.0.0.1\nDB_PORT={}\nDB_USER={}\nDB_PASS={}\nDB_NAME={}\nMETA_SCHEMA={}\n",
-                     port_, kSlaveUser, kSlavePassword, database, meta_schema);
+  return fmt::format(
+      "DB_HOST=127.0.0.1\nDB_PORT={}\nDB_USER={}\nDB_PASS={}\nDB_NAME={}\nMETA_SCHEMA={}\n", port_,
+      kSlaveUser, kSlavePassword, database, meta_schema);
 }
 
 }  // namespace sqlrepl::testing

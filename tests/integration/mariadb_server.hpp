@@ -62,7 +62,8 @@ class MariaDbServer {
   // `school` again and runs `tables` (statements that create its tables).
   Status ResetSchool(const std::string& tables) const;
   // The first column of the first row, or nullopt.
-  std::optional<std::string> QueryValue(const std::string& sql, const std::string& database = "") const;
+  std::optional<std::string> QueryValue(const std::string& sql,
+                                        const std::string& database = "") const;
 
   // Lines for a .env that points at this server as kUser over TCP.
   std::string EnvLines(const std::string& database = "school") const;

@@ -46,9 +46,11 @@ class MasterExecutorTest : public ServersTest<MasterExecutorTestServer> {
 
   void SetUp() override {
     ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(server_->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
-                              "CREATE DATABASE school;"
-                              "CREATE TABLE school.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)").ok());
+    ASSERT_TRUE(server_
+                    ->Exec("DROP DATABASE IF EXISTS school; DROP DATABASE IF EXISTS repl_meta;"
+                           "CREATE DATABASE school;"
+                           "CREATE TABLE school.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+                    .ok());
     Result<db::Connection> c = server_->Connect("school");
     ASSERT_TRUE(c.ok());
     conn_.emplace(std::move(c).value());
@@ -58,7 +60,8 @@ class MasterExecutorTest : public ServersTest<MasterExecutorTestServer> {
     Result<db::Connection> probe = server_->Connect("school");
     ASSERT_TRUE(probe.ok());
     probe_.emplace(std::move(probe).value());
-    executor_.emplace(&*conn_, &*probe_, &*log_, &sink_, master::MasterExecutor::Options{"repl_meta"});
+    executor_.emplace(&*conn_, &*probe_, &*log_, &sink_,
+                      master::MasterExecutor::Options{"repl_meta"});
   }
 
   master::Executed Run(const std::string& sql) {
@@ -94,7 +97,7 @@ TEST_F(MasterExecutorTest, AutocommitWriteIsOneEventWithItsContext) {
 TEST_F(MasterExecutorTest, ReadsAndFailuresAreNotLogged) {
   Run("SELECT * FROM t");
   master::Executed e = executor_->Execute("INSERT INTO nope VALUES (1)",
-                                               sql::Classify("INSERT INTO nope VALUES (1)"), "school");
+                                          sql::Classify("INSERT INTO nope VALUES (1)"), "school");
   EXPECT_FALSE(e.result.ok());
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "0");
@@ -107,7 +110,8 @@ TEST_F(MasterExecutorTest, WriteWhoseLogRowFailsIsRolledBack) {
   master::Executed e = executor_->Execute("INSERT INTO t (v) VALUES (1)",
                                           sql::Classify("INSERT INTO t (v) VALUES (1)"), "school");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(),
+              ::testing::HasSubstr("replication log could not be written"));
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "0");
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_FALSE(executor_->in_transaction());
@@ -122,14 +126,17 @@ TEST_F(MasterExecutorTest, WriteTooLargeToReplicateIsRolledBack) {
   ASSERT_TRUE(c.ok());
   Result<master::MasterLog> log = master::MasterLog::Open(&*c, "repl_meta_big");
   ASSERT_TRUE(log.ok()) << log.status().ToString();
-  master::MasterExecutor big(&*c, &*probe_, &*log, &sink_, master::MasterExecutor::Options{"repl_meta_big"});
+  master::MasterExecutor big(&*c, &*probe_, &*log, &sink_,
+                             master::MasterExecutor::Options{"repl_meta_big"});
   const std::string sql = "INSERT INTO big VALUES ('" + std::string(17 * 1024 * 1024, 'x') + "')";
   master::Executed e = big.Execute(sql, sql::Classify(sql), "school");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(),
+              ::testing::HasSubstr("replication log could not be written"));
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM big", "school"), "0");
   EXPECT_TRUE(sink_.events.empty());
-  ASSERT_TRUE(server_->Exec("DROP DATABASE repl_meta_big; SET GLOBAL max_allowed_packet = DEFAULT").ok());
+  ASSERT_TRUE(
+      server_->Exec("DROP DATABASE repl_meta_big; SET GLOBAL max_allowed_packet = DEFAULT").ok());
 }
 
 TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
@@ -139,7 +146,8 @@ TEST_F(MasterExecutorTest, WriteUnderOracleModeIsStillLoggedWithItsCommit) {
   EXPECT_EQ(sink_.Statements().back(), std::vector<std::string>{"INSERT INTO t (v) VALUES (1)"});
   Run("UPDATE t SET v = 2");
   EXPECT_EQ(sink_.Statements().back(), std::vector<std::string>{"UPDATE t SET v = 2"});
-  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), std::to_string(sink_.events.size()));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM repl_meta.log"),
+            std::to_string(sink_.events.size()));
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM t", "school"), "1");
   EXPECT_FALSE(executor_->in_transaction());
 }
@@ -163,19 +171,23 @@ TEST_F(MasterExecutorTest, UpdateAndDeleteAreLoggedInTheRoundTripThatRunsThem) {
   Run("UPDATE t SET v = v + 1 WHERE id = 3 OR '" + std::string(20000, 'x') + "' = ''");
   EXPECT_EQ(conn_->round_trips() - before, 2u + 2u);
   ASSERT_EQ(sink_.events.size(), 6u);
-  EXPECT_EQ(sink_.Statements()[2], std::vector<std::string>{"UPDATE t SET v = v + 10 WHERE id = 1"});
+  EXPECT_EQ(sink_.Statements()[2],
+            std::vector<std::string>{"UPDATE t SET v = v + 10 WHERE id = 1"});
   EXPECT_EQ(sink_.Statements()[3], std::vector<std::string>{"DELETE FROM t WHERE id = 2"});
   const auto& update = sink_.events[2].statements[0].context;
   EXPECT_TRUE(update.has_timestamp && update.has_rand_seeds && update.has_session);
   EXPECT_FALSE(update.has_insert_id);
-  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2,3,4,5,6");
+  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"),
+            "1,2,3,4,5,6");
   EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(v ORDER BY id) FROM t", "school"), "11,4");
   EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
   // What the log holds is what the slaves were sent, byte for byte.
-  Result<std::vector<std::string>> logged = master::MasterLog::ReadFrom(&*conn_, "repl_meta", 1, 10, 1 << 20);
+  Result<std::vector<std::string>> logged =
+      master::MasterLog::ReadFrom(&*conn_, "repl_meta", 1, 10, 1 << 20);
   ASSERT_TRUE(logged.ok());
   ASSERT_EQ(logged->size(), 6u);
-  for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*logged)[i], replication::EncodeEvent(sink_.events[i])) << i;
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ((*logged)[i], replication::EncodeEvent(sink_.events[i])) << i;
   // The marker the batch uses is cleared (read on the session directly: the
   // executor refuses statements that name sqlrepl's variables).
   Result<db::QueryResult> marker = conn_->Execute("SELECT @`sqlrepl.logging` IS NULL");
@@ -188,14 +200,17 @@ TEST_F(MasterExecutorTest, FailedUpdateInOneTripLogsNothingAndLeavesNoGap) {
   const std::string dup = "UPDATE t SET id = 2 WHERE id = 1";
   master::Executed e = executor_->Execute(dup, sql::Classify(dup), "school");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_EQ(e.result.status().sql_errno(), 1062u) << e.result.status().ToString();  // the statement's own error
+  EXPECT_EQ(e.result.status().sql_errno(), 1062u)
+      << e.result.status().ToString();  // the statement's own error
   EXPECT_TRUE(e.committed.empty());
   EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
   Run("UPDATE t SET v = 5 WHERE id = 1");
   ASSERT_EQ(sink_.events.size(), 2u);
   EXPECT_EQ(sink_.events[1].seq, 2u);
   EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1,2");
-  EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id) FROM t", "school"), "1:5,2:2");
+  EXPECT_EQ(
+      server_->QueryValue("SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id) FROM t", "school"),
+      "1:5,2:2");
 }
 
 TEST_F(MasterExecutorTest, UpdateWhoseLogRowFailsIsRolledBackInOneTrip) {
@@ -205,7 +220,8 @@ TEST_F(MasterExecutorTest, UpdateWhoseLogRowFailsIsRolledBackInOneTrip) {
   const uint64_t before = conn_->round_trips();
   master::Executed e = executor_->Execute(update, sql::Classify(update), "school");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(),
+              ::testing::HasSubstr("replication log could not be written"));
   EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("Duplicate entry"));
   EXPECT_EQ(conn_->round_trips() - before, 3u) << "the batch, ROLLBACK, and a look at the log";
   EXPECT_EQ(server_->QueryValue("SELECT v FROM t", "school"), "1");
@@ -223,7 +239,8 @@ TEST_F(MasterExecutorTest, UpdateInOneTripKeepsItsWarnings) {
   ASSERT_TRUE(e.result.ok());
   EXPECT_EQ(e.result->warning_count, 1u);
   ASSERT_EQ(e.result->warnings.size(), 1u);
-  EXPECT_EQ(e.result->warnings[0].code, 1366u) << e.result->warnings[0].message;  // incorrect integer value
+  EXPECT_EQ(e.result->warnings[0].code, 1366u)
+      << e.result->warnings[0].message;  // incorrect integer value
   EXPECT_EQ(sink_.events.size(), 2u);
 }
 
@@ -354,7 +371,8 @@ TEST_F(MasterExecutorTest, ImplicitCommitClosesTheOpenEventFirst) {
   master::Executed e = Run("CREATE TABLE t2 (i INT)");
   EXPECT_EQ(e.committed, (std::vector<uint64_t>{1, 2}));
   EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("committed first")));
-  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CREATE TABLE t2 (i INT)"}}));
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)"}, {"CREATE TABLE t2 (i INT)"}}));
   EXPECT_FALSE(executor_->in_transaction());
 }
 
@@ -430,9 +448,10 @@ TEST_P(ServerRollbackTest, DeadlockVictimsTransactionShipsNothing) {
   // in the optimizer's const-row read shows as RUNNING in INNODB_TRX.)
   const bool waiting = WaitFor(
       [&] {
-        return server_->QueryValue(fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                               "WHERE ID = {} AND INFO LIKE 'SELECT%'",
-                                               other->thread_id())) == "1";
+        return server_->QueryValue(
+                   fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                               "WHERE ID = {} AND INFO LIKE 'SELECT%'",
+                               other->thread_id())) == "1";
       },
       std::chrono::seconds(10));
   if (!waiting) {
@@ -446,7 +465,8 @@ TEST_P(ServerRollbackTest, DeadlockVictimsTransactionShipsNothing) {
   EXPECT_TRUE(waited.ok()) << waited.ToString();  // it got the row once the victim let go
   ASSERT_FALSE(e.result.ok());
   EXPECT_EQ(e.result.status().sql_errno(), 1213u) << e.result.status().ToString();
-  EXPECT_THAT(e.notes, ::testing::Contains(::testing::HasSubstr("The server rolled the transaction back")));
+  EXPECT_THAT(e.notes,
+              ::testing::Contains(::testing::HasSubstr("The server rolled the transaction back")));
   ASSERT_TRUE(other->Run("COMMIT").ok());
   master::Executed commit = executor_->Execute("COMMIT", sql::Classify("COMMIT"), "school");
   EXPECT_TRUE(commit.result.ok()) << commit.result.status().ToString();
@@ -472,7 +492,8 @@ TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   const auto started = std::chrono::steady_clock::now();
   Result<master::MasterLog> refused = master::MasterLog::Open(&*next, "repl_meta", holder + 1000);
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - started,
             std::chrono::seconds(master::MasterLog::kPreviousHolderWaitSeconds / 2));
   // The old session ends only once the reopening waits for its lock.
@@ -481,9 +502,10 @@ TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
     db::ThreadEndGuard end;
     (void)WaitFor(
         [&] {
-          return server_->QueryValue(fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                                 "WHERE ID = {} AND STATE = 'User lock'",
-                                                 waiter)) == "1";
+          return server_->QueryValue(
+                     fmt::format("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                 "WHERE ID = {} AND STATE = 'User lock'",
+                                 waiter)) == "1";
         },
         std::chrono::seconds(10));
     conn_.reset();  // the session ends, and its lock with it
@@ -532,7 +554,8 @@ TEST_F(MasterExecutorTest, SessionStatementThatDoesNotCommitStaysInTheTransactio
   Run("INSERT INTO t (v) VALUES (@z)");
   EXPECT_TRUE(sink_.events.empty());
   Run("COMMIT");
-  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (@z)"}}));
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (@z)"}}));
   EXPECT_EQ(sink_.events[0].statements[1].context.user_variables.at(0).value, "5");
   EXPECT_EQ(server_->QueryValue("SELECT GROUP_CONCAT(seq ORDER BY seq) FROM repl_meta.log"), "1");
 }
@@ -543,7 +566,8 @@ TEST_F(MasterExecutorTest, BeginInsideATransactionCommitsIt) {
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (2)");
   Run("COMMIT");
-  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}, {"INSERT INTO t (v) VALUES (2)"}}));
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)"}, {"INSERT INTO t (v) VALUES (2)"}}));
 }
 
 TEST_F(MasterExecutorTest, AutocommitOffCollectsUntilCommitOrAutocommitOn) {
@@ -573,7 +597,8 @@ TEST_F(MasterExecutorTest, LastInsertIdIsCapturedBeforeTheStatement) {
 
 TEST_F(MasterExecutorTest, SequenceNumbersAreGapFree) {
   Run("INSERT INTO t (v) VALUES (1)");
-  (void)executor_->Execute("INSERT INTO nope VALUES (1)", sql::Classify("INSERT INTO nope VALUES (1)"), "school");
+  (void)executor_->Execute("INSERT INTO nope VALUES (1)",
+                           sql::Classify("INSERT INTO nope VALUES (1)"), "school");
   Run("BEGIN");
   Run("INSERT INTO t (v) VALUES (2)");
   Run("ROLLBACK");
@@ -586,7 +611,7 @@ TEST_F(MasterExecutorTest, SequenceNumbersAreGapFree) {
 
 TEST_F(MasterExecutorTest, WritingTheLogByHandIsRefused) {
   master::Executed e = executor_->Execute("DELETE FROM repl_meta.log",
-                                               sql::Classify("DELETE FROM repl_meta.log"), "school");
+                                          sql::Classify("DELETE FROM repl_meta.log"), "school");
   ASSERT_FALSE(e.result.ok());
   EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("holds the replication log"));
   e = executor_->Execute("XA START 'x'", sql::Classify("XA START 'x'"), "school");

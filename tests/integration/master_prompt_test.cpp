@@ -125,8 +125,9 @@ TEST_F(MasterPromptTest, ExecutesEachStatementAsSoonAsItIsComplete) {
   // The first statement runs while input is still open; the second waits.
   EXPECT_TRUE(WaitFor([&] { return Count() == "1"; }, seconds(20)));
   // Its output follows the commit.
-  EXPECT_TRUE(WaitFor([&] { return p->Stdout().find("Query OK, 1 row affected") != std::string::npos; },
-                      seconds(20)))
+  EXPECT_TRUE(
+      WaitFor([&] { return p->Stdout().find("Query OK, 1 row affected") != std::string::npos; },
+              seconds(20)))
       << p->Stdout();
   ASSERT_TRUE(p->WriteStdin(" (name)\nVALUES ('late');\n"));
   EXPECT_TRUE(WaitFor([&] { return Count() == "2"; }, seconds(20)));
@@ -135,7 +136,8 @@ TEST_F(MasterPromptTest, ExecutesEachStatementAsSoonAsItIsComplete) {
 }
 
 TEST_F(MasterPromptTest, StatementWithoutDelimiterAtEndOfInputStillRuns) {
-  Outcome o = RunMaster("INSERT INTO students (name) VALUES ('a');\nINSERT INTO students (name) VALUES ('b')");
+  Outcome o = RunMaster(
+      "INSERT INTO students (name) VALUES ('a');\nINSERT INTO students (name) VALUES ('b')");
   EXPECT_EQ(o.exit_status, 0) << o.err;
   EXPECT_EQ(Count(), "2");
 }
@@ -175,13 +177,16 @@ TEST_F(MasterPromptTest, ForceGoesOnButStillReportsFailure) {
 }
 
 TEST_F(MasterPromptTest, QuitStopsReading) {
-  Outcome o = RunMaster("INSERT INTO students (name) VALUES ('a');\n\\q\nINSERT INTO students (name) VALUES ('b');\n");
+  Outcome o = RunMaster(
+      "INSERT INTO students (name) VALUES ('a');\n\\q\nINSERT INTO students (name) VALUES "
+      "('b');\n");
   EXPECT_EQ(o.exit_status, 0);
   EXPECT_EQ(Count(), "1");
 }
 
 TEST_F(MasterPromptTest, UnreachableDatabaseExitsWithTwoAndSaysWhatToFix) {
-  WriteEnv(std::string("DB_HOST=127.0.0.1\nDB_PORT=1\nDB_USER=u\nDB_PASS=p\nREPL_TOKEN=") + kToken + "\n");
+  WriteEnv(std::string("DB_HOST=127.0.0.1\nDB_PORT=1\nDB_USER=u\nDB_PASS=p\nREPL_TOKEN=") + kToken +
+           "\n");
   Outcome o = RunMaster("SELECT 1;\n");
   EXPECT_EQ(o.exit_status, 2);
   EXPECT_THAT(o.err, HasSubstr("master: cannot reach the database server at 127.0.0.1:1"));
@@ -192,11 +197,13 @@ TEST_F(MasterPromptTest, BadCredentialsExitWithTwoAndNeverShowThePassword) {
   const std::string wrong = "wrong-password-31337";
   WriteEnv(server_->EnvLines() + "REPL_TOKEN=" + kToken + "\n");
   std::string text = server_->EnvLines();
-  text.replace(text.find(MariaDbServer::kPassword), std::string(MariaDbServer::kPassword).size(), wrong);
+  text.replace(text.find(MariaDbServer::kPassword), std::string(MariaDbServer::kPassword).size(),
+               wrong);
   WriteEnv(text + "REPL_TOKEN=" + kToken + "\n");
   Outcome o = RunMaster("SELECT 1;\n");
   EXPECT_EQ(o.exit_status, 2);
-  EXPECT_THAT(o.err, HasSubstr("refused user 'sqlrepl' (access denied): check DB_USER and DB_PASS"));
+  EXPECT_THAT(o.err,
+              HasSubstr("refused user 'sqlrepl' (access denied): check DB_USER and DB_PASS"));
   EXPECT_THAT(o.err + o.out, Not(HasSubstr(wrong)));
   EXPECT_THAT(o.err + o.out, Not(HasSubstr(kToken)));
 }
@@ -310,8 +317,10 @@ TEST_F(MasterLostAnswerTest, CommittedWriteIsReportedCommittedOnceTheLogSaysSo) 
   EXPECT_TRUE(proxy_->answer_lost());
   EXPECT_EQ(o.exit_status, 0) << o.err;
   EXPECT_THAT(o.err, HasSubstr("ERROR 2013"));
-  EXPECT_THAT(o.err, HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
-                                           "replicated now: ") + kOnce));
+  EXPECT_THAT(o.err,
+              HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
+                                    "replicated now: ") +
+                        kOnce));
   EXPECT_THAT(o.err, Not(HasSubstr("rolled back")));
   EXPECT_THAT(o.err, Not(HasSubstr("unknown")));
   EXPECT_THAT(o.out, Not(HasSubstr("Query OK, 0 rows affected")));  // its own answer, 1 row
@@ -342,13 +351,16 @@ TEST_F(MasterLostAnswerTest, WriteLeftUnknownIsNamedWhenALaterStatementFindsItCo
   std::optional<Process> p = StartMaster({"--force"});
   ASSERT_TRUE(p);
   ASSERT_TRUE(p->WriteStdin(std::string(kOnce) + ";\n"));
-  ASSERT_TRUE(WaitFor([&] { return p->Stderr().find("check write #1") != std::string::npos; }, seconds(30)))
+  ASSERT_TRUE(
+      WaitFor([&] { return p->Stderr().find("check write #1") != std::string::npos; }, seconds(30)))
       << p->Stderr();
   ASSERT_TRUE(WaitFor([&] { return !proxy_->refusing(); }, seconds(10)));
   Outcome o = FeedToEnd(*p, "SELECT name FROM students;\n", seconds(60));
   EXPECT_EQ(o.exit_status, 1) << o.err;  // the outcome was unknown when the statement ended
-  EXPECT_THAT(o.err, HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
-                                           "replicated now: ") + kOnce));
+  EXPECT_THAT(o.err,
+              HasSubstr(std::string("Write #1 committed before the connection was lost; it is "
+                                    "replicated now: ") +
+                        kOnce));
   EXPECT_THAT(o.err, Not(HasSubstr("rolled back")));
   EXPECT_THAT(o.out, HasSubstr("| once |"));
   EXPECT_EQ(Count(), "1");

@@ -24,7 +24,9 @@ using ::testing::HasSubstr;
 constexpr char kToken[] = "master-resources-token-0123456789abcdef";
 constexpr int kRows = 600;
 
-std::string Tail(const std::string& text) { return text.substr(text.size() > 3000 ? text.size() - 3000 : 0); }
+std::string Tail(const std::string& text) {
+  return text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+}
 
 struct MasterResourcesServers {
   static constexpr const char* kNames[] = {"resources-own"};
@@ -41,7 +43,9 @@ class MasterResourcesTest : public ServersTest<MasterResourcesServers> {
     std::string script;
     for (int i = 1; i <= kRows; ++i) {
       script += "INSERT INTO items VALUES (" + std::to_string(i) + ", REPEAT('r', 3000));\n";
-      if (i % 10 == 0) script += "UPDATE items SET body = REPEAT('u', 3000) WHERE id = " + std::to_string(i) + ";\n";
+      if (i % 10 == 0)
+        script +=
+            "UPDATE items SET body = REPEAT('u', 3000) WHERE id = " + std::to_string(i) + ";\n";
     }
     return script;
   }
@@ -53,21 +57,26 @@ TEST_F(MasterResourcesTest, FullDiskUnderTheLogPausesWritesAndLosesNone) {
   ASSERT_NE(server_, nullptr) << "the MariaDB server did not start";
   SmallDisk disk(dir_.path() + "/small", 16);
   ASSERT_EQ(disk.error(), "");
-  ASSERT_TRUE(server_->ResetSchool(
-                         "CREATE TABLE school.items (id INT PRIMARY KEY, body VARCHAR(4000) NOT NULL) ENGINE=InnoDB")
+  ASSERT_TRUE(server_
+                  ->ResetSchool("CREATE TABLE school.items (id INT PRIMARY KEY, body VARCHAR(4000) "
+                                "NOT NULL) ENGINE=InnoDB")
                   .ok());
   ASSERT_TRUE(server_->Exec("CREATE DATABASE repl_meta").ok());
-  ASSERT_TRUE(server_->Exec("CREATE TABLE repl_meta.log (seq BIGINT UNSIGNED PRIMARY KEY, committed_at "
-                            "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), event LONGBLOB NOT NULL) "
-                            "ENGINE=InnoDB DATA DIRECTORY = '" + disk.path() + "'")
-                  .ok());
+  ASSERT_TRUE(
+      server_
+          ->Exec("CREATE TABLE repl_meta.log (seq BIGINT UNSIGNED PRIMARY KEY, committed_at "
+                 "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), event LONGBLOB NOT NULL) "
+                 "ENGINE=InnoDB DATA DIRECTORY = '" +
+                 disk.path() + "'")
+          .ok());
   std::optional<Process> master =
       SpawnMaster(dir_.path(), MasterEnvLines(*server_, kToken, FreeLoopbackPort()), "master");
   ASSERT_TRUE(master);
 
   disk.Fill();
   ASSERT_TRUE(master->WriteStdin(Script()));
-  ASSERT_TRUE(WaitFor([&] { return master->Stderr().find("waiting: ") != std::string::npos; }, seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return master->Stderr().find("waiting: ") != std::string::npos; }, seconds(60)))
       << Tail(master->Stderr()) << Tail(master->Stdout());
   EXPECT_THAT(master->Stderr(), HasSubstr("on the replication log, write #"));
   const uint64_t stuck = LoggedWrites();

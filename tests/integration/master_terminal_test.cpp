@@ -30,8 +30,8 @@ class SilentSlave {
  public:
   SilentSlave(uint16_t port, const std::string& id) : socket_(io_) {
     socket_.connect(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port));
-    const std::string hello =
-        protocol::Encode(protocol::Hello{protocol::kProtocolVersion, id, "", 0, replication::MakeNonce().value()});
+    const std::string hello = protocol::Encode(
+        protocol::Hello{protocol::kProtocolVersion, id, "", 0, replication::MakeNonce().value()});
     Send(protocol::MessageType::kHello, hello);
     protocol::Challenge challenge;
     if (!protocol::Decode(Read(), &challenge).ok()) return;
@@ -49,7 +49,8 @@ class SilentSlave {
           std::array<char, 4096> sink;
           socket_.read_some(asio::buffer(sink), ec);
         }
-        std::this_thread::sleep_for(milliseconds(200));  // a heartbeat's pace, not a wait for a result
+        std::this_thread::sleep_for(
+            milliseconds(200));  // a heartbeat's pace, not a wait for a result
       }
     });
   }
@@ -63,7 +64,8 @@ class SilentSlave {
   void Send(protocol::MessageType type, const std::string& payload) {
     asio::error_code ec;
     asio::write(socket_,
-                asio::buffer(to_master_ ? to_master_->SealFrame(type, payload) : protocol::EncodeFrame(type, payload)),
+                asio::buffer(to_master_ ? to_master_->SealFrame(type, payload)
+                                        : protocol::EncodeFrame(type, payload)),
                 ec);
   }
   std::string Read() {
@@ -109,7 +111,8 @@ class MasterTerminalTest : public ServersTest<MasterTerminalTestServer> {
   std::optional<Terminal> StartMaster(std::map<std::string, std::string> env) {
     env.emplace("HOME", dir_.path());  // the history file stays in the test's folder
     std::string error;
-    std::optional<Terminal> t = Terminal::Spawn({SQLREPL_MASTER_BIN, "--env-file", env_path_}, env, &error);
+    std::optional<Terminal> t =
+        Terminal::Spawn({SQLREPL_MASTER_BIN, "--env-file", env_path_}, env, &error);
     EXPECT_TRUE(t) << error;
     if (t) {
       EXPECT_TRUE(t->WaitFor("master [school]> ", seconds(20))) << t->Output();
@@ -228,8 +231,9 @@ TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCom
   ASSERT_TRUE(t->WaitFor("slave stuck connected", seconds(10))) << t->Output();
   t->Mark();
   t->Enter("INSERT INTO students (name, age) VALUES ('waits', 1);");
-  ASSERT_TRUE(WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM students", "school") == "1"; },
-                      seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return server_->QueryValue("SELECT COUNT(*) FROM students", "school") == "1"; },
+              seconds(10)));
   t->CtrlC();
   EXPECT_TRUE(t->WaitFor("Ctrl-C -- stopped waiting. Write #1 is committed on the master; not "
                          "acknowledged yet by: stuck",
@@ -322,7 +326,9 @@ TEST_F(MasterTerminalTest, AReconnectionBeforeThePromptSaysWhatWasLost) {
   EXPECT_LT(out.rfind("SET autocommit = 0 was lost"), out.rfind("master [school]> ")) << out;
 }
 
-bool Cooked(const termios& modes) { return (modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0; }
+bool Cooked(const termios& modes) {
+  return (modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0;
+}
 
 TEST_F(MasterTerminalTest, SigtermAtThePromptGivesTheTerminalBackCooked) {
   std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
@@ -358,7 +364,8 @@ TEST_F(MasterTerminalTest, StoppedAndContinuedThePromptTakesItsModesBack) {
   cooked.c_lflag |= ICANON | ECHO;
   t->SetModes(cooked);
   t->Signal(SIGCONT);
-  EXPECT_TRUE(WaitFor([&] { return !Cooked(t->Modes()); }, seconds(10))) << "still in the shell's modes";
+  EXPECT_TRUE(WaitFor([&] { return !Cooked(t->Modes()); }, seconds(10)))
+      << "still in the shell's modes";
   t->Mark();
   t->Enter("SELECT 'back again' AS s;");
   EXPECT_TRUE(t->WaitFor("back again", seconds(10))) << t->Output();

@@ -7,8 +7,8 @@ namespace sqlrepl::testing {
 using std::chrono::seconds;
 
 std::string MasterEnvLines(const MariaDbServer& db, const std::string& token, uint16_t port) {
-  return db.EnvLines() + "REPL_TOKEN=" + token + "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(port) +
-         "\n";
+  return db.EnvLines() + "REPL_TOKEN=" + token +
+         "\nLISTEN_HOST=127.0.0.1\nLISTEN_PORT=" + std::to_string(port) + "\n";
 }
 
 std::string SlaveEnvLines(const MariaDbServer& db, const std::string& token, uint16_t port,
@@ -39,14 +39,16 @@ std::optional<Process> SpawnMaster(const std::string& dir, const std::string& en
   std::optional<Process> m =
       SpawnWithEnv(dir, SQLREPL_MASTER_BIN, env_text, name, working_dir, args);
   if (m) {
-    EXPECT_TRUE(WaitFor([&] { return m->Stderr().find("listening for slaves") != std::string::npos; }, seconds(20)))
+    EXPECT_TRUE(WaitFor(
+        [&] { return m->Stderr().find("listening for slaves") != std::string::npos; }, seconds(20)))
         << "master stderr: " << m->Stderr();
   }
   return m;
 }
 
 bool WaitConnected(const Process& slave, size_t times) {
-  return WaitFor([&] { return Count(slave.Stdout(), "Connected to master") >= times; }, seconds(20));
+  return WaitFor([&] { return Count(slave.Stdout(), "Connected to master") >= times; },
+                 seconds(20));
 }
 
 size_t Count(const std::string& text, const std::string& what) {

@@ -22,14 +22,16 @@ sockaddr_in Loopback(uint16_t port) {
 
 }  // namespace
 
-RecordingProxy::RecordingProxy(uint16_t target_port, bool many) : target_port_(target_port), many_(many) {
+RecordingProxy::RecordingProxy(uint16_t target_port, bool many)
+    : target_port_(target_port), many_(many) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr = Loopback(0);
   socklen_t len = sizeof(addr);
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::listen(listen_fd_, 16) == 0 && ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      ::listen(listen_fd_, 16) == 0 &&
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
     port_ = ntohs(addr.sin_port);
   }
   thread_ = std::thread([this] { Loop(); });
@@ -159,7 +161,8 @@ void RecordingProxy::Loop() {
   while (!stopping_) {
     if (TakeCut()) close_all();
     std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
-    for (const Pair& p : pairs) fds.push_back({p.client, POLLIN, 0}), fds.push_back({p.server, POLLIN, 0});
+    for (const Pair& p : pairs)
+      fds.push_back({p.client, POLLIN, 0}), fds.push_back({p.server, POLLIN, 0});
     if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
     if ((fds[0].revents & POLLIN) != 0) {
       Accept(&pairs);

@@ -58,10 +58,12 @@ class ReplicationTest : public ServersTest<ReplicationTestServers> {
                        "master" + std::to_string(++masters_));
   }
 
-  std::optional<Process> StartSlave(int i, const std::string& token = kToken, const std::string& extra = "") {
-    return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
-                        SlaveEnvLines(slave_db(i), token, listen_port_, "slave" + std::to_string(i)) + extra,
-                        "slave" + std::to_string(i) + "-" + std::to_string(++slaves_));
+  std::optional<Process> StartSlave(int i, const std::string& token = kToken,
+                                    const std::string& extra = "") {
+    return SpawnWithEnv(
+        dir_.path(), SQLREPL_SLAVE_BIN,
+        SlaveEnvLines(slave_db(i), token, listen_port_, "slave" + std::to_string(i)) + extra,
+        "slave" + std::to_string(i) + "-" + std::to_string(++slaves_));
   }
 
   // The master and both slaves; `connected` once both slaves are in.
@@ -76,12 +78,14 @@ class ReplicationTest : public ServersTest<ReplicationTestServers> {
   }
 
   uint64_t MasterSeq() {
-    return std::stoull(master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
+    return std::stoull(
+        master_db().QueryValue("SELECT COALESCE(MAX(seq), 0) FROM repl_meta.log").value_or("0"));
   }
   uint64_t AppliedSeq(int i) {
-    return std::stoull(slave_db(i)
-                           .QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1")
-                           .value_or("0"));
+    return std::stoull(
+        slave_db(i)
+            .QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1")
+            .value_or("0"));
   }
   bool WaitForAppliedSeq(int i, uint64_t seq, std::chrono::milliseconds timeout = seconds(60)) {
     return WaitFor([&] { return AppliedSeq(i) >= seq; }, timeout);
@@ -117,14 +121,18 @@ TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
       "UPDATE students SET age = age + 1 WHERE name = 'Ali';\n"
       "DELETE FROM students WHERE name = 'Bo';\n"
       "INSERT INTO students (name, age) VALUES ('Cy', 30);\n"));
-  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 4; }, seconds(30)))
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 4; },
+                      seconds(30)))
       << master->Stdout();
   ASSERT_TRUE(WaitForAppliedSeq(1, 4) && WaitForAppliedSeq(2, 4));
   ExpectSameData("students");
-  EXPECT_EQ(slave_db(1).QueryValue("SELECT GROUP_CONCAT(name ORDER BY id) FROM students", "school"), "Ali,Zoë,Cy");
-  EXPECT_THAT(s1->Stdout(), HasSubstr("[#1] applied: INSERT INTO students (name, age) VALUES ('Ali', 22), "
-                                      "('Zoë', 20), ('Bo', NULL) (3 rows)"));
-  EXPECT_THAT(s2->Stdout(), HasSubstr("[#3] applied: DELETE FROM students WHERE name = 'Bo' (1 row)"));
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT GROUP_CONCAT(name ORDER BY id) FROM students", "school"),
+            "Ali,Zoë,Cy");
+  EXPECT_THAT(s1->Stdout(),
+              HasSubstr("[#1] applied: INSERT INTO students (name, age) VALUES ('Ali', 22), "
+                        "('Zoë', 20), ('Bo', NULL) (3 rows)"));
+  EXPECT_THAT(s2->Stdout(),
+              HasSubstr("[#3] applied: DELETE FROM students WHERE name = 'Bo' (1 row)"));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(30)), 0) << master->Stderr();
 }
@@ -134,16 +142,18 @@ TEST_F(ReplicationTest, WritesReachBothSlavesIdentically) {
 // one, here an audit trigger that generates its own id on every node.
 TEST_F(ReplicationTest, AnInsertIdAppliesToItsOwnStatementOnly) {
   for (MariaDbServer* s : servers_) {
-    ASSERT_TRUE(s->Exec("CREATE TABLE school.audit (id INT AUTO_INCREMENT PRIMARY KEY, student INT);"
-                        "CREATE TRIGGER school.students_au AFTER UPDATE ON school.students FOR EACH ROW "
-                        "INSERT INTO school.audit (student) VALUES (NEW.id)")
-                    .ok());
+    ASSERT_TRUE(
+        s->Exec("CREATE TABLE school.audit (id INT AUTO_INCREMENT PRIMARY KEY, student INT);"
+                "CREATE TRIGGER school.students_au AFTER UPDATE ON school.students FOR EACH ROW "
+                "INSERT INTO school.audit (student) VALUES (NEW.id)")
+            .ok());
   }
   Cluster cluster = StartCluster();
   ASSERT_TRUE(cluster.connected);
   auto& [master, s1, s2, connected] = cluster;
-  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (id, name, age) VALUES (60, 'Explicit', 1);\n"
-                                 "UPDATE students SET age = 2 WHERE id = 60;\n"));
+  ASSERT_TRUE(
+      master->WriteStdin("INSERT INTO students (id, name, age) VALUES (60, 'Explicit', 1);\n"
+                         "UPDATE students SET age = 2 WHERE id = 60;\n"));
   ASSERT_TRUE(WaitForAppliedSeq(1, 2) && WaitForAppliedSeq(2, 2)) << s1->Stdout() << s2->Stdout();
   ExpectSameData("students");
   ExpectSameData("audit");
@@ -156,16 +166,23 @@ TEST_F(ReplicationTest, DdlRunsOnTheMasterAndIsRefusedBySlaves) {
   Cluster cluster = StartCluster();
   ASSERT_TRUE(cluster.connected);
   auto& [master, s1, s2, connected] = cluster;
-  ASSERT_TRUE(master->WriteStdin("DROP TABLE counters;\nINSERT INTO students (name) VALUES ('after');\n"));
-  EXPECT_TRUE(WaitFor([&] {
-    return master->Stdout().find("Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE") !=
-           std::string::npos;
-  }, seconds(30))) << master->Stdout();
+  ASSERT_TRUE(
+      master->WriteStdin("DROP TABLE counters;\nINSERT INTO students (name) VALUES ('after');\n"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return master->Stdout().find(
+                   "Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE") !=
+               std::string::npos;
+      },
+      seconds(30)))
+      << master->Stdout();
   ASSERT_TRUE(WaitForAppliedSeq(1, 2) && WaitForAppliedSeq(2, 2));
   EXPECT_FALSE(master_db().QueryValue("SELECT COUNT(*) FROM counters", "school").has_value());
   EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM counters", "school"), "5");
   EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM counters", "school"), "5");
-  EXPECT_THAT(s1->Stdout(), HasSubstr("[#1] REFUSED (DDL is not replicated to slaves: DROP TABLE): DROP TABLE counters"));
+  EXPECT_THAT(
+      s1->Stdout(),
+      HasSubstr("[#1] REFUSED (DDL is not replicated to slaves: DROP TABLE): DROP TABLE counters"));
   ExpectSameData("students");
 }
 
@@ -174,7 +191,8 @@ TEST_F(ReplicationTest, SlaveStartedAfterAThousandWritesCatchesUp) {
   ASSERT_TRUE(master);
   std::string script;
   for (int i = 0; i < 1000; ++i) {
-    script += "INSERT INTO students (name, age) VALUES ('s" + std::to_string(i) + "', " + std::to_string(i % 90) + ");\n";
+    script += "INSERT INTO students (name, age) VALUES ('s" + std::to_string(i) + "', " +
+              std::to_string(i % 90) + ");\n";
   }
   ASSERT_TRUE(master->WriteStdin(script));
   ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 1000; }, seconds(120)));
@@ -209,7 +227,8 @@ TEST_F(ReplicationTest, SlaveKilledRepeatedlyAppliesEveryUpdateExactlyOnce) {
   EXPECT_TRUE(WaitForAppliedSeq(1, kUpdates, seconds(120)));
   EXPECT_TRUE(WaitForAppliedSeq(2, kUpdates, seconds(120)));
   ExpectSameData("counters");
-  EXPECT_EQ(slave_db(1).QueryValue("SELECT SUM(v) FROM counters", "school"), std::to_string(kUpdates));
+  EXPECT_EQ(slave_db(1).QueryValue("SELECT SUM(v) FROM counters", "school"),
+            std::to_string(kUpdates));
 }
 
 TEST_F(ReplicationTest, KilledMasterComesBackAndSlavesResumeWithNothingLost) {
@@ -218,7 +237,8 @@ TEST_F(ReplicationTest, KilledMasterComesBackAndSlavesResumeWithNothingLost) {
   auto& [master, s1, s2, connected] = cluster;
   ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('before1');\n"
                                  "INSERT INTO students (name) VALUES ('before2');\n"));
-  ASSERT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 2; }, seconds(30)));
+  ASSERT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") == 2; },
+                      seconds(30)));
   master->Signal(SIGKILL);
   master->Wait(seconds(10));
   EXPECT_TRUE(WaitFor([&] {
@@ -250,14 +270,22 @@ TEST_F(ReplicationTest, SlaveWithWrongTokenGetsNothing) {
   // Issue 12: a slave cannot tell a master with another token from an
   // impostor, and an impostor must not be able to stop it, so it does not
   // exit: it says why and keeps retrying.
-  EXPECT_TRUE(WaitFor([&] {
-    return intruder->Stdout().find("could not prove it knows REPL_TOKEN: either REPL_TOKEN differs") !=
-           std::string::npos;
-  }, seconds(20))) << intruder->Stdout();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return intruder->Stdout().find(
+                   "could not prove it knows REPL_TOKEN: either REPL_TOKEN differs") !=
+               std::string::npos;
+      },
+      seconds(20)))
+      << intruder->Stdout();
   EXPECT_TRUE(intruder->Running());
-  EXPECT_TRUE(WaitFor([&] {
-    return master->Stderr().find("slave 'slave1' failed authentication (wrong REPL_TOKEN)") != std::string::npos;
-  }, seconds(10))) << master->Stderr();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return master->Stderr().find("slave 'slave1' failed authentication (wrong REPL_TOKEN)") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << master->Stderr();
   EXPECT_EQ(slave_db(1).QueryValue("SELECT COUNT(*) FROM students", "school"), "0");
   EXPECT_EQ(AppliedSeq(1), 0u);
 }
@@ -274,7 +302,9 @@ class RawConnection {
   }
   ~RawConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
-  void Send(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  void Send(const std::string& bytes) {
+    (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
   // True once the peer has closed the connection (reads give EOF or reset).
   bool ClosedByPeer() {
     pollfd p{fd_, POLLIN, 0};
@@ -331,8 +361,10 @@ TEST_F(ReplicationTest, OnApplyErrorStopHaltsTheSlaveWithoutAdvancing) {
   // The default (skip) reports the error and goes on.
   EXPECT_TRUE(WaitForAppliedSeq(2, 3));
   EXPECT_EQ(slave_db(2).QueryValue("SELECT COUNT(*) FROM students", "school"), "2");
-  EXPECT_TRUE(WaitFor([&] { return master->Stdout().find("slave2: ERROR 1146 (42S02)") != std::string::npos; },
-                      seconds(20))) << master->Stdout();
+  EXPECT_TRUE(WaitFor(
+      [&] { return master->Stdout().find("slave2: ERROR 1146 (42S02)") != std::string::npos; },
+      seconds(20)))
+      << master->Stdout();
 }
 
 TEST_F(ReplicationTest, SlaveDatabaseOutagePausesApplyingAndSkipsNothing) {
@@ -345,8 +377,10 @@ TEST_F(ReplicationTest, SlaveDatabaseOutagePausesApplyingAndSkipsNothing) {
   slave_db(1).Stop();
   ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('during1');\n"
                                  "INSERT INTO students (name) VALUES ('during2');\n"));
-  EXPECT_TRUE(WaitFor([&] { return s1->Stdout().find("Local database unavailable") != std::string::npos; },
-                      seconds(20))) << s1->Stdout();
+  EXPECT_TRUE(
+      WaitFor([&] { return s1->Stdout().find("Local database unavailable") != std::string::npos; },
+              seconds(20)))
+      << s1->Stdout();
   EXPECT_TRUE(s1->Running());
   ASSERT_TRUE(slave_db(1).Restart().ok());
   EXPECT_TRUE(WaitForAppliedSeq(1, 3));
@@ -362,8 +396,10 @@ TEST_F(ReplicationTest, HeartbeatsDetectAFrozenPeerWithinSeconds) {
   ASSERT_TRUE(WaitConnected(*s1));
   // A frozen master: the slave notices from the silence alone.
   master->Signal(SIGSTOP);
-  EXPECT_TRUE(WaitFor([&] { return s1->Stdout().find("No message from the master for 6 s") != std::string::npos; },
-                      seconds(10))) << s1->Stdout();
+  EXPECT_TRUE(WaitFor(
+      [&] { return s1->Stdout().find("No message from the master for 6 s") != std::string::npos; },
+      seconds(10)))
+      << s1->Stdout();
   master->Signal(SIGCONT);
   EXPECT_TRUE(WaitConnected(*s1, 2));
   // A frozen slave: the master notices. (Resuming from its own freeze, the
@@ -374,7 +410,9 @@ TEST_F(ReplicationTest, HeartbeatsDetectAFrozenPeerWithinSeconds) {
   EXPECT_TRUE(WaitFor([&] { return Count(master->Stderr(), silent) > before; }, seconds(10)))
       << master->Stderr();
   s1->Signal(SIGCONT);
-  EXPECT_TRUE(WaitConnected(*s1, 3)) << "slave:\n" << s1->Stdout() << "master:\n" << master->Stderr();
+  EXPECT_TRUE(WaitConnected(*s1, 3)) << "slave:\n"
+                                     << s1->Stdout() << "master:\n"
+                                     << master->Stderr();
 }
 
 TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
@@ -391,7 +429,8 @@ TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
   // build once killed the slave with only #4 recorded).
   ASSERT_TRUE(WaitFor(
       [&] {
-        return master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'") == "5";
+        return master_db().QueryValue(
+                   "SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'") == "5";
       },
       seconds(30)));
   // Slave 1 goes away; events 6..8 are only on the master.
@@ -401,13 +440,21 @@ TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
                                  "INSERT INTO students (name) VALUES ('late');\n"
                                  "INSERT INTO students (name) VALUES ('late');\n"));
   ASSERT_TRUE(WaitFor([&] { return MasterSeq() == 8; }, seconds(20)));
-  auto first_seq = [&] { return master_db().QueryValue("SELECT MIN(seq) FROM repl_meta.log").value_or("?"); };
+  auto first_seq = [&] {
+    return master_db().QueryValue("SELECT MIN(seq) FROM repl_meta.log").value_or("?");
+  };
   EXPECT_TRUE(WaitFor([&] { return first_seq() == "6"; }, seconds(20))) << first_seq();
   EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM repl_meta.log"), "3");
-  EXPECT_TRUE(WaitFor([&] {
-    return master->Stderr().find("purged 5 log events; the log now starts at #6") != std::string::npos;
-  }, seconds(10))) << master->Stderr();
-  EXPECT_EQ(master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'"), "5");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return master->Stderr().find("purged 5 log events; the log now starts at #6") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << master->Stderr();
+  EXPECT_EQ(
+      master_db().QueryValue("SELECT applied_seq FROM repl_meta.slaves WHERE slave_id = 'slave1'"),
+      "5");
 
   // A new slave needs event #1, which is gone: refused with what to do.
   std::optional<Process> fresh = StartSlave(2);
@@ -431,15 +478,25 @@ std::string RandomContextWorkload(int statements) {
   std::vector<std::string> out;
   auto single = [&]() -> std::string {
     switch (pick(9)) {
-      case 0: return "INSERT INTO ctx_t (a, d, r, s) VALUES (" + std::to_string(pick(1000)) + ", NOW(6), RAND(), 'one')";
-      case 1: return "INSERT INTO ctx_t (a, d, r, s) VALUES (1, NOW(6), RAND(), 'm1'), (2, NOW(6) - INTERVAL 1 DAY, RAND(), 'm2'), (3, CURDATE(), RAND(), 'm3')";
-      case 2: return "INSERT INTO ctx_t (a, s) SELECT v, 'sel' FROM src ORDER BY id LIMIT " + std::to_string(1 + pick(3));
+      case 0:
+        return "INSERT INTO ctx_t (a, d, r, s) VALUES (" + std::to_string(pick(1000)) +
+               ", NOW(6), RAND(), 'one')";
+      case 1:
+        return "INSERT INTO ctx_t (a, d, r, s) VALUES (1, NOW(6), RAND(), 'm1'), (2, NOW(6) - "
+               "INTERVAL 1 DAY, RAND(), 'm2'), (3, CURDATE(), RAND(), 'm3')";
+      case 2:
+        return "INSERT INTO ctx_t (a, s) SELECT v, 'sel' FROM src ORDER BY id LIMIT " +
+               std::to_string(1 + pick(3));
       case 3: return "INSERT INTO ctx_t (a, s) VALUES (LAST_INSERT_ID(), 'lid')";
       case 4: return "SET @v = " + std::to_string(pick(100000));
       case 5: return "INSERT INTO ctx_t (a, r, s) VALUES (@v, RAND(@v), 'var')";
-      case 6: return "UPDATE ctx_t SET r = RAND(), d = NOW(6) WHERE id % 13 = " + std::to_string(pick(13));
+      case 6:
+        return "UPDATE ctx_t SET r = RAND(), d = NOW(6) WHERE id % 13 = " +
+               std::to_string(pick(13));
       case 7: return "DELETE FROM ctx_t WHERE id = " + std::to_string(1 + pick(2000));
-      default: return "UPDATE src SET v = v + FLOOR(RAND() * 10), t = UNIX_TIMESTAMP(NOW(6)) WHERE id = " + std::to_string(1 + pick(10));
+      default:
+        return "UPDATE src SET v = v + FLOOR(RAND() * 10), t = UNIX_TIMESTAMP(NOW(6)) WHERE id = " +
+               std::to_string(1 + pick(10));
     }
   };
   while (static_cast<int>(out.size()) < statements) {
@@ -515,7 +572,8 @@ TEST_F(ReplicationTest, RandomizedWorkloadGivesTheSameDataEverywhere) {
 // `set sql_log_bin = 0` once failed inside the master's log transaction),
 // loaded into copies of the help tables in school.
 TEST_F(ReplicationTest, MariaDbHelpTablesScriptLoadsIdenticallyEverywhere) {
-  const std::vector<std::string> tables = {"help_topic", "help_category", "help_keyword", "help_relation"};
+  const std::vector<std::string> tables = {"help_topic", "help_category", "help_keyword",
+                                           "help_relation"};
   for (MariaDbServer* s : servers_) {
     for (const std::string& t : tables) {
       ASSERT_TRUE(s->Exec("CREATE TABLE school." + t + " LIKE mysql." + t).ok());
@@ -534,8 +592,9 @@ TEST_F(ReplicationTest, MariaDbHelpTablesScriptLoadsIdenticallyEverywhere) {
   // fell behind (ASan, a busy machine) gets the rest only from a running
   // master (issue 19: this once failed on a fresh machine).
   ASSERT_TRUE(master->WriteStdin(script + "SELECT 'help tables loaded' AS marker;\n"));
-  ASSERT_TRUE(WaitFor([&] { return master->Stdout().find("help tables loaded") != std::string::npos; },
-                      seconds(300)))
+  ASSERT_TRUE(
+      WaitFor([&] { return master->Stdout().find("help tables loaded") != std::string::npos; },
+              seconds(300)))
       << master->Stderr().substr(0, 2000);
   const uint64_t last = MasterSeq();
   ASSERT_GT(last, 1000u);
@@ -552,21 +611,23 @@ TEST_F(ReplicationTest, MariaDbHelpTablesScriptLoadsIdenticallyEverywhere) {
 // of 0 means "the next value", not a second row 0.
 TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
   for (MariaDbServer* s : servers_) {
-    ASSERT_TRUE(s->Exec("CREATE TABLE school.d (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50))"
-                        " CHARSET utf8mb4")
-                    .ok());
+    ASSERT_TRUE(
+        s->Exec("CREATE TABLE school.d (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50))"
+                " CHARSET utf8mb4")
+            .ok());
   }
-  ASSERT_TRUE(master_db()
-                  .Exec("CREATE DATABASE dumpsrc; CREATE TABLE dumpsrc.d LIKE school.d;"
-                        "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';"
-                        "INSERT INTO dumpsrc.d VALUES (0, 'zero'), (1, 'Zo\xc3\xab'), (2, 'caf\xc3\xa9')")
-                  .ok());
+  ASSERT_TRUE(
+      master_db()
+          .Exec("CREATE DATABASE dumpsrc; CREATE TABLE dumpsrc.d LIKE school.d;"
+                "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';"
+                "INSERT INTO dumpsrc.d VALUES (0, 'zero'), (1, 'Zo\xc3\xab'), (2, 'caf\xc3\xa9')")
+          .ok());
   const std::string dump_path = dir_.path() + "/dump.sql";
   std::string error;
-  std::optional<Process> dump = Process::Spawn(
-      {"/usr/bin/mariadb-dump", "--no-defaults", "-uroot", "-S", master_db().socket(), "--no-create-info",
-       "dumpsrc", "d"},
-      {dump_path, dir_.path() + "/dump.err", "", {}, false}, &error);
+  std::optional<Process> dump =
+      Process::Spawn({"/usr/bin/mariadb-dump", "--no-defaults", "-uroot", "-S",
+                      master_db().socket(), "--no-create-info", "dumpsrc", "d"},
+                     {dump_path, dir_.path() + "/dump.err", "", {}, false}, &error);
   ASSERT_TRUE(dump) << error;
   ASSERT_EQ(dump->Wait(seconds(60)), 0) << ReadWholeFile(dir_.path() + "/dump.err");
   ASSERT_TRUE(master_db().Exec("DROP DATABASE dumpsrc").ok());
@@ -576,12 +637,14 @@ TEST_F(ReplicationTest, DataOnlyDumpLeavesTheSlavesInTheMastersSqlMode) {
   Cluster cluster = StartCluster(/*ack_timeout_ms=*/10000);
   ASSERT_TRUE(cluster.connected);
   auto& [master, s1, s2, connected] = cluster;
-  ASSERT_TRUE(master->WriteStdin(file + "INSERT INTO d (id, name) VALUES (0, 'after the dump');\n"));
+  ASSERT_TRUE(
+      master->WriteStdin(file + "INSERT INTO d (id, name) VALUES (0, 'after the dump');\n"));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(120)), 0) << master->Stderr().substr(0, 2000);
   const uint64_t last = MasterSeq();
   EXPECT_TRUE(WaitForAppliedSeq(1, last) && WaitForAppliedSeq(2, last));
-  EXPECT_EQ(master_db().QueryValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM d", "school"), "0,1,2,3");
+  EXPECT_EQ(master_db().QueryValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM d", "school"),
+            "0,1,2,3");
   ExpectSameData("d");
 }
 

@@ -40,12 +40,14 @@ class SecurityTest : public ServersTest<SecurityTestServers> {
   MariaDbServer& master_db() { return *servers_[0]; }
   MariaDbServer& slave_db() { return *servers_[1]; }
 
-  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text, const std::string& name) {
+  std::optional<Process> Spawn(const std::string& binary, const std::string& env_text,
+                               const std::string& name) {
     return SpawnWithEnv(dir_.path(), binary, env_text, name);
   }
 
   std::optional<Process> StartMaster() {
-    return SpawnMaster(dir_.path(), MasterEnvLines(master_db(), kToken, listen_port_) + "ACK_TIMEOUT_MS=5000\n",
+    return SpawnMaster(dir_.path(),
+                       MasterEnvLines(master_db(), kToken, listen_port_) + "ACK_TIMEOUT_MS=5000\n",
                        "master");
   }
 
@@ -63,35 +65,51 @@ class SecurityTest : public ServersTest<SecurityTestServers> {
 // Secrets: the passwords typed at the master, the token and both database
 // passwords appear in no output, no log row and no byte on the wire.
 TEST_F(SecurityTest, PasswordsInAccountStatementsAreNeverStoredSentOrPrinted) {
-  const std::vector<std::string> typed = {"Typed-Pw-Alpha-1", "Typed-Pw-Bravo-2", "Typed-Pw-Charlie-3",
-                                          "Typed-Pw-Delta-4", "Typed-Pw-Echo-5"};
+  const std::vector<std::string> typed = {"Typed-Pw-Alpha-1", "Typed-Pw-Bravo-2",
+                                          "Typed-Pw-Charlie-3", "Typed-Pw-Delta-4",
+                                          "Typed-Pw-Echo-5"};
   // The master runs as the user's account; this user may grant.
-  ASSERT_TRUE(master_db().Exec("GRANT ALL PRIVILEGES ON *.* TO 'sqlrepl'@'127.0.0.1' WITH GRANT OPTION").ok());
+  ASSERT_TRUE(master_db()
+                  .Exec("GRANT ALL PRIVILEGES ON *.* TO 'sqlrepl'@'127.0.0.1' WITH GRANT OPTION")
+                  .ok());
   std::optional<Process> master = StartMaster();
   ASSERT_TRUE(master);
   RecordingProxy proxy(listen_port_);
   ASSERT_NE(proxy.port(), 0);
-  std::optional<Process> slave = Spawn(SQLREPL_SLAVE_BIN, slave_db().SlaveEnvLines() + SlaveTail(proxy.port()), "slave");
+  std::optional<Process> slave =
+      Spawn(SQLREPL_SLAVE_BIN, slave_db().SlaveEnvLines() + SlaveTail(proxy.port()), "slave");
   ASSERT_TRUE(slave);
   ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout() << slave->Stderr();
 
   const std::string session =
       "INSERT INTO notes VALUES (1, 'before');\n"
-      "CREATE USER 'alice'@'%' IDENTIFIED BY '" + typed[0] + "', 'bob'@'%' IDENTIFIED BY '" + typed[1] + "';\n"
-      "ALTER USER 'alice'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('" + typed[2] + "');\n"
-      "SET PASSWORD FOR 'bob'@'%' = PASSWORD('" + typed[3] + "');\n"
-      "GRANT SELECT ON school.* TO 'alice'@'%' IDENTIFIED /* comment */ BY '" + typed[4] + "';\n"
+      "CREATE USER 'alice'@'%' IDENTIFIED BY '" +
+      typed[0] + "', 'bob'@'%' IDENTIFIED BY '" + typed[1] +
+      "';\n"
+      "ALTER USER 'alice'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('" +
+      typed[2] +
+      "');\n"
+      "SET PASSWORD FOR 'bob'@'%' = PASSWORD('" +
+      typed[3] +
+      "');\n"
+      "GRANT SELECT ON school.* TO 'alice'@'%' IDENTIFIED /* comment */ BY '" +
+      typed[4] +
+      "';\n"
       "INSERT INTO notes VALUES (2, 'after');\n";
   ASSERT_TRUE(master->WriteStdin(session));
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stdout() << master->Stderr();
-  ASSERT_TRUE(WaitFor([&] { return slave_db().QueryValue("SELECT COUNT(*) FROM school.notes") == "2"; }, seconds(30)))
+  ASSERT_TRUE(
+      WaitFor([&] { return slave_db().QueryValue("SELECT COUNT(*) FROM school.notes") == "2"; },
+              seconds(30)))
       << slave->Stdout();
   slave->Signal(SIGTERM);
   EXPECT_TRUE(slave->Wait(seconds(20)));
 
   // The statements did run on the master, with the typed passwords.
-  EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM mysql.user WHERE User IN ('alice', 'bob')"), "2");
+  EXPECT_EQ(
+      master_db().QueryValue("SELECT COUNT(*) FROM mysql.user WHERE User IN ('alice', 'bob')"),
+      "2");
   Result<db::Connection> as_alice = db::Connection::Open([&] {
     db::ConnectOptions o = master_db().Options();
     o.user = "alice";
@@ -140,14 +158,17 @@ TEST_F(SecurityTest, SlaveWithBroadGrantsRefusesToStartAndSaysHowToFixIt) {
   const std::string err = refused->Stderr();
   EXPECT_THAT(err, HasSubstr("may also: ALL PRIVILEGES ON *.*"));
   EXPECT_THAT(err, HasSubstr("REVOKE ALL PRIVILEGES ON *.* FROM `sqlrepl`@`127.0.0.1`;"));
-  EXPECT_THAT(err, HasSubstr("GRANT SELECT, INSERT, UPDATE, DELETE ON `school`.* TO `sqlrepl`@`127.0.0.1`;"));
+  EXPECT_THAT(
+      err,
+      HasSubstr("GRANT SELECT, INSERT, UPDATE, DELETE ON `school`.* TO `sqlrepl`@`127.0.0.1`;"));
   EXPECT_THAT(err, HasSubstr("SLAVE_ALLOW_BROAD_GRANTS=1"));
   EXPECT_THAT(err, Not(HasSubstr("PASSWORD '*")));
   EXPECT_THAT(err, Not(HasSubstr(MariaDbServer::kPassword)));
 
   std::optional<Process> master = StartMaster();
   std::optional<Process> allowed =
-      Spawn(SQLREPL_SLAVE_BIN, slave_db().EnvLines() + SlaveTail(listen_port_) + "SLAVE_ALLOW_BROAD_GRANTS=1\n",
+      Spawn(SQLREPL_SLAVE_BIN,
+            slave_db().EnvLines() + SlaveTail(listen_port_) + "SLAVE_ALLOW_BROAD_GRANTS=1\n",
             "allowed-slave");
   ASSERT_TRUE(master && allowed);
   EXPECT_TRUE(WaitConnected(*allowed)) << allowed->Stdout() << allowed->Stderr();
@@ -166,20 +187,22 @@ TEST_F(SecurityTest, SlaveAccountCanChangeRowsButNothingElse) {
   o.password = Secret(MariaDbServer::kSlavePassword);
   Result<db::Connection> c = db::Connection::Open(o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  for (const char* sql : {"INSERT INTO notes VALUES (1, 'x')", "UPDATE notes SET body = 'y'",
-                          "CHECKSUM TABLE notes", "UPDATE repl_meta.slave_position SET applied_seq = 0",
-                          "SET SESSION sql_mode = 'STRICT_ALL_TABLES', time_zone = '+02:00', timestamp = 1,"
-                          " insert_id = 5, rand_seed1 = 1, rand_seed2 = 2, foreign_key_checks = 0",
-                          "DELETE FROM notes"}) {
+  for (const char* sql :
+       {"INSERT INTO notes VALUES (1, 'x')", "UPDATE notes SET body = 'y'", "CHECKSUM TABLE notes",
+        "UPDATE repl_meta.slave_position SET applied_seq = 0",
+        "SET SESSION sql_mode = 'STRICT_ALL_TABLES', time_zone = '+02:00', timestamp = 1,"
+        " insert_id = 5, rand_seed1 = 1, rand_seed2 = 2, foreign_key_checks = 0",
+        "DELETE FROM notes"}) {
     EXPECT_TRUE(c->Run(sql).ok()) << sql;
   }
-  for (const char* sql : {"CREATE TABLE t2 (i INT)", "DROP TABLE notes", "ALTER TABLE notes ADD c INT",
-                          "TRUNCATE TABLE notes", "CREATE USER 'evil'@'%'", "GRANT SELECT ON *.* TO CURRENT_USER",
-                          "SET GLOBAL max_connections = 1", "SELECT * FROM notes INTO OUTFILE '/tmp/sqlrepl-sec.txt'",
-                          "UPDATE mysql.global_priv SET Priv = '{}'", "CREATE DATABASE evil",
-                          "CREATE TABLE repl_meta.other (i INT)", "DROP TABLE repl_meta.slave_position",
-                          "CREATE TRIGGER tr BEFORE INSERT ON notes FOR EACH ROW SET NEW.body = 'z'",
-                          "CREATE PROCEDURE p() SELECT 1", "SHUTDOWN"}) {
+  for (const char* sql :
+       {"CREATE TABLE t2 (i INT)", "DROP TABLE notes", "ALTER TABLE notes ADD c INT",
+        "TRUNCATE TABLE notes", "CREATE USER 'evil'@'%'", "GRANT SELECT ON *.* TO CURRENT_USER",
+        "SET GLOBAL max_connections = 1", "SELECT * FROM notes INTO OUTFILE '/tmp/sqlrepl-sec.txt'",
+        "UPDATE mysql.global_priv SET Priv = '{}'", "CREATE DATABASE evil",
+        "CREATE TABLE repl_meta.other (i INT)", "DROP TABLE repl_meta.slave_position",
+        "CREATE TRIGGER tr BEFORE INSERT ON notes FOR EACH ROW SET NEW.body = 'z'",
+        "CREATE PROCEDURE p() SELECT 1", "SHUTDOWN"}) {
     const Status s = c->Run(sql);
     EXPECT_FALSE(s.ok()) << sql;
     EXPECT_TRUE(db::IsAccessDenied(s)) << sql << ": " << s.ToString();
@@ -196,7 +219,8 @@ TEST_F(SecurityTest, MissingPositionTableStopsTheSlaveWithTheSetupStatements) {
   ASSERT_TRUE(slave);
   EXPECT_EQ(slave->Wait(seconds(30)), 2);
   EXPECT_THAT(slave->Stderr(), HasSubstr("may not create it; run once as an administrator:"));
-  EXPECT_THAT(slave->Stderr(), HasSubstr("CREATE TABLE IF NOT EXISTS `repl_meta`.slave_position ("));
+  EXPECT_THAT(slave->Stderr(),
+              HasSubstr("CREATE TABLE IF NOT EXISTS `repl_meta`.slave_position ("));
 
   const std::vector<std::string> setup = app::SlaveSetupSql("school", "meta_admin", "'nobody'@'h'");
   ASSERT_TRUE(slave_db().Exec(setup[0] + ";" + setup[1]).ok());

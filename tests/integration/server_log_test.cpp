@@ -70,8 +70,8 @@ class ServerLogTest : public ServersTest<ServerLogTestServers> {
     o.db = server_->Options();
     o.max_queued_bytes = max_queued_bytes;
     o.log = [this](const std::string& line) { Log(line); };
-    server_obj_ = std::make_unique<master::ReplicationServer>(io_, o, &registry_, log_->replication_id(),
-                                                              1, log_->head());
+    server_obj_ = std::make_unique<master::ReplicationServer>(
+        io_, o, &registry_, log_->replication_id(), 1, log_->head());
     io_thread_.emplace(io_);
     ASSERT_TRUE(server_obj_->Start().ok());
   }

@@ -42,7 +42,8 @@ class SlaveRegistryTest : public ServersTest<SlaveRegistryTestServers> {
 
   std::optional<Process> StartMaster() {
     return SpawnMaster(dir_.path(),
-                       MasterEnvLines(db(0), kToken, port_) + "ACK_TIMEOUT_MS=" + std::to_string(kAckTimeoutMs) + "\n",
+                       MasterEnvLines(db(0), kToken, port_) +
+                           "ACK_TIMEOUT_MS=" + std::to_string(kAckTimeoutMs) + "\n",
                        "master");
   }
 
@@ -75,7 +76,8 @@ TEST_F(SlaveRegistryTest, StuckSlaveCostsOneTimeoutIsReportedLaggingThenCaughtUp
 
   auto write = [&](int n) {
     const size_t before = Count(master->Stdout(), "Query OK");
-    EXPECT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('s" + std::to_string(n) + "');\n"));
+    EXPECT_TRUE(
+        master->WriteStdin("INSERT INTO students (name) VALUES ('s" + std::to_string(n) + "');\n"));
     return WaitFor([&] { return Count(master->Stdout(), "Query OK") > before; }, seconds(20));
   };
   ASSERT_TRUE(write(1));  // waits out the timeout once
@@ -84,7 +86,10 @@ TEST_F(SlaveRegistryTest, StuckSlaveCostsOneTimeoutIsReportedLaggingThenCaughtUp
   EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(2 * kAckTimeoutMs))
       << "each write waited for the stuck slave:\n" << master->Stdout();
   std::string out = master->Stdout();
-  EXPECT_EQ(Count(out, "slave2 is lagging: no acknowledgement within 1000 ms; writes no longer wait for it"), 1u)
+  EXPECT_EQ(
+      Count(out,
+            "slave2 is lagging: no acknowledgement within 1000 ms; writes no longer wait for it"),
+      1u)
       << out;
   EXPECT_EQ(Count(out, "slave2: lagging, not waited for"), 3u) << out;
 
@@ -98,13 +103,17 @@ TEST_F(SlaveRegistryTest, StuckSlaveCostsOneTimeoutIsReportedLaggingThenCaughtUp
   bool caught_up = false;
   while (!caught_up && std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE(master->WriteStdin("\\slaves\n"));
-    caught_up = WaitFor([&] {
-      return master->Stdout().find("slave2 has caught up; writes wait for it again") != std::string::npos;
-    }, milliseconds(500));
+    caught_up = WaitFor(
+        [&] {
+          return master->Stdout().find("slave2 has caught up; writes wait for it again") !=
+                 std::string::npos;
+        },
+        milliseconds(500));
   }
   EXPECT_TRUE(caught_up) << master->Stdout();
   ASSERT_TRUE(write(5));
-  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") >= 1; }, seconds(20)))
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 2/2 slaves") >= 1; },
+                      seconds(20)))
       << master->Stdout();
 }
 
@@ -155,11 +164,13 @@ TEST_F(SlaveRegistryTest, SecondSlaveWithTheSameIdIsRefusedAndToldToSetSlaveId) 
   std::optional<Process> second = StartSlave(2, "shared-host");
   ASSERT_TRUE(second);
   EXPECT_EQ(second->Wait(seconds(20)), 2) << second->Stdout();
-  EXPECT_NE(second->Stdout().find("set SLAVE_ID to a distinct name for each slave"), std::string::npos)
+  EXPECT_NE(second->Stdout().find("set SLAVE_ID to a distinct name for each slave"),
+            std::string::npos)
       << second->Stdout();
   // The first keeps its place and still receives writes.
   ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name) VALUES ('x');\n"));
-  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 1/1 slave ") == 1; }, seconds(20)))
+  EXPECT_TRUE(WaitFor([&] { return Count(master->Stdout(), "Replicated to 1/1 slave ") == 1; },
+                      seconds(20)))
       << master->Stdout() << master->Stderr();
   EXPECT_EQ(Count(first->Stdout(), "Connected to master"), 1u) << first->Stdout();
 }

@@ -22,7 +22,9 @@ using ::testing::HasSubstr;
 
 constexpr char kToken[] = "slave-resources-token-0123456789abcdef";
 
-std::string Tail(const std::string& text) { return text.substr(text.size() > 3000 ? text.size() - 3000 : 0); }
+std::string Tail(const std::string& text) {
+  return text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+}
 
 struct SlaveResourcesServers {
   static constexpr const char* kNames[] = {"resources-master", "resources-slave"};
@@ -35,7 +37,9 @@ class SlaveResourcesTest : public ServersTest<SlaveResourcesServers> {
 
   uint64_t AppliedSeq() {
     return std::stoull(
-        slave_db().QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1").value_or("0"));
+        slave_db()
+            .QueryValue("SELECT applied_seq FROM repl_meta.slave_position WHERE id = 1")
+            .value_or("0"));
   }
   std::string Sum(MariaDbServer& s) {
     Result<db::Connection> c = s.Connect("school");
@@ -54,7 +58,8 @@ TEST_F(SlaveResourcesTest, FullDiskPausesApplyingAndSkipsNothing) {
   const std::string table = "(id INT PRIMARY KEY, body VARCHAR(4000) NOT NULL) ENGINE=InnoDB";
   ASSERT_TRUE(master_db().ResetSchool("CREATE TABLE school.items " + table).ok());
   ASSERT_TRUE(slave_db()
-                  .ResetSchool("CREATE TABLE school.items " + table + " DATA DIRECTORY = '" + disk.path() + "'")
+                  .ResetSchool("CREATE TABLE school.items " + table + " DATA DIRECTORY = '" +
+                               disk.path() + "'")
                   .ok());
   const uint16_t port = FreeLoopbackPort();
   std::optional<Process> master = SpawnMaster(
@@ -73,8 +78,9 @@ TEST_F(SlaveResourcesTest, FullDiskPausesApplyingAndSkipsNothing) {
     script += "INSERT INTO items VALUES (" + std::to_string(i) + ", REPEAT('r', 3000));\n";
   }
   ASSERT_TRUE(master->WriteStdin(script));
-  ASSERT_TRUE(WaitFor([&] { return slave->Stdout().find("waiting: table full") != std::string::npos; },
-                      seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return slave->Stdout().find("waiting: table full") != std::string::npos; },
+              seconds(60)))
       << Tail(slave->Stdout());
   const uint64_t stuck = AppliedSeq();
   EXPECT_LT(stuck, 600u);

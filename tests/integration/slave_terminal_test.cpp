@@ -36,7 +36,8 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
     }
     port_ = FreeLoopbackPort();
     slave_env_ = dir_.path() + "/slave.env";
-    WriteFile(slave_env_, SlaveEnvLines(*servers_[1], kToken, port_, "slave1") + "SLAVE_LOG=" + SlaveLog() + "\n");
+    WriteFile(slave_env_, SlaveEnvLines(*servers_[1], kToken, port_, "slave1") +
+                              "SLAVE_LOG=" + SlaveLog() + "\n");
   }
 
   std::string SlaveLog() const { return dir_.path() + "/slave_log.txt"; }
@@ -45,16 +46,16 @@ class SlaveTerminalTest : public ServersTest<SlaveTerminalTestServers> {
   // A master reading statements from a pipe, listening when it returns.
   std::optional<Process> StartMaster() {
     return SpawnMaster(dir_.path(),
-                       MasterEnvLines(*servers_[0], kToken, port_) + "ACK_TIMEOUT_MS=10000\nMASTER_LOG=" +
-                           dir_.path() + "/master_log.txt\n",
+                       MasterEnvLines(*servers_[0], kToken, port_) +
+                           "ACK_TIMEOUT_MS=10000\nMASTER_LOG=" + dir_.path() + "/master_log.txt\n",
                        "master");
   }
 
   // The slave on a terminal, showing its prompt.
   std::optional<Terminal> StartSlaveTerminal() {
     std::string error;
-    std::optional<Terminal> t =
-        Terminal::Spawn({SQLREPL_SLAVE_BIN, "--env-file", slave_env_}, {{"LANG", "C.UTF-8"}}, &error);
+    std::optional<Terminal> t = Terminal::Spawn({SQLREPL_SLAVE_BIN, "--env-file", slave_env_},
+                                                {{"LANG", "C.UTF-8"}}, &error);
     EXPECT_TRUE(t) << error;
     if (t) {
       EXPECT_TRUE(t->WaitFor(kPrompt, seconds(20))) << t->Output();
@@ -83,7 +84,8 @@ TEST_F(SlaveTerminalTest, SelectAtThePromptShowsRowsReplicatedFromTheMaster) {
   std::optional<Process> master = StartMaster();
   std::optional<Terminal> t = StartSlaveTerminal();
   ASSERT_TRUE(Connected(master, t)) << (t ? t->Output() : "");
-  ASSERT_TRUE(master->WriteStdin("INSERT INTO students (name, age) VALUES ('Ali', 20), ('Zoë', 21);\n"));
+  ASSERT_TRUE(
+      master->WriteStdin("INSERT INTO students (name, age) VALUES ('Ali', 20), ('Zoë', 21);\n"));
   ASSERT_TRUE(WaitForSlaveCount("2"));
   t->Mark();
   t->Enter("SELECT name, age FROM students ORDER BY id;");
@@ -246,23 +248,27 @@ TEST_F(SlaveTerminalTest, SigtermAtThePromptStopsTheSlaveCleanly) {
 // says it waits; "Lost the master" is kept for a master that went away.
 TEST_F(SlaveTerminalTest, TheFirstAttemptSaysWaitingAndALostMasterSaysLost) {
   std::string error;
-  std::optional<Process> slave = Process::Spawn({SQLREPL_SLAVE_BIN, "--env-file", slave_env_},
-                                                {dir_.path() + "/slave.out", "", "", {}, true}, &error);
+  std::optional<Process> slave =
+      Process::Spawn({SQLREPL_SLAVE_BIN, "--env-file", slave_env_},
+                     {dir_.path() + "/slave.out", "", "", {}, true}, &error);
   ASSERT_TRUE(slave) << error;
   const std::string waiting = "Waiting for the master at " + Master() + " ...";
-  ASSERT_TRUE(WaitFor([&] { return slave->Stdout().find(waiting) != std::string::npos; }, seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return slave->Stdout().find(waiting) != std::string::npos; }, seconds(20)))
       << slave->Stdout();
   EXPECT_EQ(slave->Stdout().find("Lost the master"), std::string::npos) << slave->Stdout();
   std::optional<Process> master = StartMaster();
   ASSERT_TRUE(master);
-  ASSERT_TRUE(WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
-                      seconds(20)))
+  ASSERT_TRUE(
+      WaitFor([&] { return slave->Stdout().find("Connected to master") != std::string::npos; },
+              seconds(20)))
       << slave->Stdout();
   EXPECT_EQ(slave->Stdout().find("Lost the master"), std::string::npos) << slave->Stdout();
   master->CloseStdin();  // end of the master's script: it exits
   ASSERT_TRUE(master->Wait(seconds(20)).has_value());
-  EXPECT_TRUE(WaitFor([&] { return slave->Stdout().find("Lost the master at " + Master()) != std::string::npos; },
-                      seconds(20)))
+  EXPECT_TRUE(WaitFor(
+      [&] { return slave->Stdout().find("Lost the master at " + Master()) != std::string::npos; },
+      seconds(20)))
       << slave->Stdout();
 }
 

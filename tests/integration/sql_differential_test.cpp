@@ -54,8 +54,9 @@ constexpr const char* kGlobals[] = {"MAX_CONNECTIONS", "MAX_USER_CONNECTIONS", "
                                     "SQL_MODE",        "LOCAL_INFILE",         "READ_ONLY"};
 
 // mysql.* tables the server itself updates as a side effect of ordinary work.
-constexpr const char* kVolatileMysqlTables[] = {"innodb_index_stats", "innodb_table_stats", "general_log",
-                                                "slow_log", "gtid_slave_pos", "transaction_registry"};
+constexpr const char* kVolatileMysqlTables[] = {"innodb_index_stats", "innodb_table_stats",
+                                                "general_log",        "slow_log",
+                                                "gtid_slave_pos",     "transaction_registry"};
 
 std::string HexEscaped(std::string_view s) {
   std::string out;
@@ -128,17 +129,19 @@ class SqlDifferentialTest : public ServersTest<SqlDifferentialTestServer> {
       s["schema " + Cell(r, 0)] = "exists";
     }
     std::vector<std::string> data_tables;
-    for (const db::Row& r : Rows(
-             "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE, GROUP_CONCAT(c.COLUMN_NAME, ' ', "
-             "c.COLUMN_TYPE ORDER BY c.ORDINAL_POSITION) FROM information_schema.TABLES t LEFT JOIN "
-             "information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = "
-             "t.TABLE_NAME WHERE t.TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', "
-             "'sys') GROUP BY t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE")) {
+    for (
+        const db::Row& r : Rows(
+            "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE, GROUP_CONCAT(c.COLUMN_NAME, ' ', "
+            "c.COLUMN_TYPE ORDER BY c.ORDINAL_POSITION) FROM information_schema.TABLES t LEFT JOIN "
+            "information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = "
+            "t.TABLE_NAME WHERE t.TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', "
+            "'sys') GROUP BY t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE")) {
       const std::string name = Cell(r, 0) + "." + Cell(r, 1);
       s["table " + name] = Cell(r, 2) + ": " + Cell(r, 3);
       if (Cell(r, 2) != "BASE TABLE") continue;
       bool is_volatile = false;
-      for (const char* v : kVolatileMysqlTables) is_volatile = is_volatile || Cell(r, 0) + "." + v == name;
+      for (const char* v : kVolatileMysqlTables)
+        is_volatile = is_volatile || Cell(r, 0) + "." + v == name;
       if (!is_volatile) data_tables.push_back("`" + Cell(r, 0) + "`.`" + Cell(r, 1) + "`");
     }
     if (!data_tables.empty()) {
@@ -153,14 +156,17 @@ class SqlDifferentialTest : public ServersTest<SqlDifferentialTestServer> {
                                  "information_schema.ROUTINES")) {
       s["routine " + Cell(r, 0) + "." + Cell(r, 1)] = Cell(r, 2);
     }
-    for (const db::Row& r : Rows("SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS "
-                                 "UNION ALL SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS")) {
+    for (const db::Row& r :
+         Rows("SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS "
+              "UNION ALL SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS")) {
       s["trigger/event " + Cell(r, 0) + "." + Cell(r, 1)] = "exists";
     }
     std::string in;
     for (const char* g : kGlobals) in += std::string(in.empty() ? "'" : ", '") + g + "'";
-    for (const db::Row& r : Rows("SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
-                                 "WHERE VARIABLE_NAME IN (" + in + ")")) {
+    for (const db::Row& r :
+         Rows("SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
+              "WHERE VARIABLE_NAME IN (" +
+              in + ")")) {
       s["global " + Cell(r, 0)] = Cell(r, 1);
     }
     return s;
@@ -174,7 +180,8 @@ class SqlDifferentialTest : public ServersTest<SqlDifferentialTestServer> {
       if (key.rfind("user ", 0) == 0) {
         const std::string account = key.substr(5);
         const size_t at = account.find('@');
-        (void)admin_->Run("DROP USER '" + account.substr(0, at) + "'@'" + account.substr(at + 1) + "'");
+        (void)admin_->Run("DROP USER '" + account.substr(0, at) + "'@'" + account.substr(at + 1) +
+                          "'");
       }
     }
     for (const auto& [key, value] : baseline) {
@@ -205,7 +212,9 @@ class Generator {
     Case c;
     c.latin1 = Pick(4) == 0;
     switch (Pick(12)) {
-      case 0: c.sql = "/*" + Gate() + " SET @a = '*/ " + Dangerous() + " /*" + Gate() + " '*/"; break;
+      case 0:
+        c.sql = "/*" + Gate() + " SET @a = '*/ " + Dangerous() + " /*" + Gate() + " '*/";
+        break;
       case 1: c.sql = "/*" + Gate() + " " + Dangerous() + " */"; break;
       case 2: c.sql = Harmless() + " /*" + Gate() + " , " + Dangerous() + " */"; break;
       case 3:
@@ -215,28 +224,30 @@ class Generator {
       case 4: c.sql = Harmless() + " --" + std::string(1, OddByte()) + " x"; break;
       case 5: {
         const std::string table = Pick(2) ? "mysql.global_priv" : "`mysql` . `global_priv`";
-        c.sql = Pick(2) ? "UPDATE { " + Word() + " " + table + " } SET Priv = JSON_SET(Priv, '$.x', " +
-                              std::to_string(Pick(1000)) + ") WHERE User = 'victim'"
-                        : "DELETE FROM { " + Word() + " " + table + " } WHERE User = 'victim'";
+        c.sql = Pick(2)
+                    ? "UPDATE { " + Word() + " " + table + " } SET Priv = JSON_SET(Priv, '$.x', " +
+                          std::to_string(Pick(1000)) + ") WHERE User = 'victim'"
+                    : "DELETE FROM { " + Word() + " " + table + " } WHERE User = 'victim'";
         break;
       }
       case 6:
-        c.sql = "SET " + Pick({"@@global", "@@GLOBAL", "@@`global`", "@@global."}) + Sep() + "." + Sep() +
-                Pick({"max_connections", "`max_connections`", "wait_timeout"}) + Sep() + "= " +
-                std::to_string(100 + Pick(50));
+        c.sql = "SET " + Pick({"@@global", "@@GLOBAL", "@@`global`", "@@global."}) + Sep() + "." +
+                Sep() + Pick({"max_connections", "`max_connections`", "wait_timeout"}) + Sep() +
+                "= " + std::to_string(100 + Pick(50));
         break;
       case 7: {
         const std::string sep(1, Pick(2) ? '\xA0' : static_cast<char>(0x80 + Pick(128)));
-        c.sql = Pick(2) ? "INSERT INTO" + sep + "mysql.global_priv VALUES ('%', 'evil" + std::to_string(Pick(99)) +
-                              "', '{}')"
-                        : "UPDATE" + sep + "mysql.global_priv SET Priv = '{}' WHERE User = 'victim'";
+        c.sql = Pick(2)
+                    ? "INSERT INTO" + sep + "mysql.global_priv VALUES ('%', 'evil" +
+                          std::to_string(Pick(99)) + "', '{}')"
+                    : "UPDATE" + sep + "mysql.global_priv SET Priv = '{}' WHERE User = 'victim'";
         break;
       }
       case 8: {
         std::string wrap;
         for (int i = 0, n = 1 + Pick(4); i < n; ++i) {
-          wrap += Pick({"ANALYZE ", "SET STATEMENT max_statement_time = 100 FOR ", "WITH w AS (SELECT 1) ",
-                        "ANALYZE FORMAT = JSON "});
+          wrap += Pick({"ANALYZE ", "SET STATEMENT max_statement_time = 100 FOR ",
+                        "WITH w AS (SELECT 1) ", "ANALYZE FORMAT = JSON "});
         }
         c.sql = wrap + (Pick(2) ? Dangerous() : Harmless());
         break;
@@ -261,10 +272,13 @@ class Generator {
   std::string Word() { return Pick({"x", "oj", "OJ", "`y`", "d"}); }
   std::string Gate() {
     const char* marker = Pick(3) == 0 ? "M!" : "!";
-    return marker + Pick({"", "40000", "50699", "50700", "57000", "80000", "99999", "100000", "100500", "101100",
-                          "101119", "101200", "110000", "999999", "1000000", "5070", "32302"});
+    return marker +
+           Pick({"", "40000", "50699", "50700", "57000", "80000", "99999", "100000", "100500",
+                 "101100", "101119", "101200", "110000", "999999", "1000000", "5070", "32302"});
   }
-  std::string Sep() { return Pick({"", " ", "/**/", "\t", "/* x */ ", "\n", "#c\n", "-- c\n", "/*!*/"}); }
+  std::string Sep() {
+    return Pick({"", " ", "/**/", "\t", "/* x */ ", "\n", "#c\n", "-- c\n", "/*!*/"});
+  }
   char OddByte() {
     const int k = Pick(5);
     if (k == 0) return '\x7f';
@@ -293,12 +307,15 @@ class Generator {
       case 1: return "CREATE DATABASE evil" + n;
       case 2: return "SET GLOBAL max_connections = " + std::to_string(60 + Pick(40));
       case 3: return "SET @@global.wait_timeout = " + std::to_string(1000 + Pick(100));
-      case 4: return "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.x', " + n + ") WHERE User = 'victim'";
+      case 4:
+        return "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.x', " + n +
+               ") WHERE User = 'victim'";
       case 5: return "GRANT SELECT ON *.* TO victim@localhost";
       case 6: return "CREATE USER evil" + n + "@localhost";
       case 7: return "CREATE PROCEDURE school.p" + n + "() SELECT 1";
       case 8: return "ALTER TABLE school.victim ADD COLUMN c" + n + " INT";
-      default: return "INSERT INTO mysql.db (Host, Db, User) VALUES ('%', 'evil" + n + "', 'victim')";
+      default:
+        return "INSERT INTO mysql.db (Host, Db, User) VALUES ('%', 'evil" + n + "', 'victim')";
     }
   }
   std::string Harmless() {
@@ -307,15 +324,16 @@ class Generator {
       case 0: return "INSERT INTO students (name) VALUES ('n" + n + "')";
       case 1: return "UPDATE school.students SET name = 'u" + n + "' WHERE id = 1";
       case 2: return "DELETE FROM marks WHERE id = " + std::to_string(Pick(3));
-      default: return "REPLACE INTO school.marks VALUES (" + std::to_string(Pick(5)) + ", " + n + ")";
+      default:
+        return "REPLACE INTO school.marks VALUES (" + std::to_string(Pick(5)) + ", " + n + ")";
     }
   }
   std::string Respace(const std::string& s) {
     std::string out;
     for (char ch : s) {
       if (ch == ' ') {
-        out += Pick({" ", "\t", "\n", "/**/", "/*!*/", "\x0b", "\x0c", "#c\n", "-- \n", "--\x01\n", "--\x7f\n",
-                     "/*!40000 */", "\r"});
+        out += Pick({" ", "\t", "\n", "/**/", "/*!*/", "\x0b", "\x0c", "#c\n", "-- \n", "--\x01\n",
+                     "--\x7f\n", "/*!40000 */", "\r"});
       } else if (ch == '.' && Pick(2)) {
         out += Sep() + "." + Sep();
       } else {
@@ -370,7 +388,8 @@ class SequenceGenerator {
     replication::EventStatement st;
     if (Pick(3) != 0) {  // else: none, the statement inherits the one before
       st.context.has_session = true;
-      const char* modes[] = {"STRICT_TRANS_TABLES", "ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI", ""};
+      const char* modes[] = {"STRICT_TRANS_TABLES", "ANSI_QUOTES", "NO_BACKSLASH_ESCAPES", "ANSI",
+                             ""};
       const char* charsets[] = {"utf8mb4", "latin1", "latin2", "cp1251"};
       for (std::string_view name : replication::kCarriedVariables) {
         std::string value;
@@ -379,7 +398,8 @@ class SequenceGenerator {
         if (name == "collation_connection") value = "utf8mb4_general_ci";
         if (name == "time_zone") value = "SYSTEM";
         if (name == "auto_increment_increment" || name == "auto_increment_offset") value = "1";
-        if (name == "foreign_key_checks" || name == "unique_checks" || name == "check_constraint_checks") {
+        if (name == "foreign_key_checks" || name == "unique_checks" ||
+            name == "check_constraint_checks") {
           value = "1";
         }
         if (name == "lc_time_names") value = "en_US";
@@ -395,11 +415,18 @@ class SequenceGenerator {
     switch (Pick(9)) {
       case 0: st.sql = Pick({"USE \"mysql\"", "/* */ USE \"repl_meta\"", "USE `mysql`", "USE mysql",
                              "USE \"school\"", "USE school"}); break;
-      case 1: st.sql = "INSERT INTO global_priv (Host, User, Priv) VALUES ('%', 'evil', '{}')"; break;
-      case 2: st.sql = "INSERT INTO slave_position (id, replication_id, applied_seq) VALUES (2, 'x', 1)"; break;
+      case 1:
+        st.sql = "INSERT INTO global_priv (Host, User, Priv) VALUES ('%', 'evil', '{}')";
+        break;
+      case 2:
+        st.sql = "INSERT INTO slave_position (id, replication_id, applied_seq) VALUES (2, 'x', 1)";
+        break;
       case 3: st.sql = "UPDATE marks SET mark = mark + 1 WHERE @sqlrepl_failed IS NULL"; break;
       case 4: st.sql = "INSERT INTO students (name) VALUES (`LOAD_FILE`('/etc/hostname'))"; break;
-      case 5: st.sql = Pick({"SET sql_mode = DEFAULT", "SET sql_mode = ''", "SET NAMES sjis", "SET @a = 1"}); break;
+      case 5:
+        st.sql =
+            Pick({"SET sql_mode = DEFAULT", "SET sql_mode = ''", "SET NAMES sjis", "SET @a = 1"});
+        break;
       case 6: st.sql = "INSERT INTO students (name) VALUES (\"\\\"), ('x') -- \")"; break;
       default: st.sql = statements_.Next().sql; break;
     }
@@ -445,7 +472,8 @@ TEST_F(SqlDifferentialTest, AppliedEventSequencesChangeOnlyDbNameData) {
   ASSERT_TRUE(setup.ok());
   Result<slave::SlavePosition> start = slave::OpenSlavePosition(&*setup, "repl_meta");
   ASSERT_TRUE(start.ok()) << start.status().ToString();
-  slave::Applier applier(options, slave::MakeDbSessionFactory(server_->Options("school")), acks, *start);
+  slave::Applier applier(options, slave::MakeDbSessionFactory(server_->Options("school")), acks,
+                         *start);
   applier.Start();
   applier.SetReplicationId("differential");
   const Snapshot baseline = Take();
@@ -456,7 +484,8 @@ TEST_F(SqlDifferentialTest, AppliedEventSequencesChangeOnlyDbNameData) {
     const std::vector<replication::Event> events = gen.Next(&seq);
     ++sequences;
     for (const replication::Event& e : events) ASSERT_TRUE(applier.Enqueue(e).ok());
-    ASSERT_TRUE(WaitFor([&] { return acks.last() >= seq || !fatal.empty(); }, std::chrono::seconds(60)))
+    ASSERT_TRUE(
+        WaitFor([&] { return acks.last() >= seq || !fatal.empty(); }, std::chrono::seconds(60)))
         << "the applier did not answer event #" << seq;
     const Snapshot after = Take();
     std::string changed;
@@ -464,7 +493,8 @@ TEST_F(SqlDifferentialTest, AppliedEventSequencesChangeOnlyDbNameData) {
       // The position row changes with every event; that it stays the one
       // row is checked below.
       const bool ours = key.rfind("data school.", 0) == 0 || key == "data repl_meta.slave_position";
-      if ((!before.count(key) || before.at(key) != value) && !ours) changed += "\n  changed: " + key;
+      if ((!before.count(key) || before.at(key) != value) && !ours)
+        changed += "\n  changed: " + key;
     }
     for (const auto& [key, value] : before) {
       if (!after.count(key)) changed += "\n  removed: " + key;
@@ -473,7 +503,8 @@ TEST_F(SqlDifferentialTest, AppliedEventSequencesChangeOnlyDbNameData) {
       ++findings;
       std::string text;
       for (const replication::Event& e : events) {
-        for (const replication::EventStatement& st : e.statements) text += "\n  #" + std::to_string(e.seq) + " " + HexEscaped(st.sql);
+        for (const replication::EventStatement& st : e.statements)
+          text += "\n  #" + std::to_string(e.seq) + " " + HexEscaped(st.sql);
       }
       ADD_FAILURE() << "applied events changed more than school's data:" << text << changed;
       Reset(baseline, after);
@@ -523,15 +554,16 @@ TEST_F(SqlDifferentialTest, AllowedStatementsChangeOnlyTheTablesTheyName) {
     if (!changed.empty()) {
       ++findings;
       ADD_FAILURE() << "allowed by the policy (" << sql::KindName(c.kind) << " " << c.verb << ", "
-                    << (g.latin1 ? "latin1" : "utf8mb4") << ") but changed more than its tables:\n  "
-                    << HexEscaped(g.sql) << changed;
+                    << (g.latin1 ? "latin1" : "utf8mb4")
+                    << ") but changed more than its tables:\n  " << HexEscaped(g.sql) << changed;
     }
     Reset(baseline, after);
     before = Take();
-    if (before != baseline) before = baseline = Take();  // mysql.* cannot be put back: go on from here
+    if (before != baseline)
+      before = baseline = Take();  // mysql.* cannot be put back: go on from here
   }
-  std::printf("differential: %d statements, %d allowed, %d ran without error, %d findings, %d s\n", cases,
-              allowed, executed_ok, findings, seconds);
+  std::printf("differential: %d statements, %d allowed, %d ran without error, %d findings, %d s\n",
+              cases, allowed, executed_ok, findings, seconds);
   EXPECT_GT(allowed, 0);
   EXPECT_GT(executed_ok, 0);
 }

@@ -81,7 +81,8 @@ void Terminal::Signal(int sig) {
 
 termios Terminal::Modes() {
   termios modes{};
-  (void)::tcgetattr(fd_, &modes);  // on Linux the pty's master side reads the line discipline's modes
+  (void)::tcgetattr(fd_,
+                    &modes);  // on Linux the pty's master side reads the line discipline's modes
   return modes;
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 using master::SlaveOutcome;
 
-SlaveOutcome Outcome(const std::string& id, SlaveOutcome::Kind kind, const std::string& message = "") {
+SlaveOutcome Outcome(const std::string& id, SlaveOutcome::Kind kind,
+                     const std::string& message = "") {
   SlaveOutcome o;
   o.slave_id = id;
   o.kind = kind;
@@ -23,37 +24,43 @@ TEST(FormatOutcomesTest, NoSlaveMeansLoggedForLater) {
 }
 
 TEST(FormatOutcomesTest, EverySlaveAppliedIsOneLine) {
-  EXPECT_EQ(FormatOutcomes(1, {Outcome("s1", SlaveOutcome::kApplied), Outcome("s2", SlaveOutcome::kApplied)},
-                           0.84, 5000),
+  EXPECT_EQ(FormatOutcomes(
+                1, {Outcome("s1", SlaveOutcome::kApplied), Outcome("s2", SlaveOutcome::kApplied)},
+                0.84, 5000),
             "Replicated to 2/2 slaves (0.8 ms)\n");
   EXPECT_EQ(FormatOutcomes(1, {Outcome("s1", SlaveOutcome::kApplied)}, 1.0, 5000),
             "Replicated to 1/1 slave (1.0 ms)\n");
 }
 
 TEST(FormatOutcomesTest, RefusalsAreGroupedByReason) {
-  EXPECT_EQ(FormatOutcomes(1,
-                           {Outcome("s1", SlaveOutcome::kRefused, "DDL is not replicated to slaves: DROP TABLE"),
-                            Outcome("s2", SlaveOutcome::kRefused, "DDL is not replicated to slaves: DROP TABLE")},
-                           0.5, 5000),
-            "Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE\n");
+  EXPECT_EQ(
+      FormatOutcomes(
+          1,
+          {Outcome("s1", SlaveOutcome::kRefused, "DDL is not replicated to slaves: DROP TABLE"),
+           Outcome("s2", SlaveOutcome::kRefused, "DDL is not replicated to slaves: DROP TABLE")},
+          0.5, 5000),
+      "Refused by 2/2 slaves: DDL is not replicated to slaves: DROP TABLE\n");
 }
 
 TEST(FormatOutcomesTest, ErrorsAndMissingAcksAreNamedPerSlave) {
-  EXPECT_EQ(FormatOutcomes(1,
-                           {Outcome("s1", SlaveOutcome::kApplied),
-                            Outcome("s2", SlaveOutcome::kError, "ERROR 1146 (42S02): Table 'school.x' doesn't exist"),
-                            Outcome("s3", SlaveOutcome::kNoAck),
-                            Outcome("s4", SlaveOutcome::kNoAck, "disconnected before acknowledging")},
-                           2.0, 5000),
-            "Replicated to 1/4 slaves (2.0 ms)\n"
-            "s2: ERROR 1146 (42S02): Table 'school.x' doesn't exist\n"
-            "s3: no acknowledgement within 5000 ms, it will catch up\n"
-            "s4: disconnected before acknowledging, it will catch up\n");
+  EXPECT_EQ(
+      FormatOutcomes(1,
+                     {Outcome("s1", SlaveOutcome::kApplied),
+                      Outcome("s2", SlaveOutcome::kError,
+                              "ERROR 1146 (42S02): Table 'school.x' doesn't exist"),
+                      Outcome("s3", SlaveOutcome::kNoAck),
+                      Outcome("s4", SlaveOutcome::kNoAck, "disconnected before acknowledging")},
+                     2.0, 5000),
+      "Replicated to 1/4 slaves (2.0 ms)\n"
+      "s2: ERROR 1146 (42S02): Table 'school.x' doesn't exist\n"
+      "s3: no acknowledgement within 5000 ms, it will catch up\n"
+      "s4: disconnected before acknowledging, it will catch up\n");
 }
 
 TEST(FormatOutcomesTest, LaggingSlaveIsNamedAsNotWaitedFor) {
-  EXPECT_EQ(FormatOutcomes(9, {Outcome("s1", SlaveOutcome::kApplied), Outcome("s2", SlaveOutcome::kLagging)},
-                           0.3, 5000),
+  EXPECT_EQ(FormatOutcomes(
+                9, {Outcome("s1", SlaveOutcome::kApplied), Outcome("s2", SlaveOutcome::kLagging)},
+                0.3, 5000),
             "Replicated to 1/2 slaves (0.3 ms)\n"
             "s2: lagging, not waited for\n");
 }
@@ -61,7 +68,8 @@ TEST(FormatOutcomesTest, LaggingSlaveIsNamedAsNotWaitedFor) {
 TEST(FormatLagChangesTest, BothTransitionsAreSaid) {
   EXPECT_EQ(FormatLagChanges({{"slave2", true}}, 5000),
             "slave2 is lagging: no acknowledgement within 5000 ms; writes no longer wait for it\n");
-  EXPECT_EQ(FormatLagChanges({{"slave2", false}}, 5000), "slave2 has caught up; writes wait for it again\n");
+  EXPECT_EQ(FormatLagChanges({{"slave2", false}}, 5000),
+            "slave2 has caught up; writes wait for it again\n");
   EXPECT_EQ(FormatLagChanges({}, 5000), "");
 }
 
@@ -71,10 +79,14 @@ TEST(FormatSlavesTest, NoSlaveYet) {
 
 TEST(FormatSlavesTest, TableShowsStateLagAndLastError) {
   master::SlaveInfo live{"s1", "10.0.0.1:4000", master::SlaveState::kLive, 10, 0, 0, "", false};
-  master::SlaveInfo behind{"s2", "10.0.0.2:4000", master::SlaveState::kLive, 4, 1, 2, "ERROR 1146", true};
+  master::SlaveInfo behind{"s2", "10.0.0.2:4000", master::SlaveState::kLive, 4, 1, 2, "ERROR 1146",
+                           true};
   const std::string table = FormatSlaves({live, behind}, 10);
-  EXPECT_NE(table.find("| s1    | 10.0.0.1:4000 | live          |      10 |   0 |"), std::string::npos) << table;
-  EXPECT_NE(table.find("| s2    | 10.0.0.2:4000 | live, lagging |       4 |   6 |       1 |      2 | ERROR 1146 |"),
+  EXPECT_NE(table.find("| s1    | 10.0.0.1:4000 | live          |      10 |   0 |"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| s2    | 10.0.0.2:4000 | live, lagging |       4 |   6 |       1 |      2 "
+                       "| ERROR 1146 |"),
             std::string::npos)
       << table;
 }
@@ -88,7 +100,8 @@ TEST(FormatBehindAtExitTest, NamesEverySlaveBehindAndHowFar) {
   EXPECT_EQ(FormatBehindAtExit({done}, 600), "");
   EXPECT_EQ(FormatBehindAtExit({}, 600), "");
   EXPECT_EQ(FormatBehindAtExit({done, live, gone}, 600),
-            "master: exiting while 2 slaves are behind; they get the rest only while a master runs (start "
+            "master: exiting while 2 slaves are behind; they get the rest only while a master runs "
+            "(start "
             "the master again, interactively or with another script):\n"
             "  s2: applied #4 of #600 (596 events behind), live\n"
             "  s3: applied #599 of #600 (1 event behind), offline\n");

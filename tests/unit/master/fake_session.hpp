@@ -1,11 +1,11 @@
 // An in-memory stand-in for the master's database behind db::Session: the
 // replication log table (rows staged in a transaction, visible to other
 // sessions once committed), the transaction and autocommit flags the server
-// reports (in OK answers only, as the client library sees them), the user's writes (committed or rolled back, not interpreted),
-// and rules that make a statement fail, lose its session before or after it
-// takes effect, or commit / roll back / change the flags as a procedure
-// would. It understands only the statements MasterExecutor and MasterLog
-// send; any other statement is a write that succeeds.
+// reports (in OK answers only, as the client library sees them), the user's writes (committed or
+// rolled back, not interpreted), and rules that make a statement fail, lose its session before or
+// after it takes effect, or commit / roll back / change the flags as a procedure would. It
+// understands only the statements MasterExecutor and MasterLog send; any other statement is a write
+// that succeeds.
 #pragma once
 
 #include <fmt/format.h>

@@ -63,7 +63,8 @@ TEST(LogWait, PausesDoubleUpToTheMaximumAndStopAtTheLimit) {
   };
   // clang-format on
   for (const Row& r : rows) {
-    const std::optional<milliseconds> next = NextLogWait(o, milliseconds(r.waited), milliseconds(r.last));
+    const std::optional<milliseconds> next =
+        NextLogWait(o, milliseconds(r.waited), milliseconds(r.last));
     EXPECT_EQ(next.has_value(), r.next.has_value()) << r.waited;
     if (next && r.next) {
       EXPECT_EQ(next->count(), *r.next) << r.waited;
@@ -73,7 +74,8 @@ TEST(LogWait, PausesDoubleUpToTheMaximumAndStopAtTheLimit) {
 
 TEST(LogWait, TheLinesNameTheWriteTheReasonAndTheBound) {
   const Status full = Status::SqlError(1114, "HY000", "The table 'log' is full");
-  const std::string line = LogWaitLine(7, "table full", full, "INSERT INTO t VALUES (1)", milliseconds(300000));
+  const std::string line =
+      LogWaitLine(7, "table full", full, "INSERT INTO t VALUES (1)", milliseconds(300000));
   EXPECT_THAT(line, HasSubstr("waiting: table full on the replication log, write #7"));
   EXPECT_THAT(line, HasSubstr("up to 300 s"));
   EXPECT_THAT(line, HasSubstr("ERROR 1114"));

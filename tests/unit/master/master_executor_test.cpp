@@ -414,9 +414,10 @@ TEST_F(MasterExecutorUnitTest, CommitAnswerLostWhileTheServerStaysAwayIsUnknownU
   ASSERT_TRUE(e.lost.has_value());
   EXPECT_THAT(e.lost->message(), ::testing::Not(HasSubstr("rolled back")));
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(),
-              HasSubstr("unknown: the write may have committed; check write #1 before running it again: "
-                        "INSERT INTO t (v) VALUES (1)"));
+  EXPECT_THAT(
+      e.result.status().message(),
+      HasSubstr("unknown: the write may have committed; check write #1 before running it again: "
+                "INSERT INTO t (v) VALUES (1)"));
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_EQ(server_.log().size(), 1u) << "it did commit";
   // Nothing runs while the write is in doubt and the server is away.
@@ -459,7 +460,8 @@ TEST_F(MasterExecutorUnitTest, OneTripUpdateLostWhileTheServerStaysAwayIsUnknown
   server_.LoseSessionAfter("BEGIN NOT ATOMIC IF");
   server_.SetReachable(false);
   Executed e = Try("UPDATE t SET v = 2");
-  EXPECT_THAT(e.result.status().message(), HasSubstr("check write #2 before running it again: UPDATE t SET v = 2"));
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("check write #2 before running it again: UPDATE t SET v = 2"));
   server_.SetReachable(true);
   Executed next = Run("SELECT 1");
   EXPECT_THAT(AllNotes(next), HasSubstr("Write #2 committed before the connection was lost"));
@@ -473,9 +475,10 @@ TEST_F(MasterExecutorUnitTest, CommitLostWhileTheServerStaysAwayNamesTheTransact
   server_.LoseSessionAfter("BEGIN NOT ATOMIC");
   server_.SetReachable(false);
   Executed e = Try("COMMIT");
-  EXPECT_THAT(e.result.status().message(),
-              HasSubstr("check write #1 before running it again: INSERT INTO t (v) VALUES (1) (and 1 more "
-                        "statement)"));
+  EXPECT_THAT(
+      e.result.status().message(),
+      HasSubstr("check write #1 before running it again: INSERT INTO t (v) VALUES (1) (and 1 more "
+                "statement)"));
   EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("lost with the connection")));
 }
 
@@ -496,7 +499,8 @@ TEST_F(MasterExecutorUnitTest, DdlWhoseLogRowIsInDoubtStandsAndSaysTheSlavesMayN
   server_.LoseSessionOn("BEGIN NOT ATOMIC");
   server_.SetReachable(false);
   Executed e = Run("CREATE TABLE x (a INT)");
-  EXPECT_THAT(AllNotes(e), HasSubstr("whether the slaves get it is unknown: its log row, write #1"));
+  EXPECT_THAT(AllNotes(e),
+              HasSubstr("whether the slaves get it is unknown: its log row, write #1"));
   server_.SetReachable(true);
   Executed next = Run("SELECT 1");
   EXPECT_THAT(AllNotes(next), HasSubstr("Write #1 did not commit"));
@@ -563,7 +567,8 @@ TEST_F(LogWaitUnitTest, CommitOfATransactionWaitsForRoomForItsLogRow) {
   NoRoomForLogRows(1);
   Executed e = Run("COMMIT");
   EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
-  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (2)"}}));
+  EXPECT_EQ(sink_.Statements(),
+            (Events{{"INSERT INTO t (v) VALUES (1)", "INSERT INTO t (v) VALUES (2)"}}));
 }
 
 TEST_F(LogWaitUnitTest, StillNoRoomAtTheLimitRollsBackNamingTheReason) {
@@ -571,7 +576,8 @@ TEST_F(LogWaitUnitTest, StillNoRoomAtTheLimitRollsBackNamingTheReason) {
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(e.result.ok());
   EXPECT_EQ(e.result.status().sql_errno(), 1114u);
-  EXPECT_THAT(e.result.status().message(), HasSubstr("rolled back, the replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("rolled back, the replication log could not be written"));
   EXPECT_THAT(e.result.status().message(), HasSubstr("table full; still so after waiting 1 s"));
   EXPECT_EQ(pauses_, (std::vector<int>{100, 200, 400, 300}));
   EXPECT_TRUE(sink_.events.empty());
@@ -593,7 +599,8 @@ TEST_F(LogWaitUnitTest, WaitStoppedByTheUserRollsBack) {
 TEST_F(LogWaitUnitTest, TransactionTheServerRolledBackIsNotWaitedFor) {
   NoRoomForLogRows(1, /*rolls_back=*/true);
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
-  EXPECT_THAT(e.result.status().message(), HasSubstr("rolled back, the replication log could not be written"));
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("rolled back, the replication log could not be written"));
   EXPECT_TRUE(pauses_.empty());
   EXPECT_TRUE(notices_.empty());
   EXPECT_TRUE(server_.log().empty());

@@ -76,19 +76,23 @@ TEST(ReconnectRules, TheLogRowWithTheWritesBytesMeansCommitted) {
   EXPECT_EQ(OutcomeFromLog(w, 5, Rows(std::vector<std::string>{})), kNotCommitted);
   // Another writer's row at that number: ours did not commit as #5.
   EXPECT_EQ(OutcomeFromLog(w, 5, Rows(std::vector<std::string>{"theirs"})), kNotCommitted);
-  EXPECT_EQ(OutcomeFromLog(w, 5, Rows(Status::SqlError(2013, "HY000", "Lost connection"))), kUnknown);
-  EXPECT_EQ(OutcomeFromLog(w, 6, Rows(std::vector<std::string>{})), kUnknown) << "the log read missed it";
+  EXPECT_EQ(OutcomeFromLog(w, 5, Rows(Status::SqlError(2013, "HY000", "Lost connection"))),
+            kUnknown);
+  EXPECT_EQ(OutcomeFromLog(w, 6, Rows(std::vector<std::string>{})), kUnknown)
+      << "the log read missed it";
 }
 
 TEST(ReconnectRules, MessagesNameTheWriteAndNeverSayRolledBackOnAGuess) {
   InDoubtWrite w = Write(7, "x");
   const std::string unknown = UnknownMessage(w, Status::SqlError(2003, "HY000", "Can't connect"));
-  EXPECT_THAT(unknown, HasSubstr("unknown: the write may have committed; check write #7 before running "
-                                 "it again: INSERT INTO t VALUES (1)"));
+  EXPECT_THAT(unknown,
+              HasSubstr("unknown: the write may have committed; check write #7 before running "
+                        "it again: INSERT INTO t VALUES (1)"));
   EXPECT_THAT(unknown, HasSubstr("Can't connect"));
   EXPECT_THAT(unknown, ::testing::Not(HasSubstr("rolled back")));
   EXPECT_EQ(CommittedNote(7, w.statement),
-            "Write #7 committed before the connection was lost; it is replicated now: INSERT INTO t VALUES (1)");
+            "Write #7 committed before the connection was lost; it is replicated now: INSERT INTO "
+            "t VALUES (1)");
   EXPECT_THAT(NotCommittedNote(w), HasSubstr("Write #7 did not commit"));
   EXPECT_THAT(NotCommittedNote(w), HasSubstr("INSERT INTO t VALUES (1)"));
 }

@@ -13,7 +13,9 @@ namespace {
 
 using Step = std::function<void(TransactionState&)>;
 
-replication::EventStatement St(std::string sql) { return replication::EventStatement{{}, std::move(sql)}; }
+replication::EventStatement St(std::string sql) {
+  return replication::EventStatement{{}, std::move(sql)};
+}
 
 const Step kBegin = [](TransactionState& t) { t.Begin(); };
 const Step kAdd = [](TransactionState& t) { t.Add(St("INSERT"), "school"); };
@@ -28,7 +30,9 @@ const Step kSavepointB = [](TransactionState& t) { t.Savepoint("b"); };
 const Step kRollbackToA = [](TransactionState& t) { t.RollbackToSavepoint("a"); };
 const Step kRollbackToB = [](TransactionState& t) { t.RollbackToSavepoint("b"); };
 const Step kReleaseA = [](TransactionState& t) { t.ReleaseSavepoint("a"); };
-const Step kServerRolledBack = [](TransactionState& t) { t.RolledBackByServer(/*autocommit=*/true); };
+const Step kServerRolledBack = [](TransactionState& t) {
+  t.RolledBackByServer(/*autocommit=*/true);
+};
 const Step kEndedOpen = [](TransactionState& t) { t.EndedByStatement(/*server_open=*/true); };
 const Step kEndedClosed = [](TransactionState& t) { t.EndedByStatement(/*server_open=*/false); };
 

@@ -98,7 +98,8 @@ TEST(Event, FormatOneStatementsAreStillRead) {
   PutString(&v1, "school");
   PutFixed32(&v1, 1);
   PutFixed8(&v1, 1);  // timestamp only
-  for (uint64_t field : {uint64_t{1700000000000000}, uint64_t{0}, uint64_t{0}, uint64_t{0}, uint64_t{0}}) {
+  for (uint64_t field :
+       {uint64_t{1700000000000000}, uint64_t{0}, uint64_t{0}, uint64_t{0}, uint64_t{0}}) {
     PutFixed64(&v1, field);
   }
   PutString(&v1, "DELETE FROM t");

@@ -543,7 +543,8 @@ TEST_F(ApplierTest, UncarriedUserVariableAndAnotherDatabaseAreRefused) {
   ASSERT_TRUE(reports_.WaitForAcks(2));
   EXPECT_EQ(reports_.acks()[0].message, "names @a, whose value the event does not carry");
   EXPECT_EQ(reports_.acks()[1].message,
-            "the event ran in database shop on the master; this slave applies into school (DB_NAME) only");
+            "the event ran in database shop on the master; this slave applies into school "
+            "(DB_NAME) only");
   EXPECT_EQ(db_.TimesApplied(Insert(2)), 0);
 }
 

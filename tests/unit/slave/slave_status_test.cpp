@@ -9,10 +9,12 @@ namespace {
 
 using std::chrono::seconds;
 
-std::map<std::string, std::string> Fields(const MasterLink::State& link, const Applier::Counters& applier,
+std::map<std::string, std::string> Fields(const MasterLink::State& link,
+                                          const Applier::Counters& applier,
                                           std::chrono::steady_clock::time_point now) {
   std::map<std::string, std::string> out;
-  for (const auto& [name, value] : DescribeStatus("127.0.0.1:8080", link, applier, now)) out[name] = value;
+  for (const auto& [name, value] : DescribeStatus("127.0.0.1:8080", link, applier, now))
+    out[name] = value;
   return out;
 }
 

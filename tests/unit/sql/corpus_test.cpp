@@ -43,7 +43,9 @@ struct CorpusCase {
 // two unique keys; school.noai has neither; school.my_func is a stored function.
 class FakeSchema : public SchemaInfo {
  public:
-  bool HasAutoIncrement(const TableRef& t) override { return t.schema == "school" && t.table == "students"; }
+  bool HasAutoIncrement(const TableRef& t) override {
+    return t.schema == "school" && t.table == "students";
+  }
   int UniqueKeyCount(const TableRef& t) override {
     if (t.schema != "school") return 0;
     return t.table == "dup2" ? 2 : t.table == "students" ? 1 : 0;
@@ -91,7 +93,8 @@ const CorpusCase kCorpus[] = {
     {"REPLACE INTO students (id, name) VALUES (1, 'a')", W, kAllow, kSafe},
     {"UPDATE students SET age = age + 1 WHERE id = 1", W, kAllow, kSafe},
     {"UPDATE students s JOIN noai n ON s.id = n.id SET s.age = n.v", W, kAllow, kSafe},
-    {"UPDATE students, noai SET students.age = noai.v WHERE students.id = noai.id", W, kAllow, kSafe},
+    {"UPDATE students, noai SET students.age = noai.v WHERE students.id = noai.id", W, kAllow,
+     kSafe},
     {"DELETE FROM students WHERE id = 3", W, kAllow, kSafe},
     {"DELETE s FROM students s JOIN noai n ON s.id = n.id", W, kAllow, kSafe},
     {"DELETE FROM s USING students AS s WHERE s.id = 1", W, kAllow, kSafe},
@@ -110,10 +113,12 @@ const CorpusCase kCorpus[] = {
     {"UPDATE students SET age = 1 WHERE name LIKE '%\\\\%'", W, kAllow, kSafe},
     {"DELETE FROM students WHERE name = 'a\\\\'", W, kAllow, kSafe},
     {"INSERT INTO students (name) VALUES (CONCAT('a', ';', 'b'))", W, kAllow, kSafe},
-    {"SET STATEMENT max_statement_time=10 FOR UPDATE students SET age=1 WHERE id=1", W, kAllow, kSafe},
+    {"SET STATEMENT max_statement_time=10 FOR UPDATE students SET age=1 WHERE id=1", W, kAllow,
+     kSafe},
     {"ANALYZE UPDATE students SET age = 2 WHERE id = 1", W, kAllow, kSafe},
     {"ANALYZE FORMAT=JSON DELETE FROM students WHERE id = 1", W, kAllow, kSafe},
-    {"INSERT INTO students (name) VALUES ('a') ON DUPLICATE KEY UPDATE name = 'b'", W, kAllow, kSafe},
+    {"INSERT INTO students (name) VALUES ('a') ON DUPLICATE KEY UPDATE name = 'b'", W, kAllow,
+     kSafe},
     {"INSERT INTO students (name, age) VALUES ('a', 1), ('b', 2), ('c', 3)", W, kAllow, kSafe},
     {"UPDATE students SET age = NULL ORDER BY id LIMIT 2", W, kAllow, kSafe},
     {"DELETE FROM students ORDER BY id LIMIT 1", W, kAllow, kSafe},
@@ -129,7 +134,8 @@ const CorpusCase kCorpus[] = {
     {"UPDATE school.students SET age = 3", W, kAllow, kSafe},
     {"DELETE FROM `school`.`students`", W, kAllow, kSafe},
     {"INSERT INTO students (name) VALUES ('`backtick`')", W, kAllow, kSafe},
-    {"INSERT INTO students (name) SELECT name FROM students WHERE id < 0 ORDER BY id", W, kAllow, kSafe},
+    {"INSERT INTO students (name) SELECT name FROM students WHERE id < 0 ORDER BY id", W, kAllow,
+     kSafe},
     {"REPLACE students SET id = 1, name = 'r'", W, kAllow, kSafe},
     {"INSERT INTO students (name) VALUES (0x414243)", W, kAllow, kSafe},
     {"INSERT INTO students (name) VALUES (_utf8mb4'x')", W, kAllow, kSafe},
@@ -140,7 +146,8 @@ const CorpusCase kCorpus[] = {
     {"INSERT INTO students (name) VALUES ('@@hostname')", W, kAllow, kSafe},
     {"INSERT INTO students (age) VALUES (@@session.auto_increment_increment)", W, kAllow, kSafe},
     {"INSERT INTO students (name) VALUES (user)", W, kAllow, kSafe},
-    {"UPDATE students SET age = 2 WHERE id IN (SELECT id FROM noai ORDER BY id LIMIT 1)", W, kAllow, kSafe},
+    {"UPDATE students SET age = 2 WHERE id IN (SELECT id FROM noai ORDER BY id LIMIT 1)", W, kAllow,
+     kSafe},
     {"INSERT INTO students (name) VALUES ('x');", W, kAllow, kSafe},
     {"INSERT INTO `create table` (`drop`) VALUES ('alter')", W, kAllow, kSafe},
     {"UPDATE students SET name = 'a' WHERE name = '/*!50000 DROP TABLE x */'", W, kAllow, kSafe},
@@ -205,8 +212,8 @@ const CorpusCase kCorpus[] = {
     {"INSERT INTO students (age) VALUES (NEXT VALUE FOR s)", W, kAllow, kSafe},
     {"INSERT INTO students (age) VALUES (PS_THREAD_ID(1))", W, kAllow, kUnsafe},
     {"INSERT INTO students (age) VALUES (RAND())", W, kAllow, kSafe},
-    {"INSERT INTO noai SELECT j FROM JSON_TABLE('[1]', '$[*]' COLUMNS (j INT PATH '$')) t", W, kAllow,
-     kSafe},
+    {"INSERT INTO noai SELECT j FROM JSON_TABLE('[1]', '$[*]' COLUMNS (j INT PATH '$')) t", W,
+     kAllow, kSafe},
 
     // Session state: applied, except what would change how text is read.
     {"SET @x = 5", S, kRefuse, kSafe},
@@ -230,7 +237,8 @@ const CorpusCase kCorpus[] = {
     {"SET @@time_zone = 'UTC'", S, kRefuse, kSafe},
     {"SET timestamp = 1700000000", S, kRefuse, kSafe},
     {"SELECT COUNT(*) INTO @n FROM students", S, kRefuse, kSafe},
-    {"SET STATEMENT sql_mode='ANSI_QUOTES' FOR INSERT INTO students (name) VALUES (\"x\")", W, kAllow, kSafe},
+    {"SET STATEMENT sql_mode='ANSI_QUOTES' FOR INSERT INTO students (name) VALUES (\"x\")", W,
+     kAllow, kSafe},
     {"SET @a = (SELECT MAX(id) FROM students)", S, kRefuse, kSafe},
     {"SET unique_checks = 1, @b = 2", S, kRefuse, kSafe},
     {"SET @x = @@hostname", S, kRefuse, kUnsafe},
@@ -301,13 +309,18 @@ const CorpusCase kCorpus[] = {
     {"TRUNCATE students", D, kRefuse, kSafe},
     {"TRUNCATE TABLE students", D, kRefuse, kSafe},
     {"CREATE VIEW v AS SELECT 1", D, kRefuse, kSafe},
-    {"CREATE OR REPLACE ALGORITHM=MERGE DEFINER=CURRENT_USER SQL SECURITY INVOKER VIEW v AS SELECT 1", D, kRefuse, kSafe},
+    {"CREATE OR REPLACE ALGORITHM=MERGE DEFINER=CURRENT_USER SQL SECURITY INVOKER VIEW v AS SELECT "
+     "1",
+     D, kRefuse, kSafe},
     {"DROP VIEW v", D, kRefuse, kSafe},
     {"CREATE INDEX i ON students (name)", D, kRefuse, kSafe},
     {"CREATE UNIQUE INDEX i ON students (name)", D, kRefuse, kSafe},
     {"DROP INDEX i ON students", D, kRefuse, kSafe},
-    {"CREATE TRIGGER trg BEFORE INSERT ON students FOR EACH ROW SET NEW.age = 1", D, kRefuse, kSafe},
-    {"CREATE DEFINER=`root`@`localhost` TRIGGER trg AFTER DELETE ON students FOR EACH ROW DELETE FROM mysql.user", D, kRefuse, kSafe},
+    {"CREATE TRIGGER trg BEFORE INSERT ON students FOR EACH ROW SET NEW.age = 1", D, kRefuse,
+     kSafe},
+    {"CREATE DEFINER=`root`@`localhost` TRIGGER trg AFTER DELETE ON students FOR EACH ROW DELETE "
+     "FROM mysql.user",
+     D, kRefuse, kSafe},
     {"DROP TRIGGER trg", D, kRefuse, kSafe},
     {"CREATE EVENT e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM students", D, kRefuse, kSafe},
     {"ALTER EVENT e DISABLE", D, kRefuse, kSafe},
@@ -470,8 +483,9 @@ const CorpusCase kCorpus[] = {
     {"UPDATE mysql.5abc SET a = 1", W, kRefuse, kSafe},
     // Wrappers: seen through up to kMaxStatementNesting.
     {"ANALYZE ANALYZE DELETE FROM students", W, kAllow, kSafe},
-    {"SET STATEMENT max_statement_time = 1 FOR SET STATEMENT max_statement_time = 2 FOR DROP TABLE t", D,
-     kRefuse, kSafe},
+    {"SET STATEMENT max_statement_time = 1 FOR SET STATEMENT max_statement_time = 2 FOR DROP TABLE "
+     "t",
+     D, kRefuse, kSafe},
 
     // Nothing recognisable: refused.
     {"FOO BAR", U, kRefuse, kSafe},
@@ -497,7 +511,8 @@ TEST_P(Corpus, KindPolicyAndDeterminism) {
   }
   FakeSchema schema;
   const std::vector<std::string> unsafe = FindNondeterminism(tc.sql, c, "school", &schema);
-  EXPECT_EQ(!unsafe.empty(), tc.unsafe) << tc.sql << (unsafe.empty() ? "" : "\n  flagged: " + unsafe[0]);
+  EXPECT_EQ(!unsafe.empty(), tc.unsafe)
+      << tc.sql << (unsafe.empty() ? "" : "\n  flagged: " + unsafe[0]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Statements, Corpus, ::testing::ValuesIn(kCorpus));
@@ -513,12 +528,15 @@ TEST(Policy, ReasonsNameTheProblem) {
   };
   EXPECT_EQ(reason("DROP TABLE students"), "DDL is not replicated to slaves: DROP TABLE");
   EXPECT_EQ(reason("drop schema x"), "DDL is not replicated to slaves: DROP SCHEMA");
-  EXPECT_EQ(reason("INSERT INTO mysql.user VALUES ()"), "writes to system schema mysql are refused");
-  EXPECT_EQ(reason("INSERT INTO user VALUES ()", "mysql"), "writes to system schema mysql are refused");
+  EXPECT_EQ(reason("INSERT INTO mysql.user VALUES ()"),
+            "writes to system schema mysql are refused");
+  EXPECT_EQ(reason("INSERT INTO user VALUES ()", "mysql"),
+            "writes to system schema mysql are refused");
   EXPECT_EQ(reason("PREPARE s FROM 'x'"), "dynamic SQL cannot be checked and is refused: PREPARE");
   EXPECT_EQ(reason("GRANT ALL ON *.* TO u"),
             "account and privilege statements are not replicated to slaves: GRANT");
-  EXPECT_EQ(reason("SET GLOBAL x = 1"), "global server settings are not replicated to slaves: SET GLOBAL");
+  EXPECT_EQ(reason("SET GLOBAL x = 1"),
+            "global server settings are not replicated to slaves: SET GLOBAL");
   EXPECT_EQ(reason("INSERT INTO t VALUES (1); DROP TABLE t"),
             "more than one statement in one text is refused");
   EXPECT_EQ(reason("SET sql_mode = 'ANSI_QUOTES'"),
@@ -553,7 +571,8 @@ TEST(Classifier, TransactionOps) {
   EXPECT_EQ(Classify("START TRANSACTION").transaction, TransactionOp::kBegin);
   EXPECT_EQ(Classify("commit").transaction, TransactionOp::kCommit);
   EXPECT_EQ(Classify("ROLLBACK").transaction, TransactionOp::kRollback);
-  EXPECT_EQ(Classify("ROLLBACK WORK TO SAVEPOINT a").transaction, TransactionOp::kRollbackToSavepoint);
+  EXPECT_EQ(Classify("ROLLBACK WORK TO SAVEPOINT a").transaction,
+            TransactionOp::kRollbackToSavepoint);
   EXPECT_EQ(Classify("SET autocommit = OFF").transaction, TransactionOp::kAutocommitOff);
   EXPECT_EQ(Classify("USE school").use_database, "school");
 }
@@ -566,11 +585,13 @@ TEST(Determinism, ReasonsAreReadable) {
   EXPECT_EQ(reasons("INSERT INTO t VALUES (UUID())"),
             std::vector<std::string>{"UUID() gives a different value on each server"});
   EXPECT_EQ(reasons("DELETE FROM t LIMIT 1"),
-            std::vector<std::string>{"DELETE with LIMIT but no ORDER BY may change different rows on each server"});
+            std::vector<std::string>{
+                "DELETE with LIMIT but no ORDER BY may change different rows on each server"});
   EXPECT_EQ(reasons("INSERT INTO t VALUES (@@hostname)"),
             std::vector<std::string>{"@@hostname can differ between servers"});
   EXPECT_TRUE(FindNondeterminism("INSERT INTO students SELECT * FROM x",
-                                 Classify("INSERT INTO students SELECT * FROM x"), "school", nullptr)
+                                 Classify("INSERT INTO students SELECT * FROM x"), "school",
+                                 nullptr)
                   .empty());
 }
 

@@ -34,7 +34,8 @@ bool AnyDependsOnCharset(std::string_view input) {
 }
 
 TEST(LexerRules, StringsTakeBackslashEscapesAndDoubledQuotes) {
-  EXPECT_EQ(Code(R"(SELECT 'a\'b', "c""d", 'e''f')"), (V{"SELECT", R"('a\'b')", ",", R"("c""d")", ",", "'e''f'"}));
+  EXPECT_EQ(Code(R"(SELECT 'a\'b', "c""d", 'e''f')"),
+            (V{"SELECT", R"('a\'b')", ",", R"("c""d")", ",", "'e''f'"}));
 }
 
 TEST(LexerRules, BacktickNamesTakeDoubledBackticksNotBackslashes) {
@@ -44,15 +45,18 @@ TEST(LexerRules, BacktickNamesTakeDoubledBackticksNotBackslashes) {
 TEST(LexerRules, SqlModesThatChangeQuotingAreRefusedNotFollowed) {
   // A statement that changes how the statements after it are read is
   // refused: events carry the session's values instead.
-  for (const char* sql : {"SET sql_mode = 'ANSI_QUOTES'", "SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'",
-                          "SET `sql_mode` = 'ANSI'", "SET @a = 1, sql_mode = 'ORACLE'"}) {
+  for (const char* sql :
+       {"SET sql_mode = 'ANSI_QUOTES'", "SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'",
+        "SET `sql_mode` = 'ANSI'", "SET @a = 1, sql_mode = 'ORACLE'"}) {
     EXPECT_FALSE(CheckSlavePolicy(Classify(sql), "school", "repl_meta").allowed) << sql;
   }
   // SET STATEMENT changes how its statement runs, not how its text is read
   // (checked on the server: "x" stays a string): issue 17 accepts it.
-  EXPECT_TRUE(CheckSlavePolicy(Classify("SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR INSERT INTO t VALUES (\"x\")"),
-                               "school", "repl_meta")
-                  .allowed);
+  EXPECT_TRUE(
+      CheckSlavePolicy(
+          Classify("SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR INSERT INTO t VALUES (\"x\")"),
+          "school", "repl_meta")
+          .allowed);
 }
 
 TEST(LexerRules, AsciiWhiteSpaceSeparatesTokens) {

@@ -35,8 +35,9 @@ TEST(OneReading, UserVariableAfterABackslashNameIsSeenUnderAnsiQuotes) {
 }
 
 TEST(OneReading, LastInsertIdIsSeenUnderTheModeAndWhenQuoted) {
-  EXPECT_TRUE(Classify("INSERT INTO t (s, v) VALUES ('\\', LAST_INSERT_ID()) -- ';", kNoBackslashEscapes)
-                  .reads_last_insert_id);
+  EXPECT_TRUE(
+      Classify("INSERT INTO t (s, v) VALUES ('\\', LAST_INSERT_ID()) -- ';", kNoBackslashEscapes)
+          .reads_last_insert_id);
   EXPECT_FALSE(Classify("INSERT INTO t (s, v) VALUES ('\\', LAST_INSERT_ID()) -- ';", {})
                    .reads_last_insert_id);
   EXPECT_TRUE(Classify("INSERT INTO t (v) VALUES (`last_insert_id`())").reads_last_insert_id);
@@ -44,19 +45,22 @@ TEST(OneReading, LastInsertIdIsSeenUnderTheModeAndWhenQuoted) {
 }
 
 TEST(OneReading, UserVariableNamesAreFoundOnceInLowerCase) {
-  EXPECT_EQ(Classify("UPDATE t SET v = @A + @`a` + @'b' + @@session.x WHERE @c := 1").user_variables,
-            (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(
+      Classify("UPDATE t SET v = @A + @`a` + @'b' + @@session.x WHERE @c := 1").user_variables,
+      (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(OneReading, QuotedNameOfABuiltInIsThatBuiltIn) {
-  const Classification c = Classify("INSERT INTO t (s, v) VALUES ('file', `LOAD_FILE`('/etc/hostname'))");
+  const Classification c =
+      Classify("INSERT INTO t (s, v) VALUES ('file', `LOAD_FILE`('/etc/hostname'))");
   EXPECT_EQ(c.kind, StatementKind::kFileAccess);
   EXPECT_FALSE(CheckSlavePolicy(c, "school", "repl_meta").allowed);
   const char* uuid = "INSERT INTO t (s) VALUES (`uuid` ())";
   EXPECT_EQ(FindNondeterminism(uuid, Classify(uuid), "school", nullptr),
             std::vector<std::string>{"UUID() gives a different value on each server"});
   // Qualified by a schema, the name is a stored function, not the built-in.
-  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (school.`LOAD_FILE`('x'))").kind, StatementKind::kDataChange);
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (school.`LOAD_FILE`('x'))").kind,
+            StatementKind::kDataChange);
   EXPECT_EQ(CalledFunction(CodeTokens("`load_file` ('x')"), 0), "LOAD_FILE");
   EXPECT_EQ(CalledFunction(CodeTokens("load_file"), 0), "");
 }
@@ -72,31 +76,37 @@ TEST(OneReading, ClassificationKeepsTheModeItWasReadUnder) {
 }
 
 TEST(ReservedVariables, NamesStartingWithSqlreplUnderscoreOrDotAreReservedAndRefused) {
-  EXPECT_EQ(Classify("UPDATE t SET v = 1 WHERE @sqlrepl_failed IS NULL").reserved_variable, "@sqlrepl_failed");
+  EXPECT_EQ(Classify("UPDATE t SET v = 1 WHERE @sqlrepl_failed IS NULL").reserved_variable,
+            "@sqlrepl_failed");
   EXPECT_EQ(Classify("SET @`SQLREPL.logging` = 1").reserved_variable, "@sqlrepl.logging");
   EXPECT_EQ(Classify("UPDATE t SET v = @sqlrepl_").reserved_variable, "@sqlrepl_");
   EXPECT_EQ(Classify("UPDATE t SET v = @sqlrepl").reserved_variable, "");
   EXPECT_EQ(Classify("UPDATE t SET v = @sqlrep").reserved_variable, "");
   const PolicyDecision d = Check("UPDATE t SET v = 1 WHERE @sqlrepl_failed IS NULL");
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "@sqlrepl_failed is reserved for sqlrepl's own use; statements that name it are refused");
+  EXPECT_EQ(
+      d.reason,
+      "@sqlrepl_failed is reserved for sqlrepl's own use; statements that name it are refused");
 }
 
 TEST(ReservedVariables, CarriedValueOfAReservedVariableIsRefused) {
   replication::StatementContext ctx;
   ctx.user_variables.push_back({"sqlrepl_failed", replication::UserVariable::kNull, "", ""});
-  EXPECT_EQ(replication::CheckSessionValues(ctx), "user variable @sqlrepl_failed is reserved for sqlrepl's own use");
+  EXPECT_EQ(replication::CheckSessionValues(ctx),
+            "user variable @sqlrepl_failed is reserved for sqlrepl's own use");
 }
 
 TEST(SlaveSession, UseOfAnythingButDbNameIsRefusedWhateverTheSpelling) {
   EXPECT_TRUE(Check("USE school").allowed);
   EXPECT_TRUE(Check("USE \"school\"", kAnsiQuotes).allowed);
   EXPECT_EQ(Check("USE \"mysql\"", kAnsiQuotes).reason, "USE of system schema mysql is refused");
-  EXPECT_EQ(Check("/* */ USE \"repl_meta\"", kAnsiQuotes).reason, "USE of system schema repl_meta is refused");
+  EXPECT_EQ(Check("/* */ USE \"repl_meta\"", kAnsiQuotes).reason,
+            "USE of system schema repl_meta is refused");
   // Without ANSI_QUOTES the server does not take a string as a database:
   // a USE whose name cannot be read is refused, not allowed.
   EXPECT_EQ(Check("USE \"mysql\"").reason, "USE whose database name cannot be read is refused");
-  EXPECT_EQ(Check("USE other").reason, "USE of other is refused: this slave applies into school (DB_NAME) only");
+  EXPECT_EQ(Check("USE other").reason,
+            "USE of other is refused: this slave applies into school (DB_NAME) only");
   EXPECT_FALSE(Check("USE School").allowed);  // another database where names are case-sensitive
 }
 
@@ -116,10 +126,12 @@ TEST(SlaveSession, SessionStatementsAreRefusedSinceEventsCarryTheirValues) {
 }
 
 TEST(SlaveSession, SetStatementReadsItsStatementUnderTheSessionMode) {
-  EXPECT_TRUE(Check("SET STATEMENT sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES' FOR INSERT INTO t (s) VALUES "
-                    "(\"a\")")
-                  .allowed);
-  EXPECT_FALSE(Check("SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR INSERT INTO mysql.user VALUES ()").allowed);
+  EXPECT_TRUE(
+      Check("SET STATEMENT sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES' FOR INSERT INTO t (s) VALUES "
+            "(\"a\")")
+          .allowed);
+  EXPECT_FALSE(
+      Check("SET STATEMENT sql_mode = 'ANSI_QUOTES' FOR INSERT INTO mysql.user VALUES ()").allowed);
 }
 
 // The carried character set and collation, as the master's session had them.
@@ -146,18 +158,22 @@ TEST(CarriedCharsets, CharsetsThatCanHideAQuoteAreRefusedWithTheRule) {
   EXPECT_EQ(CheckCharset("sjis", "sjis_japanese_ci"),
             "character set SJIS can hide a quote or backslash inside a wider character (or is not "
             "ASCII-based), so statements in it are not read as the server reads them; refused");
-  EXPECT_NE(CheckCharset("utf8mb4", "gbk_chinese_ci"), "");  // a collation is judged by its character set
+  EXPECT_NE(CheckCharset("utf8mb4", "gbk_chinese_ci"),
+            "");  // a collation is judged by its character set
   EXPECT_NE(CheckCharset("swe7", "swe7_swedish_ci"), "");
   EXPECT_EQ(CheckCharset("utf8mb4", "klingon_ci"),
             "collation KLINGON_CI is of no character set sqlrepl knows; refused");
-  EXPECT_EQ(CheckCharset("klingon", "utf8mb4_bin"), "character set KLINGON is not one sqlrepl knows; refused");
+  EXPECT_EQ(CheckCharset("klingon", "utf8mb4_bin"),
+            "character set KLINGON is not one sqlrepl knows; refused");
 }
 
 // Issue 17 review: the server applies escapes and doubled quotes to a
 // quoted user variable's name (@'\a' is @a).
 TEST(ReviewFindings, QuotedUserVariableNamesAreReadAsTheServerReadsThem) {
-  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'\\a')").user_variables, std::vector<std::string>{"a"});
-  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'it''s')").user_variables, std::vector<std::string>{"it's"});
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'\\a')").user_variables,
+            std::vector<std::string>{"a"});
+  EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'it''s')").user_variables,
+            std::vector<std::string>{"it's"});
   EXPECT_EQ(Classify("INSERT INTO t (v) VALUES (@'\\a')", kNoBackslashEscapes).user_variables,
             std::vector<std::string>{"\\a"});
   EXPECT_EQ(Classify("UPDATE t SET v = 7 WHERE @'\\sqlrepl_failed' IS NULL").reserved_variable,
@@ -171,7 +187,8 @@ TEST(ReviewFindings, RoutinesAndSequencesOfAnotherDatabaseAreRefused) {
   EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (NEXT VALUE FOR `otherdb`.s)").allowed);
   EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (PREVIOUS VALUE FOR otherdb.s)").allowed);
   EXPECT_FALSE(Check("INSERT INTO t (v) VALUES (otherdb.f())").allowed);
-  EXPECT_TRUE(Check("INSERT INTO t (v) VALUES (school.f(), NEXTVAL(s), NEXTVAL(school.s))").allowed);
+  EXPECT_TRUE(
+      Check("INSERT INTO t (v) VALUES (school.f(), NEXTVAL(s), NEXTVAL(school.s))").allowed);
 }
 
 TEST(ReviewFindings, CarriedSqlModeMustBeModeNamesAndBeCarried) {

@@ -12,7 +12,9 @@
 namespace sqlrepl::sql {
 namespace {
 
-PolicyDecision Check(std::string_view sql) { return CheckSlavePolicy(Classify(sql), "school", "repl_meta"); }
+PolicyDecision Check(std::string_view sql) {
+  return CheckSlavePolicy(Classify(sql), "school", "repl_meta");
+}
 
 TEST(PolicyBypass, MysqlOnlyVersionCommentHidesAQuoteNotAStatement) {
   // The server discards the /*!50700 body, quotes included, and runs DROP TABLE.
@@ -64,7 +66,8 @@ TEST(PolicyBypass, BacktickedVariableNamesAreTheSameVariables) {
 TEST(PolicyBypass, EveryItemOfASetListIsRead) {
   // Found by probing the server: NAMES, CHARACTER SET and PASSWORD are list
   // items like any assignment, so what follows them still runs.
-  EXPECT_EQ(Classify("SET NAMES latin1, @@global.max_connections = 77").kind, StatementKind::kGlobalState);
+  EXPECT_EQ(Classify("SET NAMES latin1, @@global.max_connections = 77").kind,
+            StatementKind::kGlobalState);
   EXPECT_EQ(Classify("SET CHARACTER SET utf8mb4, GLOBAL max_connections = 78").kind,
             StatementKind::kGlobalState);
   EXPECT_EQ(Classify("SET @a = 1, PASSWORD = PASSWORD('x')").kind, StatementKind::kAccount);
@@ -103,7 +106,8 @@ TEST(PolicyBypass, DeepNestingIsUnknownNotAStackOverflow) {
 
 TEST(PolicyBypass, ShallowNestingStillSeesTheStatement) {
   EXPECT_EQ(Classify("ANALYZE ANALYZE DELETE FROM students").kind, StatementKind::kDataChange);
-  EXPECT_EQ(Classify("SET STATEMENT max_statement_time = 1 FOR DROP TABLE t").kind, StatementKind::kDdl);
+  EXPECT_EQ(Classify("SET STATEMENT max_statement_time = 1 FOR DROP TABLE t").kind,
+            StatementKind::kDdl);
 }
 
 }  // namespace

@@ -17,13 +17,15 @@ TEST(RedactPasswords, IdentifiedByStringIsReplaced) {
 }
 
 TEST(RedactPasswords, HashAfterByPasswordIsReplaced) {
-  EXPECT_EQ(RedactPasswords("CREATE USER u IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'"),
+  EXPECT_EQ(RedactPasswords(
+                "CREATE USER u IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'"),
             "CREATE USER u IDENTIFIED BY PASSWORD '<redacted>'");
 }
 
 TEST(RedactPasswords, EveryUserOfAStatementIsRedactedAndUserNamesKept) {
-  EXPECT_EQ(RedactPasswords("CREATE USER 'a'@'h' IDENTIFIED BY 'pa', 'b'@'h' IDENTIFIED BY 'pb', c"),
-            "CREATE USER 'a'@'h' IDENTIFIED BY '<redacted>', 'b'@'h' IDENTIFIED BY '<redacted>', c");
+  EXPECT_EQ(
+      RedactPasswords("CREATE USER 'a'@'h' IDENTIFIED BY 'pa', 'b'@'h' IDENTIFIED BY 'pb', c"),
+      "CREATE USER 'a'@'h' IDENTIFIED BY '<redacted>', 'b'@'h' IDENTIFIED BY '<redacted>', c");
 }
 
 TEST(RedactPasswords, CommentsBetweenKeywordsDoNotHideThePassword) {
@@ -45,8 +47,10 @@ TEST(RedactPasswords, QuotesAndEscapesInsideThePasswordAreReplacedWhole) {
 }
 
 TEST(RedactPasswords, HexAndIntroducedLiteralsAreReplaced) {
-  EXPECT_EQ(RedactPasswords("SET PASSWORD = PASSWORD(0x707730)"), "SET PASSWORD = PASSWORD('<redacted>')");
-  EXPECT_EQ(RedactPasswords("SET PASSWORD = PASSWORD(X'707730')"), "SET PASSWORD = PASSWORD(X'<redacted>')");
+  EXPECT_EQ(RedactPasswords("SET PASSWORD = PASSWORD(0x707730)"),
+            "SET PASSWORD = PASSWORD('<redacted>')");
+  EXPECT_EQ(RedactPasswords("SET PASSWORD = PASSWORD(X'707730')"),
+            "SET PASSWORD = PASSWORD(X'<redacted>')");
   EXPECT_EQ(RedactPasswords("CREATE USER u IDENTIFIED BY _utf8mb4'pw'"),
             "CREATE USER u IDENTIFIED BY _utf8mb4'<redacted>'");
 }
@@ -73,28 +77,34 @@ TEST(RedactPasswords, SetPasswordKeepsTheUserAndRedactsTheValue) {
 }
 
 TEST(RedactPasswords, GrantIdentifiedByRedactsOnlyThePassword) {
-  EXPECT_EQ(RedactPasswords("GRANT SELECT ON `db`.* TO 'u'@'%' IDENTIFIED BY 'pw' "
-                            "WITH MAX_QUERIES_PER_HOUR 10"),
-            "GRANT SELECT ON `db`.* TO 'u'@'%' IDENTIFIED BY '<redacted>' WITH MAX_QUERIES_PER_HOUR 10");
+  EXPECT_EQ(
+      RedactPasswords("GRANT SELECT ON `db`.* TO 'u'@'%' IDENTIFIED BY 'pw' "
+                      "WITH MAX_QUERIES_PER_HOUR 10"),
+      "GRANT SELECT ON `db`.* TO 'u'@'%' IDENTIFIED BY '<redacted>' WITH MAX_QUERIES_PER_HOUR 10");
 }
 
 TEST(RedactPasswords, OptionClausesAfterTheAuthenticationAreKept) {
-  EXPECT_EQ(RedactPasswords("ALTER USER u IDENTIFIED BY 'pw' REQUIRE SUBJECT 'CN=x' PASSWORD EXPIRE INTERVAL 9 DAY"),
-            "ALTER USER u IDENTIFIED BY '<redacted>' REQUIRE SUBJECT 'CN=x' PASSWORD EXPIRE INTERVAL 9 DAY");
+  EXPECT_EQ(
+      RedactPasswords(
+          "ALTER USER u IDENTIFIED BY 'pw' REQUIRE SUBJECT 'CN=x' PASSWORD EXPIRE INTERVAL 9 DAY"),
+      "ALTER USER u IDENTIFIED BY '<redacted>' REQUIRE SUBJECT 'CN=x' PASSWORD EXPIRE INTERVAL 9 "
+      "DAY");
   EXPECT_EQ(RedactPasswords("CREATE USER u IDENTIFIED BY 'pw' PASSWORD EXPIRE INTERVAL 9 DAY"),
             "CREATE USER u IDENTIFIED BY '<redacted>' PASSWORD EXPIRE INTERVAL 9 DAY");
 }
 
 TEST(RedactPasswords, ServerOptionsAndMasterPasswordAreReplaced) {
-  EXPECT_EQ(RedactPasswords("CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'r', PASSWORD 'pw')"),
+  EXPECT_EQ(RedactPasswords(
+                "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'r', PASSWORD 'pw')"),
             "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'r', PASSWORD '<redacted>')");
   EXPECT_EQ(RedactPasswords("CHANGE MASTER TO MASTER_USER='r', MASTER_PASSWORD = 'pw'"),
             "CHANGE MASTER TO MASTER_USER='r', MASTER_PASSWORD = '<redacted>'");
 }
 
 TEST(RedactPasswords, SetStatementForAnAccountStatementIsRedacted) {
-  EXPECT_EQ(RedactPasswords("SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY 'pw'"),
-            "SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY '<redacted>'");
+  EXPECT_EQ(
+      RedactPasswords("SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY 'pw'"),
+      "SET STATEMENT max_statement_time = 5 FOR CREATE USER u IDENTIFIED BY '<redacted>'");
   EXPECT_EQ(RedactPasswords("SET STATEMENT sql_mode = '' FOR INSERT INTO t VALUES ('pw')"),
             "SET STATEMENT sql_mode = '' FOR INSERT INTO t VALUES ('pw')");
 }

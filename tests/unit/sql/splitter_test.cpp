@@ -37,18 +37,18 @@ INSTANTIATE_TEST_SUITE_P(
         SplitCase{"SELECT 1 -- ; not here\n;", {"SELECT 1 -- ; not here"}},
         SplitCase{"SELECT 1 # ; no\n, 2;", {"SELECT 1 # ; no\n, 2"}},
         SplitCase{"SELECT /* ; */ 1;", {"SELECT /* ; */ 1"}},
-        SplitCase{"SELECT @`x;y`;", {"SELECT @`x;y`"}},
-        SplitCase{";;  ; SELECT 1;;", {"SELECT 1"}},
-        SplitCase{"-- only a comment\n;", {}},
-        SplitCase{"SELECT 1", {"SELECT 1"}},
+        SplitCase{"SELECT @`x;y`;", {"SELECT @`x;y`"}}, SplitCase{";;  ; SELECT 1;;", {"SELECT 1"}},
+        SplitCase{"-- only a comment\n;", {}}, SplitCase{"SELECT 1", {"SELECT 1"}},
         SplitCase{"SELECT 1;\nSELECT 'unterminated", {"SELECT 1", "SELECT 'unterminated"}},
         SplitCase{"SELECT 1\\G SELECT 2\\g", {"SELECT 1", "SELECT 2"}},
-        SplitCase{"DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\nSELECT 2;",
-                  {"CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"}},
+        SplitCase{
+            "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\nSELECT 2;",
+            {"CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"}},
         SplitCase{"delimiter $$\nSELECT 1$$ SELECT '$$'$$", {"SELECT 1", "SELECT '$$'"}},
-        SplitCase{"DELIMITER \nSELECT 1;",
-                  {"ERROR: DELIMITER must be followed by a delimiter (not empty, without backslash)",
-                   "SELECT 1"}},
+        SplitCase{
+            "DELIMITER \nSELECT 1;",
+            {"ERROR: DELIMITER must be followed by a delimiter (not empty, without backslash)",
+             "SELECT 1"}},
         SplitCase{"SELECT 'a' 'b';SELECT \"c;\";", {"SELECT 'a' 'b'", "SELECT \"c;\""}},
         // Found by the fuzzer: the delimiter wins over a comment that would
         // start inside it, as in the mysql client, however the input arrives.
