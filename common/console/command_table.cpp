@@ -50,7 +50,12 @@ std::string LeftColumn(const Command& c) {
   } else {
     left = fmt::format("{}", fmt::join(c.shorthands, ", "));
   }
-  if (!c.hint.empty()) left += " " + std::string(c.hint);
+  // Appended in two steps: GCC 12 at -O3 flags `" " + std::string(...)`
+  // with a false -Wrestrict.
+  if (!c.hint.empty()) {
+    left += ' ';
+    left += c.hint;
+  }
   return left;
 }
 
