@@ -78,9 +78,9 @@ bool SchemaCatalog::IsStoredFunction(std::string_view schema, std::string_view n
 namespace {
 
 // One row per default, generated column, trigger and view definition:
-// kind, name, text, trigger event, trigger sql_mode.
+// kind, name, text, trigger event or a default's EXTRA, trigger sql_mode.
 constexpr char kDefinitionQuery[] =
-    "SELECT 'default', COLUMN_NAME, COLUMN_DEFAULT, NULL, NULL "
+    "SELECT 'default', COLUMN_NAME, COLUMN_DEFAULT, EXTRA, NULL "
     "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {0} AND TABLE_NAME = {1} "
     "AND COLUMN_DEFAULT IS NOT NULL AND IS_GENERATED = 'NEVER' "
     "UNION ALL SELECT 'generated', COLUMN_NAME, GENERATION_EXPRESSION, NULL, NULL "
@@ -95,7 +95,9 @@ constexpr char kDefinitionQuery[] =
 void AddDefinitionRow(const Row& row, sql::TableDefinition* d) {
   auto text = [&](size_t i) { return row.size() > i && row[i] ? *row[i] : std::string(); };
   const std::string kind = text(0);
-  if (kind == "default") d->defaults.push_back({text(1), text(2)});
+  if (kind == "default") {
+    d->defaults.push_back({text(1), text(2), text(3).find("INVISIBLE") != std::string::npos});
+  }
   if (kind == "generated") d->generated.push_back({text(1), text(2)});
   if (kind == "trigger") d->triggers.push_back({text(1), text(3), text(2), text(4)});
   if (kind == "view") d->view_definition = text(2);

@@ -326,7 +326,7 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
   }
   Executed ran = ExecuteClassified(sql, c, database);
   ran.unsafe = std::move(unsafe);
-  if (ran.result.ok() && c.kind == StatementKind::kDdl && options_.catalog != nullptr) {
+  if (sql::MayChangeCatalog(c.kind) && options_.catalog != nullptr) {
     options_.catalog->Invalidate();
   }
   return ran;

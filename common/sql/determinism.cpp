@@ -154,20 +154,77 @@ void FindUnsafeCalls(const std::vector<Token>& tokens, std::string_view database
   }
 }
 
-// Rules on the statement's shape: which rows it picks or numbers.
-void FindUnsafeClauses(const Classification& c, std::string_view database, SchemaInfo* schema,
-                       Reasons* reasons) {
-  if ((c.verb == "UPDATE" || c.verb == "DELETE") && c.has_limit && !c.has_order_by) {
-    AddOnce(reasons,
-            c.verb + " with LIMIT but no ORDER BY may change different rows on each server");
+// Whether some LIMIT picks rows of a query that has no ORDER BY of its own
+// (within the same parentheses): which rows it picks depends on the order
+// each server reads them in. MariaDB marks every LIMIT of a data change
+// unsafe; an ORDER BY is taken to fix the order, as for AUTO_INCREMENT.
+bool HasUnorderedLimit(const std::vector<Token>& tokens) {
+  std::vector<bool> ordered{false};  // one per open parenthesis
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (t.IsOperator("(")) {
+      ordered.push_back(false);
+    } else if (t.IsOperator(")")) {
+      if (ordered.size() > 1) ordered.pop_back();
+    } else if (t.IsOperator(";")) {
+      ordered.back() = false;
+    } else if (t.Is("ORDER") && i + 1 < tokens.size() && tokens[i + 1].Is("BY")) {
+      ordered.back() = true;
+    } else if (t.Is("LIMIT") && !ordered.back()) {
+      return true;
+    }
   }
-  if (schema == nullptr || c.writes.empty() || (c.verb != "INSERT" && c.verb != "REPLACE")) return;
+  return false;
+}
+
+// INSERT IGNORE: the modifiers between INSERT and the target.
+bool InsertIgnores(const std::vector<Token>& tokens) {
+  if (tokens.empty() || !tokens[0].Is("INSERT")) return false;
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    if (tokens[i].Is("IGNORE")) return true;
+    if (!tokens[i].Is("LOW_PRIORITY") && !tokens[i].Is("DELAYED") &&
+        !tokens[i].Is("HIGH_PRIORITY")) {
+      return false;
+    }
+  }
+  return false;
+}
+
+// Rules on the statement's shape: which rows it picks or numbers.
+void FindUnsafeClauses(const std::vector<Token>& tokens, const Classification& c,
+                       std::string_view database, SchemaInfo* schema, Reasons* reasons) {
+  if (c.kind != StatementKind::kDataChange) return;
+  const bool insert = c.verb == "INSERT" || c.verb == "REPLACE";
+  if (HasUnorderedLimit(tokens)) {
+    AddOnce(reasons, insert ? c.verb +
+                                  " ... SELECT with LIMIT but no ORDER BY may insert different "
+                                  "rows on each server"
+                            : c.verb +
+                                  " with LIMIT but no ORDER BY may change different rows on "
+                                  "each server");
+  }
+  if (schema == nullptr || c.writes.empty() || !insert) return;
   TableRef target = c.writes.front();
   if (target.schema.empty()) target.schema = std::string(database);
   if (c.has_select && !c.has_order_by && schema->HasAutoIncrement(target)) {
     AddOnce(reasons, c.verb +
                          " ... SELECT without ORDER BY into a table with AUTO_INCREMENT may "
                          "number rows differently on each server");
+  }
+  // Of two selected rows with the same key, the order decides which one
+  // is kept, replaced or updated with.
+  const bool ignore = InsertIgnores(tokens);
+  if (c.has_select && !c.has_order_by &&
+      (ignore || c.verb == "REPLACE" || c.on_duplicate_key_update) &&
+      schema->UniqueKeyCount(target) > 0) {
+    const std::string what = ignore                      ? "INSERT IGNORE ... SELECT"
+                             : c.on_duplicate_key_update ? c.verb +
+                                                               " ... SELECT ... ON DUPLICATE "
+                                                               "KEY UPDATE"
+                                                         : "REPLACE ... SELECT";
+    AddOnce(reasons, what +
+                         " without ORDER BY into a table with a unique key may keep different "
+                         "rows on each server");
   }
   if (c.on_duplicate_key_update && schema->UniqueKeyCount(target) > 1) {
     AddOnce(reasons,
@@ -230,13 +287,16 @@ struct Write {
   bool writes_default;  // see WritesDefault
 };
 
-bool TakesDefault(const Write& w, std::string_view column) {
+bool TakesDefault(const Write& w, const TableDefinition::Column& column) {
   if (w.writes_default) return true;
   if (w.c.verb != "INSERT" && w.c.verb != "REPLACE") return false;
   if (!w.names_columns) return true;
-  if (w.c.all_columns_named) return false;
-  return std::none_of(w.c.inserted_columns.begin(), w.c.inserted_columns.end(),
-                      [&](const std::string& named) { return EqualsIgnoreCase(named, column); });
+  // Rows or a SELECT without a column list give every column but the
+  // INVISIBLE ones, which take their defaults.
+  if (w.c.all_columns_named) return column.invisible;
+  return std::none_of(
+      w.c.inserted_columns.begin(), w.c.inserted_columns.end(),
+      [&](const std::string& named) { return EqualsIgnoreCase(named, column.name); });
 }
 
 // Whether a trigger on `event` fires for a statement of `c`'s verb.
@@ -307,7 +367,7 @@ void FindInWrittenTable(const TableRef& t, const Write& w, SchemaInfo* schema, i
   const TableDefinition d = schema->Definition(t);
   const std::string name = t.schema + "." + t.table;
   for (const TableDefinition::Column& column : d.defaults) {
-    if (!TakesDefault(w, column.name)) continue;
+    if (!TakesDefault(w, column)) continue;
     FindInExpression("default of " + name + "." + column.name, column.expression, {}, t.schema,
                      schema, reasons);
   }
@@ -355,7 +415,7 @@ void FindInStatement(std::string_view text, const Classification& c, std::string
                      SchemaInfo* schema, int depth, Reasons* reasons) {
   const std::vector<Token> tokens = CodeTokens(text, c.mode);
   FindUnsafeCalls(tokens, database, schema, reasons);
-  FindUnsafeClauses(c, database, schema, reasons);
+  FindUnsafeClauses(tokens, c, database, schema, reasons);
   if (schema == nullptr || depth >= kMaxDepth) return;
   const bool writes_default = WritesDefault(tokens);
   for (size_t k = 0; k < c.writes.size(); ++k) {
@@ -378,6 +438,12 @@ std::vector<std::string> FindNondeterminism(std::string_view statement, const Cl
   }
   FindInStatement(statement, c, current_database, schema, 0, &reasons);
   return reasons;
+}
+
+bool MayChangeCatalog(StatementKind kind) {
+  return kind == StatementKind::kDdl || kind == StatementKind::kDynamicSql ||
+         kind == StatementKind::kRoutineCall || kind == StatementKind::kCompound ||
+         kind == StatementKind::kUnknown;
 }
 
 }  // namespace sqlrepl::sql

@@ -19,6 +19,7 @@ struct TableDefinition {
   struct Column {
     std::string name;
     std::string expression;  // COLUMN_DEFAULT or GENERATION_EXPRESSION
+    bool invisible = false;  // INVISIBLE: an INSERT without a column list leaves it out
   };
   struct Trigger {
     std::string name;
@@ -52,5 +53,12 @@ class SchemaInfo {
 // that need it are skipped.
 std::vector<std::string> FindNondeterminism(std::string_view statement, const Classification& c,
                                             std::string_view current_database, SchemaInfo* schema);
+
+// Whether running a statement of kind `kind` may have changed the catalog
+// that SchemaInfo answers from (then its cache is dropped): DDL, and what
+// may run DDL out of sight (dynamic SQL, CALL, compound statements, and
+// statements the classifier does not know). Whatever the statement's
+// result: a DDL whose answer was lost may have run.
+bool MayChangeCatalog(StatementKind kind);
 
 }  // namespace sqlrepl::sql

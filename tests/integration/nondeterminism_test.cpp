@@ -1,8 +1,10 @@
 // Nondeterminism that a statement's text does not show, on real servers (a
 // master and one slave): column defaults, generated columns, triggers and
 // views that call unsafe functions are flagged (UNSAFE_STATEMENTS=warn) or
-// refused (refuse), and every function of the unsafe list is either flagged
-// by the master or replicates to equal rows.
+// refused (refuse), also through INVISIBLE columns and after DDL run by
+// dynamic SQL or CALL; INSERT ... SELECT whose rows depend on the order the
+// server reads them in is refused; and every function of the unsafe list is
+// either flagged by the master or replicates to equal rows.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -51,7 +53,19 @@ constexpr char kTables[] =
     "CREATE TABLE school.picked (id INT PRIMARY KEY);"
     "CREATE TABLE school.plain (id INT PRIMARY KEY);"
     "CREATE TABLE school.fn (name VARCHAR(64) PRIMARY KEY, v LONGBLOB);"
-    "CREATE SEQUENCE school.sq";
+    "CREATE SEQUENCE school.sq;"
+    // An INSERT without a column list leaves the INVISIBLE column out.
+    "CREATE TABLE school.inv (id INT PRIMARY KEY, u CHAR(36) INVISIBLE DEFAULT (UUID()));"
+    // Given an unsafe trigger by dynamic SQL, after the catalog cached it.
+    "CREATE TABLE school.later (id INT PRIMARY KEY, u VARCHAR(36));"
+    "CREATE TABLE school.widened (id INT PRIMARY KEY);"
+    "CREATE PROCEDURE school.widen() "
+    "  ALTER TABLE school.widened ADD COLUMN u VARCHAR(36) DEFAULT (UUID());"
+    // Rows copied in an order each server picks.
+    "CREATE TABLE school.src (id INT, v INT);"
+    "INSERT INTO school.src VALUES (1, 1), (1, 2), (2, 3), (3, 4);"
+    "CREATE TABLE school.keyed (id INT PRIMARY KEY, v INT);"
+    "CREATE TABLE school.loose (id INT, v INT)";
 
 // A write that reaches an unsafe function only through the catalog, and the
 // reason the master gives.
@@ -62,6 +76,8 @@ struct CatalogCase {
 
 constexpr char kUuidDefault[] =
     "default of school.d_uuid.u: UUID() gives a different value on each server";
+constexpr char kInvisibleDefault[] =
+    "default of school.inv.u: UUID() gives a different value on each server";
 constexpr char kGenerated[] =
     "generated column school.g_col.g: UUID() gives a different value on each server";
 
@@ -82,6 +98,9 @@ const CatalogCase kCatalogCases[] = {
     // Read, not written: each server picks its own row.
     {"INSERT INTO picked SELECT id FROM mine",
      "view school.mine: USER() gives a different value on each server"},
+    // No column list: every column but the INVISIBLE ones.
+    {"INSERT INTO inv VALUES (1)", kInvisibleDefault},
+    {"INSERT INTO inv SELECT 2", kInvisibleDefault},
 };
 
 // Names every column with an unsafe default: nothing to flag.
@@ -183,14 +202,16 @@ TEST_F(NondeterminismTest, CatalogObjectsThatCallUnsafeFunctionsAreRefusedAndNot
            {"audit", "u"},
            {"watched", "'w'"},
            {"owned", "note"},
-           {"picked", "'p'"}}) {
+           {"picked", "'p'"},
+           {"inv", "u"}}) {
     EXPECT_EQ(Rows(slave_db(), table, columns), Rows(master_db(), table, columns)) << table;
   }
   EXPECT_EQ(Rows(master_db(), "d_uuid", "u"), "2:given");
 }
 
 // The catalog asks the server once per table and keeps the answer until
-// Invalidate (the master calls it after each DDL it runs).
+// Invalidate (the master calls it after each statement that may change it:
+// DDL, dynamic SQL, CALL, ...).
 TEST_F(NondeterminismTest, CatalogIsCachedUntilInvalidated) {
   db::SchemaCatalog catalog(master_db().Options());
   const sql::TableRef plain{"school", "plain"};
@@ -207,6 +228,89 @@ TEST_F(NondeterminismTest, CatalogIsCachedUntilInvalidated) {
   ASSERT_EQ(trig.triggers.size(), 1u);
   EXPECT_EQ(trig.triggers[0].event, "INSERT");
   EXPECT_TRUE(catalog.Definition({"school", "mine"}).view_definition.has_value());
+  EXPECT_FALSE(d.defaults[0].invisible);
+  const sql::TableDefinition inv = catalog.Definition({"school", "inv"});
+  ASSERT_EQ(inv.defaults.size(), 1u);
+  EXPECT_TRUE(inv.defaults[0].invisible);
+}
+
+// DDL the master runs out of the classifier's sight (dynamic SQL, CALL)
+// drops the cached catalog too: the trigger and the default they add to
+// tables already cached are seen by the next write.
+TEST_F(NondeterminismTest, DdlThroughDynamicSqlOrCallRefreshesTheCatalog) {
+  ASSERT_TRUE(Start("UNSAFE_STATEMENTS=refuse\n"));
+  ASSERT_TRUE(Run("INSERT INTO later (id) VALUES (1);\n"
+                  "INSERT INTO widened (id) VALUES (1);\n"
+                  "EXECUTE IMMEDIATE 'CREATE TRIGGER later_bi BEFORE INSERT ON later FOR EACH ROW "
+                  "SET NEW.u = UUID()';\n"
+                  "INSERT INTO later (id) VALUES (2);\n"
+                  "CALL widen();\n"
+                  "INSERT INTO widened (id) VALUES (2);\n"))
+      << Diagnostics();
+  const std::string err = master_->Stderr();
+  EXPECT_EQ(Count(err, "ERROR: not executed, UNSAFE_STATEMENTS=refuse: trigger school.later_bi: "
+                       "UUID() gives a different value on each server"),
+            1u)
+      << Diagnostics();
+  EXPECT_EQ(Count(err, "ERROR: not executed, UNSAFE_STATEMENTS=refuse: default of "
+                       "school.widened.u: UUID() gives a different value on each server"),
+            1u)
+      << Diagnostics();
+  EXPECT_EQ(Rows(master_db(), "later", "'l'"), "1:l");
+  EXPECT_EQ(Rows(master_db(), "widened", "'w'"), "1:w");
+}
+
+// Writes whose rows depend on the order each server reads the selected rows
+// in (MariaDB marks them unsafe, Note 1592), and the same writes made
+// deterministic by an ORDER BY or a table without a unique key.
+struct OrderCase {
+  const char* sql;
+  const char* reason;  // null: not flagged
+};
+
+const OrderCase kOrderCases[] = {
+    {"INSERT INTO loose SELECT id, v FROM src LIMIT 2",
+     "INSERT ... SELECT with LIMIT but no ORDER BY may insert different rows on each server"},
+    {"INSERT INTO loose SELECT * FROM (SELECT id, v FROM src LIMIT 1) x",
+     "INSERT ... SELECT with LIMIT but no ORDER BY may insert different rows on each server"},
+    {"INSERT IGNORE INTO keyed SELECT id, v FROM src",
+     "INSERT IGNORE ... SELECT without ORDER BY into a table with a unique key may keep different "
+     "rows on each server"},
+    {"REPLACE INTO keyed SELECT id, v FROM src",
+     "REPLACE ... SELECT without ORDER BY into a table with a unique key may keep different rows "
+     "on each server"},
+    {"INSERT INTO keyed SELECT id, v FROM src ON DUPLICATE KEY UPDATE v = src.v",
+     "INSERT ... SELECT ... ON DUPLICATE KEY UPDATE without ORDER BY into a table with a unique "
+     "key may keep different rows on each server"},
+    {"INSERT INTO loose SELECT id, v FROM src ORDER BY v LIMIT 2", nullptr},
+    {"INSERT IGNORE INTO loose SELECT id, v FROM src", nullptr},
+    {"INSERT IGNORE INTO keyed SELECT id, v FROM src ORDER BY v", nullptr},
+    {"REPLACE INTO keyed SELECT id, v FROM src ORDER BY v DESC", nullptr},
+};
+
+TEST_F(NondeterminismTest, RowOrderDependentInsertsAreRefusedAndNothingDiverges) {
+  ASSERT_TRUE(Start("UNSAFE_STATEMENTS=refuse\n"));
+  std::string script;
+  for (const OrderCase& c : kOrderCases) script += std::string(c.sql) + ";\n";
+  ASSERT_TRUE(Run(script)) << Diagnostics();
+  const std::string err = master_->Stderr();
+  size_t refused = 0;
+  for (const OrderCase& c : kOrderCases) {
+    if (c.reason == nullptr) continue;
+    ++refused;
+    EXPECT_GE(Count(err, std::string("ERROR: not executed, UNSAFE_STATEMENTS=refuse: ") + c.reason),
+              1u)
+        << c.sql;
+  }
+  EXPECT_EQ(Count(err, "ERROR: not executed, UNSAFE_STATEMENTS=refuse: "), refused)
+      << Diagnostics();
+  for (const std::string table : {"keyed", "loose"}) {
+    const std::string sql =
+        "SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id, v SEPARATOR ' ') FROM " + table;
+    EXPECT_EQ(slave_db().QueryValue(sql, "school"), master_db().QueryValue(sql, "school"))
+        << table;
+  }
+  EXPECT_EQ(master_db().QueryValue("SELECT COUNT(*) FROM keyed", "school"), "3");
 }
 
 // One function of the unsafe list: the value `INSERT INTO fn` writes, and

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <utility>
 
 #include "sql/classifier.hpp"
 #include "sql/determinism.hpp"
@@ -40,7 +41,8 @@ struct CorpusCase {
 };
 
 // school.students has AUTO_INCREMENT and one unique key; school.dup2 has
-// two unique keys; school.noai has neither; school.my_func is a stored function.
+// two unique keys; school.uk1 one; school.noai has neither; school.my_func
+// is a stored function.
 class FakeSchema : public SchemaInfo {
  public:
   bool HasAutoIncrement(const TableRef& t) override {
@@ -48,7 +50,7 @@ class FakeSchema : public SchemaInfo {
   }
   int UniqueKeyCount(const TableRef& t) override {
     if (t.schema != "school") return 0;
-    return t.table == "dup2" ? 2 : t.table == "students" ? 1 : 0;
+    return t.table == "dup2" ? 2 : t.table == "students" || t.table == "uk1" ? 1 : 0;
   }
   bool IsStoredFunction(std::string_view schema, std::string_view name) override {
     return schema == "school" && name == "my_func";
@@ -200,6 +202,25 @@ const CorpusCase kCorpus[] = {
     {"UPDATE students SET name = uuid() WHERE id = 1", W, kAllow, kUnsafe},
     {"INSERT INTO students (name) VALUES (/* c */ UUID /* c */ ())", W, kAllow, kUnsafe},
     {"REPLACE INTO students (name) SELECT name FROM noai", W, kAllow, kUnsafe},
+    // Rows that depend on the order the SELECT reads them in.
+    {"INSERT INTO noai SELECT a FROM x LIMIT 1", W, kAllow, kUnsafe},
+    {"INSERT INTO noai SELECT a FROM x ORDER BY a LIMIT 1", W, kAllow, kSafe},
+    {"INSERT INTO noai (SELECT a FROM x ORDER BY a LIMIT 1)", W, kAllow, kSafe},
+    {"INSERT INTO noai SELECT * FROM (SELECT a FROM x LIMIT 1) d ORDER BY a", W, kAllow, kUnsafe},
+    {"INSERT INTO noai SELECT * FROM (SELECT a FROM x ORDER BY a LIMIT 1) d", W, kAllow, kSafe},
+    {"REPLACE noai SELECT a FROM x LIMIT 1", W, kAllow, kUnsafe},
+    {"DELETE FROM noai WHERE a = (SELECT a FROM x LIMIT 1)", W, kAllow, kUnsafe},
+    {"INSERT IGNORE INTO uk1 SELECT a FROM x", W, kAllow, kUnsafe},
+    {"INSERT LOW_PRIORITY IGNORE INTO school.uk1 (a) SELECT a FROM x", W, kAllow, kUnsafe},
+    {"INSERT IGNORE INTO uk1 SELECT a FROM x ORDER BY a", W, kAllow, kSafe},
+    {"INSERT IGNORE INTO noai SELECT a FROM x", W, kAllow, kSafe},
+    {"INSERT IGNORE INTO uk1 VALUES (1)", W, kAllow, kSafe},
+    {"REPLACE INTO uk1 SELECT a FROM x", W, kAllow, kUnsafe},
+    {"REPLACE INTO uk1 SELECT a FROM x ORDER BY a", W, kAllow, kSafe},
+    {"REPLACE INTO noai SELECT a FROM x", W, kAllow, kSafe},
+    {"INSERT INTO uk1 SELECT a FROM x ON DUPLICATE KEY UPDATE a = x.a + 1", W, kAllow, kUnsafe},
+    {"INSERT INTO uk1 SELECT a FROM x ORDER BY a ON DUPLICATE KEY UPDATE a = 1", W, kAllow, kSafe},
+    {"INSERT INTO uk1 (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2", W, kAllow, kSafe},
     {"INSERT INTO students (age) VALUES (GET_LOCK('x', 1))", W, kAllow, kUnsafe},
     {"INSERT INTO students (age) VALUES (SLEEP(0))", W, kAllow, kUnsafe},
     {"INSERT INTO students (name) VALUES (SYSTEM_USER())", W, kAllow, kUnsafe},
@@ -587,6 +608,19 @@ TEST(Determinism, ReasonsAreReadable) {
   EXPECT_EQ(reasons("DELETE FROM t LIMIT 1"),
             std::vector<std::string>{
                 "DELETE with LIMIT but no ORDER BY may change different rows on each server"});
+  EXPECT_EQ(reasons("INSERT INTO t SELECT a FROM x LIMIT 1"),
+            std::vector<std::string>{"INSERT ... SELECT with LIMIT but no ORDER BY may insert "
+                                     "different rows on each server"});
+  EXPECT_EQ(reasons("INSERT IGNORE INTO uk1 SELECT a FROM x"),
+            std::vector<std::string>{"INSERT IGNORE ... SELECT without ORDER BY into a table with "
+                                     "a unique key may keep different rows on each server"});
+  EXPECT_EQ(reasons("REPLACE uk1 SELECT a FROM x"),
+            std::vector<std::string>{"REPLACE ... SELECT without ORDER BY into a table with a "
+                                     "unique key may keep different rows on each server"});
+  EXPECT_EQ(reasons("INSERT uk1 SELECT a FROM x ON DUPLICATE KEY UPDATE a = 1"),
+            std::vector<std::string>{"INSERT ... SELECT ... ON DUPLICATE KEY UPDATE without ORDER "
+                                     "BY into a table with a unique key may keep different rows "
+                                     "on each server"});
   EXPECT_EQ(reasons("INSERT INTO t VALUES (@@hostname)"),
             std::vector<std::string>{"@@hostname can differ between servers"});
   EXPECT_TRUE(FindNondeterminism("INSERT INTO students SELECT * FROM x",
@@ -651,6 +685,21 @@ TEST_F(CatalogDeterminism, DefaultCountsOnlyWhenTheWriteLeavesItsColumnOut) {
   EXPECT_FALSE(Unsafe("INSERT INTO other.t (id) VALUES (1)"));
 }
 
+// Rows or a SELECT without a column list give every column but the
+// INVISIBLE ones, which take their defaults.
+TEST_F(CatalogDeterminism, InvisibleColumnTakesItsDefaultWithoutAColumnList) {
+  schema_.definitions["school.inv"].defaults = {{"u", "uuid()", true}};
+  const std::vector<std::string> invisible = {
+      "default of school.inv.u: UUID() gives a different value on each server"};
+  EXPECT_EQ(Reasons("INSERT INTO inv VALUES (1)"), invisible);
+  EXPECT_EQ(Reasons("INSERT INTO inv SELECT 1"), invisible);
+  EXPECT_EQ(Reasons("REPLACE inv VALUE (1)"), invisible);
+  EXPECT_EQ(Reasons("INSERT INTO inv (id) VALUES (1)"), invisible);
+  EXPECT_FALSE(Unsafe("INSERT INTO inv (id, u) VALUES (1, 'x')"));
+  EXPECT_FALSE(Unsafe("INSERT INTO inv SET id = 1, u = 'x'"));
+  EXPECT_FALSE(Unsafe("UPDATE inv SET id = 2"));
+}
+
 TEST_F(CatalogDeterminism, GeneratedColumnCountsForEveryWrite) {
   const std::vector<std::string> generated = {
       "generated column school.g.v: SYSDATE() gives a different value on each server"};
@@ -708,6 +757,30 @@ TEST_F(CatalogDeterminism, ViewDefinitionAndTheTablesBehindIt) {
 TEST_F(CatalogDeterminism, WithoutACatalogOnlyTheTextIsJudged) {
   const std::string sql = "INSERT INTO t (id) VALUES (1)";
   EXPECT_TRUE(FindNondeterminism(sql, Classify(sql), "school", nullptr).empty());
+}
+
+// The cached catalog is dropped after anything that may have run DDL,
+// whatever its answer.
+TEST(Determinism, CatalogIsDroppedAfterWhatMayRunDdl) {
+  const std::pair<const char*, bool> cases[] = {
+      {"CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.u = UUID()", true},
+      {"ALTER TABLE t ADD COLUMN u CHAR(36) DEFAULT (UUID())", true},
+      {"DROP VIEW v", true},
+      {"EXECUTE IMMEDIATE 'CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.u = 1'",
+       true},
+      {"PREPARE s FROM 'ALTER TABLE t ADD COLUMN b INT'", true},
+      {"EXECUTE s", true},
+      {"CALL add_column()", true},
+      {"BEGIN NOT ATOMIC ALTER TABLE t ADD COLUMN b INT; END", true},
+      {"FROBNICATE t", true},
+      {"INSERT INTO t VALUES (1)", false},
+      {"SELECT * FROM t", false},
+      {"SET @a = 1", false},
+      {"COMMIT", false},
+  };
+  for (const auto& [sql, changes] : cases) {
+    EXPECT_EQ(MayChangeCatalog(Classify(sql).kind), changes) << sql;
+  }
 }
 
 TEST(Classifier, InsertedColumns) {
