@@ -16,7 +16,6 @@
 #include "config/config.hpp"
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
-#include "console/replication_report.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/log_purger.hpp"
@@ -218,7 +217,9 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
   executor.set_wait_stopped([&interrupt] { return interrupt.Take(); });
   terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
   shell.set_interrupt(&interrupt);
+  terminal.set_on_wake([&shell] { shell.PrintLagChanges(); });
   const int status = shell.Run(&terminal);
+  terminal.set_on_wake(nullptr);
   shell.set_interrupt(nullptr);
   terminal.set_interrupt_pending(nullptr);
   executor.set_on_user_statement(nullptr);
@@ -274,13 +275,10 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
   const LogFn notice = NoticePrinter(Log, terminal);
   // At a prompt a slave that caught up is announced at once, not with the
-  // next write's report; whoever takes the change first prints it.
-  if (terminal) {
-    registry.set_on_caught_up([&registry, t = terminal.get(), ms = cfg.ack_timeout_ms] {
-      std::istringstream lines(console::FormatLagChanges(registry.TakeLagChanges(), ms));
-      for (std::string line; std::getline(lines, line);) t->Notify(line);
-    });
-  }
+  // next write's report: the I/O thread only wakes the prompt's, which
+  // takes the change and prints it in order with its reports, tee file
+  // included (RunAtTerminal).
+  if (terminal) registry.set_on_caught_up([t = terminal.get()] { t->Wake(); });
   // Ctrl-C must reach the prompt's thread alone: the threads started
   // until the prompt runs inherit SIGINT blocked.
   std::optional<console::SigintBlocked> sigint_off_workers;

@@ -13,6 +13,8 @@
 #     the build files.
 # Plain bash, grep and awk; prints FILE:LINE and the missing thing.
 set -euo pipefail
+# A step that fails stops the script: say which, rather than end in silence.
+trap 'status=$?; echo "check-docs.sh: line $LINENO failed (exit status $status): $BASH_COMMAND" >&2' ERR
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
@@ -22,9 +24,10 @@ for f in docs/*.md; do [ -e "$f" ] && docs+=("$f"); done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Every file of the tree (tracked or not, never ignored build output).
+# Every file of the tree: in a checkout, the tracked ones only, so that a
+# citation of a file not committed fails here as it would in a fresh clone.
 if git rev-parse --git-dir >/dev/null 2>&1; then
-  git ls-files -co --exclude-standard | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done >"$tmp/files"
+  git ls-files | while IFS= read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done >"$tmp/files"
 else
   find . -path ./build -prune -o -path './build-*' -prune -o -type f -print | sed 's|^\./||' >"$tmp/files"
 fi
@@ -45,13 +48,16 @@ find tests -name '*.cpp' -print0 | xargs -0 awk '
   cat Master.cpp Slave.cpp
   find tests -name '*.cpp' ! -name '*_test.cpp' -print0 | xargs -0 cat
 } | tr -cs 'A-Za-z0-9_' '\n' | sort -u >"$tmp/words"
-find tests -name '*_test.cpp' -print0 | xargs -0 grep -hoE '^(class|struct)[[:space:]]+[A-Za-z0-9_]+' |
-  awk '{print $2}' >>"$tmp/words"
+# (awk, not grep: no class in them is no error.)
+find tests -name '*_test.cpp' -print0 |
+  xargs -0 awk 'match($0, /^(class|struct)[[:space:]]+[A-Za-z0-9_]+/) {
+    s = substr($0, RSTART, RLENGTH); sub(/^[a-z]+[[:space:]]+/, "", s); print s }' >>"$tmp/words"
 
 grep -oE '^#?[[:space:]]*[A-Z][A-Z0-9_]*=' .env.example | tr -d '#= ' | sort -u >"$tmp/keys"
 { grep -rhoE 'SQLREPL_[A-Z0-9_]+' scripts tests bench CMakeLists.txt .ci 2>/dev/null || true; } |
   sort -u >"$tmp/envvars"
 
+trap - ERR  # from here a failure is the check's verdict, printed by it
 awk -v tmp="$tmp" '
 function miss(what) { printf "%s:%d: %s\n", FILENAME, FNR, what; bad++ }
 function exists(p) { return (p in files) || (p in dirs) }

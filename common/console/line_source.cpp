@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "base/strings.hpp"
 
@@ -286,23 +287,33 @@ void TerminalLineSource::Notify(const std::string& line) {
   (void)!::write(wake_[1], &byte, 1);
 }
 
+void TerminalLineSource::Wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  woken_ = true;
+  const char byte = 'w';
+  if (wake_[1] >= 0) (void)!::write(wake_[1], &byte, 1);
+}
+
 void TerminalLineSource::PrintNotices() {
   std::vector<std::string> lines;
   bool reading = false;
+  bool woken = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     lines.swap(notices_);
     reading = reading_;
+    woken = std::exchange(woken_, false) && on_wake_;
     char sink[64];
     while (wake_[0] >= 0 && ::read(wake_[0], sink, sizeof sink) > 0) {
     }
   }
-  if (lines.empty()) return;
+  if (lines.empty() && !woken) return;
   // Back to the start of the prompt's line and clear it; the notices take
   // its place and libedit draws the prompt again below them.
   std::string text = reading ? "\r\x1b[K" : "";
   for (const std::string& l : lines) text += l + "\n";
   (void)!::write(STDERR_FILENO, text.data(), text.size());
+  if (woken) on_wake_();
   if (reading) rl_forced_update_display();
 }
 

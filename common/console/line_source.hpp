@@ -69,6 +69,13 @@ class TerminalLineSource : public LineSource {
   // while a line is being read, at once otherwise.
   void Notify(const std::string& line);
 
+  // Any thread: the reading thread runs `on_wake` (set_on_wake) soon: above
+  // the prompt, which is drawn again after it, while a line is being read;
+  // when the next read starts or this one ends otherwise. So output made on
+  // another thread's news goes through the reader's own output path.
+  void Wake();
+  void set_on_wake(std::function<void()> on_wake) { on_wake_ = std::move(on_wake); }
+
   // Any thread: a Ctrl-C came. If `pending` (set once, before reading)
   // still says so, the line being read ends at once: ReadLine returns
   // nullopt and the caller asks its interrupt handler why. This covers a
@@ -85,13 +92,15 @@ class TerminalLineSource : public LineSource {
   static int GetChar(FILE* in);  // libedit's input, watching the notice pipe too
   static char** Complete(const char* text, int start, int end);
   static char* NextCompletion(const char* text, int state);
-  void PrintNotices();  // reading thread only
+  void PrintNotices();  // reading thread only; runs on_wake_ when due
 
   std::string history_file_;
   bool history_appended_ = false;  // the file grew since it was read: trim it at the end
-  std::mutex mu_;  // guards notices_ and reading_
+  std::mutex mu_;                  // guards notices_, reading_ and woken_
   std::vector<std::string> notices_;
   bool reading_ = false;
+  bool woken_ = false;  // Wake() came: on_wake_ is due
+  std::function<void()> on_wake_;
   std::function<bool()> interrupt_pending_;
   int wake_[2] = {-1, -1};
   int input_fd_ = -1;  // the terminal, opened again non-blocking

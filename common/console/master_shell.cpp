@@ -521,6 +521,10 @@ bool MasterShell::Verify(std::string_view args) {
 void MasterShell::Flush(bool wait) {
   outcomes_.Release(wait, [this](const OutcomeQueue::Released& released) { Print(released); });
   // A slave that caught up between writes says so at the next output.
+  PrintLagChanges();
+}
+
+void MasterShell::PrintLagChanges() {
   const std::string changes = outcomes_.TakeLagChanges();
   if (!changes.empty()) {
     if (silent()) {

@@ -66,6 +66,10 @@ class MasterShell {
 
   int Run(LineSource* input);
 
+  // Lag changes not reported yet (a slave that caught up between writes),
+  // printed as any output (tee file included). The thread that runs Run().
+  void PrintLagChanges();
+
   // Ctrl-C at the prompt (interactive use); may be null. Must outlive the shell.
   void set_interrupt(InterruptHandler* interrupt);
 

@@ -208,10 +208,18 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event,
     return encoded.status();
   }
   if (!encoded.ok()) {
-    (void)conn_->Run("ROLLBACK");
-    return Status::SqlError(encoded.status().sql_errno(), encoded.status().sqlstate(),
-                            "rolled back, the replication log could not be written: " +
-                                encoded.status().message());
+    const Status& error = encoded.status();
+    if (own_commit && error.code() == StatusCode::kSqlError) {
+      // The COMMIT went with the row and may have taken effect.
+      Result<bool> committed = CommittedDespiteError(event, replication::EncodeEvent(event), error);
+      if (!committed.ok()) return committed.status();
+      if (*committed) return event.seq;
+    } else {
+      (void)conn_->Run("ROLLBACK");
+    }
+    return Status::SqlError(
+        error.sql_errno(), error.sqlstate(),
+        "rolled back, the replication log could not be written: " + error.message());
   }
   Status s = own_commit ? Status::Ok() : conn_->Run(commit_sql);
   if (db::IsConnectionLost(s)) {
@@ -219,7 +227,10 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event,
     return s;
   }
   if (!s.ok()) {
-    (void)conn_->Run("ROLLBACK");
+    // As above: the COMMIT may have taken effect.
+    Result<bool> committed = CommittedDespiteError(event, *encoded, s);
+    if (!committed.ok()) return committed.status();
+    if (*committed) return event.seq;
     return s;
   }
   Publish(event.seq, *encoded);
@@ -571,24 +582,33 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql,
 Executed MasterExecutor::AfterFailedGuardedCommit(Executed out, const replication::Event& event,
                                                   const std::string& encoded,
                                                   const Status& logged) {
-  (void)conn_->Run("ROLLBACK");
-  MarkInDoubt(event, encoded, logged);
-  Result<std::vector<std::string>> row =
-      MasterLog::ReadFrom(conn_, options_.meta_schema, event.seq, 1, size_t{1} << 26);
-  const WriteOutcome outcome = OutcomeFromLog(*in_doubt_, event.seq, row);
-  if (outcome == WriteOutcome::kUnknown) {
+  Result<bool> committed = CommittedDespiteError(event, encoded, logged);
+  if (!committed.ok()) {
     if (out.result.ok()) in_doubt_->answer = *out.result;
-    return Failed(row.status());  // the reconnection asks again
+    return Failed(committed.status());
   }
-  in_doubt_.reset();
-  if (outcome == WriteOutcome::kCommitted) {
-    Publish(event.seq, encoded);
+  if (*committed) {
     out.committed.push_back(event.seq);
     return out;
   }
   return Failed(Status::SqlError(
       logged.sql_errno(), logged.sqlstate(),
       "rolled back, the replication log could not be written: " + logged.message()));
+}
+
+Result<bool> MasterExecutor::CommittedDespiteError(const replication::Event& event,
+                                                   const std::string& encoded,
+                                                   const Status& error) {
+  (void)conn_->Run("ROLLBACK");
+  MarkInDoubt(event, encoded, error);
+  Result<std::vector<std::string>> row =
+      MasterLog::ReadFrom(conn_, options_.meta_schema, event.seq, 1, size_t{1} << 26);
+  const WriteOutcome outcome = OutcomeFromLog(*in_doubt_, event.seq, row);
+  if (outcome == WriteOutcome::kUnknown) return row.status();
+  in_doubt_.reset();
+  if (outcome != WriteOutcome::kCommitted) return false;
+  Publish(event.seq, encoded);
+  return true;
 }
 
 Executed MasterExecutor::ExecuteInTransaction(std::string_view sql, const sql::Classification& c,

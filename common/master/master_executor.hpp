@@ -146,6 +146,13 @@ class MasterExecutor {
   // whether it committed first.
   Executed AfterFailedGuardedCommit(Executed out, const replication::Event& event,
                                     const std::string& encoded, const Status& logged);
+  // A COMMIT sent with `event`'s log row failed, the session still up: it
+  // may have taken effect all the same (out of space as the server wrote
+  // its own logs). Rolls back, then asks the log: true, committed and
+  // published; false, not committed; an error while the log cannot say
+  // (the write stays in doubt, the reconnection asks again).
+  Result<bool> CommittedDespiteError(const replication::Event& event, const std::string& encoded,
+                                     const Status& error);
   // Logs and commits `event`, the write `out` answers; if the answer to the
   // COMMIT is lost, `out`'s answer is kept with the write in doubt.
   Executed LogAndCommitAnswered(Executed out, replication::Event event);

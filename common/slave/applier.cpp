@@ -433,7 +433,8 @@ void Applier::SetWaiting(std::string why) {
 
 Applier::Step Applier::ApplyWaitingOut(const Item& item) {
   std::chrono::milliseconds delay = options_.retry_first;
-  for (bool waited = false;; waited = true) {
+  std::string_view waiting_for;  // the reason said last; a new one is said again
+  for (;;) {
     std::vector<Outcome> outcomes(1);
     const Status failure = TryGroup({item}, &outcomes);
     if (failure.ok()) {
@@ -460,7 +461,8 @@ Applier::Step Applier::ApplyWaitingOut(const Item& item) {
                                 item.event.seq, transient, failure.ToString(), kept->table,
                                 kept->why, kept->table, item.event.seq));
     }
-    if (!waited) {
+    if (waiting_for != transient) {
+      waiting_for = transient;
       SetWaiting(fmt::format("event #{} waits: {} ({}); retrying", item.event.seq, transient,
                              failure.ToString()));
       Print(fmt::format("[#{}] waiting: {} on {}; retrying ({})", item.event.seq, transient,

@@ -248,11 +248,16 @@ TEST_F(MasterTerminalTest, CtrlCWhileWaitingForAcknowledgementsSaysTheWriteIsCom
 
 // Found in the demo: "slave1 has caught up; writes wait for it again" was
 // printed only with the next write's report. It is said when it happens,
-// above the prompt, with nothing typed.
+// above the prompt, with nothing typed; by the prompt's thread, as any
+// output, so that the tee file has it too (review: it went round both).
 TEST_F(MasterTerminalTest, ALaggingSlaveThatCatchesUpIsAnnouncedAtOnce) {
   WriteFile(env_path_, MasterEnvLines(*server_, kToken, port_) + "ACK_TIMEOUT_MS=500\n");
   std::optional<Terminal> t = StartMaster({{"LANG", "C.UTF-8"}});
   ASSERT_TRUE(t);
+  const std::string tee = dir_.path() + "/tee.txt";
+  t->Mark();
+  t->Enter("tee " + tee);
+  ASSERT_TRUE(t->WaitFor("Logging to file", seconds(10))) << t->Output();
   std::optional<Process> slave = StartSlave();
   ASSERT_TRUE(slave && WaitConnected(*slave)) << (slave ? slave->Stdout() : "");
   slave->Signal(SIGSTOP);
@@ -262,8 +267,10 @@ TEST_F(MasterTerminalTest, ALaggingSlaveThatCatchesUpIsAnnouncedAtOnce) {
   ASSERT_TRUE(t->WaitFor("master [school]> ", seconds(10))) << t->Output();
   t->Mark();
   slave->Signal(SIGCONT);
-  EXPECT_TRUE(t->WaitFor("terminal-slave has caught up; writes wait for it again", seconds(20)))
+  ASSERT_TRUE(t->WaitFor("terminal-slave has caught up; writes wait for it again", seconds(20)))
       << t->Output();
+  EXPECT_NE(ReadWholeFile(tee).find("terminal-slave has caught up"), std::string::npos)
+      << ReadWholeFile(tee);
 }
 
 // \verify waits up to a minute for slaves to answer; Ctrl-C ends the wait

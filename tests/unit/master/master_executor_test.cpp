@@ -607,6 +607,51 @@ TEST_F(LogWaitUnitTest, TransactionTheServerRolledBackIsNotWaitedFor) {
   EXPECT_TRUE(server_.committed_writes().empty());
 }
 
+// A COMMIT can fail after it took effect (out of space, ENOSPC, as the
+// server writes its own logs): the log row says which, as on the one-trip
+// path. Reported rolled back, the write would go unpublished and the next
+// one would meet its row under the same number, for good.
+Effect CommitFailsAfterItTookEffect() {
+  Effect e;
+  e.error =
+      Status::SqlError(1180, "HY000", "Got error 28 \"No space left on device\" during COMMIT");
+  e.error_after_effect = true;
+  return e;
+}
+
+TEST_F(LogWaitUnitTest, WriteWhoseCommitFailedAfterItTookEffectIsPublished) {
+  server_.On("BEGIN NOT ATOMIC INSERT INTO `repl_meta`.log", CommitFailsAfterItTookEffect());
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{2});
+  EXPECT_EQ(sink_.events.size(), 2u);
+}
+
+TEST_F(LogWaitUnitTest, TransactionWhoseCommitFailedAfterItTookEffectIsPublished) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.On("BEGIN NOT ATOMIC INSERT INTO `repl_meta`.log", CommitFailsAfterItTookEffect());
+  EXPECT_EQ(Run("COMMIT").committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{2});
+  EXPECT_EQ(sink_.events.size(), 2u);
+}
+
+// The same error before the COMMIT took effect: rolled back, as before.
+TEST_F(LogWaitUnitTest, WriteWhoseCommitFailedBeforeItTookEffectIsRolledBack) {
+  Effect e = CommitFailsAfterItTookEffect();
+  e.error_after_effect = false;
+  e.rolls_back = true;
+  server_.On("BEGIN NOT ATOMIC INSERT INTO `repl_meta`.log", e);
+  Executed ran = Try("INSERT INTO t (v) VALUES (1)");
+  ASSERT_FALSE(ran.result.ok());
+  EXPECT_THAT(ran.result.status().message(),
+              HasSubstr("rolled back, the replication log could not be written"));
+  EXPECT_TRUE(sink_.events.empty());
+  EXPECT_TRUE(server_.committed_writes().empty());
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (2)").committed, std::vector<uint64_t>{1});
+}
+
 TEST_F(LogWaitUnitTest, OtherLogRowErrorsAreNotWaitedFor) {
   server_.Fail("INSERT INTO `repl_meta`.log", 1205, "Lock wait timeout exceeded");
   EXPECT_FALSE(Try("INSERT INTO t (v) VALUES (1)").result.ok());

@@ -310,6 +310,27 @@ TEST_F(ApplierTest, CountersSayWhyAnEventWaitsUntilItApplies) {
   EXPECT_EQ(applier_->counters().waiting, "");
 }
 
+// The reason changes while the event waits (a lock, then a full disk):
+// `status` and one new line say the new one.
+TEST_F(ApplierTest, CountersFollowTheReasonAnEventWaitsFor) {
+  db_.FailNext(Insert(1), Status::SqlError(1205, "HY000", "Lock wait timeout exceeded"), 3);
+  db_.FailNext(Insert(1),
+               Status::SqlError(1030, "HY000",
+                                "Got error 28 \"No space left on device\" from storage engine"),
+               1000000);
+  Make();
+  QueueInserts(1);
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForLine("[#1] waiting: disk full")) << reports_.AllLines();
+  const std::string waiting = applier_->counters().waiting;
+  EXPECT_NE(waiting.find("event #1 waits: disk full"), std::string::npos) << waiting;
+  db_.ClearFailures();
+  ASSERT_TRUE(reports_.WaitForAcks(1));
+  EXPECT_EQ(reports_.LinesContaining("[#1] waiting: lock wait timeout"), 1) << reports_.AllLines();
+  EXPECT_EQ(reports_.LinesContaining("[#1] waiting: "), 2) << reports_.AllLines();
+  EXPECT_EQ(applier_->counters().waiting, "");
+}
+
 TEST_F(ApplierTest, StopDuringRetriesEndsTheThreadWithoutSkipping) {
   db_.FailNext(Insert(1), Status::SqlError(1213, "40001", "Deadlock found"), 1000000);
   Make();
