@@ -17,6 +17,7 @@
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
 #include "db/connection.hpp"
+#include "db/privileges.hpp"
 #include "db/schema_catalog.hpp"
 #include "master/log_purger.hpp"
 #include "master/master_executor.hpp"
@@ -242,6 +243,22 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
   return shell.Run(&script);
 }
 
+// Writes through triggers and views the account cannot read are flagged as
+// unknown (sql/determinism.hpp): says at start what is missing and the
+// GRANT that fixes it.
+void WarnOfCatalogGaps(db::Connection* conn, const config::MasterConfig& cfg, const LogFn& Log) {
+  Result<std::vector<std::string>> gaps = db::CatalogReadGaps(conn, cfg.db.database);
+  const std::vector<std::string> lines =
+      gaps.ok()
+          ? std::move(gaps).value()
+          : std::vector<std::string>{"cannot check which triggers and views of " + cfg.db.database +
+                                     " this account may read: " + gaps.status().ToString()};
+  for (const std::string& line : lines) {
+    Log("warning: " + line);
+    std::cerr << "master: warning: " << line << std::endl;
+  }
+}
+
 // The prompt's statements, run on the log's session and published through
 // `server`; nullopt when the second session cannot be opened.
 std::optional<int> RunStatements(const app::CommandLine& command_line,
@@ -253,6 +270,7 @@ std::optional<int> RunStatements(const app::CommandLine& command_line,
   Result<db::Connection> probe =
       app::OpenLocalDatabase("master", cfg.db, command_line.load.env_file);
   if (!probe.ok()) return std::nullopt;
+  WarnOfCatalogGaps(&*probe, cfg, Log);
   db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
   master::MasterExecutor::Options options{cfg.meta_schema, cfg.unsafe_statements, &catalog};
   options.log_wait.notice = notice;  // says at once that a write waits for room
