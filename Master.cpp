@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -207,15 +208,17 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
                   master::SlaveRegistry& registry, master::MasterExecutor& executor,
                   const config::DbSettings& db) {
+  std::atomic<uint64_t> ctrl_c{0};  // so far: a wait for room ends only on one of its own
   console::InterruptHandler interrupt(
       app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
       // The signal may land on any thread: wake both kinds of waiting.
-      [&registry, &terminal] {
+      [&registry, &terminal, &ctrl_c] {
+        ++ctrl_c;
         registry.WakeWaiters();
         terminal.WakeForInterrupt();
       });
   executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
-  executor.set_wait_stopped([&interrupt] { return interrupt.Take(); });
+  executor.set_interrupts([&ctrl_c] { return ctrl_c.load(); });
   terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
   shell.set_interrupt(&interrupt);
   terminal.set_on_wake([&shell] { shell.PrintLagChanges(); });
@@ -224,7 +227,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
   shell.set_interrupt(nullptr);
   terminal.set_interrupt_pending(nullptr);
   executor.set_on_user_statement(nullptr);
-  executor.set_wait_stopped(nullptr);
+  executor.set_interrupts(nullptr);
   return status;
 }
 
@@ -274,6 +277,7 @@ std::optional<int> RunStatements(const app::CommandLine& command_line,
   db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
   master::MasterExecutor::Options options{cfg.meta_schema, cfg.unsafe_statements, &catalog};
   options.log_wait.notice = notice;  // says at once that a write waits for room
+  options.oplog = Log;
   master::MasterExecutor executor(&local.conn, &*probe, &local.log, &server, std::move(options));
   executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
   master::Verifier verifier(&*probe, &registry, &server, &local.log);
