@@ -23,11 +23,13 @@
 #include "master/log_purger.hpp"
 #include "master/master_executor.hpp"
 #include "master/master_log.hpp"
+#include "master/reconnect_rules.hpp"
 #include "master/server.hpp"
 #include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
+#include "replication/event.hpp"
 
 using namespace sqlrepl;
 
@@ -287,6 +289,32 @@ std::optional<int> RunStatements(const app::CommandLine& command_line,
   return RunShell(shell, command_line, terminal, registry, executor, cfg.db);
 }
 
+// A master killed with -9 may have committed its last writes (they are in
+// the log, and replicated) without reporting them; this run cannot know
+// which it reported. Names the last ones, so that the person can check
+// before running anything again.
+void SayWhereThePreviousRunEnded(LocalLog& local, const config::MasterConfig& cfg,
+                                 const LogFn& Log) {
+  constexpr uint64_t kShown = 3;
+  const uint64_t last = local.log.last_seq();
+  if (last == 0) return;
+  const uint64_t from = last > kShown ? last - kShown + 1 : 1;
+  Result<std::vector<std::string>> rows =
+      master::MasterLog::ReadFrom(&local.conn, cfg.meta_schema, from, kShown, size_t{1} << 26);
+  std::string text = fmt::format(
+      "the previous run ended at write #{}; if it was killed, it may have committed its last "
+      "writes without reporting them:",
+      last);
+  uint64_t seq = from;
+  for (const std::string& encoded : rows.ok() ? *rows : std::vector<std::string>{}) {
+    Result<replication::Event> event = replication::DecodeEvent(encoded);
+    text += fmt::format("\n  #{}: {}", seq++,
+                        event.ok() ? master::Summary(*event) : "(unreadable event)");
+  }
+  Log(fmt::format("the previous run ended at write #{}", last));  // one line per event
+  std::cerr << "master: " << text << std::endl;
+}
+
 // Serves the slaves and purges the log while the prompt runs; objects are
 // declared in the order they may be torn down in reverse.
 int Serve(const app::CommandLine& command_line, bool interactive, const Settings& settings,
@@ -313,6 +341,7 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   protocol::IoThread io_thread(io);
   if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
     return status;
+  SayWhereThePreviousRunEnded(local, cfg, Log);
   master::LogPurger purger(
       {app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
        [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
