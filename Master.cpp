@@ -18,11 +18,11 @@
 #include "console/master_shell.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
-#include "master/log_purger.hpp"
+#include "feed/server.hpp"
+#include "feed/slave_registry.hpp"
+#include "log/log_purger.hpp"
+#include "log/replication_log.hpp"
 #include "master/master_executor.hpp"
-#include "master/master_log.hpp"
-#include "master/server.hpp"
-#include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
@@ -80,7 +80,7 @@ std::variant<Settings, int> LoadSettings(const app::CommandLine& command_line) {
 // The master's session on the local database and the replication log it holds.
 struct LocalLog {
   db::Connection conn;
-  master::MasterLog log;
+  log::ReplicationLog log;
 };
 
 // Opens both; nullopt (the reason printed) when either fails.
@@ -92,7 +92,7 @@ std::optional<LocalLog> OpenDatabaseAndLog(const config::MasterConfig& cfg,
     return std::nullopt;
   }
   conn->set_capture_warnings(true);  // the log's own statements would clear them
-  Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg.meta_schema);
+  Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*conn, cfg.meta_schema);
   if (!log.ok()) {
     Log("stopped: cannot open the replication log: " + log.status().ToString());
     Fail(fmt::format("cannot open the replication log in {}: {}", cfg.meta_schema,
@@ -116,8 +116,8 @@ LogFn NoticePrinter(const LogFn& Log,
   };
 }
 
-master::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn notice) {
-  master::ReplicationServer::Options options;
+feed::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn notice) {
+  feed::ReplicationServer::Options options;
   options.listen_host = settings.cfg.listen_host;
   options.listen_port = settings.cfg.listen_port;
   options.token = settings.cfg.token;
@@ -129,7 +129,7 @@ master::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn
 }
 
 // Starts listening and says where; the exit status when it cannot.
-int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
+int StartServer(feed::ReplicationServer& server, const log::ReplicationLog& log,
                 const Settings& settings, const LogFn& Log) {
   const config::MasterConfig& cfg = settings.cfg;
   Status started = server.Start();
@@ -157,10 +157,10 @@ int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
 // A new session must hold the log's single-writer lock again, and still
 // write the same log.
 master::MasterExecutor::ReconnectHook ReconnectCheck(const config::MasterConfig& cfg,
-                                                    const master::MasterLog& log, LogFn Log) {
+                                                     const log::ReplicationLog& log, LogFn Log) {
   return [&cfg, &log, Log](db::Session* session, unsigned long previous_session) -> Status {
-    Result<master::MasterLog> again =
-        master::MasterLog::Open(session, cfg.meta_schema, previous_session);
+    Result<log::ReplicationLog> again =
+        log::ReplicationLog::Open(session, cfg.meta_schema, previous_session);
     if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
       Log("reconnected, but another master holds the replication log lock; writes are "
           "impossible");
@@ -204,7 +204,7 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 
 // The prompt at a terminal, where Ctrl-C cancels what is running or waited for.
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
-                  master::SlaveRegistry& registry, master::MasterExecutor& executor,
+                  feed::SlaveRegistry& registry, master::MasterExecutor& executor,
                   const config::DbSettings& db) {
   console::InterruptHandler interrupt(
       app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
@@ -229,7 +229,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
 
 // Runs -e's statements, the terminal's prompt, or the script on stdin.
 int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
-             console::TerminalLineSource* terminal, master::SlaveRegistry& registry,
+             console::TerminalLineSource* terminal, feed::SlaveRegistry& registry,
              master::MasterExecutor& executor, const config::DbSettings& db) {
   if (command_line.execute) {
     std::istringstream statements(*command_line.execute);
@@ -246,7 +246,7 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
 // `server`; nullopt when the second session cannot be opened.
 std::optional<int> RunStatements(const app::CommandLine& command_line,
                                  const config::MasterConfig& cfg, LocalLog& local,
-                                 master::ReplicationServer& server, master::SlaveRegistry& registry,
+                                 feed::ReplicationServer& server, feed::SlaveRegistry& registry,
                                  console::TerminalLineSource* terminal, const LogFn& Log,
                                  const LogFn& notice) {
   // A second session sees only what the first one committed.
@@ -270,7 +270,7 @@ std::optional<int> RunStatements(const app::CommandLine& command_line,
 int Serve(const app::CommandLine& command_line, bool interactive, const Settings& settings,
           LocalLog& local, const LogFn& Log) {
   const config::MasterConfig& cfg = settings.cfg;
-  master::SlaveRegistry registry;
+  feed::SlaveRegistry registry;
   std::unique_ptr<console::TerminalLineSource> terminal;
   if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
   const LogFn notice = NoticePrinter(Log, terminal);
@@ -284,17 +284,16 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   std::optional<console::SigintBlocked> sigint_off_workers;
   if (interactive) sigint_off_workers.emplace();
   asio::io_context io;
-  master::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
-                                   local.log.replication_id(), local.log.first_seq_at_open(),
-                                   local.log.head());
+  feed::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
+                                 local.log.replication_id(), local.log.first_seq_at_open(),
+                                 local.log.head());
   // Declared after the server so that it stops first: late handlers still reach the server.
   protocol::IoThread io_thread(io);
   if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
     return status;
-  master::LogPurger purger(
-      {app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
-       [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
-      &registry);
+  log::LogPurger purger({app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
+                         [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
+                        [&registry] { return registry.Positions(); });
   purger.Start();
   sigint_off_workers.reset();
 
