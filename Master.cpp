@@ -20,12 +20,12 @@
 #include "db/connection.hpp"
 #include "db/privileges.hpp"
 #include "db/schema_catalog.hpp"
-#include "master/log_purger.hpp"
+#include "feed/server.hpp"
+#include "feed/slave_registry.hpp"
+#include "log/log_purger.hpp"
+#include "log/replication_log.hpp"
 #include "master/master_executor.hpp"
-#include "master/master_log.hpp"
 #include "master/reconnect_rules.hpp"
-#include "master/server.hpp"
-#include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
@@ -84,7 +84,7 @@ std::variant<Settings, int> LoadSettings(const app::CommandLine& command_line) {
 // The master's session on the local database and the replication log it holds.
 struct LocalLog {
   db::Connection conn;
-  master::MasterLog log;
+  log::ReplicationLog log;
 };
 
 // Opens both; nullopt (the reason printed) when either fails.
@@ -96,7 +96,7 @@ std::optional<LocalLog> OpenDatabaseAndLog(const config::MasterConfig& cfg,
     return std::nullopt;
   }
   conn->set_capture_warnings(true);  // the log's own statements would clear them
-  Result<master::MasterLog> log = master::MasterLog::Open(&*conn, cfg.meta_schema);
+  Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*conn, cfg.meta_schema);
   if (!log.ok()) {
     Log("stopped: cannot open the replication log: " + log.status().ToString());
     Fail(fmt::format("cannot open the replication log in {}: {}", cfg.meta_schema,
@@ -120,8 +120,8 @@ LogFn NoticePrinter(const LogFn& Log,
   };
 }
 
-master::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn notice) {
-  master::ReplicationServer::Options options;
+feed::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn notice) {
+  feed::ReplicationServer::Options options;
   options.listen_host = settings.cfg.listen_host;
   options.listen_port = settings.cfg.listen_port;
   options.token = settings.cfg.token;
@@ -133,7 +133,7 @@ master::ReplicationServer::Options ServerOptions(const Settings& settings, LogFn
 }
 
 // Starts listening and says where; the exit status when it cannot.
-int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
+int StartServer(feed::ReplicationServer& server, const log::ReplicationLog& log,
                 const Settings& settings, const LogFn& Log) {
   const config::MasterConfig& cfg = settings.cfg;
   Status started = server.Start();
@@ -161,10 +161,10 @@ int StartServer(master::ReplicationServer& server, const master::MasterLog& log,
 // A new session must hold the log's single-writer lock again, and still
 // write the same log.
 master::MasterExecutor::ReconnectHook ReconnectCheck(const config::MasterConfig& cfg,
-                                                    const master::MasterLog& log, LogFn Log) {
+                                                     const log::ReplicationLog& log, LogFn Log) {
   return [&cfg, &log, Log](db::Session* session, unsigned long previous_session) -> Status {
-    Result<master::MasterLog> again =
-        master::MasterLog::Open(session, cfg.meta_schema, previous_session);
+    Result<log::ReplicationLog> again =
+        log::ReplicationLog::Open(session, cfg.meta_schema, previous_session);
     if (!again.ok() && again.status().code() == StatusCode::kFailedPrecondition) {
       Log("reconnected, but another master holds the replication log lock; writes are "
           "impossible");
@@ -208,7 +208,7 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 
 // The prompt at a terminal, where Ctrl-C cancels what is running or waited for.
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
-                  master::SlaveRegistry& registry, master::MasterExecutor& executor,
+                  feed::SlaveRegistry& registry, master::MasterExecutor& executor,
                   const config::DbSettings& db) {
   std::atomic<uint64_t> ctrl_c{0};  // so far: a wait for room ends only on one of its own
   console::InterruptHandler interrupt(
@@ -235,7 +235,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
 
 // Runs -e's statements, the terminal's prompt, or the script on stdin.
 int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
-             console::TerminalLineSource* terminal, master::SlaveRegistry& registry,
+             console::TerminalLineSource* terminal, feed::SlaveRegistry& registry,
              master::MasterExecutor& executor, const config::DbSettings& db) {
   if (command_line.execute) {
     std::istringstream statements(*command_line.execute);
@@ -268,7 +268,7 @@ void WarnOfCatalogGaps(db::Connection* conn, const config::MasterConfig& cfg, co
 // `server`; nullopt when the second session cannot be opened.
 std::optional<int> RunStatements(const app::CommandLine& command_line,
                                  const config::MasterConfig& cfg, LocalLog& local,
-                                 master::ReplicationServer& server, master::SlaveRegistry& registry,
+                                 feed::ReplicationServer& server, feed::SlaveRegistry& registry,
                                  console::TerminalLineSource* terminal, const LogFn& Log,
                                  const LogFn& notice) {
   // A second session sees only what the first one committed.
@@ -300,7 +300,7 @@ void SayWhereThePreviousRunEnded(LocalLog& local, const config::MasterConfig& cf
   if (last == 0) return;
   const uint64_t from = last > kShown ? last - kShown + 1 : 1;
   Result<std::vector<std::string>> rows =
-      master::MasterLog::ReadFrom(&local.conn, cfg.meta_schema, from, kShown, size_t{1} << 26);
+      log::ReplicationLog::ReadFrom(&local.conn, cfg.meta_schema, from, kShown, size_t{1} << 26);
   std::string text = fmt::format(
       "the previous run ended at write #{}; if it was killed, it may have committed its last "
       "writes without reporting them:",
@@ -320,7 +320,7 @@ void SayWhereThePreviousRunEnded(LocalLog& local, const config::MasterConfig& cf
 int Serve(const app::CommandLine& command_line, bool interactive, const Settings& settings,
           LocalLog& local, const LogFn& Log) {
   const config::MasterConfig& cfg = settings.cfg;
-  master::SlaveRegistry registry;
+  feed::SlaveRegistry registry;
   std::unique_ptr<console::TerminalLineSource> terminal;
   if (interactive) terminal = std::make_unique<console::TerminalLineSource>(HistoryFile());
   const LogFn notice = NoticePrinter(Log, terminal);
@@ -334,18 +334,17 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   std::optional<console::SigintBlocked> sigint_off_workers;
   if (interactive) sigint_off_workers.emplace();
   asio::io_context io;
-  master::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
-                                   local.log.replication_id(), local.log.first_seq_at_open(),
-                                   local.log.head());
+  feed::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
+                                 local.log.replication_id(), local.log.first_seq_at_open(),
+                                 local.log.head());
   // Declared after the server so that it stops first: late handlers still reach the server.
   protocol::IoThread io_thread(io);
   if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
     return status;
   SayWhereThePreviousRunEnded(local, cfg, Log);
-  master::LogPurger purger(
-      {app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
-       [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
-      &registry);
+  log::LogPurger purger({app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
+                         [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},
+                        [&registry] { return registry.Positions(); });
   purger.Start();
   sigint_off_workers.reset();
 

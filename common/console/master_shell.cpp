@@ -51,9 +51,9 @@ std::string ServerName(std::string_view version) {
 
 }  // namespace
 
-MasterShell::MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-                         master::Verifier* verifier, const master::MasterLog* log, Options options,
-                         std::ostream& out, std::ostream& err)
+MasterShell::MasterShell(master::MasterExecutor* executor, feed::SlaveRegistry* registry,
+                         master::Verifier* verifier, const log::ReplicationLog* log,
+                         Options options, std::ostream& out, std::ostream& err)
     : executor_(executor),
       registry_(registry),
       verifier_(verifier),

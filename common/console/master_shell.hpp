@@ -28,8 +28,8 @@
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
 #include "console/outcome_queue.hpp"
+#include "feed/slave_registry.hpp"
 #include "master/master_executor.hpp"
-#include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "sql/classifier.hpp"
 #include "sql/splitter.hpp"
@@ -57,8 +57,8 @@ class MasterShell {
   };
 
   // Every pointer must outlive the shell.
-  MasterShell(master::MasterExecutor* executor, master::SlaveRegistry* registry,
-              master::Verifier* verifier, const master::MasterLog* log, Options options,
+  MasterShell(master::MasterExecutor* executor, feed::SlaveRegistry* registry,
+              master::Verifier* verifier, const log::ReplicationLog* log, Options options,
               std::ostream& out, std::ostream& err);
   // Its command table points back at it.
   MasterShell(const MasterShell&) = delete;
@@ -130,9 +130,9 @@ class MasterShell {
   std::string ExpandPrompt(const std::string& format) const;
 
   master::MasterExecutor* executor_;
-  master::SlaveRegistry* registry_;
+  feed::SlaveRegistry* registry_;
   master::Verifier* verifier_;
-  const master::MasterLog* log_;
+  const log::ReplicationLog* log_;
   InterruptHandler* interrupt_ = nullptr;
   Options options_;
   std::ostream& out_;

@@ -25,13 +25,13 @@ std::string OutcomeQueue::Report(const Entry& entry, Clock::time_point deadline)
   std::string report;
   bool interrupted = false;
   for (uint64_t seq : entry.seqs) {
-    const std::vector<master::SlaveOutcome> outcomes =
+    const std::vector<feed::SlaveOutcome> outcomes =
         interrupted ? registry_->WaitFor(seq, entry.slaves, Clock::now())
                     : AwaitOutcomes(seq, entry.slaves, deadline, &interrupted);
     if (interrupted) {
       std::string waiting;
-      for (const master::SlaveOutcome& o : outcomes) {
-        if (o.kind == master::SlaveOutcome::kNoAck)
+      for (const feed::SlaveOutcome& o : outcomes) {
+        if (o.kind == feed::SlaveOutcome::kNoAck)
           waiting += (waiting.empty() ? "" : ", ") + o.slave_id;
       }
       report += fmt::format("Ctrl-C -- stopped waiting. Write #{} is committed on the master{}\n",
@@ -49,12 +49,13 @@ std::string OutcomeQueue::TakeLagChanges() {
   return FormatLagChanges(registry_->TakeLagChanges(), ack_timeout_ms_);
 }
 
-std::vector<master::SlaveOutcome> OutcomeQueue::AwaitOutcomes(
-    uint64_t seq, const std::vector<std::string>& slaves, Clock::time_point deadline,
-    bool* interrupted) {
+std::vector<feed::SlaveOutcome> OutcomeQueue::AwaitOutcomes(uint64_t seq,
+                                                            const std::vector<std::string>& slaves,
+                                                            Clock::time_point deadline,
+                                                            bool* interrupted) {
   if (!interrupt_pending_) return registry_->WaitFor(seq, slaves, deadline);
   // The interrupt handler wakes the registry on Ctrl-C.
-  std::vector<master::SlaveOutcome> outcomes =
+  std::vector<feed::SlaveOutcome> outcomes =
       registry_->WaitFor(seq, slaves, deadline, interrupt_pending_, interrupted);
   if (*interrupted) take_interrupt_();
   return outcomes;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "master/slave_registry.hpp"
+#include "feed/slave_registry.hpp"
 
 namespace sqlrepl::console {
 
@@ -37,7 +37,7 @@ class OutcomeQueue {
   };
 
   // `registry` must outlive the queue.
-  OutcomeQueue(master::SlaveRegistry* registry, int ack_timeout_ms)
+  OutcomeQueue(feed::SlaveRegistry* registry, int ack_timeout_ms)
       : registry_(registry), ack_timeout_ms_(ack_timeout_ms) {}
 
   // Ctrl-C while waiting: `pending` says one came (and must not consume
@@ -62,13 +62,13 @@ class OutcomeQueue {
  private:
   // Waits for the outcomes of `seq` until `deadline`, or until Ctrl-C
   // (then *interrupted is set and the slaves yet to answer are kNoAck).
-  std::vector<master::SlaveOutcome> AwaitOutcomes(uint64_t seq,
-                                                  const std::vector<std::string>& slaves,
-                                                  Clock::time_point deadline, bool* interrupted);
+  std::vector<feed::SlaveOutcome> AwaitOutcomes(uint64_t seq,
+                                                const std::vector<std::string>& slaves,
+                                                Clock::time_point deadline, bool* interrupted);
   // How the slaves answered `entry`'s writes, waiting until `deadline`.
   std::string Report(const Entry& entry, Clock::time_point deadline);
 
-  master::SlaveRegistry* registry_;
+  feed::SlaveRegistry* registry_;
   int ack_timeout_ms_;
   std::function<bool()> interrupt_pending_;
   std::function<bool()> take_interrupt_;

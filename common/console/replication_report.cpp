@@ -8,7 +8,7 @@
 
 namespace sqlrepl::console {
 
-using master::SlaveOutcome;
+using feed::SlaveOutcome;
 
 std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms) {
@@ -51,9 +51,9 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
   return out + details;
 }
 
-std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int ack_timeout_ms) {
+std::string FormatLagChanges(const std::vector<feed::LagChange>& changes, int ack_timeout_ms) {
   std::string out;
-  for (const master::LagChange& c : changes) {
+  for (const feed::LagChange& c : changes) {
     out += c.lagging ? fmt::format(
                            "{} is lagging: no acknowledgement within {} ms; writes no longer "
                            "wait for it\n",
@@ -63,15 +63,15 @@ std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int 
   return out;
 }
 
-std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq) {
+std::string FormatSlaves(const std::vector<feed::SlaveInfo>& slaves, uint64_t last_seq) {
   if (slaves.empty()) return "No slave has connected since the master started.\n";
   db::QueryResult table;
   table.has_result_set = true;
   table.columns = {{"slave", false}, {"address", false}, {"state", false}, {"applied", true},
                    {"lag", true},    {"refused", true},  {"failed", true}, {"last error", false}};
-  for (const master::SlaveInfo& s : slaves) {
+  for (const feed::SlaveInfo& s : slaves) {
     const std::string state =
-        std::string(master::SlaveStateName(s.state)) + (s.lagging ? ", lagging" : "");
+        std::string(feed::SlaveStateName(s.state)) + (s.lagging ? ", lagging" : "");
     table.rows.push_back({s.id, s.address, state,
                           std::to_string(s.applied_seq),
                           std::to_string(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0),
@@ -80,15 +80,15 @@ std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t 
   return FormatTable(table);
 }
 
-std::string FormatBehindAtExit(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq) {
+std::string FormatBehindAtExit(const std::vector<feed::SlaveInfo>& slaves, uint64_t last_seq) {
   std::string lines;
   size_t behind = 0;
-  for (const master::SlaveInfo& s : slaves) {
+  for (const feed::SlaveInfo& s : slaves) {
     if (s.applied_seq >= last_seq) continue;
     ++behind;
     lines += fmt::format("  {}: applied #{} of #{} ({} event{} behind), {}\n", s.id, s.applied_seq,
                          last_seq, last_seq - s.applied_seq,
-                         last_seq - s.applied_seq == 1 ? "" : "s", master::SlaveStateName(s.state));
+                         last_seq - s.applied_seq == 1 ? "" : "s", feed::SlaveStateName(s.state));
   }
   if (behind == 0) return "";
   return fmt::format(

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "master/slave_registry.hpp"
+#include "feed/slave_registry.hpp"
 
 namespace sqlrepl::console {
 
@@ -14,17 +14,17 @@ namespace sqlrepl::console {
 //   slave2: ERROR 1146 (42S02): Table 'school.x' doesn't exist
 //   slave1: no acknowledgement within 5000 ms, it will catch up
 //   slave3: lagging, not waited for
-std::string FormatOutcomes(uint64_t seq, const std::vector<master::SlaveOutcome>& outcomes,
+std::string FormatOutcomes(uint64_t seq, const std::vector<feed::SlaveOutcome>& outcomes,
                            double elapsed_ms, int ack_timeout_ms);
 
 // One line per lag transition, e.g.
 //   slave2 is lagging: no acknowledgement within 5000 ms; writes no longer wait for it
 //   slave2 has caught up; writes wait for it again
-std::string FormatLagChanges(const std::vector<master::LagChange>& changes, int ack_timeout_ms);
+std::string FormatLagChanges(const std::vector<feed::LagChange>& changes, int ack_timeout_ms);
 
 // The \slaves table: id, address, state (", lagging" when writes do not
 // wait for it), applied, lag, refused, failed, last error.
-std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
+std::string FormatSlaves(const std::vector<feed::SlaveInfo>& slaves, uint64_t last_seq);
 
 // What the master says as it exits while slaves have not applied up to
 // `last_seq`: they get the rest only from a master that runs again. "" when
@@ -32,6 +32,6 @@ std::string FormatSlaves(const std::vector<master::SlaveInfo>& slaves, uint64_t 
 //   master: exiting while 1 slave is behind; it gets the rest when a master
 //   runs again (master --env-file ... with no input, or another script):
 //     slave1: applied #4 of #600 (596 events behind), live
-std::string FormatBehindAtExit(const std::vector<master::SlaveInfo>& slaves, uint64_t last_seq);
+std::string FormatBehindAtExit(const std::vector<feed::SlaveInfo>& slaves, uint64_t last_seq);
 
 }  // namespace sqlrepl::console

@@ -1,5 +1,5 @@
 // One database session as the master's write path sees it: what
-// master::MasterExecutor and master::MasterLog send through, and nothing
+// master::MasterExecutor and log::ReplicationLog send through, and nothing
 // else. db::Connection is the real one; unit tests hand in an in-memory
 // fake, as the slave's tests do behind slave::ApplySession.
 #pragma once

@@ -81,8 +81,8 @@ Executed Failed(Status s) {
 
 }  // namespace
 
-MasterExecutor::MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log,
-                               EventSink* sink, Options options)
+MasterExecutor::MasterExecutor(db::Session* conn, db::Session* probe, log::ReplicationLog* log,
+                               feed::EventSink* sink, Options options)
     : conn_(conn),
       probe_(probe),
       log_(log),
@@ -229,7 +229,7 @@ Result<uint64_t> MasterExecutor::LogAndCommit(replication::Event event,
   // The master's own COMMIT and a plain one typed by the user go with the
   // log row in one round trip; others (COMMIT WORK, COMMIT AND CHAIN, ...)
   // run as typed.
-  const bool own_commit = commit_sql == kOwnCommit || commit_sql == "COMMIT";
+  const bool own_commit = commit_sql == log::kOwnCommit || commit_sql == "COMMIT";
   Result<std::string> encoded = AppendWaitingForRoom(&event, commit_sql, own_commit);
   if (!encoded.ok() && own_commit && db::IsConnectionLost(encoded.status())) {
     // The COMMIT went with the row and may have run: the log will say.
@@ -324,7 +324,7 @@ void MasterExecutor::Publish(uint64_t seq, const std::string& encoded) {
 
 Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   if (!tx_.open() || !tx_.has_pending()) return Status::Ok();
-  Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), kOwnCommit);
+  Result<uint64_t> seq = LogAndCommit(tx_.PendingEvent(), log::kOwnCommit);
   tx_.Committed();  // or rolled back: ended either way
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
@@ -488,7 +488,7 @@ void MasterExecutor::NoteTemporaryTables(const sql::Classification& c,
 }
 
 // Two round trips: context, BEGIN and the statement together; then the
-// log row and COMMIT together (MasterLog::AppendAndCommit).
+// log row and COMMIT together (ReplicationLog::AppendAndCommit).
 Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const sql::Classification& c,
                                            const std::string& database) {
   Executed out;
@@ -507,7 +507,7 @@ Executed MasterExecutor::ExecuteAutocommit(std::string_view sql, const sql::Clas
 }
 
 Executed MasterExecutor::LogAndCommitAnswered(Executed out, replication::Event event) {
-  Result<uint64_t> seq = LogAndCommit(std::move(event), kOwnCommit);
+  Result<uint64_t> seq = LogAndCommit(std::move(event), log::kOwnCommit);
   if (!seq.ok()) {
     if (in_doubt_ && out.result.ok()) in_doubt_->answer = *out.result;
     return Failed(seq.status());
@@ -544,7 +544,7 @@ bool MasterExecutor::LoggedInOneTrip(std::string_view sql, const sql::Classifica
   return true;
 }
 
-// One round trip (MasterLog::PrepareGuardedCommit): context, START
+// One round trip (ReplicationLog::PrepareGuardedCommit): context, START
 // TRANSACTION, the statement, SHOW WARNINGS, then the log row and COMMIT
 // only if the statement and its context went through.
 Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql,
@@ -555,7 +555,8 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql,
   ctx.has_session = true;
   ctx.session = session_;
   const uint64_t nonce = rng_() % (uint64_t{1} << 62) + 1;
-  Result<MasterLog::GuardedCommit> commit = log_->PrepareGuardedCommit(conn_, &event, nonce);
+  Result<log::ReplicationLog::GuardedCommit> commit =
+      log_->PrepareGuardedCommit(conn_, &event, nonce);
   if (!commit.ok())
     return ExecuteAutocommit(sql, c, database);  // too large to log: it says so, as always
   std::vector<Result<db::QueryResult>> results = RunPipelined(
@@ -640,7 +641,7 @@ Result<bool> MasterExecutor::CommittedDespiteError(const replication::Event& eve
   (void)conn_->Run("ROLLBACK");
   MarkInDoubt(event, encoded, error);
   Result<std::vector<std::string>> row =
-      MasterLog::ReadFrom(conn_, options_.meta_schema, event.seq, 1, size_t{1} << 26);
+      log::ReplicationLog::ReadFrom(conn_, options_.meta_schema, event.seq, 1, size_t{1} << 26);
   const WriteOutcome outcome = OutcomeFromLog(*in_doubt_, event.seq, row);
   if (outcome == WriteOutcome::kUnknown) return row.status();
   in_doubt_.reset();
@@ -675,7 +676,7 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st,
   // of its own (a crash in between loses only the slaves' refusal notice).
   Status s = conn_->Run("START TRANSACTION");
   Result<uint64_t> seq =
-      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, kOwnCommit)
+      s.ok() ? LogAndCommit(replication::Event{0, database, {std::move(st)}}, log::kOwnCommit)
              : Result<uint64_t>(s);
   if (in_doubt_) {
     in_doubt_->statement_committed = true;  // the reconnection finds out about its log row
@@ -995,7 +996,7 @@ Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out,
                                                   std::optional<WriteOutcome>* outcome) {
   const uint64_t from = log_->last_seq() + 1;
   Result<std::vector<std::string>> rows =
-      MasterLog::ReadFrom(conn_, options_.meta_schema, from, 1000, size_t{1} << 26);
+      log::ReplicationLog::ReadFrom(conn_, options_.meta_schema, from, 1000, size_t{1} << 26);
   if (in_doubt_) {
     const WriteOutcome o = OutcomeFromLog(*in_doubt_, from, rows);
     if (o == WriteOutcome::kUnknown) {

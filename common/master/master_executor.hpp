@@ -36,9 +36,9 @@
 #include "config/defaults.hpp"
 #include "db/schema_catalog.hpp"
 #include "db/session.hpp"
-#include "master/event_sink.hpp"
+#include "feed/event_sink.hpp"
+#include "log/replication_log.hpp"
 #include "master/log_wait.hpp"
-#include "master/master_log.hpp"
 #include "master/reconnect_rules.hpp"
 #include "master/transaction_state.hpp"
 #include "replication/event.hpp"
@@ -79,8 +79,8 @@ class MasterExecutor {
     std::function<void(const std::string&)> oplog{};
   };
 
-  MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log, EventSink* sink,
-                 Options options);
+  MasterExecutor(db::Session* conn, db::Session* probe, log::ReplicationLog* log,
+                 feed::EventSink* sink, Options options);
 
   Executed Execute(std::string_view sql, const sql::Classification& c, const std::string& database);
 
@@ -249,8 +249,8 @@ class MasterExecutor {
 
   db::Session* conn_;
   db::Session* probe_;
-  MasterLog* log_;
-  EventSink* sink_;
+  log::ReplicationLog* log_;
+  feed::EventSink* sink_;
   Options options_;
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;

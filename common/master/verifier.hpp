@@ -17,9 +17,9 @@
 
 #include "base/status.hpp"
 #include "db/connection.hpp"
-#include "master/master_log.hpp"
-#include "master/server.hpp"
-#include "master/slave_registry.hpp"
+#include "feed/server.hpp"
+#include "feed/slave_registry.hpp"
+#include "log/replication_log.hpp"
 
 namespace sqlrepl::master {
 
@@ -43,8 +43,8 @@ class Verifier {
  public:
   // All must outlive the verifier. `conn` reads the master's checksums and
   // must see only committed data (not the prompt's open transaction).
-  Verifier(db::Connection* conn, SlaveRegistry* registry, ReplicationServer* server,
-           const MasterLog* log)
+  Verifier(db::Connection* conn, feed::SlaveRegistry* registry, feed::ReplicationServer* server,
+           const log::ReplicationLog* log)
       : conn_(conn), registry_(registry), server_(server), log_(log) {}
 
   // Compares `tables` of `database` (every base table when empty).
@@ -61,9 +61,9 @@ class Verifier {
   std::string MasterChecksum(const std::string& database, const std::string& table);
 
   db::Connection* conn_;
-  SlaveRegistry* registry_;
-  ReplicationServer* server_;
-  const MasterLog* log_;
+  feed::SlaveRegistry* registry_;
+  feed::ReplicationServer* server_;
+  const log::ReplicationLog* log_;
   uint64_t next_request_id_ = 1;
 };
 

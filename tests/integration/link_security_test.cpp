@@ -15,10 +15,10 @@
 #include <thread>
 
 #include "db/connection.hpp"
+#include "feed/server.hpp"
+#include "feed/slave_registry.hpp"
+#include "log/replication_log.hpp"
 #include "mariadb_server.hpp"
-#include "master/master_log.hpp"
-#include "master/server.hpp"
-#include "master/slave_registry.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/frame_io.hpp"
 #include "protocol/frame_mac.hpp"
@@ -400,7 +400,7 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
   ASSERT_TRUE((*db)->Exec("DROP DATABASE IF EXISTS repl_meta").ok());
   Result<db::Connection> conn = (*db)->Connect();
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  Result<master::MasterLog> log = master::MasterLog::Open(&*conn, "repl_meta");
+  Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*conn, "repl_meta");
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   const std::string big(1024 * 1024, 'x');
   for (int i = 0; i < 40; ++i) {
@@ -410,15 +410,15 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
     ASSERT_TRUE(appended.ok()) << appended.status().ToString();
     log->MarkCommitted(event.seq);
   }
-  Result<replication::LogBounds> bounds = master::MasterLog::ReadBounds(&*conn, "repl_meta");
+  Result<replication::LogBounds> bounds = log::ReplicationLog::ReadBounds(&*conn, "repl_meta");
   ASSERT_TRUE(bounds.ok()) << bounds.status().ToString();
   ASSERT_EQ(bounds->last_seq, 40u);
 
   std::mutex mu;
   std::string master_log;
-  master::SlaveRegistry registry;
+  feed::SlaveRegistry registry;
   asio::io_context master_io;
-  master::ReplicationServer::Options o;
+  feed::ReplicationServer::Options o;
   o.listen_host = "127.0.0.1";
   o.listen_port = 0;
   o.token = kToken;
@@ -429,8 +429,8 @@ TEST(CatchUpBytesTest, CatchUpOnLargeEventsIsPacedNotDroppedAtTheQueueBound) {
     std::lock_guard lock(mu);
     master_log += line + "\n";
   };
-  master::ReplicationServer server(master_io, o, &registry, log->replication_id(),
-                                   log->first_seq_at_open(), log->head());
+  feed::ReplicationServer server(master_io, o, &registry, log->replication_id(),
+                                 log->first_seq_at_open(), log->head());
   std::optional<protocol::IoThread> master_thread(std::in_place, master_io);
   ASSERT_TRUE(server.Start().ok());
 

@@ -16,7 +16,7 @@ namespace {
 
 using replication::Event;
 
-class RecordingSink : public master::EventSink {
+class RecordingSink : public feed::EventSink {
  public:
   void Publish(uint64_t seq, const std::string& encoded) override {
     Result<Event> e = replication::DecodeEvent(encoded);
@@ -54,7 +54,7 @@ class MasterExecutorTest : public ServersTest<MasterExecutorTestServer> {
     Result<db::Connection> c = server_->Connect("school");
     ASSERT_TRUE(c.ok());
     conn_.emplace(std::move(c).value());
-    Result<master::MasterLog> log = master::MasterLog::Open(&*conn_, "repl_meta");
+    Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*conn_, "repl_meta");
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_.emplace(std::move(log).value());
     Result<db::Connection> probe = server_->Connect("school");
@@ -74,7 +74,7 @@ class MasterExecutorTest : public ServersTest<MasterExecutorTestServer> {
 
   std::optional<db::Connection> conn_;
   std::optional<db::Connection> probe_;
-  std::optional<master::MasterLog> log_;
+  std::optional<log::ReplicationLog> log_;
   RecordingSink sink_;
   std::optional<master::MasterExecutor> executor_;
 };
@@ -124,7 +124,7 @@ TEST_F(MasterExecutorTest, WriteTooLargeToReplicateIsRolledBack) {
   ASSERT_TRUE(server_->Exec("CREATE TABLE school.big (b LONGBLOB)").ok());
   Result<db::Connection> c = server_->Connect("school");  // a session that sees the new packet size
   ASSERT_TRUE(c.ok());
-  Result<master::MasterLog> log = master::MasterLog::Open(&*c, "repl_meta_big");
+  Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*c, "repl_meta_big");
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   master::MasterExecutor big(&*c, &*probe_, &*log, &sink_,
                              master::MasterExecutor::Options{"repl_meta_big"});
@@ -183,7 +183,7 @@ TEST_F(MasterExecutorTest, UpdateAndDeleteAreLoggedInTheRoundTripThatRunsThem) {
   EXPECT_EQ(conn_->server_status() & SERVER_STATUS_IN_TRANS, 0u);
   // What the log holds is what the slaves were sent, byte for byte.
   Result<std::vector<std::string>> logged =
-      master::MasterLog::ReadFrom(&*conn_, "repl_meta", 1, 10, 1 << 20);
+      log::ReplicationLog::ReadFrom(&*conn_, "repl_meta", 1, 10, 1 << 20);
   ASSERT_TRUE(logged.ok());
   ASSERT_EQ(logged->size(), 6u);
   for (size_t i = 0; i < 6; ++i)
@@ -513,11 +513,12 @@ TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
   Result<db::Connection> next = server_->Connect("school");
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   const auto started = std::chrono::steady_clock::now();
-  Result<master::MasterLog> refused = master::MasterLog::Open(&*next, "repl_meta", holder + 1000);
+  Result<log::ReplicationLog> refused =
+      log::ReplicationLog::Open(&*next, "repl_meta", holder + 1000);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
       << refused.status().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - started,
-            std::chrono::seconds(master::MasterLog::kPreviousHolderWaitSeconds / 2));
+            std::chrono::seconds(log::ReplicationLog::kPreviousHolderWaitSeconds / 2));
   // The old session ends only once the reopening waits for its lock.
   const unsigned long waiter = next->thread_id();
   std::thread ending([&] {
@@ -532,7 +533,7 @@ TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
         std::chrono::seconds(10));
     conn_.reset();  // the session ends, and its lock with it
   });
-  Result<master::MasterLog> reopened = master::MasterLog::Open(&*next, "repl_meta", holder);
+  Result<log::ReplicationLog> reopened = log::ReplicationLog::Open(&*next, "repl_meta", holder);
   ending.join();
   EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
 }

@@ -8,10 +8,10 @@
 #include <mutex>
 #include <optional>
 
+#include "feed/server.hpp"
+#include "log/log_purger.hpp"
+#include "log/replication_log.hpp"
 #include "mariadb_server.hpp"
-#include "master/log_purger.hpp"
-#include "master/master_log.hpp"
-#include "master/server.hpp"
 #include "process.hpp"
 #include "protocol/io_thread.hpp"
 #include "raw_slave.hpp"
@@ -20,9 +20,9 @@
 namespace sqlrepl::testing {
 namespace {
 
-using master::SlaveOutcome;
-using master::SlaveState;
-using master::testing::RawSlave;
+using feed::SlaveOutcome;
+using feed::SlaveState;
+using feed::testing::RawSlave;
 using protocol::MessageType;
 using std::chrono::seconds;
 
@@ -40,7 +40,7 @@ class ServerLogTest : public ServersTest<ServerLogTestServers> {
     Result<db::Connection> c = server_->Connect();
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     writer_.emplace(std::move(c).value());
-    Result<master::MasterLog> log = master::MasterLog::Open(&*writer_, "repl_meta");
+    Result<log::ReplicationLog> log = log::ReplicationLog::Open(&*writer_, "repl_meta");
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_.emplace(std::move(log).value());
   }
@@ -63,14 +63,14 @@ class ServerLogTest : public ServersTest<ServerLogTestServers> {
   }
 
   void StartServer(size_t max_queued_bytes) {
-    master::ReplicationServer::Options o;
+    feed::ReplicationServer::Options o;
     o.listen_host = "127.0.0.1";
     o.listen_port = 0;
     o.token = kToken;
     o.db = server_->Options();
     o.max_queued_bytes = max_queued_bytes;
     o.log = [this](const std::string& line) { Log(line); };
-    server_obj_ = std::make_unique<master::ReplicationServer>(
+    server_obj_ = std::make_unique<feed::ReplicationServer>(
         io_, o, &registry_, log_->replication_id(), 1, log_->head());
     io_thread_.emplace(io_);
     ASSERT_TRUE(server_obj_->Start().ok());
@@ -90,12 +90,12 @@ class ServerLogTest : public ServersTest<ServerLogTestServers> {
   }
 
   std::optional<db::Connection> writer_;
-  std::optional<master::MasterLog> log_;
+  std::optional<log::ReplicationLog> log_;
   asio::io_context io_;
-  master::SlaveRegistry registry_;
-  std::unique_ptr<master::ReplicationServer> server_obj_;
+  feed::SlaveRegistry registry_;
+  std::unique_ptr<feed::ReplicationServer> server_obj_;
   std::optional<protocol::IoThread> io_thread_;
-  std::unique_ptr<master::LogPurger> purger_;
+  std::unique_ptr<log::LogPurger> purger_;
   std::mutex log_mu_;
   std::string log_lines_;
 };
@@ -119,7 +119,7 @@ TEST_F(ServerLogTest, SlaveDroppedDuringACatchUpBatchIsNotWaitedFor) {
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_NE(outcomes[0].kind, SlaveOutcome::kApplied);
   EXPECT_TRUE(registry_.ConnectedSlaves().empty());
-  const std::vector<master::SlaveInfo> slaves = registry_.Snapshot();
+  const std::vector<feed::SlaveInfo> slaves = registry_.Snapshot();
   ASSERT_EQ(slaves.size(), 1u);
   EXPECT_EQ(slaves[0].state, SlaveState::kOffline);
   EXPECT_NE(slaves[0].last_error.find("slave too slow"), std::string::npos) << slaves[0].last_error;
@@ -140,16 +140,16 @@ TEST_F(ServerLogTest, PurgerKeepsWhatASlaveReportedButDidNotAcknowledge) {
              protocol::Encode(protocol::Ack{3, protocol::AckOutcome::kApplied, 0, ""}));
   ASSERT_TRUE(WaitFor(
       [&] {
-        const std::vector<master::SlaveInfo> s = registry_.Snapshot();
+        const std::vector<feed::SlaveInfo> s = registry_.Snapshot();
         return s.size() == 1 && s[0].applied_seq >= 3;
       },
       seconds(10)));
 
-  master::LogPurger::Options o;
+  log::LogPurger::Options o;
   o.db = server_->Options();
   o.retention_seconds = 1;
   o.log = [this](const std::string& line) { Log(line); };
-  purger_ = std::make_unique<master::LogPurger>(o, &registry_);
+  purger_ = std::make_unique<log::LogPurger>(o, [this] { return registry_.Positions(); });
   purger_->Start();
   ASSERT_TRUE(WaitFor([&] { return Logged("purged "); }, seconds(20))) << LogLines();
   EXPECT_EQ(server_->QueryValue("SELECT MIN(seq) FROM repl_meta.log").value_or("?"), "4")

@@ -12,7 +12,7 @@ namespace sqlrepl::console {
 namespace {
 
 using Clock = OutcomeQueue::Clock;
-using master::SlaveRegistry;
+using feed::SlaveRegistry;
 
 constexpr int kLongTimeoutMs = 60000;  // never reached when the test passes
 

@@ -7,7 +7,7 @@
 namespace sqlrepl::console {
 namespace {
 
-using master::SlaveOutcome;
+using feed::SlaveOutcome;
 
 SlaveOutcome Outcome(const std::string& id, SlaveOutcome::Kind kind,
                      const std::string& message = "") {
@@ -78,9 +78,9 @@ TEST(FormatSlavesTest, NoSlaveYet) {
 }
 
 TEST(FormatSlavesTest, TableShowsStateLagAndLastError) {
-  master::SlaveInfo live{"s1", "10.0.0.1:4000", master::SlaveState::kLive, 10, 0, 0, "", false};
-  master::SlaveInfo behind{"s2", "10.0.0.2:4000", master::SlaveState::kLive, 4, 1, 2, "ERROR 1146",
-                           true};
+  feed::SlaveInfo live{"s1", "10.0.0.1:4000", feed::SlaveState::kLive, 10, 0, 0, "", false};
+  feed::SlaveInfo behind{"s2", "10.0.0.2:4000", feed::SlaveState::kLive, 4, 1, 2, "ERROR 1146",
+                         true};
   const std::string table = FormatSlaves({live, behind}, 10);
   EXPECT_NE(table.find("| s1    | 10.0.0.1:4000 | live          |      10 |   0 |"),
             std::string::npos)
@@ -94,9 +94,9 @@ TEST(FormatSlavesTest, TableShowsStateLagAndLastError) {
 // Issue 19: a piped master that exits while slaves are behind says which,
 // and how far, instead of leaving them to stop half-way in silence.
 TEST(FormatBehindAtExitTest, NamesEverySlaveBehindAndHowFar) {
-  const master::SlaveInfo done{"s1", "a:1", master::SlaveState::kLive, 600, 0, 0, "", false};
-  const master::SlaveInfo live{"s2", "a:2", master::SlaveState::kLive, 4, 0, 0, "", true};
-  const master::SlaveInfo gone{"s3", "a:3", master::SlaveState::kOffline, 599, 0, 0, "", false};
+  const feed::SlaveInfo done{"s1", "a:1", feed::SlaveState::kLive, 600, 0, 0, "", false};
+  const feed::SlaveInfo live{"s2", "a:2", feed::SlaveState::kLive, 4, 0, 0, "", true};
+  const feed::SlaveInfo gone{"s3", "a:3", feed::SlaveState::kOffline, 599, 0, 0, "", false};
   EXPECT_EQ(FormatBehindAtExit({done}, 600), "");
   EXPECT_EQ(FormatBehindAtExit({}, 600), "");
   EXPECT_EQ(FormatBehindAtExit({done, live, gone}, 600),

@@ -4,8 +4,8 @@
 // reports (in OK answers only, as the client library sees them), the user's writes (committed or
 // rolled back, not interpreted), and rules that make a statement fail, lose its session before or
 // after it takes effect, or commit / roll back / change the flags as a procedure would. It
-// understands only the statements MasterExecutor and MasterLog send; any other statement is a write
-// that succeeds.
+// understands only the statements MasterExecutor and ReplicationLog send; any other statement is a
+// write that succeeds.
 #pragma once
 
 #include <fmt/format.h>
@@ -151,7 +151,7 @@ class FakeSession : public db::Session {
   bool in_transaction() const { return in_transaction_; }
 
  private:
-  // The guarded commit's marker (MasterLog::PrepareGuardedCommit).
+  // The guarded commit's marker (ReplicationLog::PrepareGuardedCommit).
   enum class Marker { kNone, kArmed, kChecked };
 
   Result<db::QueryResult> ExecuteOne(const std::string& sql) {
@@ -284,7 +284,7 @@ class FakeSession : public db::Session {
     }
   }
 
-  // MasterLog's compound statements: the log row and COMMIT, guarded by the
+  // ReplicationLog's compound statements: the log row and COMMIT, guarded by the
   // marker or not.
   Result<db::QueryResult> Block(const std::string& sql) {
     if (sql.find("IF @`sqlrepl.logging` <=>") != std::string::npos) {

@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
 
 using Events = std::vector<std::vector<std::string>>;
 
-class RecordingSink : public EventSink {
+class RecordingSink : public feed::EventSink {
  public:
   void Publish(uint64_t seq, const std::string& encoded) override {
     Result<replication::Event> e = replication::DecodeEvent(encoded);
@@ -48,7 +48,7 @@ class RecordingSink : public EventSink {
 class MasterExecutorUnitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Result<MasterLog> log = MasterLog::Open(&conn_, "repl_meta");
+    Result<log::ReplicationLog> log = log::ReplicationLog::Open(&conn_, "repl_meta");
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_.emplace(std::move(log).value());
     executor_.emplace(&conn_, &probe_, &*log_, &sink_, MasterExecutor::Options{"repl_meta"});
@@ -73,7 +73,7 @@ class MasterExecutorUnitTest : public ::testing::Test {
   FakeSession conn_{server_};
   FakeSession probe_{server_};
   RecordingSink sink_;
-  std::optional<MasterLog> log_;
+  std::optional<log::ReplicationLog> log_;
   std::optional<MasterExecutor> executor_;
 };
 
@@ -381,7 +381,7 @@ TEST_F(MasterExecutorUnitTest, RecoveredCommitUnderAutocommitOffSaysAutocommitWa
 }
 
 // The reconnection hook learns which session held the log's lock, so that
-// it can wait for that session to end (MasterLog::Open), and the next
+// it can wait for that session to end (ReplicationLog::Open), and the next
 // reconnection names the session that took the lock over.
 TEST_F(MasterExecutorUnitTest, ReconnectHookIsToldWhichSessionHeldTheLock) {
   std::vector<unsigned long> previous;

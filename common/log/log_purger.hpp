@@ -1,7 +1,7 @@
-// Log retention on the master: a thread with its own connection that, at
+// Log retention: a thread with its own connection that, at
 // most once a minute (more often only for retentions under two minutes),
 //   1. records the position every slave seen has acknowledged as applied
-//      (never what it only queued) in META_SCHEMA.slaves, so that a slave
+//      (never what it only queued; `followers` says) in META_SCHEMA.slaves, so that a slave
 //      offline across a master restart still counts (delete its row to
 //      forget a slave for good);
 //   2. deletes log rows that every recorded slave has applied and that are
@@ -24,9 +24,8 @@
 
 #include "config/defaults.hpp"
 #include "db/connection.hpp"
-#include "master/slave_registry.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 // The highest sequence number that may be purged: applied by every known
 // slave, and below the newest event. 0 when nothing may go (no slave known).
@@ -36,8 +35,17 @@ uint64_t PurgeLimit(const std::vector<uint64_t>& known_slave_positions, uint64_t
 // retention when that is shorter (never below a second).
 std::chrono::seconds PurgeInterval(int64_t retention_seconds);
 
+// A follower's acknowledged position, as the purger records it.
+struct FollowerPosition {
+  std::string id;
+  uint64_t applied_seq = 0;
+};
+
 class LogPurger {
  public:
+  // The followers seen so far and how far each has applied (any thread).
+  using Followers = std::function<std::vector<FollowerPosition>()>;
+
   struct Options {
     db::ConnectOptions db;
     std::string meta_schema{config::kDefaultMetaSchema};
@@ -46,8 +54,7 @@ class LogPurger {
     std::function<void(const std::string&)> log;
   };
 
-  // `registry` must outlive the purger.
-  LogPurger(Options options, const SlaveRegistry* registry);
+  LogPurger(Options options, Followers followers);
   ~LogPurger();
   LogPurger(const LogPurger&) = delete;
   LogPurger& operator=(const LogPurger&) = delete;
@@ -62,7 +69,7 @@ class LogPurger {
   Status RunOnce();
 
   Options options_;
-  const SlaveRegistry* registry_;
+  Followers followers_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -70,4 +77,4 @@ class LogPurger {
   std::optional<db::Connection> conn_;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

@@ -1,4 +1,4 @@
-#include "master/server.hpp"
+#include "feed/server.hpp"
 
 #include <fmt/format.h>
 
@@ -7,11 +7,11 @@
 
 #include "protocol/frame.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 ReplicationServer::ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
                                      std::string replication_id, uint64_t first_seq,
-                                     const LogHead* head)
+                                     const log::LogHead* head)
     : io_(io),
       options_(std::move(options)),
       registry_(registry),
@@ -42,7 +42,7 @@ Status ReplicationServer::Start() {
         ec.message()));
   }
   port_ = acceptor_.local_endpoint(ec).port();
-  reader_ = std::make_unique<LogReader>(io_, options_.db, options_.meta_schema);
+  reader_ = std::make_unique<log::LogReader>(io_, options_.db, options_.meta_schema);
   asio::co_spawn(io_, AcceptLoop(), asio::detached);
   started_ = true;
   return Status::Ok();
@@ -85,7 +85,8 @@ asio::awaitable<void> ReplicationServer::AcceptLoop() {
     if (pending_ >= options_.max_pending) {
       // Only this newcomer pays: sessions already accepted keep their place.
       if (refused++ % 1000 == 0) {
-        Log(fmt::format("{} connections are in the handshake already (the limit); closing new ones "
+        Log(
+            fmt::format("{} connections are in the handshake already (the limit); closing new ones "
                         "until some finish",
                         options_.max_pending));
       }
@@ -147,4 +148,4 @@ void ReplicationServer::Log(const std::string& line) const {
   if (options_.log) options_.log(line);
 }
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

@@ -1,5 +1,5 @@
 // The newest committed sequence number of the master's replication log.
-// One instance, owned by MasterLog: the prompt's thread, the only one that
+// One instance, owned by ReplicationLog: the prompt's thread, the only one that
 // commits, advances it; the I/O thread reads it for handshakes, catch-up
 // and heartbeats. Reading a number whose live delivery is still queued for
 // the I/O thread is safe: the event is committed, so catch-up can read it,
@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 class LogHead {
  public:
@@ -26,4 +26,4 @@ class LogHead {
   std::atomic<uint64_t> last_seq_;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

@@ -19,18 +19,18 @@
 
 #include "base/status.hpp"
 #include "db/session.hpp"
-#include "master/log_head.hpp"
+#include "log/log_head.hpp"
 #include "replication/event.hpp"
 #include "replication/log_bounds.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 // The master's own COMMIT: it ends the transaction whatever completion_type
 // the user set in the session (CHAIN would open another one, RELEASE would
 // close the session).
 inline constexpr std::string_view kOwnCommit = "COMMIT AND NO CHAIN NO RELEASE";
 
-class MasterLog {
+class ReplicationLog {
  public:
   // Creates the schema, tables and replication id when missing, takes the
   // single-writer lock on `conn` and reads the log's bounds, once.
@@ -38,8 +38,8 @@ class MasterLog {
   // `previous_holder`: the server's id of this master's session that held
   // the lock before its connection was lost; if it still does, the lock is
   // waited for (up to kPreviousHolderWaitSeconds) while it ends.
-  static Result<MasterLog> Open(db::Session* conn, const std::string& meta_schema,
-                                unsigned long previous_holder = 0);
+  static Result<ReplicationLog> Open(db::Session* conn, const std::string& meta_schema,
+                                     unsigned long previous_holder = 0);
   static constexpr int kPreviousHolderWaitSeconds = 10;
 
   const std::string& replication_id() const { return replication_id_; }
@@ -100,7 +100,7 @@ class MasterLog {
                                                    const std::string& meta_schema);
 
  private:
-  MasterLog(std::string meta_schema, const replication::LogBounds& bounds)
+  ReplicationLog(std::string meta_schema, const replication::LogBounds& bounds)
       : meta_schema_(std::move(meta_schema)),
         replication_id_(bounds.replication_id),
         first_seq_at_open_(bounds.first_seq),
@@ -115,4 +115,4 @@ class MasterLog {
   std::unique_ptr<LogHead> head_;  // on the heap: its address outlives moves of the log
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

@@ -1,8 +1,8 @@
-#include "master/log_reader.hpp"
+#include "log/log_reader.hpp"
 
-#include "master/master_log.hpp"
+#include "log/replication_log.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 LogReader::LogReader(asio::io_context& io, db::ConnectOptions db, std::string meta_schema)
     : io_(io),
@@ -49,7 +49,8 @@ void LogReader::Loop() {
         }
         conn.emplace(std::move(c).value());
       }
-      batch = MasterLog::ReadFrom(&*conn, meta_schema_, request.first, kBatchEvents, kBatchBytes);
+      batch =
+          ReplicationLog::ReadFrom(&*conn, meta_schema_, request.first, kBatchEvents, kBatchBytes);
       if (batch.ok()) break;
       conn.reset();
     }
@@ -59,4 +60,4 @@ void LogReader::Loop() {
   }
 }
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

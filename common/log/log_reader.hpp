@@ -17,7 +17,7 @@
 #include "base/status.hpp"
 #include "db/connection.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 class LogReader {
  public:
@@ -49,4 +49,4 @@ class LogReader {
   std::thread thread_;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

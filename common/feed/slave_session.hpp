@@ -10,15 +10,15 @@
 #include <string>
 
 #include "base/secret.hpp"
-#include "master/log_reader.hpp"
-#include "master/slave_registry.hpp"
+#include "feed/slave_registry.hpp"
+#include "log/log_reader.hpp"
 #include "protocol/frame_io.hpp"
 #include "protocol/link_timing.hpp"
 #include "protocol/transport.hpp"
 #include "replication/handshake.hpp"
 #include "replication/log_bounds.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 class SlaveSession;
 
@@ -39,7 +39,7 @@ class SessionHost {
   // counts as a pending connection.
   virtual void HandshakeEnded() = 0;
   virtual SlaveRegistry& registry() = 0;
-  virtual LogReader& reader() = 0;
+  virtual log::LogReader& reader() = 0;
   virtual void Log(const std::string& line) const = 0;
   // The open registered session of slave `slave_id`, or null.
   virtual std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const = 0;
@@ -100,7 +100,7 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   bool WantsBatch() const;
   void StartCatchUp();
   void RequestBatch();
-  void OnBatch(LogReader::Batch batch);
+  void OnBatch(log::LogReader::Batch batch);
   void GoLive();
   void ReportState(SlaveState state);
 
@@ -121,4 +121,4 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 class EventSink {
  public:
@@ -16,4 +16,4 @@ class EventSink {
   virtual void Publish(uint64_t seq, const std::string& encoded_event) = 0;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

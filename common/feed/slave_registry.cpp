@@ -1,8 +1,8 @@
-#include "master/slave_registry.hpp"
+#include "feed/slave_registry.hpp"
 
 #include <utility>
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 const char* SlaveStateName(SlaveState state) {
   switch (state) {
@@ -222,4 +222,11 @@ std::vector<SlaveInfo> SlaveRegistry::Snapshot() const {
   return out;
 }
 
-}  // namespace sqlrepl::master
+std::vector<log::FollowerPosition> SlaveRegistry::Positions() const {
+  std::lock_guard lock(mu_);
+  std::vector<log::FollowerPosition> out;
+  for (const auto& [id, e] : slaves_) out.push_back({id, e.info.applied_seq});
+  return out;
+}
+
+}  // namespace sqlrepl::feed

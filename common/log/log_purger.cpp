@@ -1,11 +1,11 @@
-#include "master/log_purger.hpp"
+#include "log/log_purger.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 
 uint64_t PurgeLimit(const std::vector<uint64_t>& known, uint64_t last_seq) {
   if (known.empty() || last_seq == 0) return 0;
@@ -17,12 +17,14 @@ std::chrono::seconds PurgeInterval(int64_t retention_seconds) {
   return std::chrono::seconds(std::clamp<int64_t>(retention_seconds / 2, 1, 60));
 }
 
-LogPurger::LogPurger(Options options, const SlaveRegistry* registry)
-    : options_(std::move(options)), registry_(registry) {}
+LogPurger::LogPurger(Options options, Followers followers)
+    : options_(std::move(options)), followers_(std::move(followers)) {}
 
 LogPurger::~LogPurger() { Stop(); }
 
-void LogPurger::Start() { thread_ = std::thread([this] { Loop(); }); }
+void LogPurger::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void LogPurger::Stop() {
   {
@@ -56,7 +58,8 @@ Status LogPurger::RunOnce() {
     conn_.emplace(std::move(c).value());
     Status s = conn_->Run("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
     if (s.ok()) {
-      s = conn_->Run(fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slaves ("
+      s =
+          conn_->Run(fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slaves ("
                                  " slave_id VARCHAR(255) PRIMARY KEY,"
                                  " applied_seq BIGINT UNSIGNED NOT NULL,"
                                  " last_seen TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
@@ -67,7 +70,7 @@ Status LogPurger::RunOnce() {
   }
   const std::string& meta = options_.meta_schema;
   // 1. Remember every slave seen, and how far it has applied.
-  for (const SlaveInfo& slave : registry_->Snapshot()) {
+  for (const FollowerPosition& slave : followers_()) {
     Status s = conn_->Run(fmt::format(
         "INSERT INTO `{0}`.slaves (slave_id, applied_seq) VALUES ({1}, {2}) ON DUPLICATE KEY "
         "UPDATE applied_seq = GREATEST(applied_seq, VALUES(applied_seq)), last_seen = NOW(6)",
@@ -111,4 +114,4 @@ Status LogPurger::RunOnce() {
   return Status::Ok();
 }
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

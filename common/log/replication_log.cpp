@@ -1,4 +1,4 @@
-#include "master/master_log.hpp"
+#include "log/replication_log.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "db/connection.hpp"  // kParseError
 #include "protocol/frame.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 namespace {
 
 uint64_t ToU64(const db::Cell& cell) {
@@ -16,7 +16,8 @@ uint64_t ToU64(const db::Cell& cell) {
 
 }  // namespace
 
-Result<replication::LogBounds> MasterLog::ReadBounds(db::Session* conn, const std::string& meta) {
+Result<replication::LogBounds> ReplicationLog::ReadBounds(db::Session* conn,
+                                                          const std::string& meta) {
   Result<db::QueryResult> id =
       conn->Execute(fmt::format("SELECT replication_id FROM `{}`.log_info WHERE id = 1", meta));
   if (!id.ok()) return id.status();
@@ -33,8 +34,8 @@ Result<replication::LogBounds> MasterLog::ReadBounds(db::Session* conn, const st
   return b;
 }
 
-Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta,
-                                  unsigned long previous_holder) {
+Result<ReplicationLog> ReplicationLog::Open(db::Session* conn, const std::string& meta,
+                                            unsigned long previous_holder) {
   // A session of ours that was lost may still hold the lock for a moment
   // (a killed session ends when its thread notices): wait for that one, in
   // the server, but never for another master's.
@@ -72,11 +73,11 @@ Result<MasterLog> MasterLog::Open(db::Session* conn, const std::string& meta,
   }
   Result<replication::LogBounds> bounds = ReadBounds(conn, meta);
   if (!bounds.ok()) return bounds.status();
-  return MasterLog(meta, *bounds);
+  return ReplicationLog(meta, *bounds);
 }
 
-std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
-                                 bool restage) const {
+std::string ReplicationLog::InsertSql(db::Session* conn, uint64_t seq, const std::string& encoded,
+                                      bool restage) const {
   return fmt::format(
       "INSERT INTO `{}`.log (seq, event) VALUES ({}, _binary{}){}", meta_schema_, seq,
       conn->Quote(encoded),
@@ -85,7 +86,8 @@ std::string MasterLog::InsertSql(db::Session* conn, uint64_t seq, const std::str
           : "");
 }
 
-Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* event, bool restage) {
+Result<std::string> ReplicationLog::Append(db::Session* conn, replication::Event* event,
+                                           bool restage) {
   event->seq = last_seq() + 1;
   std::string encoded = replication::EncodeEvent(*event);
   // Before the commit: a committed event that no frame can carry would
@@ -97,8 +99,8 @@ Result<std::string> MasterLog::Append(db::Session* conn, replication::Event* eve
   return encoded;
 }
 
-Result<std::string> MasterLog::AppendAndCommit(db::Session* conn, replication::Event* event,
-                                               bool restage, std::string_view commit) {
+Result<std::string> ReplicationLog::AppendAndCommit(db::Session* conn, replication::Event* event,
+                                                    bool restage, std::string_view commit) {
   event->seq = last_seq() + 1;
   std::string encoded = replication::EncodeEvent(*event);
   Status s = protocol::CheckEventSize(encoded.size());  // as in Append()
@@ -114,9 +116,8 @@ Result<std::string> MasterLog::AppendAndCommit(db::Session* conn, replication::E
   return encoded;
 }
 
-Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* conn,
-                                                                 replication::Event* event,
-                                                                 uint64_t nonce) const {
+Result<ReplicationLog::GuardedCommit> ReplicationLog::PrepareGuardedCommit(
+    db::Session* conn, replication::Event* event, uint64_t nonce) const {
   // A user variable of the master's session, named so as not to meet the user's.
   constexpr std::string_view kMarker = "@`sqlrepl.logging`";
   event->seq = last_seq() + 1;
@@ -141,16 +142,17 @@ Result<MasterLog::GuardedCommit> MasterLog::PrepareGuardedCommit(db::Session* co
   return out;
 }
 
-Result<bool> MasterLog::IsCommitted(db::Session* other, uint64_t seq) const {
+Result<bool> ReplicationLog::IsCommitted(db::Session* other, uint64_t seq) const {
   Result<db::QueryResult> r = other->Execute(
       fmt::format("SELECT COUNT(*) FROM `{}`.log WHERE seq = {}", meta_schema_, seq));
   if (!r.ok()) return r.status();
   return !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0";
 }
 
-Result<std::vector<std::string>> MasterLog::ReadFrom(db::Session* conn, const std::string& meta,
-                                                     uint64_t from_seq, size_t max_events,
-                                                     size_t max_bytes) {
+Result<std::vector<std::string>> ReplicationLog::ReadFrom(db::Session* conn,
+                                                          const std::string& meta,
+                                                          uint64_t from_seq, size_t max_events,
+                                                          size_t max_bytes) {
   Result<db::QueryResult> r =
       conn->Execute(fmt::format("SELECT event FROM `{}`.log WHERE seq >= {} ORDER BY seq LIMIT {}",
                                 meta, from_seq, max_events));
@@ -166,4 +168,4 @@ Result<std::vector<std::string>> MasterLog::ReadFrom(db::Session* conn, const st
   return out;
 }
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

@@ -1,8 +1,8 @@
-#include "master/log_purger.hpp"
+#include "log/log_purger.hpp"
 
 #include <gtest/gtest.h>
 
-namespace sqlrepl::master {
+namespace sqlrepl::log {
 namespace {
 
 TEST(PurgeRule, NothingGoesWithoutAKnownSlave) { EXPECT_EQ(PurgeLimit({}, 100), 0u); }
@@ -24,4 +24,4 @@ TEST(PurgeRule, IntervalIsAtMostAMinute) {
 }
 
 }  // namespace
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::log

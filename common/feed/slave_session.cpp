@@ -1,4 +1,4 @@
-#include "master/slave_session.hpp"
+#include "feed/slave_session.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "replication/event.hpp"
 #include "replication/handshake.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 using protocol::kMaxHandshakeFrame;
 using protocol::MessageType;
@@ -365,12 +365,12 @@ void SlaveSession::StartCatchUp() {
 
 void SlaveSession::RequestBatch() {
   batch_pending_ = true;
-  host_->reader().Request(next_seq_, [self = shared_from_this()](LogReader::Batch batch) {
+  host_->reader().Request(next_seq_, [self = shared_from_this()](log::LogReader::Batch batch) {
     self->OnBatch(std::move(batch));
   });
 }
 
-void SlaveSession::OnBatch(LogReader::Batch batch) {
+void SlaveSession::OnBatch(log::LogReader::Batch batch) {
   batch_pending_ = false;
   if (closed_) return;
   if (!batch.ok()) return Close("cannot read the replication log: " + batch.status().ToString());
@@ -410,4 +410,4 @@ void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::st
   ++next_seq_;
 }
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

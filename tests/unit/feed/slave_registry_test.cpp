@@ -1,14 +1,14 @@
 // SlaveRegistry without sockets: connection generations, the answers
 // WaitFor gives, lagging slaves, and verify answers. Every wait has an
 // explicit deadline; none relies on a sleep.
-#include "master/slave_registry.hpp"
+#include "feed/slave_registry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 namespace {
 
 using Clock = SlaveRegistry::Clock;
@@ -322,4 +322,4 @@ TEST(SlaveRegistryTest, WokenWaitWhoseStopHoldsEndsEarlyWithoutLagging) {
 }
 
 }  // namespace
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

@@ -16,16 +16,16 @@
 #include "base/status.hpp"
 #include "config/defaults.hpp"
 #include "db/connection.hpp"
-#include "master/event_sink.hpp"
-#include "master/log_head.hpp"
-#include "master/log_reader.hpp"
-#include "master/slave_registry.hpp"
-#include "master/slave_session.hpp"
+#include "feed/event_sink.hpp"
+#include "feed/slave_registry.hpp"
+#include "feed/slave_session.hpp"
+#include "log/log_head.hpp"
+#include "log/log_reader.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/transport.hpp"
 #include "replication/log_bounds.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 class ReplicationServer : public EventSink, private SessionHost {
  public:
@@ -34,7 +34,7 @@ class ReplicationServer : public EventSink, private SessionHost {
     uint16_t listen_port = config::kDefaultReplicationPort;  // 0: any free port (tests)
     Secret token;
     std::string meta_schema{config::kDefaultMetaSchema};
-    db::ConnectOptions db;  // for the catch-up reader's own connection
+    db::ConnectOptions db;                        // for the catch-up reader's own connection
     std::function<void(const std::string&)> log;  // connection events, from the I/O thread
     size_t max_queued_bytes =
         config::kDefaultMaxQueuedBytes;  // per slave; a slower slave is dropped
@@ -58,11 +58,11 @@ class ReplicationServer : public EventSink, private SessionHost {
 
   // `io`, `registry` and `head` must outlive the server. The caller runs
   // `io` on an I/O thread, and stops that thread before destroying the
-  // server. `head` is the log's last sequence number (MasterLog::head()),
+  // server. `head` is the log's last sequence number (ReplicationLog::head()),
   // advanced by the committing thread before it calls Publish();
   // `first_seq` is the log's oldest event now, moved by SetFirstSeq().
   ReplicationServer(asio::io_context& io, Options options, SlaveRegistry* registry,
-                    std::string replication_id, uint64_t first_seq, const LogHead* head);
+                    std::string replication_id, uint64_t first_seq, const log::LogHead* head);
   ~ReplicationServer() override;
   ReplicationServer(const ReplicationServer&) = delete;
   ReplicationServer& operator=(const ReplicationServer&) = delete;
@@ -95,7 +95,7 @@ class ReplicationServer : public EventSink, private SessionHost {
   replication::RandomSource random() const override { return options_.random; }
   void HandshakeEnded() override { --pending_; }
   SlaveRegistry& registry() override { return *registry_; }
-  LogReader& reader() override { return *reader_; }
+  log::LogReader& reader() override { return *reader_; }
   void Log(const std::string& line) const override;
   std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const override;
   void Register(const std::shared_ptr<SlaveSession>& session) override;
@@ -106,14 +106,14 @@ class ReplicationServer : public EventSink, private SessionHost {
   SlaveRegistry* registry_;
   const std::string replication_id_;
   uint64_t first_seq_;  // I/O thread; SetFirstSeq() posts there
-  const LogHead* head_;
+  const log::LogHead* head_;
   asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
-  std::unique_ptr<LogReader> reader_;
+  std::unique_ptr<log::LogReader> reader_;
   std::set<std::shared_ptr<SlaveSession>> sessions_;
   size_t pending_ = 0;  // accepted, handshake not ended
   bool started_ = false;
   bool stopped_ = false;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

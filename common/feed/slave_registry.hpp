@@ -18,9 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "log/log_purger.hpp"
 #include "protocol/messages.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 
 enum class SlaveState { kCatchingUp, kLive, kOffline };
 const char* SlaveStateName(SlaveState state);
@@ -114,6 +115,8 @@ class SlaveRegistry {
 
   // Every slave seen since the master started, sorted by id.
   std::vector<SlaveInfo> Snapshot() const;
+  // The same, as the log's purger records them.
+  std::vector<log::FollowerPosition> Positions() const;
 
  private:
   struct Entry {
@@ -141,4 +144,4 @@ class SlaveRegistry {
   std::function<void()> on_caught_up_;
 };
 
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

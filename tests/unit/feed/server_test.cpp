@@ -1,7 +1,7 @@
 // The replication server in process, on loopback, with hand-written slaves:
 // the per-slave queue bound and the handshake over real sockets. No
 // database: a slave that is up to date goes live without reading the log.
-#include "master/server.hpp"
+#include "feed/server.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -26,7 +26,7 @@
 #include "replication/event.hpp"
 #include "wait_for.hpp"
 
-namespace sqlrepl::master {
+namespace sqlrepl::feed {
 namespace {
 
 using protocol::MessageType;
@@ -86,7 +86,7 @@ class ServerTest : public ::testing::Test {
   std::vector<std::string> log_;
   asio::io_context io_;
   SlaveRegistry registry_;
-  LogHead head_{0};  // the log's last sequence number, as MasterLog would keep it
+  log::LogHead head_{0};  // the log's last sequence number, as ReplicationLog would keep it
   std::unique_ptr<ReplicationServer> server_;
   std::optional<protocol::IoThread> io_thread_;
 };
@@ -99,7 +99,7 @@ TEST_F(ServerTest, SlaveThatStopsReadingIsDroppedAtTheQueueBound) {
   // 20 MB of events: more than the socket buffers and the 1 MiB bound hold.
   const std::string big(100 * 1024, 'x');
   for (uint64_t seq = 1; seq <= 200; ++seq) {
-    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
+    head_.Advance(seq);  // as ReplicationLog::MarkCommitted does before the executor publishes
     server_->Publish(seq, replication::EncodeEvent(replication::Event{
                               seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
@@ -121,7 +121,7 @@ TEST_F(ServerTest, SlaveThatReadsGetsEveryEventInOrder) {
   ASSERT_TRUE(WaitUntilLive());
   const std::string big(100 * 1024, 'y');
   for (uint64_t seq = 1; seq <= 50; ++seq) {
-    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
+    head_.Advance(seq);  // as ReplicationLog::MarkCommitted does before the executor publishes
     server_->Publish(seq, replication::EncodeEvent(replication::Event{
                               seq, "school", {{{}, "INSERT INTO t VALUES ('" + big + "')"}}}));
   }
@@ -198,7 +198,7 @@ TEST_F(ServerTest, SlaveThatStopsAcknowledgingIsNotWaitedForAfterOneTimeout) {
   ASSERT_EQ(stuck.Handshake(kToken, "stuck", 0).type, MessageType::kWelcome);
   ASSERT_TRUE(WaitUntilLive());
   auto publish = [&](uint64_t seq) {
-    head_.Advance(seq);  // as MasterLog::MarkCommitted does before the executor publishes
+    head_.Advance(seq);  // as ReplicationLog::MarkCommitted does before the executor publishes
     server_->Publish(
         seq, replication::EncodeEvent(replication::Event{seq, "school", {{{}, "DELETE FROM t"}}}));
   };
@@ -487,4 +487,4 @@ TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {
 }
 
 }  // namespace
-}  // namespace sqlrepl::master
+}  // namespace sqlrepl::feed

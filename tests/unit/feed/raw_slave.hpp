@@ -1,5 +1,5 @@
 // A slave written by hand with blocking sockets, for tests that run the
-// master's replication server in process (tests/unit/master/server_test.cpp
+// master's replication server in process (tests/unit/feed/server_test.cpp
 // and the integration tests that give it a real log).
 #pragma once
 
@@ -20,7 +20,7 @@
 #include "protocol/messages.hpp"
 #include "replication/handshake.hpp"
 
-namespace sqlrepl::master::testing {
+namespace sqlrepl::feed::testing {
 
 // After a welcome its frames are sealed and the master's are checked, as a
 // real slave does.
@@ -107,4 +107,4 @@ class RawSlave {
   std::optional<protocol::FrameMac> to_master_;
 };
 
-}  // namespace sqlrepl::master::testing
+}  // namespace sqlrepl::feed::testing
