@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when an #include crosses the layering rules of docs/development.md:
-#   entry points -> console/app -> master | slave -> replication
+#   entry points -> console/app -> master | slave -> replication, provision
 #     -> protocol/db/sql/config -> base
 # master/ and slave/ never include each other. Both programs have a prompt:
 # the terminal pieces in console/ (line source, interrupt, table formatter,
@@ -35,9 +35,12 @@ forbid() {
 forbid common/slave 'master|console|app' "common/slave may not include master/, console/ or app/"
 forbid common/master 'slave|console|app' "common/master may not include slave/, console/ or app/"
 forbid common/replication 'master|slave|console|app' "common/replication is shared: it includes neither role"
-forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|replication' \
+forbid common/provision 'master|slave|console|app' \
+  "common/provision holds what both sides of provisioning share: it includes neither role"
+forbid "common/protocol common/db common/sql common/config" \
+  'master|slave|console|app|replication|provision' \
   "protocol, db, sql and config sit below replication"
-forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
+forbid common/base 'master|slave|console|app|replication|provision|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console' "app/ is what both entry points share"
 master_console='master_shell|outcome_queue|replication_report'
 shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")
