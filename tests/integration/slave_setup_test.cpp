@@ -10,6 +10,8 @@
 #include <csignal>
 
 #include "app/grants.hpp"
+#include "app/provision.hpp"
+#include "config/config.hpp"
 #include "mariadb_server.hpp"
 #include "nodes.hpp"
 #include "process.hpp"
@@ -214,6 +216,82 @@ TEST_F(SlaveSetupTest, AnUnfinishedProvisioningKeepsTheSlaveFromStarting) {
       << slave->Stdout() << slave->Stderr();
   slave->Signal(SIGTERM);
   EXPECT_TRUE(slave->Wait(seconds(30)).has_value());
+}
+
+// slave --provision's first steps (docs/provisioning.md): a database that
+// holds someone's tables is replaced only with --force; the partial copy
+// of an unfinished provisioning without it; the marker comes first.
+class ProvisionPrepareTest : public SlaveSetupTest {
+ protected:
+  config::SlaveConfig Config() const {
+    config::SlaveConfig cfg;
+    cfg.db.host = "127.0.0.1";
+    cfg.db.port = server_->port();
+    cfg.db.user = MariaDbServer::kSlaveUser;
+    cfg.db.password = Secret(MariaDbServer::kSlavePassword);
+    cfg.db.database = "school";
+    cfg.meta_schema = "repl_meta";
+    cfg.admin.user = "root";
+    cfg.admin.socket = server_->socket();
+    return cfg;
+  }
+  Result<db::Connection> Prepare(bool force) {
+    return app::PrepareProvisioning(Config(), force,
+                                    [this](const std::string& line) { printed_ += line + "\n"; });
+  }
+  std::optional<std::string> Marker() const {
+    return server_->QueryValue(replication::ProvisionMarkerSelectSql("repl_meta"));
+  }
+  std::string printed_;
+};
+
+TEST_F(ProvisionPrepareTest, ANonEmptyDatabaseIsReplacedOnlyWithForce) {
+  ASSERT_EQ(Setup(SlaveLines() + RootAdminLines(), "setup"), 0) << Output();
+  ASSERT_TRUE(server_
+                  ->Exec("CREATE TABLE school.mine (id INT PRIMARY KEY) ENGINE=InnoDB;"
+                         "INSERT INTO school.mine VALUES (1);"
+                         "CREATE VIEW school.v AS SELECT id FROM school.mine")
+                  .ok());
+  Result<db::Connection> refused = Prepare(false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("database 'school' is not empty (2 objects: mine, v)"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("slave --provision --force"));
+  EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM school.mine"), "1");
+  EXPECT_EQ(Marker(), "0");
+
+  Result<db::Connection> forced = Prepare(true);
+  ASSERT_TRUE(forced.ok()) << forced.status().ToString();
+  EXPECT_EQ(server_->QueryValue(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'school'"),
+            "0");
+  EXPECT_EQ(Marker(), "1");
+  EXPECT_THAT(printed_, HasSubstr("Removed 2 objects from database 'school'"));
+  // The session is the loader's: DB_NAME selected.
+  Result<db::QueryResult> current = forced->Execute("SELECT DATABASE()");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->rows[0][0], "school");
+}
+
+TEST_F(ProvisionPrepareTest, ThePartialCopyOfAnUnfinishedProvisioningNeedsNoForce) {
+  ASSERT_EQ(Setup(SlaveLines() + RootAdminLines(), "setup"), 0) << Output();
+  ASSERT_TRUE(server_
+                  ->Exec("CREATE TABLE school.half (id INT PRIMARY KEY) ENGINE=InnoDB;" +
+                         replication::ProvisionMarkerInsertSql("repl_meta"))
+                  .ok());
+  Result<db::Connection> again = Prepare(false);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(server_->QueryValue(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'school'"),
+            "0");
+  EXPECT_EQ(Marker(), "1");
+}
+
+TEST_F(ProvisionPrepareTest, WithoutSetupItSaysToRunItFirst) {
+  Result<db::Connection> r = Prepare(false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("run slave --setup first"));
 }
 
 }  // namespace
