@@ -18,6 +18,7 @@
 
 #include "app/grants.hpp"
 #include "app/oplog.hpp"
+#include "app/setup.hpp"
 #include "app/startup.hpp"
 #include "config/config.hpp"
 #include "console/interrupt.hpp"
@@ -27,6 +28,8 @@
 #include "db/privileges.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
+#include "provision/gate.hpp"
+#include "replication/slave_position.hpp"
 #include "slave/applier.hpp"
 #include "slave/apply_session.hpp"
 #include "slave/master_link.hpp"
@@ -89,8 +92,9 @@ std::optional<slave::SlavePosition> OpenPosition(const config::SlaveConfig& cfg,
   Result<slave::SlavePosition> position = slave::OpenSlavePosition(&*conn, cfg.meta_schema);
   if (!position.ok()) {
     Log("cannot read the applied position: " + position.status().ToString());
-    Fail(fmt::format("cannot keep the applied position in {}.slave_position: {}", cfg.meta_schema,
-                     position.status().ToString()));
+    Fail(fmt::format("cannot keep the applied position in {}.slave_position: {}\n(`slave --setup`, "
+                     "run once with ADMIN_DB_USER and ADMIN_DB_PASS or ADMIN_DB_SOCKET, makes it)",
+                     cfg.meta_schema, position.status().ToString()));
     return std::nullopt;
   }
   // Checked after the position table exists: a grant on it needs it.
@@ -101,6 +105,20 @@ std::optional<slave::SlavePosition> OpenPosition(const config::SlaveConfig& cfg,
   if (!grants.ok()) {
     Log("refusing to start: the database account may do more than applying needs");
     Fail(grants.message());
+    return std::nullopt;
+  }
+  // An unfinished provisioning left a partial copy: following from any
+  // position would build on it.
+  Result<db::QueryResult> marker =
+      conn->Execute(replication::ProvisionMarkerSelectSql(cfg.meta_schema));
+  if (!marker.ok()) {
+    Log("cannot read the applied position: " + marker.status().ToString());
+    Fail("cannot read the provisioning marker: " + marker.status().ToString());
+    return std::nullopt;
+  }
+  if (marker->rows.empty() || marker->rows[0].empty() || marker->rows[0][0] != "0") {
+    Log(std::string("refusing to start: ") + provision::kIncompleteMessage);
+    Fail(provision::kIncompleteMessage);
     return std::nullopt;
   }
   return std::move(position).value();
@@ -269,8 +287,23 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   return exit_status;
 }
 
+// `slave --setup`: the administrator's step, then exit (app/setup.hpp).
+// Not in the operational log: it is not the slave running.
+int RunSetup(const app::CommandLine& command_line) {
+  std::vector<std::string> warnings;
+  Result<config::SlaveConfig> cfg = config::LoadSlaveConfig(command_line.load, &warnings);
+  app::PrintWarnings("slave", warnings);
+  if (!cfg.ok()) return Fail(cfg.status().message());
+  db::LibraryGuard mysql_library;
+  const Status s = app::RunSlaveSetup(*cfg, command_line.load.env_file,
+                                      [](const std::string& line) { std::cout << line << std::endl; });
+  if (!s.ok()) return Fail("setup: " + s.message());
+  return app::kExitOk;
+}
+
 // The slave from its command line to its exit status.
 int RunSlave(const app::CommandLine& command_line) {
+  if (command_line.setup) return RunSetup(command_line);
   std::variant<Settings, int> loaded = LoadSettings(command_line);
   if (const int* status = std::get_if<int>(&loaded)) return *status;
   Settings& settings = std::get<Settings>(loaded);

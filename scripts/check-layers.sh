@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when an #include crosses the layering rules of docs/development.md:
 #   entry points -> console/app -> master | slave -> feed -> log
-#     -> replication -> protocol/db/sql/config -> base
+#     -> replication, provision -> protocol/db/sql/config -> base
 # master/ and slave/ never include each other; what both need (the log in
 # log/, serving it to followers in feed/) includes neither. Both programs
 # have a prompt: the terminal pieces in console/ (line source, interrupt,
@@ -39,9 +39,11 @@ forbid common/master 'slave|console|app' "common/master may not include slave/, 
 forbid common/feed 'master|slave|console|app' "common/feed serves both roles: it includes neither"
 forbid common/log 'master|slave|console|app|feed' "common/log is shared and sits below feed/"
 forbid common/replication 'master|slave|console|app|feed|log' "common/replication is shared: it includes neither role"
-forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|feed|log|replication' \
+forbid common/provision 'master|slave|console|app|feed|log' \
+  "common/provision holds what both sides of provisioning share: it includes neither role"
+forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|feed|log|replication|provision' \
   "protocol, db, sql and config sit below replication"
-forbid common/base 'master|slave|console|app|feed|log|replication|protocol|db|sql|config' "base includes nothing of ours"
+forbid common/base 'master|slave|console|app|feed|log|replication|provision|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console' "app/ is what both entry points share"
 master_console='master_shell|outcome_queue|replication_report'
 shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")

@@ -3,8 +3,10 @@
 # each with its own data folder under .cluster/, loopback only, its own port
 # and socket, the `school` database with a `students` table, a database user
 # for the programs and a generated .env (mode 0600) per node. A slave node's
-# user holds only what applying needs (README "Privileges"); its position
-# table is created here, as root. The replication link runs over TLS: a
+# user holds only what applying needs (README "Privileges"): `slave --setup`
+# makes its META_SCHEMA and grants, as root over the node's socket, which is
+# why the slave program must be built first (build/slave, or
+# SQLREPL_SLAVE_BIN). The replication link runs over TLS: a
 # private CA and the master's certificate (for 127.0.0.1 and localhost) are
 # made once under .cluster/tls/ with the openssl command
 # (scripts/tls-certs.sh), and the .env files point at them. Each node's
@@ -16,13 +18,15 @@
 #   scripts/cluster.sh destroy     stop, then delete .cluster/
 #
 # Environment: SQLREPL_CLUSTER_DIR (default <repo>/.cluster),
-# SQLREPL_DB_BASE_PORT (default 13306), SQLREPL_LISTEN_PORT (default 8080).
+# SQLREPL_DB_BASE_PORT (default 13306), SQLREPL_LISTEN_PORT (default 8080),
+# SQLREPL_SLAVE_BIN (default <repo>/build/slave).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${SQLREPL_CLUSTER_DIR:-$root/.cluster}
 base_port=${SQLREPL_DB_BASE_PORT:-13306}
 listen_port=${SQLREPL_LISTEN_PORT:-8080}
+slave_bin=${SQLREPL_SLAVE_BIN:-$root/build/slave}
 
 die() { echo "cluster: $*" >&2; exit 1; }
 
@@ -99,22 +103,8 @@ provision() {
     # The master runs the user's statements: it is the user's account.
     grants="GRANT ALL PRIVILEGES ON *.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
   else
-    # Least privilege (README "Privileges"): the slave's account reads and
-    # changes rows of school and of its position table, nothing else, so a
-    # statement its policy misread still cannot change a schema, an account
-    # or a setting. The position table is made here, as root, once; the
-    # slave checks its grants at start-up and refuses anything broader.
-    grants="CREATE DATABASE IF NOT EXISTS repl_meta;
-            CREATE TABLE IF NOT EXISTS repl_meta.slave_position (
-              id TINYINT UNSIGNED PRIMARY KEY,
-              replication_id VARCHAR(64) NOT NULL,
-              applied_seq BIGINT UNSIGNED NOT NULL,
-              updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-                ON UPDATE CURRENT_TIMESTAMP(6)
-            ) ENGINE=InnoDB;
-            GRANT SELECT, INSERT, UPDATE, DELETE ON school.* TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';
-            GRANT SELECT, INSERT, UPDATE, DELETE ON repl_meta.slave_position
-              TO 'sqlrepl'@'localhost', 'sqlrepl'@'127.0.0.1';"
+    # The slave's account gets its grants from `slave --setup` below.
+    grants=""
   fi
   sql "$node" "
     CREATE DATABASE IF NOT EXISTS school CHARACTER SET utf8mb4;
@@ -126,12 +116,6 @@ provision() {
     CREATE USER IF NOT EXISTS 'sqlrepl'@'localhost' IDENTIFIED BY '$pass';
     CREATE USER IF NOT EXISTS 'sqlrepl'@'127.0.0.1' IDENTIFIED BY '$pass';
     $grants"
-  if [ "$i" -ne 0 ]; then
-    # Clusters made before least privilege granted all of repl_meta.
-    for host in localhost 127.0.0.1; do
-      sql "$node" "REVOKE ALL PRIVILEGES ON repl_meta.* FROM 'sqlrepl'@'$host'" 2>/dev/null || true
-    done
-  fi
   local token
   token=$(cat "$dir/token")
   (
@@ -162,6 +146,16 @@ provision() {
     } >"$env.tmp"
     mv "$env.tmp" "$env"
   )
+  if [ "$i" -ne 0 ]; then
+    # Least privilege (README "Privileges"): the slave's account reads and
+    # changes rows of school and of its META_SCHEMA tables, nothing else,
+    # so a statement its policy misread still cannot change a schema, an
+    # account or a setting. Root's socket login serves this step alone: it
+    # is given in the environment, never written to the .env.
+    ADMIN_DB_USER=root ADMIN_DB_SOCKET="$dir/$node/mysqld.sock" \
+      "$slave_bin" --env-file "$env" --setup >"$dir/$node/setup.log" 2>&1 ||
+      die "slave --setup failed for $node: $(cat "$dir/$node/setup.log")"
+  fi
 }
 
 stop_node() {
@@ -188,6 +182,8 @@ case "$cmd" in
     count=${2:-3}
     [[ "$count" =~ ^[1-9][0-9]?$ ]] || die "start takes a number of servers from 1 to 99, got '$count'"
     MARIADBD=$(find_mariadbd)
+    [ "$count" -eq 1 ] || [ -x "$slave_bin" ] ||
+      die "setting up the slaves needs the slave program ($slave_bin, slave --setup): build it with 'cmake --build build --target slave', or set SQLREPL_SLAVE_BIN"
     mkdir -p "$dir"
     chmod 700 "$dir"
     [ -f "$dir/token" ] || (umask 077 && random_hex 32 >"$dir/token")

@@ -2,7 +2,9 @@
 # The demo: installs what is missing, builds, starts three private MariaDB
 # servers (scripts/cluster.sh) and runs the master's prompt with two slaves,
 # linked over TLS with the private CA and certificate that scripts/cluster.sh
-# makes under .cluster/tls/.
+# makes under .cluster/tls/. Each slave's server is set up by `slave --setup`
+# (run by scripts/cluster.sh as root over the node's socket), so the build
+# comes first.
 #
 #   scripts/demo.sh            tmux: one window, three panes (master, slave1, slave2)
 #   scripts/demo.sh --no-tmux  master in the foreground, slaves in the background,
@@ -23,7 +25,7 @@ use_tmux=1
 for arg in "$@"; do
   case "$arg" in
     --no-tmux) use_tmux=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

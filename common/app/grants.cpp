@@ -118,17 +118,42 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
   return g;
 }
 
+std::string GrantObject::Quoted() const {
+  return QuoteName(schema) + "." + (table == "*" ? std::string("*") : QuoteName(table));
+}
+
+std::vector<GrantObject> SlaveGrantObjects(std::string_view database,
+                                           std::string_view meta_schema) {
+  return {{std::string(database), "*"},
+          {std::string(meta_schema), std::string(kPositionTable)}};
+}
+
+std::vector<MetaTable> SlaveMetaTables(std::string_view meta_schema) {
+  return {{std::string(kPositionTable), replication::SlavePositionTableDdl(meta_schema)}};
+}
+
 namespace {
 
-// What the grants seen so far give on the two objects the slave needs, and
-// the revokes of what they give beyond that.
+// What the grants seen so far give on each needed object (in the order of
+// SlaveGrantObjects), and the revokes of what they give beyond that.
 struct GrantTally {
-  std::set<std::string> on_database;
-  std::set<std::string> on_position;
+  std::vector<std::set<std::string>> on_object;
   std::vector<std::string> revokes;
 };
 
-void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_view meta_schema,
+// Whether a grant on g's object gives its privileges on `needed`.
+bool Covers(const GrantLine& g, const GrantObject& needed) {
+  if (g.schema == "*") return true;
+  return g.schema == needed.schema && (g.table == "*" || g.table == needed.table);
+}
+
+// Whether g's object lies within `needed` (a table or column grant inside a
+// needed schema is not beyond it).
+bool Within(const GrantLine& g, const GrantObject& needed) {
+  return g.schema == needed.schema && (needed.table == "*" || g.table == needed.table);
+}
+
+void ReviewGrantLine(const GrantLine& g, const std::vector<GrantObject>& objects,
                      GrantReview* review, GrantTally* tally) {
   const std::string& account = g.account;
   if (!g.role.empty()) {
@@ -136,29 +161,23 @@ void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_
     tally->revokes.push_back(fmt::format("REVOKE {} FROM {}", g.role, account));
     return;
   }
-  const bool global = g.schema == "*";
-  const bool in_database = g.schema == database;
-  const bool is_position = g.schema == meta_schema && g.table == kPositionTable;
-  const bool covers_db = global || (in_database && g.table == "*");
-  const bool covers_position =
-      global || (g.schema == meta_schema && (g.table == "*" || g.table == kPositionTable));
+  const bool within =
+      std::any_of(objects.begin(), objects.end(), [&](const GrantObject& o) { return Within(g, o); });
   std::vector<std::string> extra;
   for (const std::string& p : g.privileges) {
     const std::string base = BaseName(p);
     const bool all = base == "ALL PRIVILEGES" || base == "ALL";
     const bool whole = p == base;  // not a column grant
-    for (std::set<std::string>* into : {covers_db ? &tally->on_database : nullptr,
-                                        covers_position ? &tally->on_position : nullptr}) {
-      if (into == nullptr || !whole) continue;
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (!whole || !Covers(g, objects[i])) continue;
       if (all) {
-        into->insert(kAllowed.begin(), kAllowed.end());
+        tally->on_object[i].insert(kAllowed.begin(), kAllowed.end());
       } else {
-        into->insert(base);
+        tally->on_object[i].insert(base);
       }
     }
     if (base == "USAGE") continue;  // "no privileges"
-    const bool allowed_here = (in_database || is_position) && kAllowed.count(base) > 0;
-    if (!allowed_here) extra.push_back(p);
+    if (!within || kAllowed.count(base) == 0) extra.push_back(p);
   }
   if (!extra.empty()) {
     review->excess.push_back(fmt::format("{} ON {}", Join(extra, ", "), g.object));
@@ -171,39 +190,46 @@ void ReviewGrantLine(const GrantLine& g, std::string_view database, std::string_
   }
 }
 
+// "`school`.* and `repl_meta`.`slave_position`"
+std::string DescribeObjects(const std::vector<GrantObject>& objects) {
+  std::vector<std::string> names;
+  for (const GrantObject& o : objects) names.push_back(o.Quoted());
+  return Join(names, " and ");
+}
+
 }  // namespace
 
 GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants,
                               std::string_view database, std::string_view meta_schema) {
+  const std::vector<GrantObject> objects = SlaveGrantObjects(database, meta_schema);
   GrantReview review;
   GrantTally tally;
+  tally.on_object.resize(objects.size());
   for (const std::string& text : show_grants) {
     std::optional<GrantLine> g = ParseGrantLine(text);
     if (!g) continue;
     if (review.account.empty()) review.account = g->account;
-    ReviewGrantLine(*g, database, meta_schema, &review, &tally);
+    ReviewGrantLine(*g, objects, &review, &tally);
   }
   const std::string account = review.account.empty() ? "CURRENT_USER" : review.account;
   std::vector<std::string> grants;
-  auto need = [&](const std::set<std::string>& have, const std::string& object) {
+  for (size_t i = 0; i < objects.size(); ++i) {
     std::vector<std::string> lacking;
     for (const std::string& p : kAllowed) {
-      if (have.count(p) == 0) lacking.push_back(p);
+      if (tally.on_object[i].count(p) == 0) lacking.push_back(p);
     }
-    if (lacking.empty()) return;
-    review.missing.push_back(fmt::format("{} ON {}", Join(lacking, ", "), object));
-    grants.push_back(fmt::format("GRANT {} ON {} TO {}", Join(lacking, ", "), object, account));
-  };
-  need(tally.on_database, QuoteName(database) + ".*");
-  need(tally.on_position, QuoteName(meta_schema) + "." + QuoteName(kPositionTable));
+    if (lacking.empty()) continue;
+    review.missing.push_back(fmt::format("{} ON {}", Join(lacking, ", "), objects[i].Quoted()));
+    grants.push_back(
+        fmt::format("GRANT {} ON {} TO {}", Join(lacking, ", "), objects[i].Quoted(), account));
+  }
   // Revoking a broad grant can take away what the slave needs: grant the
   // needed set again after the revokes.
   if (!tally.revokes.empty()) {
     grants.clear();
-    grants.push_back(
-        fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account));
-    grants.push_back(fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges,
-                                 QuoteName(meta_schema), QuoteName(kPositionTable), account));
+    for (const GrantObject& o : objects) {
+      grants.push_back(fmt::format("GRANT {} ON {} TO {}", kSlavePrivileges, o.Quoted(), account));
+    }
   }
   review.fixes = std::move(tally.revokes);
   review.fixes.insert(review.fixes.end(), grants.begin(), grants.end());
@@ -212,13 +238,13 @@ GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants,
 
 std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_view meta_schema,
                                        std::string_view account) {
-  return {
-      fmt::format("CREATE DATABASE IF NOT EXISTS {}", QuoteName(meta_schema)),
-      replication::SlavePositionTableDdl(meta_schema),
-      fmt::format("GRANT {} ON {}.* TO {}", kSlavePrivileges, QuoteName(database), account),
-      fmt::format("GRANT {} ON {}.{} TO {}", kSlavePrivileges, QuoteName(meta_schema),
-                  QuoteName(kPositionTable), account),
-  };
+  std::vector<std::string> sql = {
+      fmt::format("CREATE DATABASE IF NOT EXISTS {}", QuoteName(meta_schema))};
+  for (const MetaTable& t : SlaveMetaTables(meta_schema)) sql.push_back(t.ddl);
+  for (const GrantObject& o : SlaveGrantObjects(database, meta_schema)) {
+    sql.push_back(fmt::format("GRANT {} ON {} TO {}", kSlavePrivileges, o.Quoted(), account));
+  }
+  return sql;
 }
 
 Status CheckSlaveGrants(db::Connection* conn, std::string_view database,
@@ -228,28 +254,26 @@ Status CheckSlaveGrants(db::Connection* conn, std::string_view database,
   if (!lines.ok()) return lines.status();
   const GrantReview review = ReviewSlaveGrants(*lines, database, meta_schema);
   if (review.ok()) return Status::Ok();
+  const std::string objects = DescribeObjects(SlaveGrantObjects(database, meta_schema));
   std::string what;
   for (const std::string& e : review.excess) what += "\n  may also: " + e;
   for (const std::string& m : review.missing) what += "\n  lacks: " + m;
   if (allow_broad) {
     warnings->push_back(
         fmt::format("SLAVE_ALLOW_BROAD_GRANTS=1: starting although the database account {} is not "
-                    "limited to {} on "
-                    "{}.* and {}.{}:{}",
-                    review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema),
-                    kPositionTable, what));
+                    "limited to {} on {}:{}",
+                    review.account, kSlavePrivileges, objects, what));
     return Status::Ok();
   }
   std::string fixes;
   for (const std::string& f : review.fixes) fixes += "\n  " + f + ";";
   return Status::FailedPrecondition(fmt::format(
-      "the database account {} must hold exactly {} on {}.* and {}.{}, so that a statement the "
-      "slave "
+      "the database account {} must hold exactly {} on {}, so that a statement the slave "
       "misreads cannot change a schema, an account or a server setting:{}\nRun as an "
       "administrator:{}\n"
+      "or run `slave --setup` with ADMIN_DB_USER and ADMIN_DB_PASS (or ADMIN_DB_SOCKET) set, "
       "or set SLAVE_ALLOW_BROAD_GRANTS=1 in .env to start anyway (README \"Privileges\").",
-      review.account, kSlavePrivileges, QuoteName(database), QuoteName(meta_schema), kPositionTable,
-      what, fixes));
+      review.account, kSlavePrivileges, objects, what, fixes));
 }
 
 }  // namespace sqlrepl::app

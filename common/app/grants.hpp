@@ -22,6 +22,32 @@ namespace sqlrepl::app {
 // insert_id, rand_seed1/2, foreign_key_checks, ...) need none on MariaDB 10.11.
 inline constexpr std::string_view kSlavePrivileges = "SELECT, INSERT, UPDATE, DELETE";
 
+// An object the slave's account holds kSlavePrivileges on.
+struct GrantObject {
+  std::string schema;  // unquoted
+  std::string table;   // unquoted; "*" for the whole schema
+  // As SHOW GRANTS writes it: "`school`.*", "`repl_meta`.`slave_position`".
+  std::string Quoted() const;
+};
+
+// Every object the slave's account needs, and nothing else may be granted:
+// `database`.* and `meta_schema`.slave_position. The one list the start-up
+// check, its fixes and `slave --setup` all read; a table the slave must
+// write in META_SCHEMA is added here.
+std::vector<GrantObject> SlaveGrantObjects(std::string_view database,
+                                           std::string_view meta_schema);
+
+// A table of META_SCHEMA on the slave's server and the statement that
+// creates it when missing.
+struct MetaTable {
+  std::string name;
+  std::string ddl;  // CREATE TABLE IF NOT EXISTS ...
+};
+
+// The tables the slave keeps in META_SCHEMA, made by an administrator once
+// (`slave --setup`), since the slave's account may not create tables.
+std::vector<MetaTable> SlaveMetaTables(std::string_view meta_schema);
+
 // One line of SHOW GRANTS.
 struct GrantLine {
   std::vector<std::string> privileges;  // upper case: "SELECT", "ALL PRIVILEGES", "SELECT (`a`)"
@@ -45,12 +71,13 @@ struct GrantReview {
 };
 
 // What the slave's account holds beyond (and short of) kSlavePrivileges on
-// `database`.* and `meta_schema`.slave_position, from SHOW GRANTS lines.
+// SlaveGrantObjects(database, meta_schema), from SHOW GRANTS lines.
 GrantReview ReviewSlaveGrants(const std::vector<std::string>& show_grants,
                               std::string_view database, std::string_view meta_schema);
 
 // The statements an administrator runs once for a slave account `account`
-// ("'u'@'h'"): the meta schema and position table, then the grants.
+// ("'u'@'h'") that holds nothing yet: META_SCHEMA and SlaveMetaTables,
+// then a grant on each of SlaveGrantObjects.
 std::vector<std::string> SlaveSetupSql(std::string_view database, std::string_view meta_schema,
                                        std::string_view account);
 

@@ -27,6 +27,10 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
         "s,silent", "less output: tab-separated rows; twice, no column names either")(
         "v,verbose", "in a script, echo each statement before its result; -vvv: summaries too")(
         "show-warnings", "print the warnings after each statement (\\W at the prompt)");
+  } else {
+    cli.add_options()("setup",
+                      "as an administrator (ADMIN_DB_USER, ADMIN_DB_PASS or ADMIN_DB_SOCKET), "
+                      "create META_SCHEMA and grant DB_USER what the slave needs, then exit");
   }
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
@@ -54,6 +58,8 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
       c.silent = static_cast<int>(args.count("silent"));
       c.verbose = static_cast<int>(args.count("verbose"));
       c.show_warnings = args.count("show-warnings") > 0;
+    } else {
+      c.setup = args.count("setup") > 0;
     }
     return c;
   } catch (const cxxopts::exceptions::exception& e) {

@@ -23,6 +23,8 @@ constexpr const char* kVersion = "0.13.0";
 struct CommandLine {
   config::LoadOptions load;  // --env-file PATH (default ./.env)
   bool force = false;        // --force (master only)
+  // The slave's administration step (app/setup.hpp): run it and exit.
+  bool setup = false;  // --setup
   // The master's mysql-client options (ignored by the slave).
   std::optional<std::string> execute;  // -e/--execute: run these statements and exit
   bool batch = false;                  // -B/--batch: tab-separated, escaped

@@ -26,6 +26,7 @@ constexpr std::array kKnownKeys = {
     "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",     "ACK_TIMEOUT_MS",     "META_SCHEMA",
     "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION", "MASTER_LOG",
     "SLAVE_ALLOW_BROAD_GRANTS", "TLS_CERT", "TLS_KEY", "TLS_CA", "SLAVE_LOG",
+    "ADMIN_DB_USER", "ADMIN_DB_PASS", "ADMIN_DB_SOCKET",
 };
 // clang-format on
 
@@ -333,6 +334,9 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
   c.allow_broad_grants = broad == "1";
   SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(true));
   c.slave_log = s.String("SLAVE_LOG", c.slave_log);
+  c.admin.user = s.String("ADMIN_DB_USER", "");
+  c.admin.password = Secret(s.String("ADMIN_DB_PASS", ""));
+  c.admin.socket = s.String("ADMIN_DB_SOCKET", "");
   return c;
 }
 

@@ -35,6 +35,17 @@ struct TlsSettings {
   std::string ca;    // the CA the peer's certificate must be signed by
 };
 
+// ADMIN_DB_USER, ADMIN_DB_PASS, ADMIN_DB_SOCKET: an administrator's account
+// on the slave's own server, used only by `slave --setup` (and later
+// `--provision`), for that step alone; empty when unset. The socket wins
+// over DB_HOST:DB_PORT; with a socket the password may be empty (root by
+// unix_socket authentication).
+struct AdminSettings {
+  std::string user;
+  Secret password;
+  std::string socket;
+};
+
 enum class UnsafePolicy { kWarn, kRefuse };
 enum class ApplyErrorPolicy { kSkip, kStop };
 
@@ -70,6 +81,7 @@ struct SlaveConfig {
   // certificate for a master that asks for one.
   TlsSettings tls;
   std::string slave_log = "slave_log.txt";  // SLAVE_LOG; empty: no operational log
+  AdminSettings admin;
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.

@@ -113,6 +113,33 @@ Result<QueryResult> Connection::Execute(std::string_view sql) {
   return StoreResult(capture_warnings_);
 }
 
+Status Connection::StreamRows(std::string_view sql, const RowFn& row) {
+  if (!handle_) return Status::SqlError(CR_SERVER_GONE_ERROR, "HY000", "not connected");
+  MYSQL* m = handle_.get();
+  ++round_trips_;
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return LastError();
+  ResultPtr res(mysql_use_result(m));
+  if (!res) return mysql_field_count(m) == 0 ? Status::Ok() : LastError();
+  const unsigned n = mysql_num_fields(res.get());
+  Row values(n);
+  while (MYSQL_ROW fetched = mysql_fetch_row(res.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(res.get());
+    for (unsigned i = 0; i < n; ++i) {
+      if (fetched[i] == nullptr) {
+        values[i].reset();
+      } else {
+        values[i].emplace(fetched[i], lengths[i]);
+      }
+    }
+    if (!row(values)) {
+      // Freeing the result would read the rest of it first.
+      Abort();
+      return Status::Unavailable("the reader of the rows stopped");
+    }
+  }
+  return mysql_errno(m) != 0 ? LastError() : Status::Ok();
+}
+
 std::vector<Result<QueryResult>> Connection::ExecutePipelined(
     const std::vector<std::string>& statements) {
   std::vector<Result<QueryResult>> out;

@@ -9,6 +9,7 @@
 #include <mysql.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -93,6 +94,15 @@ class Connection final : public Session {
   // the caller's next statement would clear them. For a pipelined batch,
   // only the last statement's are read.
   void set_capture_warnings(bool on) { capture_warnings_ = on; }
+
+  // Runs one SELECT and hands each row to `row` as it arrives
+  // (mysql_use_result): memory stays one row whatever the result's size.
+  // The server holds the rows it could not send yet, and gives up after the
+  // session's net_write_timeout when `row` blocks longer. `row` returns
+  // false to stop: the connection is then aborted (the rest of the result
+  // is not read) and the call returns kUnavailable.
+  using RowFn = std::function<bool(const Row&)>;
+  Status StreamRows(std::string_view sql, const RowFn& row);
 
   // Run(sql), a statement whose result does not matter beyond success, is Session's.
 

@@ -9,8 +9,8 @@
 
 namespace sqlrepl::db {
 
-Result<std::vector<std::string>> ShowGrants(Connection* conn) {
-  Result<QueryResult> r = conn->Execute("SHOW GRANTS FOR CURRENT_USER");
+Result<std::vector<std::string>> ShowGrants(Connection* conn, std::string_view account) {
+  Result<QueryResult> r = conn->Execute(fmt::format("SHOW GRANTS FOR {}", account));
   if (!r.ok()) return r.status();
   std::vector<std::string> lines;
   for (const auto& row : r->rows) {

@@ -11,9 +11,11 @@
 
 namespace sqlrepl::db {
 
-// The lines of SHOW GRANTS FOR CURRENT_USER. They can hold the account's
+// The lines of SHOW GRANTS FOR `account` (as written: "`u`@`h`"; another
+// account's grants need an administrator). They can hold the account's
 // password hash (IDENTIFIED BY PASSWORD '...'): never print them whole.
-Result<std::vector<std::string>> ShowGrants(Connection* conn);
+Result<std::vector<std::string>> ShowGrants(Connection* conn,
+                                            std::string_view account = "CURRENT_USER");
 
 // Whether schema.table exists and the account can see it (information_schema
 // shows only tables the account has some privilege on).

@@ -18,6 +18,11 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kHeartbeat: return "heartbeat";
     case MessageType::kVerify: return "verify";
     case MessageType::kVerifyResult: return "verify result";
+    case MessageType::kSnapshotBegin: return "snapshot begin";
+    case MessageType::kSnapshotTable: return "snapshot table";
+    case MessageType::kSnapshotRows: return "snapshot rows";
+    case MessageType::kSnapshotEnd: return "snapshot end";
+    case MessageType::kSnapshotProgress: return "snapshot progress";
   }
   return "unknown";
 }
@@ -33,7 +38,7 @@ Result<FrameHeader> DecodeHeader(const std::array<uint8_t, kHeaderSize>& bytes) 
         fmt::format("frame of {} bytes is larger than the limit of {}", h.length, kMaxFrameSize));
   }
   if (type < static_cast<uint8_t>(MessageType::kHello) ||
-      type > static_cast<uint8_t>(MessageType::kVerifyResult)) {
+      type > static_cast<uint8_t>(MessageType::kSnapshotProgress)) {
     return Status::Corruption(fmt::format("unknown frame type {}", type));
   }
   h.type = static_cast<MessageType>(type);

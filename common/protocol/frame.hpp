@@ -35,6 +35,12 @@ enum class MessageType : uint8_t {
   kHeartbeat = 8,  // both ways, when idle
   kVerify = 9,        // master -> slave: checksum these tables, after what came before
   kVerifyResult = 10, // slave -> master: the checksums
+  // Provisioning (docs/provisioning.md), on a connection opened for it:
+  kSnapshotBegin = 11,     // master -> slave: position and totals of the snapshot
+  kSnapshotTable = 12,     // master -> slave: one table's definition
+  kSnapshotRows = 13,      // master -> slave: rows of the last table announced
+  kSnapshotEnd = 14,       // master -> slave: the copy is complete
+  kSnapshotProgress = 15,  // slave -> master: what is loaded so far
 };
 
 const char* MessageTypeName(MessageType type);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/coding.hpp"
+#include "protocol/frame.hpp"
 
 namespace sqlrepl::protocol {
 namespace {
@@ -207,6 +208,122 @@ Status Decode(std::string_view in, VerifyResult* m) {
     m->tables.push_back(std::move(t));
   }
   return Finish(ok, in, "verify result");
+}
+
+std::string Encode(const SnapshotBegin& m) {
+  std::string out;
+  PutString(&out, m.replication_id);
+  PutFixed64(&out, m.position);
+  PutString(&out, m.database);
+  PutFixed32(&out, m.table_count);
+  PutFixed64(&out, m.rows_estimate);
+  PutFixed64(&out, m.bytes_estimate);
+  PutFixed32(&out, static_cast<uint32_t>(m.not_copied.size()));
+  for (const std::string& n : m.not_copied) PutString(&out, n);
+  return out;
+}
+
+std::string Encode(const SnapshotTable& m) {
+  std::string out;
+  PutString(&out, m.name);
+  PutString(&out, m.create_sql);
+  PutFixed64(&out, m.rows_estimate);
+  PutFixed64(&out, m.bytes_estimate);
+  PutFixed16(&out, static_cast<uint16_t>(m.columns.size()));
+  for (const std::string& c : m.columns) PutString(&out, c);
+  return out;
+}
+
+std::string Encode(const SnapshotRows& m) {
+  std::string out;
+  PutFixed32(&out, static_cast<uint32_t>(m.rows.size()));
+  for (const SnapshotRow& row : m.rows) {
+    PutFixed16(&out, static_cast<uint16_t>(row.size()));
+    for (const SnapshotValue& v : row) {
+      PutFixed8(&out, v ? 0 : 1);
+      PutString(&out, v ? *v : std::string_view());
+    }
+  }
+  return out;
+}
+
+std::string Encode(const SnapshotEnd& m) {
+  std::string out;
+  PutFixed32(&out, m.tables);
+  PutFixed64(&out, m.rows);
+  PutFixed64(&out, m.bytes);
+  return out;
+}
+
+std::string Encode(const SnapshotProgress& m) {
+  std::string out;
+  PutFixed64(&out, m.rows);
+  PutFixed64(&out, m.bytes);
+  return out;
+}
+
+Status Decode(std::string_view in, SnapshotBegin* m) {
+  uint32_t count = 0;
+  bool ok = GetString(&in, &m->replication_id, kMaxNameLength) && GetFixed64(&in, &m->position) &&
+            GetString(&in, &m->database, kMaxNameLength) && GetFixed32(&in, &m->table_count) &&
+            GetFixed64(&in, &m->rows_estimate) && GetFixed64(&in, &m->bytes_estimate) &&
+            GetFixed32(&in, &count) && count <= kMaxSnapshotNotCopied;
+  m->not_copied.clear();
+  for (uint32_t i = 0; ok && i < count; ++i) {
+    std::string n;
+    ok = GetString(&in, &n, kMaxNameLength);
+    m->not_copied.push_back(std::move(n));
+  }
+  return Finish(ok, in, "snapshot begin");
+}
+
+Status Decode(std::string_view in, SnapshotTable* m) {
+  uint16_t columns = 0;
+  bool ok = GetString(&in, &m->name, kMaxNameLength) &&
+            GetString(&in, &m->create_sql, kMaxFrameSize) && GetFixed64(&in, &m->rows_estimate) &&
+            GetFixed64(&in, &m->bytes_estimate) && GetFixed16(&in, &columns) &&
+            columns <= kMaxSnapshotColumns;
+  m->columns.clear();
+  for (uint16_t i = 0; ok && i < columns; ++i) {
+    std::string c;
+    ok = GetString(&in, &c, kMaxNameLength);
+    m->columns.push_back(std::move(c));
+  }
+  return Finish(ok, in, "snapshot table");
+}
+
+Status Decode(std::string_view in, SnapshotRows* m) {
+  uint32_t count = 0;
+  // Each row takes at least its 2-byte column count: a count the payload
+  // cannot hold is refused before anything is allocated for it.
+  bool ok = GetFixed32(&in, &count) && count <= in.size() / 2;
+  m->rows.clear();
+  m->rows.reserve(ok ? count : 0);
+  for (uint32_t r = 0; ok && r < count; ++r) {
+    uint16_t columns = 0;
+    ok = GetFixed16(&in, &columns) && columns <= kMaxSnapshotColumns;
+    SnapshotRow row;
+    for (uint16_t c = 0; ok && c < columns; ++c) {
+      uint8_t null = 0;
+      std::string value;
+      ok = GetFixed8(&in, &null) && null <= 1 && GetString(&in, &value, kMaxFrameSize) &&
+           (null == 0 || value.empty());
+      row.push_back(null ? SnapshotValue() : SnapshotValue(std::move(value)));
+    }
+    m->rows.push_back(std::move(row));
+  }
+  return Finish(ok, in, "snapshot rows");
+}
+
+Status Decode(std::string_view in, SnapshotEnd* m) {
+  const bool ok =
+      GetFixed32(&in, &m->tables) && GetFixed64(&in, &m->rows) && GetFixed64(&in, &m->bytes);
+  return Finish(ok, in, "snapshot end");
+}
+
+Status Decode(std::string_view in, SnapshotProgress* m) {
+  const bool ok = GetFixed64(&in, &m->rows) && GetFixed64(&in, &m->bytes);
+  return Finish(ok, in, "snapshot progress");
 }
 
 }  // namespace sqlrepl::protocol

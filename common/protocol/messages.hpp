@@ -18,6 +18,17 @@
 //   Verify    := request_id:u64  database:str  count:u32  table:str[count]
 //   VerifyResult := request_id:u64  count:u32  (table:str  checksum:str  error:str)[count]
 //
+// Provisioning (docs/provisioning.md), sealed like every frame after Welcome:
+//   SnapshotBegin := replication_id:str  position:u64  database:str  table_count:u32
+//                    rows_estimate:u64  bytes_estimate:u64
+//                    not_copied_count:u32  not_copied:str[not_copied_count]
+//   SnapshotTable := name:str  create_sql:str  rows_estimate:u64  bytes_estimate:u64
+//                    column_count:u16  column:str[column_count]  -- the columns copied
+//   SnapshotRows  := count:u32  Row[count]        -- rows of the last SnapshotTable
+//   Row           := columns:u16  (null:u8  value:str)[columns]
+//   SnapshotEnd   := tables:u32  rows:u64  bytes:u64
+//   SnapshotProgress := rows:u64  bytes:u64       -- slave -> master
+//
 // Every decoder rejects a short payload, trailing bytes, and strings over
 // their limit, without allocating for them. The Hello, read before the peer
 // is authenticated, also limits its ids to kMaxIdLength characters of
@@ -26,6 +37,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,6 +127,51 @@ struct VerifyResult {
 
 constexpr uint32_t kMaxVerifyTables = 10000;
 
+// The snapshot a provisioning copies: its position is the highest log
+// sequence number visible in it.
+struct SnapshotBegin {
+  std::string replication_id;
+  uint64_t position = 0;
+  std::string database;
+  uint32_t table_count = 0;
+  uint64_t rows_estimate = 0;   // information_schema's, for progress only
+  uint64_t bytes_estimate = 0;
+  std::vector<std::string> not_copied;  // "view `v`", "trigger `t`": said at the end
+};
+
+struct SnapshotTable {
+  std::string name;
+  std::string create_sql;  // SHOW CREATE TABLE; checked by the slave before it runs
+  uint64_t rows_estimate = 0;
+  uint64_t bytes_estimate = 0;
+  // The columns each row carries, in order: every column but the generated
+  // ones (the server computes those), invisible ones included.
+  std::vector<std::string> columns;
+};
+
+// One column value: nullopt for NULL, else the exact bytes the master's
+// server returned (read with SET NAMES binary).
+using SnapshotValue = std::optional<std::string>;
+using SnapshotRow = std::vector<SnapshotValue>;
+
+struct SnapshotRows {
+  std::vector<SnapshotRow> rows;
+};
+
+struct SnapshotEnd {
+  uint32_t tables = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+};
+
+struct SnapshotProgress {
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+};
+
+constexpr uint32_t kMaxSnapshotNotCopied = 100000;
+constexpr uint16_t kMaxSnapshotColumns = 4096;  // MariaDB's limit per table
+
 std::string Encode(const Hello& m);
 std::string Encode(const Challenge& m);
 std::string Encode(const Auth& m);
@@ -124,6 +181,11 @@ std::string Encode(const Ack& m);
 std::string Encode(const Heartbeat& m);
 std::string Encode(const Verify& m);
 std::string Encode(const VerifyResult& m);
+std::string Encode(const SnapshotBegin& m);
+std::string Encode(const SnapshotTable& m);
+std::string Encode(const SnapshotRows& m);
+std::string Encode(const SnapshotEnd& m);
+std::string Encode(const SnapshotProgress& m);
 
 // True for 1 to kMaxIdLength characters of printable ASCII, no spaces.
 bool IsValidId(std::string_view id);
@@ -146,5 +208,10 @@ Status Decode(std::string_view payload, Ack* m);
 Status Decode(std::string_view payload, Heartbeat* m);
 Status Decode(std::string_view payload, Verify* m);
 Status Decode(std::string_view payload, VerifyResult* m);
+Status Decode(std::string_view payload, SnapshotBegin* m);
+Status Decode(std::string_view payload, SnapshotTable* m);
+Status Decode(std::string_view payload, SnapshotRows* m);
+Status Decode(std::string_view payload, SnapshotEnd* m);
+Status Decode(std::string_view payload, SnapshotProgress* m);
 
 }  // namespace sqlrepl::protocol

@@ -1,9 +1,8 @@
 // The slave's stored position, META_SCHEMA.slave_position: one row (id 1)
 // with the replication id and the last event applied. Defined once here,
 // with every statement that reads or writes it: the slave creates it when
-// missing, and the setup step an administrator runs (app/grants) prints the
-// same statement. scripts/cluster.sh spells it out for the demo; a unit
-// test keeps that copy equal.
+// missing, and `slave --setup` (app/setup), which scripts/cluster.sh runs,
+// creates it with the same statement.
 #pragma once
 
 #include <fmt/format.h>
@@ -48,6 +47,37 @@ inline std::string SlavePositionUpdateSql(std::string_view meta,
                                           std::string_view quoted_replication_id, uint64_t seq) {
   return fmt::format("UPDATE {}.{} SET replication_id = {}, applied_seq = {} WHERE id = 1",
                      QuoteName(meta), kSlavePositionTable, quoted_replication_id, seq);
+}
+
+// Sets the position outright (a provisioning's end), whether or not row 1
+// exists yet.
+inline std::string SlavePositionSetSql(std::string_view meta, std::string_view quoted_replication_id,
+                                       uint64_t seq) {
+  return fmt::format(
+      "INSERT INTO {0}.{1} (id, replication_id, applied_seq) VALUES (1, {2}, {3}) "
+      "ON DUPLICATE KEY UPDATE replication_id = {2}, applied_seq = {3}",
+      QuoteName(meta), kSlavePositionTable, quoted_replication_id, seq);
+}
+
+// The marker of a provisioning that has not finished (docs/provisioning.md):
+// row 2 of the same table, so that the slave's account needs no other
+// privilege to see it. `slave --provision` writes it before it changes
+// anything and deletes it in the transaction that sets row 1; a slave
+// refuses to start while it is there.
+inline std::string ProvisionMarkerInsertSql(std::string_view meta) {
+  return fmt::format(
+      "INSERT INTO {}.{} (id, replication_id, applied_seq) VALUES (2, 'provisioning', 0) "
+      "ON DUPLICATE KEY UPDATE replication_id = 'provisioning'",
+      QuoteName(meta), kSlavePositionTable);
+}
+
+inline std::string ProvisionMarkerSelectSql(std::string_view meta) {
+  return fmt::format("SELECT COUNT(*) FROM {}.{} WHERE id = 2", QuoteName(meta),
+                     kSlavePositionTable);
+}
+
+inline std::string ProvisionMarkerDeleteSql(std::string_view meta) {
+  return fmt::format("DELETE FROM {}.{} WHERE id = 2", QuoteName(meta), kSlavePositionTable);
 }
 
 }  // namespace sqlrepl::replication

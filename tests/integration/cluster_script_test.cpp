@@ -57,7 +57,8 @@ class ClusterScriptTest : public ::testing::Test {
     ASSERT_NE(base, 0) << "no two free loopback ports";
     const std::string cluster = dir_.path() + "/cluster";
     env_ = "SQLREPL_CLUSTER_DIR='" + cluster + "' SQLREPL_DB_BASE_PORT=" + std::to_string(base) +
-           " SQLREPL_LISTEN_PORT=" + std::to_string(FreeLoopbackPort()) + " ";
+           " SQLREPL_LISTEN_PORT=" + std::to_string(FreeLoopbackPort()) +
+           " SQLREPL_SLAVE_BIN='" + SQLREPL_SLAVE_BIN + "' ";
     ASSERT_EQ(Script("start 2"), 0) << ReadWholeFile(dir_.path() + "/cluster.out");
     started_ = true;
     master_env_ = cluster + "/master.env";

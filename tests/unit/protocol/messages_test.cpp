@@ -46,7 +46,7 @@ TEST(Frame, OversizeIsCorruptionBeforeAllocation) {
 }
 
 TEST(Frame, UnknownTypeIsCorruption) {
-  for (uint8_t type : {0, 11, 255}) {
+  for (uint8_t type : {0, 16, 255}) {
     std::array<uint8_t, kHeaderSize> h = {0, 0, 0, 0, type};
     Result<FrameHeader> r = DecodeHeader(h);
     ASSERT_FALSE(r.ok());
@@ -236,6 +236,63 @@ TEST(Messages, VerifyTableCountIsBounded) {
   bytes[bytes.size() - 1] = '\x7f';
   Verify out;
   EXPECT_FALSE(Decode(bytes, &out).ok());
+}
+
+TEST(Messages, SnapshotMessagesRoundTripAndTruncations) {
+  SnapshotBegin b{"0123abcd", 42, "school", 3, 1000, 1 << 20, {"view `v`", "trigger `t`"}};
+  SnapshotBegin b2;
+  ASSERT_TRUE(Decode(Encode(b), &b2).ok());
+  EXPECT_EQ(b2.replication_id, "0123abcd");
+  EXPECT_EQ(b2.position, 42u);
+  EXPECT_EQ(b2.database, "school");
+  EXPECT_EQ(b2.table_count, 3u);
+  EXPECT_EQ(b2.rows_estimate, 1000u);
+  EXPECT_EQ(b2.bytes_estimate, 1u << 20);
+  EXPECT_EQ(b2.not_copied, (std::vector<std::string>{"view `v`", "trigger `t`"}));
+  ExpectEveryTruncationRejected(b);
+
+  SnapshotTable t{"students", "CREATE TABLE `students` (`id` int, `n` int)", 7, 16384, {"id", "n"}};
+  SnapshotTable t2;
+  ASSERT_TRUE(Decode(Encode(t), &t2).ok());
+  EXPECT_EQ(t2.name, "students");
+  EXPECT_EQ(t2.create_sql, "CREATE TABLE `students` (`id` int, `n` int)");
+  EXPECT_EQ(t2.columns, (std::vector<std::string>{"id", "n"}));
+  EXPECT_EQ(t2.rows_estimate, 7u);
+  EXPECT_EQ(t2.bytes_estimate, 16384u);
+  ExpectEveryTruncationRejected(t);
+
+  ExpectEveryTruncationRejected(SnapshotEnd{3, 1000, 123456});
+  ExpectEveryTruncationRejected(SnapshotProgress{10, 2048});
+}
+
+TEST(Messages, SnapshotRowsKeepNullsEmptyStringsAndBytes) {
+  const std::string bytes("a\0'\xff\n", 5);
+  SnapshotRows r{{{SnapshotValue("1"), SnapshotValue(), SnapshotValue("")},
+                  {SnapshotValue(bytes), SnapshotValue("x"), SnapshotValue()},
+                  {}}};
+  SnapshotRows r2;
+  ASSERT_TRUE(Decode(Encode(r), &r2).ok());
+  ASSERT_EQ(r2.rows.size(), 3u);
+  EXPECT_EQ(r2.rows[0], r.rows[0]);
+  EXPECT_EQ(r2.rows[1], r.rows[1]);
+  EXPECT_TRUE(r2.rows[2].empty());
+  EXPECT_FALSE(r2.rows[0][1].has_value());
+  EXPECT_EQ(r2.rows[0][2], std::string());
+  ExpectEveryTruncationRejected(r);
+}
+
+TEST(Messages, SnapshotRowsRefuseCountsThePayloadCannotHold) {
+  // A row count of 2^32-1 in a 4-byte payload: refused before any allocation.
+  SnapshotRows out;
+  EXPECT_FALSE(Decode(std::string("\xff\xff\xff\xff", 4), &out).ok());
+  // A NULL that carries bytes is malformed.
+  std::string bytes = Encode(SnapshotRows{{{SnapshotValue()}}});
+  bytes = bytes.substr(0, bytes.size() - 4) + std::string("\x01\x00\x00\x00x", 5);
+  EXPECT_FALSE(Decode(bytes, &out).ok());
+  // More columns than a table can have.
+  std::string wide;
+  for (const char c : {'\x01', '\0', '\0', '\0', '\x01', '\x10'}) wide += c;  // 1 row, 4097 columns
+  EXPECT_FALSE(Decode(wide, &out).ok());
 }
 
 }  // namespace
