@@ -5,7 +5,7 @@
 # for the programs and a generated .env (mode 0600) per node. A slave node's
 # user holds only what applying needs (README "Privileges"): `slave --setup`
 # makes its META_SCHEMA and grants, as root over the node's socket, which is
-# why the slave program must be built first (build/slave, or
+# why it builds the slave program when it is missing (build/slave, or
 # SQLREPL_SLAVE_BIN). The replication link runs over TLS: a
 # private CA and the master's certificate (for 127.0.0.1 and localhost) are
 # made once under .cluster/tls/ with the openssl command
@@ -182,6 +182,13 @@ case "$cmd" in
     count=${2:-3}
     [[ "$count" =~ ^[1-9][0-9]?$ ]] || die "start takes a number of servers from 1 to 99, got '$count'"
     MARIADBD=$(find_mariadbd)
+    if [ "$count" -gt 1 ] && [ ! -x "$slave_bin" ] && [ -z "${SQLREPL_SLAVE_BIN:-}" ]; then
+      # `slave --setup` grants the slaves' accounts: build the program once.
+      echo "cluster: building the slave program for slave --setup ($slave_bin)"
+      cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+        cmake --build "$root/build" --target slave -j "$(nproc)" >/dev/null ||
+        die "building $slave_bin failed: run 'cmake --build build --target slave' to see why"
+    fi
     [ "$count" -eq 1 ] || [ -x "$slave_bin" ] ||
       die "setting up the slaves needs the slave program ($slave_bin, slave --setup): build it with 'cmake --build build --target slave', or set SQLREPL_SLAVE_BIN"
     mkdir -p "$dir"
