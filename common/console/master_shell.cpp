@@ -1,7 +1,6 @@
 #include "console/master_shell.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -492,30 +491,8 @@ bool MasterShell::Verify(std::string_view args) {
     WriteError("ERROR: " + report.status().message() + "\n");
     return false;
   }
-  // One row per table, one column per slave.
-  db::QueryResult table;
-  table.has_result_set = true;
-  table.columns = {{"table", false}, {"master", true}};
-  for (const std::string& s : report->slaves) table.columns.push_back({s, true});
-  table.columns.push_back({"result", false});
-  for (const master::TableComparison& c : report->tables) {
-    db::Row row = {c.table, c.master};
-    for (const std::string& value : c.slaves) row.push_back(value);
-    row.push_back(std::string(c.same ? "match" : c.different ? "DIFFERENT" : "no answer"));
-    table.rows.push_back(std::move(row));
-  }
-  const size_t n = report->tables.size();
-  const size_t m = report->slaves.size();
-  std::string verdict = report->differences == 0 ? (report->unanswered.empty() ? "all match" : "")
-                                                 : fmt::format("{} DIFFERENT", report->differences);
-  if (!report->unanswered.empty()) {
-    verdict += fmt::format("{}no answer from {} within {} s (still applying earlier writes?)",
-                           verdict.empty() ? "" : "; ", fmt::join(report->unanswered, ", "),
-                           std::chrono::seconds(master::Verifier::kWait).count());
-  }
-  Write(FormatTable(table) + fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n,
-                                         n == 1 ? "" : "s", m, m == 1 ? "" : "s", verdict));
-  return report->differences == 0 && report->unanswered.empty();
+  Write(FormatVerifyReport(*report, std::chrono::seconds(master::Verifier::kWait).count()));
+  return report->differences == 0 && report->unanswered.empty() && report->slave_only.empty();
 }
 
 void MasterShell::Flush(bool wait) {
