@@ -56,6 +56,56 @@ constexpr std::string_view kPositionTable = replication::kSlavePositionTable;
 
 }  // namespace
 
+namespace {
+
+// The privileges of tokens [1, on): words separated by ",", each with an
+// optional column list kept as written.
+std::vector<std::string> ParsePrivileges(std::string_view line, const std::vector<sql::Token>& t,
+                                         size_t on) {
+  std::vector<std::string> privileges;
+  std::string current;
+  for (size_t i = 1; i < on; ++i) {
+    if (t[i].IsOperator(",")) {
+      privileges.push_back(current);
+      current.clear();
+    } else if (t[i].IsOperator("(")) {
+      size_t close = i;
+      while (close < on && !t[close].IsOperator(")")) ++close;
+      // Appended in steps: GCC 12 at -O3 flags `" " + std::string` with a
+      // false -Wrestrict.
+      current += ' ';
+      current += Span(line, t, i, std::min(close + 1, on));
+      i = close;
+    } else {
+      if (!current.empty()) current += ' ';
+      current += Upper(t[i].text);
+    }
+  }
+  if (!current.empty()) privileges.push_back(current);
+  return privileges;
+}
+
+// The schema and table of the object in tokens (on, to), unless it is a
+// routine or the grant is PROXY (neither has them).
+void ParseObject(const std::vector<sql::Token>& t, size_t on, size_t to, GrantLine* g) {
+  const size_t k = on + 1;
+  const bool routine =
+      k < to && (t[k].Is("PROCEDURE") || t[k].Is("FUNCTION") || t[k].Is("PACKAGE"));
+  const bool proxy = g->privileges.size() == 1 && g->privileges[0] == "PROXY";
+  if (routine || proxy) return;
+  auto name = [&](size_t at) {
+    return t[at].IsOperator("*") ? std::string("*") : sql::Unquote(t[at]);
+  };
+  if (k + 1 < to && t[k + 1].IsOperator(".")) {
+    g->schema = UnescapeSchema(name(k));
+    if (k + 2 < to) g->table = name(k + 2);
+  } else if (k < to) {  // ON table: in the default database, which SHOW GRANTS never prints
+    g->table = name(k);
+  }
+}
+
+}  // namespace
+
 std::optional<GrantLine> ParseGrantLine(std::string_view line) {
   const std::vector<sql::Token> t = sql::CodeTokens(line);
   if (t.empty() || !t[0].Is("GRANT")) return std::nullopt;
@@ -69,42 +119,9 @@ std::optional<GrantLine> ParseGrantLine(std::string_view line) {
   if (on == 0) {  // GRANT role TO account
     g.role = Span(line, t, 1, to);
   } else {
-    // Privileges: words separated by ",", each with an optional column list.
-    std::string current;
-    for (size_t i = 1; i < on; ++i) {
-      if (t[i].IsOperator(",")) {
-        g.privileges.push_back(current);
-        current.clear();
-      } else if (t[i].IsOperator("(")) {
-        size_t close = i;
-        while (close < on && !t[close].IsOperator(")")) ++close;
-        // Appended in steps: GCC 12 at -O3 flags `" " + std::string` with a
-        // false -Wrestrict.
-        current += ' ';
-        current += Span(line, t, i, std::min(close + 1, on));
-        i = close;
-      } else {
-        if (!current.empty()) current += ' ';
-        current += Upper(t[i].text);
-      }
-    }
-    if (!current.empty()) g.privileges.push_back(current);
+    g.privileges = ParsePrivileges(line, t, on);
     g.object = Span(line, t, on + 1, to);
-    size_t k = on + 1;
-    const bool routine =
-        k < to && (t[k].Is("PROCEDURE") || t[k].Is("FUNCTION") || t[k].Is("PACKAGE"));
-    const bool proxy = g.privileges.size() == 1 && g.privileges[0] == "PROXY";
-    if (!routine && !proxy) {
-      auto name = [&](size_t at) {
-        return t[at].IsOperator("*") ? std::string("*") : sql::Unquote(t[at]);
-      };
-      if (k + 1 < to && t[k + 1].IsOperator(".")) {
-        g.schema = UnescapeSchema(name(k));
-        if (k + 2 < to) g.table = name(k + 2);
-      } else if (k < to) {  // ON table: in the default database, which SHOW GRANTS never prints
-        g.table = name(k);
-      }
-    }
+    ParseObject(t, on, to, &g);
   }
   size_t end = to + 1;
   while (end < t.size() && !t[end].Is("IDENTIFIED") && !t[end].Is("WITH") &&

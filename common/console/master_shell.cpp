@@ -1,7 +1,6 @@
 #include "console/master_shell.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -153,93 +152,86 @@ std::optional<CommandAction> MasterShell::HandleMetaCommand(std::string_view lin
   return CommandAction::kHandled;
 }
 
+MasterShell::CommandRun MasterShell::Flushed(std::function<void(std::string_view, bool)> f) {
+  return [this, f = std::move(f)](std::string_view arg, bool interactive) {
+    Flush(true);
+    f(arg, interactive);
+    return CommandAction::kHandled;
+  };
+}
+
+MasterShell::CommandRun MasterShell::SendTyped(CommandAction action) {
+  return [this, action](std::string_view, bool) {
+    if (splitter_.HasPendingText()) return action;
+    WriteError("ERROR: No query specified\n");
+    return CommandAction::kHandled;
+  };
+}
+
+MasterShell::CommandRun MasterShell::Setting(std::function<void()> change, std::string said) {
+  return [this, change = std::move(change), said = std::move(said)](std::string_view, bool) {
+    change();
+    Write(said);
+    return CommandAction::kHandled;
+  };
+}
+
+void MasterShell::System(std::string_view command) {
+  out_ << std::flush;
+  if (command.empty()) return;
+  RunWithShellModes([command] { (void)std::system(std::string(command).c_str()); });
+}
+
 // Commands that act on the statement being typed work mid-statement too;
 // the others first print the output held back behind acknowledgements,
 // except the output settings, which apply to it.
 CommandTable MasterShell::MakeCommands() {
   using A = CommandAction;
   using Args = CommandArgs;
-  auto flushed = [this](std::function<void(std::string_view, bool)> f) {
-    return [this, f = std::move(f)](std::string_view arg, bool interactive) {
-      Flush(true);
-      f(arg, interactive);
-      return A::kHandled;
-    };
-  };
-  auto send = [this](A action) {
-    return [this, action](std::string_view, bool) {
-      if (splitter_.HasPendingText()) return action;
-      WriteError("ERROR: No query specified\n");
-      return A::kHandled;
-    };
-  };
   // clang-format off: one command per entry, its forms on its first line
   return {
       {{"help"}, {"\\h", "\\?", "?"}, Args::kNone, false, "", "this text",
-       flushed([this](std::string_view, bool) {
+       Flushed([this](std::string_view, bool) {
          Write(std::string(kHelpHead) + HelpText(commands_));
        })},
       {{"clear"}, {"\\c"}, Args::kNone, true, "", "drop the statement being typed",
-       [this](std::string_view, bool) {
-         splitter_.Clear();
-         typed_.clear();
-         return A::kHandled;
-       }},
+       Setting([this] { splitter_.Clear(); typed_.clear(); }, "")},
       {{"ego"}, {"\\G"}, Args::kNone, true, "",
-       "send the statement being typed, rows shown vertically", send(A::kSendVertical)},
-      {{"go"}, {"\\g"}, Args::kNone, true, "", "send the statement being typed", send(A::kSend)},
+       "send the statement being typed, rows shown vertically", SendTyped(A::kSendVertical)},
+      {{"go"}, {"\\g"}, Args::kNone, true, "", "send the statement being typed",
+       SendTyped(A::kSend)},
       {{"status"}, {"\\s"}, Args::kNone, false, "",
        "server, database, connection, replication id, last #, slaves, uptime",
-       flushed([this](std::string_view, bool) { ShowStatus(); })},
+       Flushed([this](std::string_view, bool) { ShowStatus(); })},
       {{"use"}, {"\\u"}, Args::kRequired, false, "db", "make db the current database (replicated)",
-       flushed([this](std::string_view arg, bool interactive) { Use(arg, interactive); })},
+       Flushed([this](std::string_view arg, bool interactive) { Use(arg, interactive); })},
       {{"source"}, {"\\."}, Args::kAny, false, "file", "run the statements of a file, as if typed",
-       flushed([this](std::string_view arg, bool) { Source(std::string(arg)); })},
+       Flushed([this](std::string_view arg, bool) { Source(std::string(arg)); })},
       {{"tee"}, {"\\T"}, Args::kAny, false, "file", "also write all output to file",
        [this](std::string_view arg, bool) { return Tee(arg); }},
       {{"notee"}, {"\\t"}, Args::kNone, false, "", "stop writing to the tee file",
-       [this](std::string_view, bool) {
-         tee_.reset();
-         Write("Outfile disabled.\n");
-         return A::kHandled;
-       }},
+       Setting([this] { tee_.reset(); }, "Outfile disabled.\n")},
       {{"pager"}, {"\\P"}, Args::kAny, false, "cmd", "send results through cmd (e.g. less)",
        [this](std::string_view arg, bool interactive) { return Pager(arg, interactive); }},
       {{"nopager"}, {"\\n"}, Args::kNone, false, "", "results to stdout again",
-       [this](std::string_view, bool) {
-         pager_.clear();
-         Write("PAGER set to stdout\n");
-         return A::kHandled;
-       }},
+       Setting([this] { pager_.clear(); }, "PAGER set to stdout\n")},
       {{"warnings"}, {"\\W"}, Args::kNone, false, "", "show warnings after every statement",
-       [this](std::string_view, bool) {
-         options_.show_warnings = true;
-         Write("Show warnings enabled.\n");
-         return A::kHandled;
-       }},
+       Setting([this] { options_.show_warnings = true; }, "Show warnings enabled.\n")},
       {{"nowarning"}, {"\\w"}, Args::kNone, false, "", "stop showing them",
-       [this](std::string_view, bool) {
-         options_.show_warnings = false;
-         Write("Show warnings disabled.\n");
-         return A::kHandled;
-       }},
+       Setting([this] { options_.show_warnings = false; }, "Show warnings disabled.\n")},
       {{"system"}, {"\\!"}, Args::kAny, false, "cmd", "run a shell command",
-       flushed([this](std::string_view arg, bool) {
-         out_ << std::flush;
-         if (arg.empty()) return;
-         RunWithShellModes([arg] { (void)std::system(std::string(arg).c_str()); });
-       })},
+       Flushed([this](std::string_view arg, bool) { System(arg); })},
       {{"prompt"}, {"\\R"}, Args::kAny, false, "fmt",
        "change the prompt (\\d database, \\u user, \\h host, \\_ space)",
        [this](std::string_view arg, bool) { return SetPrompt(arg); }},
       {{}, {"\\slaves"}, Args::kNone, false, "",
        "each slave: state, applied position, lag, refusals, errors",
-       flushed([this](std::string_view, bool) {
+       Flushed([this](std::string_view, bool) {
          Write(FormatSlaves(registry_->Snapshot(), log_->last_seq()));
        })},
       {{}, {"\\verify"}, Args::kAny, false, "[t ...]",
        "compare CHECKSUM TABLE of every table (or those named) on the slaves",
-       flushed([this](std::string_view arg, bool) {
+       Flushed([this](std::string_view arg, bool) {
          if (!Verify(arg)) meta_failed_ = true;
        })},
       {{"quit", "exit"}, {"\\q"}, Args::kNone, false, "", "leave the prompt",
@@ -405,6 +397,38 @@ std::optional<db::QueryResult> MasterShell::AnswerFromSavedWarnings(std::string_
   return r;
 }
 
+bool MasterShell::AddResult(const master::Executed& e, const sql::Classification& c,
+                            const sql::SplitStatement& st, double seconds, bool interactive,
+                            OutcomeQueue::Entry* p) {
+  for (const std::string& reason : e.unsafe) {
+    p->out += "Warning: " + reason + "; slaves may end up with different data\n";
+  }
+  const bool ok = e.result.ok();
+  warnings_saved_ = true;
+  if (ok) {
+    saved_warnings_ = e.result->warnings;
+    // Warnings that could not be read: let the server answer.
+    warnings_saved_ = e.result->warning_count == 0 || !e.result->warnings.empty();
+    p->out += FormatResult(*e.result, st.vertical, seconds);
+    if (options_.show_warnings && !e.result->warnings.empty()) {
+      p->out += (silent() ? "" : "\n") + FormatWarnings(e.result->warnings);
+    }
+    if (!c.use_database.empty()) {
+      options_.database = c.use_database;
+      refresh_completion_ = true;
+    }
+    if (c.kind == sql::StatementKind::kDdl) refresh_completion_ = true;
+  } else {
+    const Status& s = e.result.status();
+    saved_warnings_ = {
+        {"Error", s.code() == StatusCode::kSqlError ? s.sql_errno() : 0, s.message()}};
+    p->err += ErrorText(s, st.line, interactive);
+    if (oplog_ && s.code() == StatusCode::kFailedPrecondition) oplog_("refused: " + s.message());
+  }
+  for (const std::string& note : e.notes) p->out += note + "\n";
+  return ok;
+}
+
 bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) {
   OutcomeQueue::Entry p;
   if (!st.error.empty()) {
@@ -439,32 +463,7 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
   master::Executed e = executor_->Execute(st.text, c, options_.database);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   AddReconnection(e, st.line, interactive, &p);
-  for (const std::string& reason : e.unsafe) {
-    p.out += "Warning: " + reason + "; slaves may end up with different data\n";
-  }
-  const bool ok = e.result.ok();
-  warnings_saved_ = true;
-  if (ok) {
-    saved_warnings_ = e.result->warnings;
-    // Warnings that could not be read: let the server answer.
-    warnings_saved_ = e.result->warning_count == 0 || !e.result->warnings.empty();
-    p.out += FormatResult(*e.result, st.vertical, seconds);
-    if (options_.show_warnings && !e.result->warnings.empty()) {
-      p.out += (silent() ? "" : "\n") + FormatWarnings(e.result->warnings);
-    }
-    if (!c.use_database.empty()) {
-      options_.database = c.use_database;
-      refresh_completion_ = true;
-    }
-    if (c.kind == sql::StatementKind::kDdl) refresh_completion_ = true;
-  } else {
-    const Status& s = e.result.status();
-    saved_warnings_ = {
-        {"Error", s.code() == StatusCode::kSqlError ? s.sql_errno() : 0, s.message()}};
-    p.err += ErrorText(s, st.line, interactive);
-    if (oplog_ && s.code() == StatusCode::kFailedPrecondition) oplog_("refused: " + s.message());
-  }
-  for (const std::string& note : e.notes) p.out += note + "\n";
+  const bool ok = AddResult(e, c, st, seconds, interactive, &p);
   p.seqs = std::move(e.committed);
   // A Ctrl-C that came while a statement ran was for that statement; after
   // a write it also means: do not wait for the slaves.
@@ -492,30 +491,8 @@ bool MasterShell::Verify(std::string_view args) {
     WriteError("ERROR: " + report.status().message() + "\n");
     return false;
   }
-  // One row per table, one column per slave.
-  db::QueryResult table;
-  table.has_result_set = true;
-  table.columns = {{"table", false}, {"master", true}};
-  for (const std::string& s : report->slaves) table.columns.push_back({s, true});
-  table.columns.push_back({"result", false});
-  for (const master::TableComparison& c : report->tables) {
-    db::Row row = {c.table, c.master};
-    for (const std::string& value : c.slaves) row.push_back(value);
-    row.push_back(std::string(c.same ? "match" : c.different ? "DIFFERENT" : "no answer"));
-    table.rows.push_back(std::move(row));
-  }
-  const size_t n = report->tables.size();
-  const size_t m = report->slaves.size();
-  std::string verdict = report->differences == 0 ? (report->unanswered.empty() ? "all match" : "")
-                                                 : fmt::format("{} DIFFERENT", report->differences);
-  if (!report->unanswered.empty()) {
-    verdict += fmt::format("{}no answer from {} within {} s (still applying earlier writes?)",
-                           verdict.empty() ? "" : "; ", fmt::join(report->unanswered, ", "),
-                           std::chrono::seconds(master::Verifier::kWait).count());
-  }
-  Write(FormatTable(table) + fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n,
-                                         n == 1 ? "" : "s", m, m == 1 ? "" : "s", verdict));
-  return report->differences == 0 && report->unanswered.empty();
+  Write(FormatVerifyReport(*report, std::chrono::seconds(master::Verifier::kWait).count()));
+  return report->differences == 0 && report->unanswered.empty() && report->slave_only.empty();
 }
 
 void MasterShell::Flush(bool wait) {

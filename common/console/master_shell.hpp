@@ -89,6 +89,13 @@ class MasterShell {
   std::optional<CommandAction> HandleMetaCommand(std::string_view line, bool interactive);
   // The prompt's commands: dispatch, help and Tab completion.
   CommandTable MakeCommands();
+  // Bodies for the table: `f` after printing the output held back; the
+  // statement being typed sent as `action`; a setting changed, then `said`.
+  using CommandRun = std::function<CommandAction(std::string_view, bool)>;
+  CommandRun Flushed(std::function<void(std::string_view, bool)> f);
+  CommandRun SendTyped(CommandAction action);
+  CommandRun Setting(std::function<void()> change, std::string said);
+  void System(std::string_view command);  // system, \!: runs `command` in a shell
   void Use(std::string_view db, bool interactive);  // use, \u: a replicated USE
   // tee, pager, prompt: how output is shown from now on.
   CommandAction Tee(std::string_view path);
@@ -118,6 +125,11 @@ class MasterShell {
   bool silent() const { return options_.silent > 0 && !options_.table; }
   // Runs one statement and queues its output; false when it failed on the master.
   bool RunStatement(const sql::SplitStatement& statement, bool interactive);
+  // What the master answered `statement` (`e`, classified as `c`), into
+  // `p`: the result or the error, warnings and notes. False on an error.
+  bool AddResult(const master::Executed& e, const sql::Classification& c,
+                 const sql::SplitStatement& statement, double seconds, bool interactive,
+                 OutcomeQueue::Entry* p);
   // \verify [table ...] (see master::Verifier); false on any difference.
   bool Verify(std::string_view args);
   // Prints queued output whose acknowledgements are in (all of it, waiting

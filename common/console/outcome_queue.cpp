@@ -24,6 +24,8 @@ void OutcomeQueue::Release(bool wait, const std::function<void(const Released&)>
 std::string OutcomeQueue::Report(const Entry& entry, Clock::time_point deadline) {
   std::string report;
   bool interrupted = false;
+  // For the known slaves that are offline; read once the waits are over.
+  std::vector<feed::SlaveInfo> known;
   for (uint64_t seq : entry.seqs) {
     const std::vector<feed::SlaveOutcome> outcomes =
         interrupted ? registry_->WaitFor(seq, entry.slaves, Clock::now())
@@ -40,7 +42,8 @@ std::string OutcomeQueue::Report(const Entry& entry, Clock::time_point deadline)
     }
     const double ms =
         std::chrono::duration<double, std::milli>(Clock::now() - entry.committed_at).count();
-    report += FormatOutcomes(seq, outcomes, ms, ack_timeout_ms_);
+    if (known.empty()) known = registry_->Snapshot();
+    report += FormatOutcomes(seq, outcomes, ms, ack_timeout_ms_, known);
   }
   return report + TakeLagChanges();
 }

@@ -1,7 +1,9 @@
 #include "console/replication_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 
 #include "console/table_formatter.hpp"
@@ -10,8 +12,27 @@ namespace sqlrepl::console {
 
 using feed::SlaveOutcome;
 
+namespace {
+
+// The known slaves that are offline and had no say in `outcomes`.
+std::string OfflineLines(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
+                         const std::vector<feed::SlaveInfo>& known) {
+  std::string out;
+  for (const feed::SlaveInfo& s : known) {
+    const bool asked = std::any_of(outcomes.begin(), outcomes.end(),
+                                   [&s](const SlaveOutcome& o) { return o.slave_id == s.id; });
+    if (s.state != feed::SlaveState::kOffline || asked) continue;
+    out += fmt::format("{}: offline (applied #{} of #{}), it will catch up from the log\n", s.id,
+                       s.applied_seq, seq);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcomes,
-                           double elapsed_ms, int ack_timeout_ms) {
+                           double elapsed_ms, int ack_timeout_ms,
+                           const std::vector<feed::SlaveInfo>& known) {
   const size_t n = outcomes.size();
   if (n == 0)
     return fmt::format("No slave connected: logged as #{} for slaves that connect later\n", seq);
@@ -48,7 +69,7 @@ std::string FormatOutcomes(uint64_t seq, const std::vector<SlaveOutcome>& outcom
   for (const auto& [reason, count] : refusals) {
     out += fmt::format("Refused by {}/{} slave{}: {}\n", count, n, n == 1 ? "" : "s", reason);
   }
-  return out + details;
+  return out + details + OfflineLines(seq, outcomes, known);
 }
 
 std::string FormatLagChanges(const std::vector<feed::LagChange>& changes, int ack_timeout_ms) {
@@ -96,6 +117,37 @@ std::string FormatBehindAtExit(const std::vector<feed::SlaveInfo>& slaves, uint6
              "(start the master again, interactively or with another script):\n",
              behind, behind == 1 ? " is" : "s are", behind == 1 ? "it gets" : "they get") +
          lines;
+}
+
+std::string FormatVerifyReport(const master::VerifyReport& report, long wait_seconds) {
+  db::QueryResult table;
+  table.has_result_set = true;
+  table.columns = {{"table", false}, {"master", true}};
+  for (const std::string& s : report.slaves) table.columns.push_back({s, true});
+  table.columns.push_back({"result", false});
+  for (const master::TableComparison& c : report.tables) {
+    db::Row row = {c.table, c.master};
+    for (const std::string& value : c.slaves) row.push_back(value);
+    row.push_back(std::string(c.same ? "match" : c.different ? "DIFFERENT" : "no answer"));
+    table.rows.push_back(std::move(row));
+  }
+  std::string only;
+  for (const master::SlaveOnlyTable& t : report.slave_only)
+    only += fmt::format("{}: table {} exists only on this slave\n", t.slave, t.table);
+  std::vector<std::string> verdict;
+  if (report.differences > 0) verdict.push_back(fmt::format("{} DIFFERENT", report.differences));
+  const size_t k = report.slave_only.size();
+  if (k > 0) verdict.push_back(fmt::format("{} table{} only on a slave", k, k == 1 ? "" : "s"));
+  if (!report.unanswered.empty()) {
+    verdict.push_back(fmt::format("no answer from {} within {} s (still applying earlier writes?)",
+                                  fmt::join(report.unanswered, ", "), wait_seconds));
+  }
+  if (verdict.empty()) verdict.push_back("all match");
+  const size_t n = report.tables.size();
+  const size_t m = report.slaves.size();
+  return FormatTable(table) + only +
+         fmt::format("Verified {} table{} on {} slave{}: {}.\n\n", n, n == 1 ? "" : "s", m,
+                     m == 1 ? "" : "s", fmt::join(verdict, "; "));
 }
 
 }  // namespace sqlrepl::console

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sqlrepl::master {
 
 namespace {
@@ -31,6 +33,22 @@ TableComparison Compare(size_t i, const std::string& table, const std::string& m
   return c;
 }
 
+// Step 3 for what the slaves hold besides: the tables the master lacks.
+std::vector<SlaveOnlyTable> SlaveOnly(
+    const std::vector<std::string>& master_tables,
+    const std::map<std::string, protocol::VerifyResult>& answers) {
+  std::vector<SlaveOnlyTable> out;
+  for (const auto& [slave, answer] : answers) {
+    std::vector<std::string> tables = answer.other_tables;
+    std::sort(tables.begin(), tables.end());
+    for (const std::string& t : tables) {
+      if (std::find(master_tables.begin(), master_tables.end(), t) == master_tables.end())
+        out.push_back({slave, t});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Status Verifier::ListTables(const std::string& database, std::vector<std::string>* tables) {
@@ -54,7 +72,8 @@ std::string Verifier::MasterChecksum(const std::string& database, const std::str
 Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std::string> tables,
                                    const std::function<bool()>& stop) {
   using Clock = std::chrono::steady_clock;
-  if (tables.empty()) {
+  const bool every_table = tables.empty();
+  if (every_table) {
     const Status listed = ListTables(database, &tables);
     if (!listed.ok()) return listed;
   }
@@ -86,6 +105,7 @@ Result<VerifyReport> Verifier::Run(const std::string& database, std::vector<std:
     report.tables.push_back(Compare(i, tables[i], master[i], report.slaves, answers));
     if (report.tables.back().different) ++report.differences;
   }
+  if (every_table) report.slave_only = SlaveOnly(tables, answers);
   return report;
 }
 

@@ -4,7 +4,8 @@
 // 1. Wait until every connected slave has applied the log's last event.
 // 2. Compute the master's checksums, then ask the slaves over the
 //    replication link; each answers after every event before the request.
-// 3. Report one comparison per table.
+// 3. Report one comparison per table, and, when every table was compared,
+//    the tables that exist only on a slave.
 //
 // Runs on the prompt's thread; blocks for at most kWait per step.
 #pragma once
@@ -32,11 +33,19 @@ struct TableComparison {
   bool unanswered = false;  // some slave did not answer: nothing is known of its copy
 };
 
+// A base table a slave holds in the database and the master does not.
+struct SlaveOnlyTable {
+  std::string slave;
+  std::string table;
+};
+
 struct VerifyReport {
   std::vector<std::string> slaves;
   std::vector<TableComparison> tables;
   size_t differences = 0;              // tables some slave answered differently for
   std::vector<std::string> unanswered;  // slaves that did not answer in time
+  // Only when every table was compared (none named); by slave, then table.
+  std::vector<SlaveOnlyTable> slave_only;
 };
 
 class Verifier {
@@ -47,7 +56,8 @@ class Verifier {
            const log::ReplicationLog* log)
       : conn_(conn), registry_(registry), server_(server), log_(log) {}
 
-  // Compares `tables` of `database` (every base table when empty).
+  // Compares `tables` of `database` (every base table when empty, and then
+  // also names the base tables that only a slave holds).
   // kFailedPrecondition when no slave is connected or there is no table;
   // kUnavailable when `stop` (asked when the registry is woken: Ctrl-C)
   // ended a wait.

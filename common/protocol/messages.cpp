@@ -89,11 +89,16 @@ std::string Encode(const Verify& m) {
 std::string Encode(const VerifyResult& m) {
   std::string out;
   PutFixed64(&out, m.request_id);
-  PutFixed32(&out, static_cast<uint32_t>(m.tables.size()));
+  PutFixed32(&out, static_cast<uint32_t>(m.tables.size() + m.other_tables.size()));
   for (const TableChecksum& t : m.tables) {
     PutString(&out, t.table);
     PutString(&out, t.checksum);
     PutString(&out, t.error);
+  }
+  for (const std::string& t : m.other_tables) {
+    PutString(&out, t);
+    PutString(&out, "");
+    PutString(&out, "");
   }
   return out;
 }
@@ -201,11 +206,17 @@ Status Decode(std::string_view in, VerifyResult* m) {
   uint32_t count = 0;
   bool ok = GetFixed64(&in, &m->request_id) && GetFixed32(&in, &count) && count <= kMaxVerifyTables;
   m->tables.clear();
+  m->other_tables.clear();
   for (uint32_t i = 0; ok && i < count; ++i) {
     TableChecksum t;
     ok = GetString(&in, &t.table, kMaxNameLength) && GetString(&in, &t.checksum, kMaxNameLength) &&
          GetString(&in, &t.error, kMaxMessageLength);
-    m->tables.push_back(std::move(t));
+    if (t.checksum.empty() && t.error.empty()) {
+      m->other_tables.push_back(std::move(t.table));
+    } else {
+      ok = ok && m->other_tables.empty();  // answers come before the other tables
+      m->tables.push_back(std::move(t));
+    }
   }
   return Finish(ok, in, "verify result");
 }

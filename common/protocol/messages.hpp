@@ -17,6 +17,11 @@
 //   Heartbeat := seq:u64              -- master: last committed; slave: last applied
 //   Verify    := request_id:u64  database:str  count:u32  table:str[count]
 //   VerifyResult := request_id:u64  count:u32  (table:str  checksum:str  error:str)[count]
+//                -- the request's tables first, in its order; then the slave's
+//                   other base tables of the database, each with an empty
+//                   checksum and error (an answer always has one of the two).
+//                   A master that predates them reads only the entries it
+//                   asked for, so either side may be the older.
 //
 // Provisioning (docs/provisioning.md), sealed like every frame after Welcome:
 //   SnapshotBegin := replication_id:str  position:u64  database:str  table_count:u32
@@ -122,10 +127,14 @@ struct TableChecksum {
 
 struct VerifyResult {
   uint64_t request_id = 0;
-  std::vector<TableChecksum> tables;
+  std::vector<TableChecksum> tables;  // the request's tables, in its order
+  // The slave's base tables of the database that the request did not name.
+  // Empty from a slave that predates them. (The initializer lets a brace
+  // list of the first two fields pass -Wmissing-field-initializers.)
+  std::vector<std::string> other_tables = {};
 };
 
-constexpr uint32_t kMaxVerifyTables = 10000;
+constexpr uint32_t kMaxVerifyTables = 10000;  // entries of a VerifyResult, other tables included
 
 // The snapshot a provisioning copies: its position is the highest log
 // sequence number visible in it.

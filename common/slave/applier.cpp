@@ -397,6 +397,19 @@ Applier::Step Applier::AnswerVerify(const protocol::Verify& request) {
     }
     result.tables.push_back(std::move(t));
   }
+  // The tables the master did not name, so that it can report the ones it
+  // lacks. Without a list the answer still holds every checksum.
+  Result<db::QueryResult> list = session_->Execute("SHOW FULL TABLES FROM " +
+                                                   QuoteName(request.database) +
+                                                   " WHERE Table_type = 'BASE TABLE'");
+  if (!list.ok() && session_->IsConnectionLost(list.status())) return Step::kSessionLost;
+  const std::vector<std::string>& asked = request.tables;
+  for (const db::Row& row : list.ok() ? list->rows : std::vector<db::Row>{}) {
+    if (result.tables.size() + result.other_tables.size() >= protocol::kMaxVerifyTables) break;
+    if (row.empty() || !row[0] || std::find(asked.begin(), asked.end(), *row[0]) != asked.end())
+      continue;
+    result.other_tables.push_back(*row[0]);
+  }
   {
     std::lock_guard lock(mu_);
     queue_.pop_front();

@@ -1,5 +1,7 @@
 #include "sql/policy.hpp"
 
+#include <optional>
+
 #include "base/strings.hpp"
 #include "sql/charsets.hpp"
 
@@ -93,8 +95,11 @@ bool IsProtectedSchema(std::string_view schema, std::string_view meta_schema) {
   return !meta_schema.empty() && EqualsIgnoreCase(schema, meta_schema);
 }
 
-PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view database,
-                                std::string_view meta_schema) {
+namespace {
+
+// Refusals whatever the statement's kind: text that another server could
+// read differently, or that names what the slave must not run.
+std::optional<PolicyDecision> CheckText(const Classification& c, std::string_view database) {
   // A routine's body holds ';' (CREATE PROCEDURE ... BEGIN ...; END): the
   // reason that matters is that it is DDL, refused whatever its body.
   if (c.kind == StatementKind::kDdl) return Refuse("DDL is not replicated to slaves: " + c.verb);
@@ -122,6 +127,11 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
                   " is reserved for sqlrepl's own use; statements that name it "
                   "are refused");
   }
+  return std::nullopt;
+}
+
+PolicyDecision CheckByKind(const Classification& c, std::string_view database,
+                           std::string_view meta_schema) {
   switch (c.kind) {
     case StatementKind::kDataChange:
       // No lexical check: SET STATEMENT ... FOR changes how its statement
@@ -157,6 +167,14 @@ PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view databa
       break;
   }
   return Refuse("statement not recognised, refused" + (c.verb.empty() ? "" : ": " + c.verb));
+}
+
+}  // namespace
+
+PolicyDecision CheckSlavePolicy(const Classification& c, std::string_view database,
+                                std::string_view meta_schema) {
+  if (std::optional<PolicyDecision> refused = CheckText(c, database)) return *refused;
+  return CheckByKind(c, database, meta_schema);
 }
 
 }  // namespace sqlrepl::sql

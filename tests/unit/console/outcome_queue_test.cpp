@@ -87,6 +87,22 @@ TEST_F(OutcomeQueueTest, LaterOutputWaitsBehindAnUnacknowledgedWrite) {
   EXPECT_EQ(released[1].report, "");
 }
 
+// Issue 19: "Replicated to 1/1 slave" is followed by the known slave that
+// is offline, read from the registry.
+TEST_F(OutcomeQueueTest, AKnownSlaveThatIsOfflineIsNamedAfterTheReport) {
+  const uint64_t gone = registry.Connected("s0", "127.0.0.1:5001");
+  registry.Acknowledged("s0", gone, Applied(0));
+  registry.Disconnected("s0", gone, "connection closed by the peer");
+  const uint64_t g = ConnectSlave(1);
+  registry.Acknowledged("s1", g, Applied(1));
+  OutcomeQueue queue(&registry, kLongTimeoutMs);
+  queue.Push(Output("write\n", {1}, {"s1"}));
+  const std::vector<OutcomeQueue::Released> released = Release(queue, false);
+  ASSERT_EQ(released.size(), 1u);
+  ExpectInOrder(released[0].report, "Replicated to 1/1 slave (",
+                "s0: offline (applied #0 of #1), it will catch up from the log\n");
+}
+
 TEST_F(OutcomeQueueTest, PassedDeadlineReleasesWithTheMissingSlaveNamedAndLagging) {
   ConnectSlave(1);
   OutcomeQueue queue(&registry, /*ack_timeout_ms=*/1000);

@@ -65,6 +65,26 @@ TEST(FormatOutcomesTest, LaggingSlaveIsNamedAsNotWaitedFor) {
             "s2: lagging, not waited for\n");
 }
 
+// Issue 19: a known slave that is offline is named after the outcome
+// lines; one that was asked (it went away while the write waited) is not.
+TEST(FormatOutcomesTest, KnownSlavesThatAreOfflineAreNamedAfterTheOutcomes) {
+  const feed::SlaveInfo live{"s1", "a:1", feed::SlaveState::kLive, 7, 0, 0, "", false};
+  const feed::SlaveInfo asked{"s2", "a:2", feed::SlaveState::kOffline, 6, 0, 0, "", false};
+  const feed::SlaveInfo gone{"s3", "a:3", feed::SlaveState::kOffline, 3, 0, 0, "", false};
+  const std::vector<SlaveOutcome> outcomes = {
+      Outcome("s1", SlaveOutcome::kApplied),
+      Outcome("s2", SlaveOutcome::kNoAck, "disconnected before acknowledging")};
+  EXPECT_EQ(FormatOutcomes(7, outcomes, 0.5, 5000, {live, asked, gone}),
+            "Replicated to 1/2 slaves (0.5 ms)\n"
+            "s2: disconnected before acknowledging, it will catch up\n"
+            "s3: offline (applied #3 of #7), it will catch up from the log\n");
+  EXPECT_EQ(FormatOutcomes(7, {Outcome("s1", SlaveOutcome::kApplied)}, 0.5, 5000, {live}),
+            "Replicated to 1/1 slave (0.5 ms)\n");
+  // With no slave connected, the first line already says they get it later.
+  EXPECT_EQ(FormatOutcomes(7, {}, 0.5, 5000, {gone}),
+            "No slave connected: logged as #7 for slaves that connect later\n");
+}
+
 TEST(FormatLagChangesTest, BothTransitionsAreSaid) {
   EXPECT_EQ(FormatLagChanges({{"slave2", true}}, 5000),
             "slave2 is lagging: no acknowledgement within 5000 ms; writes no longer wait for it\n");
@@ -105,6 +125,57 @@ TEST(FormatBehindAtExitTest, NamesEverySlaveBehindAndHowFar) {
             "the master again, interactively or with another script):\n"
             "  s2: applied #4 of #600 (596 events behind), live\n"
             "  s3: applied #599 of #600 (1 event behind), offline\n");
+}
+
+master::VerifyReport OneTableOnTwoSlaves(const std::string& s2_checksum) {
+  master::VerifyReport r;
+  r.slaves = {"s1", "s2"};
+  master::TableComparison c;
+  c.table = "students";
+  c.master = "42";
+  c.slaves = {"42", s2_checksum};
+  c.same = s2_checksum == "42";
+  c.different = !c.same && s2_checksum != "no answer";
+  c.unanswered = s2_checksum == "no answer";
+  r.tables.push_back(c);
+  r.differences = c.different ? 1 : 0;
+  if (c.unanswered) r.unanswered.push_back("s2");
+  return r;
+}
+
+std::string LastLine(const std::string& text) {
+  const size_t end = text.find_last_not_of('\n');
+  return text.substr(text.rfind('\n', end) + 1, end - text.rfind('\n', end));
+}
+
+// Issue 19: a table only a slave holds is named on a line of its own and
+// counted in the verdict, which keeps its other parts.
+TEST(FormatVerifyReportTest, TheVerdictNamesEveryKindOfDifference) {
+  master::VerifyReport only = OneTableOnTwoSlaves("42");
+  only.slave_only = {{"s1", "notes"}, {"s2", "a"}, {"s2", "b"}};
+  master::VerifyReport all = OneTableOnTwoSlaves("7");
+  all.slave_only = {{"s2", "notes"}};
+  all.unanswered = {"s3"};
+  // clang-format off
+  const std::vector<std::pair<master::VerifyReport, std::string>> rows = {
+      {OneTableOnTwoSlaves("42"),        "Verified 1 table on 2 slaves: all match."},
+      {OneTableOnTwoSlaves("7"),         "Verified 1 table on 2 slaves: 1 DIFFERENT."},
+      {OneTableOnTwoSlaves("no answer"), "Verified 1 table on 2 slaves: no answer from s2 within 60 s (still applying earlier writes?)."},
+      {only,                             "Verified 1 table on 2 slaves: 3 tables only on a slave."},
+      {all,                              "Verified 1 table on 2 slaves: 1 DIFFERENT; 1 table only on a slave; no answer from s3 within 60 s (still applying earlier writes?)."},
+  };
+  // clang-format on
+  for (const auto& [report, verdict] : rows)
+    EXPECT_EQ(LastLine(FormatVerifyReport(report, 60)), verdict);
+  const std::string text = FormatVerifyReport(only, 60);
+  EXPECT_NE(text.find("| students |     42 | 42 | 42 | match  |\n"
+                      "+----------+--------+----+----+--------+\n"
+                      "s1: table notes exists only on this slave\n"
+                      "s2: table a exists only on this slave\n"
+                      "s2: table b exists only on this slave\n"
+                      "Verified"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

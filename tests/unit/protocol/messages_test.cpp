@@ -231,6 +231,28 @@ TEST(Messages, VerifyRoundTripAndTruncations) {
   ExpectEveryTruncationRejected(r);
 }
 
+// Issue 19: the slave's other tables follow the answers as entries with
+// neither checksum nor error, so a master that predates them finds the
+// answers where it looks (by position) and reads the rest as extra entries.
+TEST(Messages, VerifyResultNamesTheOtherTablesAfterTheAnswers) {
+  VerifyResult r{7, {{"students", "12345", ""}, {"gone", "", "no such table"}}, {"notes", "x"}};
+  VerifyResult r2;
+  ASSERT_TRUE(Decode(Encode(r), &r2).ok());
+  ASSERT_EQ(r2.tables.size(), 2u);
+  EXPECT_EQ(r2.tables[1].error, "no such table");
+  EXPECT_EQ(r2.other_tables, (std::vector<std::string>{"notes", "x"}));
+  ExpectEveryTruncationRejected(r);
+  const VerifyResult as_before{7,
+                               {{"students", "12345", ""},
+                                {"gone", "", "no such table"},
+                                {"notes", "", ""},
+                                {"x", "", ""}}};
+  EXPECT_EQ(Encode(r), Encode(as_before));
+  // An answer after the other tables is malformed.
+  const VerifyResult answer_last{7, {{"notes", "", ""}, {"students", "1", ""}}};
+  EXPECT_FALSE(Decode(Encode(answer_last), &r2).ok());
+}
+
 TEST(Messages, VerifyTableCountIsBounded) {
   std::string bytes = Encode(Verify{1, "db", {}});
   bytes[bytes.size() - 1] = '\x7f';

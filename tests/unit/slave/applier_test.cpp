@@ -86,6 +86,10 @@ class Reports : public ApplyReports {
     std::lock_guard lock(mu_);
     return acks_at_verify_;
   }
+  protocol::VerifyResult verify_result() const {
+    std::lock_guard lock(mu_);
+    return verify_results_.front();
+  }
   std::string fatal() const {
     std::lock_guard lock(mu_);
     return fatal_;
@@ -448,6 +452,19 @@ TEST_F(ApplierTest, VerifyIsAnsweredAfterTheEventsQueuedBeforeIt) {
   applier_->Start();
   ASSERT_TRUE(reports_.WaitForVerify());
   EXPECT_EQ(reports_.acks_at_verify(), 3u);
+}
+
+// Issue 19: the answer also names the tables the master did not ask about,
+// so that it can report a table that exists only on this slave.
+TEST_F(ApplierTest, VerifyAnswerNamesTheTablesTheRequestLeftOut) {
+  Make();
+  applier_->EnqueueVerify({7, "school", {"t"}});
+  applier_->Start();
+  ASSERT_TRUE(reports_.WaitForVerify());
+  const protocol::VerifyResult result = reports_.verify_result();
+  ASSERT_EQ(result.tables.size(), 1u);
+  EXPECT_EQ(result.tables[0].checksum, "4242");
+  EXPECT_EQ(result.other_tables, std::vector<std::string>{"only_here"});
 }
 
 TEST_F(ApplierTest, ResumePositionHoldsTheOneReplicationIdAndTheLastQueued) {
