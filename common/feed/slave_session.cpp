@@ -165,6 +165,16 @@ asio::awaitable<void> SlaveSession::RefuseTlsMismatch(const std::string& why) {
 
 // Steps 1-4 of the handshake in replication/handshake.hpp.
 asio::awaitable<Status> SlaveSession::Handshake() {
+  std::string hello_payload;
+  Result<protocol::Hello> hello = co_await ReadHello(&hello_payload);
+  if (!hello.ok()) co_return hello.status();
+  const std::string id = protocol::EscapeForLog(hello->slave_id);  // valid ids print as they are
+  Result<replication::SessionKeys> keys = co_await Authenticate(hello_payload, id);
+  if (!keys.ok()) co_return keys.status();
+  co_return co_await Admit(*hello, *keys, id);
+}
+
+asio::awaitable<Result<protocol::Hello>> SlaveSession::ReadHello(std::string* payload) {
   Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   if (frame->type != MessageType::kHello) {
@@ -189,8 +199,12 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   protocol::Hello hello;
   s = protocol::Decode(frame->payload, &hello);
   if (!s.ok()) co_return s;
-  const std::string id = protocol::EscapeForLog(hello.slave_id);  // valid ids print as they are
+  *payload = std::move(frame->payload);
+  co_return hello;
+}
 
+asio::awaitable<Result<replication::SessionKeys>> SlaveSession::Authenticate(
+    const std::string& hello_payload, const std::string& id) {
   // Without randomness the master cannot prove itself: this slave is told
   // to try again later, and the master serves on.
   Result<replication::Nonce> nonce = replication::MakeNonce(host_->random());
@@ -206,14 +220,14 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   protocol::Challenge challenge;
   challenge.nonce = *nonce;
   const replication::Transcript transcript =
-      replication::MakeTranscript(frame->payload, challenge.nonce);
+      replication::MakeTranscript(hello_payload, challenge.nonce);
   challenge.proof = replication::MasterProof(host_->token(), transcript);
   const std::string challenge_frame =
       protocol::EncodeFrame(MessageType::kChallenge, protocol::Encode(challenge));
-  s = co_await WriteNow(challenge_frame);
+  Status s = co_await WriteNow(challenge_frame);
   if (!s.ok()) co_return s;
 
-  frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
+  Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, kMaxHandshakeFrame);
   if (!frame.ok()) co_return frame.status();
   if (frame->type == MessageType::kReject) {
     // The slave's own word, unauthenticated: only logged.
@@ -232,7 +246,12 @@ asio::awaitable<Status> SlaveSession::Handshake() {
         fmt::format("slave '{}' failed authentication (wrong REPL_TOKEN)", id));
     co_return co_await Refuse(reject, nullptr, why);
   }
-  const replication::SessionKeys keys = replication::DeriveSessionKeys(host_->token(), transcript);
+  co_return replication::DeriveSessionKeys(host_->token(), transcript);
+}
+
+asio::awaitable<Status> SlaveSession::Admit(const protocol::Hello& hello,
+                                            const replication::SessionKeys& keys,
+                                            const std::string& id) {
   protocol::FrameMac to_slave(keys.master_to_slave);
   from_slave_.emplace(keys.slave_to_master);
 
@@ -253,7 +272,7 @@ asio::awaitable<Status> SlaveSession::Handshake() {
   const protocol::Welcome& welcome = std::get<protocol::Welcome>(decision);
   const std::string welcome_frame =
       to_slave.SealFrame(MessageType::kWelcome, protocol::Encode(welcome));
-  s = co_await WriteNow(welcome_frame);
+  Status s = co_await WriteNow(welcome_frame);
   if (!s.ok()) co_return s;
   writer_.Seal(std::move(to_slave));
 

@@ -14,6 +14,7 @@
 #include "log/log_reader.hpp"
 #include "protocol/frame_io.hpp"
 #include "protocol/link_timing.hpp"
+#include "protocol/messages.hpp"
 #include "protocol/transport.hpp"
 #include "replication/handshake.hpp"
 #include "replication/log_bounds.hpp"
@@ -82,7 +83,19 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
 
  private:
   asio::awaitable<void> Run();
+  // Hello, challenge and proof, then the decision: ReadHello, Authenticate, Admit.
   asio::awaitable<Status> Handshake();
+  // The slave's hello, once it speaks this protocol version; `payload`
+  // gets its bytes, which the handshake's transcript covers.
+  asio::awaitable<Result<protocol::Hello>> ReadHello(std::string* payload);
+  // Proves the master's token to the slave and checks the slave's proof;
+  // the session's keys. `id`: the slave's id, escaped for the log.
+  asio::awaitable<Result<replication::SessionKeys>> Authenticate(const std::string& hello_payload,
+                                                                 const std::string& id);
+  // Decides where the slave resumes (or refuses it), claims its id and
+  // welcomes it: the session is registered.
+  asio::awaitable<Status> Admit(const protocol::Hello& hello, const replication::SessionKeys& keys,
+                                const std::string& id);
   // Lets in at most one open connection per SLAVE_ID; see the .cpp.
   asio::awaitable<Status> ClaimSlaveId(const std::string& slave_id);
   asio::awaitable<void> Heartbeats();

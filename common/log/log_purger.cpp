@@ -53,21 +53,43 @@ void LogPurger::Loop() {
 
 Status LogPurger::RunOnce() {
   if (!conn_) {
-    Result<db::Connection> c = db::Connection::Open(options_.db);
-    if (!c.ok()) return c.status();
-    conn_.emplace(std::move(c).value());
-    Status s = conn_->Run("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-    if (s.ok()) {
-      s =
-          conn_->Run(fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slaves ("
-                                 " slave_id VARCHAR(255) PRIMARY KEY,"
-                                 " applied_seq BIGINT UNSIGNED NOT NULL,"
-                                 " last_seen TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
-                                 ") ENGINE=InnoDB",
-                                 options_.meta_schema));
-    }
+    Status s = Connect();
     if (!s.ok()) return s;
   }
+  Result<uint64_t> limit = RecordPositions();
+  if (!limit.ok()) return limit.status();
+  if (*limit == 0) return Status::Ok();
+  Result<uint64_t> purged = DeleteUpTo(*limit);
+  if (!purged.ok()) return purged.status();
+  if (*purged == 0) return Status::Ok();
+  // 3. Slaves behind the new first event are refused from now on.
+  Result<db::QueryResult> first =
+      conn_->Execute(fmt::format("SELECT MIN(seq) FROM `{}`.log", options_.meta_schema));
+  if (!first.ok()) return first.status();
+  const uint64_t first_seq = std::strtoull(first->rows[0][0].value_or("0").c_str(), nullptr, 10);
+  if (options_.on_first_seq && first_seq > 0) options_.on_first_seq(first_seq);
+  if (options_.log)
+    options_.log(
+        fmt::format("purged {} log events; the log now starts at #{}", *purged, first_seq));
+  return Status::Ok();
+}
+
+Status LogPurger::Connect() {
+  Result<db::Connection> c = db::Connection::Open(options_.db);
+  if (!c.ok()) return c.status();
+  conn_.emplace(std::move(c).value());
+  Status s = conn_->Run("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  if (!s.ok()) return s;
+  return conn_->Run(
+      fmt::format("CREATE TABLE IF NOT EXISTS `{}`.slaves ("
+                  " slave_id VARCHAR(255) PRIMARY KEY,"
+                  " applied_seq BIGINT UNSIGNED NOT NULL,"
+                  " last_seen TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
+                  ") ENGINE=InnoDB",
+                  options_.meta_schema));
+}
+
+Result<uint64_t> LogPurger::RecordPositions() {
   const std::string& meta = options_.meta_schema;
   // 1. Remember every slave seen, and how far it has applied.
   for (const FollowerPosition& slave : followers_()) {
@@ -77,7 +99,6 @@ Status LogPurger::RunOnce() {
         meta, conn_->Quote(slave.id), slave.applied_seq));
     if (!s.ok()) return s;
   }
-  // 2. Delete what every known slave has applied and retention allows.
   Result<db::QueryResult> known =
       conn_->Execute(fmt::format("SELECT applied_seq FROM `{}`.slaves", meta));
   if (!known.ok()) return known.status();
@@ -87,31 +108,24 @@ Status LogPurger::RunOnce() {
   Result<db::QueryResult> last =
       conn_->Execute(fmt::format("SELECT COALESCE(MAX(seq), 0) FROM `{}`.log", meta));
   if (!last.ok()) return last.status();
-  const uint64_t limit =
-      PurgeLimit(positions, std::strtoull(last->rows[0][0].value_or("0").c_str(), nullptr, 10));
-  if (limit == 0) return Status::Ok();
+  return PurgeLimit(positions, std::strtoull(last->rows[0][0].value_or("0").c_str(), nullptr, 10));
+}
+
+Result<uint64_t> LogPurger::DeleteUpTo(uint64_t limit) {
+  // 2. Delete what every known slave has applied and retention allows.
   uint64_t purged = 0;
   for (;;) {
     Result<db::QueryResult> r = conn_->Execute(fmt::format(
         "DELETE FROM `{}`.log WHERE seq <= {} AND committed_at < NOW(6) - INTERVAL {} SECOND "
         "ORDER BY seq LIMIT {}",
-        meta, limit, options_.retention_seconds, kBatch));
+        options_.meta_schema, limit, options_.retention_seconds, kBatch));
     if (!r.ok()) return r.status();
     purged += r->affected_rows;
     if (r->affected_rows < static_cast<uint64_t>(kBatch)) break;
     std::unique_lock lock(mu_);
     if (stopping_) break;
   }
-  if (purged == 0) return Status::Ok();
-  // 3. Slaves behind the new first event are refused from now on.
-  Result<db::QueryResult> first =
-      conn_->Execute(fmt::format("SELECT MIN(seq) FROM `{}`.log", meta));
-  if (!first.ok()) return first.status();
-  const uint64_t first_seq = std::strtoull(first->rows[0][0].value_or("0").c_str(), nullptr, 10);
-  if (options_.on_first_seq && first_seq > 0) options_.on_first_seq(first_seq);
-  if (options_.log)
-    options_.log(fmt::format("purged {} log events; the log now starts at #{}", purged, first_seq));
-  return Status::Ok();
+  return purged;
 }
 
 }  // namespace sqlrepl::log

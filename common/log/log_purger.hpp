@@ -67,6 +67,12 @@ class LogPurger {
  private:
   void Loop();
   Status RunOnce();
+  // Opens conn_ and creates META_SCHEMA.slaves when missing.
+  Status Connect();
+  // Records the followers' positions; the highest event that may go.
+  Result<uint64_t> RecordPositions();
+  // Deletes old enough events up to `limit`, a batch at a time; how many.
+  Result<uint64_t> DeleteUpTo(uint64_t limit);
 
   Options options_;
   Followers followers_;
