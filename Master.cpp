@@ -250,10 +250,15 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
 std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, LogFn log) {
   const config::MasterConfig& cfg = settings.cfg;
   if (!cfg.http.enabled()) return std::nullopt;
-  return http::HttpServer::Options{cfg.http.host,     cfg.http.port,
-                                   cfg.http.token,    cfg.tls.cert,
-                                   cfg.tls.key,       cfg.http.allow_plaintext,
-                                   std::move(log)};
+  http::HttpServer::Options options;
+  options.host = cfg.http.host;
+  options.port = cfg.http.port;
+  options.token = cfg.http.token;
+  options.tls_cert = cfg.tls.cert;
+  options.tls_key = cfg.tls.key;
+  options.allow_plaintext = cfg.http.allow_plaintext;
+  options.log = std::move(log);
+  return options;
 }
 
 // --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
