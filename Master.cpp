@@ -262,9 +262,8 @@ std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, L
 }
 
 // --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
-// Serve() began, then for what the slaves still owe within ACK_TIMEOUT_MS.
-void ServeUntilTerminated(const config::MasterConfig& cfg, const master::MasterLog& log,
-                          master::SlaveRegistry& registry, const LogFn& Log) {
+// Serve() began.
+void WaitForTermination(const LogFn& Log) {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
@@ -272,6 +271,12 @@ void ServeUntilTerminated(const config::MasterConfig& cfg, const master::MasterL
   int signal = 0;
   sigwait(&stop, &signal);
   Log(fmt::format("stopping: {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+}
+
+// Waits, within ACK_TIMEOUT_MS, for the slaves connected now to
+// acknowledge the last event; says which did not.
+void AwaitAcknowledgements(const config::MasterConfig& cfg, const master::MasterLog& log,
+                           master::SlaveRegistry& registry, const LogFn& Log) {
   const std::vector<master::SlaveOutcome> outcomes =
       registry.WaitFor(log.last_seq(), registry.ConnectedSlaves(),
                        master::SlaveRegistry::Clock::now() +
@@ -323,8 +328,11 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
     Log("HTTP API off (HTTP_LISTEN empty, or HTTP_TOKEN not set)");
   }
   if (command_line.serve) {
-    ServeUntilTerminated(cfg, local.log, registry, Log);
-    return app::kExitOk;  // the HTTP server stops first, waiting for its requests
+    WaitForTermination(Log);
+    // No new request; those running finish (each waits for its own acknowledgements).
+    if (http_server) http_server->Stop();
+    AwaitAcknowledgements(cfg, local.log, registry, Log);
+    return app::kExitOk;
   }
   console::MasterShell shell(&executor, &registry, &verifier, &local.log,
                              ShellOptions(command_line, cfg), std::cout, std::cerr);
