@@ -343,6 +343,9 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
                                          cfg.meta_schema, app::ToConnectOptions(cfg.db)},
                 &executor, &write_path, &registry, &local.log, &stats);
     http_server.emplace(std::move(*http_options), &*api);
+    // Its threads must not take the prompt's Ctrl-C (console::SigintBlocked).
+    std::optional<console::SigintBlocked> sigint_off_workers;
+    if (terminal != nullptr) sigint_off_workers.emplace();
     if (Status started = http_server->Start(); !started.ok()) {
       Log("stopped: " + started.message());
       Fail(started.message());
