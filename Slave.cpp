@@ -26,6 +26,8 @@
 #include "console/slave_shell.hpp"
 #include "db/connection.hpp"
 #include "db/privileges.hpp"
+#include "http/http_server.hpp"
+#include "http/slave_api.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
 #include "provision/gate.hpp"
@@ -266,11 +268,33 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   asio::signal_set signals(io, SIGTERM);
   StopOnSignals(signals, interactive, link, Log);
   std::atomic<bool> link_ended{false};
+  // The HTTP API (HTTP_LISTEN): stopped before the link and the applier go.
+  std::optional<http::SlaveApi> api;
+  std::optional<http::HttpServer> http_server;
+  if (cfg.http.enabled()) {
+    api.emplace(http::SlaveApi::Options{cfg.slave_id, cfg.db.database, master,
+                                        !cfg.tls.cert.empty(), app::ToConnectOptions(cfg.db)},
+                &link, &applier);
+    http::HttpServer::Options options;
+    options.host = cfg.http.host;
+    options.port = cfg.http.port;
+    options.token = cfg.http.token;
+    options.tls_cert = cfg.tls.cert;
+    options.tls_key = cfg.tls.key;
+    options.allow_plaintext = cfg.http.allow_plaintext;
+    options.log = print;
+    http_server.emplace(std::move(options), &*api);
+    if (Status started = http_server->Start(); !started.ok()) {
+      Log("stopped: " + started.message());
+      return Fail(started.message());
+    }
+  }
   asio::co_spawn(io, link.Run(applier),
                  WhenLinkEnds(exit_status, signals, link_ended, terminal, io));
   applier.Start();
   if (!interactive) {
     io.run();
+    if (http_server) http_server->Stop();
     applier.Stop();
     return exit_status;
   }
@@ -282,6 +306,7 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   }
   link.Stop();
   link_ended.wait(false);  // Run() has finished: nothing on the loop refers to the link
+  if (http_server) http_server->Stop();
   io_thread.Stop();
   applier.Stop();
   return exit_status;
