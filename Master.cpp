@@ -1,6 +1,7 @@
 // master: an interactive SQL prompt on the local database whose writes are
 // streamed to the slaves. See README.md and docs/design.md.
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,6 +19,9 @@
 #include "console/master_shell.hpp"
 #include "db/connection.hpp"
 #include "db/schema_catalog.hpp"
+#include "http/http_server.hpp"
+#include "http/master_api.hpp"
+#include "http/replication_stats.hpp"
 #include "master/log_purger.hpp"
 #include "master/master_executor.hpp"
 #include "master/master_log.hpp"
@@ -242,13 +246,48 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
   return shell.Run(&script);
 }
 
-// The prompt's statements, run on the log's session and published through
-// `server`; nullopt when the second session cannot be opened.
-std::optional<int> RunStatements(const app::CommandLine& command_line,
-                                 const config::MasterConfig& cfg, LocalLog& local,
-                                 master::ReplicationServer& server, master::SlaveRegistry& registry,
+// The HTTP API's server, or nullopt when HTTP_LISTEN is off.
+std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, LogFn log) {
+  const config::MasterConfig& cfg = settings.cfg;
+  if (!cfg.http.enabled()) return std::nullopt;
+  return http::HttpServer::Options{cfg.http.host,     cfg.http.port,
+                                   cfg.http.token,    cfg.tls.cert,
+                                   cfg.tls.key,       cfg.http.allow_plaintext,
+                                   std::move(log)};
+}
+
+// --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
+// Serve() began, then for what the slaves still owe within ACK_TIMEOUT_MS.
+void ServeUntilTerminated(const config::MasterConfig& cfg, const master::MasterLog& log,
+                          master::SlaveRegistry& registry, const LogFn& Log) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  int signal = 0;
+  sigwait(&stop, &signal);
+  Log(fmt::format("stopping: {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+  const std::vector<master::SlaveOutcome> outcomes =
+      registry.WaitFor(log.last_seq(), registry.ConnectedSlaves(),
+                       master::SlaveRegistry::Clock::now() +
+                           std::chrono::milliseconds(cfg.ack_timeout_ms));
+  for (const master::SlaveOutcome& o : outcomes) {
+    if (o.kind == master::SlaveOutcome::kNoAck || o.kind == master::SlaveOutcome::kLagging) {
+      Log(fmt::format("{} has not acknowledged #{}; it catches up when a master runs again",
+                      o.slave_id, log.last_seq()));
+    }
+  }
+}
+
+// The prompt's statements (or, with --serve, the HTTP API's alone), run on
+// the log's session and published through `sink`; nullopt when the second
+// session cannot be opened or the HTTP server cannot start.
+std::optional<int> RunStatements(const app::CommandLine& command_line, const Settings& settings,
+                                 LocalLog& local, master::ReplicationServer& server,
+                                 http::ReplicationStats& stats, master::SlaveRegistry& registry,
                                  console::TerminalLineSource* terminal, const LogFn& Log,
                                  const LogFn& notice) {
+  const config::MasterConfig& cfg = settings.cfg;
   // A second session sees only what the first one committed.
   Result<db::Connection> probe =
       app::OpenLocalDatabase("master", cfg.db, command_line.load.env_file);
@@ -256,12 +295,36 @@ std::optional<int> RunStatements(const app::CommandLine& command_line,
   db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
   master::MasterExecutor::Options options{cfg.meta_schema, cfg.unsafe_statements, &catalog};
   options.log_wait.notice = notice;  // says at once that a write waits for room
-  master::MasterExecutor executor(&local.conn, &*probe, &local.log, &server, std::move(options));
+  master::MasterExecutor executor(&local.conn, &*probe, &local.log, &stats, std::move(options));
   executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
   master::Verifier verifier(&*probe, &registry, &server, &local.log);
+  // The prompt and the HTTP API take turns on the executor.
+  std::mutex write_path;
+  std::optional<http::MasterApi> api;
+  std::optional<http::HttpServer> http_server;
+  if (std::optional<http::HttpServer::Options> http_options = HttpOptions(settings, notice)) {
+    api.emplace(http::MasterApi::Options{"master",
+                                         fmt::format("{}:{}", cfg.listen_host, server.port()),
+                                         !cfg.tls.cert.empty(), cfg.ack_timeout_ms,
+                                         cfg.meta_schema, app::ToConnectOptions(cfg.db)},
+                &executor, &write_path, &registry, &local.log, &stats);
+    http_server.emplace(std::move(*http_options), &*api);
+    if (Status started = http_server->Start(); !started.ok()) {
+      Log("stopped: " + started.message());
+      Fail(started.message());
+      return std::nullopt;
+    }
+  } else {
+    Log("HTTP API off (HTTP_LISTEN empty, or HTTP_TOKEN not set)");
+  }
+  if (command_line.serve) {
+    ServeUntilTerminated(cfg, local.log, registry, Log);
+    return app::kExitOk;  // the HTTP server stops first, waiting for its requests
+  }
   console::MasterShell shell(&executor, &registry, &verifier, &local.log,
                              ShellOptions(command_line, cfg), std::cout, std::cerr);
   shell.set_oplog(Log);
+  shell.set_write_path(&write_path);
   return RunShell(shell, command_line, terminal, registry, executor, cfg.db);
 }
 
@@ -283,10 +346,22 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   // until the prompt runs inherit SIGINT blocked.
   std::optional<console::SigintBlocked> sigint_off_workers;
   if (interactive) sigint_off_workers.emplace();
+  // --serve: SIGTERM and SIGINT are taken by sigwait() on this thread alone.
+  if (command_line.serve) {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  }
   asio::io_context io;
   master::ReplicationServer server(io, ServerOptions(settings, notice), &registry,
                                    local.log.replication_id(), local.log.first_seq_at_open(),
                                    local.log.head());
+  // Times events between the write path and the server, for the HTTP API.
+  http::ReplicationStats stats(&server, &registry);
+  registry.set_on_acknowledged(
+      [&stats](const std::string& id, const protocol::Ack& ack) { stats.Acknowledged(id, ack); });
   // Declared after the server so that it stops first: late handlers still reach the server.
   protocol::IoThread io_thread(io);
   if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
@@ -298,8 +373,8 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   purger.Start();
   sigint_off_workers.reset();
 
-  const std::optional<int> status =
-      RunStatements(command_line, cfg, local, server, registry, terminal.get(), Log, notice);
+  const std::optional<int> status = RunStatements(command_line, settings, local, server, stats,
+                                                  registry, terminal.get(), Log, notice);
   if (!status) return app::kExitSetupFailed;
   purger.Stop();
   server.Stop();
@@ -334,7 +409,8 @@ int main(int argc, char** argv) {
       "master", "sqlrepl master: run SQL at a prompt and replicate its writes", true, argc, argv);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const app::CommandLine& command_line = std::get<app::CommandLine>(parsed);
-  const bool interactive = !command_line.execute && isatty(STDIN_FILENO);
+  const bool interactive =
+      !command_line.execute && !command_line.serve && isatty(STDIN_FILENO);
   try {
     return RunMaster(command_line, interactive);
   } catch (const std::exception& e) {

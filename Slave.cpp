@@ -25,6 +25,8 @@
 #include "console/slave_shell.hpp"
 #include "db/connection.hpp"
 #include "db/privileges.hpp"
+#include "http/http_server.hpp"
+#include "http/slave_api.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
 #include "slave/applier.hpp"
@@ -248,11 +250,28 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   asio::signal_set signals(io, SIGTERM);
   StopOnSignals(signals, interactive, link, Log);
   std::atomic<bool> link_ended{false};
+  // The HTTP API (HTTP_LISTEN): stopped before the link and the applier go.
+  std::optional<http::SlaveApi> api;
+  std::optional<http::HttpServer> http_server;
+  if (cfg.http.enabled()) {
+    api.emplace(http::SlaveApi::Options{cfg.slave_id, cfg.db.database, master,
+                                        !cfg.tls.cert.empty(), app::ToConnectOptions(cfg.db)},
+                &link, &applier);
+    http_server.emplace(http::HttpServer::Options{cfg.http.host, cfg.http.port, cfg.http.token,
+                                                  cfg.tls.cert, cfg.tls.key,
+                                                  cfg.http.allow_plaintext, print},
+                        &*api);
+    if (Status started = http_server->Start(); !started.ok()) {
+      Log("stopped: " + started.message());
+      return Fail(started.message());
+    }
+  }
   asio::co_spawn(io, link.Run(applier),
                  WhenLinkEnds(exit_status, signals, link_ended, terminal, io));
   applier.Start();
   if (!interactive) {
     io.run();
+    if (http_server) http_server->Stop();
     applier.Stop();
     return exit_status;
   }
@@ -264,6 +283,7 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   }
   link.Stop();
   link_ended.wait(false);  // Run() has finished: nothing on the loop refers to the link
+  if (http_server) http_server->Stop();
   io_thread.Stop();
   applier.Stop();
   return exit_status;

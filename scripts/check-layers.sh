@@ -38,12 +38,22 @@ forbid common/replication 'master|slave|console|app' "common/replication is shar
 forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|replication' \
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|replication|protocol|db|sql|config' "base includes nothing of ours"
-forbid common/app 'master|slave|console' "app/ is what both entry points share"
+forbid common/app 'master|slave|console|http' "app/ is what both entry points share"
 master_console='master_shell|outcome_queue|replication_report'
 shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")
 forbid "$shared_console" 'master|slave' "console/'s shared pieces include neither master/ nor slave/"
 forbid "$(ls common/console/*.?pp | grep -E "/($master_console)\.")" 'slave' \
   "the master's prompt may not include slave/"
+# http/: the server and its rules include neither role; master_api and
+# replication_stats are the master's (they may include master/ and the
+# master's prompt pieces), slave_api the slave's.
+master_http='master_api|replication_stats'
+forbid "$(ls common/http/*.?pp | grep -vE "/($master_http|slave_api)\.")" 'master|slave|console' \
+  "http/'s shared pieces include neither role nor console/"
+forbid "$(ls common/http/*.?pp | grep -E "/($master_http)\.")" 'slave' "the master's HTTP API may not include slave/"
+forbid "$(ls common/http/slave_api.?pp)" 'master' "the slave's HTTP API may not include master/"
+report "Slave.cpp may not include the master's HTTP API" \
+  "$(grep -nE "$(include_re "http/($master_http)")\." Slave.cpp)"
 forbid Slave.cpp 'master' "Slave.cpp may not include master/"
 report "Slave.cpp may not include the master's prompt" \
   "$(grep -nE "$(include_re "console/($master_console)")\." Slave.cpp)"

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libasio-dev default-libmysqlclient-dev libssl-dev openssl libedit-dev
   libgtest-dev libgmock-dev libcxxopts-dev libfmt-dev
+  libcpp-httplib-dev nlohmann-json3-dev prometheus
   mariadb-server mariadb-client
   clang libclang-rt-14-dev
   tmux

@@ -26,7 +26,10 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
         "N,skip-column-names", "do not print column names in tab-separated output")(
         "s,silent", "less output: tab-separated rows; twice, no column names either")(
         "v,verbose", "in a script, echo each statement before its result; -vvv: summaries too")(
-        "show-warnings", "print the warnings after each statement (\\W at the prompt)");
+        "show-warnings", "print the warnings after each statement (\\W at the prompt)")(
+        "serve",
+        "run as a service: no prompt and no script; serve the slaves and the HTTP API until "
+        "SIGTERM");
   }
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
@@ -54,6 +57,8 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
       c.silent = static_cast<int>(args.count("silent"));
       c.verbose = static_cast<int>(args.count("verbose"));
       c.show_warnings = args.count("show-warnings") > 0;
+      c.serve = args.count("serve") > 0;
+      if (c.serve && c.execute) return FailSetup(program, "--serve runs no statements: drop -e");
     }
     return c;
   } catch (const cxxopts::exceptions::exception& e) {

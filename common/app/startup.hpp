@@ -31,6 +31,7 @@ struct CommandLine {
   int silent = 0;                      // -s/--silent, once per -s
   int verbose = 0;                     // -v/--verbose, once per -v
   bool show_warnings = false;          // --show-warnings: as \W at the start
+  bool serve = false;  // --serve: no prompt, no script; serve until SIGTERM
 };
 
 // Parses the command line shared by both programs (`master_options`: the

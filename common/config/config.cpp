@@ -26,6 +26,7 @@ constexpr std::array kKnownKeys = {
     "SLAVE_ID",    "RECONNECT_SECONDS", "REPL_TOKEN",     "ACK_TIMEOUT_MS",     "META_SCHEMA",
     "UNSAFE_STATEMENTS", "ON_APPLY_ERROR", "REPL_LOG_RETENTION", "MASTER_LOG",
     "SLAVE_ALLOW_BROAD_GRANTS", "TLS_CERT", "TLS_KEY", "TLS_CA", "SLAVE_LOG",
+    "HTTP_LISTEN", "HTTP_TOKEN", "HTTP_ALLOW_PLAINTEXT",
 };
 // clang-format on
 
@@ -127,6 +128,55 @@ class Settings {
           "when it uses TLS itself");
     }
     return tls;
+  }
+
+  // HTTP_LISTEN ("host:port", or "[v6]:port"; empty: off), with
+  // HTTP_TOKEN required when it is on. Whether a plain-text address may be
+  // used is decided with TLS at start (http::CheckListen).
+  // The master's default address applies only with HTTP_TOKEN set: a
+  // configuration from before the HTTP server keeps starting, without it.
+  Result<HttpSettings> Http(std::string_view default_listen) const {
+    HttpSettings http;
+    const std::string listen =
+        String("HTTP_LISTEN", Get("HTTP_TOKEN") ? std::string(default_listen) : "");
+    const std::string plain = String("HTTP_ALLOW_PLAINTEXT", "0");
+    if (plain != "0" && plain != "1") {
+      return Status::InvalidArgument(
+          fmt::format("HTTP_ALLOW_PLAINTEXT must be 0 or 1, got '{}'", plain));
+    }
+    http.allow_plaintext = plain == "1";
+    if (listen.empty()) return http;
+    const size_t colon = listen.rfind(':');
+    std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    int port = 0;
+    const char* begin = listen.data() + (colon == std::string::npos ? 0 : colon + 1);
+    const char* end = listen.data() + listen.size();
+    auto [ptr, ec] = std::from_chars(begin, end, port);
+    if (host.empty() || ec != std::errc() || ptr != end || port < 1 || port > 65535) {
+      return Status::InvalidArgument(fmt::format(
+          "HTTP_LISTEN must be host:port (e.g. 127.0.0.1:8081), or empty to turn the HTTP "
+          "server off, got '{}'",
+          listen));
+    }
+    http.host = std::move(host);
+    http.port = static_cast<uint16_t>(port);
+    Result<std::string> token = Required("HTTP_TOKEN");
+    if (!token.ok()) {
+      return Status::InvalidArgument(fmt::format(
+          "HTTP_TOKEN is required while HTTP_LISTEN is set ({}): set it in {} or in the "
+          "environment, or set HTTP_LISTEN= (empty) to turn the HTTP server off",
+          listen, source_));
+    }
+    if (token->size() < kMinTokenLength) {
+      return Status::InvalidArgument(fmt::format(
+          "HTTP_TOKEN is too short ({} characters): use at least {}, e.g. `openssl rand -hex 32`",
+          token->size(), kMinTokenLength));
+    }
+    http.token = Secret(std::move(token).value());
+    return http;
   }
 
   Result<DbSettings> Db() const {
@@ -266,6 +316,7 @@ Result<MasterConfig> LoadMasterConfig(const LoadOptions& options,
   }
   c.master_log = s.String("MASTER_LOG", c.master_log);
   SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(false));
+  SQLREPL_ASSIGN_OR_RETURN(c.http, s.Http(kDefaultMasterHttpListen));
   const std::string retention = s.String("REPL_LOG_RETENTION", "7d");
   const std::optional<int64_t> seconds = ParseDuration(retention);
   if (!seconds) {
@@ -333,6 +384,7 @@ Result<SlaveConfig> LoadSlaveConfig(const LoadOptions& options,
   c.allow_broad_grants = broad == "1";
   SQLREPL_ASSIGN_OR_RETURN(c.tls, s.Tls(true));
   c.slave_log = s.String("SLAVE_LOG", c.slave_log);
+  SQLREPL_ASSIGN_OR_RETURN(c.http, s.Http(""));
   return c;
 }
 

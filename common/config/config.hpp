@@ -35,6 +35,15 @@ struct TlsSettings {
   std::string ca;    // the CA the peer's certificate must be signed by
 };
 
+// HTTP_LISTEN, HTTP_TOKEN, HTTP_ALLOW_PLAINTEXT (docs/api.md, docs/security.md).
+struct HttpSettings {
+  std::string host;       // empty: no HTTP server
+  uint16_t port = 0;
+  Secret token;           // Bearer token of /api/*; at least 16 characters
+  bool allow_plaintext = false;  // a non-loopback address without TLS_CERT/TLS_KEY
+  bool enabled() const { return !host.empty(); }
+};
+
 enum class UnsafePolicy { kWarn, kRefuse };
 enum class ApplyErrorPolicy { kSkip, kStop };
 
@@ -51,6 +60,7 @@ struct MasterConfig {
   // TLS_CERT and TLS_KEY (both or neither): slaves must use TLS; TLS_CA
   // (needs them): slaves must present a certificate signed by it.
   TlsSettings tls;
+  HttpSettings http;  // on by default: HTTP_LISTEN=127.0.0.1:8081
 };
 
 struct SlaveConfig {
@@ -70,6 +80,7 @@ struct SlaveConfig {
   // certificate for a master that asks for one.
   TlsSettings tls;
   std::string slave_log = "slave_log.txt";  // SLAVE_LOG; empty: no operational log
+  HttpSettings http;                        // off unless HTTP_LISTEN is set
 };
 
 // "7d", "12h", "30m", "45s" or plain seconds; nullopt when malformed.

@@ -14,6 +14,7 @@ inline constexpr std::string_view kDefaultMetaSchema = "repl_meta";  // META_SCH
 inline constexpr uint16_t kDefaultReplicationPort = 8080;            // LISTEN_PORT, MASTER_PORT
 inline constexpr int kDefaultAckTimeoutMs = 5000;                    // ACK_TIMEOUT_MS
 inline constexpr int kDefaultReconnectSeconds = 5;                   // RECONNECT_SECONDS
+inline constexpr std::string_view kDefaultMasterHttpListen = "127.0.0.1:8081";  // HTTP_LISTEN
 // Events held for one slave (on the master, a slower slave is dropped and
 // catches up when it reconnects) or for the applier (on the slave, reading
 // from the master pauses). Not a key: a bound on memory.

@@ -298,7 +298,10 @@ void MasterShell::ShowStatus() {
       "SELECT CONNECTION_ID(), VERSION(), CURRENT_USER(), DATABASE(), @@version_comment, "
       "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
       "'UPTIME')";
-  master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
+  master::Executed e = [&] {
+    std::unique_lock held = HoldWritePath();
+    return executor_->Execute(query, sql::Classify(query), options_.database);
+  }();
   PrintReconnection(e);
   if (!e.result.ok() || e.result->rows.empty()) {
     WriteError(
@@ -434,9 +437,11 @@ bool MasterShell::RunStatement(const sql::SplitStatement& st, bool interactive) 
     Flush(interactive || outcomes_.size() > kMaxInFlight);
     return true;
   }
+  std::unique_lock write_path = HoldWritePath();
   const sql::Classification c = sql::Classify(st.text, executor_->CurrentLexMode());
   const auto started = Clock::now();
   master::Executed e = executor_->Execute(st.text, c, options_.database);
+  write_path.unlock();
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   AddReconnection(e, st.line, interactive, &p);
   for (const std::string& reason : e.unsafe) {
@@ -486,7 +491,10 @@ bool MasterShell::Verify(std::string_view args) {
   // Ctrl-C ends the waits (the interrupt handler wakes the registry).
   std::function<bool()> stop;
   if (interrupt_ != nullptr) stop = [this] { return interrupt_->pending(); };
-  Result<master::VerifyReport> report = verifier_->Run(options_.database, std::move(tables), stop);
+  Result<master::VerifyReport> report = [&] {
+    std::unique_lock held = HoldWritePath();
+    return verifier_->Run(options_.database, std::move(tables), stop);
+  }();
   if (!report.ok()) {
     if (interrupt_ != nullptr) interrupt_->Take();
     WriteError("ERROR: " + report.status().message() + "\n");
@@ -573,7 +581,10 @@ void MasterShell::RefreshCompletion(LineSource* input) {
   if (!refresh_completion_ || !input->interactive()) return;
   refresh_completion_ = false;
   const std::string query(kCompletionQuery);
-  master::Executed e = executor_->Execute(query, sql::Classify(query), options_.database);
+  master::Executed e = [&] {
+    std::unique_lock held = HoldWritePath();
+    return executor_->Execute(query, sql::Classify(query), options_.database);
+  }();
   PrintReconnection(e);
   input->SetCompletionWords(CompletionWords(commands_, e.result.ok() ? &*e.result : nullptr));
 }

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -77,6 +78,10 @@ class MasterShell {
   // errors, reconnections); may be empty.
   void set_oplog(std::function<void(const std::string&)> f) { oplog_ = std::move(f); }
 
+  // Held while the shell uses the executor or the verifier, which the HTTP
+  // API shares (http/master_api.hpp); may be null. Must outlive the shell.
+  void set_write_path(std::mutex* write_path) { write_path_ = write_path; }
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -128,6 +133,10 @@ class MasterShell {
   std::string ErrorText(const Status& error, int line, bool interactive) const;
   std::string Prompt(bool continuation) const;
   std::string ExpandPrompt(const std::string& format) const;
+  // The write path, held (an empty lock when none is shared).
+  std::unique_lock<std::mutex> HoldWritePath() const {
+    return write_path_ != nullptr ? std::unique_lock(*write_path_) : std::unique_lock<std::mutex>();
+  }
 
   master::MasterExecutor* executor_;
   master::SlaveRegistry* registry_;
@@ -142,6 +151,7 @@ class MasterShell {
   CommandTable commands_;
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
   std::function<void(const std::string&)> oplog_;
+  std::mutex* write_path_ = nullptr;
   std::string typed_;  // the unfinished statement's text, for its open quote and \c
   std::vector<db::Warning> saved_warnings_;
   bool warnings_saved_ = false;

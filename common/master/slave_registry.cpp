@@ -71,6 +71,7 @@ void SlaveRegistry::Acknowledged(const std::string& id, uint64_t generation,
   }
   changed_.notify_all();
   lock.unlock();
+  if (on_acknowledged_) on_acknowledged_(id, ack);
   if (caught_up && on_caught_up_) on_caught_up_();
 }
 

@@ -104,6 +104,12 @@ class SlaveRegistry {
     on_caught_up_ = std::move(on_caught_up);
   }
 
+  // Called with each acknowledgement taken (on the I/O thread, without the
+  // registry's lock): the HTTP API's latency figures. Set before the server
+  // starts; null: none.
+  using AckObserver = std::function<void(const std::string& id, const protocol::Ack& ack)>;
+  void set_on_acknowledged(AckObserver observer) { on_acknowledged_ = std::move(observer); }
+
   void VerifyAnswered(const std::string& id, uint64_t generation, protocol::VerifyResult result);
   // Waits for each of `slaves` to answer verify request `request_id` (or go
   // away, or the deadline, or `stop` as in WaitFor); missing answers are
@@ -139,6 +145,7 @@ class SlaveRegistry {
   uint64_t last_published_ = 0;
   std::vector<LagChange> lag_changes_;
   std::function<void()> on_caught_up_;
+  AckObserver on_acknowledged_;
 };
 
 }  // namespace sqlrepl::master

@@ -1,0 +1,47 @@
+// The HTTP server's decisions, as pure functions tested as tables
+// (tests/unit/http/http_rules_test.cpp): whether an address may be served,
+// whether a request carries the token, what a request body asks for.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.hpp"
+
+namespace sqlrepl::http {
+
+// Requests a node serves at once (the rest queue); past the queue, 503.
+inline constexpr size_t kWorkerThreads = 16;
+inline constexpr size_t kQueuedRequests = 48;
+// Bodies larger than this are answered 413 (docs/api.md).
+inline constexpr size_t kMaxBodyBytes = 1024 * 1024;
+// /api/events answers at most this many events per call.
+inline constexpr size_t kMaxEventsPerCall = 1000;
+
+// Serving `host` over plain HTTP sends the token and every result readable
+// on the network path: allowed on loopback, or with HTTP_ALLOW_PLAINTEXT=1.
+// kInvalidArgument saying why otherwise.
+Status CheckListen(const std::string& host, bool tls, bool allow_plaintext);
+
+// True when `authorization` is exactly "Bearer <token>"; compared in time
+// that does not depend on where the two differ.
+bool TokenMatches(std::string_view authorization, std::string_view token);
+
+// POST /api/sql: {"sql": "..."} (one statement or several; a list of
+// strings runs as a script), with "force": true to go on after a failure.
+struct SqlRequest {
+  std::vector<std::string> statements;  // as given: each may hold several
+  bool force = false;
+};
+// kInvalidArgument with the reason (bad JSON, no "sql", wrong types).
+Result<SqlRequest> ParseSqlRequest(std::string_view body);
+
+// A non-negative whole number of a query string (?after=N); `fallback`
+// when absent; kInvalidArgument naming `name` when malformed.
+Result<uint64_t> ParseCount(const std::string& name, const std::optional<std::string>& value,
+                            uint64_t fallback);
+
+}  // namespace sqlrepl::http

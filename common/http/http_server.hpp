@@ -1,0 +1,60 @@
+// The node's HTTP server (docs/api.md): cpp-httplib on worker threads of
+// its own, in the program's process. /api/* needs the Bearer token (401
+// otherwise, with nothing else said); /health, /primary, /replica and
+// /metrics do not. A bounded number of requests run or wait at once;
+// past that, 503 at once, so that a flood never reaches the database.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/secret.hpp"
+#include "base/status.hpp"
+#include "http/node_api.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace sqlrepl::http {
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host;
+    uint16_t port = 0;  // 0: any free port (tests)
+    Secret token;
+    std::string tls_cert;  // both set: HTTPS, TLS 1.2 or newer
+    std::string tls_key;
+    bool allow_plaintext = false;
+    std::function<void(const std::string&)> log;  // one line per start, stop, error; may be empty
+  };
+
+  // `api` must outlive the server.
+  HttpServer(Options options, NodeApi* api);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on a thread of its own. kInvalidArgument for
+  // a plain-text non-loopback address (CheckListen) or unusable TLS files,
+  // kIoError when the address cannot be bound.
+  Status Start();
+  // Stops accepting and waits for the requests being served. Idempotent.
+  void Stop();
+  uint16_t port() const { return port_; }
+  bool tls() const { return !options_.tls_cert.empty(); }
+
+ private:
+  void Route();
+
+  Options options_;
+  NodeApi* api_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace sqlrepl::http

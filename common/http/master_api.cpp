@@ -1,0 +1,300 @@
+#include "http/master_api.hpp"
+
+#include <fmt/format.h>
+
+#include "app/startup.hpp"
+#include "console/replication_report.hpp"
+#include "http/json_views.hpp"
+#include "replication/event.hpp"
+#include "sql/classifier.hpp"
+#include "sql/splitter.hpp"
+
+namespace sqlrepl::http {
+namespace {
+
+const char* OutcomeName(master::SlaveOutcome::Kind kind) {
+  switch (kind) {
+    case master::SlaveOutcome::kApplied:
+      return "applied";
+    case master::SlaveOutcome::kRefused:
+      return "refused";
+    case master::SlaveOutcome::kError:
+      return "failed";
+    case master::SlaveOutcome::kNoAck:
+      return "no_ack";
+    case master::SlaveOutcome::kLagging:
+      return "lagging";
+  }
+  return "no_ack";
+}
+
+// `name` quoted as an identifier.
+std::string Quoted(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
+  return out + "`";
+}
+
+}  // namespace
+
+MasterApi::MasterApi(Options options, master::MasterExecutor* executor, std::mutex* write_path,
+                     master::SlaveRegistry* registry, const master::MasterLog* log,
+                     const ReplicationStats* stats)
+    : options_(std::move(options)),
+      executor_(executor),
+      write_path_(write_path),
+      registry_(registry),
+      log_(log),
+      stats_(stats) {}
+
+Result<db::QueryResult> MasterApi::Read(const std::string& sql) {
+  if (!reader_) {
+    Result<db::Connection> opened = db::Connection::Open(options_.db);
+    if (!opened.ok()) return opened.status();
+    reader_.emplace(std::move(opened).value());
+  }
+  Result<db::QueryResult> r = reader_->Execute(sql);
+  // A lost session is opened again with the next request.
+  if (!r.ok() && r.status().code() != StatusCode::kSqlError) reader_.reset();
+  return r;
+}
+
+nlohmann::json MasterApi::Status() {
+  const uint64_t last_seq = log_->last_seq();
+  nlohmann::json slaves = nlohmann::json::array();
+  for (const master::SlaveInfo& s : registry_->Snapshot()) {
+    const uint64_t lag = last_seq > s.applied_seq ? last_seq - s.applied_seq : 0;
+    std::optional<int64_t> lag_ms = lag == 0 ? std::optional<int64_t>(0)
+                                             : stats_->AgeMs(s.applied_seq + 1);
+    slaves.push_back({{"id", s.id},
+                      {"address", s.address},
+                      {"state", master::SlaveStateName(s.state)},
+                      {"lagging", s.lagging},
+                      {"applied_seq", s.applied_seq},
+                      {"lag_events", lag},
+                      {"lag_ms", lag_ms ? nlohmann::json(*lag_ms) : nlohmann::json(nullptr)},
+                      {"refused", s.refused},
+                      {"failed", s.failed},
+                      {"last_error", s.last_error}});
+  }
+  {
+    std::lock_guard lock(reader_mu_);
+    if (server_version_.empty()) {
+      Result<db::QueryResult> v = Read("SELECT VERSION()");
+      if (v.ok() && !v->rows.empty() && !v->rows[0].empty() && v->rows[0][0]) {
+        server_version_ = *v->rows[0][0];
+      }
+    }
+  }
+  return {{"role", "master"},
+          {"node", options_.node},
+          {"version", app::kVersion},
+          {"server_version", server_version_},
+          {"replication_id", log_->replication_id()},
+          {"last_seq", last_seq},
+          {"uptime_seconds",
+           std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count()},
+          {"tls", options_.tls},
+          {"listen", options_.replication},
+          {"slaves", std::move(slaves)}};
+}
+
+bool MasterApi::IsReplica(uint64_t, std::string* why) {
+  *why = "this node is the master";
+  return false;
+}
+
+std::string MasterApi::Metrics() {
+  MetricsText m;
+  const uint64_t last_seq = log_->last_seq();
+  m.Family("sqlrepl_up", "gauge", "1 while the node serves; role as a label.");
+  m.Sample("sqlrepl_up", {{"role", "master"}}, 1);
+  m.Family("sqlrepl_log_last_seq", "gauge", "The newest sequence number of the replication log.");
+  m.Sample("sqlrepl_log_last_seq", {}, static_cast<double>(last_seq));
+  stats_->WriteMetrics(&m);
+  const std::vector<master::SlaveInfo> slaves = registry_->Snapshot();
+  size_t connected = 0;
+  for (const master::SlaveInfo& s : slaves) connected += s.state != master::SlaveState::kOffline;
+  m.Family("sqlrepl_connected_slaves", "gauge", "Slaves connected now.");
+  m.Sample("sqlrepl_connected_slaves", {}, static_cast<double>(connected));
+  m.Family("sqlrepl_slave_lag_events", "gauge", "Events each slave has yet to acknowledge.");
+  for (const master::SlaveInfo& s : slaves) {
+    m.Sample("sqlrepl_slave_lag_events", {{"slave", s.id}},
+             static_cast<double>(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0));
+  }
+  m.Family("sqlrepl_slave_lag_seconds", "gauge",
+           "Age of the oldest event each slave has yet to acknowledge (0 when none; absent "
+           "when that event was published before this master started).");
+  for (const master::SlaveInfo& s : slaves) {
+    if (s.applied_seq >= last_seq) {
+      m.Sample("sqlrepl_slave_lag_seconds", {{"slave", s.id}}, 0);
+    } else if (std::optional<int64_t> ms = stats_->AgeMs(s.applied_seq + 1)) {
+      m.Sample("sqlrepl_slave_lag_seconds", {{"slave", s.id}}, static_cast<double>(*ms) / 1000);
+    }
+  }
+  m.Family("sqlrepl_slave_connected", "gauge", "1 while the slave is connected, 0 otherwise.");
+  for (const master::SlaveInfo& s : slaves) {
+    m.Sample("sqlrepl_slave_connected", {{"slave", s.id}},
+             s.state != master::SlaveState::kOffline ? 1 : 0);
+  }
+  std::lock_guard lock(reader_mu_);
+  Result<db::QueryResult> size = Read(fmt::format(
+      "SELECT (SELECT COUNT(*) FROM {0}.log), (SELECT DATA_LENGTH + INDEX_LENGTH FROM "
+      "information_schema.TABLES WHERE TABLE_SCHEMA = '{1}' AND TABLE_NAME = 'log')",
+      Quoted(options_.meta_schema), options_.meta_schema));
+  if (size.ok() && !size->rows.empty() && size->rows[0].size() == 2) {
+    m.Family("sqlrepl_log_events", "gauge", "Events held in the replication log.");
+    m.Sample("sqlrepl_log_events", {}, std::stod(size->rows[0][0].value_or("0")));
+    m.Family("sqlrepl_log_bytes", "gauge", "Size of the replication log table, as InnoDB reports it.");
+    m.Sample("sqlrepl_log_bytes", {}, std::stod(size->rows[0][1].value_or("0")));
+  }
+  return m.text();
+}
+
+Answer MasterApi::Events(uint64_t after, size_t limit) {
+  std::lock_guard lock(reader_mu_);
+  Result<db::QueryResult> rows = Read(fmt::format(
+      "SELECT seq, DATE_FORMAT(committed_at, '%Y-%m-%dT%H:%i:%s.%f'), event FROM {}.log WHERE "
+      "seq > {} ORDER BY seq LIMIT {}",
+      Quoted(options_.meta_schema), after, limit));
+  if (!rows.ok()) return ErrorAnswer(503, "cannot read the replication log: " + rows.status().ToString());
+  nlohmann::json events = nlohmann::json::array();
+  for (const db::Row& row : rows->rows) {
+    if (row.size() != 3 || !row[2]) continue;
+    Result<replication::Event> event = replication::DecodeEvent(*row[2]);
+    if (!event.ok()) continue;
+    nlohmann::json statements = nlohmann::json::array();
+    // The log holds statements as logged: passwords already redacted.
+    for (const replication::EventStatement& st : event->statements) statements.push_back(st.sql);
+    nlohmann::json outcomes = nlohmann::json::object();
+    for (const auto& [id, outcome] : stats_->Outcomes(event->seq)) outcomes[id] = outcome;
+    events.push_back({{"seq", event->seq},
+                      {"committed_at", row[1].value_or("")},
+                      {"database", event->database},
+                      {"statements", std::move(statements)},
+                      {"outcomes", std::move(outcomes)}});
+  }
+  return Answer{200, {{"last_seq", log_->last_seq()}, {"events", std::move(events)}}};
+}
+
+MasterApi::Ran MasterApi::RunOne(const std::string& text, std::string* database) {
+  Ran ran;
+  ran.json = {{"statement", text}};
+  // As the prompt: a NUL byte cannot be sent as text.
+  if (text.find('\0') != std::string::npos) {
+    AddError(Status::InvalidArgument("ASCII '\\0' appeared in the statement, which is not allowed"),
+             &ran.json);
+    return ran;
+  }
+  const sql::Classification c = sql::Classify(text, executor_->CurrentLexMode());
+  master::Executed e = executor_->Execute(text, c, *database);
+  ran.committed = std::move(e.committed);
+  ran.committed_at = Clock::now();
+  nlohmann::json notes = nlohmann::json::array();
+  if (e.lost) notes.push_back("the session was lost: " + e.lost->ToString());
+  for (const std::string& n : e.reconnect_notes) notes.push_back(n);
+  for (const std::string& u : e.unsafe) {
+    notes.push_back("Warning: " + u + "; slaves may end up with different data");
+  }
+  for (const std::string& n : e.notes) notes.push_back(n);
+  if (e.result.ok()) {
+    ran.ok = true;
+    ran.json.update(ResultJson(*e.result));
+    ran.json["ok"] = true;
+    if (!c.use_database.empty()) *database = c.use_database;
+  } else {
+    AddError(e.result.status(), &ran.json);
+  }
+  ran.json["notes"] = std::move(notes);
+  return ran;
+}
+
+std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, std::string* refusal) {
+  std::vector<Ran> out;
+  // The prompt's open transaction is the prompt's: a statement from here
+  // would join it.
+  if (executor_->in_transaction()) {
+    *refusal = "a transaction is open at the master's prompt; try again once it ends";
+    return out;
+  }
+  // The session's current database, which the prompt may have changed (USE).
+  const std::string ask = "SELECT DATABASE()";
+  std::string original;
+  master::Executed db = executor_->Execute(ask, sql::Classify(ask), "");
+  if (db.result.ok() && !db.result->rows.empty() && !db.result->rows[0].empty()) {
+    original = db.result->rows[0][0].value_or("");
+  }
+  std::string database = original;
+  bool stop = false;
+  for (const std::string& text : request.statements) {
+    sql::StatementSplitter splitter;
+    splitter.Feed(text);
+    splitter.Finish();
+    while (std::optional<sql::SplitStatement> st = splitter.Next()) {
+      if (!st->error.empty()) {
+        Ran bad;
+        bad.json = {{"statement", st->text}};
+        AddError(Status::InvalidArgument(st->error), &bad.json);
+        out.push_back(std::move(bad));
+      } else if (st->text.empty()) {
+        continue;
+      } else {
+        out.push_back(RunOne(st->text, &database));
+      }
+      if (!out.back().ok && !request.force) {
+        stop = true;
+        break;
+      }
+    }
+    if (stop) break;
+  }
+  // The prompt carries on where it was: no transaction of ours left open,
+  // its database current again.
+  if (executor_->in_transaction()) {
+    Ran rollback = RunOne("ROLLBACK", &database);
+    rollback.json["notes"].push_back("the request left a transaction open: rolled back");
+    out.push_back(std::move(rollback));
+  }
+  if (database != original && !original.empty()) RunOne("USE " + Quoted(original), &database);
+  return out;
+}
+
+nlohmann::json MasterApi::AwaitReplication(const Ran& ran) {
+  nlohmann::json slaves = nlohmann::json::array();
+  std::string summary;
+  const std::vector<std::string> connected = registry_->ConnectedSlaves();
+  const auto deadline = ran.committed_at + std::chrono::milliseconds(options_.ack_timeout_ms);
+  for (uint64_t seq : ran.committed) {
+    const std::vector<master::SlaveOutcome> outcomes = registry_->WaitFor(seq, connected, deadline);
+    const double ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - ran.committed_at).count();
+    summary += console::FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
+    for (const master::SlaveOutcome& o : outcomes) {
+      slaves.push_back(
+          {{"id", o.slave_id}, {"seq", seq}, {"outcome", OutcomeName(o.kind)}, {"message", o.message}});
+    }
+  }
+  if (!summary.empty() && summary.back() == '\n') summary.pop_back();
+  return {{"summary", summary}, {"events", ran.committed}, {"slaves", std::move(slaves)}};
+}
+
+Answer MasterApi::Sql(const SqlRequest& request) {
+  std::vector<Ran> ran;
+  std::string refusal;
+  {
+    std::lock_guard lock(*write_path_);
+    ran = RunHeld(request, &refusal);
+  }
+  if (!refusal.empty()) return ErrorAnswer(409, refusal);
+  // Waited for outside the write path: the prompt and other requests go on.
+  nlohmann::json results = nlohmann::json::array();
+  bool ok = true;
+  for (Ran& r : ran) {
+    ok = ok && r.ok;
+    if (!r.committed.empty()) r.json["replication"] = AwaitReplication(r);
+    results.push_back(std::move(r.json));
+  }
+  return Answer{200, {{"ok", ok}, {"results", std::move(results)}}};
+}
+
+}  // namespace sqlrepl::http
