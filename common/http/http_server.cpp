@@ -59,11 +59,11 @@ class BoundedQueue : public httplib::TaskQueue {
       if (queue.empty()) return;  // stopping, and every accepted connection served
       std::function<void()> job = std::move(queue.front());
       queue.pop_front();
-      ++busy_;
+      busy_ += refuser ? 0 : 1;
       lock.unlock();
       job();
       lock.lock();
-      --busy_;
+      busy_ -= refuser ? 0 : 1;
     }
   }
 
@@ -71,7 +71,7 @@ class BoundedQueue : public httplib::TaskQueue {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   std::deque<std::function<void()>> overflow_;
-  size_t busy_ = 0;
+  size_t busy_ = 0;  // connections the workers serve now
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -7,6 +7,7 @@
 #include "http/json_views.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
+#include "sql/redact.hpp"
 #include "sql/splitter.hpp"
 
 namespace sqlrepl::http {
@@ -179,7 +180,8 @@ Answer MasterApi::Events(uint64_t after, size_t limit) {
 
 MasterApi::Ran MasterApi::RunOne(const std::string& text, std::string* database) {
   Ran ran;
-  ran.json = {{"statement", text}};
+  // Echoed as every echo of the master's: passwords redacted.
+  ran.json = {{"statement", sql::RedactPasswords(text)}};
   // As the prompt: a NUL byte cannot be sent as text.
   if (text.find('\0') != std::string::npos) {
     AddError(Status::InvalidArgument("ASCII '\\0' appeared in the statement, which is not allowed"),
@@ -233,7 +235,7 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, std::s
     while (std::optional<sql::SplitStatement> st = splitter.Next()) {
       if (!st->error.empty()) {
         Ran bad;
-        bad.json = {{"statement", st->text}};
+        bad.json = {{"statement", sql::RedactPasswords(st->text)}};
         AddError(Status::InvalidArgument(st->error), &bad.json);
         out.push_back(std::move(bad));
       } else if (st->text.empty()) {

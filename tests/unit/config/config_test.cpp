@@ -322,3 +322,57 @@ TEST_F(ConfigTest, RetentionIsReadAndChecked) {
 
 }  // namespace
 }  // namespace sqlrepl::config
+
+namespace sqlrepl::config {
+namespace {
+
+// HTTP_LISTEN, HTTP_TOKEN, HTTP_ALLOW_PLAINTEXT on both programs: what
+// each combination turns into, or the error that names the key.
+TEST_F(ConfigTest, HttpKeysAsATable) {
+  struct Row {
+    const char* lines;
+    bool master;
+    const char* host;  // expected when accepted; "" = off
+    uint16_t port;
+    const char* error;  // substring of the error; nullptr = accepted
+  };
+  const Row rows[] = {
+      {"", true, "", 0, nullptr},  // no HTTP_TOKEN: a configuration from before HTTP starts as it did
+      {"HTTP_TOKEN=abcdefghijklmnop\n", true, "127.0.0.1", 8081, nullptr},
+      {"HTTP_TOKEN=abcdefghijklmnop\n", false, "", 0, nullptr},  // slaves: off unless set
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=\n", true, "", 0, nullptr},
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=0.0.0.0:9000\n", false, "0.0.0.0", 9000, nullptr},
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=[::1]:9000\n", true, "::1", 9000, nullptr},
+      {"HTTP_LISTEN=127.0.0.1:9000\n", true, "", 0, "HTTP_TOKEN is required"},
+      {"HTTP_LISTEN=127.0.0.1:9000\n", false, "", 0, "HTTP_TOKEN is required"},
+      {"HTTP_TOKEN=short\n", true, "", 0, "HTTP_TOKEN is too short"},
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=127.0.0.1\n", true, "", 0, "HTTP_LISTEN must be"},
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=:80\n", true, "", 0, "HTTP_LISTEN must be"},
+      {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=h:70000\n", true, "", 0, "HTTP_LISTEN must be"},
+      {"HTTP_ALLOW_PLAINTEXT=yes\n", true, "", 0, "HTTP_ALLOW_PLAINTEXT must be 0 or 1"},
+  };
+  for (const Row& r : rows) {
+    const LoadOptions options = Write(Minimal() + r.lines);
+    Result<HttpSettings> http = Status::InvalidArgument("not loaded");
+    if (r.master) {
+      Result<MasterConfig> c = LoadMasterConfig(options, &warnings_);
+      http = c.ok() ? Result<HttpSettings>(c->http) : Result<HttpSettings>(c.status());
+    } else {
+      Result<SlaveConfig> c = LoadSlaveConfig(options, &warnings_);
+      http = c.ok() ? Result<HttpSettings>(c->http) : Result<HttpSettings>(c.status());
+    }
+    if (r.error != nullptr) {
+      ASSERT_FALSE(http.ok()) << r.lines;
+      EXPECT_NE(http.status().message().find(r.error), std::string::npos)
+          << r.lines << ": " << http.status().message();
+      EXPECT_EQ(http.status().message().find("abcdefghijklmnop"), std::string::npos);
+      continue;
+    }
+    ASSERT_TRUE(http.ok()) << r.lines << ": " << http.status().message();
+    EXPECT_EQ(http->host, r.host) << r.lines;
+    EXPECT_EQ(http->port, r.port) << r.lines;
+  }
+}
+
+}  // namespace
+}  // namespace sqlrepl::config
