@@ -44,7 +44,7 @@
   }
 
   function clock(date) {
-    return date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', second: '2-digit'});
+    return date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'});
   }
 
   // ---- The token ---------------------------------------------------------

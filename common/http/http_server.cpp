@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "http/web_assets.hpp"
+
 namespace sqlrepl::http {
 namespace {
 
@@ -203,6 +205,16 @@ void HttpServer::Route() {
     if (!request.ok()) return SendJson(res, 400, {{"error", request.status().message()}});
     const Answer a = api_->Sql(*request);
     SendJson(res, a.status, a.body);
+  });
+  // The page: no token (it holds no data; it asks for the token itself).
+  s.Get("/[^/]*", [](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* asset = FindWebAsset(req.path);
+    if (asset == nullptr) {
+      res.status = 404;
+      return;
+    }
+    for (const auto& [name, value] : kWebAssetHeaders) res.set_header(name, value);
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace sqlrepl::http {
 
@@ -22,5 +23,17 @@ std::span<const WebAsset> WebAssets();
 // The asset served at the path of a request ("/" is "/index.html"; a query
 // string is not part of it), or nullptr.
 const WebAsset* FindWebAsset(std::string_view path);
+
+// Headers sent with every asset. The page loads only its own files and
+// talks only to its own node: no inline script or style, no frames; a
+// value that slipped into markup still could not run.
+inline constexpr std::pair<const char*, const char*> kWebAssetHeaders[] = {
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Cache-Control", "no-cache"},
+};
 
 }  // namespace sqlrepl::http
