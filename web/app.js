@@ -116,6 +116,7 @@
   const history = new Map();  // slave id -> [{t, lag}] (lag null while offline)
   let lastSeq = 0;
   let lastStatusAt = 0;
+  let lastPositions = null;
 
   function stateCell(color, text) {
     return el('td', {'data-state': color},
@@ -199,9 +200,22 @@
     }
   }
 
-  let statusTimer = null;
-  async function pollStatus() {
-    clearTimeout(statusTimer);
+  // Runs `step` now, then every `ms` while it returns true. A call while a
+  // step is under way is dropped: one loop per poller, however often kicked.
+  function poller(step, ms) {
+    let timer = null;
+    let busy = false;
+    return async function kick() {
+      if (busy) return;
+      busy = true;
+      clearTimeout(timer);
+      const again = await step();
+      busy = false;
+      if (again) timer = setTimeout(kick, ms);
+    };
+  }
+
+  const pollStatus = poller(async () => {
     try {
       const st = await api('/api/status');
       lastStatusAt = Date.now();
@@ -209,12 +223,16 @@
       $('link').dataset.link = 'up';
       $('link').textContent = 'updated ' + clock(new Date(lastStatusAt));
       renderStatus(st);
+      // A slave's acknowledgement is an outcome the events table has not shown yet.
+      const positions = JSON.stringify((st.slaves || []).map((s) => [s.id, s.applied_seq]));
+      if (positions !== lastPositions && lastPositions !== null) pollEvents();
+      lastPositions = positions;
     } catch (e) {
-      if (e instanceof Unauthorized) return;  // resumes once a token is given
+      if (e instanceof Unauthorized) return false;  // resumes once a token is given
       renderUnreachable(e.message);
     }
-    statusTimer = setTimeout(pollStatus, kStatusMs);
-  }
+    return true;
+  }, kStatusMs);
 
   // ---- The lag chart -------------------------------------------------------
 
@@ -334,9 +352,7 @@
                  ...outcomeList(ev.outcomes).map(outcomePill)));
   }
 
-  let eventsTimer = null;
-  async function pollEvents() {
-    clearTimeout(eventsTimer);
+  const pollEvents = poller(async () => {
     try {
       const after = Math.max(0, lastSeq - kEventRows);
       const body = await api(`/api/events?after=${after}&limit=${kEventRows}`);
@@ -346,14 +362,14 @@
       if (!rows.length) rows.push(el('tr', {}, el('td', {colspan: 5, class: 'hint'}, 'no events yet')));
       $('events').tBodies[0].replaceChildren(...rows);
     } catch (e) {
-      if (e instanceof Unauthorized) return;
+      if (e instanceof Unauthorized) return false;
       if (e instanceof ApiError && e.status === 404) {  // a slave keeps no log
         $('events-card').hidden = true;
-        return;
+        return false;
       }
     }
-    eventsTimer = setTimeout(pollEvents, kEventsMs);
-  }
+    return true;
+  }, kEventsMs);
 
   // ---- SQL -----------------------------------------------------------------
 

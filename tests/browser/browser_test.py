@@ -274,6 +274,10 @@ def scenario(cluster, page, shots):
                   "slave1 no event behind")
     cdp.wait_until(lambda: "Edsger" in (cluster.query("slave1", "SELECT name FROM school.students")
                                         or ""), STATE_S, "the missed row in slave1's database")
+    page.wait_for("[...document.querySelectorAll('#events tbody tr')].some(tr =>"
+                  " tr.textContent.includes('Edsger') &&"
+                  " tr.querySelector('[data-slave=\"slave1\"][data-outcome=\"applied\"]'))",
+                  STATE_S, "slave1's catch-up among the recent events' outcomes")
     shot("4-slave1-back-green.png")
     log("slave1 green again after restart")
 
