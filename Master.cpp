@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "console/line_source.hpp"
 #include "console/master_shell.hpp"
 #include "db/connection.hpp"
+#include "db/privileges.hpp"
 #include "db/schema_catalog.hpp"
 #include "http/http_server.hpp"
 #include "http/master_api.hpp"
@@ -25,11 +27,13 @@
 #include "master/log_purger.hpp"
 #include "master/master_executor.hpp"
 #include "master/master_log.hpp"
+#include "master/reconnect_rules.hpp"
 #include "master/server.hpp"
 #include "master/slave_registry.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
+#include "replication/event.hpp"
 
 using namespace sqlrepl;
 
@@ -210,15 +214,17 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
                   master::SlaveRegistry& registry, master::MasterExecutor& executor,
                   const config::DbSettings& db) {
+  std::atomic<uint64_t> ctrl_c{0};  // so far: a wait for room ends only on one of its own
   console::InterruptHandler interrupt(
       app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
       // The signal may land on any thread: wake both kinds of waiting.
-      [&registry, &terminal] {
+      [&registry, &terminal, &ctrl_c] {
+        ++ctrl_c;
         registry.WakeWaiters();
         terminal.WakeForInterrupt();
       });
   executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
-  executor.set_wait_stopped([&interrupt] { return interrupt.Take(); });
+  executor.set_interrupts([&ctrl_c] { return ctrl_c.load(); });
   terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
   shell.set_interrupt(&interrupt);
   terminal.set_on_wake([&shell] { shell.PrintLagChanges(); });
@@ -227,7 +233,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
   shell.set_interrupt(nullptr);
   terminal.set_interrupt_pending(nullptr);
   executor.set_on_user_statement(nullptr);
-  executor.set_wait_stopped(nullptr);
+  executor.set_interrupts(nullptr);
   return status;
 }
 
@@ -246,20 +252,40 @@ int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
   return shell.Run(&script);
 }
 
+// Writes through triggers and views the account cannot read are flagged as
+// unknown (sql/determinism.hpp): says at start what is missing and the
+// GRANT that fixes it.
+void WarnOfCatalogGaps(db::Connection* conn, const config::MasterConfig& cfg, const LogFn& Log) {
+  Result<std::vector<std::string>> gaps = db::CatalogReadGaps(conn, cfg.db.database);
+  const std::vector<std::string> lines =
+      gaps.ok()
+          ? std::move(gaps).value()
+          : std::vector<std::string>{"cannot check which triggers and views of " + cfg.db.database +
+                                     " this account may read: " + gaps.status().ToString()};
+  for (const std::string& line : lines) {
+    Log("warning: " + line);
+    std::cerr << "master: warning: " << line << std::endl;
+  }
+}
+
 // The HTTP API's server, or nullopt when HTTP_LISTEN is off.
 std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, LogFn log) {
   const config::MasterConfig& cfg = settings.cfg;
   if (!cfg.http.enabled()) return std::nullopt;
-  return http::HttpServer::Options{cfg.http.host,     cfg.http.port,
-                                   cfg.http.token,    cfg.tls.cert,
-                                   cfg.tls.key,       cfg.http.allow_plaintext,
-                                   std::move(log)};
+  http::HttpServer::Options options;
+  options.host = cfg.http.host;
+  options.port = cfg.http.port;
+  options.token = cfg.http.token;
+  options.tls_cert = cfg.tls.cert;
+  options.tls_key = cfg.tls.key;
+  options.allow_plaintext = cfg.http.allow_plaintext;
+  options.log = std::move(log);
+  return options;
 }
 
 // --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
-// Serve() began, then for what the slaves still owe within ACK_TIMEOUT_MS.
-void ServeUntilTerminated(const config::MasterConfig& cfg, const master::MasterLog& log,
-                          master::SlaveRegistry& registry, const LogFn& Log) {
+// Serve() began.
+void WaitForTermination(const LogFn& Log) {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
@@ -267,6 +293,12 @@ void ServeUntilTerminated(const config::MasterConfig& cfg, const master::MasterL
   int signal = 0;
   sigwait(&stop, &signal);
   Log(fmt::format("stopping: {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+}
+
+// Waits, within ACK_TIMEOUT_MS, for the slaves connected now to
+// acknowledge the last event; says which did not.
+void AwaitAcknowledgements(const config::MasterConfig& cfg, const master::MasterLog& log,
+                           master::SlaveRegistry& registry, const LogFn& Log) {
   const std::vector<master::SlaveOutcome> outcomes =
       registry.WaitFor(log.last_seq(), registry.ConnectedSlaves(),
                        master::SlaveRegistry::Clock::now() +
@@ -292,9 +324,11 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
   Result<db::Connection> probe =
       app::OpenLocalDatabase("master", cfg.db, command_line.load.env_file);
   if (!probe.ok()) return std::nullopt;
+  WarnOfCatalogGaps(&*probe, cfg, Log);
   db::SchemaCatalog catalog(app::ToConnectOptions(cfg.db));
   master::MasterExecutor::Options options{cfg.meta_schema, cfg.unsafe_statements, &catalog};
   options.log_wait.notice = notice;  // says at once that a write waits for room
+  options.oplog = Log;
   master::MasterExecutor executor(&local.conn, &*probe, &local.log, &stats, std::move(options));
   executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
   master::Verifier verifier(&*probe, &registry, &server, &local.log);
@@ -318,14 +352,43 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
     Log("HTTP API off (HTTP_LISTEN empty, or HTTP_TOKEN not set)");
   }
   if (command_line.serve) {
-    ServeUntilTerminated(cfg, local.log, registry, Log);
-    return app::kExitOk;  // the HTTP server stops first, waiting for its requests
+    WaitForTermination(Log);
+    // No new request; those running finish (each waits for its own acknowledgements).
+    if (http_server) http_server->Stop();
+    AwaitAcknowledgements(cfg, local.log, registry, Log);
+    return app::kExitOk;
   }
   console::MasterShell shell(&executor, &registry, &verifier, &local.log,
                              ShellOptions(command_line, cfg), std::cout, std::cerr);
   shell.set_oplog(Log);
   shell.set_write_path(&write_path);
   return RunShell(shell, command_line, terminal, registry, executor, cfg.db);
+}
+
+// A master killed with -9 may have committed its last writes (they are in
+// the log, and replicated) without reporting them; this run cannot know
+// which it reported. Names the last ones, so that the person can check
+// before running anything again.
+void SayWhereThePreviousRunEnded(LocalLog& local, const config::MasterConfig& cfg,
+                                 const LogFn& Log) {
+  constexpr uint64_t kShown = 3;
+  const uint64_t last = local.log.last_seq();
+  if (last == 0) return;
+  const uint64_t from = last > kShown ? last - kShown + 1 : 1;
+  Result<std::vector<std::string>> rows =
+      master::MasterLog::ReadFrom(&local.conn, cfg.meta_schema, from, kShown, size_t{1} << 26);
+  std::string text = fmt::format(
+      "the previous run ended at write #{}; if it was killed, it may have committed its last "
+      "writes without reporting them:",
+      last);
+  uint64_t seq = from;
+  for (const std::string& encoded : rows.ok() ? *rows : std::vector<std::string>{}) {
+    Result<replication::Event> event = replication::DecodeEvent(encoded);
+    text += fmt::format("\n  #{}: {}", seq++,
+                        event.ok() ? master::Summary(*event) : "(unreadable event)");
+  }
+  Log(fmt::format("the previous run ended at write #{}", last));  // one line per event
+  std::cerr << "master: " << text << std::endl;
 }
 
 // Serves the slaves and purges the log while the prompt runs; objects are
@@ -366,6 +429,7 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   protocol::IoThread io_thread(io);
   if (int status = StartServer(server, local.log, settings, Log); status != app::kExitOk)
     return status;
+  SayWhereThePreviousRunEnded(local, cfg, Log);
   master::LogPurger purger(
       {app::ToConnectOptions(cfg.db), cfg.meta_schema, cfg.log_retention_seconds,
        [&server](uint64_t first) { server.SetFirstSeq(first); }, notice},

@@ -31,4 +31,18 @@ bool IsAccessDenied(const Status& status);
 Status CreateTableIfMissing(Connection* conn, std::string_view schema, std::string_view table,
                             const std::vector<std::string>& create);
 
+// Whether the lines of SHOW GRANTS (those of the enabled roles included)
+// give `privilege` ("TRIGGER", "SHOW VIEW") on every table of `database`:
+// on *.* or on a schema name or pattern (`sch%`) that matches it, or as ALL
+// PRIVILEGES there. Grants on single tables do not count.
+bool GrantsCoverSchema(const std::vector<std::string>& show_grants, std::string_view database,
+                       std::string_view privilege);
+
+// What keeps the connected account from reading the triggers and views
+// that a write to `database` may run (the master's check for unsafe
+// statements reads them): a missing TRIGGER or SHOW VIEW on `database`.*,
+// and the triggers and views it cannot read now. One line each, naming the
+// privilege and the GRANT that fixes it; empty when nothing is hidden.
+Result<std::vector<std::string>> CatalogReadGaps(Connection* conn, std::string_view database);
+
 }  // namespace sqlrepl::db

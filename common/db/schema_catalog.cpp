@@ -99,7 +99,11 @@ void AddDefinitionRow(const Row& row, sql::TableDefinition* d) {
     d->defaults.push_back({text(1), text(2), text(3).find("INVISIBLE") != std::string::npos});
   }
   if (kind == "generated") d->generated.push_back({text(1), text(2)});
-  if (kind == "trigger") d->triggers.push_back({text(1), text(3), text(2), text(4)});
+  if (kind == "trigger") {
+    // NULL body: the account lacks TRIGGER on the table (MariaDB still lists it).
+    const bool hidden = row.size() <= 2 || !row[2];
+    d->triggers.push_back({text(1), text(3), text(2), text(4), hidden});
+  }
   if (kind == "view") d->view_definition = text(2);
 }
 

@@ -16,6 +16,8 @@ namespace sqlrepl::http {
 // Requests a node serves at once (the rest queue); past the queue, 503.
 inline constexpr size_t kWorkerThreads = 16;
 inline constexpr size_t kQueuedRequests = 48;
+// Connections the kernel holds until the server takes them.
+inline constexpr int kListenBacklog = 256;
 // Bodies larger than this are answered 413 (docs/api.md).
 inline constexpr size_t kMaxBodyBytes = 1024 * 1024;
 // /api/events answers at most this many events per call.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <condition_variable>
 #include <deque>
@@ -121,6 +122,13 @@ Status HttpServer::Start() {
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   Route();
+  // cpp-httplib listens with a backlog of 5: a burst of connections would
+  // wait for SYN retransmissions (seconds) instead of a quick 503. Linux
+  // takes a second listen() on the socket as a new backlog.
+  server_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
                                       : (server_->bind_to_port(options_.host, options_.port)
                                              ? options_.port
@@ -130,6 +138,7 @@ Status HttpServer::Start() {
                                        options_.host, options_.port));
   }
   port_ = static_cast<uint16_t>(port);
+  if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   if (options_.log) {
     options_.log(fmt::format("HTTP{} API listening on {}:{}", tls ? "S" : "", options_.host,
@@ -166,6 +175,11 @@ void HttpServer::Route() {
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         SendJson(res, 500, {{"error", "internal error"}});
       });
+  for (const Options::Page& page : options_.pages) {
+    s.Get(page.path, [&page](const httplib::Request&, httplib::Response& res) {
+      res.set_content(page.body.data(), page.body.size(), page.content_type.c_str());
+    });
+  }
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

@@ -8,7 +8,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
@@ -30,6 +32,14 @@ class HttpServer {
     std::string tls_key;
     bool allow_plaintext = false;
     std::function<void(const std::string&)> log;  // one line per start, stop, error; may be empty
+    // Static files served by GET without the token (the page, embedded at
+    // build time); `body` must outlive the server.
+    struct Page {
+      std::string path;  // "/", "/app.js"
+      std::string content_type;
+      std::string_view body;
+    };
+    std::vector<Page> pages;
   };
 
   // `api` must outlive the server.
@@ -55,6 +65,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   uint16_t port_ = 0;
+  int listen_fd_ = -1;  // the listening socket, owned by server_
 };
 
 }  // namespace sqlrepl::http

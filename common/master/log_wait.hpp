@@ -3,9 +3,10 @@
 // while it writes a statement's log row, the statement is neither lost nor
 // skipped. Its changes wait in the open transaction while the master pauses
 // with one line and writes the row again with backoff; once room is back
-// the row and the COMMIT go through as usual. After `limit` (or Ctrl-C at
-// a terminal) it gives up: the transaction is rolled back and the statement
-// reported failed, naming the reason, so that nothing commits unlogged.
+// the row and the COMMIT go through as usual. After `limit` (or a Ctrl-C
+// typed during the wait, at a terminal) it gives up: the transaction is
+// rolled back and the statement reported failed, naming the reason, so
+// that nothing commits unlogged.
 //
 // Interactive and piped alike wait, bounded: a script has nobody who could
 // free room or give up, and must end some day with a clear failure (exit

@@ -56,6 +56,23 @@ void Follow(Executed before, Executed* ran) {
   if (!ran->lost) ran->lost = std::move(before.lost);
 }
 
+// The reconnection's error for a statement that lost the session, saying
+// what the loss means for it.
+Status NotReconnectedError(const Status& loss, const Status& reconnecting, LostStatement statement,
+                           size_t transaction_statements) {
+  std::string meaning = statement == LostStatement::kRead ? "it was not run again"
+                        : statement == LostStatement::kOwnTransaction
+                            ? "it did not commit"
+                            : "it may have taken effect; check before running it again";
+  if (transaction_statements > 0) {
+    meaning += fmt::format(", and the open transaction ({} statement{}) was lost with it",
+                           transaction_statements, transaction_statements == 1 ? "" : "s");
+  }
+  return Status::SqlError(reconnecting.sql_errno(), reconnecting.sqlstate(),
+                          fmt::format("{} (reconnecting after the connection was lost: {}; {})",
+                                      reconnecting.message(), loss.message(), meaning));
+}
+
 Executed Failed(Status s) {
   Executed e;
   e.result = std::move(s);
@@ -122,53 +139,73 @@ replication::EventStatement MasterExecutor::NewStatement(std::string_view sql, s
   return st;
 }
 
-// One round trip: [SELECT LAST_INSERT_ID(),] SET context, [START TRANSACTION,]
-// statement.
+// The answers asked for before the statement: [session variables,] [user
+// variables,] [LAST_INSERT_ID(),] then the context; *context_at is where
+// the context's SET is.
+std::vector<std::string> MasterExecutor::ContextBatch(const sql::Classification& c,
+                                                      const replication::StatementContext& ctx,
+                                                      size_t* context_at) const {
+  std::vector<std::string> batch;
+  if (!session_known_) batch.push_back(replication::CarriedVariablesQuery());
+  if (!c.user_variables.empty()) batch.push_back(replication::UserVariablesQuery(c.user_variables));
+  if (c.reads_last_insert_id) batch.push_back("SELECT LAST_INSERT_ID()");
+  *context_at = batch.size();
+  batch.push_back(replication::ContextSql(ctx, /*observed=*/false));
+  return batch;
+}
+
+// Reads what ContextBatch asked for into `ctx` (and the session's values).
+Status MasterExecutor::ReadContext(const std::vector<Result<db::QueryResult>>& results,
+                                   const sql::Classification& c, size_t context_at,
+                                   replication::StatementContext* ctx) {
+  for (size_t i = 0; i <= context_at; ++i) {
+    if (!results[i].ok()) return results[i].status();
+  }
+  size_t at = 0;
+  if (!session_known_) {
+    Result<std::vector<replication::SessionVariable>> session =
+        replication::ParseCarriedVariables(*results[at++]);
+    if (!session.ok()) return session.status();
+    session_ = std::move(session).value();
+    session_known_ = true;
+  }
+  if (!c.user_variables.empty()) {
+    Result<std::vector<replication::UserVariable>> values =
+        replication::ParseUserVariables(c.user_variables, *results[at++]);
+    if (!values.ok()) return values.status();
+    ctx->user_variables = std::move(values).value();
+  }
+  ctx->has_session = true;
+  ctx->session = session_;
+  if (c.reads_last_insert_id) {
+    const db::QueryResult& r = *results[at];
+    ctx->has_last_insert_id = true;
+    ctx->last_insert_id =
+        r.rows.empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
+  }
+  return Status::Ok();
+}
+
+// One round trip: what ContextBatch asks, [START TRANSACTION,] statement.
 // The context (timestamp, RAND seeds) is fixed here, not asked of the server.
 Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql,
                                                        const sql::Classification& c,
                                                        replication::EventStatement* st,
                                                        bool* began) {
   *st = NewStatement(sql, c.mode);
-  replication::StatementContext& ctx = st->context;
-
-  // Answers before the statement: [session variables,] [user variables,]
-  // [LAST_INSERT_ID(),] context, [START TRANSACTION]; then the statement.
-  std::vector<std::string> batch;
-  const bool read_session = !session_known_;
-  if (read_session) batch.push_back(replication::CarriedVariablesQuery());
-  const std::vector<std::string>& user_names = c.user_variables;
-  if (!user_names.empty()) batch.push_back(replication::UserVariablesQuery(user_names));
-  const bool reads_last_insert_id = c.reads_last_insert_id;
-  if (reads_last_insert_id) batch.push_back("SELECT LAST_INSERT_ID()");
-  const size_t context_at = batch.size();
-  batch.push_back(replication::ContextSql(ctx, /*observed=*/false));
-  const size_t begin_at = batch.size();
+  size_t context_at = 0;
+  std::vector<std::string> batch = ContextBatch(c, st->context, &context_at);
   if (began != nullptr)
     batch.push_back("START TRANSACTION");  // BEGIN starts a block under sql_mode=ORACLE
   batch.emplace_back(sql);
   std::vector<Result<db::QueryResult>> results = RunPipelined(batch);
 
   if (results[context_at].ok()) timestamp_frozen_ = true;
-  if (began != nullptr) *began = results[begin_at].ok();
-  Status context = Status::Ok();
-  for (size_t i = 0; i <= context_at && context.ok(); ++i) context = results[i].status();
-  size_t at = 0;
-  if (context.ok() && read_session) {
-    Result<std::vector<replication::SessionVariable>> session =
-        replication::ParseCarriedVariables(*results[at++]);
-    context = session.status();
-    if (session.ok()) {
-      session_ = std::move(session).value();
-      session_known_ = true;
-    }
-  }
-  if (context.ok() && !user_names.empty()) {
-    Result<std::vector<replication::UserVariable>> values =
-        replication::ParseUserVariables(user_names, *results[at++]);
-    context = values.status();
-    if (values.ok()) ctx.user_variables = std::move(values).value();
-  }
+  if (began != nullptr) *began = results[context_at + 1].ok();
+  const Status context = ReadContext(results, c, context_at, &st->context);
+  // A lost session is the reconnection's to explain: what happened to the
+  // statement depends on what it was (reconnect_rules.hpp).
+  if (db::IsConnectionLost(context)) return context;
   if (!context.ok()) {
     // The statement ran without its context being known: it must not stay.
     if (results.back().ok()) (void)conn_->Run("ROLLBACK");
@@ -176,20 +213,12 @@ Result<db::QueryResult> MasterExecutor::RunWithContext(std::string_view sql,
         context.sql_errno(), context.sqlstate(),
         "rolled back, the statement's context could not be read: " + context.message());
   }
-  ctx.has_session = true;
-  ctx.session = session_;
-  if (reads_last_insert_id) {
-    const db::QueryResult& r = *results[at];
-    ctx.has_last_insert_id = true;
-    ctx.last_insert_id =
-        r.rows.empty() ? 0 : std::strtoull(r.rows[0][0].value_or("0").c_str(), nullptr, 10);
-  }
   Result<db::QueryResult>& r = results.back();
   if (r.ok()) {
     tx_.SetAutocommit(r->autocommit());
     if (r->insert_id != 0) {
-      ctx.has_insert_id = true;
-      ctx.insert_id = r->insert_id;
+      st->context.has_insert_id = true;
+      st->context.insert_id = r->insert_id;
     }
   }
   return std::move(r);
@@ -256,6 +285,11 @@ Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* eve
   const LogWaitOptions& o = options_.log_wait;
   std::chrono::milliseconds waited{0};
   std::chrono::milliseconds last{0};
+  // Only a Ctrl-C that comes during the wait ends it (set_interrupts).
+  const uint64_t ctrl_c_before = interrupts_ ? interrupts_() : 0;
+  const std::function<bool()> stopped = [this, ctrl_c_before] {
+    return interrupts_ && interrupts_() != ctrl_c_before;
+  };
   while (!encoded.ok()) {
     const char* reason = LogRowWaitReason(encoded.status());
     if (reason == nullptr || !TransactionOpen()) return encoded;
@@ -264,7 +298,7 @@ Result<std::string> MasterExecutor::AppendWaitingForRoom(replication::Event* eve
     if (waited.count() == 0 && o.notice) {
       o.notice(LogWaitLine(event->seq, reason, encoded.status(), Summary(*event), o.limit));
     }
-    const bool paused = o.pause ? o.pause(*pause) : PauseUnlessStopped(*pause, wait_stopped_);
+    const bool paused = o.pause ? o.pause(*pause) : PauseUnlessStopped(*pause, stopped);
     if (!paused) return LogWaitGaveUp(encoded.status(), reason, waited, /*stopped=*/true);
     waited += *pause;
     last = *pause;
@@ -553,28 +587,32 @@ Executed MasterExecutor::ExecuteAutocommitInOneTrip(std::string_view sql,
     }
     return out;
   }
+  return FinishGuardedCommit(std::move(out), std::move(event), commit->encoded, logged, began);
+}
+
+// The statement and its context went through; `logged` is the answer to
+// the block that logs and commits it.
+Executed MasterExecutor::FinishGuardedCommit(Executed out, replication::Event event,
+                                             const std::string& encoded, const Status& logged,
+                                             bool began) {
   if (logged.ok()) {
-    Publish(event.seq, commit->encoded);
+    Publish(event.seq, encoded);
     out.committed.push_back(event.seq);
     return out;
   }
   if (!began) {  // the statement committed by itself: its log row follows
-    LogCommittedStatement(std::move(event.statements[0]), database, &out);
+    LogCommittedStatement(std::move(event.statements[0]), event.database, &out);
     return out;
   }
-  if (LogRowWaitReason(logged) != nullptr && TransactionOpen()) {
-    // The statement's changes wait in the open transaction for room for
-    // their log row.
+  // The statement's changes wait in the open transaction for room for their
+  // log row; or the block did not run (a character set it cannot be read
+  // in): the usual second round trip, in the transaction still open.
+  if ((LogRowWaitReason(logged) != nullptr && TransactionOpen()) ||
+      logged.sql_errno() == db::kParseError) {
     return LogAndCommitAnswered(std::move(out),
-                                replication::Event{0, database, std::move(event.statements)});
+                                replication::Event{0, event.database, std::move(event.statements)});
   }
-  if (logged.sql_errno() == db::kParseError) {
-    // The block did not run (a character set it cannot be read in): the
-    // usual second round trip, in the transaction still open.
-    return LogAndCommitAnswered(std::move(out),
-                                replication::Event{0, database, std::move(event.statements)});
-  }
-  return AfterFailedGuardedCommit(std::move(out), event, commit->encoded, logged);
+  return AfterFailedGuardedCommit(std::move(out), event, encoded, logged);
 }
 
 // The block failed. Killed after its COMMIT, it still reports an error:
@@ -650,6 +688,25 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st,
   out->committed.push_back(*seq);
 }
 
+Status MasterExecutor::StagePending(std::optional<replication::Event>* staged,
+                                    std::string* encoded) {
+  if (!tx_.has_pending()) return Status::Ok();
+  replication::Event event = tx_.PendingEvent();
+  // Waits for room as the log row at COMMIT does; the statement has not run.
+  Result<std::string> e = AppendWaitingForRoom(&event, "", /*own_commit=*/false);
+  if (!e.ok()) {
+    const Status& error = e.status();
+    return Status::SqlError(
+        error.sql_errno(), error.sqlstate(),
+        "not executed, the open transaction's log row could not be written first: " +
+            error.message());
+  }
+  tx_.Staged();
+  *encoded = std::move(e).value();
+  *staged = std::move(event);
+  return Status::Ok();
+}
+
 // 1. The open transaction's event is written to the log inside the
 //    transaction, so that the row commits or rolls back with the data.
 // 2. The statement runs.
@@ -666,14 +723,7 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql,
   Executed out;
   std::optional<replication::Event> staged;
   std::string encoded;
-  if (tx_.has_pending()) {
-    replication::Event event = tx_.PendingEvent();
-    Result<std::string> e = log_->Append(conn_, &event, tx_.staged());
-    if (!e.ok()) return Failed(e.status());
-    tx_.Staged();
-    encoded = std::move(e).value();
-    staged = std::move(event);
-  }
+  if (Status s = StagePending(&staged, &encoded); !s.ok()) return Failed(s);
   replication::EventStatement st;
   out.result = RunWithContext(sql, c, &st, /*began=*/nullptr);
   Result<ServerState> state = StateAfter(out.result);
@@ -834,7 +884,7 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   loss.is_commit = c.transaction == TransactionOp::kCommit;
   loss.in_transaction = tx_.LostWithSession();
   loss.autocommit_was_off = !tx_.autocommit();
-  LostSession lost{Status::Ok(), tx_.pending_count(), std::nullopt};
+  LostSession lost{Status::Ok(), tx_.pending_count(), std::nullopt, loss.statement};
   Executed ran = ExecuteChecked(sql, c, database);
   loss.committed_before = !ran.committed.empty();
   Follow(std::move(before), &ran);
@@ -874,7 +924,14 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
       ran.notes.push_back(LogUnknownNote(*in_doubt_, lost.reconnected));
       return ran;
     case AfterLoss::kNotReconnected:
-      ran.result = lost.reconnected;
+      // One error line for the statement says both facts; the loss is
+      // logged here, since no line of its own says it.
+      if (options_.oplog && ran.lost) {
+        options_.oplog("lost the connection to the local database: " + ran.lost->ToString());
+      }
+      ran.result = NotReconnectedError(ran.lost.value_or(lost.reconnected), lost.reconnected,
+                                       lost.statement, lost.transaction_statements);
+      ran.lost.reset();
       return ran;
     case AfterLoss::kTransactionLost:
     case AfterLoss::kTransactionCommitted:

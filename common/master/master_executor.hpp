@@ -74,6 +74,9 @@ class MasterExecutor {
     db::SchemaCatalog* catalog = nullptr;
     // Waiting for room when the server cannot take a log row (log_wait.hpp).
     LogWaitOptions log_wait{};
+    // The operational log, for what no line printed to the user carries
+    // (a lost session folded into the reconnection's error); may be null.
+    std::function<void(const std::string&)> oplog{};
   };
 
   MasterExecutor(db::Session* conn, db::Session* probe, MasterLog* log, EventSink* sink,
@@ -88,9 +91,11 @@ class MasterExecutor {
     on_user_statement_ = std::move(f);
   }
 
-  // Asked during a wait for room for a log row: true stops the wait (the
-  // prompt's Ctrl-C). May be null.
-  void set_wait_stopped(std::function<bool()> f) { wait_stopped_ = std::move(f); }
+  // How many Ctrl-Cs the prompt has had so far (any thread). A wait for
+  // room for a log row ends at the first one that comes once the wait has
+  // begun; one typed before was for the statement, or for the wait for the
+  // slaves that follows a write (it stays pending for that). May be null.
+  void set_interrupts(std::function<uint64_t()> count) { interrupts_ = std::move(count); }
 
   // The sql_mode flags statements are read under now (asks the server when
   // a statement since the last write may have changed the session).
@@ -142,6 +147,9 @@ class MasterExecutor {
   bool LoggedInOneTrip(std::string_view sql, const sql::Classification& c) const;
   Executed ExecuteAutocommitInOneTrip(std::string_view sql, const sql::Classification& c,
                                       const std::string& database);
+  // After the one trip, once the statement and its context went through.
+  Executed FinishGuardedCommit(Executed out, replication::Event event, const std::string& encoded,
+                               const Status& logged, bool began);
   // The guarded commit failed without losing the session: the log says
   // whether it committed first.
   Executed AfterFailedGuardedCommit(Executed out, const replication::Event& event,
@@ -160,6 +168,9 @@ class MasterExecutor {
                                 const std::string& database);
   Executed ExecuteThenLog(std::string_view sql, const sql::Classification& c,
                           const std::string& database);
+  // Writes the open transaction's event to the log inside it (if it has
+  // one), where the row commits or rolls back with the data.
+  Status StagePending(std::optional<replication::Event>* staged, std::string* encoded);
   // In a transaction, a statement that may end it without the classifier
   // knowing (CALL, EXECUTE IMMEDIATE, ...).
   Executed ExecuteMayEndTransaction(std::string_view sql, const sql::Classification& c,
@@ -181,6 +192,12 @@ class MasterExecutor {
   Result<db::QueryResult> RunWithContext(std::string_view sql, const sql::Classification& c,
                                          replication::EventStatement* st,
                                          bool* began);
+  std::vector<std::string> ContextBatch(const sql::Classification& c,
+                                        const replication::StatementContext& ctx,
+                                        size_t* context_at) const;
+  Status ReadContext(const std::vector<Result<db::QueryResult>>& results,
+                     const sql::Classification& c, size_t context_at,
+                     replication::StatementContext* ctx);
   // `sql` (redacted) with a fresh timestamp and RAND seeds.
   replication::EventStatement NewStatement(std::string_view sql, sql::LexMode mode);
   // Event `seq` committed: the log moves past it and the slaves get it.
@@ -213,6 +230,7 @@ class MasterExecutor {
     Status reconnected;                 // how reconnecting went
     size_t transaction_statements = 0;  // of the open transaction, lost with it
     std::optional<InDoubtWrite> write;  // in doubt, as it was before the reconnection
+    LostStatement statement = LostStatement::kRead;
   };
   // Carries out `decision` for the statement that lost the session.
   Executed Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
@@ -237,7 +255,7 @@ class MasterExecutor {
   std::mt19937_64 rng_;
   std::function<void(unsigned long)> on_user_statement_;
   ReconnectHook on_reconnect_;
-  std::function<bool()> wait_stopped_;
+  std::function<uint64_t()> interrupts_;
   unsigned long lock_session_;  // the session that holds the log's lock (its server id)
   bool lost_ = false;  // the session is gone; the next statement reconnects first
   std::optional<InDoubtWrite> in_doubt_;  // a COMMIT whose answer was lost (then lost_ too)

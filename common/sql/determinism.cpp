@@ -343,8 +343,21 @@ std::vector<std::string_view> InnerDataChanges(std::string_view body,
   return changes;
 }
 
+// A trigger or view whose text the account cannot read may call anything:
+// it is flagged as unknown, naming the privilege that would show it.
+constexpr char kHiddenTrigger[] =
+    "its body cannot be read (the master's account lacks the TRIGGER privilege), so what it "
+    "runs is unknown";
+constexpr char kHiddenView[] =
+    "its definition cannot be read (the master's account lacks SHOW VIEW), so what it runs is "
+    "unknown";
+
 void FindInTrigger(const std::string& where, const TableDefinition::Trigger& trigger,
                    std::string_view database, SchemaInfo* schema, int depth, Reasons* reasons) {
+  if (trigger.hidden) {
+    AddOnce(reasons, where + ": " + kHiddenTrigger);
+    return;
+  }
   const LexMode mode = LexMode::FromSqlMode(trigger.sql_mode);
   Within(where, reasons, [&](Reasons* inner) {
     const Classification c = Classify(trigger.body, mode);
@@ -381,6 +394,10 @@ void FindInWrittenTable(const TableRef& t, const Write& w, SchemaInfo* schema, i
                   reasons);
   }
   if (!d.view_definition) return;
+  if (d.view_definition->empty()) {
+    AddOnce(reasons, "view " + name + ": " + kHiddenView);
+    return;
+  }
   FindInExpression("view " + name, *d.view_definition, {}, t.schema, schema, reasons);
   if (depth + 1 >= kMaxDepth) return;
   const Write through{w.c, false, w.writes_default};
@@ -402,6 +419,10 @@ void FindInReadViews(std::string_view text, LexMode mode, std::string_view datab
     const TableDefinition d = schema->Definition(t);
     if (!d.view_definition) continue;
     const std::string where = "view " + t.schema + "." + t.table;
+    if (d.view_definition->empty()) {
+      AddOnce(reasons, where + ": " + kHiddenView);
+      continue;
+    }
     FindInExpression(where, *d.view_definition, {}, t.schema, schema, reasons);
     Within(where, reasons, [&](Reasons* inner) {
       FindInReadViews(*d.view_definition, {}, t.schema, schema, depth + 1, inner);

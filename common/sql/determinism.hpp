@@ -26,11 +26,16 @@ struct TableDefinition {
     std::string event;     // INSERT, UPDATE or DELETE
     std::string body;      // ACTION_STATEMENT
     std::string sql_mode;  // it was created under, and its body is read under
+    // The catalog shows the trigger but not its body (ACTION_STATEMENT is
+    // NULL to an account without the TRIGGER privilege): what it runs is unknown.
+    bool hidden = false;
   };
   std::vector<Column> defaults;   // every column that has a default
   std::vector<Column> generated;  // generated columns, VIRTUAL or STORED
   std::vector<Trigger> triggers;
-  std::optional<std::string> view_definition;  // set when the name is a view
+  // Set when the name is a view; empty when the account may not read it
+  // (without SHOW VIEW the server shows ''): what it runs is unknown.
+  std::optional<std::string> view_definition;
 };
 
 // Facts about tables and routines that some checks need. Names arrive with
@@ -48,7 +53,8 @@ class SchemaInfo {
 // One reason per unsafe construct, e.g. "UUID() gives a different value on
 // each server", or "trigger school.t_bi: UUID() gives ..." for one that a
 // written table's default, generated column or trigger, or a written
-// view's definition, calls. Empty when the statement is safe or not
+// view's definition, calls; a trigger or view whose text the account
+// cannot read is unknown, and flagged as such. Empty when the statement is safe or not
 // replicated as text (reads, DDL, ...). `schema` may be null: the checks
 // that need it are skipped.
 std::vector<std::string> FindNondeterminism(std::string_view statement, const Classification& c,

@@ -5,9 +5,11 @@
 // lives on a small tmpfs of the test's own (InnoDB DATA DIRECTORY), created
 // before the master starts (it creates the log only when missing); a file
 // fills the rest of it, and removing that file gives the room back.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <string>
 
 #include "mariadb_server.hpp"
@@ -95,6 +97,41 @@ TEST_F(MasterResourcesTest, FullDiskUnderTheLogPausesWritesAndLosesNone) {
   // line that says the master waits.
   EXPECT_EQ(Count(master->Stdout() + master->Stderr(), "ERROR "), 1u) << Tail(master->Stderr());
   EXPECT_EQ(Count(master->Stderr(), "waiting: "), 1u) << "one line per wait";
+}
+
+// Issue 18 (closing note): a master killed with -9 may have committed its
+// last writes (they are in the log and replicated) without reporting them,
+// and the next run cannot know which it reported. It names the last writes
+// of the log, so that the person can check them. Before, it said only the
+// log's position ("replication log ... at #5").
+TEST_F(MasterResourcesTest, ARestartedMasterNamesTheLastWritesOfThePreviousRun) {
+  ASSERT_NE(server_, nullptr) << "the MariaDB server did not start";
+  ASSERT_TRUE(server_->ResetSchool("CREATE TABLE school.items (id INT PRIMARY KEY, v INT)").ok());
+  std::optional<Process> first =
+      SpawnMaster(dir_.path(), MasterEnvLines(*server_, kToken, FreeLoopbackPort()), "first");
+  ASSERT_TRUE(first);
+  std::string script;
+  for (int i = 1; i <= 5; ++i) script += fmt::format("INSERT INTO items VALUES ({0}, {0});\n", i);
+  ASSERT_TRUE(first->WriteStdin(script));
+  ASSERT_TRUE(WaitFor([&] { return LoggedWrites() == 5; }, seconds(60))) << first->Stderr();
+  first->Signal(SIGKILL);
+  first->Wait(seconds(10));
+  EXPECT_THAT(first->Stderr(), ::testing::Not(HasSubstr("the previous run ended")));
+
+  std::optional<Process> second =
+      SpawnMaster(dir_.path(), MasterEnvLines(*server_, kToken, FreeLoopbackPort()), "second");
+  ASSERT_TRUE(second);
+  const std::string said =
+      "master: the previous run ended at write #5; if it was killed, it may have committed its "
+      "last writes without reporting them:\n"
+      "  #3: INSERT INTO items VALUES (3, 3)\n"
+      "  #4: INSERT INTO items VALUES (4, 4)\n"
+      "  #5: INSERT INTO items VALUES (5, 5)\n";
+  EXPECT_TRUE(
+      WaitFor([&] { return second->Stderr().find(said) != std::string::npos; }, seconds(30)))
+      << second->Stderr();
+  second->CloseStdin();
+  EXPECT_EQ(second->Wait(seconds(60)), 0) << second->Stderr();
 }
 
 }  // namespace

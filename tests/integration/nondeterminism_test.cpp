@@ -5,6 +5,7 @@
 // dynamic SQL or CALL; INSERT ... SELECT whose rows depend on the order the
 // server reads them in is refused; and every function of the unsafe list is
 // either flagged by the master or replicates to equal rows.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,6 +22,7 @@ namespace {
 using std::chrono::seconds;
 
 constexpr char kToken[] = "nondeterminism-test-token-0123456789";
+constexpr char kPassword[] = "least-pass-5b07";  // of the accounts a test makes
 
 struct NondeterminismServers {
   static constexpr const char* kNames[] = {"nondet-master", "nondet-slave"};
@@ -121,9 +123,17 @@ class NondeterminismTest : public ServersTest<NondeterminismServers> {
 
   // A master that goes on after an error (a refused statement is one), and
   // a slave connected to it.
-  bool Start(const std::string& extra_env = "") {
-    master_ = SpawnMaster(dir_.path(), MasterEnvLines(master_db(), kToken, port_) + extra_env,
-                          "master", "", {"--force"});
+  // `user` replaces the master's usual account (which may do anything).
+  bool Start(const std::string& extra_env = "", const std::string& user = "") {
+    std::string env = MasterEnvLines(master_db(), kToken, port_);
+    if (!user.empty()) {
+      const std::string usual =
+          fmt::format("DB_USER={}\nDB_PASS={}\n", MariaDbServer::kUser, MariaDbServer::kPassword);
+      const size_t at = env.find(usual);
+      if (at == std::string::npos) return false;
+      env.replace(at, usual.size(), fmt::format("DB_USER={}\nDB_PASS={}\n", user, kPassword));
+    }
+    master_ = SpawnMaster(dir_.path(), env + extra_env, "master", "", {"--force"});
     slave_ = SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
                           SlaveEnvLines(slave_db(), kToken, port_, "slave1"), "slave");
     return master_ && slave_ && WaitConnected(*slave_);
@@ -258,6 +268,58 @@ TEST_F(NondeterminismTest, DdlThroughDynamicSqlOrCallRefreshesTheCatalog) {
       << Diagnostics();
   EXPECT_EQ(Rows(master_db(), "later", "'l'"), "1:l");
   EXPECT_EQ(Rows(master_db(), "widened", "'w'"), "1:w");
+}
+
+// A master account with what writing rows and the log needs, and no
+// TRIGGER or SHOW VIEW: MariaDB shows it a trigger's name with a NULL body
+// and a view's definition as ''. The writes through them are unknown, so
+// refused; the start says what is missing and the GRANT that fixes it.
+// Before, the lookups succeeded with nothing to judge: the trigger's UUID()
+// ran and the slave's row differed.
+TEST_F(NondeterminismTest, WritesThroughTriggersAndViewsTheAccountCannotReadAreRefused) {
+  for (const char* host : {"localhost", "127.0.0.1"}) {
+    ASSERT_TRUE(
+        master_db()
+            .Exec(fmt::format("CREATE USER IF NOT EXISTS 'least'@'{0}' IDENTIFIED BY '{1}';"
+                              "GRANT SELECT, INSERT, UPDATE, DELETE ON school.* TO 'least'@'{0}';"
+                              "GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON repl_meta.* TO "
+                              "'least'@'{0}'",
+                              host, kPassword))
+            .ok());
+  }
+  ASSERT_TRUE(Start("UNSAFE_STATEMENTS=refuse\n", "least")) << Diagnostics();
+  ASSERT_TRUE(
+      Run("INSERT INTO trig (id) VALUES (1);\n"
+          "UPDATE mine SET note = 'seen';\n"
+          "INSERT INTO picked SELECT id FROM mine;\n"
+          "INSERT INTO plain (id) VALUES (1);\n"))
+      << Diagnostics();
+  const std::string err = master_->Stderr();
+  for (const std::string privilege : {"TRIGGER", "SHOW VIEW"}) {
+    EXPECT_THAT(err,
+                ::testing::HasSubstr("master: warning: the account 'least'@'127.0.0.1' lacks " +
+                                     privilege + " on `school`.*"));
+    EXPECT_THAT(
+        err, ::testing::HasSubstr("GRANT " + privilege + " ON `school`.* TO 'least'@'127.0.0.1';"));
+  }
+  EXPECT_THAT(err, ::testing::HasSubstr("(triggers now: trig_bi, watched_ad)"));
+  EXPECT_THAT(err, ::testing::HasSubstr("(views now: mine)"));
+  const std::string refused = "ERROR: not executed, UNSAFE_STATEMENTS=refuse: ";
+  EXPECT_EQ(
+      Count(err, refused + "trigger school.trig_bi: its body cannot be read (the master's "
+                           "account lacks the TRIGGER privilege), so what it runs is unknown"),
+      1u)
+      << Diagnostics();
+  EXPECT_EQ(Count(err, refused + "view school.mine: its definition cannot be read (the master's "
+                                 "account lacks SHOW VIEW), so what it runs is unknown"),
+            2u)
+      << Diagnostics();
+  EXPECT_EQ(Count(err, refused), 3u) << Diagnostics();
+  for (const auto& [table, columns] : std::map<std::string, std::string>{
+           {"trig", "u"}, {"owned", "note"}, {"picked", "'p'"}, {"plain", "'p'"}}) {
+    EXPECT_EQ(Rows(slave_db(), table, columns), Rows(master_db(), table, columns)) << table;
+  }
+  EXPECT_EQ(Rows(master_db(), "plain", "'p'"), "1:p");
 }
 
 // Writes whose rows depend on the order each server reads the selected rows

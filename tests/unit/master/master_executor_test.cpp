@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "fake_session.hpp"
 
 namespace sqlrepl::master {
@@ -407,6 +409,29 @@ std::string AllNotes(const Executed& e) {
   return all;
 }
 
+// Issue 18 (closing note): the session died as the statement's context was
+// read, and the server stays away. Before, two error lines: the loss
+// ("rolled back, the statement's context could not be read") and the
+// reconnection's. Now one error that says both, and what it means for the
+// statement.
+TEST_F(MasterExecutorUnitTest, StatementLostWithTheServerAwayGivesOneErrorSayingBoth) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  server_.LoseSessionOn("SET ");  // the context
+  server_.SetReachable(false);
+  Executed e = Try("INSERT INTO t (v) VALUES (2)");
+  EXPECT_FALSE(e.lost.has_value());
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_EQ(e.result.status().sql_errno(), 2003u);
+  EXPECT_EQ(e.result.status().message(),
+            "Can't connect to server (reconnecting after the connection was lost: Lost connection "
+            "to server during query; it did not commit, and the open transaction (1 statement) "
+            "was lost with it)");
+  server_.SetReachable(true);
+  EXPECT_EQ(Run("INSERT INTO t (v) VALUES (3)").committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (3)"}}));
+}
+
 TEST_F(MasterExecutorUnitTest, CommitAnswerLostWhileTheServerStaysAwayIsUnknownUntilTheLogSays) {
   server_.LoseSessionAfter("BEGIN NOT ATOMIC");
   server_.SetReachable(false);
@@ -596,6 +621,78 @@ TEST_F(LogWaitUnitTest, WaitStoppedByTheUserRollsBack) {
 
 // With the transaction gone, another try would log a write that did not
 // happen.
+// Review of issue 18: the row staged before a statement that may end the
+// transaction (CALL, EXECUTE) waits for room as the row at COMMIT does.
+// Before, the CALL failed at once with the 1114 of its staged row.
+TEST_F(LogWaitUnitTest, RowStagedBeforeACallWaitsForRoom) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  NoRoomForLogRows(2);
+  Executed e = Run("CALL p()");
+  EXPECT_EQ(pauses_, (std::vector<int>{100, 200}));
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_THAT(notices_[0], HasSubstr("waiting: table full on the replication log, write #1"));
+  EXPECT_EQ(conn_.TimesSent("CALL p()"), 1);
+  Run("COMMIT");
+  EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)", "CALL p()"}}));
+}
+
+TEST_F(LogWaitUnitTest, RowStagedBeforeACallThatFindsNoRoomLeavesTheCallUnrun) {
+  Run("BEGIN");
+  Run("INSERT INTO t (v) VALUES (1)");
+  NoRoomForLogRows(1000);
+  Executed e = Try("CALL p()");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(),
+              HasSubstr("not executed, the open transaction's log row could not be written first"));
+  EXPECT_THAT(e.result.status().message(), HasSubstr("still so after waiting 1 s"));
+  EXPECT_EQ(conn_.TimesSent("CALL p()"), 0);
+}
+
+// The real pauses (100 ms steps), stopped by the prompt's Ctrl-C count.
+class LogWaitCtrlCTest : public LogWaitUnitTest {
+ protected:
+  void SetUp() override {
+    LogWaitUnitTest::SetUp();
+    MasterExecutor::Options options{"repl_meta"};
+    options.log_wait.first = std::chrono::milliseconds(100);
+    options.log_wait.max = std::chrono::milliseconds(200);
+    options.log_wait.limit = std::chrono::milliseconds(30000);
+    // The person reads the line, then presses Ctrl-C (when the test says).
+    options.log_wait.notice = [this](const std::string& line) {
+      notices_.push_back(line);
+      if (ctrl_c_during_wait_) ++ctrl_c_;
+    };
+    executor_.emplace(&conn_, &probe_, &*log_, &sink_, std::move(options));
+    executor_->set_interrupts([this] { return ctrl_c_.load(); });
+  }
+  std::atomic<uint64_t> ctrl_c_{0};
+  bool ctrl_c_during_wait_ = false;
+};
+
+// Review of issue 18: a Ctrl-C left pending from before the wait (a kill
+// that came after the statement ended) ended the wait at its first pause,
+// rolling back a write whose person never saw the waiting line. Now the
+// wait goes on until there is room.
+TEST_F(LogWaitCtrlCTest, ACtrlCFromBeforeTheWaitDoesNotEndIt) {
+  ctrl_c_ = 1;
+  NoRoomForLogRows(3);
+  Executed e = Run("INSERT INTO t (v) VALUES (1)");
+  EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
+  EXPECT_EQ(notices_.size(), 1u);
+  EXPECT_EQ(server_.committed_writes().size(), 1u);
+}
+
+TEST_F(LogWaitCtrlCTest, ACtrlCDuringTheWaitEndsIt) {
+  ctrl_c_ = 1;
+  ctrl_c_during_wait_ = true;
+  NoRoomForLogRows(1000);
+  Executed e = Try("INSERT INTO t (v) VALUES (1)");
+  ASSERT_FALSE(e.result.ok());
+  EXPECT_THAT(e.result.status().message(), HasSubstr("waiting for it stopped after 0 s"));
+  EXPECT_TRUE(server_.committed_writes().empty());
+}
+
 TEST_F(LogWaitUnitTest, TransactionTheServerRolledBackIsNotWaitedFor) {
   NoRoomForLogRows(1, /*rolls_back=*/true);
   Executed e = Try("INSERT INTO t (v) VALUES (1)");

@@ -754,6 +754,23 @@ TEST_F(CatalogDeterminism, ViewDefinitionAndTheTablesBehindIt) {
   EXPECT_EQ(Reasons("INSERT INTO t2 SELECT 1 FROM loop"), std::vector<std::string>{});
 }
 
+// An account without TRIGGER sees a trigger's name but not its body, and
+// one without SHOW VIEW an empty view definition: unknown, so flagged.
+TEST_F(CatalogDeterminism, TriggersAndViewsTheAccountCannotReadAreFlaggedAsUnknown) {
+  schema_.definitions["school.ht"].triggers = {{"ht_bi", "INSERT", "", "", /*hidden=*/true}};
+  schema_.definitions["school.hv"].view_definition = "";
+  const std::string trigger =
+      "trigger school.ht_bi: its body cannot be read (the master's account lacks the TRIGGER "
+      "privilege), so what it runs is unknown";
+  const std::string view =
+      "view school.hv: its definition cannot be read (the master's account lacks SHOW VIEW), so "
+      "what it runs is unknown";
+  EXPECT_EQ(Reasons("INSERT INTO ht (id) VALUES (1)"), std::vector<std::string>{trigger});
+  EXPECT_FALSE(Unsafe("DELETE FROM ht"));  // the trigger fires on INSERT only
+  EXPECT_EQ(Reasons("UPDATE hv SET id = 2"), std::vector<std::string>{view});
+  EXPECT_EQ(Reasons("INSERT INTO t2 SELECT id FROM hv"), std::vector<std::string>{view});
+}
+
 TEST_F(CatalogDeterminism, WithoutACatalogOnlyTheTextIsJudged) {
   const std::string sql = "INSERT INTO t (id) VALUES (1)";
   EXPECT_TRUE(FindNondeterminism(sql, Classify(sql), "school", nullptr).empty());

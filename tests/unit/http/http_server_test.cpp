@@ -1,0 +1,64 @@
+// The HTTP server with an in-memory NodeApi: the bound on requests at once,
+// on real loopback sockets.
+#include "http/http_server.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <asio.hpp>
+#include <vector>
+
+namespace sqlrepl::http {
+namespace {
+
+class FakeApi : public NodeApi {
+ public:
+  nlohmann::json Status() override { return {{"role", "fake"}}; }
+  bool IsPrimary() override { return true; }
+  bool IsReplica(uint64_t, std::string* why) override {
+    *why = "fake";
+    return false;
+  }
+  std::string Metrics() override { return ""; }
+  Answer Events(uint64_t, size_t) override { return {200, nlohmann::json::object()}; }
+  Answer Sql(const SqlRequest&) override { return {200, nlohmann::json::object()}; }
+};
+
+constexpr char kToken[] = "unit-test-token-0123456789";
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start().ok()); }
+  int Status(const std::string& path) {
+    httplib::Client c("127.0.0.1", server_.port());
+    c.set_read_timeout(20, 0);
+    httplib::Result r = c.Get(path.c_str(), {{"Authorization", std::string("Bearer ") + kToken}});
+    return r ? r->status : 0;
+  }
+
+  FakeApi api_;
+  static HttpServer::Options Loopback() {
+    HttpServer::Options o;
+    o.host = "127.0.0.1";
+    o.token = Secret(kToken);
+    return o;
+  }
+  HttpServer server_{Loopback(), &api_};
+};
+
+TEST_F(HttpServerTest, ConnectionsPastTheBoundGet503ThenServiceResumes) {
+  EXPECT_EQ(Status("/api/status"), 200);
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> idle;
+  for (size_t i = 0; i < kWorkerThreads + kQueuedRequests; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
+  }
+  EXPECT_EQ(Status("/health"), 503);
+  idle.clear();
+  EXPECT_EQ(Status("/health"), 200);
+}
+
+}  // namespace
+}  // namespace sqlrepl::http
