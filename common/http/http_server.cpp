@@ -95,6 +95,19 @@ std::optional<std::string> Param(const httplib::Request& req, const char* name) 
 
 }  // namespace
 
+std::vector<HttpServer::Options::Page> EmbeddedPages() {
+  std::vector<HttpServer::Options::Page> pages;
+  for (const WebAsset& asset : WebAssets()) {
+    // The path is a regular expression to cpp-httplib: its dots match only dots.
+    std::string path;
+    for (char c : asset.path) path += c == '.' ? std::string("\\.") : std::string(1, c);
+    pages.push_back({path, std::string(asset.content_type), asset.body});
+  }
+  const WebAsset* index = FindWebAsset("/");
+  if (index != nullptr) pages.push_back({"/", std::string(index->content_type), index->body});
+  return pages;
+}
+
 HttpServer::HttpServer(Options options, NodeApi* api) : options_(std::move(options)), api_(api) {}
 
 HttpServer::~HttpServer() { Stop(); }
@@ -177,6 +190,7 @@ void HttpServer::Route() {
       });
   for (const Options::Page& page : options_.pages) {
     s.Get(page.path, [&page](const httplib::Request&, httplib::Response& res) {
+      for (const auto& [name, value] : kWebAssetHeaders) res.set_header(name, value);
       res.set_content(page.body.data(), page.body.size(), page.content_type.c_str());
     });
   }
@@ -219,16 +233,6 @@ void HttpServer::Route() {
     if (!request.ok()) return SendJson(res, 400, {{"error", request.status().message()}});
     const Answer a = api_->Sql(*request);
     SendJson(res, a.status, a.body);
-  });
-  // The page: no token (it holds no data; it asks for the token itself).
-  s.Get("/[^/]*", [](const httplib::Request& req, httplib::Response& res) {
-    const WebAsset* asset = FindWebAsset(req.path);
-    if (asset == nullptr) {
-      res.status = 404;
-      return;
-    }
-    for (const auto& [name, value] : kWebAssetHeaders) res.set_header(name, value);
-    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
   });
 }
 

@@ -1,5 +1,6 @@
-// The page's route on the node's HTTP server: every embedded file at its
-// path with its type and the page's headers, no token needed, nothing else.
+// The page on the node's HTTP server (EmbeddedPages as Options::pages, as
+// both programs pass it): every embedded file at its path with its type and
+// the page's headers, no token needed, nothing else.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -26,6 +27,7 @@ class WebRouteTest : public ::testing::Test {
     HttpServer::Options options;
     options.host = "127.0.0.1";
     options.token = Secret(std::string(32, 't'));
+    options.pages = EmbeddedPages();
     server_ = std::make_unique<HttpServer>(options, &node_);
     ASSERT_TRUE(server_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -57,7 +59,8 @@ TEST_F(WebRouteTest, RootIsTheIndexPage) {
 }
 
 TEST_F(WebRouteTest, AnythingElseIsNotFoundAndTheApiStillWantsTheToken) {
-  for (const char* path : {"/nope.js", "/web/app.js", "/..%2FCMakeLists.txt", "/index.htm"}) {
+  for (const char* path : {"/nope.js", "/web/app.js", "/..%2FCMakeLists.txt", "/index.htm",
+                           "/appXjs", "/index.html/"}) {
     const httplib::Result r = client_->Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
