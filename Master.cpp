@@ -280,6 +280,7 @@ std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, L
   options.tls_key = cfg.tls.key;
   options.allow_plaintext = cfg.http.allow_plaintext;
   options.log = std::move(log);
+  options.pages = http::EmbeddedPages();
   return options;
 }
 

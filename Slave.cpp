@@ -283,6 +283,7 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
     options.tls_key = cfg.tls.key;
     options.allow_plaintext = cfg.http.allow_plaintext;
     options.log = print;
+    options.pages = http::EmbeddedPages();
     http_server.emplace(std::move(options), &*api);
     if (Status started = http_server->Start(); !started.ok()) {
       Log("stopped: " + started.message());

@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-14-dev
   tmux
   iproute2 nftables
+  # tests/browser: the page in headless Chromium, driven over its DevTools protocol
+  chromium python3-websocket
 )
 
 missing=()

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <vector>
 
+#include "http/web_assets.hpp"
+
 namespace sqlrepl::http {
 namespace {
 
@@ -93,6 +95,19 @@ std::optional<std::string> Param(const httplib::Request& req, const char* name) 
 
 }  // namespace
 
+std::vector<HttpServer::Options::Page> EmbeddedPages() {
+  std::vector<HttpServer::Options::Page> pages;
+  for (const WebAsset& asset : WebAssets()) {
+    // The path is a regular expression to cpp-httplib: its dots match only dots.
+    std::string path;
+    for (char c : asset.path) path += c == '.' ? std::string("\\.") : std::string(1, c);
+    pages.push_back({path, std::string(asset.content_type), asset.body});
+  }
+  const WebAsset* index = FindWebAsset("/");
+  if (index != nullptr) pages.push_back({"/", std::string(index->content_type), index->body});
+  return pages;
+}
+
 HttpServer::HttpServer(Options options, NodeApi* api) : options_(std::move(options)), api_(api) {}
 
 HttpServer::~HttpServer() { Stop(); }
@@ -175,6 +190,7 @@ void HttpServer::Route() {
       });
   for (const Options::Page& page : options_.pages) {
     s.Get(page.path, [&page](const httplib::Request&, httplib::Response& res) {
+      for (const auto& [name, value] : kWebAssetHeaders) res.set_header(name, value);
       res.set_content(page.body.data(), page.body.size(), page.content_type.c_str());
     });
   }
