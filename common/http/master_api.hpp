@@ -10,9 +10,9 @@
 #include <string>
 
 #include "db/connection.hpp"
+#include "feed/slave_registry.hpp"
 #include "http/node_api.hpp"
 #include "http/replication_stats.hpp"
-#include "feed/slave_registry.hpp"
 #include "log/replication_log.hpp"
 #include "master/master_executor.hpp"
 
