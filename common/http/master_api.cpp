@@ -69,7 +69,7 @@ nlohmann::json MasterApi::Status() {
                                              : stats_->AgeMs(s.applied_seq + 1);
     slaves.push_back({{"id", s.id},
                       {"address", s.address},
-                      {"state", master::SlaveStateName(s.state)},
+                      {"state", feed::SlaveStateName(s.state)},
                       {"lagging", s.lagging},
                       {"applied_seq", s.applied_seq},
                       {"lag_events", lag},
