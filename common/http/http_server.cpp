@@ -138,8 +138,12 @@ Status HttpServer::Start() {
   // cpp-httplib listens with a backlog of 5: a burst of connections would
   // wait for SYN retransmissions (seconds) instead of a quick 503. Linux
   // takes a second listen() on the socket as a new backlog.
+  // Not httplib::default_socket_options: its SO_REUSEPORT would let a
+  // second node with the same HTTP_LISTEN bind too, and the kernel would
+  // split the connections between the two.
   server_->set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listen_fd_ = sock;
   });
   const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)

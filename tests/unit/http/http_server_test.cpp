@@ -6,6 +6,9 @@
 #include <httplib.h>
 
 #include <asio.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
 #include <vector>
 
 namespace sqlrepl::http {
@@ -37,12 +40,16 @@ class HttpServerTest : public ::testing::Test {
   }
 
   FakeApi api_;
+
+ public:
   static HttpServer::Options Loopback() {
     HttpServer::Options o;
     o.host = "127.0.0.1";
     o.token = Secret(kToken);
     return o;
   }
+
+ protected:
   HttpServer server_{Loopback(), &api_};
 };
 
@@ -58,6 +65,18 @@ TEST_F(HttpServerTest, ConnectionsPastTheBoundGet503ThenServiceResumes) {
   EXPECT_EQ(Status("/health"), 503);
   idle.clear();
   EXPECT_EQ(Status("/health"), 200);
+}
+
+TEST(HttpServerStartStop, SecondServerOnTheSamePortFails) {
+  FakeApi api;
+  HttpServer first(HttpServerTest::Loopback(), &api);
+  ASSERT_TRUE(first.Start().ok());
+  HttpServer::Options same = HttpServerTest::Loopback();
+  same.port = first.port();
+  HttpServer second(same, &api);
+  const Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.message();
+  EXPECT_NE(s.message().find("cannot listen"), std::string::npos) << s.message();
 }
 
 }  // namespace
