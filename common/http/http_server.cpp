@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -157,6 +158,17 @@ Status HttpServer::Start() {
   port_ = static_cast<uint16_t>(port);
   if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing before the listening thread has
+  // set is_running, so a Stop() right after Start() would wait forever.
+  // The library offers no signal: poll, with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::IoError(
+          fmt::format("HTTP: the server on {}:{} did not start", options_.host, port_));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   if (options_.log) {
     options_.log(fmt::format("HTTP{} API listening on {}:{}", tls ? "S" : "", options_.host,
                              port_));

@@ -67,6 +67,29 @@ TEST_F(HttpServerTest, ConnectionsPastTheBoundGet503ThenServiceResumes) {
   EXPECT_EQ(Status("/health"), 200);
 }
 
+// cpp-httplib 0.11's stop() is lost if it comes before the listening
+// thread is running: Stop() would then wait forever.
+TEST(HttpServerStartStop, StopRightAfterStartReturns) {
+  FakeApi api;
+  std::promise<void> done;
+  std::future<void> finished = done.get_future();
+  std::thread loop([&] {
+    for (int i = 0; i < 200; ++i) {
+      HttpServer server(HttpServerTest::Loopback(), &api);
+      if (!server.Start().ok()) break;
+      server.Stop();
+    }
+    done.set_value();
+  });
+  const bool returned = finished.wait_for(std::chrono::seconds(120)) == std::future_status::ready;
+  if (!returned) {
+    ADD_FAILURE() << "Stop() right after Start() hung";
+    loop.detach();  // cannot be joined; the process ends with the test run
+    return;
+  }
+  loop.join();
+}
+
 TEST(HttpServerStartStop, SecondServerOnTheSamePortFails) {
   FakeApi api;
   HttpServer first(HttpServerTest::Loopback(), &api);
