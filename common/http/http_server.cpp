@@ -22,7 +22,10 @@ thread_local bool t_overloaded = false;
 
 // cpp-httplib's ThreadPool queues without limit. This one runs
 // kWorkerThreads connections at once and queues kQueuedRequests more; the
-// connections past that go to one thread that only answers 503.
+// connections past that go to one thread that only answers 503, at most
+// kRefusedWaiting of them. Each job holds an accepted socket, and 0.11's
+// enqueue cannot refuse one (a dropped job would leak it), so past that
+// enqueue waits: the listening thread stops accepting.
 class BoundedQueue : public httplib::TaskQueue {
  public:
   BoundedQueue() {
@@ -33,8 +36,10 @@ class BoundedQueue : public httplib::TaskQueue {
 
   void enqueue(std::function<void()> fn) override {
     {
-      std::lock_guard lock(mu_);
-      if (busy_ + jobs_.size() < kWorkerThreads + kQueuedRequests) {
+      std::unique_lock lock(mu_);
+      room_.wait(lock,
+                 [&] { return stopping_ || HasRoom() || overflow_.size() < kRefusedWaiting; });
+      if (HasRoom()) {
         jobs_.push_back(std::move(fn));
       } else {
         overflow_.push_back(std::move(fn));
@@ -50,10 +55,13 @@ class BoundedQueue : public httplib::TaskQueue {
       stopping_ = true;
     }
     wake_.notify_all();
+    room_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
 
  private:
+  bool HasRoom() const { return busy_ + jobs_.size() < kWorkerThreads + kQueuedRequests; }
+
   void Work(bool refuser) {
     t_overloaded = refuser;
     std::deque<std::function<void()>>& queue = refuser ? overflow_ : jobs_;
@@ -68,11 +76,13 @@ class BoundedQueue : public httplib::TaskQueue {
       job();
       lock.lock();
       busy_ -= refuser ? 0 : 1;
+      room_.notify_all();
     }
   }
 
   std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable room_;  // enqueue waits on it past kRefusedWaiting
   std::deque<std::function<void()>> jobs_;
   std::deque<std::function<void()>> overflow_;
   size_t busy_ = 0;  // connections the workers serve now
@@ -135,6 +145,9 @@ Status HttpServer::Start() {
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
+  // So that idle connections (a browser's) do not keep workers.
+  server_->set_keep_alive_timeout(kKeepAliveSeconds);
+  server_->set_keep_alive_max_count(kKeepAliveRequests);
   Route();
   // cpp-httplib listens with a backlog of 5: a burst of connections would
   // wait for SYN retransmissions (seconds) instead of a quick 503. Linux
