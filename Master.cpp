@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <variant>
@@ -213,7 +214,7 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 // The prompt at a terminal, where Ctrl-C cancels what is running or waited for.
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
                   feed::SlaveRegistry& registry, master::MasterExecutor& executor,
-                  const config::DbSettings& db) {
+                  std::mutex& write_path, const config::DbSettings& db) {
   std::atomic<uint64_t> ctrl_c{0};  // so far: a wait for room ends only on one of its own
   console::InterruptHandler interrupt(
       app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
@@ -223,8 +224,12 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
         registry.WakeWaiters();
         terminal.WakeForInterrupt();
       });
+  // Under the write path: an HTTP request may be running the executor,
+  // and must not call these once this function's locals are gone.
+  std::unique_lock held(write_path);
   executor.set_on_user_statement([&interrupt](unsigned long id) { interrupt.SetKillable(id); });
   executor.set_interrupts([&ctrl_c] { return ctrl_c.load(); });
+  held.unlock();
   terminal.set_interrupt_pending([&interrupt] { return interrupt.pending(); });
   shell.set_interrupt(&interrupt);
   terminal.set_on_wake([&shell] { shell.PrintLagChanges(); });
@@ -232,6 +237,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
   terminal.set_on_wake(nullptr);
   shell.set_interrupt(nullptr);
   terminal.set_interrupt_pending(nullptr);
+  held.lock();
   executor.set_on_user_statement(nullptr);
   executor.set_interrupts(nullptr);
   return status;
@@ -240,13 +246,16 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
 // Runs -e's statements, the terminal's prompt, or the script on stdin.
 int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
              console::TerminalLineSource* terminal, feed::SlaveRegistry& registry,
-             master::MasterExecutor& executor, const config::DbSettings& db) {
+             master::MasterExecutor& executor, std::mutex& write_path,
+             const config::DbSettings& db) {
   if (command_line.execute) {
     std::istringstream statements(*command_line.execute);
     console::StreamLineSource script(statements);
     return shell.Run(&script);
   }
-  if (terminal != nullptr) return RunAtTerminal(shell, *terminal, registry, executor, db);
+  if (terminal != nullptr) {
+    return RunAtTerminal(shell, *terminal, registry, executor, write_path, db);
+  }
   console::StreamLineSource script(std::cin);
   script.set_fd(STDIN_FILENO);
   return shell.Run(&script);
@@ -366,7 +375,7 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
                              ShellOptions(command_line, cfg), std::cout, std::cerr);
   shell.set_oplog(Log);
   shell.set_write_path(&write_path);
-  return RunShell(shell, command_line, terminal, registry, executor, cfg.db);
+  return RunShell(shell, command_line, terminal, registry, executor, write_path, cfg.db);
 }
 
 // A master killed with -9 may have committed its last writes (they are in

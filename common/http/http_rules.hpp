@@ -16,6 +16,13 @@ namespace sqlrepl::http {
 // Requests a node serves at once (the rest queue); past the queue, 503.
 inline constexpr size_t kWorkerThreads = 16;
 inline constexpr size_t kQueuedRequests = 48;
+// Connections past the queue waiting for their 503; past these, the server
+// stops accepting and the kernel's backlog holds them (no descriptor of ours).
+inline constexpr size_t kRefusedWaiting = 64;
+// An idle connection frees its worker after this long, and a connection
+// serves at most this many requests.
+inline constexpr int kKeepAliveSeconds = 2;
+inline constexpr size_t kKeepAliveRequests = 10;
 // Connections the kernel holds until the server takes them.
 inline constexpr int kListenBacklog = 256;
 // Bodies larger than this are answered 413 (docs/api.md).

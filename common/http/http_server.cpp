@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -21,7 +22,10 @@ thread_local bool t_overloaded = false;
 
 // cpp-httplib's ThreadPool queues without limit. This one runs
 // kWorkerThreads connections at once and queues kQueuedRequests more; the
-// connections past that go to one thread that only answers 503.
+// connections past that go to one thread that only answers 503, at most
+// kRefusedWaiting of them. Each job holds an accepted socket, and 0.11's
+// enqueue cannot refuse one (a dropped job would leak it), so past that
+// enqueue waits: the listening thread stops accepting.
 class BoundedQueue : public httplib::TaskQueue {
  public:
   BoundedQueue() {
@@ -32,8 +36,10 @@ class BoundedQueue : public httplib::TaskQueue {
 
   void enqueue(std::function<void()> fn) override {
     {
-      std::lock_guard lock(mu_);
-      if (busy_ + jobs_.size() < kWorkerThreads + kQueuedRequests) {
+      std::unique_lock lock(mu_);
+      room_.wait(lock,
+                 [&] { return stopping_ || HasRoom() || overflow_.size() < kRefusedWaiting; });
+      if (HasRoom()) {
         jobs_.push_back(std::move(fn));
       } else {
         overflow_.push_back(std::move(fn));
@@ -49,10 +55,13 @@ class BoundedQueue : public httplib::TaskQueue {
       stopping_ = true;
     }
     wake_.notify_all();
+    room_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
 
  private:
+  bool HasRoom() const { return busy_ + jobs_.size() < kWorkerThreads + kQueuedRequests; }
+
   void Work(bool refuser) {
     t_overloaded = refuser;
     std::deque<std::function<void()>>& queue = refuser ? overflow_ : jobs_;
@@ -67,11 +76,13 @@ class BoundedQueue : public httplib::TaskQueue {
       job();
       lock.lock();
       busy_ -= refuser ? 0 : 1;
+      room_.notify_all();
     }
   }
 
   std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable room_;  // enqueue waits on it past kRefusedWaiting
   std::deque<std::function<void()>> jobs_;
   std::deque<std::function<void()>> overflow_;
   size_t busy_ = 0;  // connections the workers serve now
@@ -134,12 +145,19 @@ Status HttpServer::Start() {
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
+  // So that idle connections (a browser's) do not keep workers.
+  server_->set_keep_alive_timeout(kKeepAliveSeconds);
+  server_->set_keep_alive_max_count(kKeepAliveRequests);
   Route();
   // cpp-httplib listens with a backlog of 5: a burst of connections would
   // wait for SYN retransmissions (seconds) instead of a quick 503. Linux
   // takes a second listen() on the socket as a new backlog.
+  // Not httplib::default_socket_options: its SO_REUSEPORT would let a
+  // second node with the same HTTP_LISTEN bind too, and the kernel would
+  // split the connections between the two.
   server_->set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listen_fd_ = sock;
   });
   const int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
@@ -153,6 +171,17 @@ Status HttpServer::Start() {
   port_ = static_cast<uint16_t>(port);
   if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing before the listening thread has
+  // set is_running, so a Stop() right after Start() would wait forever.
+  // The library offers no signal: poll, with a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::IoError(
+          fmt::format("HTTP: the server on {}:{} did not start", options_.host, port_));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   if (options_.log) {
     options_.log(fmt::format("HTTP{} API listening on {}:{}", tls ? "S" : "", options_.host,
                              port_));

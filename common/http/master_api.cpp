@@ -78,6 +78,7 @@ nlohmann::json MasterApi::Status() {
                       {"failed", s.failed},
                       {"last_error", s.last_error}});
   }
+  std::string server_version;  // copied under the lock: another request may be setting it
   {
     std::lock_guard lock(reader_mu_);
     if (server_version_.empty()) {
@@ -86,11 +87,12 @@ nlohmann::json MasterApi::Status() {
         server_version_ = *v->rows[0][0];
       }
     }
+    server_version = server_version_;
   }
   return {{"role", "master"},
           {"node", options_.node},
           {"version", app::kVersion},
-          {"server_version", server_version_},
+          {"server_version", server_version},
           {"replication_id", log_->replication_id()},
           {"last_seq", last_seq},
           {"uptime_seconds",

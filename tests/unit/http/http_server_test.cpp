@@ -6,6 +6,11 @@
 #include <httplib.h>
 
 #include <asio.hpp>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <iterator>
+#include <thread>
 #include <vector>
 
 namespace sqlrepl::http {
@@ -37,12 +42,16 @@ class HttpServerTest : public ::testing::Test {
   }
 
   FakeApi api_;
+
+ public:
   static HttpServer::Options Loopback() {
     HttpServer::Options o;
     o.host = "127.0.0.1";
     o.token = Secret(kToken);
     return o;
   }
+
+ protected:
   HttpServer server_{Loopback(), &api_};
 };
 
@@ -58,6 +67,75 @@ TEST_F(HttpServerTest, ConnectionsPastTheBoundGet503ThenServiceResumes) {
   EXPECT_EQ(Status("/health"), 503);
   idle.clear();
   EXPECT_EQ(Status("/health"), 200);
+}
+
+size_t OpenFds() {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                           std::filesystem::directory_iterator()));
+}
+
+// Each connection the server has accepted is a descriptor of this process:
+// past the bound, they must stay in the kernel's backlog.
+TEST_F(HttpServerTest, IdleConnectionsPastTheBoundHoldNoDescriptors) {
+  // Plus the one the listening thread holds, the one being refused, and
+  // asio's reactor descriptors.
+  constexpr size_t kHeld = kWorkerThreads + kQueuedRequests + kRefusedWaiting + 8;
+  const size_t before = OpenFds();
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> idle;
+  for (size_t i = 0; i < kHeld + 100; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
+  }
+  // The server accepts at once what it will accept; give it a second to
+  // take more than the bound (as before the fix: every one).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  size_t held = 0;
+  while (std::chrono::steady_clock::now() < deadline && held <= kHeld) {
+    held = OpenFds() - before - idle.size();
+  }
+  EXPECT_LE(held, kHeld);
+  idle.clear();
+  int status = 0;
+  const auto healthy = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < healthy && status != 200) status = Status("/health");
+  EXPECT_EQ(status, 200);
+}
+
+// cpp-httplib 0.11's stop() is lost if it comes before the listening
+// thread is running: Stop() would then wait forever.
+TEST(HttpServerStartStop, StopRightAfterStartReturns) {
+  FakeApi api;
+  std::promise<void> done;
+  std::future<void> finished = done.get_future();
+  std::thread loop([&] {
+    for (int i = 0; i < 200; ++i) {
+      HttpServer server(HttpServerTest::Loopback(), &api);
+      if (!server.Start().ok()) break;
+      server.Stop();
+    }
+    done.set_value();
+  });
+  const bool returned = finished.wait_for(std::chrono::seconds(120)) == std::future_status::ready;
+  if (!returned) {
+    ADD_FAILURE() << "Stop() right after Start() hung";
+    loop.detach();  // cannot be joined; the process ends with the test run
+    return;
+  }
+  loop.join();
+}
+
+TEST(HttpServerStartStop, SecondServerOnTheSamePortFails) {
+  FakeApi api;
+  HttpServer first(HttpServerTest::Loopback(), &api);
+  ASSERT_TRUE(first.Start().ok());
+  HttpServer::Options same = HttpServerTest::Loopback();
+  same.port = first.port();
+  HttpServer second(same, &api);
+  const Status s = second.Start();
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.message();
+  EXPECT_NE(s.message().find("cannot listen"), std::string::npos) << s.message();
 }
 
 }  // namespace
