@@ -279,18 +279,8 @@ void WarnOfCatalogGaps(db::Connection* conn, const config::MasterConfig& cfg, co
 
 // The HTTP API's server, or nullopt when HTTP_LISTEN is off.
 std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, LogFn log) {
-  const config::MasterConfig& cfg = settings.cfg;
-  if (!cfg.http.enabled()) return std::nullopt;
-  http::HttpServer::Options options;
-  options.host = cfg.http.host;
-  options.port = cfg.http.port;
-  options.token = cfg.http.token;
-  options.tls_cert = cfg.tls.cert;
-  options.tls_key = cfg.tls.key;
-  options.allow_plaintext = cfg.http.allow_plaintext;
-  options.log = std::move(log);
-  options.pages = http::EmbeddedPages();
-  return options;
+  if (!settings.cfg.http.enabled()) return std::nullopt;
+  return http::NodeServerOptions(settings.cfg.http, settings.cfg.tls, std::move(log));
 }
 
 // --serve: waits for SIGTERM (or SIGINT), blocked in every thread since

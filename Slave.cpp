@@ -275,16 +275,7 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
     api.emplace(http::SlaveApi::Options{cfg.slave_id, cfg.db.database, master,
                                         !cfg.tls.cert.empty(), app::ToConnectOptions(cfg.db)},
                 &link, &applier);
-    http::HttpServer::Options options;
-    options.host = cfg.http.host;
-    options.port = cfg.http.port;
-    options.token = cfg.http.token;
-    options.tls_cert = cfg.tls.cert;
-    options.tls_key = cfg.tls.key;
-    options.allow_plaintext = cfg.http.allow_plaintext;
-    options.log = print;
-    options.pages = http::EmbeddedPages();
-    http_server.emplace(std::move(options), &*api);
+    http_server.emplace(http::NodeServerOptions(cfg.http, cfg.tls, print), &*api);
     if (Status started = http_server->Start(); !started.ok()) {
       Log("stopped: " + started.message());
       return Fail(started.message());

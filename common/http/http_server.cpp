@@ -119,6 +119,21 @@ std::vector<HttpServer::Options::Page> EmbeddedPages() {
   return pages;
 }
 
+HttpServer::Options NodeServerOptions(const config::HttpSettings& http,
+                                      const config::TlsSettings& tls,
+                                      std::function<void(const std::string&)> log) {
+  HttpServer::Options options;
+  options.host = http.host;
+  options.port = http.port;
+  options.token = http.token;
+  options.tls_cert = tls.cert;
+  options.tls_key = tls.key;
+  options.allow_plaintext = http.allow_plaintext;
+  options.log = std::move(log);
+  options.pages = EmbeddedPages();
+  return options;
+}
+
 HttpServer::HttpServer(Options options, NodeApi* api) : options_(std::move(options)), api_(api) {}
 
 HttpServer::~HttpServer() { Stop(); }

@@ -2,7 +2,8 @@
 // its own, in the program's process. /api/* needs the Bearer token (401
 // otherwise, with nothing else said); /health, /primary, /replica and
 // /metrics do not. A bounded number of requests run or wait at once;
-// past that, 503 at once, so that a flood never reaches the database.
+// past that, 503 from a thread that touches nothing else, and past a
+// bound on those, connections wait in the kernel's backlog.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "base/secret.hpp"
 #include "base/status.hpp"
+#include "config/config.hpp"
 #include "http/node_api.hpp"
 
 namespace httplib {
@@ -71,5 +73,11 @@ class HttpServer {
 // The page (web/, embedded at build time: http/web_assets.hpp) as
 // Options::pages: each file at its path, and index.html at "/".
 std::vector<HttpServer::Options::Page> EmbeddedPages();
+
+// A node's server as its .env says (HTTP_LISTEN, HTTP_TOKEN,
+// HTTP_ALLOW_PLAINTEXT, and TLS_CERT/TLS_KEY for HTTPS), serving the page.
+HttpServer::Options NodeServerOptions(const config::HttpSettings& http,
+                                      const config::TlsSettings& tls,
+                                      std::function<void(const std::string&)> log);
 
 }  // namespace sqlrepl::http
