@@ -171,13 +171,21 @@ Result<std::vector<std::string>> HiddenObjects(Connection* conn, std::string_vie
   return names;
 }
 
-std::string QuotedAccount(std::string_view user_at_host) {
-  const size_t at = user_at_host.rfind('@');
-  if (at == std::string_view::npos) return std::string(user_at_host);
-  return fmt::format("'{}'@'{}'", user_at_host.substr(0, at), user_at_host.substr(at + 1));
-}
-
 }  // namespace
+
+std::string QuoteAccountLiteral(std::string_view user_at_host) {
+  const auto quoted = [](std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+      if (c == '\'' || c == '\\') out += c;
+      out += c;
+    }
+    return out + "'";
+  };
+  const size_t at = user_at_host.rfind('@');
+  if (at == std::string_view::npos) return quoted(user_at_host);
+  return quoted(user_at_host.substr(0, at)) + "@" + quoted(user_at_host.substr(at + 1));
+}
 
 Result<std::vector<std::string>> CatalogReadGaps(Connection* conn, std::string_view database) {
   Result<QueryResult> grants = conn->Execute("SHOW GRANTS");  // with the enabled roles' grants
@@ -188,7 +196,7 @@ Result<std::vector<std::string>> CatalogReadGaps(Connection* conn, std::string_v
   }
   Result<QueryResult> user = conn->Execute("SELECT CURRENT_USER()");
   if (!user.ok()) return user.status();
-  const std::string account = QuotedAccount(
+  const std::string account = QuoteAccountLiteral(
       user->rows.empty() || user->rows[0].empty() ? "" : user->rows[0][0].value_or(""));
   const std::string on = QuoteName(database) + ".*";
   std::vector<std::string> gaps;

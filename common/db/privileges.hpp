@@ -40,6 +40,10 @@ Status CreateTableIfMissing(Connection* conn, std::string_view schema, std::stri
 bool GrantsCoverSchema(const std::vector<std::string>& show_grants, std::string_view database,
                        std::string_view privilege);
 
+// "user@host" (as CURRENT_USER() gives it) as 'user'@'host' for a GRANT
+// printed to the person, quotes and backslashes escaped.
+std::string QuoteAccountLiteral(std::string_view user_at_host);
+
 // What keeps the connected account from reading the triggers and views
 // that a write to `database` may run (the master's check for unsafe
 // statements reads them): a missing TRIGGER or SHOW VIEW on `database`.*,

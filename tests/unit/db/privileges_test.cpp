@@ -44,5 +44,15 @@ TEST(Privileges, SchemaWideGrantsCoverEveryTableOfTheDatabase) {
   EXPECT_FALSE(GrantsCoverSchema({}, "school", "TRIGGER"));
 }
 
+// The GRANT the master prints for a missing privilege must run as printed,
+// whatever the account's name holds.
+TEST(Privileges, AccountLiteralEscapesQuotesAndBackslashes) {
+  EXPECT_EQ(QuoteAccountLiteral("least@127.0.0.1"), "'least'@'127.0.0.1'");
+  EXPECT_EQ(QuoteAccountLiteral("o'brien@%"), "'o''brien'@'%'");
+  EXPECT_EQ(QuoteAccountLiteral("a\\b@host"), "'a\\\\b'@'host'");
+  EXPECT_EQ(QuoteAccountLiteral("odd@name@host"), "'odd@name'@'host'");
+  EXPECT_EQ(QuoteAccountLiteral("nohost"), "'nohost'");
+}
+
 }  // namespace
 }  // namespace sqlrepl::db
