@@ -111,14 +111,13 @@ std::optional<slave::SlavePosition> OpenPosition(const config::SlaveConfig& cfg,
   }
   // An unfinished provisioning left a partial copy: following from any
   // position would build on it.
-  Result<db::QueryResult> marker =
-      conn->Execute(replication::ProvisionMarkerSelectSql(cfg.meta_schema));
-  if (!marker.ok()) {
-    Log("cannot read the applied position: " + marker.status().ToString());
-    Fail("cannot read the provisioning marker: " + marker.status().ToString());
+  Result<bool> unfinished = replication::ProvisioningUnfinished(&*conn, cfg.meta_schema);
+  if (!unfinished.ok()) {
+    Log("cannot read the provisioning marker: " + unfinished.status().ToString());
+    Fail("cannot read the provisioning marker: " + unfinished.status().ToString());
     return std::nullopt;
   }
-  if (marker->rows.empty() || marker->rows[0].empty() || marker->rows[0][0] != "0") {
+  if (*unfinished) {
     Log(std::string("refusing to start: ") + provision::kIncompleteMessage);
     Fail(provision::kIncompleteMessage);
     return std::nullopt;

@@ -15,7 +15,7 @@ namespace sqlrepl::app {
 
 Result<db::Connection> PrepareProvisioning(const config::SlaveConfig& cfg, bool force,
                                            const std::function<void(const std::string&)>& print) {
-  Result<db::Connection> admin = ConnectAdministrator(cfg);
+  Result<db::Connection> admin = ConnectAdministrator(cfg, "slave --provision");
   if (!admin.ok()) return admin.status();
   const std::string& database = cfg.db.database;
   const std::string& meta = cfg.meta_schema;
@@ -38,9 +38,9 @@ Result<db::Connection> PrepareProvisioning(const config::SlaveConfig& cfg, bool 
     is_view[name] = row[1].value_or("") == "VIEW";
     facts.tables.push_back(name);
   }
-  Result<db::QueryResult> marker = admin->Execute(replication::ProvisionMarkerSelectSql(meta));
+  Result<bool> marker = replication::ProvisioningUnfinished(&*admin, meta);
   if (!marker.ok()) return marker.status();
-  facts.marker = !marker->rows.empty() && marker->rows[0][0].value_or("0") != "0";
+  facts.marker = *marker;
   const provision::GateDecision gate = provision::DecideGate(facts);
   if (!gate.proceed) return Status::FailedPrecondition(gate.refusal);
   // 2. The marker, committed before anything changes: from here on a

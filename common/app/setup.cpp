@@ -46,15 +46,18 @@ std::string Where(const config::DbSettings& db, const std::string& socket) {
   return socket.empty() ? fmt::format("{}:{}", db.host, db.port) : "socket " + socket;
 }
 
-// 1. The ADMIN_* keys are there.
-Status CheckAdminKeys(const config::AdminSettings& admin) {
+// 1. The ADMIN_* keys are there. `socket`: the one the login will use
+// (ADMIN_DB_SOCKET, else DB_SOCKET), where an empty password may do.
+Status CheckAdminKeys(const config::AdminSettings& admin, const std::string& socket,
+                      std::string_view command) {
   if (admin.user.empty()) {
-    return Status::InvalidArgument(
-        "slave --setup needs an administrator's account on the slave's server: set ADMIN_DB_USER "
+    return Status::InvalidArgument(fmt::format(
+        "{0} needs an administrator's account on the slave's server: set ADMIN_DB_USER "
         "and ADMIN_DB_PASS (or ADMIN_DB_SOCKET) in the environment of this command, e.g. "
-        "ADMIN_DB_USER=root ADMIN_DB_SOCKET=/run/mysqld/mysqld.sock slave --setup");
+        "ADMIN_DB_USER=root ADMIN_DB_SOCKET=/run/mysqld/mysqld.sock {0}",
+        command));
   }
-  if (admin.password.empty() && admin.socket.empty()) {
+  if (admin.password.empty() && socket.empty()) {
     return Status::InvalidArgument(
         "ADMIN_DB_PASS is not set: give the administrator's password, or ADMIN_DB_SOCKET to log "
         "in over the server's socket (root by unix_socket authentication)");
@@ -157,15 +160,17 @@ Status RunPlanned(db::Connection* admin, const std::string& admin_user, const st
 
 }  // namespace
 
-Result<db::Connection> ConnectAdministrator(const config::SlaveConfig& cfg) {
-  if (Status s = CheckAdminKeys(cfg.admin); !s.ok()) return s;
+Result<db::Connection> ConnectAdministrator(const config::SlaveConfig& cfg,
+                                            std::string_view command) {
+  const std::string& socket = cfg.admin.socket.empty() ? cfg.db.socket : cfg.admin.socket;
+  if (Status s = CheckAdminKeys(cfg.admin, socket, command); !s.ok()) return s;
   return ConnectAdmin(cfg.db, cfg.admin);
 }
 
 Status RunSlaveSetup(const config::SlaveConfig& cfg, const std::string& env_file,
                      const PrintFn& print) {
   const config::AdminSettings& admin_keys = cfg.admin;
-  Result<db::Connection> admin = ConnectAdministrator(cfg);
+  Result<db::Connection> admin = ConnectAdministrator(cfg, "slave --setup");
   if (!admin.ok()) return admin.status();
   Result<std::string> account = SlaveAccount(cfg.db, env_file);
   if (!account.ok()) return account.status();

@@ -39,9 +39,11 @@ std::vector<std::string> PlanSlaveSetup(const SetupFacts& facts, std::string_vie
 std::string QuoteAccount(std::string_view user_at_host);
 
 // The administrator's session on the slave's server (ADMIN_* keys, no
-// database selected). kInvalidArgument naming the missing key;
-// kFailedPrecondition for a refused login, without the password.
-Result<db::Connection> ConnectAdministrator(const config::SlaveConfig& cfg);
+// database selected), for `command` ("slave --setup"), which the errors
+// name. kInvalidArgument naming the missing key; kFailedPrecondition for a
+// refused login, without the password.
+Result<db::Connection> ConnectAdministrator(const config::SlaveConfig& cfg,
+                                            std::string_view command);
 
 // Runs `slave --setup` for `cfg` (its DB_* keys name the slave's account
 // and server, its ADMIN_* keys the administrator). `print` gets one line

@@ -11,7 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.hpp"
 #include "base/strings.hpp"
+#include "db/session.hpp"
 
 namespace sqlrepl::replication {
 
@@ -74,6 +76,17 @@ inline std::string ProvisionMarkerInsertSql(std::string_view meta) {
 inline std::string ProvisionMarkerSelectSql(std::string_view meta) {
   return fmt::format("SELECT COUNT(*) FROM {}.{} WHERE id = 2", QuoteName(meta),
                      kSlavePositionTable);
+}
+
+// Whether the marker is there: the one reading of it, for the slave's start
+// and for `slave --provision`.
+inline Result<bool> ProvisioningUnfinished(db::Session* conn, std::string_view meta) {
+  Result<db::QueryResult> count = conn->Execute(ProvisionMarkerSelectSql(meta));
+  if (!count.ok()) return count.status();
+  if (count->rows.empty() || count->rows[0].empty() || !count->rows[0][0]) {
+    return Status::Corruption("the provisioning marker's count came back empty");
+  }
+  return *count->rows[0][0] != "0";
 }
 
 inline std::string ProvisionMarkerDeleteSql(std::string_view meta) {
