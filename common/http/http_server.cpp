@@ -161,7 +161,7 @@ Status HttpServer::Start() {
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   // So that idle connections (a browser's) do not keep workers.
-  server_->set_keep_alive_timeout(kKeepAliveSeconds);
+  server_->set_keep_alive_timeout(options_.keep_alive_seconds);
   server_->set_keep_alive_max_count(kKeepAliveRequests);
   Route();
   // cpp-httplib listens with a backlog of 5: a burst of connections would

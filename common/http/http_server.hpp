@@ -16,6 +16,7 @@
 #include "base/secret.hpp"
 #include "base/status.hpp"
 #include "config/config.hpp"
+#include "http/http_rules.hpp"
 #include "http/node_api.hpp"
 
 namespace httplib {
@@ -33,6 +34,9 @@ class HttpServer {
     std::string tls_cert;  // both set: HTTPS, TLS 1.2 or newer
     std::string tls_key;
     bool allow_plaintext = false;
+    // An idle connection frees its worker after this long (kKeepAliveSeconds;
+    // tests that hold workers with idle connections make it long).
+    int keep_alive_seconds = kKeepAliveSeconds;
     std::function<void(const std::string&)> log;  // one line per start, stop, error; may be empty
     // Static files served by GET without the token (the page, embedded at
     // build time); `body` must outlive the server.

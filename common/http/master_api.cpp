@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/startup.hpp"
+#include "base/strings.hpp"
 #include "console/replication_report.hpp"
 #include "http/json_views.hpp"
 #include "replication/event.hpp"
@@ -27,13 +28,6 @@ const char* OutcomeName(feed::SlaveOutcome::Kind kind) {
       return "lagging";
   }
   return "no_ack";
-}
-
-// `name` quoted as an identifier.
-std::string Quoted(const std::string& name) {
-  std::string out = "`";
-  for (char c : name) out += c == '`' ? std::string("``") : std::string(1, c);
-  return out + "`";
 }
 
 }  // namespace
@@ -144,7 +138,7 @@ std::string MasterApi::Metrics() {
   Result<db::QueryResult> size = Read(fmt::format(
       "SELECT (SELECT COUNT(*) FROM {0}.log), (SELECT DATA_LENGTH + INDEX_LENGTH FROM "
       "information_schema.TABLES WHERE TABLE_SCHEMA = '{1}' AND TABLE_NAME = 'log')",
-      Quoted(options_.meta_schema), options_.meta_schema));
+      QuoteName(options_.meta_schema), options_.meta_schema));
   if (size.ok() && !size->rows.empty() && size->rows[0].size() == 2) {
     m.Family("sqlrepl_log_events", "gauge", "Events held in the replication log.");
     m.Sample("sqlrepl_log_events", {}, std::stod(size->rows[0][0].value_or("0")));
@@ -159,7 +153,7 @@ Answer MasterApi::Events(uint64_t after, size_t limit) {
   Result<db::QueryResult> rows = Read(fmt::format(
       "SELECT seq, DATE_FORMAT(committed_at, '%Y-%m-%dT%H:%i:%s.%f'), event FROM {}.log WHERE "
       "seq > {} ORDER BY seq LIMIT {}",
-      Quoted(options_.meta_schema), after, limit));
+      QuoteName(options_.meta_schema), after, limit));
   if (!rows.ok()) return ErrorAnswer(503, "cannot read the replication log: " + rows.status().ToString());
   nlohmann::json events = nlohmann::json::array();
   for (const db::Row& row : rows->rows) {
@@ -259,7 +253,7 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, std::s
     rollback.json["notes"].push_back("the request left a transaction open: rolled back");
     out.push_back(std::move(rollback));
   }
-  if (database != original && !original.empty()) RunOne("USE " + Quoted(original), &database);
+  if (database != original && !original.empty()) RunOne("USE " + QuoteName(original), &database);
   return out;
 }
 
@@ -272,7 +266,8 @@ nlohmann::json MasterApi::AwaitReplication(const Ran& ran) {
     const std::vector<feed::SlaveOutcome> outcomes = registry_->WaitFor(seq, connected, deadline);
     const double ms =
         std::chrono::duration<double, std::milli>(Clock::now() - ran.committed_at).count();
-    summary += console::FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms);
+    summary += console::FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms,
+                                       registry_->Snapshot());
     for (const feed::SlaveOutcome& o : outcomes) {
       slaves.push_back(
           {{"id", o.slave_id}, {"seq", seq}, {"outcome", OutcomeName(o.kind)}, {"message", o.message}});

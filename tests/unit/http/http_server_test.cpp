@@ -48,6 +48,9 @@ class HttpServerTest : public ::testing::Test {
     HttpServer::Options o;
     o.host = "127.0.0.1";
     o.token = Secret(kToken);
+    // Idle test connections hold their workers until closed, however slow
+    // the machine is between connecting them and the next request.
+    o.keep_alive_seconds = 600;
     return o;
   }
 
@@ -88,13 +91,18 @@ TEST_F(HttpServerTest, IdleConnectionsPastTheBoundHoldNoDescriptors) {
     idle.back().connect(
         asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_.port()));
   }
-  // The server accepts at once what it will accept; give it a second to
-  // take more than the bound (as before the fix: every one).
+  // First the server takes what its workers and queue hold (so it is
+  // accepting), then it is given a second to take more than the bound (as
+  // before the fix: every one).
+  const auto held_now = [&] { return OpenFds() - before - idle.size(); };
+  const auto filled = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < filled &&
+         held_now() < kWorkerThreads + kQueuedRequests) {
+  }
+  ASSERT_GE(held_now(), kWorkerThreads + kQueuedRequests);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   size_t held = 0;
-  while (std::chrono::steady_clock::now() < deadline && held <= kHeld) {
-    held = OpenFds() - before - idle.size();
-  }
+  while (std::chrono::steady_clock::now() < deadline && held <= kHeld) held = held_now();
   EXPECT_LE(held, kHeld);
   idle.clear();
   int status = 0;
