@@ -12,13 +12,13 @@ namespace sqlrepl::app {
 std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
                                                 bool master_options, int argc, char** argv) {
   cxxopts::Options cli(program, description);
-  cli.add_options()("env-file", "configuration file",
-                    cxxopts::value<std::string>()->default_value(".env"))(
+  cli.add_options()("env-file", "configuration file (every key: .env.example)",
+                    cxxopts::value<std::string>()->default_value(".env"), "PATH")(
       "h,help", "show this help and exit")("V,version", "show the version and exit");
   if (master_options) {
     cli.add_options()("force", "in a script, go on after a statement fails")(
         "e,execute", "run these statements, print their results tab-separated and exit",
-        cxxopts::value<std::string>())(
+        cxxopts::value<std::string>(), "SQL")(
         "B,batch",
         "print rows tab-separated (tab, newline, backslash, NUL escaped), no borders, "
         "no \"Query OK\" lines; replication outcomes go to stderr")(
