@@ -31,6 +31,7 @@
 #include "http/replication_stats.hpp"
 #include "master/master_executor.hpp"
 #include "master/reconnect_rules.hpp"
+#include "master/run_record.hpp"
 #include "master/verifier.hpp"
 #include "protocol/io_thread.hpp"
 #include "protocol/transport.hpp"
@@ -283,13 +284,19 @@ std::optional<http::HttpServer::Options> HttpOptions(const Settings& settings, L
   return http::NodeServerOptions(settings.cfg.http, settings.cfg.tls, std::move(log));
 }
 
-// --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
-// Serve() began.
-void WaitForTermination(const LogFn& Log) {
+// The signals that stop `master --serve`.
+sigset_t TerminationSignals() {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  return stop;
+}
+
+// --serve: waits for SIGTERM (or SIGINT), blocked in every thread since
+// Serve() began.
+void WaitForTermination(const LogFn& Log) {
+  const sigset_t stop = TerminationSignals();
   int signal = 0;
   sigwait(&stop, &signal);
   Log(fmt::format("stopping: {}", signal == SIGTERM ? "SIGTERM" : "SIGINT"));
@@ -371,12 +378,19 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
 // A master killed with -9 may have committed its last writes (they are in
 // the log, and replicated) without reporting them; this run cannot know
 // which it reported. Names the last ones, so that the person can check
-// before running anything again.
+// before running anything again; says nothing after a clean stop
+// (master/run_record.hpp).
 void SayWhereThePreviousRunEnded(LocalLog& local, const config::MasterConfig& cfg,
                                  const LogFn& Log) {
   constexpr uint64_t kShown = 3;
   const uint64_t last = local.log.last_seq();
-  if (last == 0) return;
+  Result<std::optional<uint64_t>> clean_stop = master::BeginRun(&local.conn, cfg.meta_schema);
+  if (!clean_stop.ok()) {  // then warn as after a kill: it may have been one
+    Log("cannot read or mark the run record: " + clean_stop.status().ToString());
+  }
+  if (!master::MayHaveUnreportedWrites(clean_stop.ok() ? *clean_stop : std::nullopt, last)) {
+    return;
+  }
   const uint64_t from = last > kShown ? last - kShown + 1 : 1;
   Result<std::vector<std::string>> rows =
       log::ReplicationLog::ReadFrom(&local.conn, cfg.meta_schema, from, kShown, size_t{1} << 26);
@@ -414,10 +428,7 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   if (interactive) sigint_off_workers.emplace();
   // --serve: SIGTERM and SIGINT are taken by sigwait() on this thread alone.
   if (command_line.serve) {
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
+    const sigset_t stop = TerminationSignals();
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   }
   asio::io_context io;
@@ -442,6 +453,11 @@ int Serve(const app::CommandLine& command_line, bool interactive, const Settings
   const std::optional<int> status = RunStatements(command_line, settings, local, server, stats,
                                                   registry, terminal.get(), Log, notice);
   if (!status) return app::kExitSetupFailed;
+  // Every write was reported: the next start need not warn.
+  if (Status s = master::EndRunCleanly(&local.conn, cfg.meta_schema, local.log.last_seq());
+      !s.ok()) {
+    Log("cannot record the clean stop: " + s.ToString());
+  }
   purger.Stop();
   server.Stop();
   io_thread.Stop();

@@ -134,5 +134,23 @@ TEST_F(MasterResourcesTest, ARestartedMasterNamesTheLastWritesOfThePreviousRun) 
   EXPECT_EQ(second->Wait(seconds(60)), 0) << second->Stderr();
 }
 
+// After a clean stop (the end of its script) every write was reported:
+// the next master must not warn of unreported ones.
+TEST_F(MasterResourcesTest, AMasterAfterACleanStopDoesNotWarn) {
+  ASSERT_NE(server_, nullptr) << "the MariaDB server did not start";
+  ASSERT_TRUE(server_->ResetSchool("CREATE TABLE school.items (id INT PRIMARY KEY, v INT)").ok());
+  for (const char* run : {"first", "second"}) {
+    std::optional<Process> master =
+        SpawnMaster(dir_.path(), MasterEnvLines(*server_, kToken, FreeLoopbackPort()), run);
+    ASSERT_TRUE(master);
+    ASSERT_TRUE(master->WriteStdin(fmt::format("INSERT INTO items VALUES ({0}, {0});\n",
+                                               std::string(run) == "first" ? 1 : 2)));
+    master->CloseStdin();
+    EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
+    EXPECT_THAT(master->Stderr(), ::testing::Not(HasSubstr("the previous run ended")));
+  }
+  EXPECT_EQ(LoggedWrites(), 2);
+}
+
 }  // namespace
 }  // namespace sqlrepl::testing
