@@ -11,8 +11,9 @@ namespace sqlrepl::feed {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // `encoded_event` committed as `seq`; called on the prompt's thread, in
-  // commit order, after COMMIT returned.
+  // `encoded_event` committed as `seq`; called by the thread that holds the
+  // write path (the prompt's or an HTTP worker's), in commit order, after
+  // COMMIT returned.
   virtual void Publish(uint64_t seq, const std::string& encoded_event) = 0;
 };
 

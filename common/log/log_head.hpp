@@ -1,6 +1,7 @@
 // The newest committed sequence number of the master's replication log.
-// One instance, owned by ReplicationLog: the prompt's thread, the only one that
-// commits, advances it; the I/O thread reads it for handshakes, catch-up
+// One instance, owned by ReplicationLog: the thread that holds the master's
+// write path (the prompt's, or an HTTP worker's; one commits at a time)
+// advances it; the I/O thread reads it for handshakes, catch-up
 // and heartbeats. Reading a number whose live delivery is still queued for
 // the I/O thread is safe: the event is committed, so catch-up can read it,
 // and a session skips a live event it already has.

@@ -19,7 +19,8 @@
 // staged log row say what committed. ROLLBACK ships nothing, ROLLBACK TO
 // SAVEPOINT drops what followed the savepoint, and a transaction the server
 // rolls back by itself (deadlock) ships nothing either.
-// Reads are not logged. Not thread-safe: the prompt's thread owns it.
+// Reads are not logged. Not thread-safe: one thread at a time, the one that
+// holds the write path (the prompt's, or an HTTP worker's for /api/sql).
 #pragma once
 
 #include <cstdint>
