@@ -215,7 +215,7 @@ console::MasterShell::Options ShellOptions(const app::CommandLine& command_line,
 // The prompt at a terminal, where Ctrl-C cancels what is running or waited for.
 int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& terminal,
                   feed::SlaveRegistry& registry, master::MasterExecutor& executor,
-                  std::mutex& write_path, const config::DbSettings& db) {
+                  std::timed_mutex& write_path, const config::DbSettings& db) {
   std::atomic<uint64_t> ctrl_c{0};  // so far: a wait for room ends only on one of its own
   console::InterruptHandler interrupt(
       app::ToConnectOptions(db), [&terminal](const std::string& line) { terminal.Notify(line); },
@@ -247,7 +247,7 @@ int RunAtTerminal(console::MasterShell& shell, console::TerminalLineSource& term
 // Runs -e's statements, the terminal's prompt, or the script on stdin.
 int RunShell(console::MasterShell& shell, const app::CommandLine& command_line,
              console::TerminalLineSource* terminal, feed::SlaveRegistry& registry,
-             master::MasterExecutor& executor, std::mutex& write_path,
+             master::MasterExecutor& executor, std::timed_mutex& write_path,
              const config::DbSettings& db) {
   if (command_line.execute) {
     std::istringstream statements(*command_line.execute);
@@ -340,7 +340,7 @@ std::optional<int> RunStatements(const app::CommandLine& command_line, const Set
   executor.set_on_reconnect(ReconnectCheck(cfg, local.log, Log));
   master::Verifier verifier(&*probe, &registry, &server, &local.log);
   // The prompt and the HTTP API take turns on the executor.
-  std::mutex write_path;
+  std::timed_mutex write_path;
   std::optional<http::MasterApi> api;
   std::optional<http::HttpServer> http_server;
   if (std::optional<http::HttpServer::Options> http_options = HttpOptions(settings, notice)) {

@@ -80,7 +80,7 @@ class MasterShell {
 
   // Held while the shell uses the executor or the verifier, which the HTTP
   // API shares (http/master_api.hpp); may be null. Must outlive the shell.
-  void set_write_path(std::mutex* write_path) { write_path_ = write_path; }
+  void set_write_path(std::timed_mutex* write_path) { write_path_ = write_path; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -146,8 +146,9 @@ class MasterShell {
   std::string Prompt(bool continuation) const;
   std::string ExpandPrompt(const std::string& format) const;
   // The write path, held (an empty lock when none is shared).
-  std::unique_lock<std::mutex> HoldWritePath() const {
-    return write_path_ != nullptr ? std::unique_lock(*write_path_) : std::unique_lock<std::mutex>();
+  std::unique_lock<std::timed_mutex> HoldWritePath() const {
+    return write_path_ != nullptr ? std::unique_lock(*write_path_)
+                                  : std::unique_lock<std::timed_mutex>();
   }
 
   master::MasterExecutor* executor_;
@@ -163,7 +164,7 @@ class MasterShell {
   CommandTable commands_;
   bool meta_failed_ = false;  // a meta-command failed (\verify found differences)
   std::function<void(const std::string&)> oplog_;
-  std::mutex* write_path_ = nullptr;
+  std::timed_mutex* write_path_ = nullptr;
   std::string typed_;  // the unfinished statement's text, for its open quote and \c
   std::vector<db::Warning> saved_warnings_;
   bool warnings_saved_ = false;

@@ -27,6 +27,8 @@ inline constexpr size_t kKeepAliveRequests = 10;
 inline constexpr int kListenBacklog = 256;
 // Bodies larger than this are answered 413 (docs/api.md).
 inline constexpr size_t kMaxBodyBytes = 1024 * 1024;
+// How long POST /api/sql waits for the prompt's statement to end before 409.
+inline constexpr int kWritePathWaitSeconds = 5;
 // /api/events answers at most this many events per call.
 inline constexpr size_t kMaxEventsPerCall = 1000;
 

@@ -5,6 +5,7 @@
 #include "app/startup.hpp"
 #include "base/strings.hpp"
 #include "console/replication_report.hpp"
+#include "http/http_rules.hpp"
 #include "http/json_views.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
@@ -32,7 +33,7 @@ const char* OutcomeName(feed::SlaveOutcome::Kind kind) {
 
 }  // namespace
 
-MasterApi::MasterApi(Options options, master::MasterExecutor* executor, std::mutex* write_path,
+MasterApi::MasterApi(Options options, master::MasterExecutor* executor, std::timed_mutex* write_path,
                      feed::SlaveRegistry* registry, const log::ReplicationLog* log,
                      const ReplicationStats* stats)
     : options_(std::move(options)),
@@ -281,7 +282,16 @@ Answer MasterApi::Sql(const SqlRequest& request) {
   std::vector<Ran> ran;
   std::string refusal;
   {
-    std::lock_guard lock(*write_path_);
+    // A statement at the prompt or from another request may hold the
+    // write path for minutes (a long query, \verify, a wait for disk
+    // space): a request does not hold a worker that long, which /health
+    // and /primary need.
+    std::unique_lock lock(*write_path_, std::chrono::seconds(kWritePathWaitSeconds));
+    if (!lock.owns_lock()) {
+      return ErrorAnswer(409, fmt::format("another statement (at the prompt or from another "
+                                          "request) has run for over {} s; try again when it ends",
+                                          kWritePathWaitSeconds));
+    }
     ran = RunHeld(request, &refusal);
   }
   if (!refusal.empty()) return ErrorAnswer(409, refusal);

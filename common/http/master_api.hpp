@@ -31,7 +31,7 @@ class MasterApi : public NodeApi {
 
   // Every pointer must outlive the API. `write_path` is held by whoever
   // uses `executor` (the prompt, this API).
-  MasterApi(Options options, master::MasterExecutor* executor, std::mutex* write_path,
+  MasterApi(Options options, master::MasterExecutor* executor, std::timed_mutex* write_path,
             feed::SlaveRegistry* registry, const log::ReplicationLog* log,
             const ReplicationStats* stats);
 
@@ -62,7 +62,7 @@ class MasterApi : public NodeApi {
 
   Options options_;
   master::MasterExecutor* executor_;
-  std::mutex* write_path_;
+  std::timed_mutex* write_path_;
   feed::SlaveRegistry* registry_;
   const log::ReplicationLog* log_;
   const ReplicationStats* stats_;

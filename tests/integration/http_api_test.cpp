@@ -319,6 +319,29 @@ TEST_F(HttpApiTest, ThePromptAndTheApiWriteOnOnePath) {
             std::optional<std::string>("100"));
 }
 
+// A long statement at the prompt holds the write path: a request waits a
+// bounded time for it and answers 409, rather than holding a worker (which
+// /health and /primary need) for as long as the statement runs.
+TEST_F(HttpApiTest, ALongStatementAtThePromptGets409NotAStuckWorker) {
+  std::optional<Process> master = StartMaster({});
+  ASSERT_TRUE(master);
+  ASSERT_TRUE(master->WriteStdin("SELECT SLEEP(15);\n"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return servers_[0]->QueryValue("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                       "WHERE INFO LIKE 'SELECT SLEEP(15)%'") ==
+               std::optional<std::string>("1");
+      },
+      seconds(30)))
+      << master->Stderr();
+  const Reply busy = Sql(master_http_, "INSERT INTO notes VALUES (1, 'api')");
+  EXPECT_EQ(busy.status, 409) << busy.body;
+  EXPECT_THAT(busy.doc.value("error", ""), HasSubstr("has run for over 5 s"));
+  EXPECT_EQ(Get(master_http_, "/health").status, 200);
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
+}
+
 // master --serve stopped by SIGTERM while the API writes: it exits 0, every
 // write it answered as done is kept, and once a master serves again both
 // slaves hold exactly the master's rows.
