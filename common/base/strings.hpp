@@ -1,5 +1,5 @@
 // ASCII case helpers (SQL keywords and the names we compare are ASCII;
-// other bytes pass through unchanged), and quoting of SQL names.
+// other bytes pass through unchanged), quoting of SQL names, and hex.
 #pragma once
 
 #include <string>
@@ -39,6 +39,18 @@ inline std::string QuoteName(std::string_view name) {
     out += c;
   }
   return out + "`";
+}
+
+// Two upper-case hex digits per byte, as in X'...' literals.
+inline std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
 }
 
 }  // namespace sqlrepl

@@ -41,16 +41,7 @@ Status CheckCreateTable(std::string_view sql, std::string_view table) {
   return Status::Ok();
 }
 
-std::string BinaryLiteral(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "_binary X'";
-  out.reserve(out.size() + 2 * value.size() + 1);
-  for (unsigned char c : value) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out + "'";
-}
+std::string BinaryLiteral(std::string_view value) { return "_binary X'" + Hex(value) + "'"; }
 
 Result<std::vector<std::string>> BuildInserts(std::string_view table,
                                               const std::vector<std::string>& columns,
