@@ -110,8 +110,7 @@ Status SendTable(db::Connection* conn, const SnapshotOptions& options, const Tab
     return sent;
   };
   Status s = conn->StreamRows(select, [&](const db::Row& row) {
-    size_t bytes = 0;
-    for (const db::Cell& c : row) bytes += 5 + (c ? c->size() : 0);
+    const uint64_t bytes = protocol::SnapshotRowBytes(row);
     if (frame_bytes > 0 && frame_bytes + bytes > options.max_frame_bytes && !flush()) {
       gone = true;
       return false;
