@@ -10,10 +10,10 @@
 #include <atomic>
 #include <thread>
 
+#include "feed/snapshot_reader.hpp"
 #include "mariadb_server.hpp"
 #include "protocol/messages.hpp"
 #include "provision/loader.hpp"
-#include "provision/snapshot_reader.hpp"
 #include "replication/slave_position.hpp"
 #include "wait_for.hpp"
 
@@ -78,11 +78,11 @@ class SnapshotTest : public ServersTest<SnapshotServers> {
   Status Snapshot(Loader* loader, size_t frame_bytes = 1 << 20) {
     Result<db::Connection> reader = server_->Connect();
     if (!reader.ok()) return reader.status();
-    provision::SnapshotOptions options{"school", "repl_meta", frame_bytes};
-    return provision::ReadSnapshot(&*reader, options,
-                                   [&](protocol::MessageType type, std::string payload) {
-                                     return loader->Take(type, payload);
-                                   });
+    feed::SnapshotOptions options{"school", "repl_meta", frame_bytes};
+    return feed::ReadSnapshot(&*reader, options,
+                              [&](protocol::MessageType type, std::string payload) {
+                                return loader->Take(type, payload);
+                              });
   }
 
   std::string Checksum(const std::string& table) const {
@@ -237,7 +237,7 @@ TEST_F(SnapshotTest, AReceiverThatIsGoneStopsTheRead) {
   Result<db::Connection> reader = server_->Connect();
   ASSERT_TRUE(reader.ok());
   size_t frames = 0;
-  const Status s = provision::ReadSnapshot(
+  const Status s = feed::ReadSnapshot(
       &*reader, {"school", "repl_meta", 4096}, [&](protocol::MessageType type, const std::string&) {
         return type != protocol::MessageType::kSnapshotRows || ++frames < 3;
       });
