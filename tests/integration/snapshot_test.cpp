@@ -157,12 +157,15 @@ TEST_F(SnapshotTest, ASnapshotUnderWritesHoldsExactlyTheEventsUpToItsPosition) {
   // commit together.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> committed{0};
+  // The error is the writer's until join(); the flag is what the wait reads.
   std::string writer_error;
+  std::atomic<bool> writer_failed{false};
   std::thread writer([&] {
     db::ThreadEndGuard thread_end;
     Result<db::Connection> c = server_->Connect();
     if (!c.ok()) {
       writer_error = c.status().ToString();
+      writer_failed = true;
       return;
     }
     for (uint64_t seq = 1; !stop; ++seq) {
@@ -172,14 +175,14 @@ TEST_F(SnapshotTest, ASnapshotUnderWritesHoldsExactlyTheEventsUpToItsPosition) {
             fmt::format("INSERT INTO repl_meta.log VALUES ({}, '')", seq), std::string("COMMIT")}) {
         if (Status s = c->Run(sql); !s.ok()) {
           writer_error = s.ToString();
+          writer_failed = true;
           return;
         }
       }
       committed = seq;
     }
   });
-  const bool enough =
-      WaitFor([&] { return committed >= 300 || !writer_error.empty(); }, seconds(120));
+  const bool enough = WaitFor([&] { return committed >= 300 || writer_failed; }, seconds(120));
   Result<db::Connection> into = server_->Connect("copy");
   ASSERT_TRUE(into.ok());
   ASSERT_TRUE(provision::PrepareLoadSession(&*into).ok());
