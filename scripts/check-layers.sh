@@ -40,7 +40,7 @@ forbid common/feed 'master|slave|console|app' "common/feed serves both roles: it
 forbid common/log 'master|slave|console|app|feed' "common/log is shared and sits below feed/"
 forbid common/replication 'master|slave|console|app|feed|log' "common/replication is shared: it includes neither role"
 forbid common/provision 'master|slave|console|app|feed|log' \
-  "common/provision holds what both sides of provisioning share: it includes neither role"
+  "common/provision (the slave's side of provisioning; the serving side is in feed/) includes neither role"
 forbid "common/protocol common/db common/sql common/config" 'master|slave|console|app|feed|log|replication|provision' \
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|feed|log|replication|provision|protocol|db|sql|config' "base includes nothing of ours"

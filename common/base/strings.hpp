@@ -1,7 +1,10 @@
 // ASCII case helpers (SQL keywords and the names we compare are ASCII;
-// other bytes pass through unchanged), and quoting of SQL names.
+// other bytes pass through unchanged), quoting of SQL names, hex, and
+// numbers read from result cells.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,6 +42,26 @@ inline std::string QuoteName(std::string_view name) {
     out += c;
   }
   return out + "`";
+}
+
+// Two upper-case hex digits per byte, as in X'...' literals.
+inline std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+// The decimal number `text` starts with, as a server's unsigned column
+// prints it; 0 when it starts with none (NULL read as "").
+inline uint64_t ToU64(std::string_view text) {
+  uint64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
 }
 
 }  // namespace sqlrepl

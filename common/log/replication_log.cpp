@@ -2,19 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-
+#include "base/strings.hpp"
 #include "db/connection.hpp"  // kParseError
 #include "protocol/frame.hpp"
 
 namespace sqlrepl::log {
-namespace {
-
-uint64_t ToU64(const db::Cell& cell) {
-  return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0;
-}
-
-}  // namespace
 
 Result<replication::LogBounds> ReplicationLog::ReadBounds(db::Session* conn,
                                                           const std::string& meta) {
@@ -29,8 +21,8 @@ Result<replication::LogBounds> ReplicationLog::ReadBounds(db::Session* conn,
   if (!r.ok()) return r.status();
   replication::LogBounds b;
   b.replication_id = *id->rows[0][0];
-  b.last_seq = ToU64(r->rows[0][1]);
-  b.first_seq = r->rows[0][0] ? ToU64(r->rows[0][0]) : b.last_seq + 1;
+  b.last_seq = ToU64(r->rows[0][1].value_or(""));
+  b.first_seq = r->rows[0][0] ? ToU64(*r->rows[0][0]) : b.last_seq + 1;
   return b;
 }
 

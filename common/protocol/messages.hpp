@@ -167,6 +167,15 @@ struct SnapshotRows {
   std::vector<SnapshotRow> rows;
 };
 
+// What a row's values take in a SnapshotRows payload (null:u8, length:u32
+// and the bytes, per value): the size frames are cut by and the bytes both
+// sides count.
+inline uint64_t SnapshotRowBytes(const SnapshotRow& row) {
+  uint64_t bytes = 0;
+  for (const SnapshotValue& v : row) bytes += 5 + (v ? v->size() : 0);
+  return bytes;
+}
+
 struct SnapshotEnd {
   uint32_t tables = 0;
   uint64_t rows = 0;

@@ -16,8 +16,9 @@
 namespace sqlrepl::provision {
 
 // Ok when `sql` is one CREATE TABLE statement of `table` (a plain name:
-// the slave runs it in DB_NAME) that copies no other table (LIKE, SELECT),
-// places no file (DATA/INDEX DIRECTORY) and whose engine is InnoDB.
+// the slave runs it in DB_NAME) that copies no other table (LIKE, bare or
+// in parentheses, SELECT), places no file (DATA/INDEX DIRECTORY) and whose
+// engine is InnoDB.
 // Otherwise kInvalidArgument saying what it found.
 Status CheckCreateTable(std::string_view sql, std::string_view table);
 

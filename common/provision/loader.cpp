@@ -88,9 +88,7 @@ Status SnapshotLoader::Rows(std::string_view payload) {
   if (!inserts.ok()) return inserts.status();
   if (Status s = RunTransaction(*inserts); !s.ok()) return s;
   rows_ += rows.rows.size();
-  for (const protocol::SnapshotRow& row : rows.rows) {
-    for (const protocol::SnapshotValue& v : row) bytes_ += 5 + (v ? v->size() : 0);
-  }
+  for (const protocol::SnapshotRow& row : rows.rows) bytes_ += protocol::SnapshotRowBytes(row);
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/coding.hpp"
+#include "base/strings.hpp"
 #include "protocol/frame.hpp"
 
 namespace sqlrepl::replication {
@@ -67,13 +68,6 @@ std::string SqlValue(const std::string& value) {
     out += ch;
   }
   return out + "'";
-}
-
-std::string Hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) out += fmt::format("{:02X}", b);
-  return out;
 }
 
 std::string UserVariableSql(const UserVariable& v) {

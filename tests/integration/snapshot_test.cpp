@@ -10,10 +10,10 @@
 #include <atomic>
 #include <thread>
 
+#include "feed/snapshot_reader.hpp"
 #include "mariadb_server.hpp"
 #include "protocol/messages.hpp"
 #include "provision/loader.hpp"
-#include "provision/snapshot_reader.hpp"
 #include "replication/slave_position.hpp"
 #include "wait_for.hpp"
 
@@ -78,11 +78,11 @@ class SnapshotTest : public ServersTest<SnapshotServers> {
   Status Snapshot(Loader* loader, size_t frame_bytes = 1 << 20) {
     Result<db::Connection> reader = server_->Connect();
     if (!reader.ok()) return reader.status();
-    provision::SnapshotOptions options{"school", "repl_meta", frame_bytes};
-    return provision::ReadSnapshot(&*reader, options,
-                                   [&](protocol::MessageType type, std::string payload) {
-                                     return loader->Take(type, payload);
-                                   });
+    feed::SnapshotOptions options{"school", "repl_meta", frame_bytes};
+    return feed::ReadSnapshot(&*reader, options,
+                              [&](protocol::MessageType type, std::string payload) {
+                                return loader->Take(type, payload);
+                              });
   }
 
   std::string Checksum(const std::string& table) const {
@@ -157,12 +157,15 @@ TEST_F(SnapshotTest, ASnapshotUnderWritesHoldsExactlyTheEventsUpToItsPosition) {
   // commit together.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> committed{0};
+  // The error is the writer's until join(); the flag is what the wait reads.
   std::string writer_error;
+  std::atomic<bool> writer_failed{false};
   std::thread writer([&] {
     db::ThreadEndGuard thread_end;
     Result<db::Connection> c = server_->Connect();
     if (!c.ok()) {
       writer_error = c.status().ToString();
+      writer_failed = true;
       return;
     }
     for (uint64_t seq = 1; !stop; ++seq) {
@@ -172,14 +175,14 @@ TEST_F(SnapshotTest, ASnapshotUnderWritesHoldsExactlyTheEventsUpToItsPosition) {
             fmt::format("INSERT INTO repl_meta.log VALUES ({}, '')", seq), std::string("COMMIT")}) {
         if (Status s = c->Run(sql); !s.ok()) {
           writer_error = s.ToString();
+          writer_failed = true;
           return;
         }
       }
       committed = seq;
     }
   });
-  const bool enough =
-      WaitFor([&] { return committed >= 300 || !writer_error.empty(); }, seconds(120));
+  const bool enough = WaitFor([&] { return committed >= 300 || writer_failed; }, seconds(120));
   Result<db::Connection> into = server_->Connect("copy");
   ASSERT_TRUE(into.ok());
   ASSERT_TRUE(provision::PrepareLoadSession(&*into).ok());
@@ -237,7 +240,7 @@ TEST_F(SnapshotTest, AReceiverThatIsGoneStopsTheRead) {
   Result<db::Connection> reader = server_->Connect();
   ASSERT_TRUE(reader.ok());
   size_t frames = 0;
-  const Status s = provision::ReadSnapshot(
+  const Status s = feed::ReadSnapshot(
       &*reader, {"school", "repl_meta", 4096}, [&](protocol::MessageType type, const std::string&) {
         return type != protocol::MessageType::kSnapshotRows || ++frames < 3;
       });

@@ -4,8 +4,8 @@
 // can serve it: it needs only the database and its META_SCHEMA log.
 //
 // Steps, all inside START TRANSACTION WITH CONSISTENT SNAPSHOT:
-//   1. the replication id (log_info) and the position: the highest log
-//      sequence number visible in the snapshot;
+//   1. the replication id and the position, the highest log sequence
+//      number visible in the snapshot (log::ReplicationLog::ReadBounds);
 //   2. the tables, refusing non-transactional ones by name; views,
 //      triggers, routines and events are listed as not copied;
 //   3. SnapshotBegin; per table SHOW CREATE TABLE (SnapshotTable) and its
@@ -23,7 +23,7 @@
 #include "db/connection.hpp"
 #include "protocol/frame.hpp"
 
-namespace sqlrepl::provision {
+namespace sqlrepl::feed {
 
 struct SnapshotOptions {
   std::string database;
@@ -42,4 +42,4 @@ using SnapshotSend = std::function<bool(protocol::MessageType, std::string paylo
 // try again).
 Status ReadSnapshot(db::Connection* conn, const SnapshotOptions& options, const SnapshotSend& send);
 
-}  // namespace sqlrepl::provision
+}  // namespace sqlrepl::feed

@@ -1,13 +1,12 @@
-#include "provision/snapshot_reader.hpp"
+#include "feed/snapshot_reader.hpp"
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-
 #include "base/strings.hpp"
+#include "log/replication_log.hpp"
 #include "protocol/messages.hpp"
 
-namespace sqlrepl::provision {
+namespace sqlrepl::feed {
 
 namespace {
 
@@ -16,10 +15,6 @@ struct TableFacts {
   uint64_t rows_estimate = 0;
   uint64_t bytes_estimate = 0;
 };
-
-uint64_t Number(const db::Cell& cell) {
-  return cell ? std::strtoull(cell->c_str(), nullptr, 10) : 0;
-}
 
 // The first column of every row of `sql`.
 Result<std::vector<std::string>> Column(db::Connection* conn, const std::string& sql) {
@@ -51,9 +46,11 @@ Status ListTables(db::Connection* conn, const std::string& database,
       untransactional.push_back(fmt::format("{} ({})", QuoteName(name), engine));
       continue;
     }
-    tables->push_back({name, Number(row[3]), Number(row[4])});
-    begin->rows_estimate += Number(row[3]);
-    begin->bytes_estimate += Number(row[4]);
+    const uint64_t rows = ToU64(row[3].value_or(""));
+    const uint64_t bytes = ToU64(row[4].value_or(""));
+    tables->push_back({name, rows, bytes});
+    begin->rows_estimate += rows;
+    begin->bytes_estimate += bytes;
   }
   if (!untransactional.empty()) {
     std::string names;
@@ -110,8 +107,7 @@ Status SendTable(db::Connection* conn, const SnapshotOptions& options, const Tab
     return sent;
   };
   Status s = conn->StreamRows(select, [&](const db::Row& row) {
-    size_t bytes = 0;
-    for (const db::Cell& c : row) bytes += 5 + (c ? c->size() : 0);
+    const uint64_t bytes = protocol::SnapshotRowBytes(row);
     if (frame_bytes > 0 && frame_bytes + bytes > options.max_frame_bytes && !flush()) {
       gone = true;
       return false;
@@ -144,18 +140,11 @@ Status ReadSnapshot(db::Connection* conn, const SnapshotOptions& options,
   // the events up to the highest sequence number it sees.
   protocol::SnapshotBegin begin;
   begin.database = options.database;
-  const std::string meta = QuoteName(options.meta_schema);
-  Result<std::vector<std::string>> id =
-      Column(conn, "SELECT replication_id FROM " + meta + ".log_info WHERE id = 1");
-  if (!id.ok()) return id.status();
-  if (id->empty() || id->front().empty()) {
-    return Status::FailedPrecondition(options.meta_schema + ".log_info holds no replication id");
-  }
-  begin.replication_id = id->front();
-  Result<std::vector<std::string>> seq =
-      Column(conn, "SELECT COALESCE(MAX(seq), 0) FROM " + meta + ".log");
-  if (!seq.ok()) return seq.status();
-  begin.position = seq->empty() ? 0 : std::strtoull(seq->front().c_str(), nullptr, 10);
+  Result<replication::LogBounds> bounds =
+      log::ReplicationLog::ReadBounds(conn, options.meta_schema);
+  if (!bounds.ok()) return bounds.status();
+  begin.replication_id = bounds->replication_id;
+  begin.position = bounds->last_seq;
   std::vector<TableFacts> tables;
   if (Status s = ListTables(conn, options.database, &tables, &begin); !s.ok()) return s;
   if (!send(protocol::MessageType::kSnapshotBegin, protocol::Encode(begin))) {
@@ -172,4 +161,4 @@ Status ReadSnapshot(db::Connection* conn, const SnapshotOptions& options,
   return Status::Ok();
 }
 
-}  // namespace sqlrepl::provision
+}  // namespace sqlrepl::feed
