@@ -25,6 +25,19 @@ ValueKind KindOf(enum_field_types t) {
   }
 }
 
+// Dates and times: text, although the server gives them the binary
+// character set (63), as it does byte strings.
+bool IsTemporalType(enum_field_types t) {
+  switch (t) {
+    case MYSQL_TYPE_DATE: case MYSQL_TYPE_NEWDATE: case MYSQL_TYPE_TIME: case MYSQL_TYPE_TIME2:
+    case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_DATETIME2: case MYSQL_TYPE_TIMESTAMP:
+    case MYSQL_TYPE_TIMESTAMP2:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string CharsetName(unsigned number) {
   const MARIADB_CHARSET_INFO* info = mariadb_get_charset_by_nr(number);
   return info != nullptr && info->csname != nullptr ? info->csname : "binary";
@@ -193,7 +206,9 @@ Result<QueryResult> Connection::StoreOne() {
       const ValueKind kind = KindOf(fields[i].type);
       out.columns.push_back({std::string(fields[i].name, fields[i].name_length),
                              IsNumericType(fields[i].type), kind,
-                             kind == ValueKind::kString ? CharsetName(fields[i].charsetnr) : ""});
+                             kind == ValueKind::kString && !IsTemporalType(fields[i].type)
+                                 ? CharsetName(fields[i].charsetnr)
+                                 : ""});
     }
     out.rows.reserve(mysql_num_rows(res.get()));
     while (MYSQL_ROW row = mysql_fetch_row(res.get())) {

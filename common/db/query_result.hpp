@@ -21,7 +21,7 @@ struct Column {
   std::string name;
   bool numeric = false;  // right-aligned in tables, as the mysql client does
   ValueKind kind = ValueKind::kString;
-  std::string charset;   // of a string column: "utf8mb4", "binary", ...
+  std::string charset;   // of a string column: "utf8mb4", "binary", ...; empty for dates and times
 };
 
 using Cell = std::optional<std::string>;  // nullopt is SQL NULL, distinct from ""

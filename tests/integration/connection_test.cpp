@@ -8,6 +8,7 @@
 
 #include <optional>
 
+#include "http/json_views.hpp"
 #include "mariadb_server.hpp"
 
 namespace sqlrepl::testing {
@@ -70,6 +71,24 @@ TEST_F(ConnectionTest, LargeStatementsWithLargeAnswersAndAFailureKeepTheirPlaces
     EXPECT_EQ(results[i]->rows.at(0).at(0), "100000");
     EXPECT_EQ(results[i]->rows.at(0).at(1), std::string(100000, char('a' + i % 26))) << i;
   }
+}
+
+// The server marks temporal columns with the binary character set (63), as
+// it does blobs: a date must still reach the API as its text, and only
+// byte strings as base64 (found by review: dates came out as base64).
+TEST_F(ConnectionTest, TemporalColumnsAreTextAndOnlyByteStringsAreBinary) {
+  Result<db::QueryResult> r = conn_->Execute(
+      "SELECT DATE'2024-01-02' AS d, TIMESTAMP'2024-01-02 03:04:05' AS ts, TIME'10:11:12' AS t, "
+      "CAST('2024-01-02 03:04:05' AS DATETIME) AS dt, X'00FF' AS bytes, 'abc' AS text, "
+      "CAST('x' AS BINARY(2)) AS padded");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const nlohmann::json j = http::ResultJson(*r);
+  EXPECT_EQ(j["rows"][0], nlohmann::json({"2024-01-02", "2024-01-02 03:04:05", "10:11:12",
+                                          "2024-01-02 03:04:05", "AP8=", "abc", "eAA="}))
+      << j.dump();
+  for (int i : {0, 1, 2, 3, 5}) EXPECT_EQ(j["columns"][i]["type"], "string") << j.dump();
+  EXPECT_EQ(j["columns"][4]["type"], "binary");
+  EXPECT_EQ(j["columns"][6]["type"], "binary");
 }
 
 }  // namespace
