@@ -10,22 +10,26 @@
 # private CA and the master's certificate (for 127.0.0.1 and localhost) are
 # made once under .cluster/tls/ with the openssl command
 # (scripts/tls-certs.sh), and the .env files point at them. Each node's
-# program logs to .cluster/NODE/NODE.log (MASTER_LOG, SLAVE_LOG).
+# program logs to .cluster/NODE/NODE.log (MASTER_LOG, SLAVE_LOG). The
+# master serves its page and API over HTTPS (same certificate) on
+# 127.0.0.1:8081 with a generated HTTP_TOKEN; `page` prints both.
 #
 #   scripts/cluster.sh start [N]   start N servers (default 3: master, slave1, slave2)
 #   scripts/cluster.sh stop        stop the servers this script started, by PID
 #   scripts/cluster.sh status      show each node
+#   scripts/cluster.sh page        the master's page address and HTTP token
 #   scripts/cluster.sh destroy     stop, then delete .cluster/
 #
 # Environment: SQLREPL_CLUSTER_DIR (default <repo>/.cluster),
 # SQLREPL_DB_BASE_PORT (default 13306), SQLREPL_LISTEN_PORT (default 8080),
-# SQLREPL_SLAVE_BIN (default <repo>/build/slave).
+# SQLREPL_HTTP_PORT (default 8081), SQLREPL_SLAVE_BIN (default <repo>/build/slave).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${SQLREPL_CLUSTER_DIR:-$root/.cluster}
 base_port=${SQLREPL_DB_BASE_PORT:-13306}
 listen_port=${SQLREPL_LISTEN_PORT:-8080}
+http_port=${SQLREPL_HTTP_PORT:-8081}
 slave_bin=${SQLREPL_SLAVE_BIN:-$root/build/slave}
 
 die() { echo "cluster: $*" >&2; exit 1; }
@@ -116,8 +120,9 @@ provision() {
     CREATE USER IF NOT EXISTS 'sqlrepl'@'localhost' IDENTIFIED BY '$pass';
     CREATE USER IF NOT EXISTS 'sqlrepl'@'127.0.0.1' IDENTIFIED BY '$pass';
     $grants"
-  local token
+  local token http_token
   token=$(cat "$dir/token")
+  http_token=$(cat "$dir/http_token")
   (
     umask 077
     {
@@ -136,6 +141,8 @@ provision() {
         echo "LISTEN_PORT=$listen_port"
         echo "TLS_CERT='$dir/tls/master.crt'"
         echo "TLS_KEY='$dir/tls/master.key'"
+        echo "HTTP_LISTEN=127.0.0.1:$http_port"
+        echo "HTTP_TOKEN='$http_token'"
       else
         echo "MASTER_HOST=127.0.0.1"
         echo "MASTER_PORT=$listen_port"
@@ -194,6 +201,7 @@ case "$cmd" in
     mkdir -p "$dir"
     chmod 700 "$dir"
     [ -f "$dir/token" ] || (umask 077 && random_hex 32 >"$dir/token")
+    [ -f "$dir/http_token" ] || (umask 077 && random_hex 16 >"$dir/http_token")
     [ -f "$dir/tls/master.crt" ] || "$root/scripts/tls-certs.sh" "$dir/tls" master "IP:127.0.0.1,DNS:localhost"
     for ((i = 0; i < count; i++)); do start_node "$i"; done
     echo "cluster: .env files in $dir (master.env, slave1.env, ...)"
@@ -207,12 +215,22 @@ case "$cmd" in
       if [ -n "$pid" ]; then echo "$node: running (pid $pid)"; else echo "$node: stopped"; fi
     done
     ;;
+  page)
+    # What the master's .env says, so that it holds after a restart with
+    # another SQLREPL_HTTP_PORT.
+    env="$dir/master.env"
+    [ -f "$env" ] || die "no $env: run 'scripts/cluster.sh start' first"
+    listen=$(sed -n 's/^HTTP_LISTEN=//p' "$env" | tail -1)
+    token=$(sed -n "s/^HTTP_TOKEN='\(.*\)'$/\1/p" "$env" | tail -1)
+    echo "page: https://$listen/ (certificate from the demo's CA, $dir/tls/ca.crt)"
+    echo "token: $token"
+    ;;
   destroy)
     for node in $(nodes); do stop_node "$node"; done
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: scripts/cluster.sh start [N] | stop | status | destroy" >&2
+    echo "usage: scripts/cluster.sh start [N] | stop | status | page | destroy" >&2
     exit 2
     ;;
 esac

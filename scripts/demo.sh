@@ -17,6 +17,8 @@
 # ended), or `tmux kill-session -t NAME` (the name is in the status line).
 # Without tmux the master runs in the foreground; once it ended, Ctrl-D ends
 # the demo. Each node logs to .cluster/NODE/NODE.log (scripts/cluster.sh).
+# The master's page and API run beside its prompt: the demo prints their
+# address and token first (scripts/cluster.sh page), in the master's pane too.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,7 @@ use_tmux=1
 for arg in "$@"; do
   case "$arg" in
     --no-tmux) use_tmux=0 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "demo: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +46,7 @@ cluster_was_running=0
 status=$(scripts/cluster.sh status 2>/dev/null || true)
 case "$status" in *running*) cluster_was_running=1 ;; esac
 scripts/cluster.sh start 3
+scripts/cluster.sh page | sed 's/^/demo: /'
 
 slave_pids=()
 session="sqlrepl-demo-$$"
@@ -76,7 +79,7 @@ wait_for_master() {
 
 if [ "$use_tmux" -eq 1 ]; then
   # Each pane outlives its program; the session ends with its last pane.
-  tmux new-session -d -s "$session" -x 220 -y 50 "$(again master "$master")"
+  tmux new-session -d -s "$session" -x 220 -y 50 "scripts/cluster.sh page; $(again master "$master")"
   tmux set-option -t "$session" status-right " end the demo: tmux kill-session -t $session " >/dev/null
   tmux set-option -t "$session" status-right-length 80 >/dev/null
   wait_for_master

@@ -17,7 +17,6 @@ stopped, each by its PID.
 
 import argparse
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -77,11 +76,12 @@ class Cluster:
         self.dir = os.path.join(work, "cluster")
         self.master_bin = master_bin
         self.slave_bin = slave_bin
+        self.http_port = free_port()
         self.env = dict(os.environ, SQLREPL_CLUSTER_DIR=self.dir,
                         SQLREPL_DB_BASE_PORT=str(free_ports(3)),
-                        SQLREPL_LISTEN_PORT=str(free_port()))
-        self.token = secrets.token_hex(16)
-        self.http_port = free_port()
+                        SQLREPL_LISTEN_PORT=str(free_port()),
+                        SQLREPL_HTTP_PORT=str(self.http_port))
+        self.token = None  # cluster.sh makes it (HTTP_TOKEN in master.env)
         self.processes = {}
         self.started = False
 
@@ -96,8 +96,8 @@ class Cluster:
     def start_servers(self):
         self.started = True
         self.script("start", "3")
-        with open(os.path.join(self.dir, "master.env"), "a") as f:
-            f.write(f"HTTP_LISTEN=127.0.0.1:{self.http_port}\nHTTP_TOKEN={self.token}\n")
+        with open(os.path.join(self.dir, "http_token")) as f:
+            self.token = f.read().strip()
         for node in ("slave1", "slave2"):
             with open(os.path.join(self.dir, f"{node}.env"), "a") as f:
                 f.write("RECONNECT_SECONDS=1\n")

@@ -2,15 +2,19 @@
 // demo): its servers must take any text a person types, and each node must
 // log to its own file under the cluster's folder, not all of them to the
 // same ./master_log.txt and ./slave_log.txt of wherever the demo started.
+// The demo prints the master's page address and token (`page`, issue 21):
+// they must be what the master then serves.
 // The script runs for real here: private servers on free loopback ports,
 // in a folder of the test's own, stopped by `destroy` at the end.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 
 #include <asio.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 
 #include "mariadb_server.hpp"
 #include "process.hpp"
@@ -58,6 +62,7 @@ class ClusterScriptTest : public ::testing::Test {
     const std::string cluster = dir_.path() + "/cluster";
     env_ = "SQLREPL_CLUSTER_DIR='" + cluster + "' SQLREPL_DB_BASE_PORT=" + std::to_string(base) +
            " SQLREPL_LISTEN_PORT=" + std::to_string(FreeLoopbackPort()) +
+           " SQLREPL_HTTP_PORT=" + std::to_string(FreeLoopbackPort()) +
            " SQLREPL_SLAVE_BIN='" + SQLREPL_SLAVE_BIN + "' ";
     ASSERT_EQ(Script("start 2"), 0) << ReadWholeFile(dir_.path() + "/cluster.out");
     started_ = true;
@@ -156,6 +161,41 @@ TEST_F(ClusterScriptTest, EachNodeLogsToAFileOfItsOwnInTheClusterFolder) {
   EXPECT_THAT(ReadWholeFile(master_log), HasSubstr("master: "));
   EXPECT_THAT(ReadWholeFile(slave_log), HasSubstr("slave: "));
   EXPECT_TRUE(std::filesystem::is_empty(cwd_)) << "a node wrote into the folder it was started in";
+}
+
+TEST_F(ClusterScriptTest, ThePageAddressAndTokenItPrintsAreWhatTheMasterServes) {
+  ASSERT_EQ(Script("page"), 0);
+  const std::string printed = ReadWholeFile(dir_.path() + "/cluster.out");
+  std::smatch page;
+  ASSERT_TRUE(std::regex_search(printed, page,
+                                std::regex(R"(page: https://127\.0\.0\.1:([0-9]+)/ \(certificate )"
+                                           R"(from the demo's CA, (\S+)\)\ntoken: ([0-9a-f]{32})\n)")))
+      << printed;
+  const int port = std::stoi(page[1]);
+  const std::string ca = page[2];
+  const std::string token = page[3];
+  EXPECT_EQ(ca, dir_.path() + "/cluster/tls/ca.crt");
+
+  // At the prompt, as the demo runs it: the page and the prompt both work.
+  std::optional<Process> master = Start(SQLREPL_MASTER_BIN, master_env_, "master");
+  ASSERT_TRUE(master);
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path(ca.c_str());
+  client.enable_server_certificate_verification(true);
+  ASSERT_TRUE(WaitFor([&] { return static_cast<bool>(client.Get("/health")); }, seconds(30)))
+      << master->Stderr();
+  httplib::Result page_html = client.Get("/");
+  ASSERT_TRUE(page_html);
+  EXPECT_EQ(page_html->status, 200);
+  EXPECT_EQ(client.Get("/api/status")->status, 401);
+  httplib::Result status =
+      client.Get("/api/status", httplib::Headers{{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 200) << status->body;
+  master->WriteStdin("SELECT 1 AS prompt_works;\n");
+  master->CloseStdin();
+  EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
+  EXPECT_THAT(master->Stdout(), HasSubstr("prompt_works"));
 }
 
 }  // namespace

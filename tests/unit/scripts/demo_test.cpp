@@ -113,11 +113,22 @@ TEST(DemoScript, EveryPaneOutlivesItsProgram) {
   EXPECT_EQ(demo.find("kill-session -t $session\""), std::string::npos)
       << "the master's pane ends the session";
   for (const std::string pane :
-       {"tmux new-session -d -s \"$session\" -x 220 -y 50 \"$(again master \"$master\")\"",
+       {"tmux new-session -d -s \"$session\" -x 220 -y 50 \"scripts/cluster.sh page; "
+        "$(again master \"$master\")\"",
         "\"$(again slave1 \"$(slave 1)\")\"", "\"$(again slave2 \"$(slave 2)\")\""}) {
     EXPECT_NE(demo.find(pane), std::string::npos) << pane;
   }
   EXPECT_NE(demo.find("again() { echo \"scripts/run-again.sh "), std::string::npos);
+}
+
+// Issue 21: the demo prints the page's address and token (what `page`
+// prints is tested against a real master in cluster_script_test), before
+// tmux takes the screen and again in the master's pane.
+TEST(DemoScript, TheDemoPrintsThePageAddressAndToken) {
+  const std::string demo = ReadFile(kRoot + "/scripts/demo.sh");
+  const size_t started = demo.find("\nscripts/cluster.sh start 3\n");
+  ASSERT_NE(started, std::string::npos);
+  EXPECT_NE(demo.find("\nscripts/cluster.sh page | sed 's/^/demo: /'\n", started), std::string::npos);
 }
 
 }  // namespace
