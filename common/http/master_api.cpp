@@ -137,7 +137,11 @@ std::string MasterApi::Metrics() {
   }
   std::lock_guard lock(reader_mu_);
   Result<db::QueryResult> size = Read(fmt::format(
-      "SELECT (SELECT COUNT(*) FROM {0}.log), (SELECT DATA_LENGTH + INDEX_LENGTH FROM "
+      // The purger deletes from the oldest end and numbers have no gaps: the
+      // range's width counts the events from the index, where COUNT(*)
+      // would scan a log of millions at every scrape.
+      "SELECT (SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM {0}.log), "
+      "(SELECT DATA_LENGTH + INDEX_LENGTH FROM "
       "information_schema.TABLES WHERE TABLE_SCHEMA = '{1}' AND TABLE_NAME = 'log')",
       QuoteName(options_.meta_schema), options_.meta_schema));
   if (size.ok() && !size->rows.empty() && size->rows[0].size() == 2) {

@@ -248,6 +248,7 @@ TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
   EXPECT_THAT(metrics, HasSubstr("sqlrepl_connected_slaves 2\n"));
   EXPECT_THAT(metrics, HasSubstr("sqlrepl_slave_events_applied_total{slave=\"slave1\"} 2\n"));
   EXPECT_THAT(metrics, HasSubstr("sqlrepl_apply_latency_seconds_count{slave=\"slave2\"} 2\n"));
+  EXPECT_THAT(metrics, HasSubstr("sqlrepl_log_events 2\n"));
 
   // The master goes: the slave is no replica any more, and says why.
   master->Signal(SIGTERM);
