@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -362,6 +364,16 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
     if (EqualsIgnoreCase(schema, options_.meta_schema)) {
       return Failed(Status::FailedPrecondition(fmt::format(
           "{} holds the replication log; writing to it by hand is refused", options_.meta_schema)));
+    }
+  }
+  // This session holds the replication log's lock (log/replication_log.cpp):
+  // releasing it would let another master write the same log.
+  for (const char* release : {"RELEASE_LOCK", "RELEASE_ALL_LOCKS"}) {
+    if (std::find(c.functions.begin(), c.functions.end(), release) != c.functions.end()) {
+      return Failed(Status::FailedPrecondition(fmt::format(
+          "{}() runs in the master's session, which holds the replication log's lock; not "
+          "executed (use named locks on another connection)",
+          release)));
     }
   }
   std::vector<std::string> unsafe = sql::FindNondeterminism(sql, c, database, options_.catalog);

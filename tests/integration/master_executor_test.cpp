@@ -508,6 +508,23 @@ TEST_F(MasterExecutorTest, WriteWhoseServerWasKilledGivesOneErrorSayingBoth) {
   EXPECT_EQ(server_->QueryValue("SELECT COUNT(*) FROM school.t"), "1");
 }
 
+// The master's session holds the log's lock: a statement typed at the
+// prompt that released it would let a second master open the same log and
+// write it too (found by review). Refused before it runs.
+TEST_F(MasterExecutorTest, AStatementThatWouldReleaseTheLogLockIsRefused) {
+  for (const std::string sql :
+       {"SELECT RELEASE_ALL_LOCKS()", "DO RELEASE_LOCK('sqlrepl-master:repl_meta')"}) {
+    const master::Executed e = executor_->Execute(sql, sql::Classify(sql), "school");
+    ASSERT_FALSE(e.result.ok()) << sql;
+    EXPECT_EQ(e.result.status().code(), StatusCode::kFailedPrecondition) << sql;
+    EXPECT_THAT(e.result.status().message(), ::testing::HasSubstr("replication log's lock"));
+  }
+  Result<db::Connection> other = server_->Connect("school");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_FALSE(log::ReplicationLog::Open(&*other, "repl_meta").ok())
+      << "a second master opened the log";
+}
+
 TEST_F(MasterExecutorTest, ReopeningTheLogWaitsForItsOwnEndingSessionOnly) {
   const unsigned long holder = conn_->thread_id();  // SetUp opened the log on it
   Result<db::Connection> next = server_->Connect("school");
