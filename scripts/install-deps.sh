@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-14-dev
   tmux
   iproute2 nftables
+  # tests/scripts/install_test.sh: systemd-analyze verify on the installed units
+  systemd
   # tests/browser: the page in headless Chromium, driven over its DevTools protocol
   chromium python3-websocket
 )

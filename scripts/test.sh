@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every CTest test
-# (unit, and integration on private MariaDB servers the tests start), then
+# (unit, and integration on private MariaDB servers the tests start;
+# install_test installs into a scratch prefix, verifies the systemd units
+# and runs the installed programs once), then
 # every test again with all binaries built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, then the fuzzer for a bounded time. Exits
 # non-zero on any failure.
