@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -54,6 +55,36 @@ Result<SqlRequest> ParseSqlRequest(std::string_view body) {
     request.force = force->get<bool>();
   }
   return request;
+}
+
+std::string SessionChangeRefusal(const sql::Classification& c) {
+  using sql::StatementKind;
+  using sql::TransactionOp;
+  const auto calls = [&c](const char* f) {
+    return std::find(c.functions.begin(), c.functions.end(), f) != c.functions.end();
+  };
+  std::string what;
+  if (c.kind == StatementKind::kSessionState && c.use_database.empty()) {
+    what = c.verb;
+  } else if (c.transaction == TransactionOp::kAutocommitOn ||
+             c.transaction == TransactionOp::kAutocommitOff ||
+             c.transaction == TransactionOp::kSetTransaction) {
+    what = c.verb;
+  } else if (c.kind == StatementKind::kAdmin &&
+             (c.verb.rfind("LOCK ", 0) == 0 || c.verb.rfind("UNLOCK ", 0) == 0)) {
+    what = c.verb;
+  } else if (c.kind == StatementKind::kDdl && c.temporary) {
+    what = "a temporary table";
+  } else if (c.kind == StatementKind::kDynamicSql && (c.verb == "PREPARE" || c.verb == "DEALLOCATE")) {
+    what = c.verb;
+  } else if (!c.user_variables.empty()) {
+    what = "a user variable (@" + c.user_variables.front() + ")";
+  } else if (calls("GET_LOCK")) {
+    what = "GET_LOCK()";
+  }
+  if (what.empty()) return "";
+  return what + " changes the session, which the master's API shares with its prompt and every "
+                "request; not run over the API (run it at the prompt)";
 }
 
 Result<uint64_t> ParseCount(const std::string& name, const std::optional<std::string>& value,

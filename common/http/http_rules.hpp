@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.hpp"
+#include "sql/classifier.hpp"
 
 namespace sqlrepl::http {
 
@@ -49,6 +50,14 @@ struct SqlRequest {
 };
 // kInvalidArgument with the reason (bad JSON, no "sql", wrong types).
 Result<SqlRequest> ParseSqlRequest(std::string_view body);
+
+// The master's API runs statements on the prompt's session (one write path,
+// one log, the log's lock): why `c` may not run there because what it
+// changes in the session would outlast the request, into the prompt and the
+// next request (SET, user variables, autocommit, LOCK TABLES, temporary
+// tables, prepared statements, named locks). Empty when it may run. USE
+// and an open transaction are undone at the end of the request instead.
+std::string SessionChangeRefusal(const sql::Classification& c);
 
 // A non-negative whole number of a query string (?after=N); `fallback`
 // when absent; kInvalidArgument naming `name` when malformed.

@@ -212,14 +212,42 @@ MasterApi::Ran MasterApi::RunOne(const std::string& text, std::string* database)
   return ran;
 }
 
-std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, std::string* refusal) {
+std::vector<std::string> MasterApi::SplitAndCheck(const SqlRequest& request,
+                                                  Refusal* refusal) const {
+  std::vector<std::string> statements;
+  for (const std::string& text : request.statements) {
+    sql::StatementSplitter splitter;
+    splitter.Feed(text);
+    splitter.Finish();
+    while (std::optional<sql::SplitStatement> st = splitter.Next()) {
+      if (!st->error.empty()) {
+        *refusal = {400, st->error};
+        return {};
+      }
+      if (!st->text.empty()) statements.push_back(std::move(st->text));
+    }
+  }
+  for (const std::string& text : statements) {
+    const std::string why =
+        SessionChangeRefusal(sql::Classify(text, executor_->CurrentLexMode()));
+    if (!why.empty()) {
+      *refusal = {403, why};
+      return {};
+    }
+  }
+  return statements;
+}
+
+std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, Refusal* refusal) {
   std::vector<Ran> out;
   // The prompt's open transaction is the prompt's: a statement from here
   // would join it.
   if (executor_->in_transaction()) {
-    *refusal = "a transaction is open at the master's prompt; try again once it ends";
+    *refusal = {409, "a transaction is open at the master's prompt; try again once it ends"};
     return out;
   }
+  const std::vector<std::string> statements = SplitAndCheck(request, refusal);
+  if (refusal->status != 0) return out;
   // The session's current database, which the prompt may have changed (USE).
   const std::string ask = "SELECT DATABASE()";
   std::string original;
@@ -228,28 +256,9 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, std::s
     original = db.result->rows[0][0].value_or("");
   }
   std::string database = original;
-  bool stop = false;
-  for (const std::string& text : request.statements) {
-    sql::StatementSplitter splitter;
-    splitter.Feed(text);
-    splitter.Finish();
-    while (std::optional<sql::SplitStatement> st = splitter.Next()) {
-      if (!st->error.empty()) {
-        Ran bad;
-        bad.json = {{"statement", sql::RedactPasswords(st->text)}};
-        AddError(Status::InvalidArgument(st->error), &bad.json);
-        out.push_back(std::move(bad));
-      } else if (st->text.empty()) {
-        continue;
-      } else {
-        out.push_back(RunOne(st->text, &database));
-      }
-      if (!out.back().ok && !request.force) {
-        stop = true;
-        break;
-      }
-    }
-    if (stop) break;
+  for (const std::string& text : statements) {
+    out.push_back(RunOne(text, &database));
+    if (!out.back().ok && !request.force) break;
   }
   // The prompt carries on where it was: no transaction of ours left open,
   // its database current again.
@@ -284,7 +293,7 @@ nlohmann::json MasterApi::AwaitReplication(const Ran& ran) {
 
 Answer MasterApi::Sql(const SqlRequest& request) {
   std::vector<Ran> ran;
-  std::string refusal;
+  Refusal refusal;
   {
     // A statement at the prompt or from another request may hold the
     // write path for minutes (a long query, \verify, a wait for disk
@@ -298,7 +307,7 @@ Answer MasterApi::Sql(const SqlRequest& request) {
     }
     ran = RunHeld(request, &refusal);
   }
-  if (!refusal.empty()) return ErrorAnswer(409, refusal);
+  if (refusal.status != 0) return ErrorAnswer(refusal.status, refusal.why);
   // Waited for outside the write path: the prompt and other requests go on.
   nlohmann::json results = nlohmann::json::array();
   bool ok = true;

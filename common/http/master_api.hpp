@@ -52,7 +52,15 @@ class MasterApi : public NodeApi {
     bool ok = false;
   };
   // Runs the request's statements on the write path (held).
-  std::vector<Ran> RunHeld(const SqlRequest& request, std::string* refusal);
+  // Why a whole request is refused before anything of it runs.
+  struct Refusal {
+    int status = 0;  // 0: none
+    std::string why;
+  };
+  std::vector<Ran> RunHeld(const SqlRequest& request, Refusal* refusal);
+  // The request's statements, split as the prompt splits them, or why
+  // none of them may run.
+  std::vector<std::string> SplitAndCheck(const SqlRequest& request, Refusal* refusal) const;
   Ran RunOne(const std::string& text, std::string* database);
   // {"summary", "slaves": [{"id", "outcome", "message"}]} once the slaves
   // answered `ran`'s events or ACK_TIMEOUT_MS passed.

@@ -143,6 +143,18 @@ TEST_F(HttpApiTest, BadRequestsGetTheirStatusAndA401SaysNothing) {
   EXPECT_THAT(bad_after.doc.value("error", ""), HasSubstr("after"));
   EXPECT_EQ(Get(master_http_, "/api/events?limit=0", Auth()).status, 400);
   EXPECT_EQ(Get(master_http_, "/replica?lag=-3").status, 400);
+  // What would outlast the request in the session the API shares with the
+  // prompt refuses the whole request (review); so does a bad DELIMITER:
+  // the INSERT before either does not run.
+  const Reply session = Post(master_http_, "/api/sql",
+                             R"j({"sql": ["INSERT INTO notes VALUES (50, 'x')", "SET autocommit = 0"]})j");
+  EXPECT_EQ(session.status, 403) << session.body;
+  EXPECT_THAT(session.doc.value("error", ""), HasSubstr("SET autocommit changes the session"));
+  const Reply delimiter = Post(master_http_, "/api/sql",
+                               R"j({"sql": "INSERT INTO notes VALUES (51, 'y');\nDELIMITER \nSELECT 1"})j");
+  EXPECT_EQ(delimiter.status, 400) << delimiter.body;
+  EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes WHERE id IN (50, 51)"),
+            std::optional<std::string>("0"));
   // The token is never logged.
   master->Signal(SIGTERM);
   EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();

@@ -113,5 +113,51 @@ TEST(MetricsTextTest, HistogramBucketsAreCumulativeAndLabelsEscaped) {
   EXPECT_NE(text.find("x_seconds_count{slave=\"a\\\"b\"} 2\n"), std::string::npos);
 }
 
+// What a request could leave behind in the session the master's API shares
+// with the prompt: refused, naming it; what is undone or leaves nothing
+// runs.
+TEST(SessionChangeRefusalTest, WhatWouldOutlastTheRequestIsRefused) {
+  struct Row {
+    const char* sql;
+    const char* names;  // in the refusal; empty: it runs
+  };
+  const Row rows[] = {
+      {"SET @a = 1", "SET"},
+      {"SET sql_mode = ''", "SET"},
+      {"SET NAMES latin1", "SET NAMES"},
+      {"SET SESSION time_zone = '+01:00'", "SET"},
+      {"SET autocommit = 0", "SET autocommit"},
+      {"SET autocommit = 1", "SET autocommit"},
+      {"SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET"},
+      {"LOCK TABLES students WRITE", "LOCK TABLES"},
+      {"UNLOCK TABLES", "UNLOCK TABLES"},
+      {"CREATE TEMPORARY TABLE t (id INT)", "temporary table"},
+      {"DROP TEMPORARY TABLE t", "temporary table"},
+      {"PREPARE s FROM 'SELECT 1'", "PREPARE"},
+      {"DEALLOCATE PREPARE s", "DEALLOCATE"},
+      {"SELECT 1 INTO @x", "SELECT ... INTO"},
+      {"SELECT @x := 5", "@x"},
+      {"INSERT INTO t VALUES (@x)", "@x"},
+      {"SELECT GET_LOCK('job', 0)", "GET_LOCK"},
+      {"USE other", ""},
+      {"BEGIN", ""},
+      {"COMMIT", ""},
+      {"INSERT INTO t VALUES (1)", ""},
+      {"SELECT * FROM t", ""},
+      {"CREATE TABLE t (id INT)", ""},
+      {"EXECUTE IMMEDIATE 'SELECT 1'", ""},
+      {"SELECT '@x', `@y` FROM t", ""},
+  };
+  for (const Row& r : rows) {
+    const std::string why = SessionChangeRefusal(sql::Classify(r.sql));
+    if (*r.names == '\0') {
+      EXPECT_EQ(why, "") << r.sql;
+    } else {
+      EXPECT_NE(why.find(r.names), std::string::npos) << r.sql << ": " << why;
+      EXPECT_NE(why.find("shares with its prompt"), std::string::npos) << r.sql << ": " << why;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sqlrepl::http
