@@ -74,7 +74,7 @@ class HttpServer {
   int listen_fd_ = -1;  // the listening socket, owned by server_
 };
 
-// The page (web/, embedded at build time: http/web_assets.hpp) as
+// The page (common/http/web/, embedded at build time: http/web_assets.hpp) as
 // Options::pages: each file at its path, and index.html at "/".
 std::vector<HttpServer::Options::Page> EmbeddedPages();
 
