@@ -59,7 +59,8 @@ bool SlaveApi::IsReplica(uint64_t max_lag, std::string* why) {
   }
   const uint64_t lag = Lag(link, applier_->counters());
   if (lag > max_lag) {
-    *why = fmt::format("{} events behind the master (at most {} asked)", lag, max_lag);
+    *why = fmt::format("{} event{} behind the master (at most {} asked)", lag, lag == 1 ? "" : "s",
+                       max_lag);
     return false;
   }
   return true;
