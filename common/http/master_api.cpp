@@ -168,8 +168,11 @@ Answer MasterApi::Events(uint64_t after, size_t limit) {
     nlohmann::json statements = nlohmann::json::array();
     // The log holds statements as logged: passwords already redacted.
     for (const replication::EventStatement& st : event->statements) statements.push_back(st.sql);
-    nlohmann::json outcomes = nlohmann::json::object();
-    for (const auto& [id, outcome] : stats_->Outcomes(event->seq)) outcomes[id] = outcome;
+    // As /api/sql's "slaves": one object per slave that answered.
+    nlohmann::json outcomes = nlohmann::json::array();
+    for (const auto& [id, answer] : stats_->Outcomes(event->seq)) {
+      outcomes.push_back({{"id", id}, {"outcome", answer.outcome}, {"message", answer.message}});
+    }
     events.push_back({{"seq", event->seq},
                       {"committed_at", row[1].value_or("")},
                       {"database", event->database},

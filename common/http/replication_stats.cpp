@@ -28,24 +28,24 @@ void ReplicationStats::Acknowledged(const std::string& slave_id, const protocol:
   const Clock::time_point now = Clock::now();
   std::lock_guard lock(mu_);
   SlaveTotals& t = totals_[slave_id];
-  std::string outcome = "applied";
+  Answer answer{"applied", ""};
   switch (ack.outcome) {
     case protocol::AckOutcome::kApplied:
       ++t.applied;
       break;
     case protocol::AckOutcome::kRefused:
       ++t.refused;
-      outcome = "refused: " + ack.message;
+      answer = {"refused", ack.message};
       break;
     case protocol::AckOutcome::kError:
       ++t.failed;
-      outcome = "failed: " + ack.message;
+      answer = {"failed", ack.message};
       break;
   }
   auto it = recent_.find(ack.seq);
   if (it == recent_.end()) return;  // published by an earlier master, or forgotten
   Sent& sent = it->second;
-  sent.outcomes[slave_id] = outcome;
+  sent.outcomes[slave_id] = std::move(answer);
   apply_latency_.Observe({{"slave", slave_id}}, Seconds(now - sent.at));
   if (sent.waiting.erase(slave_id) == 1 && sent.waiting.empty()) {
     ack_wait_.Observe({}, Seconds(now - sent.at));
@@ -60,10 +60,10 @@ std::optional<int64_t> ReplicationStats::AgeMs(uint64_t seq) const {
       .count();
 }
 
-std::map<std::string, std::string> ReplicationStats::Outcomes(uint64_t seq) const {
+std::map<std::string, ReplicationStats::Answer> ReplicationStats::Outcomes(uint64_t seq) const {
   std::lock_guard lock(mu_);
   auto it = recent_.find(seq);
-  return it == recent_.end() ? std::map<std::string, std::string>{} : it->second.outcomes;
+  return it == recent_.end() ? std::map<std::string, Answer>{} : it->second.outcomes;
 }
 
 void ReplicationStats::WriteMetrics(MetricsText* out) const {

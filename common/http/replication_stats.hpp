@@ -38,9 +38,14 @@ class ReplicationStats : public feed::EventSink {
   // Milliseconds since `seq` was published; nullopt when this process did
   // not publish it or has forgotten it.
   std::optional<int64_t> AgeMs(uint64_t seq) const;
-  // How each slave answered `seq` ("applied", "refused: why", "failed:
-  // error"), as far as this process heard.
-  std::map<std::string, std::string> Outcomes(uint64_t seq) const;
+  // How a slave answered an event: "applied", "refused" or "failed", and
+  // why (the refusal or the error; empty when applied).
+  struct Answer {
+    std::string outcome;
+    std::string message;
+  };
+  // Each slave's answer to `seq`, by slave id, as far as this process heard.
+  std::map<std::string, Answer> Outcomes(uint64_t seq) const;
   // The counters and histograms, as Prometheus families.
   void WriteMetrics(MetricsText* out) const;
 
@@ -48,7 +53,7 @@ class ReplicationStats : public feed::EventSink {
   struct Sent {
     Clock::time_point at;
     std::set<std::string> waiting;  // connected at publication, not answered yet
-    std::map<std::string, std::string> outcomes;
+    std::map<std::string, Answer> outcomes;
   };
   struct SlaveTotals {
     uint64_t applied = 0;

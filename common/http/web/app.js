@@ -312,21 +312,12 @@
   // ---- Events --------------------------------------------------------------
 
   function outcomeName(o) {
-    return String(o.outcome || o.kind || 'unknown').toLowerCase().replace(/[^a-z]+/g, '-');
+    return String(o.outcome || 'unknown').toLowerCase().replace(/[^a-z]+/g, '-');
   }
 
-  // {"slave1": "applied", "slave2": "refused: why"} -> [{id, outcome, message}]
-  function outcomeList(outcomes) {
-    if (Array.isArray(outcomes)) return outcomes;
-    return Object.entries(outcomes || {}).map(([id, text]) => {
-      const at = String(text).indexOf(': ');
-      return at < 0 ? {id, outcome: String(text), message: ''}
-                    : {id, outcome: text.slice(0, at), message: text.slice(at + 2)};
-    });
-  }
-
+  // o: {id, outcome, message}, as /api/events and /api/sql give each slave's answer.
   function outcomePill(o) {
-    const id = o.id || o.slave || o.slave_id || '?';
+    const id = o.id || '?';
     const name = outcomeName(o);
     const text = o.message ? `${id}: ${o.outcome} (${o.message})` : `${id}: ${o.outcome}`;
     return el('span', {class: 'pill ' + name, 'data-slave': id, 'data-outcome': name,
@@ -340,7 +331,7 @@
   }
 
   function eventRow(ev) {
-    const statements = (ev.statements || []).map((s) => (typeof s === 'string' ? s : s.sql));
+    const statements = ev.statements || [];
     // data-label: the column's name, shown by the narrow layout (app.css).
     return el('tr', {'data-seq': ev.seq},
               el('td', {class: 'num', 'data-label': '#'}, show(ev.seq)),
@@ -349,7 +340,7 @@
               el('td', {'data-label': 'Database'}, show(ev.database)),
               el('td', {class: 'statements', 'data-label': 'Statements'}, statements.join(';\n')),
               el('td', {class: 'outcomes', 'data-label': 'Outcomes'},
-                 ...outcomeList(ev.outcomes).map(outcomePill)));
+                 ...(ev.outcomes || []).map(outcomePill)));
   }
 
   const pollEvents = poller(async () => {
@@ -373,9 +364,9 @@
 
   // ---- SQL -----------------------------------------------------------------
 
+  // Cells are text or null (docs/api.md): null is shown as NULL.
   function cellText(v) {
-    if (v === null || v === undefined) return null;
-    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return v === null || v === undefined ? null : String(v);
   }
 
   function resultTable(r) {
@@ -389,7 +380,6 @@
   }
 
   function warningText(w) {
-    if (typeof w === 'string') return w;
     return [w.level, w.code && `(${w.code})`, w.message].filter(Boolean).join(' ');
   }
 
