@@ -98,6 +98,21 @@ class HttpApiTest : public ServersTest<HttpTestServers> {
     return Post(port, "/api/sql", json{{"sql", sql}}.dump());
   }
 
+  // The master (--serve) and both slaves, once both are live at the master.
+  struct Nodes {
+    std::optional<Process> master, slave1, slave2;
+  };
+  void StartAll(Nodes* n) {
+    n->master = StartMaster();
+    ASSERT_TRUE(n->master);
+    n->slave1 = StartSlave(1);
+    n->slave2 = StartSlave(2);
+    ASSERT_TRUE(n->slave1 && n->slave2);
+    ASSERT_TRUE(WaitFor([&] { return BothLive(); }, seconds(30)))
+        << Get(master_http_, "/api/status", Auth()).body << n->slave1->Stdout()
+        << n->slave2->Stdout();
+  }
+
   // Both slaves are live at the master.
   bool BothLive() {
     const Reply r = Get(master_http_, "/api/status", Auth());
@@ -169,13 +184,9 @@ TEST_F(HttpApiTest, BadRequestsGetTheirStatusAndA401SaysNothing) {
 // reads and refuses writes naming the master; /api/events shows the write;
 // /metrics passes promtool; /replica flips when the master goes away.
 TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
-  std::optional<Process> master = StartMaster();
-  ASSERT_TRUE(master);
-  std::optional<Process> slave1 = StartSlave(1);
-  std::optional<Process> slave2 = StartSlave(2);
-  ASSERT_TRUE(slave1 && slave2);
-  ASSERT_TRUE(WaitFor([&] { return BothLive(); }, seconds(30)))
-      << Get(master_http_, "/api/status", Auth()).body << slave1->Stdout() << slave2->Stdout();
+  Nodes nodes;
+  ASSERT_NO_FATAL_FAILURE(StartAll(&nodes));
+  std::optional<Process>& master = nodes.master;
 
   EXPECT_EQ(Get(master_http_, "/health").status, 200);
   EXPECT_EQ(Get(slave_http_, "/health").status, 200);
@@ -339,12 +350,9 @@ TEST_F(HttpApiTest, ThePromptAndTheApiWriteOnOnePath) {
 // by a lock on its own server falls behind (503 at ?lag=0, naming how far,
 // 200 with room for it), and is a replica again once it caught up.
 TEST_F(HttpApiTest, ReplicaFlipsWhenTheSlaveFallsBehindAndWhenItCatchesUp) {
-  std::optional<Process> master = StartMaster();
-  ASSERT_TRUE(master);
-  std::optional<Process> slave1 = StartSlave(1);
-  std::optional<Process> slave2 = StartSlave(2);
-  ASSERT_TRUE(slave1 && slave2);
-  ASSERT_TRUE(WaitFor([&] { return BothLive(); }, seconds(30))) << slave1->Stdout();
+  Nodes nodes;
+  ASSERT_NO_FATAL_FAILURE(StartAll(&nodes));
+  std::optional<Process>& slave1 = nodes.slave1;
   ASSERT_EQ(Sql(master_http_, "INSERT INTO notes VALUES (1, 'a')").status, 200);
   ASSERT_TRUE(WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(20)));
 
@@ -393,12 +401,9 @@ TEST_F(HttpApiTest, ALongStatementAtThePromptGets409NotAStuckWorker) {
 // write it answered as done is kept, and once a master serves again both
 // slaves hold exactly the master's rows.
 TEST_F(HttpApiTest, ServeStoppedBySigtermMidWorkloadLosesNothing) {
-  std::optional<Process> master = StartMaster();
-  ASSERT_TRUE(master);
-  std::optional<Process> slave1 = StartSlave(1);
-  std::optional<Process> slave2 = StartSlave(2);
-  ASSERT_TRUE(slave1 && slave2);
-  ASSERT_TRUE(WaitFor([&] { return BothLive(); }, seconds(30)));
+  Nodes nodes;
+  ASSERT_NO_FATAL_FAILURE(StartAll(&nodes));
+  std::optional<Process>& master = nodes.master;
   std::atomic<int> done{0};
   std::thread writer([&] {
     for (int i = 1; i < 100000; ++i) {
