@@ -259,8 +259,18 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, Refusa
     original = db.result->rows[0][0].value_or("");
   }
   std::string database = original;
+  // A reconnection that question caused is said with the first statement.
+  nlohmann::json said = nlohmann::json::array();
+  if (db.lost) said.push_back("the session was lost: " + db.lost->ToString());
+  for (const std::string& n : db.reconnect_notes) said.push_back(n);
   for (const std::string& text : statements) {
     out.push_back(RunOne(text, &database));
+    if (!said.empty()) {
+      nlohmann::json& notes = out.back().json["notes"];
+      said.insert(said.end(), notes.begin(), notes.end());
+      notes = std::move(said);
+      said = nlohmann::json::array();
+    }
     if (!out.back().ok && !request.force) break;
   }
   // The prompt carries on where it was: no transaction of ours left open,

@@ -374,6 +374,24 @@ TEST_F(HttpApiTest, ReplicaFlipsWhenTheSlaveFallsBehindAndWhenItCatchesUp) {
             std::optional<std::string>("b"));
 }
 
+// The master's session is lost between two requests: the API's own first
+// question (the current database) reconnects, and what reconnecting said
+// reaches the caller with the request's statement (it was dropped).
+TEST_F(HttpApiTest, AReconnectionBeforeTheRequestIsSaidWithItsFirstStatement) {
+  std::optional<Process> master = StartMaster();
+  ASSERT_TRUE(master);
+  ASSERT_EQ(Sql(master_http_, "INSERT INTO notes VALUES (1, 'a')").status, 200);
+  const std::optional<std::string> holder =
+      servers_[0]->QueryValue("SELECT IS_USED_LOCK('sqlrepl-master:repl_meta')");
+  ASSERT_TRUE(holder && *holder != "NULL");
+  ASSERT_TRUE(servers_[0]->Exec("KILL " + *holder).ok());
+  const Reply r = Sql(master_http_, "SELECT COUNT(*) FROM notes");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json& first = r.doc["results"][0];
+  EXPECT_EQ(first["rows"][0][0], "1") << r.body;
+  EXPECT_THAT(first["notes"].dump(), HasSubstr("Trying to reconnect")) << r.body;
+}
+
 // A long statement at the prompt holds the write path: a request waits a
 // bounded time for it and answers 409, rather than holding a worker (which
 // /health and /primary need) for as long as the statement runs.
