@@ -230,25 +230,28 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
 
 }  // namespace
 
-asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
-  const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
-  const SlavePosition position = applier.ResumePosition();
+asio::awaitable<Result<std::string>> MasterLink::SendHello(Link& link,
+                                                          const SlavePosition& position) {
   Result<replication::Nonce> nonce = replication::MakeNonce(options_.random);
   if (!nonce.ok()) {
     co_return Status::Unavailable("cannot start the handshake: " + nonce.status().message());
   }
   protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
                         position.applied_seq, *nonce};
-  const std::string hello_payload = protocol::Encode(hello);
-  const std::string hello_frame = protocol::EncodeFrame(MessageType::kHello, hello_payload);
-  auto [ec, n] = co_await asio::async_write(link->stream, asio::buffer(hello_frame), use_nothrow);
+  std::string payload = protocol::Encode(hello);
+  const std::string frame = protocol::EncodeFrame(MessageType::kHello, payload);
+  auto [ec, n] = co_await asio::async_write(link.stream, asio::buffer(frame), use_nothrow);
   if (ec) co_return Status::Unavailable(ec.message());
+  co_return payload;
+}
 
+asio::awaitable<Result<replication::SessionKeys>> MasterLink::Authenticate(
+    Link& link, const std::string& where, const std::string& hello_payload) {
   Result<protocol::Frame> frame =
-      co_await protocol::ReadFrame(link->stream, protocol::kMaxHandshakeFrame);
+      co_await protocol::ReadFrame(link.stream, protocol::kMaxHandshakeFrame);
   if (!frame.ok()) {
-    if (frame.status().code() != StatusCode::kUnavailable || link->closed) co_return frame.status();
-    co_return NoFirstAnswer(where, frame.status().message(), link->stream.tls());
+    if (frame.status().code() != StatusCode::kUnavailable || link.closed) co_return frame.status();
+    co_return NoFirstAnswer(where, frame.status().message(), link.stream.tls());
   }
   if (frame->type == MessageType::kReject) co_return UnsealedRefusal(where, frame->payload);
   protocol::Challenge challenge;
@@ -264,7 +267,7 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
     const std::string why = protocol::EncodeFrame(
         MessageType::kReject, protocol::Encode(protocol::Reject{protocol::RejectCode::kBadAuth,
                                                                 "master proof not verified"}));
-    co_await asio::async_write(link->stream, asio::buffer(why), use_nothrow);
+    co_await asio::async_write(link.stream, asio::buffer(why), use_nothrow);
     co_return Status::Unavailable(
         fmt::format("{} could not prove it knows REPL_TOKEN: either REPL_TOKEN differs between "
                     "master and slave, "
@@ -273,14 +276,18 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
   }
   protocol::Auth auth{replication::SlaveProof(options_.token, transcript)};
   const std::string auth_frame = protocol::EncodeFrame(MessageType::kAuth, protocol::Encode(auth));
-  auto [ec2, n2] = co_await asio::async_write(link->stream, asio::buffer(auth_frame), use_nothrow);
-  if (ec2) co_return Status::Unavailable(ec2.message());
+  auto [ec, n] = co_await asio::async_write(link.stream, asio::buffer(auth_frame), use_nothrow);
+  if (ec) co_return Status::Unavailable(ec.message());
+  co_return replication::DeriveSessionKeys(options_.token, transcript);
+}
 
-  const replication::SessionKeys keys = replication::DeriveSessionKeys(options_.token, transcript);
-  link->from_master.emplace(keys.master_to_slave);
-  frame = co_await protocol::ReadFrame(link->stream, protocol::kMaxMessageLength + 1024);
+asio::awaitable<Result<protocol::Welcome>> MasterLink::ReadWelcome(
+    Link& link, const std::string& where, const replication::SessionKeys& keys) {
+  link.from_master.emplace(keys.master_to_slave);
+  Result<protocol::Frame> frame =
+      co_await protocol::ReadFrame(link.stream, protocol::kMaxMessageLength + 1024);
   if (!frame.ok()) co_return frame.status();
-  Status sealed = link->from_master->Open(frame->type, &frame->payload);
+  Status sealed = link.from_master->Open(frame->type, &frame->payload);
   if (!sealed.ok()) co_return Status::Unavailable(fmt::format("{}: {}", where, sealed.message()));
   if (frame->type == MessageType::kReject) {
     protocol::Reject reject;
@@ -296,27 +303,38 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
       !protocol::IsValidId(welcome.replication_id)) {
     co_return Status::Corruption("the master did not welcome or refuse this slave");
   }
-  link->writer.Seal(protocol::FrameMac(keys.slave_to_master));
+  co_return welcome;
+}
+
+asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
+  const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
+  Result<std::string> hello = co_await SendHello(*link, applier.ResumePosition());
+  if (!hello.ok()) co_return hello.status();
+  Result<replication::SessionKeys> keys = co_await Authenticate(*link, where, *hello);
+  if (!keys.ok()) co_return keys.status();
+  Result<protocol::Welcome> welcome = co_await ReadWelcome(*link, where, *keys);
+  if (!welcome.ok()) co_return welcome.status();
+  link->writer.Seal(protocol::FrameMac(keys->slave_to_master));
   // The master trusts only acknowledgements for what a slave has applied
   // (its Hello says what it has queued). Acknowledge what was applied before
   // this connection, or a restarted master would wait for it (\verify) and
   // show the slave as far behind until the next write.
   const uint64_t applied = applier.counters().applied_seq;
-  if (applied > 0 && applied <= welcome.last_seq) {
+  if (applied > 0 && applied <= welcome->last_seq) {
     link->Send(MessageType::kAck,
                protocol::Encode(protocol::Ack{applied, protocol::AckOutcome::kApplied, 0, ""}));
   }
   link->timer.cancel();
-  applier.SetReplicationId(welcome.replication_id);
+  applier.SetReplicationId(welcome->replication_id);
   Print(fmt::format("Connected to master {}:{} (log {}), resuming at #{} (master at #{}).",
-                    options_.master_host, options_.master_port, welcome.replication_id,
-                    welcome.from_seq, welcome.last_seq));
+                    options_.master_host, options_.master_port, welcome->replication_id,
+                    welcome->from_seq, welcome->last_seq));
   Log(
       fmt::format("connected to the master at {}: handshake done (log {}), resuming at #{}, "
                   "master at #{}",
-                  where, welcome.replication_id, welcome.from_seq, welcome.last_seq));
+                  where, welcome->replication_id, welcome->from_seq, welcome->last_seq));
   SetConnection("connected", true);
-  Heard(welcome.last_seq);
+  Heard(welcome->last_seq);
   co_return Status::Ok();
 }
 

@@ -95,6 +95,16 @@ class MasterLink : public ApplyReports {
   // kFailedPrecondition when the master, proven, refused us; kUnavailable
   // for a peer that did not prove REPL_TOKEN.
   asio::awaitable<Status> Handshake(std::shared_ptr<Link> link, Applier& applier);
+  // The handshake's three steps: the Hello sent (its payload, which the
+  // transcript covers); the master's proof checked and ours sent (the
+  // session's keys); the master's sealed answer (its Welcome, or its
+  // refusal as the status).
+  asio::awaitable<Result<std::string>> SendHello(Link& link, const SlavePosition& position);
+  asio::awaitable<Result<replication::SessionKeys>> Authenticate(Link& link,
+                                                                const std::string& where,
+                                                                const std::string& hello_payload);
+  asio::awaitable<Result<protocol::Welcome>> ReadWelcome(Link& link, const std::string& where,
+                                                         const replication::SessionKeys& keys);
   asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
   asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
   void Print(const std::string& line) const;
