@@ -139,9 +139,19 @@ HttpServer::HttpServer(Options options, NodeApi* api) : options_(std::move(optio
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  const bool tls = !options_.tls_cert.empty();
-  if (Status s = CheckListen(options_.host, tls, options_.allow_plaintext); !s.ok()) return s;
-  if (tls) {
+  if (Status s = CheckListen(options_.host, tls(), options_.allow_plaintext); !s.ok()) return s;
+  if (Status s = MakeServer(); !s.ok()) return s;
+  Route();
+  if (Status s = Listen(); !s.ok()) return s;
+  if (options_.log) {
+    options_.log(fmt::format("HTTP{} API listening on {}:{}", tls() ? "S" : "", options_.host,
+                             port_));
+  }
+  return Status::Ok();
+}
+
+Status HttpServer::MakeServer() {
+  if (tls()) {
     auto server = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(),
                                                        options_.tls_key.c_str());
     if (!server->is_valid()) {
@@ -163,7 +173,10 @@ Status HttpServer::Start() {
   // So that idle connections (a browser's) do not keep workers.
   server_->set_keep_alive_timeout(options_.keep_alive_seconds);
   server_->set_keep_alive_max_count(kKeepAliveRequests);
-  Route();
+  return Status::Ok();
+}
+
+Status HttpServer::Listen() {
   // cpp-httplib listens with a backlog of 5: a burst of connections would
   // wait for SYN retransmissions (seconds) instead of a quick 503. Linux
   // takes a second listen() on the socket as a new backlog.
@@ -196,10 +209,6 @@ Status HttpServer::Start() {
           fmt::format("HTTP: the server on {}:{} did not start", options_.host, port_));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (options_.log) {
-    options_.log(fmt::format("HTTP{} API listening on {}:{}", tls ? "S" : "", options_.host,
-                             port_));
   }
   return Status::Ok();
 }
@@ -238,6 +247,13 @@ void HttpServer::Route() {
       res.set_content(page.body.data(), page.body.size(), page.content_type.c_str());
     });
   }
+  RouteOpenEndpoints();
+  RouteApi();
+}
+
+// Without the token: they reveal no data (docs/security.md).
+void HttpServer::RouteOpenEndpoints() {
+  httplib::Server& s = *server_;
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
@@ -257,6 +273,10 @@ void HttpServer::Route() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(api_->Metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+void HttpServer::RouteApi() {
+  httplib::Server& s = *server_;
   s.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, api_->Status());
   });

@@ -64,7 +64,15 @@ class HttpServer {
   bool tls() const { return !options_.tls_cert.empty(); }
 
  private:
+  // server_, HTTP or HTTPS, with the limits of http_rules.hpp.
+  Status MakeServer();
+  // Binds HTTP_LISTEN and serves on thread_ until Stop().
+  Status Listen();
+  // The token and the 503 bound before any route; the page; then the
+  // endpoints without the token and those of /api.
   void Route();
+  void RouteOpenEndpoints();
+  void RouteApi();
 
   Options options_;
   NodeApi* api_;
