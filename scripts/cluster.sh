@@ -222,6 +222,9 @@ case "$cmd" in
     [ -f "$env" ] || die "no $env: run 'scripts/cluster.sh start' first"
     listen=$(sed -n 's/^HTTP_LISTEN=//p' "$env" | tail -1)
     token=$(sed -n "s/^HTTP_TOKEN='\(.*\)'$/\1/p" "$env" | tail -1)
+    # A cluster started before the page existed: its .env has no HTTP keys.
+    [ -n "$listen" ] && [ -n "$token" ] ||
+      die "$env has no HTTP_LISTEN or HTTP_TOKEN: restart the cluster (scripts/cluster.sh stop; scripts/cluster.sh start) to write them"
     echo "page: https://$listen/ (certificate from the demo's CA, $dir/tls/ca.crt)"
     echo "token: $token"
     ;;
