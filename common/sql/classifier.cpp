@@ -736,6 +736,21 @@ void NoteRoutineSchema(const std::vector<Token>& tokens, size_t i, const std::st
   }
 }
 
+// `'bob'@'localhost'`, `bob@localhost`: the host of an account, which
+// lexes as a variable. No expression puts a variable right after a literal
+// or a quoted name; after a bare word (which may be a keyword: THEN @a) it
+// is a host only where an account is named: account statements,
+// DEFINER = name@host, ... FOR name@host.
+bool IsAccountHost(const std::vector<Token>& tokens, size_t i, StatementKind kind) {
+  if (i == 0) return false;
+  const Token& before = tokens[i - 1];
+  if (before.kind == TokenKind::kString || before.kind == TokenKind::kQuotedIdent) return true;
+  if (before.kind != TokenKind::kWord) return false;
+  if (kind == StatementKind::kAccount) return true;
+  if (i >= 2 && tokens[i - 2].Is("FOR")) return true;
+  return i >= 3 && tokens[i - 2].IsOperator("=") && tokens[i - 3].Is("DEFINER");
+}
+
 // The user variables and LAST_INSERT_ID() calls in `tokens`, and the
 // schemas of the routines and sequences the statement uses.
 void NoteNamesAndCalls(const std::vector<Token>& tokens, LexMode mode, Classification* c) {
@@ -750,7 +765,7 @@ void NoteNamesAndCalls(const std::vector<Token>& tokens, LexMode mode, Classific
       c->functions.push_back(called);
     }
     const std::string name = UserVariableName(t, mode);
-    if (name.empty()) continue;
+    if (name.empty() || IsAccountHost(tokens, i, c->kind)) continue;
     if (c->reserved_variable.empty() && IsReservedVariable(name)) c->reserved_variable = "@" + name;
     if (std::find(c->user_variables.begin(), c->user_variables.end(), name) ==
         c->user_variables.end()) {
