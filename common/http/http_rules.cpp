@@ -57,34 +57,60 @@ Result<SqlRequest> ParseSqlRequest(std::string_view body) {
   return request;
 }
 
-std::string SessionChangeRefusal(const sql::Classification& c) {
+namespace {
+
+// What a statement is, as the refusal names it; empty when the API may run
+// it. An allow-list: what is not known to leave the session as it was is
+// refused, so that a kind of statement added later is refused too.
+std::string OutlastingPart(const sql::Classification& c) {
   using sql::StatementKind;
   using sql::TransactionOp;
-  const auto calls = [&c](const char* f) {
-    return std::find(c.functions.begin(), c.functions.end(), f) != c.functions.end();
-  };
-  std::string what;
-  if (c.kind == StatementKind::kSessionState && c.use_database.empty()) {
-    what = c.verb;
-  } else if (c.transaction == TransactionOp::kAutocommitOn ||
-             c.transaction == TransactionOp::kAutocommitOff ||
-             c.transaction == TransactionOp::kSetTransaction) {
-    what = c.verb;
-  } else if (c.kind == StatementKind::kAdmin &&
-             (c.verb.rfind("LOCK ", 0) == 0 || c.verb.rfind("UNLOCK ", 0) == 0)) {
-    what = c.verb;
-  } else if (c.kind == StatementKind::kDdl && c.temporary) {
-    what = "a temporary table";
-  } else if (c.kind == StatementKind::kDynamicSql && (c.verb == "PREPARE" || c.verb == "DEALLOCATE")) {
-    what = c.verb;
-  } else if (!c.user_variables.empty()) {
-    what = "a user variable (@" + c.user_variables.front() + ")";
-  } else if (calls("GET_LOCK")) {
-    what = "GET_LOCK()";
+  if (!c.user_variables.empty()) return "a statement with a user variable (@" + c.user_variables.front() + ")";
+  if (std::find(c.functions.begin(), c.functions.end(), "GET_LOCK") != c.functions.end()) {
+    return "GET_LOCK()";
   }
+  switch (c.kind) {
+    case StatementKind::kEmpty:
+    case StatementKind::kRead:
+    case StatementKind::kDataChange:
+    case StatementKind::kGlobalState:
+    case StatementKind::kFileAccess:
+      return "";
+    case StatementKind::kDdl:
+      return c.temporary ? "a temporary table" : "";
+    case StatementKind::kAccount:
+      return c.verb == "SET ROLE" ? c.verb : "";
+    case StatementKind::kSessionState:
+      return c.use_database.empty() ? c.verb : "";  // USE is undone after the request
+    case StatementKind::kTransaction:
+      switch (c.transaction) {
+        case TransactionOp::kBegin:
+        case TransactionOp::kCommit:
+        case TransactionOp::kRollback:
+        case TransactionOp::kSavepoint:
+        case TransactionOp::kRollbackToSavepoint:
+        case TransactionOp::kReleaseSavepoint:
+          return "";  // an open transaction is rolled back after the request
+        default:
+          return c.verb;
+      }
+    case StatementKind::kAdmin:
+    case StatementKind::kDynamicSql:
+    case StatementKind::kCompound:
+    case StatementKind::kRoutineCall:
+    case StatementKind::kUnknown:
+      break;
+  }
+  return c.verb.empty() ? "this statement" : c.verb;
+}
+
+}  // namespace
+
+std::string SessionChangeRefusal(const sql::Classification& c) {
+  const std::string what = OutlastingPart(c);
   if (what.empty()) return "";
-  return what + " changes the session, which the master's API shares with its prompt and every "
-                "request; not run over the API (run it at the prompt)";
+  return what + " is not run over the API: it could change the database session that the "
+                "master's API shares with its prompt and every request (run it at the prompt)";
 }
 
 Result<uint64_t> ParseCount(const std::string& name, const std::optional<std::string>& value,

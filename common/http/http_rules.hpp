@@ -52,11 +52,13 @@ struct SqlRequest {
 Result<SqlRequest> ParseSqlRequest(std::string_view body);
 
 // The master's API runs statements on the prompt's session (one write path,
-// one log, the log's lock): why `c` may not run there because what it
-// changes in the session would outlast the request, into the prompt and the
-// next request (SET, user variables, autocommit, LOCK TABLES, temporary
-// tables, prepared statements, named locks). Empty when it may run. USE
-// and an open transaction are undone at the end of the request instead.
+// one log, the log's lock): why `c` may not run there, because it could
+// change that session beyond the request, into the prompt and the next
+// request. Empty when it may run: reads, data changes, DDL but temporary
+// tables, transactions (rolled back if left open), USE (undone), accounts
+// but SET ROLE; none of them with a user variable or GET_LOCK(). All else
+// (SET, LOCK and FLUSH, HANDLER, CALL, dynamic SQL, compound statements)
+// is refused.
 std::string SessionChangeRefusal(const sql::Classification& c);
 
 // A non-negative whole number of a query string (?after=N); `fallback`

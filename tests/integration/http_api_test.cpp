@@ -164,7 +164,7 @@ TEST_F(HttpApiTest, BadRequestsGetTheirStatusAndA401SaysNothing) {
   const Reply session = Post(master_http_, "/api/sql",
                              R"j({"sql": ["INSERT INTO notes VALUES (50, 'x')", "SET autocommit = 0"]})j");
   EXPECT_EQ(session.status, 403) << session.body;
-  EXPECT_THAT(session.doc.value("error", ""), HasSubstr("SET autocommit changes the session"));
+  EXPECT_THAT(session.doc.value("error", ""), HasSubstr("SET autocommit is not run over the API"));
   const Reply delimiter = Post(master_http_, "/api/sql",
                                R"j({"sql": "INSERT INTO notes VALUES (51, 'y');\nDELIMITER \nSELECT 1"})j");
   EXPECT_EQ(delimiter.status, 400) << delimiter.body;
@@ -478,6 +478,44 @@ TEST_F(HttpApiTest, HttpsWithTheCaAndPlainTextRefusedOffLoopback) {
   ASSERT_TRUE(open);
   EXPECT_EQ(open->Wait(seconds(60)), 2);
   EXPECT_THAT(open->Stderr(), HasSubstr("HTTP_ALLOW_PLAINTEXT=1"));
+}
+
+// Found by review: what a deny-list did not see outlasted the request in
+// the session the API shares with the prompt (dynamic SQL, a compound
+// statement, HANDLER, FLUSH TABLES WITH READ LOCK, which blocked every later
+// write of a --serve master), dynamic SQL released the log's lock, and
+// statements naming user@host were refused as using a variable.
+TEST_F(HttpApiTest, OnlyStatementsThatLeaveTheSessionAsItWasRunOverTheApi) {
+  std::optional<Process> master = StartMaster();
+  ASSERT_TRUE(master);
+  const auto value = [&](const std::string& sql) {
+    const Reply r = Sql(master_http_, sql);
+    return r.status == 200 ? r.doc["results"][0]["rows"][0][0].get<std::string>() : r.body;
+  };
+  const std::string before = value("SELECT @@session.div_precision_increment");
+  for (const char* sql :
+       {"EXECUTE IMMEDIATE 'SET SESSION div_precision_increment = 9'",
+        "DELIMITER //\nBEGIN NOT ATOMIC SET SESSION div_precision_increment = 8; END //",
+        "HANDLER notes OPEN", "FLUSH TABLES WITH READ LOCK",
+        "EXECUTE IMMEDIATE 'DO RELEASE_ALL_LOCKS()'"}) {
+    const Reply r = Sql(master_http_, sql);
+    EXPECT_EQ(r.status, 403) << sql << ": " << r.body;
+  }
+  EXPECT_EQ(value("SELECT @@session.div_precision_increment"), before);
+  EXPECT_EQ(servers_[0]->QueryValue("SELECT IS_USED_LOCK('sqlrepl-master:repl_meta') IS NULL"),
+            std::optional<std::string>("0"))
+      << "the master no longer holds the log's lock";
+  const Reply write = Sql(master_http_, "INSERT INTO notes VALUES (60, 'after')");
+  EXPECT_EQ(write.doc.value("ok", false), true) << write.body;
+  for (const char* account : {"CREATE USER 'apiuser'@'localhost'",
+                              "GRANT SELECT ON school.* TO 'apiuser'@'localhost'",
+                              "DROP USER apiuser@localhost"}) {
+    const Reply r = Sql(master_http_, account);
+    // Run, not refused (the test's account may lack the grant option).
+    EXPECT_EQ(r.status, 200) << account << ": " << r.body;
+  }
+  master->Signal(SIGTERM);
+  EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
 }
 
 }  // namespace
