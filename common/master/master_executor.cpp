@@ -367,9 +367,12 @@ Executed MasterExecutor::ExecuteChecked(std::string_view sql, const sql::Classif
     }
   }
   // This session holds the replication log's lock (log/replication_log.cpp):
-  // releasing it would let another master write the same log.
+  // releasing it would let another master write the same log. Dynamic SQL
+  // is judged by its text (EXECUTE IMMEDIATE 'DO RELEASE_ALL_LOCKS()').
+  const bool dynamic = c.kind == StatementKind::kDynamicSql;
   for (const char* release : {"RELEASE_LOCK", "RELEASE_ALL_LOCKS"}) {
-    if (std::find(c.functions.begin(), c.functions.end(), release) != c.functions.end()) {
+    if (std::find(c.functions.begin(), c.functions.end(), release) != c.functions.end() ||
+        (dynamic && AsciiUpper(sql).find(release) != std::string::npos)) {
       return Failed(Status::FailedPrecondition(fmt::format(
           "{}() runs in the master's session, which holds the replication log's lock; not "
           "executed (use named locks on another connection)",

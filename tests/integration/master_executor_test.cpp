@@ -513,7 +513,9 @@ TEST_F(MasterExecutorTest, WriteWhoseServerWasKilledGivesOneErrorSayingBoth) {
 // write it too (found by review). Refused before it runs.
 TEST_F(MasterExecutorTest, AStatementThatWouldReleaseTheLogLockIsRefused) {
   for (const std::string sql :
-       {"SELECT RELEASE_ALL_LOCKS()", "DO RELEASE_LOCK('sqlrepl-master:repl_meta')"}) {
+       {"SELECT RELEASE_ALL_LOCKS()", "DO RELEASE_LOCK('sqlrepl-master:repl_meta')",
+        "EXECUTE IMMEDIATE 'DO release_all_locks()'",
+        "PREPARE s FROM 'SELECT RELEASE_LOCK(''sqlrepl-master:repl_meta'')'"}) {
     const master::Executed e = executor_->Execute(sql, sql::Classify(sql), "school");
     ASSERT_FALSE(e.result.ok()) << sql;
     EXPECT_EQ(e.result.status().code(), StatusCode::kFailedPrecondition) << sql;
