@@ -84,38 +84,31 @@ asio::awaitable<void> SlaveSession::Run() {
 
   while (!closed_) {
     Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, protocol::kMaxSlaveFrame);
-    if (!frame.ok()) {
-      Close(frame.status().message());
-      break;
-    }
-    Status sealed = from_slave_->Open(frame->type, &frame->payload);
-    if (!sealed.ok()) {
-      Close(sealed.message());
-      break;
-    }
-    last_heard_ = std::chrono::steady_clock::now();
-    if (frame->type == MessageType::kAck) {
-      protocol::Ack ack;
-      Status s = protocol::Decode(frame->payload, &ack);
-      if (!s.ok()) {
-        Close(s.message());
-        break;
-      }
-      host_->registry().Acknowledged(slave_id_, generation_, ack);
-    } else if (frame->type == MessageType::kVerifyResult) {
-      protocol::VerifyResult result;
-      Status s = protocol::Decode(frame->payload, &result);
-      if (!s.ok()) {
-        Close(s.message());
-        break;
-      }
-      host_->registry().VerifyAnswered(slave_id_, generation_, std::move(result));
-    } else if (frame->type != MessageType::kHeartbeat) {
-      Close(fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+    const Status s = frame.ok() ? OnFrame(*frame) : frame.status();
+    if (!s.ok()) {
+      Close(s.message());
       break;
     }
   }
   host_->Unregister(self);
+}
+
+Status SlaveSession::OnFrame(protocol::Frame& frame) {
+  if (Status sealed = from_slave_->Open(frame.type, &frame.payload); !sealed.ok()) return sealed;
+  last_heard_ = std::chrono::steady_clock::now();
+  if (frame.type == MessageType::kAck) {
+    protocol::Ack ack;
+    if (Status s = protocol::Decode(frame.payload, &ack); !s.ok()) return s;
+    host_->registry().Acknowledged(slave_id_, generation_, ack);
+  } else if (frame.type == MessageType::kVerifyResult) {
+    protocol::VerifyResult result;
+    if (Status s = protocol::Decode(frame.payload, &result); !s.ok()) return s;
+    host_->registry().VerifyAnswered(slave_id_, generation_, std::move(result));
+  } else if (frame.type != MessageType::kHeartbeat) {
+    return Status::Corruption(
+        fmt::format("unexpected {} message", protocol::MessageTypeName(frame.type)));
+  }
+  return Status::Ok();
 }
 
 // Callers pass a named string: GCC 12 destroys a temporary argument of a

@@ -83,6 +83,9 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
 
  private:
   asio::awaitable<void> Run();
+  // One sealed frame from the slave, opened: an acknowledgement, a verify
+  // answer or a heartbeat; an error closes the session.
+  Status OnFrame(protocol::Frame& frame);
   // Hello, challenge and proof, then the decision: ReadHello, Authenticate, Admit.
   asio::awaitable<Status> Handshake();
   // The slave's hello, once it speaks this protocol version; `payload`
