@@ -232,6 +232,29 @@ bool RunPrompt(const config::SlaveConfig& cfg, const std::string& env_file,
   return true;
 }
 
+// The first lines: where the slave stands and whom it follows.
+void AnnounceStart(const config::SlaveConfig& cfg, const slave::SlavePosition& position,
+                   const LogFn& print, const LogFn& Log) {
+  print(fmt::format("Slave {} applying into database '{}'; applied up to #{}; following {}:{}.",
+                    cfg.slave_id, cfg.db.database, position.applied_seq, cfg.master_host,
+                    cfg.master_port));
+  Log(fmt::format("started: applied up to #{}{}", position.applied_seq,
+                  position.replication_id.empty() ? "" : " of log " + position.replication_id));
+}
+
+// The HTTP API, when HTTP_LISTEN is set: `api` and `server` are the
+// caller's, so that they go before the link and the applier.
+Status StartHttp(const config::SlaveConfig& cfg, const std::string& master, const LogFn& print,
+                 slave::MasterLink& link, slave::Applier& applier,
+                 std::optional<http::SlaveApi>& api, std::optional<http::HttpServer>& server) {
+  if (!cfg.http.enabled()) return Status::Ok();
+  api.emplace(http::SlaveApi::Options{cfg.slave_id, cfg.db.database, master,
+                                      !cfg.tls.cert.empty(), app::ToConnectOptions(cfg.db)},
+              &link, &applier);
+  server.emplace(http::NodeServerOptions(cfg.http, cfg.tls, print), &*api);
+  return server->Start();
+}
+
 // Follows the master from `position` until the link ends (or, at a
 // terminal, the prompt is closed); objects are declared in the order they
 // may be torn down in reverse.
@@ -248,11 +271,7 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   if (interactive) terminal = std::make_unique<console::TerminalLineSource>();
   std::mutex print_mu;
   const LogFn print = ConsolePrinter(print_mu, terminal);
-  print(fmt::format("Slave {} applying into database '{}'; applied up to #{}; following {}:{}.",
-                    cfg.slave_id, cfg.db.database, position.applied_seq, cfg.master_host,
-                    cfg.master_port));
-  Log(fmt::format("started: applied up to #{}{}", position.applied_seq,
-                  position.replication_id.empty() ? "" : " of log " + position.replication_id));
+  AnnounceStart(cfg, position, print, Log);
 
   // Ctrl-C must reach the prompt's thread alone: the threads started
   // until the prompt runs inherit SIGINT blocked (console/interrupt.hpp).
@@ -270,15 +289,10 @@ int Follow(const Settings& settings, const slave::SlavePosition& position,
   // The HTTP API (HTTP_LISTEN): stopped before the link and the applier go.
   std::optional<http::SlaveApi> api;
   std::optional<http::HttpServer> http_server;
-  if (cfg.http.enabled()) {
-    api.emplace(http::SlaveApi::Options{cfg.slave_id, cfg.db.database, master,
-                                        !cfg.tls.cert.empty(), app::ToConnectOptions(cfg.db)},
-                &link, &applier);
-    http_server.emplace(http::NodeServerOptions(cfg.http, cfg.tls, print), &*api);
-    if (Status started = http_server->Start(); !started.ok()) {
-      Log("stopped: " + started.message());
-      return Fail(started.message());
-    }
+  if (Status started = StartHttp(cfg, master, print, link, applier, api, http_server);
+      !started.ok()) {
+    Log("stopped: " + started.message());
+    return Fail(started.message());
   }
   asio::co_spawn(io, link.Run(applier),
                  WhenLinkEnds(exit_status, signals, link_ended, terminal, io));
