@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/startup.hpp"
+#include "sql/splitter.hpp"
 
 namespace sqlrepl::http {
 
@@ -30,6 +31,22 @@ bool TokenMatches(std::string_view authorization, std::string_view token) {
   return diff == 0;
 }
 
+namespace {
+
+// Each of `text`'s statements onto `out`, as the prompt splits them.
+Status AppendStatements(const std::string& text, std::vector<std::string>* out) {
+  sql::StatementSplitter splitter;
+  splitter.Feed(text);
+  splitter.Finish();
+  while (std::optional<sql::SplitStatement> st = splitter.Next()) {
+    if (!st->error.empty()) return Status::InvalidArgument(st->error);
+    if (!st->text.empty()) out->push_back(std::move(st->text));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<SqlRequest> ParseSqlRequest(std::string_view body) {
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
@@ -38,13 +55,17 @@ Result<SqlRequest> ParseSqlRequest(std::string_view body) {
   const auto sql = doc.find("sql");
   if (sql == doc.end()) return Status::InvalidArgument("missing field \"sql\"");
   if (sql->is_string()) {
-    request.statements.push_back(sql->get<std::string>());
+    if (Status s = AppendStatements(sql->get<std::string>(), &request.statements); !s.ok()) {
+      return s;
+    }
   } else if (sql->is_array() && !sql->empty()) {
-    for (const nlohmann::json& s : *sql) {
-      if (!s.is_string()) {
+    for (const nlohmann::json& text : *sql) {
+      if (!text.is_string()) {
         return Status::InvalidArgument("\"sql\" must be a string or a list of strings");
       }
-      request.statements.push_back(s.get<std::string>());
+      if (Status s = AppendStatements(text.get<std::string>(), &request.statements); !s.ok()) {
+        return s;
+      }
     }
   } else {
     return Status::InvalidArgument("\"sql\" must be a string or a non-empty list of strings");
@@ -65,7 +86,9 @@ namespace {
 std::string OutlastingPart(const sql::Classification& c) {
   using sql::StatementKind;
   using sql::TransactionOp;
-  if (!c.user_variables.empty()) return "a statement with a user variable (@" + c.user_variables.front() + ")";
+  if (!c.user_variables.empty()) {
+    return "a statement with a user variable (@" + c.user_variables.front() + ")";
+  }
   if (std::find(c.functions.begin(), c.functions.end(), "GET_LOCK") != c.functions.end()) {
     return "GET_LOCK()";
   }

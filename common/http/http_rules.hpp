@@ -45,10 +45,13 @@ bool TokenMatches(std::string_view authorization, std::string_view token);
 // POST /api/sql: {"sql": "..."} (one statement or several; a list of
 // strings runs as a script), with "force": true to go on after a failure.
 struct SqlRequest {
-  std::vector<std::string> statements;  // as given: each may hold several
+  // One statement each, split as the prompt splits a script (DELIMITER
+  // too); blank ones left out.
+  std::vector<std::string> statements;
   bool force = false;
 };
-// kInvalidArgument with the reason (bad JSON, no "sql", wrong types).
+// kInvalidArgument with the reason (bad JSON, no "sql", wrong types, a bad
+// DELIMITER line): a request refused whole, before any of it runs.
 Result<SqlRequest> ParseSqlRequest(std::string_view body);
 
 // The master's API runs statements on the prompt's session (one write path,

@@ -10,7 +10,6 @@
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 #include "sql/redact.hpp"
-#include "sql/splitter.hpp"
 
 namespace sqlrepl::http {
 namespace {
@@ -215,42 +214,25 @@ MasterApi::Ran MasterApi::RunOne(const std::string& text, std::string* database)
   return ran;
 }
 
-std::vector<std::string> MasterApi::SplitAndCheck(const SqlRequest& request,
-                                                  Refusal* refusal) const {
-  std::vector<std::string> statements;
+MasterApi::Refusal MasterApi::CheckSession(const SqlRequest& request) const {
   for (const std::string& text : request.statements) {
-    sql::StatementSplitter splitter;
-    splitter.Feed(text);
-    splitter.Finish();
-    while (std::optional<sql::SplitStatement> st = splitter.Next()) {
-      if (!st->error.empty()) {
-        *refusal = {400, st->error};
-        return {};
-      }
-      if (!st->text.empty()) statements.push_back(std::move(st->text));
-    }
+    std::string why = SessionChangeRefusal(sql::Classify(text, executor_->CurrentLexMode()));
+    if (!why.empty()) return {403, std::move(why)};
   }
-  for (const std::string& text : statements) {
-    const std::string why =
-        SessionChangeRefusal(sql::Classify(text, executor_->CurrentLexMode()));
-    if (!why.empty()) {
-      *refusal = {403, why};
-      return {};
-    }
-  }
-  return statements;
+  return {};
 }
 
 std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, Refusal* refusal) {
   std::vector<Ran> out;
+  // What the request is decides first; then whether the prompt lets it run.
+  *refusal = CheckSession(request);
+  if (refusal->status != 0) return out;
   // The prompt's open transaction is the prompt's: a statement from here
   // would join it.
   if (executor_->in_transaction()) {
     *refusal = {409, "a transaction is open at the master's prompt; try again once it ends"};
     return out;
   }
-  const std::vector<std::string> statements = SplitAndCheck(request, refusal);
-  if (refusal->status != 0) return out;
   // The session's current database, which the prompt may have changed (USE).
   const std::string ask = "SELECT DATABASE()";
   std::string original;
@@ -263,7 +245,7 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, Refusa
   nlohmann::json said = nlohmann::json::array();
   if (db.lost) said.push_back("the session was lost: " + db.lost->ToString());
   for (const std::string& n : db.reconnect_notes) said.push_back(n);
-  for (const std::string& text : statements) {
+  for (const std::string& text : request.statements) {
     out.push_back(RunOne(text, &database));
     if (!said.empty()) {
       nlohmann::json& notes = out.back().json["notes"];

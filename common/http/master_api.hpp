@@ -58,9 +58,9 @@ class MasterApi : public NodeApi {
     std::string why;
   };
   std::vector<Ran> RunHeld(const SqlRequest& request, Refusal* refusal);
-  // The request's statements, split as the prompt splits them, or why
-  // none of them may run.
-  std::vector<std::string> SplitAndCheck(const SqlRequest& request, Refusal* refusal) const;
+  // Why none of the request's statements may run, if one of them would
+  // change the session the API shares with the prompt (status 0: none).
+  Refusal CheckSession(const SqlRequest& request) const;
   Ran RunOne(const std::string& text, std::string* database);
   // {"summary", "slaves": [{"id", "outcome", "message"}]} once the slaves
   // answered `ran`'s events or ACK_TIMEOUT_MS passed.

@@ -8,7 +8,6 @@
 #include "http/json_views.hpp"
 #include "http/metrics_text.hpp"
 #include "sql/classifier.hpp"
-#include "sql/splitter.hpp"
 
 namespace sqlrepl::http {
 namespace {
@@ -113,20 +112,13 @@ Answer SlaveApi::Sql(const SqlRequest& request) {
       {options_.slave_id, options_.database, options_.master});
   std::vector<std::string> texts;
   for (const std::string& text : request.statements) {
-    sql::StatementSplitter splitter;
-    splitter.Feed(text);
-    splitter.Finish();
-    while (std::optional<sql::SplitStatement> st = splitter.Next()) {
-      if (!st->error.empty()) return ErrorAnswer(400, st->error);
-      if (st->text.empty()) continue;
-      const sql::Classification c = sql::Classify(st->text);
-      if (c.kind == sql::StatementKind::kEmpty) continue;
-      // Nothing runs unless every statement is a read: a script is refused whole.
-      if (c.kind != sql::StatementKind::kRead || c.multiple_statements) {
-        return ErrorAnswer(403, refusal);
-      }
-      texts.push_back(st->text);
+    const sql::Classification c = sql::Classify(text);
+    if (c.kind == sql::StatementKind::kEmpty) continue;
+    // Nothing runs unless every statement is a read: a script is refused whole.
+    if (c.kind != sql::StatementKind::kRead || c.multiple_statements) {
+      return ErrorAnswer(403, refusal);
     }
+    texts.push_back(text);
   }
   nlohmann::json results = nlohmann::json::array();
   bool ok = true;

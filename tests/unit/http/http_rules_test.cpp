@@ -59,6 +59,7 @@ TEST(ParseSqlRequestTest, ReasonsForEveryBadBody) {
       {R"({"sql": []})", "\"sql\" must be a string"},
       {R"({"sql": ["SELECT 1", 2]})", "\"sql\" must be a string"},
       {R"({"sql": "SELECT 1", "force": "yes"})", "\"force\" must be true or false"},
+      {R"({"sql": "SELECT 1;\nDELIMITER \nSELECT 2"})", "DELIMITER must be followed"},
   };
   for (const Row& r : rows) {
     Result<SqlRequest> parsed = ParseSqlRequest(r.body);
@@ -74,6 +75,11 @@ TEST(ParseSqlRequestTest, ReasonsForEveryBadBody) {
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->statements, (std::vector<std::string>{"SELECT 1", "SELECT 2"}));
   EXPECT_TRUE(list->force);
+  // Split as the prompt splits a script: one statement each, blanks left out.
+  Result<SqlRequest> script =
+      ParseSqlRequest(R"({"sql": ["SELECT 1; SELECT ';'", "-- nothing", "DELIMITER //\nDO 1 //"]})");
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_EQ(script->statements, (std::vector<std::string>{"SELECT 1", "SELECT ';'", "DO 1"}));
 }
 
 TEST(ParseCountTest, WholeNumbersOnly) {
