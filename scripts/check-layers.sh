@@ -7,7 +7,7 @@
 # have a prompt: the terminal pieces in console/ (line source, interrupt,
 # table formatter, input state, slave_shell) are shared and include neither
 # role, so the slave gets its status through a callback; master_shell,
-# outcome_queue and replication_report are the master's prompt and may
+# outcome_queue, replication_report and write_text are the master's prompt and may
 # include master/, never slave/, and the slave's entry point never includes
 # them.
 set -uo pipefail
@@ -45,7 +45,7 @@ forbid "common/protocol common/db common/sql common/config" 'master|slave|consol
   "protocol, db, sql and config sit below replication"
 forbid common/base 'master|slave|console|app|feed|log|replication|provision|protocol|db|sql|config' "base includes nothing of ours"
 forbid common/app 'master|slave|console|http' "app/ is what both entry points share"
-master_console='master_shell|outcome_queue|replication_report'
+master_console='master_shell|outcome_queue|replication_report|write_text'
 shared_console=$(ls common/console/*.?pp | grep -vE "/($master_console)\.")
 forbid "$shared_console" 'master|slave' "console/'s shared pieces include neither master/ nor slave/"
 forbid "$(ls common/console/*.?pp | grep -E "/($master_console)\.")" 'slave' \

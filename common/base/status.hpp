@@ -54,6 +54,13 @@ class [[nodiscard]] Status {
   // mysql client prints them; the bare message otherwise.
   std::string ToString() const;
 
+  // The same error (code, errno, SQLSTATE) told in other words.
+  Status WithMessage(std::string m) const {
+    Status s = *this;
+    s.message_ = std::move(m);
+    return s;
+  }
+
  private:
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 

@@ -13,6 +13,7 @@
 #include "console/input_state.hpp"
 #include "console/replication_report.hpp"
 #include "console/table_formatter.hpp"
+#include "console/write_text.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
 
@@ -297,7 +298,7 @@ void MasterShell::ShowStatus() {
   PrintReconnection(e);
   if (!e.result.ok() || e.result->rows.empty()) {
     WriteError(
-        ErrorText(e.result.ok() ? Status::Unavailable("no answer") : e.result.status(), 0, true));
+        ErrorText(e.result.ok() ? Status::Unavailable("no answer") : ShownError(e), 0, true));
     return;
   }
   const db::Row& r = e.result->rows[0];
@@ -422,13 +423,13 @@ bool MasterShell::AddResult(const master::Executed& e, const sql::Classification
     }
     if (c.kind == sql::StatementKind::kDdl) refresh_completion_ = true;
   } else {
-    const Status& s = e.result.status();
+    const Status s = ShownError(e);
     saved_warnings_ = {
         {"Error", s.code() == StatusCode::kSqlError ? s.sql_errno() : 0, s.message()}};
     p->err += ErrorText(s, st.line, interactive);
     if (oplog_ && s.code() == StatusCode::kFailedPrecondition) oplog_("refused: " + s.message());
   }
-  for (const std::string& note : e.notes) p->out += note + "\n";
+  for (const master::Note& note : e.notes) p->out += NoteText(note) + "\n";
   return ok;
 }
 
@@ -537,7 +538,7 @@ void MasterShell::AddReconnection(const master::Executed& e, int line, bool inte
     p->err += ErrorText(*e.lost, line, interactive);
     if (oplog_) oplog_("lost the connection to the local database: " + e.lost->ToString());
   }
-  for (const std::string& note : e.reconnect_notes) p->err += note + "\n";
+  for (const master::Note& note : e.reconnect_notes) p->err += NoteText(note) + "\n";
 }
 
 void MasterShell::PrintReconnection(const master::Executed& e) {
@@ -545,7 +546,7 @@ void MasterShell::PrintReconnection(const master::Executed& e) {
   AddReconnection(e, 0, true, &p);
   // A reconnection may also have found a lost write committed: it is
   // reported, and waited for, as any write.
-  for (const std::string& note : e.notes) p.out += note + "\n";
+  for (const master::Note& note : e.notes) p.out += NoteText(note) + "\n";
   p.seqs = e.committed;
   if (p.err.empty() && p.out.empty() && p.seqs.empty()) return;
   if (!p.seqs.empty()) p.slaves = registry_->ConnectedSlaves();

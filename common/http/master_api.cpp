@@ -5,6 +5,7 @@
 #include "app/startup.hpp"
 #include "base/strings.hpp"
 #include "console/replication_report.hpp"
+#include "console/write_text.hpp"
 #include "http/http_rules.hpp"
 #include "http/json_views.hpp"
 #include "replication/event.hpp"
@@ -197,18 +198,18 @@ MasterApi::Ran MasterApi::RunOne(const std::string& text, std::string* database)
   ran.committed_at = Clock::now();
   nlohmann::json notes = nlohmann::json::array();
   if (e.lost) notes.push_back("the session was lost: " + e.lost->ToString());
-  for (const std::string& n : e.reconnect_notes) notes.push_back(n);
+  for (const master::Note& n : e.reconnect_notes) notes.push_back(console::NoteText(n));
   for (const std::string& u : e.unsafe) {
     notes.push_back("Warning: " + u + "; slaves may end up with different data");
   }
-  for (const std::string& n : e.notes) notes.push_back(n);
+  for (const master::Note& n : e.notes) notes.push_back(console::NoteText(n));
   if (e.result.ok()) {
     ran.ok = true;
     ran.json.update(ResultJson(*e.result));
     ran.json["ok"] = true;
     if (!c.use_database.empty()) *database = c.use_database;
   } else {
-    AddError(e.result.status(), &ran.json);
+    AddError(console::ShownError(e), &ran.json);
   }
   ran.json["notes"] = std::move(notes);
   return ran;
@@ -244,7 +245,7 @@ std::vector<MasterApi::Ran> MasterApi::RunHeld(const SqlRequest& request, Refusa
   // A reconnection that question caused is said with the first statement.
   nlohmann::json said = nlohmann::json::array();
   if (db.lost) said.push_back("the session was lost: " + db.lost->ToString());
-  for (const std::string& n : db.reconnect_notes) said.push_back(n);
+  for (const master::Note& n : db.reconnect_notes) said.push_back(console::NoteText(n));
   for (const std::string& text : request.statements) {
     out.push_back(RunOne(text, &database));
     if (!said.empty()) {

@@ -9,7 +9,6 @@
 
 #include "base/strings.hpp"
 #include "db/connection.hpp"  // IsConnectionLost, kParseError, WarningsFrom, SERVER_STATUS_*
-#include "master/write_notes.hpp"
 #include "replication/session_context.hpp"
 #include "sql/determinism.hpp"
 #include "sql/lexer.hpp"
@@ -58,21 +57,39 @@ void Follow(Executed before, Executed* ran) {
   if (!ran->lost) ran->lost = std::move(before.lost);
 }
 
-// The reconnection's error for a statement that lost the session, saying
-// what the loss means for it.
-Status NotReconnectedError(const Status& loss, const Status& reconnecting, LostStatement statement,
-                           size_t transaction_statements) {
-  std::string meaning = statement == LostStatement::kRead ? "it was not run again"
-                        : statement == LostStatement::kOwnTransaction
-                            ? "it did not commit"
-                            : "it may have taken effect; check before running it again";
-  if (transaction_statements > 0) {
-    meaning += fmt::format(", and the open transaction ({} statement{}) was lost with it",
-                           transaction_statements, transaction_statements == 1 ? "" : "s");
+// What a lost session meant for a statement when no new one could be had.
+NoteCode NotReconnectedCode(LostStatement statement) {
+  switch (statement) {
+    case LostStatement::kRead:
+      return NoteCode::kNotReconnectedRead;
+    case LostStatement::kOwnTransaction:
+      return NoteCode::kNotReconnectedNotCommitted;
+    case LostStatement::kOther:
+      break;
   }
-  return Status::SqlError(reconnecting.sql_errno(), reconnecting.sqlstate(),
-                          fmt::format("{} (reconnecting after the connection was lost: {}; {})",
-                                      reconnecting.message(), loss.message(), meaning));
+  return NoteCode::kNotReconnectedMayHaveRun;
+}
+
+// Why a statement was left to the user after a lost session (the four
+// decisions of DecideAfterLoss() that do).
+NoteCode NotRunAgainCode(AfterLoss decision) {
+  switch (decision) {
+    case AfterLoss::kTransactionLost:
+      return NoteCode::kTransactionLost;
+    case AfterLoss::kTransactionCommitted:
+      return NoteCode::kTransactionCommitted;
+    case AfterLoss::kAutocommitLost:
+      return NoteCode::kAutocommitNotRunAgain;
+    default:
+      return NoteCode::kMayHaveTakenEffect;
+  }
+}
+
+// The error of a statement that lost the session and has no result; the
+// user reads `why` (Executed::error_note).
+void NoResult(Status error, Note why, Executed* out) {
+  out->result = std::move(error);
+  out->error_note = std::move(why);
 }
 
 Executed Failed(Status s) {
@@ -330,7 +347,7 @@ Status MasterExecutor::CommitPending(Executed* out, const std::string& why) {
   tx_.Committed();  // or rolled back: ended either way
   if (!seq.ok()) return seq.status();
   out->committed.push_back(*seq);
-  out->notes.push_back(WriteNoteText(WriteNote::kCommittedFirst, 0, why));
+  out->notes.push_back({.code = NoteCode::kCommittedFirst, .detail = why});
   return Status::Ok();
 }
 
@@ -405,7 +422,7 @@ Executed MasterExecutor::ExecuteClassified(std::string_view sql, const sql::Clas
     if (state.ok() && !state->open) {
       // A deadlock victim, or a lock wait timeout under
       // innodb_rollback_on_timeout: the server rolled it all back.
-      ran.notes.push_back(WriteNoteText(WriteNote::kServerRolledBack, tx_.pending_count()));
+      ran.notes.push_back({.code = NoteCode::kServerRolledBack, .statements = tx_.pending_count()});
       tx_.RolledBackByServer(state->autocommit);
     }
   }
@@ -698,7 +715,7 @@ void MasterExecutor::LogCommittedStatement(replication::EventStatement st,
     return;
   }
   if (!seq.ok()) {
-    out->notes.push_back(WriteNoteText(WriteNote::kNotLogged, 0, seq.status().ToString()));
+    out->notes.push_back({.code = NoteCode::kNotLogged, .detail = seq.status().ToString()});
     return;
   }
   out->committed.push_back(*seq);
@@ -759,14 +776,15 @@ Executed MasterExecutor::ExecuteMayEndTransaction(std::string_view sql,
     if (!committed.ok()) {
       // Unknown: say so rather than guess; the row decides what slaves get.
       out.notes.push_back(
-          WriteNoteText(WriteNote::kCommitUnknown, 0, committed.status().ToString()));
+          {.code = NoteCode::kCommitUnknown, .detail = committed.status().ToString()});
     } else if (*committed) {
       Publish(staged->seq, encoded);
       out.committed.push_back(staged->seq);
-      out.notes.push_back(WriteNoteText(WriteNote::kStatementCommittedIt));
+      out.notes.push_back({.code = NoteCode::kStatementCommittedIt});
       ended = true;
     } else if (!open) {
-      out.notes.push_back(WriteNoteText(WriteNote::kStatementRolledItBack, tx_.pending_count()));
+      out.notes.push_back(
+          {.code = NoteCode::kStatementRolledItBack, .statements = tx_.pending_count()});
     }
   }
   if (ended) {
@@ -916,7 +934,7 @@ Executed MasterExecutor::ExecuteReconnected(std::string_view sql, const sql::Cla
   lost.reconnected = Reconnect(database, &ran, &loss.write);
   loss.reconnected = lost.reconnected.ok();
   if (loss.reconnected && loss.autocommit_was_off)
-    ran.reconnect_notes.push_back(AutocommitLostNote());
+    ran.reconnect_notes.push_back({.code = NoteCode::kAutocommitLost});
   return Conclude(DecideAfterLoss(loss), std::move(ran), lost, sql, database);
 }
 
@@ -930,14 +948,16 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
       return ran;
     case AfterLoss::kUnknown:
       in_doubt_->said_unknown = true;
-      ran.result = Status::Unavailable(UnknownMessage(*in_doubt_, lost.reconnected));
+      NoResult(Status::Unavailable("the write is in doubt"), UnknownNote(lost.reconnected), &ran);
       return ran;
     case AfterLoss::kNotLogged:
-      ran.notes.push_back(NotLoggedNote(*lost.write));
+      ran.notes.push_back({.code = NoteCode::kNotLoggedBeforeLoss, .seq = lost.write->seq});
       return ran;
     case AfterLoss::kLogUnknown:
       in_doubt_->said_unknown = true;
-      ran.notes.push_back(LogUnknownNote(*in_doubt_, lost.reconnected));
+      ran.notes.push_back({.code = NoteCode::kLogUnknown,
+                           .seq = in_doubt_->seq,
+                           .detail = lost.reconnected.message()});
       return ran;
     case AfterLoss::kNotReconnected:
       // One error line for the statement says both facts; the loss is
@@ -945,19 +965,33 @@ Executed MasterExecutor::Conclude(AfterLoss decision, Executed ran, const LostSe
       if (options_.oplog && ran.lost) {
         options_.oplog("lost the connection to the local database: " + ran.lost->ToString());
       }
-      ran.result = NotReconnectedError(ran.lost.value_or(lost.reconnected), lost.reconnected,
-                                       lost.statement, lost.transaction_statements);
+      NoResult(Status::SqlError(lost.reconnected.sql_errno(), lost.reconnected.sqlstate(),
+                                lost.reconnected.message()),
+               {.code = NotReconnectedCode(lost.statement),
+                .statements = lost.transaction_statements,
+                .detail = ran.lost.value_or(lost.reconnected).message()},
+               &ran);
       ran.lost.reset();
       return ran;
     case AfterLoss::kTransactionLost:
     case AfterLoss::kTransactionCommitted:
     case AfterLoss::kAutocommitLost:
     case AfterLoss::kMayHaveTakenEffect:
-      ran.result = Status::Unavailable(NotRunAgainMessage(
-          decision, lost.transaction_statements, ran.committed.empty() ? 0 : ran.committed.back()));
+      NoResult(Status::Unavailable("not run again after the session was lost"),
+               {.code = NotRunAgainCode(decision),
+                .seq = ran.committed.empty() ? 0 : ran.committed.back(),
+                .statements = lost.transaction_statements},
+               &ran);
       return ran;
   }
   return ran;
+}
+
+Note MasterExecutor::UnknownNote(const Status& why) const {
+  return {.code = NoteCode::kWriteUnknown,
+          .seq = in_doubt_->seq,
+          .statement = in_doubt_->statement,
+          .detail = why.message()};
 }
 
 Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std::string& database) {
@@ -969,7 +1003,8 @@ Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std:
     lost_ = true;  // lost again: the next statement reconnects
     if (in_doubt_) {
       in_doubt_->said_unknown = true;
-      again.result = Status::Unavailable(UnknownMessage(*in_doubt_, in_doubt_->cause));
+      NoResult(Status::Unavailable("the write is in doubt"), UnknownNote(in_doubt_->cause),
+               &again);
     }
   }
   return again;
@@ -978,7 +1013,7 @@ Executed MasterExecutor::RunAgain(Executed ran, std::string_view sql, const std:
 Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
                                  std::optional<WriteOutcome>* outcome) {
   if (in_doubt_ && outcome != nullptr) *outcome = WriteOutcome::kUnknown;  // until the log says
-  out->reconnect_notes.push_back("No connection. Trying to reconnect...");
+  out->reconnect_notes.push_back({.code = NoteCode::kReconnecting});
   Status s = conn_->Reconnect();
   if (!s.ok()) return s;
   if (on_reconnect_) {
@@ -998,9 +1033,8 @@ Status MasterExecutor::Reconnect(const std::string& database, Executed* out,
   s = PublishCommittedBeforeLoss(out, outcome);
   if (!s.ok()) return s;  // still in doubt: nothing is written before the log says
   lost_ = false;
-  out->reconnect_notes.push_back(fmt::format("Connection id:    {}", conn_->thread_id()));
-  out->reconnect_notes.push_back("Current database: " +
-                                 (database.empty() ? "*** NONE ***" : database));
+  out->reconnect_notes.push_back({.code = NoteCode::kConnectionId, .session = conn_->thread_id()});
+  out->reconnect_notes.push_back({.code = NoteCode::kCurrentDatabase, .detail = database});
   return Status::Ok();
 }
 
@@ -1021,7 +1055,9 @@ Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out,
                  : rows.status();
     }
     if (o == WriteOutcome::kNotCommitted && in_doubt_->said_unknown) {
-      out->reconnect_notes.push_back(NotCommittedNote(*in_doubt_));
+      out->reconnect_notes.push_back({.code = NoteCode::kNotCommittedBeforeLoss,
+                                      .seq = in_doubt_->seq,
+                                      .statement = in_doubt_->statement});
     }
     if (outcome != nullptr) *outcome = o;
     in_doubt_.reset();
@@ -1033,7 +1069,9 @@ Status MasterExecutor::PublishCommittedBeforeLoss(Executed* out,
     out->committed.push_back(seq);
     Result<replication::Event> event = replication::DecodeEvent(encoded);
     out->reconnect_notes.push_back(
-        CommittedNote(seq, event.ok() ? Summary(*event) : "(unreadable event)"));
+        {.code = NoteCode::kCommittedBeforeLoss,
+         .seq = seq,
+         .statement = event.ok() ? Summary(*event) : "(unreadable event)"});
   }
   return Status::Ok();
 }

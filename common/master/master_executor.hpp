@@ -42,6 +42,7 @@
 #include "master/log_wait.hpp"
 #include "master/reconnect_rules.hpp"
 #include "master/transaction_state.hpp"
+#include "master/write_notes.hpp"
 #include "replication/event.hpp"
 #include "sql/classifier.hpp"
 
@@ -53,11 +54,15 @@ struct Executed {
   Result<db::QueryResult> result = Status::InvalidArgument("not executed");
   std::vector<std::string> unsafe;  // why slaves may differ (said before the result)
   std::vector<uint64_t> committed;  // events this statement committed, in order
-  std::vector<std::string> notes;   // said to the user after the result
+  std::vector<Note> notes;          // said to the user after the result
   // The session was lost: `lost` is the error that showed it, and
   // `reconnect_notes` what reconnecting said, both before the result.
   std::optional<Status> lost;
-  std::vector<std::string> reconnect_notes;
+  std::vector<Note> reconnect_notes;
+  // Set when the result's error is one the master explains (a statement
+  // that lost the session and was not run again): the user reads the text
+  // of this note (console::ShownError), not the error's own.
+  std::optional<Note> error_note;
 };
 
 class MasterExecutor {
@@ -236,6 +241,8 @@ class MasterExecutor {
   // Carries out `decision` for the statement that lost the session.
   Executed Conclude(AfterLoss decision, Executed ran, const LostSession& lost, std::string_view sql,
                     const std::string& database);
+  // The write in doubt is unknown: the log could not be asked (`why`).
+  Note UnknownNote(const Status& why) const;
   // Runs the statement again on the new session, read under its sql_mode.
   Executed RunAgain(Executed ran, std::string_view sql, const std::string& database);
   // Opens a new session and restores what the log and the prompt rely on:

@@ -85,20 +85,4 @@ AfterLoss DecideAfterLoss(const Loss& loss);
 // follow.
 std::string Summary(const replication::Event& event);
 
-// What the user reads about a write in doubt.
-std::string CommittedNote(uint64_t seq, const std::string& statement);
-std::string NotCommittedNote(const InDoubtWrite& write);
-std::string UnknownMessage(const InDoubtWrite& write, const Status& why);
-std::string NotLoggedNote(const InDoubtWrite& write);
-std::string LogUnknownNote(const InDoubtWrite& write, const Status& why);
-// Why the statement that lost the session was not run again, for the four
-// decisions that leave it to the user (kTransactionLost,
-// kTransactionCommitted, kAutocommitLost, kMayHaveTakenEffect):
-// `transaction_statements` were lost with the session, `committed_seq` is
-// the transaction's write when it committed first.
-std::string NotRunAgainMessage(AfterLoss decision, size_t transaction_statements,
-                               uint64_t committed_seq);
-// Said when the new session no longer has SET autocommit = 0.
-std::string AutocommitLostNote();
-
 }  // namespace sqlrepl::master

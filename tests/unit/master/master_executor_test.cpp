@@ -10,6 +10,7 @@
 
 #include <atomic>
 
+#include "executed_text.hpp"
 #include "fake_session.hpp"
 
 namespace sqlrepl::master {
@@ -19,6 +20,8 @@ using testing::Effect;
 using testing::FakeServer;
 using testing::FakeSession;
 using ::testing::HasSubstr;
+using sqlrepl::testing::Shown;
+using sqlrepl::testing::Texts;
 
 using Events = std::vector<std::vector<std::string>>;
 
@@ -109,7 +112,7 @@ TEST_F(MasterExecutorUnitTest, WriteWhoseLogRowFailsIsRolledBackAndNotPublished)
   server_.Fail("INSERT INTO `repl_meta`.log", 1062, "Duplicate entry '1' for key 'PRIMARY'");
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), HasSubstr("replication log could not be written"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("replication log could not be written"));
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_TRUE(server_.committed_writes().empty()) << "never committed without its log row";
   EXPECT_FALSE(conn_.in_transaction());
@@ -177,7 +180,7 @@ TEST_F(MasterExecutorUnitTest, TransactionTheServerRollsBackShipsNothing) {
   server_.On("UPDATE t", deadlock);
   Executed e = Try("UPDATE t SET v = 2");
   EXPECT_EQ(e.result.status().sql_errno(), 1213u);
-  EXPECT_THAT(e.notes, ::testing::ElementsAre(HasSubstr("The server rolled the transaction back")));
+  EXPECT_THAT(Texts(e.notes), ::testing::ElementsAre(HasSubstr("The server rolled the transaction back")));
   EXPECT_EQ(executor_->pending_statements(), 0u);
   Run("COMMIT");
   EXPECT_TRUE(sink_.events.empty());
@@ -192,7 +195,7 @@ TEST_F(MasterExecutorUnitTest, WriteWhoseCommitWasLostAfterItTookEffectIsPublish
   EXPECT_EQ(e.lost->sql_errno(), 2013u);
   EXPECT_EQ(conn_.reconnects(), 1);
   EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
-  EXPECT_THAT(e.reconnect_notes,
+  EXPECT_THAT(Texts(e.reconnect_notes),
               ::testing::Contains(HasSubstr("Write #1 committed before the connection was lost")));
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
   EXPECT_EQ(conn_.TimesSent("INSERT INTO t (v) VALUES (1)"), 1);
@@ -242,7 +245,7 @@ TEST_F(MasterExecutorUnitTest, SessionLostInATransactionIsNotRetried) {
   server_.LoseSessionOn("UPDATE t");
   Executed e = Try("UPDATE t SET v = 2");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), HasSubstr("The open transaction was lost"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("The open transaction was lost"));
   EXPECT_EQ(conn_.TimesSent("UPDATE t SET v = 2"), 1);
   EXPECT_FALSE(executor_->in_transaction());
   Run("COMMIT");
@@ -290,7 +293,7 @@ TEST_F(MasterExecutorUnitTest, ProcedureThatRollsBackPublishesNothing) {
   rolls_back.rolls_back = true;
   server_.On("CALL p()", rolls_back);
   Executed e = Run("CALL p()");
-  EXPECT_THAT(e.notes, ::testing::Contains(HasSubstr("The open transaction was rolled back")));
+  EXPECT_THAT(Texts(e.notes), ::testing::Contains(HasSubstr("The open transaction was rolled back")));
   EXPECT_FALSE(executor_->in_transaction());
   // Outside any transaction now, the CALL is logged as an event of its own.
   EXPECT_EQ(sink_.Statements(), (Events{{"CALL p()"}}));
@@ -342,8 +345,8 @@ TEST_F(MasterExecutorUnitTest, DdlLostAfterItsImplicitCommitDoesNotDenyTheCommit
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
   EXPECT_EQ(server_.committed_writes().size(), 2u) << "the DDL took effect";
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("none of them is replicated")));
-  EXPECT_THAT(e.result.status().message(), HasSubstr("replicated as write #1"));
+  EXPECT_THAT(Shown(e).message(), ::testing::Not(HasSubstr("none of them is replicated")));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("replicated as write #1"));
 }
 
 // A CALL commits the open transaction, then its answer is lost. The
@@ -359,8 +362,8 @@ TEST_F(MasterExecutorUnitTest, ProcedureThatCommittedThenLostIsNotSaidNotToHaveR
   Executed e = Try("CALL p()");
   EXPECT_EQ(sink_.Statements(), (Events{{"INSERT INTO t (v) VALUES (1)"}}));
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("this statement did not run")));
-  EXPECT_THAT(e.result.status().message(), HasSubstr("may have taken effect"));
+  EXPECT_THAT(Shown(e).message(), ::testing::Not(HasSubstr("this statement did not run")));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("may have taken effect"));
 }
 
 // Under autocommit = 0, a COMMIT whose answer is lost after it took effect
@@ -373,8 +376,8 @@ TEST_F(MasterExecutorUnitTest, RecoveredCommitUnderAutocommitOffSaysAutocommitWa
   Executed e = Run("COMMIT");
   EXPECT_EQ(e.committed, std::vector<uint64_t>{1});
   std::string all;
-  for (const auto& n : e.notes) all += n + "\n";
-  for (const auto& n : e.reconnect_notes) all += n + "\n";
+  for (const auto& n : e.notes) all += console::NoteText(n) + "\n";
+  for (const auto& n : e.reconnect_notes) all += console::NoteText(n) + "\n";
   EXPECT_THAT(all, HasSubstr("SET autocommit = 0 was lost")) << all;
   Run("INSERT INTO t (v) VALUES (2)");  // as the note says: committed by itself
   EXPECT_EQ(sink_.events.size(), 2u);
@@ -404,8 +407,8 @@ TEST_F(MasterExecutorUnitTest, ReconnectHookIsToldWhichSessionHeldTheLock) {
 // the statement.
 std::string AllNotes(const Executed& e) {
   std::string all;
-  for (const auto& n : e.reconnect_notes) all += n + "\n";
-  for (const auto& n : e.notes) all += n + "\n";
+  for (const auto& n : e.reconnect_notes) all += console::NoteText(n) + "\n";
+  for (const auto& n : e.notes) all += console::NoteText(n) + "\n";
   return all;
 }
 
@@ -423,7 +426,7 @@ TEST_F(MasterExecutorUnitTest, StatementLostWithTheServerAwayGivesOneErrorSaying
   EXPECT_FALSE(e.lost.has_value());
   ASSERT_FALSE(e.result.ok());
   EXPECT_EQ(e.result.status().sql_errno(), 2003u);
-  EXPECT_EQ(e.result.status().message(),
+  EXPECT_EQ(Shown(e).message(),
             "Can't connect to server (reconnecting after the connection was lost: Lost connection "
             "to server during query; it did not commit, and the open transaction (1 statement) "
             "was lost with it)");
@@ -440,7 +443,7 @@ TEST_F(MasterExecutorUnitTest, CommitAnswerLostWhileTheServerStaysAwayIsUnknownU
   EXPECT_THAT(e.lost->message(), ::testing::Not(HasSubstr("rolled back")));
   ASSERT_FALSE(e.result.ok());
   EXPECT_THAT(
-      e.result.status().message(),
+      Shown(e).message(),
       HasSubstr("unknown: the write may have committed; check write #1 before running it again: "
                 "INSERT INTO t (v) VALUES (1)"));
   EXPECT_TRUE(sink_.events.empty());
@@ -461,7 +464,7 @@ TEST_F(MasterExecutorUnitTest, WriteLeftUnknownThatDidNotCommitIsSaidSoAndItsNum
   server_.LoseSessionOn("BEGIN NOT ATOMIC");  // the server never ran the COMMIT
   server_.SetReachable(false);
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
-  EXPECT_THAT(e.result.status().message(), HasSubstr("unknown: the write may have committed"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("unknown: the write may have committed"));
   server_.SetReachable(true);
   Executed next = Run("SELECT 1");
   EXPECT_THAT(AllNotes(next), HasSubstr("Write #1 did not commit before the connection was lost"));
@@ -485,7 +488,7 @@ TEST_F(MasterExecutorUnitTest, OneTripUpdateLostWhileTheServerStaysAwayIsUnknown
   server_.LoseSessionAfter("BEGIN NOT ATOMIC IF");
   server_.SetReachable(false);
   Executed e = Try("UPDATE t SET v = 2");
-  EXPECT_THAT(e.result.status().message(),
+  EXPECT_THAT(Shown(e).message(),
               HasSubstr("check write #2 before running it again: UPDATE t SET v = 2"));
   server_.SetReachable(true);
   Executed next = Run("SELECT 1");
@@ -501,10 +504,10 @@ TEST_F(MasterExecutorUnitTest, CommitLostWhileTheServerStaysAwayNamesTheTransact
   server_.SetReachable(false);
   Executed e = Try("COMMIT");
   EXPECT_THAT(
-      e.result.status().message(),
+      Shown(e).message(),
       HasSubstr("check write #1 before running it again: INSERT INTO t (v) VALUES (1) (and 1 more "
                 "statement)"));
-  EXPECT_THAT(e.result.status().message(), ::testing::Not(HasSubstr("lost with the connection")));
+  EXPECT_THAT(Shown(e).message(), ::testing::Not(HasSubstr("lost with the connection")));
 }
 
 // A DDL commits by itself; its log row follows in a transaction of its
@@ -601,9 +604,9 @@ TEST_F(LogWaitUnitTest, StillNoRoomAtTheLimitRollsBackNamingTheReason) {
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(e.result.ok());
   EXPECT_EQ(e.result.status().sql_errno(), 1114u);
-  EXPECT_THAT(e.result.status().message(),
+  EXPECT_THAT(Shown(e).message(),
               HasSubstr("rolled back, the replication log could not be written"));
-  EXPECT_THAT(e.result.status().message(), HasSubstr("table full; still so after waiting 1 s"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("table full; still so after waiting 1 s"));
   EXPECT_EQ(pauses_, (std::vector<int>{100, 200, 400, 300}));
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_TRUE(server_.committed_writes().empty()) << "never committed without its log row";
@@ -614,7 +617,7 @@ TEST_F(LogWaitUnitTest, WaitStoppedByTheUserRollsBack) {
   NoRoomForLogRows(1000);
   stop_ = true;
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
-  EXPECT_THAT(e.result.status().message(), HasSubstr("waiting for it stopped"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("waiting for it stopped"));
   EXPECT_EQ(pauses_.size(), 1u);
   EXPECT_TRUE(server_.committed_writes().empty());
 }
@@ -643,9 +646,9 @@ TEST_F(LogWaitUnitTest, RowStagedBeforeACallThatFindsNoRoomLeavesTheCallUnrun) {
   NoRoomForLogRows(1000);
   Executed e = Try("CALL p()");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(),
+  EXPECT_THAT(Shown(e).message(),
               HasSubstr("not executed, the open transaction's log row could not be written first"));
-  EXPECT_THAT(e.result.status().message(), HasSubstr("still so after waiting 1 s"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("still so after waiting 1 s"));
   EXPECT_EQ(conn_.TimesSent("CALL p()"), 0);
 }
 
@@ -689,14 +692,14 @@ TEST_F(LogWaitCtrlCTest, ACtrlCDuringTheWaitEndsIt) {
   NoRoomForLogRows(1000);
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(e.result.ok());
-  EXPECT_THAT(e.result.status().message(), HasSubstr("waiting for it stopped after 0 s"));
+  EXPECT_THAT(Shown(e).message(), HasSubstr("waiting for it stopped after 0 s"));
   EXPECT_TRUE(server_.committed_writes().empty());
 }
 
 TEST_F(LogWaitUnitTest, TransactionTheServerRolledBackIsNotWaitedFor) {
   NoRoomForLogRows(1, /*rolls_back=*/true);
   Executed e = Try("INSERT INTO t (v) VALUES (1)");
-  EXPECT_THAT(e.result.status().message(),
+  EXPECT_THAT(Shown(e).message(),
               HasSubstr("rolled back, the replication log could not be written"));
   EXPECT_TRUE(pauses_.empty());
   EXPECT_TRUE(notices_.empty());
@@ -742,7 +745,7 @@ TEST_F(LogWaitUnitTest, WriteWhoseCommitFailedBeforeItTookEffectIsRolledBack) {
   server_.On("BEGIN NOT ATOMIC INSERT INTO `repl_meta`.log", e);
   Executed ran = Try("INSERT INTO t (v) VALUES (1)");
   ASSERT_FALSE(ran.result.ok());
-  EXPECT_THAT(ran.result.status().message(),
+  EXPECT_THAT(Shown(ran).message(),
               HasSubstr("rolled back, the replication log could not be written"));
   EXPECT_TRUE(sink_.events.empty());
   EXPECT_TRUE(server_.committed_writes().empty());

@@ -8,8 +8,6 @@
 namespace sqlrepl::master {
 namespace {
 
-using ::testing::HasSubstr;
-
 constexpr LostStatement kRead = LostStatement::kRead;
 constexpr LostStatement kOwn = LostStatement::kOwnTransaction;
 constexpr LostStatement kOther = LostStatement::kOther;
@@ -80,42 +78,6 @@ TEST(ReconnectRules, TheLogRowWithTheWritesBytesMeansCommitted) {
             kUnknown);
   EXPECT_EQ(OutcomeFromLog(w, 6, Rows(std::vector<std::string>{})), kUnknown)
       << "the log read missed it";
-}
-
-TEST(ReconnectRules, MessagesNameTheWriteAndNeverSayRolledBackOnAGuess) {
-  InDoubtWrite w = Write(7, "x");
-  const std::string unknown = UnknownMessage(w, Status::SqlError(2003, "HY000", "Can't connect"));
-  EXPECT_THAT(unknown,
-              HasSubstr("unknown: the write may have committed; check write #7 before running "
-                        "it again: INSERT INTO t VALUES (1)"));
-  EXPECT_THAT(unknown, HasSubstr("Can't connect"));
-  EXPECT_THAT(unknown, ::testing::Not(HasSubstr("rolled back")));
-  EXPECT_EQ(CommittedNote(7, w.statement),
-            "Write #7 committed before the connection was lost; it is replicated now: INSERT INTO "
-            "t VALUES (1)");
-  EXPECT_THAT(NotCommittedNote(w), HasSubstr("Write #7 did not commit"));
-  EXPECT_THAT(NotCommittedNote(w), HasSubstr("INSERT INTO t VALUES (1)"));
-}
-
-TEST(ReconnectRules, EachDecisionThatLeavesTheStatementToTheUserSaysWhy) {
-  struct Row {
-    AfterLoss decision;
-    const char* says;
-  };
-  // clang-format off
-  const Row rows[] = {
-    {AfterLoss::kTransactionLost,      "the server rolled back its 3 statement(s)"},
-    {AfterLoss::kTransactionCommitted, "is replicated as write #9"},
-    {AfterLoss::kAutocommitLost,       "Set autocommit = 0 again, then run it."},
-    {AfterLoss::kMayHaveTakenEffect,   "it may have taken effect before the connection was lost"},
-  };
-  // clang-format on
-  for (const Row& r : rows) {
-    const std::string message = NotRunAgainMessage(r.decision, 3, 9);
-    EXPECT_THAT(message, HasSubstr(r.says));
-    EXPECT_THAT(message, ::testing::Not(HasSubstr("{}")));
-  }
-  EXPECT_THAT(AutocommitLostNote(), HasSubstr("SET autocommit = 0 was lost with the session"));
 }
 
 TEST(ReconnectRules, SummaryShowsTheFirstStatementShortAndCountsTheRest) {
