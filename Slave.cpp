@@ -65,7 +65,7 @@ std::variant<Settings, int> LoadSettings(const app::CommandLine& command_line) {
     if (!made.ok()) return Fail(made.status().message());
     tls = std::move(made).value();
   }
-  Result<app::OpLog> oplog = app::OpLog::OpenUnlessEmpty(cfg->slave_log, "slave");
+  Result<app::OpLog> oplog = app::OpLog::OpenUnlessEmpty(cfg->slave_log, "slave " + cfg->slave_id);
   if (!oplog.ok()) return Fail("SLAVE_LOG: " + oplog.status().message());
   return Settings{std::move(cfg).value(), std::move(tls), std::move(oplog).value()};
 }

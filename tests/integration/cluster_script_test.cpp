@@ -159,7 +159,7 @@ TEST_F(ClusterScriptTest, EachNodeLogsToAFileOfItsOwnInTheClusterFolder) {
   slave->Signal(SIGTERM);
   EXPECT_TRUE(slave->Wait(seconds(30)).has_value());
   EXPECT_THAT(ReadWholeFile(master_log), HasSubstr("master: "));
-  EXPECT_THAT(ReadWholeFile(slave_log), HasSubstr("slave: "));
+  EXPECT_THAT(ReadWholeFile(slave_log), HasSubstr("slave slave1: "));
   EXPECT_TRUE(std::filesystem::is_empty(cwd_)) << "a node wrote into the folder it was started in";
 }
 

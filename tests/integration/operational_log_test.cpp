@@ -123,7 +123,7 @@ TEST_F(OperationalLogTest, SlaveLogHoldsTheWaitAFailedEventAndTheDisconnectionWi
   std::optional<Process> slave =
       SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN, SlaveEnv("SLAVE_LOG=" + log + "\n"), "slave");
   ASSERT_TRUE(slave);
-  EXPECT_TRUE(LogHolds(log, "slave: cannot reach the master at " + Master() + ": "))
+  EXPECT_TRUE(LogHolds(log, "slave slave1: cannot reach the master at " + Master() + ": "))
       << ReadWholeFile(log);
   EXPECT_TRUE(LogHolds(log, "; trying again every 1 second")) << ReadWholeFile(log);
 
@@ -134,12 +134,12 @@ TEST_F(OperationalLogTest, SlaveLogHoldsTheWaitAFailedEventAndTheDisconnectionWi
   // A table the slave lacks: the event fails there.
   ASSERT_TRUE(servers_[0]->Exec("CREATE TABLE school.only_here (id INT)").ok());
   ASSERT_TRUE(master->WriteStdin("INSERT INTO only_here VALUES (1);\n"));
-  EXPECT_TRUE(LogHolds(log, "slave: #1 failed: ")) << ReadWholeFile(log);
+  EXPECT_TRUE(LogHolds(log, "slave slave1: #1 failed: ")) << ReadWholeFile(log);
   EXPECT_TRUE(LogHolds(log, "only_here")) << ReadWholeFile(log);
 
   master->CloseStdin();  // the end of its script: the master exits
   ASSERT_TRUE(master->Wait(seconds(20)).has_value());
-  const std::string disconnected = "slave: disconnected from the master at " + Master() + ": ";
+  const std::string disconnected = "slave slave1: disconnected from the master at " + Master() + ": ";
   ASSERT_TRUE(LogHolds(log, disconnected)) << ReadWholeFile(log);
   const std::string text = ReadWholeFile(log);
   const size_t reason = text.find(disconnected) + disconnected.size();
@@ -158,7 +158,7 @@ TEST_F(OperationalLogTest, LogsDefaultToTheWorkingDirectoryAndAnEmptySlaveLogWri
     ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout();
     EXPECT_TRUE(LogHolds(work + "/master_log.txt", "master: started: replication log"))
         << ReadWholeFile(work + "/master_log.txt");
-    EXPECT_TRUE(LogHolds(work + "/slave_log.txt", "slave: connected to the master at " + Master()))
+    EXPECT_TRUE(LogHolds(work + "/slave_log.txt", "slave slave1: connected to the master at " + Master()))
         << ReadWholeFile(work + "/slave_log.txt");
     slave->Signal(SIGTERM);
     ASSERT_EQ(slave->Wait(seconds(20)), 0);
@@ -172,7 +172,7 @@ TEST_F(OperationalLogTest, LogsDefaultToTheWorkingDirectoryAndAnEmptySlaveLogWri
   slave->Signal(SIGTERM);
   ASSERT_EQ(slave->Wait(seconds(20)), 0);
   EXPECT_EQ(FilesIn(quiet), std::vector<std::string>{}) << "SLAVE_LOG= wrote a file";
-  EXPECT_EQ(Count(ReadWholeFile(work + "/slave_log.txt"), "slave: starting"), 1u);
+  EXPECT_EQ(Count(ReadWholeFile(work + "/slave_log.txt"), "slave slave1: starting"), 1u);
 }
 
 }  // namespace
