@@ -17,9 +17,11 @@ bool Closed(const asio::error_code& ec) {
 }
 
 template <typename AsyncReadStream>
-asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t max_size) {
+asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t max_size,
+                                             asio::error_code* failure) {
   std::array<uint8_t, kHeaderSize> header{};
   auto [ec, n] = co_await asio::async_read(stream, asio::buffer(header), use_nothrow);
+  if (ec && failure) *failure = ec;
   if (ec)
     co_return Status::Unavailable(Closed(ec) ? "connection closed by the peer" : ec.message());
   Result<FrameHeader> h = DecodeHeader(header);
@@ -34,6 +36,7 @@ asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t m
   frame.payload.resize(h->length);
   if (h->length > 0) {
     auto [ec2, n2] = co_await asio::async_read(stream, asio::buffer(frame.payload), use_nothrow);
+    if (ec2 && failure) *failure = ec2;
     if (ec2)
       co_return Status::Unavailable(Closed(ec2) ? "connection closed mid-frame" : ec2.message());
   }
@@ -42,12 +45,13 @@ asio::awaitable<Result<Frame>> ReadFrameFrom(AsyncReadStream& stream, uint32_t m
 
 }  // namespace
 
-asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size) {
-  return ReadFrameFrom(stream, max_size);
+asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size,
+                                         asio::error_code* failure) {
+  return ReadFrameFrom(stream, max_size, failure);
 }
 
 asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size) {
-  return ReadFrameFrom(socket, max_size);
+  return ReadFrameFrom(socket, max_size, nullptr);
 }
 
 void FrameWriter::Send(MessageType type, std::shared_ptr<const std::string> payload) {

@@ -24,8 +24,10 @@ struct Frame {
 
 // Reads one frame from `stream`. A payload longer than `max_size` is kCorruption, found
 // from the header before anything is allocated; a closed or failed socket
-// is kUnavailable.
-asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size);
+// is kUnavailable. With `failure`, a read that failed leaves the socket's
+// error there, for a caller that decides on it (a peer's TLS alert).
+asio::awaitable<Result<Frame>> ReadFrame(Stream& stream, uint32_t max_size,
+                                         asio::error_code* failure = nullptr);
 // The same on the bare TCP socket under a TLS stream: a TLS master reads a
 // plain slave's hello this way, to answer it in plain frames.
 asio::awaitable<Result<Frame>> ReadFrame(asio::ip::tcp::socket& socket, uint32_t max_size);

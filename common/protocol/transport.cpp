@@ -119,6 +119,27 @@ bool PeerSpokePlain(const asio::error_code& ec) {
 
 }  // namespace
 
+bool PeerRefusedCertificate(const asio::error_code& ec) {
+  const auto code = static_cast<unsigned long>(ec.value());
+  if (ec.category() != asio::error::get_ssl_category() || ERR_GET_LIB(code) != ERR_LIB_SSL) {
+    return false;
+  }
+  switch (ERR_GET_REASON(code)) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_NO_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_CERTIFICATE_UNOBTAINABLE:  // from a client certificate URL
+    case SSL_R_TLSV1_BAD_CERTIFICATE_HASH_VALUE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Result<std::shared_ptr<TlsContext>> TlsContext::ForServer(const std::string& cert,
                                                           const std::string& key,
                                                           const std::string& ca) {

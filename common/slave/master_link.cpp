@@ -191,18 +191,19 @@ asio::awaitable<Status> MasterLink::Connect(std::shared_ptr<Link> link) {
 // is away can neither stop this slave nor steer it.
 namespace {
 
-// The master closed the link before its first answer: the likely cause.
-Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls) {
+// The master closed the link before its first answer (`failure`, the read's
+// error): the likely cause.
+Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls,
+                     const asio::error_code& failure) {
   if (tls) {
     // With TLS 1.3 the master checks a client certificate after the
     // handshake returned here, so its refusal arrives on this first read.
-    return Status::Unavailable(fmt::format("the master at {} ended the TLS session: {}{}", where,
-                                           why,
-                                           why.find("certificate") == std::string::npos
-                                               ? ""
-                                               : " (a master with TLS_CA needs a client "
-                                                 "certificate signed by that CA: set TLS_CERT and "
-                                                 "TLS_KEY on the slave)"));
+    const char* hint = protocol::PeerRefusedCertificate(failure)
+                           ? " (a master with TLS_CA needs a client certificate signed by that "
+                             "CA: set TLS_CERT and TLS_KEY on the slave)"
+                           : "";
+    return Status::Unavailable(
+        fmt::format("the master at {} ended the TLS session: {}{}", where, why, hint));
   }
   return Status::Unavailable(fmt::format(
       "{} during the handshake: the master at {} may be down or unreachable behind a proxy that "
@@ -247,11 +248,12 @@ asio::awaitable<Result<std::string>> MasterLink::SendHello(Link& link,
 
 asio::awaitable<Result<replication::SessionKeys>> MasterLink::Authenticate(
     Link& link, const std::string& where, const std::string& hello_payload) {
+  asio::error_code failure;
   Result<protocol::Frame> frame =
-      co_await protocol::ReadFrame(link.stream, protocol::kMaxHandshakeFrame);
+      co_await protocol::ReadFrame(link.stream, protocol::kMaxHandshakeFrame, &failure);
   if (!frame.ok()) {
     if (frame.status().code() != StatusCode::kUnavailable || link.closed) co_return frame.status();
-    co_return NoFirstAnswer(where, frame.status().message(), link.stream.tls());
+    co_return NoFirstAnswer(where, frame.status().message(), link.stream.tls(), failure);
   }
   if (frame->type == MessageType::kReject) co_return UnsealedRefusal(where, frame->payload);
   protocol::Challenge challenge;
