@@ -132,6 +132,7 @@ bool PeerRefusedCertificate(const asio::error_code& ec) {
     case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
     case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
     case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:  // signed by another CA than the peer's TLS_CA
     case SSL_R_TLSV1_CERTIFICATE_UNOBTAINABLE:  // from a client certificate URL
     case SSL_R_TLSV1_BAD_CERTIFICATE_HASH_VALUE:
       return true;

@@ -142,7 +142,8 @@ constexpr bool StartsTlsRecord(uint8_t first_byte) { return first_byte == 0x16; 
 
 // True when `ec` is a TLS alert by which the peer refused this side's
 // certificate: none was sent where one is required, or the one sent was bad,
-// expired, revoked, unsupported or unknown to it. A master with TLS_CA sends
+// expired, revoked, unsupported, unknown to it or signed by a CA it does not
+// trust. A master with TLS_CA sends
 // one to a slave it does not accept; under TLS 1.3 the slave reads it after
 // its handshake has returned.
 bool PeerRefusedCertificate(const asio::error_code& ec);

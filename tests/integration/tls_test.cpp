@@ -39,6 +39,7 @@ class TlsTest : public ServersTest<TlsTestServers> {
     MakeCertificate("ca", "master", "IP:127.0.0.1");
     MakeCertificate("ca", "slave", "DNS:slave.test");
     MakeCertificate("other", "master", "IP:127.0.0.1");
+    MakeCertificate("other", "slave", "DNS:slave.test");
   }
 
   void MakeCertificate(const std::string& folder, const std::string& name, const std::string& san) {
@@ -166,6 +167,23 @@ TEST_F(TlsTest, MasterWithTlsCaRefusesASlaveWithoutACertificate) {
   EXPECT_TRUE(WaitOutput(*slave, "Waiting for the master at ")) << slave->Stdout();
   EXPECT_THAT(slave->Stdout(),
               HasSubstr("ended the TLS session: tlsv13 alert certificate required"));
+  EXPECT_THAT(slave->Stdout(), HasSubstr("set TLS_CERT and TLS_KEY on the slave"));
+  EXPECT_THAT(slave->Stdout(), Not(HasSubstr("Connected to master")));
+}
+
+// ...and a slave whose certificate another CA signed: the master's alert
+// names no certificate ("unknown ca"), the slave's hint still does.
+TEST_F(TlsTest, MasterWithTlsCaRefusesASlaveCertificateFromAnotherCa) {
+  std::optional<Process> master = StartMaster(MasterTls() + "TLS_CA=" + File("ca/ca.crt") + "\n");
+  std::optional<Process> slave =
+      StartSlave("127.0.0.1", listen_port_,
+                 "TLS_CA=" + File("ca/ca.crt") + "\nTLS_CERT=" + File("other/slave.crt") +
+                     "\nTLS_KEY=" + File("other/slave.key") + "\n");
+  ASSERT_TRUE(master && slave);
+  EXPECT_TRUE(WaitOutput(*master, "certificate verify failed: unable to get local issuer"))
+      << master->Stderr();
+  EXPECT_TRUE(WaitOutput(*slave, "Waiting for the master at ")) << slave->Stdout();
+  EXPECT_THAT(slave->Stdout(), HasSubstr("ended the TLS session: tlsv1 alert unknown ca"));
   EXPECT_THAT(slave->Stdout(), HasSubstr("set TLS_CERT and TLS_KEY on the slave"));
   EXPECT_THAT(slave->Stdout(), Not(HasSubstr("Connected to master")));
 }

@@ -28,6 +28,7 @@ TEST(PeerRefusedCertificate, OnlyTheAlertsThatRefuseThisSidesCertificate) {
       {"revoked", SslError(SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED), true},
       {"expired", SslError(SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED), true},
       {"unknown certificate", SslError(SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN), true},
+      {"another CA", SslError(SSL_R_TLSV1_ALERT_UNKNOWN_CA), true},
       {"certificate URL unobtainable", SslError(SSL_R_TLSV1_CERTIFICATE_UNOBTAINABLE), true},
       {"certificate URL hash", SslError(SSL_R_TLSV1_BAD_CERTIFICATE_HASH_VALUE), true},
       // Sent by a client about a server's OCSP answer, never to a client.
