@@ -20,9 +20,8 @@ std::string NotReconnectedText(const master::Note& n) {
   return fmt::format("reconnecting after the connection was lost: {}; {}", n.detail, meaning);
 }
 
-}  // namespace
-
-std::string NoteText(const master::Note& n) {
+// The groups of NoteCode, in its order.
+std::string TransactionText(const master::Note& n) {
   switch (n.code) {
     case NoteCode::kCommittedFirst:
       return "The open transaction was committed first, as the server does before " + n.detail +
@@ -41,7 +40,13 @@ std::string NoteText(const master::Note& n) {
       return "Could not tell whether the open transaction committed: " + n.detail;
     case NoteCode::kNotLogged:
       return "Executed on the master but not logged for the slaves: " + n.detail;
+    default:
+      return n.detail;
+  }
+}
 
+std::string SessionText(const master::Note& n) {
+  switch (n.code) {
     case NoteCode::kReconnecting:
       return "No connection. Trying to reconnect...";
     case NoteCode::kConnectionId:
@@ -70,7 +75,13 @@ std::string NoteText(const master::Note& n) {
           "Executed on the master; whether the slaves get it is unknown: its log row, write #{}, "
           "may have committed (the database could not be asked: {}).",
           n.seq, n.detail);
+    default:
+      return n.detail;
+  }
+}
 
+std::string LeftToUserText(const master::Note& n) {
+  switch (n.code) {
     case NoteCode::kWriteUnknown:
       return fmt::format("unknown: the write may have committed; check write #{} before running "
                          "it again: {} (the answer was lost and the database could not be asked: "
@@ -97,8 +108,17 @@ std::string NoteText(const master::Note& n) {
     case NoteCode::kNotReconnectedNotCommitted:
     case NoteCode::kNotReconnectedMayHaveRun:
       return NotReconnectedText(n);
+    default:
+      return n.detail;
   }
-  return n.detail;
+}
+
+}  // namespace
+
+std::string NoteText(const master::Note& n) {
+  if (n.code <= NoteCode::kNotLogged) return TransactionText(n);
+  if (n.code <= NoteCode::kLogUnknown) return SessionText(n);
+  return LeftToUserText(n);
 }
 
 Status ShownError(const master::Executed& e) {

@@ -9,6 +9,7 @@
 
 namespace sqlrepl::master {
 
+// In groups, in this order (console/write_text.cpp renders by group).
 enum class NoteCode {
   // After the result: what became of the open transaction.
   kCommittedFirst,         // detail: what commits implicitly ("CREATE TABLE")

@@ -78,6 +78,16 @@ TEST(WriteText, EachDecisionThatLeavesTheStatementToTheUserSaysWhy) {
               HasSubstr("SET autocommit = 0 was lost with the session"));
 }
 
+// Each code has a text of its own: none falls through to its bare detail
+// (the renderer reads the codes in groups, by their order).
+TEST(WriteText, EveryCodeHasItsText) {
+  const int last = static_cast<int>(NoteCode::kNotReconnectedMayHaveRun);
+  for (int i = 0; i <= last; ++i) {
+    const Note note{.code = static_cast<NoteCode>(i), .detail = "DETAIL"};
+    EXPECT_NE(NoteText(note), "DETAIL") << "code " << i;
+  }
+}
+
 // The reconnection's own error comes first, with its numbers; then what the
 // loss meant for the statement.
 TEST(WriteText, AnErrorTheMasterExplainsKeepsItsCodeAndNumbers) {
