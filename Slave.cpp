@@ -325,8 +325,9 @@ int RunSetup(const app::CommandLine& command_line) {
   app::PrintWarnings("slave", warnings);
   if (!cfg.ok()) return Fail(cfg.status().message());
   db::LibraryGuard mysql_library;
-  const Status s = app::RunSlaveSetup(*cfg, command_line.load.env_file,
-                                      [](const std::string& line) { std::cout << line << std::endl; });
+  const Status s =
+      app::RunSlaveSetup(*cfg, command_line.load.env_file,
+                         [](const std::string& line) { std::cout << line << std::endl; });
   if (!s.ok()) return Fail("setup: " + s.message());
   return app::kExitOk;
 }

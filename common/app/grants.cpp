@@ -178,8 +178,8 @@ void ReviewGrantLine(const GrantLine& g, const std::vector<GrantObject>& objects
     tally->revokes.push_back(fmt::format("REVOKE {} FROM {}", g.role, account));
     return;
   }
-  const bool within =
-      std::any_of(objects.begin(), objects.end(), [&](const GrantObject& o) { return Within(g, o); });
+  const bool within = std::any_of(objects.begin(), objects.end(),
+                                  [&](const GrantObject& o) { return Within(g, o); });
   std::vector<std::string> extra;
   for (const std::string& p : g.privileges) {
     const std::string base = BaseName(p);

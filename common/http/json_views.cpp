@@ -34,7 +34,8 @@ nlohmann::json ResultJson(const db::QueryResult& r) {
   nlohmann::json out = nlohmann::json::object();
   if (r.has_result_set) {
     nlohmann::json columns = nlohmann::json::array();
-    for (const db::Column& c : r.columns) columns.push_back({{"name", c.name}, {"type", TypeName(c)}});
+    for (const db::Column& c : r.columns)
+      columns.push_back({{"name", c.name}, {"type", TypeName(c)}});
     nlohmann::json rows = nlohmann::json::array();
     for (const db::Row& row : r.rows) {
       nlohmann::json cells = nlohmann::json::array();

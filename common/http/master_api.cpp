@@ -33,9 +33,9 @@ const char* OutcomeName(feed::SlaveOutcome::Kind kind) {
 
 }  // namespace
 
-MasterApi::MasterApi(Options options, master::MasterExecutor* executor, std::timed_mutex* write_path,
-                     feed::SlaveRegistry* registry, const log::ReplicationLog* log,
-                     const ReplicationStats* stats)
+MasterApi::MasterApi(Options options, master::MasterExecutor* executor,
+                     std::timed_mutex* write_path, feed::SlaveRegistry* registry,
+                     const log::ReplicationLog* log, const ReplicationStats* stats)
     : options_(std::move(options)),
       executor_(executor),
       write_path_(write_path),
@@ -147,7 +147,8 @@ std::string MasterApi::Metrics() {
   if (size.ok() && !size->rows.empty() && size->rows[0].size() == 2) {
     m.Family("sqlrepl_log_events", "gauge", "Events held in the replication log.");
     m.Sample("sqlrepl_log_events", {}, std::stod(size->rows[0][0].value_or("0")));
-    m.Family("sqlrepl_log_bytes", "gauge", "Size of the replication log table, as InnoDB reports it.");
+    m.Family("sqlrepl_log_bytes", "gauge",
+             "Size of the replication log table, as InnoDB reports it.");
     m.Sample("sqlrepl_log_bytes", {}, std::stod(size->rows[0][1].value_or("0")));
   }
   return m.text();
@@ -159,7 +160,8 @@ Answer MasterApi::Events(uint64_t after, size_t limit) {
       "SELECT seq, DATE_FORMAT(committed_at, '%Y-%m-%dT%H:%i:%s.%f'), event FROM {}.log WHERE "
       "seq > {} ORDER BY seq LIMIT {}",
       QuoteName(options_.meta_schema), after, limit));
-  if (!rows.ok()) return ErrorAnswer(503, "cannot read the replication log: " + rows.status().ToString());
+  if (!rows.ok())
+    return ErrorAnswer(503, "cannot read the replication log: " + rows.status().ToString());
   nlohmann::json events = nlohmann::json::array();
   for (const db::Row& row : rows->rows) {
     if (row.size() != 3 || !row[2]) continue;
@@ -279,8 +281,10 @@ nlohmann::json MasterApi::AwaitReplication(const Ran& ran) {
     summary += console::FormatOutcomes(seq, outcomes, ms, options_.ack_timeout_ms,
                                        registry_->Snapshot());
     for (const feed::SlaveOutcome& o : outcomes) {
-      slaves.push_back(
-          {{"id", o.slave_id}, {"seq", seq}, {"outcome", OutcomeName(o.kind)}, {"message", o.message}});
+      slaves.push_back({{"id", o.slave_id},
+                        {"seq", seq},
+                        {"outcome", OutcomeName(o.kind)},
+                        {"message", o.message}});
     }
   }
   if (!summary.empty() && summary.back() == '\n') summary.pop_back();

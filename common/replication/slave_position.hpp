@@ -53,8 +53,8 @@ inline std::string SlavePositionUpdateSql(std::string_view meta,
 
 // Sets the position outright (a provisioning's end), whether or not row 1
 // exists yet.
-inline std::string SlavePositionSetSql(std::string_view meta, std::string_view quoted_replication_id,
-                                       uint64_t seq) {
+inline std::string SlavePositionSetSql(std::string_view meta,
+                                       std::string_view quoted_replication_id, uint64_t seq) {
   return fmt::format(
       "INSERT INTO {0}.{1} (id, replication_id, applied_seq) VALUES (1, {2}, {3}) "
       "ON DUPLICATE KEY UPDATE replication_id = {2}, applied_seq = {3}",

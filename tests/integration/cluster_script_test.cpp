@@ -167,9 +167,10 @@ TEST_F(ClusterScriptTest, ThePageAddressAndTokenItPrintsAreWhatTheMasterServes) 
   ASSERT_EQ(Script("page"), 0);
   const std::string printed = ReadWholeFile(dir_.path() + "/cluster.out");
   std::smatch page;
-  ASSERT_TRUE(std::regex_search(printed, page,
-                                std::regex(R"(page: https://127\.0\.0\.1:([0-9]+)/ \(certificate )"
-                                           R"(from the demo's CA, (\S+)\)\ntoken: ([0-9a-f]{32})\n)")))
+  ASSERT_TRUE(
+      std::regex_search(printed, page,
+                        std::regex(R"(page: https://127\.0\.0\.1:([0-9]+)/ \(certificate )"
+                                   R"(from the demo's CA, (\S+)\)\ntoken: ([0-9a-f]{32})\n)")))
       << printed;
   const int port = std::stoi(page[1]);
   const std::string ca = page[2];

@@ -48,7 +48,8 @@ class HttpApiTest : public ServersTest<HttpTestServers> {
   }
   std::optional<Process> StartMaster(const std::vector<std::string>& args = {"--serve"},
                                      const std::string& extra = "") {
-    std::optional<Process> m = SpawnMaster(dir_.path(), MasterEnv(extra), "master", dir_.path(), args);
+    std::optional<Process> m =
+        SpawnMaster(dir_.path(), MasterEnv(extra), "master", dir_.path(), args);
     if (m) {
       EXPECT_TRUE(WaitFor([&] { return Get(master_http_, "/health").status == 200; }, seconds(20)))
           << m->Stderr();
@@ -57,7 +58,8 @@ class HttpApiTest : public ServersTest<HttpTestServers> {
   }
   // slave1 serves HTTP too; slave2 does not.
   std::optional<Process> StartSlave(int n) {
-    std::string env = SlaveEnvLines(*servers_[n], kToken, listen_port_, "slave" + std::to_string(n));
+    std::string env =
+        SlaveEnvLines(*servers_[n], kToken, listen_port_, "slave" + std::to_string(n));
     if (n == 1) {
       env += "HTTP_LISTEN=127.0.0.1:" + std::to_string(slave_http_) + "\nHTTP_TOKEN=" + kHttpToken +
              "\n";
@@ -161,12 +163,14 @@ TEST_F(HttpApiTest, BadRequestsGetTheirStatusAndA401SaysNothing) {
   // What would outlast the request in the session the API shares with the
   // prompt refuses the whole request (review); so does a bad DELIMITER:
   // the INSERT before either does not run.
-  const Reply session = Post(master_http_, "/api/sql",
-                             R"j({"sql": ["INSERT INTO notes VALUES (50, 'x')", "SET autocommit = 0"]})j");
+  const Reply session =
+      Post(master_http_, "/api/sql",
+           R"j({"sql": ["INSERT INTO notes VALUES (50, 'x')", "SET autocommit = 0"]})j");
   EXPECT_EQ(session.status, 403) << session.body;
   EXPECT_THAT(session.doc.value("error", ""), HasSubstr("SET autocommit is not run over the API"));
-  const Reply delimiter = Post(master_http_, "/api/sql",
-                               R"j({"sql": "INSERT INTO notes VALUES (51, 'y');\nDELIMITER \nSELECT 1"})j");
+  const Reply delimiter =
+      Post(master_http_, "/api/sql",
+           R"j({"sql": "INSERT INTO notes VALUES (51, 'y');\nDELIMITER \nSELECT 1"})j");
   EXPECT_EQ(delimiter.status, 400) << delimiter.body;
   EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes WHERE id IN (50, 51)"),
             std::optional<std::string>("0"));
@@ -203,7 +207,8 @@ TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
   EXPECT_THAT(result["replication"]["summary"].get<std::string>(),
               HasSubstr("Replicated to 2/2 slaves"));
   ASSERT_EQ(result["replication"]["slaves"].size(), 2u) << write.body;
-  for (const json& s : result["replication"]["slaves"]) EXPECT_EQ(s["outcome"], "applied") << write.body;
+  for (const json& s : result["replication"]["slaves"])
+    EXPECT_EQ(s["outcome"], "applied") << write.body;
   for (int n : {1, 2}) {
     EXPECT_EQ(servers_[n]->QueryValue("SELECT body FROM school.notes WHERE id = 1"),
               std::optional<std::string>("via-api"));
@@ -217,26 +222,33 @@ TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
   EXPECT_EQ(rows["rows"], json::parse(R"([["1", "via-api"], ["2", null]])")) << read.body;
 
   // A failing script stops at its failure unless forced.
-  const Reply script = Post(master_http_, "/api/sql",
-                            R"j({"sql": "INSERT INTO nowhere VALUES (1); INSERT INTO notes VALUES (3, 'x')"})j");
+  const Reply script =
+      Post(master_http_, "/api/sql",
+           R"j({"sql": "INSERT INTO nowhere VALUES (1); INSERT INTO notes VALUES (3, 'x')"})j");
   ASSERT_EQ(script.status, 200) << script.body;
   EXPECT_EQ(script.doc["ok"], false);
   ASSERT_EQ(script.doc["results"].size(), 1u) << script.body;
   EXPECT_EQ(script.doc["results"][0]["errno"], 1146) << script.body;
-  const Reply forced = Post(master_http_, "/api/sql",
-                            R"j({"sql": ["INSERT INTO nowhere VALUES (1)", "INSERT INTO notes VALUES (3, 'x')"], "force": true})j");
+  const Reply forced = Post(
+      master_http_, "/api/sql",
+      R"j({"sql": ["INSERT INTO nowhere VALUES (1)", "INSERT INTO notes VALUES (3, 'x')"], "force": true})j");
   ASSERT_EQ(forced.doc["results"].size(), 2u) << forced.body;
   EXPECT_EQ(forced.doc["results"][1]["ok"], true) << forced.body;
 
   const Reply slave_read = Sql(slave_http_, "SELECT COUNT(*) FROM notes");
   ASSERT_EQ(slave_read.status, 200) << slave_read.body;
-  EXPECT_TRUE(WaitFor([&] { return Sql(slave_http_, "SELECT COUNT(*) FROM notes").doc["results"][0]["rows"][0][0] == "3"; },
-                      seconds(20)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Sql(slave_http_, "SELECT COUNT(*) FROM notes").doc["results"][0]["rows"][0][0] ==
+               "3";
+      },
+      seconds(20)));
   const Reply slave_write = Sql(slave_http_, "DELETE FROM notes");
   EXPECT_EQ(slave_write.status, 403);
   EXPECT_THAT(slave_write.doc.value("error", ""),
               HasSubstr("master at 127.0.0.1:" + std::to_string(listen_port_)));
-  EXPECT_EQ(servers_[1]->QueryValue("SELECT COUNT(*) FROM school.notes"), std::optional<std::string>("3"));
+  EXPECT_EQ(servers_[1]->QueryValue("SELECT COUNT(*) FROM school.notes"),
+            std::optional<std::string>("3"));
 
   const Reply status = Get(master_http_, "/api/status", Auth());
   EXPECT_EQ(status.doc["role"], "master");
@@ -246,8 +258,9 @@ TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
   EXPECT_EQ(slave_status.doc["role"], "slave");
   EXPECT_EQ(slave_status.doc["node"], "slave1");
   EXPECT_EQ(slave_status.doc["replication_id"], status.doc["replication_id"]);
-  EXPECT_TRUE(WaitFor([&] { return Get(slave_http_, "/api/status", Auth()).doc["applied_seq"] == 2; },
-                      seconds(20)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Get(slave_http_, "/api/status", Auth()).doc["applied_seq"] == 2; },
+              seconds(20)));
   EXPECT_EQ(Get(slave_http_, "/replica?lag=0").status, 200);
 
   const Reply events = Get(master_http_, "/api/events?after=0&limit=10", Auth());
@@ -284,7 +297,8 @@ TEST_F(HttpApiTest, EveryEndpointWithTwoSlaves) {
   // It comes back: the slave is a replica again.
   master = StartMaster();
   ASSERT_TRUE(master);
-  EXPECT_TRUE(WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(30)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(30)));
 }
 
 // 200 requests at once all get an answer (200, or 503 past the bound) and
@@ -319,7 +333,8 @@ TEST_F(HttpApiTest, ConcurrentRequestsPastTheBoundGet503AndTheNodeGoesOn) {
   EXPECT_THAT(refused.doc.value("error", ""), HasSubstr("too many requests"));
   idle.clear();  // closed: the workers are free again
   EXPECT_TRUE(WaitFor([&] { return Get(master_http_, "/health").status == 200; }, seconds(20)));
-  EXPECT_EQ(Sql(master_http_, "INSERT INTO notes VALUES (9, 'after')").doc["results"][0]["ok"], true);
+  EXPECT_EQ(Sql(master_http_, "INSERT INTO notes VALUES (9, 'after')").doc["results"][0]["ok"],
+            true);
 }
 
 // A piped script and the API write at once: every write is in the log
@@ -328,7 +343,8 @@ TEST_F(HttpApiTest, ThePromptAndTheApiWriteOnOnePath) {
   std::optional<Process> master = StartMaster({});
   ASSERT_TRUE(master);
   std::string script;
-  for (int i = 1; i <= 50; ++i) script += "INSERT INTO notes VALUES (" + std::to_string(i) + ", 'prompt');\n";
+  for (int i = 1; i <= 50; ++i)
+    script += "INSERT INTO notes VALUES (" + std::to_string(i) + ", 'prompt');\n";
   std::thread api([&] {
     for (int i = 101; i <= 150; ++i) {
       Sql(master_http_, "INSERT INTO notes VALUES (" + std::to_string(i) + ", 'api')");
@@ -339,7 +355,8 @@ TEST_F(HttpApiTest, ThePromptAndTheApiWriteOnOnePath) {
   master->CloseStdin();
   EXPECT_EQ(master->Wait(seconds(120)), 0) << master->Stderr();
   EXPECT_EQ(Count(master->Stdout() + master->Stderr(), "No slave connected: logged as #"), 50u);
-  EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes"), std::optional<std::string>("100"));
+  EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes"),
+            std::optional<std::string>("100"));
   EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM repl_meta.log"),
             std::optional<std::string>("100"));
   EXPECT_EQ(servers_[0]->QueryValue("SELECT MAX(seq) - MIN(seq) + 1 FROM repl_meta.log"),
@@ -354,7 +371,8 @@ TEST_F(HttpApiTest, ReplicaFlipsWhenTheSlaveFallsBehindAndWhenItCatchesUp) {
   ASSERT_NO_FATAL_FAILURE(StartAll(&nodes));
   std::optional<Process>& slave1 = nodes.slave1;
   ASSERT_EQ(Sql(master_http_, "INSERT INTO notes VALUES (1, 'a')").status, 200);
-  ASSERT_TRUE(WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(20)));
 
   Result<db::Connection> holder = servers_[1]->Connect("school");
   ASSERT_TRUE(holder.ok()) << holder.status().ToString();
@@ -364,11 +382,13 @@ TEST_F(HttpApiTest, ReplicaFlipsWhenTheSlaveFallsBehindAndWhenItCatchesUp) {
   ASSERT_EQ(Sql(master_http_, "UPDATE notes SET body = 'b' WHERE id = 1").status, 200);
   const Reply behind = Get(slave_http_, "/replica?lag=0");
   EXPECT_EQ(behind.status, 503) << behind.body;
-  EXPECT_THAT(behind.doc.value("reason", ""), HasSubstr("1 event behind the master (at most 0 asked)"));
+  EXPECT_THAT(behind.doc.value("reason", ""),
+              HasSubstr("1 event behind the master (at most 0 asked)"));
   EXPECT_EQ(Get(slave_http_, "/replica?lag=1").status, 200);
 
   ASSERT_TRUE(holder->Execute("ROLLBACK").ok());
-  EXPECT_TRUE(WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(30)))
+  EXPECT_TRUE(
+      WaitFor([&] { return Get(slave_http_, "/replica?lag=0").status == 200; }, seconds(30)))
       << slave1->Stdout();
   EXPECT_EQ(servers_[1]->QueryValue("SELECT body FROM school.notes WHERE id = 1"),
             std::optional<std::string>("b"));
@@ -425,7 +445,8 @@ TEST_F(HttpApiTest, ServeStoppedBySigtermMidWorkloadLosesNothing) {
   std::atomic<int> done{0};
   std::thread writer([&] {
     for (int i = 1; i < 100000; ++i) {
-      const Reply r = Sql(master_http_, "INSERT INTO notes VALUES (" + std::to_string(i) + ", 'w')");
+      const Reply r =
+          Sql(master_http_, "INSERT INTO notes VALUES (" + std::to_string(i) + ", 'w')");
       if (r.status != 200 || r.doc["results"][0]["ok"] != true) return;
       done = i;
     }
@@ -435,15 +456,17 @@ TEST_F(HttpApiTest, ServeStoppedBySigtermMidWorkloadLosesNothing) {
   EXPECT_EQ(master->Wait(seconds(60)), 0) << master->Stderr();
   writer.join();
   EXPECT_THAT(ReadWholeFile(dir_.path() + "/master_log.txt"), HasSubstr("stopping: SIGTERM"));
-  const std::optional<std::string> rows = servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes");
+  const std::optional<std::string> rows =
+      servers_[0]->QueryValue("SELECT COUNT(*) FROM school.notes");
   ASSERT_TRUE(rows);
   EXPECT_GE(std::stoi(*rows), done.load());  // every answered write is there
   EXPECT_EQ(servers_[0]->QueryValue("SELECT COUNT(*) FROM repl_meta.log"), rows);
   master = StartMaster();
   ASSERT_TRUE(master);
   for (int n : {1, 2}) {
-    EXPECT_TRUE(WaitFor([&] { return servers_[n]->QueryValue("SELECT COUNT(*) FROM school.notes") == rows; },
-                        seconds(60)))
+    EXPECT_TRUE(WaitFor(
+        [&] { return servers_[n]->QueryValue("SELECT COUNT(*) FROM school.notes") == rows; },
+        seconds(60)))
         << "slave" << n;
   }
 }
@@ -456,8 +479,9 @@ TEST_F(HttpApiTest, HttpsWithTheCaAndPlainTextRefusedOffLoopback) {
                            " master IP:127.0.0.1";
   ASSERT_EQ(std::system(make.c_str()), 0);
   std::optional<Process> master = SpawnMaster(
-      dir_.path(), MasterEnv("TLS_CERT=" + certs + "/master.crt\nTLS_KEY=" + certs + "/master.key\n"),
-      "master", dir_.path(), {"--serve"});
+      dir_.path(),
+      MasterEnv("TLS_CERT=" + certs + "/master.crt\nTLS_KEY=" + certs + "/master.key\n"), "master",
+      dir_.path(), {"--serve"});
   ASSERT_TRUE(master);
   httplib::SSLClient client("127.0.0.1", master_http_);
   client.set_ca_cert_path((certs + "/ca.crt").c_str());

@@ -139,7 +139,8 @@ TEST_F(OperationalLogTest, SlaveLogHoldsTheWaitAFailedEventAndTheDisconnectionWi
 
   master->CloseStdin();  // the end of its script: the master exits
   ASSERT_TRUE(master->Wait(seconds(20)).has_value());
-  const std::string disconnected = "slave slave1: disconnected from the master at " + Master() + ": ";
+  const std::string disconnected =
+      "slave slave1: disconnected from the master at " + Master() + ": ";
   ASSERT_TRUE(LogHolds(log, disconnected)) << ReadWholeFile(log);
   const std::string text = ReadWholeFile(log);
   const size_t reason = text.find(disconnected) + disconnected.size();
@@ -158,7 +159,8 @@ TEST_F(OperationalLogTest, LogsDefaultToTheWorkingDirectoryAndAnEmptySlaveLogWri
     ASSERT_TRUE(WaitConnected(*slave)) << slave->Stdout();
     EXPECT_TRUE(LogHolds(work + "/master_log.txt", "master: started: replication log"))
         << ReadWholeFile(work + "/master_log.txt");
-    EXPECT_TRUE(LogHolds(work + "/slave_log.txt", "slave slave1: connected to the master at " + Master()))
+    EXPECT_TRUE(
+        LogHolds(work + "/slave_log.txt", "slave slave1: connected to the master at " + Master()))
         << ReadWholeFile(work + "/slave_log.txt");
     slave->Signal(SIGTERM);
     ASSERT_EQ(slave->Wait(seconds(20)), 0);

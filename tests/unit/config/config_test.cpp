@@ -337,7 +337,8 @@ TEST_F(ConfigTest, HttpKeysAsATable) {
     const char* error;  // substring of the error; nullptr = accepted
   };
   const Row rows[] = {
-      {"", true, "", 0, nullptr},  // no HTTP_TOKEN: a configuration from before HTTP starts as it did
+      {"", true, "", 0,
+       nullptr},  // no HTTP_TOKEN: a configuration from before HTTP starts as it did
       {"HTTP_TOKEN=abcdefghijklmnop\n", true, "127.0.0.1", 8081, nullptr},
       {"HTTP_TOKEN=abcdefghijklmnop\n", false, "", 0, nullptr},  // slaves: off unless set
       {"HTTP_TOKEN=abcdefghijklmnop\nHTTP_LISTEN=\n", true, "", 0, nullptr},

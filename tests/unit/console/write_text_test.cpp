@@ -40,8 +40,10 @@ TEST(WriteText, EachTransactionNoteWithItsData) {
 
 TEST(WriteText, MessagesNameTheWriteAndNeverSayRolledBackOnAGuess) {
   const std::string statement = "INSERT INTO t VALUES (1)";
-  const std::string unknown = NoteText(
-      {.code = NoteCode::kWriteUnknown, .seq = 7, .statement = statement, .detail = "Can't connect"});
+  const std::string unknown = NoteText({.code = NoteCode::kWriteUnknown,
+                                        .seq = 7,
+                                        .statement = statement,
+                                        .detail = "Can't connect"});
   EXPECT_THAT(unknown,
               HasSubstr("unknown: the write may have committed; check write #7 before running "
                         "it again: INSERT INTO t VALUES (1)"));

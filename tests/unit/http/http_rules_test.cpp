@@ -76,8 +76,8 @@ TEST(ParseSqlRequestTest, ReasonsForEveryBadBody) {
   EXPECT_EQ(list->statements, (std::vector<std::string>{"SELECT 1", "SELECT 2"}));
   EXPECT_TRUE(list->force);
   // Split as the prompt splits a script: one statement each, blanks left out.
-  Result<SqlRequest> script =
-      ParseSqlRequest(R"({"sql": ["SELECT 1; SELECT ';'", "-- nothing", "DELIMITER //\nDO 1 //"]})");
+  Result<SqlRequest> script = ParseSqlRequest(
+      R"({"sql": ["SELECT 1; SELECT ';'", "-- nothing", "DELIMITER //\nDO 1 //"]})");
   ASSERT_TRUE(script.ok()) << script.status().message();
   EXPECT_EQ(script->statements, (std::vector<std::string>{"SELECT 1", "SELECT ';'", "DO 1"}));
 }
@@ -94,7 +94,8 @@ TEST(ParseCountTest, WholeNumbersOnly) {
 TEST(ResultJsonTest, NullIsNullAndBinaryIsBase64) {
   db::QueryResult r;
   r.has_result_set = true;
-  r.columns = {{"id", true, db::ValueKind::kInteger}, {"name", false, db::ValueKind::kString, "utf8mb4"},
+  r.columns = {{"id", true, db::ValueKind::kInteger},
+               {"name", false, db::ValueKind::kString, "utf8mb4"},
                {"blob", false, db::ValueKind::kString, "binary"}};
   r.rows = {{"1", std::nullopt, std::string("\x00\xff", 2)}};
   const nlohmann::json j = ResultJson(r);

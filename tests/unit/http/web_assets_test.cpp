@@ -19,8 +19,8 @@ std::string ReadSource(const std::filesystem::path& path) {
 
 TEST(WebAssets, EveryFileOfWebIsEmbeddedByteForByte) {
   size_t files = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::filesystem::path(SQLREPL_SOURCE_DIR) / "common" / "http" / "web")) {
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(SQLREPL_SOURCE_DIR) / "common" / "http" / "web")) {
     if (!entry.is_regular_file()) continue;
     ++files;
     const std::string path = "/" + entry.path().filename().string();

@@ -180,7 +180,8 @@ TEST_F(MasterExecutorUnitTest, TransactionTheServerRollsBackShipsNothing) {
   server_.On("UPDATE t", deadlock);
   Executed e = Try("UPDATE t SET v = 2");
   EXPECT_EQ(e.result.status().sql_errno(), 1213u);
-  EXPECT_THAT(Texts(e.notes), ::testing::ElementsAre(HasSubstr("The server rolled the transaction back")));
+  EXPECT_THAT(Texts(e.notes),
+              ::testing::ElementsAre(HasSubstr("The server rolled the transaction back")));
   EXPECT_EQ(executor_->pending_statements(), 0u);
   Run("COMMIT");
   EXPECT_TRUE(sink_.events.empty());
@@ -293,7 +294,8 @@ TEST_F(MasterExecutorUnitTest, ProcedureThatRollsBackPublishesNothing) {
   rolls_back.rolls_back = true;
   server_.On("CALL p()", rolls_back);
   Executed e = Run("CALL p()");
-  EXPECT_THAT(Texts(e.notes), ::testing::Contains(HasSubstr("The open transaction was rolled back")));
+  EXPECT_THAT(Texts(e.notes),
+              ::testing::Contains(HasSubstr("The open transaction was rolled back")));
   EXPECT_FALSE(executor_->in_transaction());
   // Outside any transaction now, the CALL is logged as an event of its own.
   EXPECT_EQ(sink_.Statements(), (Events{{"CALL p()"}}));
