@@ -9,32 +9,61 @@
 
 namespace sqlrepl::app {
 
+namespace {
+
+// Each program's options, as --help lists them.
+void AddOptions(cxxopts::Options* cli, bool master_options) {
+  cli->add_options()("env-file", "configuration file (every key: .env.example)",
+                     cxxopts::value<std::string>()->default_value(".env"), "PATH")(
+      "h,help", "show this help and exit")("V,version", "show the version and exit");
+  if (!master_options) {
+    cli->add_options()("setup",
+                       "as an administrator (ADMIN_DB_USER, ADMIN_DB_PASS or ADMIN_DB_SOCKET), "
+                       "create META_SCHEMA and grant DB_USER what the slave needs, then exit");
+    return;
+  }
+  cli->add_options()("force", "in a script, go on after a statement fails")(
+      "e,execute", "run these statements, print their results tab-separated and exit",
+      cxxopts::value<std::string>(), "SQL")(
+      "B,batch",
+      "print rows tab-separated (tab, newline, backslash, NUL escaped), no borders, "
+      "no \"Query OK\" lines; replication outcomes go to stderr")(
+      "t,table", "print bordered tables, also with -B or -e")(
+      "N,skip-column-names", "do not print column names in tab-separated output")(
+      "s,silent", "less output: tab-separated rows; twice, no column names either")(
+      "v,verbose", "in a script, echo each statement before its result; -vvv: summaries too")(
+      "show-warnings", "print the warnings after each statement (\\W at the prompt)")(
+      "serve",
+      "run as a service: no prompt and no script; serve the slaves and the HTTP API until "
+      "SIGTERM");
+}
+
+CommandLine ReadOptions(const cxxopts::ParseResult& args, bool master_options) {
+  CommandLine c;
+  c.load.env_file = args["env-file"].as<std::string>();
+  c.load.env_file_explicit = args.count("env-file") > 0;
+  if (!master_options) {
+    c.setup = args.count("setup") > 0;
+    return c;
+  }
+  c.force = args.count("force") > 0;
+  if (args.count("execute")) c.execute = args["execute"].as<std::string>();
+  c.batch = args.count("batch") > 0;
+  c.table = args.count("table") > 0;
+  c.skip_column_names = args.count("skip-column-names") > 0;
+  c.silent = static_cast<int>(args.count("silent"));
+  c.verbose = static_cast<int>(args.count("verbose"));
+  c.show_warnings = args.count("show-warnings") > 0;
+  c.serve = args.count("serve") > 0;
+  return c;
+}
+
+}  // namespace
+
 std::variant<CommandLine, int> ParseCommandLine(const char* program, const char* description,
                                                 bool master_options, int argc, char** argv) {
   cxxopts::Options cli(program, description);
-  cli.add_options()("env-file", "configuration file (every key: .env.example)",
-                    cxxopts::value<std::string>()->default_value(".env"), "PATH")(
-      "h,help", "show this help and exit")("V,version", "show the version and exit");
-  if (master_options) {
-    cli.add_options()("force", "in a script, go on after a statement fails")(
-        "e,execute", "run these statements, print their results tab-separated and exit",
-        cxxopts::value<std::string>(), "SQL")(
-        "B,batch",
-        "print rows tab-separated (tab, newline, backslash, NUL escaped), no borders, "
-        "no \"Query OK\" lines; replication outcomes go to stderr")(
-        "t,table", "print bordered tables, also with -B or -e")(
-        "N,skip-column-names", "do not print column names in tab-separated output")(
-        "s,silent", "less output: tab-separated rows; twice, no column names either")(
-        "v,verbose", "in a script, echo each statement before its result; -vvv: summaries too")(
-        "show-warnings", "print the warnings after each statement (\\W at the prompt)")(
-        "serve",
-        "run as a service: no prompt and no script; serve the slaves and the HTTP API until "
-        "SIGTERM");
-  } else {
-    cli.add_options()("setup",
-                      "as an administrator (ADMIN_DB_USER, ADMIN_DB_PASS or ADMIN_DB_SOCKET), "
-                      "create META_SCHEMA and grant DB_USER what the slave needs, then exit");
-  }
+  AddOptions(&cli, master_options);
   try {
     cxxopts::ParseResult args = cli.parse(argc, argv);
     if (args.count("help")) {
@@ -49,23 +78,8 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
       return FailSetup(program,
                        "unexpected argument '" + args.unmatched().front() + "' (see --help)");
     }
-    CommandLine c;
-    c.load.env_file = args["env-file"].as<std::string>();
-    c.load.env_file_explicit = args.count("env-file") > 0;
-    if (master_options) {
-      c.force = args.count("force") > 0;
-      if (args.count("execute")) c.execute = args["execute"].as<std::string>();
-      c.batch = args.count("batch") > 0;
-      c.table = args.count("table") > 0;
-      c.skip_column_names = args.count("skip-column-names") > 0;
-      c.silent = static_cast<int>(args.count("silent"));
-      c.verbose = static_cast<int>(args.count("verbose"));
-      c.show_warnings = args.count("show-warnings") > 0;
-      c.serve = args.count("serve") > 0;
-      if (c.serve && c.execute) return FailSetup(program, "--serve runs no statements: drop -e");
-    } else {
-      c.setup = args.count("setup") > 0;
-    }
+    CommandLine c = ReadOptions(args, master_options);
+    if (c.serve && c.execute) return FailSetup(program, "--serve runs no statements: drop -e");
     return c;
   } catch (const cxxopts::exceptions::exception& e) {
     return FailSetup(program, std::string(e.what()) + " (see --help)");
