@@ -238,7 +238,7 @@ TEST_F(SlaveTerminalTest, SigtermAtThePromptStopsTheSlaveCleanly) {
   ASSERT_EQ(t->Modes().c_lflag & ICANON, 0u) << "the line editor reads keys in raw mode";
   t->Signal(SIGTERM);
   EXPECT_EQ(t->Wait(seconds(20)), 0) << t->Output();
-  EXPECT_NE(ReadWholeFile(SlaveLog()).find("slave: stopping on SIGTERM"), std::string::npos)
+  EXPECT_NE(ReadWholeFile(SlaveLog()).find("slave slave1: stopping on SIGTERM"), std::string::npos)
       << ReadWholeFile(SlaveLog());
   const termios modes = t->Modes();
   EXPECT_TRUE((modes.c_lflag & ICANON) != 0 && (modes.c_lflag & ECHO) != 0) << "terminal left raw";
@@ -286,9 +286,10 @@ TEST_F(SlaveTerminalTest, SlaveLogIsPrivateAndHoldsConnectionsButNoSecrets) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   const std::string log = ReadWholeFile(SlaveLog());
   for (const std::string& expected :
-       {std::string("slave: starting (sqlrepl "), "slave: connected to the master at " + Master(),
-        std::string("handshake done"), std::string("slave: #1 refused: DDL"),
-        std::string("slave: stopped (exit status 0)")}) {
+       {std::string("slave slave1: starting (sqlrepl "),
+        "slave slave1: connected to the master at " + Master(), std::string("handshake done"),
+        std::string("slave slave1: #1 refused: DDL"),
+        std::string("slave slave1: stopped (exit status 0)")}) {
     EXPECT_NE(log.find(expected), std::string::npos) << expected << "\n" << log;
   }
   EXPECT_EQ(log.find(kToken), std::string::npos) << log;
@@ -296,7 +297,7 @@ TEST_F(SlaveTerminalTest, SlaveLogIsPrivateAndHoldsConnectionsButNoSecrets) {
   EXPECT_EQ(log.find(MariaDbServer::kPassword), std::string::npos) << log;
   // Every line starts with a UTC timestamp.
   EXPECT_EQ(log.rfind("20", 0), 0u) << log;
-  EXPECT_EQ(log.find("\nslave:"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nslave "), std::string::npos) << log;
 }
 
 // Issue 19 (found by trying the demo): Tab at the slave's prompt offered
