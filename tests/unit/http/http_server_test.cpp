@@ -40,6 +40,15 @@ class HttpServerTest : public ::testing::Test {
     httplib::Result r = c.Get(path.c_str(), {{"Authorization", std::string("Bearer ") + kToken}});
     return r ? r->status : 0;
   }
+  // `path`'s status once it is 200, or the last one after `limit`. Workers
+  // free themselves when they read the end of a closed connection: until
+  // then a request may still find them all busy (503).
+  int StatusOnceHealthy(const std::string& path, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = Status(path);
+    while (status != 200 && std::chrono::steady_clock::now() < deadline) status = Status(path);
+    return status;
+  }
 
   FakeApi api_;
 
@@ -69,7 +78,7 @@ TEST_F(HttpServerTest, ConnectionsPastTheBoundGet503ThenServiceResumes) {
   }
   EXPECT_EQ(Status("/health"), 503);
   idle.clear();
-  EXPECT_EQ(Status("/health"), 200);
+  EXPECT_EQ(StatusOnceHealthy("/health", std::chrono::seconds(60)), 200);
 }
 
 size_t OpenFds() {
@@ -105,10 +114,7 @@ TEST_F(HttpServerTest, IdleConnectionsPastTheBoundHoldNoDescriptors) {
   while (std::chrono::steady_clock::now() < deadline && held <= kHeld) held = held_now();
   EXPECT_LE(held, kHeld);
   idle.clear();
-  int status = 0;
-  const auto healthy = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < healthy && status != 200) status = Status("/health");
-  EXPECT_EQ(status, 200);
+  EXPECT_EQ(StatusOnceHealthy("/health", std::chrono::seconds(60)), 200);
 }
 
 // cpp-httplib 0.11's stop() is lost if it comes before the listening
