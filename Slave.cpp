@@ -18,6 +18,7 @@
 
 #include "app/grants.hpp"
 #include "app/oplog.hpp"
+#include "app/provision.hpp"
 #include "app/setup.hpp"
 #include "app/startup.hpp"
 #include "config/config.hpp"
@@ -35,6 +36,7 @@
 #include "slave/applier.hpp"
 #include "slave/apply_session.hpp"
 #include "slave/master_link.hpp"
+#include "slave/provisioner.hpp"
 #include "slave/slave_status.hpp"
 
 using namespace sqlrepl;
@@ -332,9 +334,54 @@ int RunSetup(const app::CommandLine& command_line) {
   return app::kExitOk;
 }
 
+// `slave --provision [--force]`: the database replaced by a copy of the
+// master's and the position it corresponds to, then exit
+// (docs/provisioning.md). Status 1 when it did not finish: the database
+// stays marked incomplete.
+int RunProvision(const app::CommandLine& command_line) {
+  std::variant<Settings, int> loaded = LoadSettings(command_line);
+  if (const int* status = std::get_if<int>(&loaded)) return *status;
+  Settings& settings = std::get<Settings>(loaded);
+  const config::SlaveConfig& cfg = settings.cfg;
+  const LogFn print = [](const std::string& line) { std::cout << line << std::endl; };
+  const LogFn Log = [&settings](const std::string& line) { settings.oplog.Write(line); };
+  const std::string master = fmt::format("{}:{}", cfg.master_host, cfg.master_port);
+  db::LibraryGuard mysql_library;
+  Result<db::Connection> admin = app::PrepareProvisioning(cfg, command_line.force, print);
+  if (!admin.ok()) return Fail("provision: " + admin.status().message());
+  Log(fmt::format("provisioning database {} from the master at {}", cfg.db.database, master));
+  print(fmt::format("Copying database '{}' from the master at {} ...", cfg.db.database, master));
+  Result<slave::ProvisionResult> copied = slave::CopySnapshot(
+      &*admin, {cfg.db.database, cfg.meta_schema}, LinkOptions(settings, print, Log));
+  if (!copied.ok()) {
+    Log("provisioning did not finish: " + copied.status().message());
+    app::FailSetup("slave", fmt::format("provisioning did not finish: {}\nThe database stays "
+                                        "marked incomplete: run slave --provision again.",
+                                        copied.status().message()));
+    return app::kExitStatementFailed;
+  }
+  const protocol::SnapshotBegin& begin = copied->begin;
+  Log(fmt::format("provisioned: {} rows at #{} of log {}", copied->progress.rows, begin.position,
+                  begin.replication_id));
+  print(fmt::format("Provisioned database '{}': {} table{}, {} row{} ({}), the master's data as of "
+                    "#{} (log {}).",
+                    cfg.db.database, begin.table_count, begin.table_count == 1 ? "" : "s",
+                    copied->progress.rows, copied->progress.rows == 1 ? "" : "s",
+                    provision::FormatBytes(copied->progress.bytes), begin.position,
+                    begin.replication_id));
+  if (!begin.not_copied.empty()) {
+    std::string names;
+    for (const std::string& n : begin.not_copied) names += (names.empty() ? "" : ", ") + n;
+    print("Not copied (create them from the master's definitions): " + names + ".");
+  }
+  print(fmt::format("Start the slave to follow from #{}.", begin.position + 1));
+  return app::kExitOk;
+}
+
 // The slave from its command line to its exit status.
 int RunSlave(const app::CommandLine& command_line) {
   if (command_line.setup) return RunSetup(command_line);
+  if (command_line.provision) return RunProvision(command_line);
   std::variant<Settings, int> loaded = LoadSettings(command_line);
   if (const int* status = std::get_if<int>(&loaded)) return *status;
   Settings& settings = std::get<Settings>(loaded);

@@ -19,7 +19,11 @@ void AddOptions(cxxopts::Options* cli, bool master_options) {
   if (!master_options) {
     cli->add_options()("setup",
                        "as an administrator (ADMIN_DB_USER, ADMIN_DB_PASS or ADMIN_DB_SOCKET), "
-                       "create META_SCHEMA and grant DB_USER what the slave needs, then exit");
+                       "create META_SCHEMA and grant DB_USER what the slave needs, then exit")(
+        "provision",
+        "as the administrator, copy a consistent snapshot of the master's database into this "
+        "slave's empty database and record its position, then exit")(
+        "force", "with --provision: replace what the slave's database holds");
     return;
   }
   cli->add_options()("force", "in a script, go on after a statement fails")(
@@ -44,6 +48,8 @@ CommandLine ReadOptions(const cxxopts::ParseResult& args, bool master_options) {
   c.load.env_file_explicit = args.count("env-file") > 0;
   if (!master_options) {
     c.setup = args.count("setup") > 0;
+    c.provision = args.count("provision") > 0;
+    c.force = args.count("force") > 0;
     return c;
   }
   c.force = args.count("force") > 0;
@@ -80,6 +86,13 @@ std::variant<CommandLine, int> ParseCommandLine(const char* program, const char*
     }
     CommandLine c = ReadOptions(args, master_options);
     if (c.serve && c.execute) return FailSetup(program, "--serve runs no statements: drop -e");
+    if (c.setup && c.provision) {
+      return FailSetup(program, "--setup and --provision are two steps: run --setup first, then "
+                                "--provision");
+    }
+    if (!master_options && c.force && !c.provision) {
+      return FailSetup(program, "--force only goes with --provision");
+    }
     return c;
   } catch (const cxxopts::exceptions::exception& e) {
     return FailSetup(program, std::string(e.what()) + " (see --help)");

@@ -22,9 +22,13 @@ constexpr const char* kVersion = "0.13.0";
 
 struct CommandLine {
   config::LoadOptions load;  // --env-file PATH (default ./.env)
-  bool force = false;        // --force (master only)
-  // The slave's administration step (app/setup.hpp): run it and exit.
-  bool setup = false;  // --setup
+  // --force: the master goes on after a failed statement in a script; the
+  // slave's --provision replaces a database that holds tables.
+  bool force = false;
+  // The slave's administration steps (app/setup.hpp, app/provision.hpp):
+  // run one and exit.
+  bool setup = false;      // --setup
+  bool provision = false;  // --provision
   // The master's mysql-client options (ignored by the slave).
   std::optional<std::string> execute;  // -e/--execute: run these statements and exit
   bool batch = false;                  // -B/--batch: tab-separated, escaped

@@ -91,8 +91,7 @@ std::string FormatSlaves(const std::vector<feed::SlaveInfo>& slaves, uint64_t la
   table.columns = {{"slave", false}, {"address", false}, {"state", false}, {"applied", true},
                    {"lag", true},    {"refused", true},  {"failed", true}, {"last error", false}};
   for (const feed::SlaveInfo& s : slaves) {
-    const std::string state =
-        std::string(feed::SlaveStateName(s.state)) + (s.lagging ? ", lagging" : "");
+    const std::string state = feed::DescribeState(s);
     table.rows.push_back({s.id, s.address, state,
                           std::to_string(s.applied_seq),
                           std::to_string(last_seq > s.applied_seq ? last_seq - s.applied_seq : 0),

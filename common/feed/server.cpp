@@ -59,7 +59,28 @@ void ReplicationServer::Stop() {
     closed.set_value();
   });
   closed.get_future().wait();
+  std::vector<std::shared_ptr<SnapshotFeed>> feeds;
+  {
+    std::lock_guard lock(feeds_mu_);
+    feeds.swap(feeds_);
+  }
+  for (const auto& feed : feeds) feed->Join();
   reader_.reset();
+}
+
+std::shared_ptr<SnapshotFeed> ReplicationServer::StartSnapshot(std::function<void()> wake) {
+  auto feed = std::make_shared<SnapshotFeed>(
+      options_.db, SnapshotOptions{options_.db.database, options_.meta_schema}, std::move(wake));
+  std::lock_guard lock(feeds_mu_);
+  // Readers that have ended are joined at once (they are past their last
+  // call); the others stay listed for Stop().
+  for (const auto& done : feeds_) {
+    if (done->joinable_now()) done->Join();
+  }
+  std::erase_if(feeds_, [](const auto& f) { return f->joinable_now(); });
+  feeds_.push_back(feed);
+  feed->Start();
+  return feed;
 }
 
 asio::awaitable<void> ReplicationServer::AcceptLoop() {

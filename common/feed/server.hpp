@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -19,6 +20,7 @@
 #include "feed/event_sink.hpp"
 #include "feed/slave_registry.hpp"
 #include "feed/slave_session.hpp"
+#include "feed/snapshot_feed.hpp"
 #include "log/log_head.hpp"
 #include "log/log_reader.hpp"
 #include "protocol/messages.hpp"
@@ -98,6 +100,7 @@ class ReplicationServer : public EventSink, private SessionHost {
   log::LogReader& reader() override { return *reader_; }
   void Log(const std::string& line) const override;
   std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const override;
+  std::shared_ptr<SnapshotFeed> StartSnapshot(std::function<void()> wake) override;
   void Register(const std::shared_ptr<SlaveSession>& session) override;
   void Unregister(const std::shared_ptr<SlaveSession>& session) override;
 
@@ -112,6 +115,10 @@ class ReplicationServer : public EventSink, private SessionHost {
   std::unique_ptr<log::LogReader> reader_;
   std::set<std::shared_ptr<SlaveSession>> sessions_;
   size_t pending_ = 0;  // accepted, handshake not ended
+  // Every snapshot reader not yet joined: Stop() joins them, off the I/O
+  // thread, since a reader may be inside a database call.
+  std::mutex feeds_mu_;
+  std::vector<std::shared_ptr<SnapshotFeed>> feeds_;  // guarded by feeds_mu_
   bool started_ = false;
   bool stopped_ = false;
 };

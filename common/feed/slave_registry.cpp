@@ -12,8 +12,19 @@ const char* SlaveStateName(SlaveState state) {
       return "live";
     case SlaveState::kOffline:
       return "offline";
+    case SlaveState::kProvisioning:
+      return "provisioning";
   }
   return "?";
+}
+
+std::string DescribeState(const SlaveInfo& info) {
+  std::string out = SlaveStateName(info.state);
+  if (info.state == SlaveState::kProvisioning) {
+    out += " " + std::to_string(info.provisioned_percent) + "%";
+  }
+  if (info.lagging) out += ", lagging";
+  return out;
 }
 
 uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address) {
@@ -26,6 +37,32 @@ uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& addr
   e.ended = false;
   changed_.notify_all();
   return e.generation;
+}
+
+uint64_t SlaveRegistry::ProvisioningStarted(const std::string& id, const std::string& address) {
+  const uint64_t generation = Connected(id, address);
+  std::lock_guard lock(mu_);
+  Entry& e = slaves_[id];
+  e.info.state = SlaveState::kProvisioning;
+  e.info.provisioned_percent = 0;
+  e.info.lagging = false;
+  return generation;
+}
+
+void SlaveRegistry::SnapshotTaken(const std::string& id, uint64_t generation, uint64_t position) {
+  std::lock_guard lock(mu_);
+  Entry* e = Current(id, generation);
+  if (e == nullptr) return;
+  // Set, not raised: the copy replaces whatever the slave held before.
+  e->info.applied_seq = position;
+  e->not_applied.clear();
+  changed_.notify_all();
+}
+
+void SlaveRegistry::ProvisioningProgress(const std::string& id, uint64_t generation, int percent) {
+  std::lock_guard lock(mu_);
+  Entry* e = Current(id, generation);
+  if (e != nullptr) e->info.provisioned_percent = percent;
 }
 
 SlaveRegistry::Entry* SlaveRegistry::Current(const std::string& id, uint64_t generation) {
@@ -103,7 +140,9 @@ std::vector<std::string> SlaveRegistry::ConnectedSlaves() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (const auto& [id, e] : slaves_) {
-    if (e.info.state != SlaveState::kOffline) out.push_back(id);
+    if (e.info.state != SlaveState::kOffline && e.info.state != SlaveState::kProvisioning) {
+      out.push_back(id);
+    }
   }
   return out;
 }
@@ -129,7 +168,7 @@ bool SlaveRegistry::Decided(const std::string& id, uint64_t seq, SlaveOutcome* o
     }
     return true;
   }
-  if (e.info.state == SlaveState::kOffline) {
+  if (e.info.state == SlaveState::kOffline || e.info.state == SlaveState::kProvisioning) {
     out->kind = SlaveOutcome::kNoAck;
     out->message = "disconnected before acknowledging";
     return true;
@@ -199,7 +238,8 @@ std::map<std::string, protocol::VerifyResult> SlaveRegistry::WaitForVerify(
     const auto& got = verify_results_[request_id];
     for (const std::string& id : slaves) {
       auto it = slaves_.find(id);
-      const bool gone = it == slaves_.end() || it->second.info.state == SlaveState::kOffline;
+      const bool gone = it == slaves_.end() || it->second.info.state == SlaveState::kOffline ||
+                        it->second.info.state == SlaveState::kProvisioning;
       if (!gone && got.count(id) == 0) return false;
     }
     return true;

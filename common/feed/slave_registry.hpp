@@ -23,7 +23,9 @@
 
 namespace sqlrepl::feed {
 
-enum class SlaveState { kCatchingUp, kLive, kOffline };
+// kProvisioning: a connection that copies a snapshot (docs/provisioning.md);
+// writes never wait for it, and it applies no event.
+enum class SlaveState { kCatchingUp, kLive, kOffline, kProvisioning };
 const char* SlaveStateName(SlaveState state);
 
 struct SlaveInfo {
@@ -39,7 +41,11 @@ struct SlaveInfo {
   // slave is live again, the latter is marked as past (kPastDisconnect).
   std::string last_error;
   bool lagging = false;  // writes do not wait for it until it catches up
+  int provisioned_percent = 0;  // of the snapshot's estimated bytes, while kProvisioning
 };
+
+// How `\slaves` and the API name a slave's state: "provisioning 42%".
+std::string DescribeState(const SlaveInfo& info);
 
 // Put before why a connection ended once the slave is live again.
 inline constexpr std::string_view kPastDisconnect = "before it reconnected: ";
@@ -70,6 +76,13 @@ class SlaveRegistry {
   // what it has applied; acknowledgements move the position.
   uint64_t Connected(const std::string& id, const std::string& address);
   void SetState(const std::string& id, uint64_t generation, SlaveState state);
+  // A provisioning connection of slave `id` passed the handshake (state
+  // kProvisioning); its generation, as Connected()'s.
+  uint64_t ProvisioningStarted(const std::string& id, const std::string& address);
+  // The snapshot being copied holds every event up to `position`: that is
+  // the slave's position now, so that retention keeps what it will follow.
+  void SnapshotTaken(const std::string& id, uint64_t generation, uint64_t position);
+  void ProvisioningProgress(const std::string& id, uint64_t generation, int percent);
   void Acknowledged(const std::string& id, uint64_t generation, const protocol::Ack& ack);
   void Disconnected(const std::string& id, uint64_t generation, const std::string& reason);
 

@@ -45,6 +45,7 @@ void SlaveSession::Close(const std::string& reason) {
   if (authenticated_) {
     host_->registry().Disconnected(slave_id_, generation_, reason);
   }
+  if (feed_) feed_->Cancel();
   writer_.Stop();
   timer_.cancel();
   protocol::CloseStream(stream_);
@@ -77,16 +78,22 @@ asio::awaitable<void> SlaveSession::Run() {
       stream_.get_executor(), [self] { return self->Writer(); }, asio::detached);
   asio::co_spawn(
       stream_.get_executor(), [self] { return self->Heartbeats(); }, asio::detached);
-  writer_.set_on_drain([this] {
-    if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
-  });
-  StartCatchUp();
+  if (provisioning_) {
+    StartSnapshot();
+  } else {
+    writer_.set_on_drain([this] {
+      if (catching_up_ && !batch_pending_ && WantsBatch()) RequestBatch();
+    });
+    StartCatchUp();
+  }
 
   while (!closed_) {
     Result<protocol::Frame> frame = co_await protocol::ReadFrame(stream_, protocol::kMaxSlaveFrame);
     const Status s = frame.ok() ? OnFrame(*frame) : frame.status();
     if (!s.ok()) {
-      Close(s.message());
+      // A provisioned slave closes the link once it has loaded the copy.
+      const bool done = provisioning_ && snapshot_ended_ && !frame.ok();
+      Close(done ? "disconnected after its snapshot" : s.message());
       break;
     }
   }
@@ -100,6 +107,16 @@ Status SlaveSession::OnFrame(protocol::Frame& frame) {
     protocol::Ack ack;
     if (Status s = protocol::Decode(frame.payload, &ack); !s.ok()) return s;
     host_->registry().Acknowledged(slave_id_, generation_, ack);
+  } else if (frame.type == MessageType::kSnapshotProgress && provisioning_) {
+    protocol::SnapshotProgress progress;
+    if (Status s = protocol::Decode(frame.payload, &progress); !s.ok()) return s;
+    // By bytes, as the slave's own line; 100% only once it is done, and 0
+    // while the server's estimate says nothing (its statistics lag).
+    const uint64_t estimate = snapshot_bytes_estimate_;
+    const int percent =
+        estimate == 0 ? 0
+                      : static_cast<int>(std::min<uint64_t>(99, progress.bytes * 100 / estimate));
+    host_->registry().ProvisioningProgress(slave_id_, generation_, percent);
   } else if (frame.type == MessageType::kVerifyResult) {
     protocol::VerifyResult result;
     if (Status s = protocol::Decode(frame.payload, &result); !s.ok()) return s;
@@ -179,14 +196,14 @@ asio::awaitable<Result<protocol::Hello>> SlaveSession::ReadHello(std::string* pa
   uint16_t version = 0;
   Status s = protocol::PeekVersion(frame->payload, &version);
   if (!s.ok()) co_return s;
-  if (version != protocol::kProtocolVersion) {
+  if (version < protocol::kOldestProtocolVersion || version > protocol::kProtocolVersion) {
     protocol::Hello other;
     other.version = version;
     const protocol::Reject reject =
         std::get<protocol::Reject>(replication::Decide(host_->bounds(), other));
     const Status why = Status::FailedPrecondition(
-        fmt::format("refused a slave that speaks protocol version {} (this master speaks {})",
-                    version, protocol::kProtocolVersion));
+        fmt::format("refused a slave that speaks protocol version {} (this master speaks {} to {})",
+                    version, protocol::kOldestProtocolVersion, protocol::kProtocolVersion));
     co_return co_await Refuse(reject, nullptr, why);
   }
   protocol::Hello hello;
@@ -249,6 +266,7 @@ asio::awaitable<Status> SlaveSession::Admit(const protocol::Hello& hello,
   from_slave_.emplace(keys.slave_to_master);
 
   auto decision = replication::Decide(host_->bounds(), hello);
+  provisioning_ = hello.purpose == protocol::HelloPurpose::kProvision;
   if (auto* reject = std::get_if<protocol::Reject>(&decision)) {
     const Status why =
         Status::FailedPrecondition(fmt::format("slave '{}' refused: {}", id, reject->reason));
@@ -271,6 +289,12 @@ asio::awaitable<Status> SlaveSession::Admit(const protocol::Hello& hello,
 
   next_seq_ = welcome.from_seq;
   authenticated_ = true;
+  if (provisioning_) {
+    generation_ = host_->registry().ProvisioningStarted(slave_id_, address_);
+    host_->Log(fmt::format("slave {} connected from {} to be provisioned from a snapshot", slave_id_,
+                           address_));
+    co_return Status::Ok();
+  }
   generation_ = host_->registry().Connected(slave_id_, address_);
   host_->Log(
       fmt::format("slave {} connected from {}, resuming at #{}", slave_id_, address_, next_seq_));
@@ -412,14 +436,64 @@ void SlaveSession::ReportState(SlaveState state) {
 }
 
 void SlaveSession::SendVerify(const std::shared_ptr<const std::string>& request) {
-  if (!closed_ && authenticated_) Enqueue(MessageType::kVerify, request);
+  if (!closed_ && authenticated_ && !provisioning_) Enqueue(MessageType::kVerify, request);
 }
 
 void SlaveSession::DeliverLive(uint64_t seq, const std::shared_ptr<const std::string>& event) {
-  if (closed_ || !authenticated_ || catching_up_ || seq < next_seq_) return;
+  if (closed_ || !authenticated_ || provisioning_ || catching_up_ || seq < next_seq_) return;
   if (seq > next_seq_) return StartCatchUp();  // missed some: read them from the log
   Enqueue(MessageType::kEvent, event);
   ++next_seq_;
+}
+
+void SlaveSession::StartSnapshot() {
+  // The snapshot's frames go out one or two at a time, after what is
+  // already written: heartbeats still get through, and the reader waits
+  // while the slave is slow (SnapshotFeed's bound).
+  writer_.set_on_drain([this] { PumpSnapshot(); });
+  std::weak_ptr<SlaveSession> weak = weak_from_this();
+  feed_ = host_->StartSnapshot([weak, executor = stream_.get_executor()] {
+    asio::post(executor, [weak] {
+      if (auto self = weak.lock()) self->PumpSnapshot();
+    });
+  });
+}
+
+void SlaveSession::PumpSnapshot() {
+  if (closed_ || !feed_ || snapshot_ended_) return;
+  while (writer_.queued_frames() < 2) {
+    std::optional<SnapshotFeed::Message> m = feed_->Take();
+    if (!m) break;
+    if (m->type == MessageType::kSnapshotBegin) SnapshotBegun(*m->payload);
+    Enqueue(m->type, std::move(m->payload));
+    if (closed_) return;
+  }
+  if (std::optional<Status> ended = feed_->Ended()) SnapshotEnded(*ended);
+}
+
+void SlaveSession::SnapshotBegun(const std::string& payload) {
+  protocol::SnapshotBegin begin;
+  if (!protocol::Decode(payload, &begin).ok()) return;  // our own reader's: cannot happen
+  snapshot_bytes_estimate_ = begin.bytes_estimate;
+  host_->registry().SnapshotTaken(slave_id_, generation_, begin.position);
+  host_->Log(fmt::format(
+      "slave {}: copying a snapshot of {} at #{} (~{} rows, ~{} MiB in {} tables)", slave_id_,
+      begin.database, begin.position, begin.rows_estimate, begin.bytes_estimate / (1024 * 1024),
+      begin.table_count));
+}
+
+void SlaveSession::SnapshotEnded(const Status& status) {
+  snapshot_ended_ = true;
+  if (status.ok()) {
+    host_->registry().ProvisioningProgress(slave_id_, generation_, 100);
+    host_->Log(fmt::format("slave {}: snapshot sent", slave_id_));
+    return;  // the slave closes the connection once it has loaded it
+  }
+  // Told to the slave, sealed, so that it can say why; it then closes.
+  host_->Log(fmt::format("slave {}: provisioning failed: {}", slave_id_, status.ToString()));
+  Enqueue(MessageType::kReject,
+          Share(protocol::Encode(
+              protocol::Reject{protocol::RejectCode::kSnapshotFailed, status.message()})));
 }
 
 }  // namespace sqlrepl::feed

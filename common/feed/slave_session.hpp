@@ -11,6 +11,7 @@
 
 #include "base/secret.hpp"
 #include "feed/slave_registry.hpp"
+#include "feed/snapshot_feed.hpp"
 #include "log/log_reader.hpp"
 #include "protocol/frame_io.hpp"
 #include "protocol/link_timing.hpp"
@@ -44,6 +45,9 @@ class SessionHost {
   virtual void Log(const std::string& line) const = 0;
   // The open registered session of slave `slave_id`, or null.
   virtual std::shared_ptr<SlaveSession> FindSession(const std::string& slave_id) const = 0;
+  // Starts reading a snapshot for a provisioning; `wake` (which must only
+  // post to the I/O thread) says there is something to take.
+  virtual std::shared_ptr<SnapshotFeed> StartSnapshot(std::function<void()> wake) = 0;
   // The session passed the handshake / has ended.
   virtual void Register(const std::shared_ptr<SlaveSession>& session) = 0;
   virtual void Unregister(const std::shared_ptr<SlaveSession>& session) = 0;
@@ -119,6 +123,13 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   void OnBatch(log::LogReader::Batch batch);
   void GoLive();
   void ReportState(SlaveState state);
+  // A provisioning: the snapshot's messages go out as the writer drains.
+  void StartSnapshot();
+  void PumpSnapshot();
+  // The snapshot's first message names its position and size.
+  void SnapshotBegun(const std::string& payload);
+  // The reader ended: `status` is OK once SnapshotEnd went out.
+  void SnapshotEnded(const Status& status);
 
   SessionHost* host_;
   protocol::Stream stream_;
@@ -134,6 +145,10 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   bool catching_up_ = false;
   bool batch_pending_ = false;
   bool closed_ = false;
+  bool provisioning_ = false;  // this connection copies a snapshot, it follows nothing
+  std::shared_ptr<SnapshotFeed> feed_;
+  bool snapshot_ended_ = false;
+  uint64_t snapshot_bytes_estimate_ = 0;
   std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
 };
 

@@ -65,6 +65,7 @@ nlohmann::json MasterApi::Status() {
     slaves.push_back({{"id", s.id},
                       {"address", s.address},
                       {"state", feed::SlaveStateName(s.state)},
+                      {"provisioned_percent", s.provisioned_percent},
                       {"lagging", s.lagging},
                       {"applied_seq", s.applied_seq},
                       {"lag_events", lag},

@@ -41,6 +41,7 @@ std::string Encode(const Hello& m) {
   PutString(&out, m.replication_id);
   PutFixed64(&out, m.applied_seq);
   out += Bytes(m.slave_nonce);
+  if (m.version >= 3) out.push_back(static_cast<char>(m.purpose));
   return out;
 }
 
@@ -145,6 +146,14 @@ Status Decode(std::string_view in, Hello* m) {
   const bool ok = GetFixed16(&in, &m->version) && GetString(&in, &m->slave_id, kMaxIdLength) &&
                   GetString(&in, &m->replication_id, kMaxIdLength) &&
                   GetFixed64(&in, &m->applied_seq) && GetBytes(&in, &m->slave_nonce);
+  m->purpose = HelloPurpose::kFollow;
+  if (ok && m->version >= 3) {
+    uint8_t purpose = 0;
+    if (!GetFixed8(&in, &purpose) || purpose > static_cast<uint8_t>(HelloPurpose::kProvision)) {
+      return Status::Corruption("malformed hello message: bad purpose");
+    }
+    m->purpose = static_cast<HelloPurpose>(purpose);
+  }
   Status s = Finish(ok, in, "hello");
   if (!s.ok()) return s;
   if (!IsValidId(m->slave_id)) return Status::Corruption("malformed hello message: bad slave id");

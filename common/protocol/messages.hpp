@@ -3,6 +3,7 @@
 //
 //   Hello     := version:u16  slave_id:str  replication_id:str  applied_seq:u64
 //                slave_nonce:bytes[32]                     -- version 2 on
+//                purpose:u8                                -- version 3 on
 //   Challenge := master_nonce:bytes[32]  proof:bytes[32]   -- the master proves REPL_TOKEN
 //   Auth      := mac:bytes[32]                             -- the slave proves REPL_TOKEN
 //   Welcome   := replication_id:str  from_seq:u64  last_seq:u64
@@ -51,15 +52,22 @@
 
 namespace sqlrepl::protocol {
 
-// 2: mutual authentication and sealed frames. Version 1 peers are refused
-// with a message that says so (the version is the Hello's first field in
-// every version).
-constexpr uint16_t kProtocolVersion = 2;
+// 2: mutual authentication and sealed frames. 3: the Hello's purpose
+// (provisioning). A master accepts both; a slave says 2 when it follows,
+// so that it can follow a master of either version, and 3 only to be
+// provisioned. Version 1 peers are refused with a message that says so
+// (the version is the Hello's first field in every version).
+constexpr uint16_t kProtocolVersion = 3;
+constexpr uint16_t kOldestProtocolVersion = 2;
 constexpr size_t kNonceSize = 32;
 constexpr size_t kMacSize = 32;
 constexpr uint32_t kMaxNameLength = 256;       // slave ids, replication ids
 constexpr uint32_t kMaxMessageLength = 64 * 1024;  // reasons and error texts
 constexpr uint32_t kMaxIdLength = 64;              // slave and replication ids in a Hello
+
+// What a connection is for: following the log, or a snapshot of the
+// database (docs/provisioning.md).
+enum class HelloPurpose : uint8_t { kFollow = 0, kProvision = 1 };
 
 struct Hello {
   uint16_t version = kProtocolVersion;
@@ -67,7 +75,13 @@ struct Hello {
   std::string replication_id;  // empty: the slave has applied nothing yet
   uint64_t applied_seq = 0;
   std::array<uint8_t, kNonceSize> slave_nonce{};
+  HelloPurpose purpose = HelloPurpose::kFollow;  // on the wire from version 3
 };
+
+// The version a slave's Hello for `purpose` carries.
+constexpr uint16_t HelloVersion(HelloPurpose purpose) {
+  return purpose == HelloPurpose::kFollow ? kOldestProtocolVersion : kProtocolVersion;
+}
 
 struct Challenge {
   std::array<uint8_t, kNonceSize> nonce{};
@@ -93,6 +107,7 @@ enum class RejectCode : uint8_t {
   kDuplicateSlaveId = 6,
   kTooManySlaves = 7,  // try again later
   kTlsRequired = 8,    // a TLS master answering a plain slave, unsealed
+  kSnapshotFailed = 9,  // a provisioning's snapshot could not be read
 };
 
 struct Reject {

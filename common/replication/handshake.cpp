@@ -15,33 +15,39 @@ using protocol::RejectCode;
 using protocol::Welcome;
 
 std::variant<Welcome, Reject> Decide(const LogBounds& log, const protocol::Hello& hello) {
-  if (hello.version != protocol::kProtocolVersion) {
+  if (hello.version < protocol::kOldestProtocolVersion ||
+      hello.version > protocol::kProtocolVersion) {
     return Reject{
         RejectCode::kVersion,
-        fmt::format("protocol version {} is not supported (the master speaks {}): run the "
+        fmt::format("protocol version {} is not supported (the master speaks {} to {}): run the "
                     "same sqlrepl version on both sides",
-                    hello.version, protocol::kProtocolVersion)};
+                    hello.version, protocol::kOldestProtocolVersion, protocol::kProtocolVersion)};
+  }
+  // A copy of the database starts no position of its own: it brings one.
+  if (hello.purpose == protocol::HelloPurpose::kProvision) {
+    return Welcome{log.replication_id, log.last_seq + 1, log.last_seq};
   }
   const bool fresh = hello.replication_id.empty();
   if (!fresh && hello.replication_id != log.replication_id) {
     return Reject{RejectCode::kReplicationIdMismatch,
                   fmt::format("this slave followed replication log {} but the master's log is {}: "
-                              "re-seed the slave from the master's data and clear its position in "
-                              "META_SCHEMA.{}",
-                              hello.replication_id, log.replication_id, kSlavePositionTable)};
+                              "copy the master's data to it with slave --provision --force",
+                              hello.replication_id, log.replication_id)};
   }
   const uint64_t applied = fresh ? 0 : hello.applied_seq;
   if (applied > log.last_seq) {
     return Reject{RejectCode::kAhead,
                   fmt::format("this slave has applied event #{} but the master's log ends at #{}: "
-                              "the master's log was reset or restored; re-seed the slave",
+                              "the master's log was reset or restored; copy the master's data to "
+                              "the slave with slave --provision --force",
                               applied, log.last_seq)};
   }
   if (applied + 1 < log.first_seq) {
     return Reject{
         RejectCode::kPurged,
         fmt::format("this slave needs event #{} but the master's log now starts at #{} "
-                    "(older events were purged): re-seed the slave from the master's data",
+                    "(older events were purged): copy the master's data to the slave with "
+                    "slave --provision --force",
                     applied + 1, log.first_seq)};
   }
   return Welcome{log.replication_id, applied + 1, log.last_seq};

@@ -106,6 +106,12 @@ void MasterLink::SendAck(const protocol::Ack& ack) {
   });
 }
 
+void MasterLink::SendProgress(const protocol::SnapshotProgress& progress) {
+  asio::post(io_, [this, progress] {
+    if (link_) link_->Send(MessageType::kSnapshotProgress, protocol::Encode(progress));
+  });
+}
+
 void MasterLink::SendVerifyResult(const protocol::VerifyResult& result) {
   asio::post(io_, [this, result] {
     if (link_) link_->Send(MessageType::kVerifyResult, protocol::Encode(result));
@@ -133,7 +139,9 @@ asio::awaitable<int> MasterLink::Run(Applier& applier) {
       link_ = link;
       asio::co_spawn(
           io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); }, asio::detached);
-      asio::co_spawn(io_, Heartbeats(link, applier), asio::detached);
+      asio::co_spawn(
+          io_, Heartbeats(link, [&applier] { return applier.ResumePosition().applied_seq; }),
+          asio::detached);
       s = co_await Receive(link, applier);
       link_.reset();
     }
@@ -209,7 +217,7 @@ Status NoFirstAnswer(const std::string& where, const std::string& why, bool tls,
       "{} during the handshake: the master at {} may be down or unreachable behind a proxy that "
       "accepts and then closes; or a master older than protocol version {} does this: run the same "
       "sqlrepl version on both sides",
-      why, where, protocol::kProtocolVersion));
+      why, where, protocol::kOldestProtocolVersion));
 }
 
 // A refusal before the master proved it knows REPL_TOKEN: unsealed, so
@@ -232,13 +240,15 @@ Status UnsealedRefusal(const std::string& where, const std::string& payload) {
 }  // namespace
 
 asio::awaitable<Result<std::string>> MasterLink::SendHello(Link& link,
-                                                          const SlavePosition& position) {
+                                                          const SlavePosition& position,
+                                                          protocol::HelloPurpose purpose) {
   Result<replication::Nonce> nonce = replication::MakeNonce(options_.random);
   if (!nonce.ok()) {
     co_return Status::Unavailable("cannot start the handshake: " + nonce.status().message());
   }
-  protocol::Hello hello{protocol::kProtocolVersion, options_.slave_id, position.replication_id,
-                        position.applied_seq, *nonce};
+  protocol::Hello hello{protocol::HelloVersion(purpose), options_.slave_id,
+                        position.replication_id,      position.applied_seq,
+                        *nonce,                       purpose};
   std::string payload = protocol::Encode(hello);
   const std::string frame = protocol::EncodeFrame(MessageType::kHello, payload);
   auto [ec, n] = co_await asio::async_write(link.stream, asio::buffer(frame), use_nothrow);
@@ -308,15 +318,24 @@ asio::awaitable<Result<protocol::Welcome>> MasterLink::ReadWelcome(
   co_return welcome;
 }
 
+asio::awaitable<Result<protocol::Welcome>> MasterLink::Greet(Link& link,
+                                                            const SlavePosition& position,
+                                                            protocol::HelloPurpose purpose) {
+  const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
+  Result<std::string> hello = co_await SendHello(link, position, purpose);
+  if (!hello.ok()) co_return hello.status();
+  Result<replication::SessionKeys> keys = co_await Authenticate(link, where, *hello);
+  if (!keys.ok()) co_return keys.status();
+  Result<protocol::Welcome> welcome = co_await ReadWelcome(link, where, *keys);
+  if (welcome.ok()) link.writer.Seal(protocol::FrameMac(keys->slave_to_master));
+  co_return welcome;
+}
+
 asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applier& applier) {
   const std::string where = fmt::format("{}:{}", options_.master_host, options_.master_port);
-  Result<std::string> hello = co_await SendHello(*link, applier.ResumePosition());
-  if (!hello.ok()) co_return hello.status();
-  Result<replication::SessionKeys> keys = co_await Authenticate(*link, where, *hello);
-  if (!keys.ok()) co_return keys.status();
-  Result<protocol::Welcome> welcome = co_await ReadWelcome(*link, where, *keys);
+  Result<protocol::Welcome> welcome =
+      co_await Greet(*link, applier.ResumePosition(), protocol::HelloPurpose::kFollow);
   if (!welcome.ok()) co_return welcome.status();
-  link->writer.Seal(protocol::FrameMac(keys->slave_to_master));
   // The master trusts only acknowledgements for what a slave has applied
   // (its Hello says what it has queued). Acknowledge what was applied before
   // this connection, or a restarted master would wait for it (\verify) and
@@ -344,19 +363,11 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind, in events
     // or in bytes (2,000 events may be 16 MiB each).
-    while ((applier.queued() >= Applier::kMaxQueued ||
-            QueuedBytes(applier) >= options_.max_queued_bytes) &&
-           !link->closed) {
-      asio::steady_timer pause(io_, std::chrono::milliseconds(20));
-      co_await pause.async_wait(use_nothrow);
-      link->last_heard = std::chrono::steady_clock::now();
-    }
-    Result<protocol::Frame> frame =
-        co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
+    Result<protocol::Frame> frame = co_await NextFrame(link, [this, &applier] {
+      return applier.queued() >= Applier::kMaxQueued ||
+             QueuedBytes(applier) >= options_.max_queued_bytes;
+    });
     if (!frame.ok()) co_return frame.status();
-    Status sealed = link->from_master->Open(frame->type, &frame->payload);
-    if (!sealed.ok()) co_return sealed;
-    link->last_heard = std::chrono::steady_clock::now();
     if (frame->type == MessageType::kHeartbeat) {
       protocol::Heartbeat heartbeat;
       if (protocol::Decode(frame->payload, &heartbeat).ok()) Heard(heartbeat.seq);
@@ -386,6 +397,22 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
   co_return Status::Unavailable("connection closed");
 }
 
+asio::awaitable<Result<protocol::Frame>> MasterLink::NextFrame(std::shared_ptr<Link> link,
+                                                               std::function<bool()> hold) {
+  while (hold() && !link->closed) {
+    asio::steady_timer pause(io_, std::chrono::milliseconds(20));
+    co_await pause.async_wait(use_nothrow);
+    link->last_heard = std::chrono::steady_clock::now();  // our pause, not the master's silence
+  }
+  Result<protocol::Frame> frame =
+      co_await protocol::ReadFrame(link->stream, protocol::kMaxFrameSize);
+  if (!frame.ok()) co_return frame.status();
+  Status sealed = link->from_master->Open(frame->type, &frame->payload);
+  if (!sealed.ok()) co_return sealed;
+  link->last_heard = std::chrono::steady_clock::now();
+  co_return frame;
+}
+
 size_t MasterLink::QueuedBytes(const Applier& applier) {
   const size_t held = applier.queued();
   while (queued_sizes_.size() > held) {
@@ -400,7 +427,8 @@ void MasterLink::Queued(size_t bytes) {
   queued_bytes_ += bytes;
 }
 
-asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier& applier) {
+asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link,
+                                             std::function<uint64_t()> applied) {
   while (!link->closed) {
     link->timer.expires_after(protocol::kHeartbeatInterval);
     co_await link->timer.async_wait(use_nothrow);
@@ -413,8 +441,64 @@ asio::awaitable<void> MasterLink::Heartbeats(std::shared_ptr<Link> link, Applier
       break;
     }
     link->Send(MessageType::kHeartbeat,
-               protocol::Encode(protocol::Heartbeat{applier.ResumePosition().applied_seq}));
+               protocol::Encode(protocol::Heartbeat{applied()}));
   }
+}
+
+asio::awaitable<Status> MasterLink::Provision(SnapshotSink& sink) {
+  auto link = std::make_shared<Link>(io_, options_.tls);
+  Status s = co_await Connect(link);
+  if (s.ok()) {
+    const SlavePosition none;  // named: GCC 12 destroys a temporary co_await argument twice
+    Result<protocol::Welcome> welcome =
+        co_await Greet(*link, none, protocol::HelloPurpose::kProvision);
+    s = welcome.status();
+    if (s.ok()) {
+      link->timer.cancel();
+      Log(fmt::format("connected to the master at {}:{} to be provisioned (log {})",
+                      options_.master_host, options_.master_port, welcome->replication_id));
+    }
+  }
+  if (s.ok() && !stopped_) {
+    link_ = link;
+    asio::co_spawn(
+        io_, [link]() -> asio::awaitable<void> { co_await link->writer.Run(); }, asio::detached);
+    asio::co_spawn(io_, Heartbeats(link, [] { return uint64_t{0}; }), asio::detached);
+    s = co_await ReceiveSnapshot(link, sink);
+    link_.reset();
+  }
+  link->Close();
+  co_return s;
+}
+
+asio::awaitable<Status> MasterLink::ReceiveSnapshot(std::shared_ptr<Link> link,
+                                                    SnapshotSink& sink) {
+  while (!link->closed) {
+    Result<protocol::Frame> frame = co_await NextFrame(link, [&sink] { return sink.Full(); });
+    if (!frame.ok()) co_return frame.status();
+    switch (frame->type) {
+      case MessageType::kHeartbeat:
+        continue;
+      case MessageType::kReject: {
+        protocol::Reject reject;
+        if (!protocol::Decode(frame->payload, &reject).ok()) {
+          co_return Status::Corruption("malformed reject");
+        }
+        co_return Status::FailedPrecondition(
+            protocol::EscapeForLog(reject.reason, protocol::kMaxMessageLength));
+      }
+      case MessageType::kSnapshotBegin:
+      case MessageType::kSnapshotTable:
+      case MessageType::kSnapshotRows:
+      case MessageType::kSnapshotEnd:
+        sink.Put(frame->type, std::move(frame->payload));
+        continue;
+      default:
+        co_return Status::Corruption(
+            fmt::format("unexpected {} message", protocol::MessageTypeName(frame->type)));
+    }
+  }
+  co_return Status::Unavailable("connection closed");
 }
 
 }  // namespace sqlrepl::slave

@@ -20,6 +20,8 @@
 
 #include "base/secret.hpp"
 #include "config/defaults.hpp"
+#include "protocol/frame_io.hpp"
+#include "protocol/messages.hpp"
 #include "protocol/transport.hpp"
 #include "replication/handshake.hpp"
 #include "slave/applier.hpp"
@@ -37,6 +39,16 @@ struct RetryView {
   bool ever_connected = false;
 };
 std::vector<std::string> RetryLines(const RetryView& view);
+
+// Where a provisioning's snapshot messages go, in order (the loader's
+// queue). I/O thread.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  // While true, the link stops reading, so that TCP pushes back to the master.
+  virtual bool Full() const = 0;
+  virtual void Put(protocol::MessageType type, std::string payload) = 0;
+};
 
 // Delivers the applier's acknowledgements and verify results on whatever
 // link is current; the applier is handed to Run(), not kept.
@@ -67,7 +79,14 @@ class MasterLink : public ApplyReports {
   // Feeds `applier`, which must outlive the io_context's run. Returns the
   // exit status: 0 when stopped, 2 when the master refused us.
   asio::awaitable<int> Run(Applier& applier);
-  // Stops Run() (any thread).
+  // `slave --provision`: one connection that copies a snapshot into `sink`
+  // (docs/provisioning.md), never retried. Ends when the link closes (by
+  // Stop(), once the copy is loaded) or fails: kFailedPrecondition when the
+  // master refused or gave up, with its reason; kUnavailable otherwise.
+  asio::awaitable<Status> Provision(SnapshotSink& sink);
+  // Tells the master how far the copy has been loaded (any thread).
+  void SendProgress(const protocol::SnapshotProgress& progress);
+  // Stops Run() or Provision() (any thread).
   void Stop();
   // What the slave's `status` shows about the link (any thread).
   struct State {
@@ -95,18 +114,29 @@ class MasterLink : public ApplyReports {
   // kFailedPrecondition when the master, proven, refused us; kUnavailable
   // for a peer that did not prove REPL_TOKEN.
   asio::awaitable<Status> Handshake(std::shared_ptr<Link> link, Applier& applier);
+  // The handshake for `purpose`, its three steps below; the link's writer
+  // is sealed once the master welcomed us.
+  asio::awaitable<Result<protocol::Welcome>> Greet(Link& link, const SlavePosition& position,
+                                                   protocol::HelloPurpose purpose);
   // The handshake's three steps: the Hello sent (its payload, which the
   // transcript covers); the master's proof checked and ours sent (the
   // session's keys); the master's sealed answer (its Welcome, or its
   // refusal as the status).
-  asio::awaitable<Result<std::string>> SendHello(Link& link, const SlavePosition& position);
+  asio::awaitable<Result<std::string>> SendHello(Link& link, const SlavePosition& position,
+                                                 protocol::HelloPurpose purpose);
   asio::awaitable<Result<replication::SessionKeys>> Authenticate(Link& link,
                                                                 const std::string& where,
                                                                 const std::string& hello_payload);
   asio::awaitable<Result<protocol::Welcome>> ReadWelcome(Link& link, const std::string& where,
                                                          const replication::SessionKeys& keys);
   asio::awaitable<Status> Receive(std::shared_ptr<Link> link, Applier& applier);
-  asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, Applier& applier);
+  // The next frame from the master, opened, once `hold()` is false (the
+  // socket is not read meanwhile, so TCP pushes back).
+  asio::awaitable<Result<protocol::Frame>> NextFrame(std::shared_ptr<Link> link,
+                                                     std::function<bool()> hold);
+  asio::awaitable<Status> ReceiveSnapshot(std::shared_ptr<Link> link, SnapshotSink& sink);
+  // Every second; each says `applied()`, the last event applied.
+  asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, std::function<uint64_t()> applied);
   void Print(const std::string& line) const;
   void Log(const std::string& line) const;
   void SetConnection(std::string connection, bool connected);

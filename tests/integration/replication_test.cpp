@@ -461,7 +461,7 @@ TEST_F(ReplicationTest, RetentionPurgesOnlyWhatEveryKnownSlaveApplied) {
   ASSERT_TRUE(fresh);
   EXPECT_EQ(fresh->Wait(seconds(20)), 2);
   EXPECT_THAT(fresh->Stdout(), HasSubstr("needs event #1 but the master's log now starts at #6"));
-  EXPECT_THAT(fresh->Stdout(), HasSubstr("re-seed the slave"));
+  EXPECT_THAT(fresh->Stdout(), HasSubstr("slave --provision --force"));
 
   // Slave 1 comes back and gets what it missed.
   s1 = StartSlave(1);

@@ -19,3 +19,25 @@ TEST(IsLoopback, OnlyLoopbackAddressesAre) {
 
 }  // namespace
 }  // namespace sqlrepl::app
+
+namespace sqlrepl::app {
+namespace {
+
+std::variant<CommandLine, int> ParseSlave(std::vector<std::string> args) {
+  args.insert(args.begin(), "slave");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return ParseCommandLine("slave", "test", false, static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ParseCommandLine, TheSlavesProvisionTakesForceAndNothingElseDoes) {
+  auto parsed = ParseSlave({"--provision", "--force"});
+  ASSERT_TRUE(std::holds_alternative<CommandLine>(parsed));
+  EXPECT_TRUE(std::get<CommandLine>(parsed).provision);
+  EXPECT_TRUE(std::get<CommandLine>(parsed).force);
+  EXPECT_EQ(std::get<int>(ParseSlave({"--force"})), kExitSetupFailed);
+  EXPECT_EQ(std::get<int>(ParseSlave({"--setup", "--provision"})), kExitSetupFailed);
+}
+
+}  // namespace
+}  // namespace sqlrepl::app

@@ -280,7 +280,7 @@ TEST_F(ServerTest, SlaveOfProtocolVersionOneIsToldToUpgrade) {
   protocol::Reject reject;
   ASSERT_TRUE(protocol::Decode(verdict.payload, &reject).ok());
   EXPECT_EQ(reject.code, protocol::RejectCode::kVersion);
-  EXPECT_NE(reject.reason.find("protocol version 1 is not supported (the master speaks 2)"),
+  EXPECT_NE(reject.reason.find("protocol version 1 is not supported (the master speaks 2 to 3)"),
             std::string::npos)
       << reject.reason;
   EXPECT_TRUE(old.ClosedWithin(std::chrono::seconds(5)));
@@ -472,7 +472,7 @@ TEST_F(ServerTest, SlaveIdWithControlCharactersIsRefusedAndNeverLoggedRaw) {
   Start(1024 * 1024);
   RawSlave evil(server_->port());
   std::string hello;  // the encoder would write it; the decoder must refuse it
-  PutFixed16(&hello, protocol::kProtocolVersion);
+  PutFixed16(&hello, protocol::HelloVersion(protocol::HelloPurpose::kFollow));
   PutString(&hello, "\x1b]0;owned\x07\x1b[2J");
   PutString(&hello, "");
   PutFixed64(&hello, 0);

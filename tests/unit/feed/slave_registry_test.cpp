@@ -110,6 +110,32 @@ TEST(SlaveRegistryTest, WaitForReturnsEachSlavesOutcome) {
   EXPECT_EQ(s3->last_error, "ERROR 1146: no table");
 }
 
+// A provisioning connection copies a snapshot: no write waits for it, its
+// position is the snapshot's (so retention keeps what it will follow), and
+// \slaves shows how far the copy is.
+TEST(SlaveRegistryTest, AProvisioningSlaveIsShownButNotWaitedFor) {
+  SlaveRegistry r;
+  const uint64_t follower = r.Connected("s1", "a");
+  r.SetState("s1", follower, SlaveState::kLive);
+  const uint64_t g = r.ProvisioningStarted("s2", "b");
+  EXPECT_EQ(r.ConnectedSlaves(), std::vector<std::string>{"s1"});
+  r.SnapshotTaken("s2", g, 42);
+  r.ProvisioningProgress("s2", g, 37);
+  const std::vector<SlaveInfo> slaves = r.Snapshot();
+  const SlaveInfo* s2 = Find(slaves, "s2");
+  ASSERT_NE(s2, nullptr);
+  EXPECT_EQ(s2->applied_seq, 42u);
+  EXPECT_EQ(DescribeState(*s2), "provisioning 37%");
+  EXPECT_EQ(r.Positions()[1].applied_seq, 42u);
+  // Listed by a waiter before it began provisioning: answered at once.
+  const auto started = Clock::now();
+  const std::vector<SlaveOutcome> out = r.WaitFor(43, {"s2"}, started + std::chrono::seconds(5));
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(out[0].kind, SlaveOutcome::kNoAck);
+  r.Disconnected("s2", g, "");
+  EXPECT_EQ(r.Snapshot()[1].state, SlaveState::kOffline);
+}
+
 TEST(SlaveRegistryTest, WaitForAnswersAtOnceForGoneAndUnknownSlaves) {
   SlaveRegistry r;
   const uint64_t g = r.Connected("s1", "a");

@@ -68,6 +68,26 @@ TEST(Messages, HelloBytes) {
                 nonce_hex);
 }
 
+// Protocol 3 appends the purpose; a version 2 Hello has none and follows.
+TEST(Messages, HelloPurposeTravelsFromVersion3AndVersion2Follows) {
+  Hello h{kProtocolVersion, "s1", "", 0};
+  h.purpose = HelloPurpose::kProvision;
+  const std::string v3 = Encode(h);
+  Hello out;
+  ASSERT_TRUE(Decode(v3, &out).ok());
+  EXPECT_EQ(out.purpose, HelloPurpose::kProvision);
+  EXPECT_EQ(v3.back(), '\x01');
+  EXPECT_FALSE(Decode(v3.substr(0, v3.size() - 1), &out).ok());    // version 3 without it
+  EXPECT_FALSE(Decode(v3.substr(0, v3.size() - 1) + "\x07", &out).ok());  // no such purpose
+  h.version = HelloVersion(HelloPurpose::kFollow);
+  EXPECT_EQ(h.version, 2u);
+  const std::string v2 = Encode(h);
+  EXPECT_EQ(v2.size(), v3.size() - 1);
+  ASSERT_TRUE(Decode(v2, &out).ok());
+  EXPECT_EQ(out.purpose, HelloPurpose::kFollow);
+  EXPECT_FALSE(Decode(v2 + "\x01", &out).ok());  // trailing bytes in version 2
+}
+
 TEST(Messages, ChallengeBytesAreTheNonceThenTheProof) {
   Challenge c;
   c.nonce.fill(1);

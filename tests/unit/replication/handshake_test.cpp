@@ -45,7 +45,7 @@ TEST(Handshake, OtherLogIsRefusedWithWhatToDo) {
   auto d = Decide(kLog, Hello{protocol::kProtocolVersion, "s1", "zzz", 20});
   ASSERT_TRUE(std::holds_alternative<Reject>(d));
   EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kReplicationIdMismatch);
-  EXPECT_NE(std::get<Reject>(d).reason.find("re-seed the slave"), std::string::npos);
+  EXPECT_NE(std::get<Reject>(d).reason.find("slave --provision --force"), std::string::npos);
 }
 
 TEST(Handshake, PurgedPositionIsRefused) {
@@ -67,6 +67,28 @@ TEST(Handshake, OtherProtocolVersionIsRefused) {
   auto d = Decide(kLog, Hello{99, "s1", "abc", 20});
   ASSERT_TRUE(std::holds_alternative<Reject>(d));
   EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kVersion);
+}
+
+TEST(Handshake, VersionsTwoAndThreeAreBothServed) {
+  for (uint16_t version : {protocol::kOldestProtocolVersion, protocol::kProtocolVersion}) {
+    auto d = Decide(kLog, Hello{version, "s1", "abc", 20});
+    ASSERT_TRUE(std::holds_alternative<Welcome>(d)) << version;
+  }
+  auto d = Decide(kLog, Hello{1, "s1", "abc", 20});
+  ASSERT_TRUE(std::holds_alternative<Reject>(d));
+  EXPECT_EQ(std::get<Reject>(d).code, RejectCode::kVersion);
+}
+
+// A provisioning brings its own position: no position of the slave's
+// (another log, purged, ahead) stands in its way.
+TEST(Handshake, AProvisioningIsWelcomedWhateverItsPosition) {
+  for (Hello hello : {Hello{3, "s1", "zzz", 20}, Hello{3, "s1", "abc", 5}, Hello{3, "s1", "abc", 99},
+                      Hello{3, "s1", "", 0}}) {
+    hello.purpose = protocol::HelloPurpose::kProvision;
+    auto d = Decide(kLog, hello);
+    ASSERT_TRUE(std::holds_alternative<Welcome>(d)) << hello.replication_id << hello.applied_seq;
+    EXPECT_EQ(std::get<Welcome>(d).replication_id, "abc");
+  }
 }
 
 // Protocol 2 replaced the slave's one-way MAC (HMAC(token, nonce || id))
