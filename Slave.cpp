@@ -347,12 +347,22 @@ int RunProvision(const app::CommandLine& command_line) {
   const LogFn Log = [&settings](const std::string& line) { settings.oplog.Write(line); };
   const std::string master = fmt::format("{}:{}", cfg.master_host, cfg.master_port);
   db::LibraryGuard mysql_library;
-  Result<db::Connection> admin = app::PrepareProvisioning(cfg, command_line.force, print);
-  if (!admin.ok()) return Fail("provision: " + admin.status().message());
+  Result<app::ProvisionPlan> plan = app::PlanProvisioning(cfg, command_line.force);
+  if (!plan.ok()) return Fail("provision: " + plan.status().message());
   Log(fmt::format("provisioning database {} from the master at {}", cfg.db.database, master));
   print(fmt::format("Copying database '{}' from the master at {} ...", cfg.db.database, master));
+  // Nothing changes before the master has welcomed us.
+  bool cleared = false;
   Result<slave::ProvisionResult> copied = slave::CopySnapshot(
-      &*admin, {cfg.db.database, cfg.meta_schema}, LinkOptions(settings, print, Log));
+      &plan->admin, {cfg.db.database, cfg.meta_schema}, LinkOptions(settings, print, Log), [&] {
+        cleared = true;
+        return app::ClearForProvisioning(cfg, &*plan, print);
+      });
+  if (!copied.ok() && !cleared) {
+    Log("provisioning did not start: " + copied.status().message());
+    return Fail(fmt::format("provisioning did not start: {}\nThe database is as it was.",
+                            copied.status().message()));
+  }
   if (!copied.ok()) {
     Log("provisioning did not finish: " + copied.status().message());
     app::FailSetup("slave", fmt::format("provisioning did not finish: {}\nThe database stays "

@@ -111,7 +111,13 @@ Status Connection::Reconnect() {
 }
 
 void Connection::Abort() {
-  if (handle_) ::shutdown(socket_, SHUT_RDWR);
+  if (!handle_) return;
+  // Closed later with a reset, not a FIN: a server blocked writing a result
+  // to this socket would otherwise wait on a peer that never reads, for as
+  // long as its net_write_timeout (a snapshot's reader sets a year).
+  const linger reset{1, 0};
+  ::setsockopt(socket_, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  ::shutdown(socket_, SHUT_RDWR);
 }
 
 Status Connection::LastError() const {

@@ -79,7 +79,8 @@ class Connection final : public Session {
   // Ends the session from another thread: a call blocked in it (a lock
   // wait, a full socket, a server that stopped answering) returns at once
   // with a lost connection (2013), and so does every later one. The socket
-  // is shut down, not closed, so its descriptor cannot be reused meanwhile.
+  // is shut down, not closed, so its descriptor cannot be reused meanwhile;
+  // closing it then resets the connection, so the server ends at once.
   // May run while another thread is inside a call; never concurrently with
   // Reconnect(), a move or the destructor.
   void Abort();

@@ -74,10 +74,11 @@ std::shared_ptr<SnapshotFeed> ReplicationServer::StartSnapshot(std::function<voi
   std::lock_guard lock(feeds_mu_);
   // Readers that have ended are joined at once (they are past their last
   // call); the others stay listed for Stop().
-  for (const auto& done : feeds_) {
-    if (done->joinable_now()) done->Join();
-  }
-  std::erase_if(feeds_, [](const auto& f) { return f->joinable_now(); });
+  std::erase_if(feeds_, [](const std::shared_ptr<SnapshotFeed>& f) {
+    if (!f->joinable_now()) return false;
+    f->Join();
+    return true;
+  });
   feeds_.push_back(feed);
   feed->Start();
   return feed;

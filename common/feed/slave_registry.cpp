@@ -29,24 +29,32 @@ std::string DescribeState(const SlaveInfo& info) {
 
 uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address) {
   std::lock_guard lock(mu_);
+  return ConnectedLocked(id, address, SlaveState::kCatchingUp).generation;
+}
+
+SlaveRegistry::Entry& SlaveRegistry::ConnectedLocked(const std::string& id,
+                                                     const std::string& address,
+                                                     SlaveState state) {
   Entry& e = slaves_[id];
   e.info.id = id;
   e.info.address = address;
-  e.info.state = SlaveState::kCatchingUp;
+  e.info.state = state;
   e.generation = next_generation_++;
   e.ended = false;
   changed_.notify_all();
-  return e.generation;
+  return e;
 }
 
 uint64_t SlaveRegistry::ProvisioningStarted(const std::string& id, const std::string& address) {
-  const uint64_t generation = Connected(id, address);
   std::lock_guard lock(mu_);
-  Entry& e = slaves_[id];
-  e.info.state = SlaveState::kProvisioning;
+  const bool known = slaves_.count(id) > 0;
+  Entry& e = ConnectedLocked(id, address, SlaveState::kProvisioning);
   e.info.provisioned_percent = 0;
   e.info.lagging = false;
-  return generation;
+  // A new slave has no position until its snapshot names one: until then
+  // retention must not record it at 0 (which would stop every purge).
+  if (!known) e.position_known = false;
+  return e.generation;
 }
 
 void SlaveRegistry::SnapshotTaken(const std::string& id, uint64_t generation, uint64_t position) {
@@ -55,6 +63,7 @@ void SlaveRegistry::SnapshotTaken(const std::string& id, uint64_t generation, ui
   if (e == nullptr) return;
   // Set, not raised: the copy replaces whatever the slave held before.
   e->info.applied_seq = position;
+  e->position_known = true;
   e->not_applied.clear();
   changed_.notify_all();
 }
@@ -266,7 +275,9 @@ std::vector<SlaveInfo> SlaveRegistry::Snapshot() const {
 std::vector<log::FollowerPosition> SlaveRegistry::Positions() const {
   std::lock_guard lock(mu_);
   std::vector<log::FollowerPosition> out;
-  for (const auto& [id, e] : slaves_) out.push_back({id, e.info.applied_seq});
+  for (const auto& [id, e] : slaves_) {
+    if (e.position_known) out.push_back({id, e.info.applied_seq});
+  }
   return out;
 }
 

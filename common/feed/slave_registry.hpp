@@ -134,7 +134,8 @@ class SlaveRegistry {
 
   // Every slave seen since the master started, sorted by id.
   std::vector<SlaveInfo> Snapshot() const;
-  // The same, as the log's purger records them.
+  // The same, as the log's purger records them; a slave first seen
+  // provisioning counts from its snapshot's position on.
   std::vector<log::FollowerPosition> Positions() const;
 
  private:
@@ -144,7 +145,12 @@ class SlaveRegistry {
     bool ended = false;                             // this generation has disconnected
     bool error_is_disconnect = false;               // info.last_error says why a connection ended
     std::map<uint64_t, protocol::Ack> not_applied;  // recent refusals and errors by seq
+    // False for a slave first seen provisioning, until its snapshot's
+    // position: Positions() leaves it out.
+    bool position_known = true;
   };
+  // Requires mu_. A new connection of `id` in `state`, its entry.
+  Entry& ConnectedLocked(const std::string& id, const std::string& address, SlaveState state);
   // Requires mu_. The entry of the live connection `generation` of `id`,
   // or null when that connection is not (or no longer) the current one.
   Entry* Current(const std::string& id, uint64_t generation);

@@ -92,7 +92,7 @@ asio::awaitable<void> SlaveSession::Run() {
     const Status s = frame.ok() ? OnFrame(*frame) : frame.status();
     if (!s.ok()) {
       // A provisioned slave closes the link once it has loaded the copy.
-      const bool done = provisioning_ && snapshot_ended_ && !frame.ok();
+      const bool done = provisioning_ && snapshot_sent_ && !frame.ok();
       Close(done ? "disconnected after its snapshot" : s.message());
       break;
     }
@@ -484,6 +484,7 @@ void SlaveSession::SnapshotBegun(const std::string& payload) {
 
 void SlaveSession::SnapshotEnded(const Status& status) {
   snapshot_ended_ = true;
+  snapshot_sent_ = status.ok();
   if (status.ok()) {
     host_->registry().ProvisioningProgress(slave_id_, generation_, 100);
     host_->Log(fmt::format("slave {}: snapshot sent", slave_id_));

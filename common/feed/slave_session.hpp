@@ -147,7 +147,8 @@ class SlaveSession : public std::enable_shared_from_this<SlaveSession> {
   bool closed_ = false;
   bool provisioning_ = false;  // this connection copies a snapshot, it follows nothing
   std::shared_ptr<SnapshotFeed> feed_;
-  bool snapshot_ended_ = false;
+  bool snapshot_ended_ = false;  // the reader has ended, either way
+  bool snapshot_sent_ = false;   // ... with SnapshotEnd sent
   uint64_t snapshot_bytes_estimate_ = 0;
   std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
 };

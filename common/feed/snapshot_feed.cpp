@@ -14,17 +14,29 @@ void SnapshotFeed::Start() {
 
 void SnapshotFeed::Read() {
   // A slow slave keeps this read open for long: no client-side timeout
-  // (ReadSnapshot raises the server's net_write_timeout).
+  // (ReadSnapshot raises the server's net_write_timeout). A reader stuck in
+  // the server (a metadata lock, a host gone) is ended by Cancel(), which
+  // aborts the connection.
   db::ConnectOptions db = db_;
   db.read_timeout_s = 0;
   db.write_timeout_s = 0;
-  Result<db::Connection> conn = db::Connection::Open(db);
-  Status s = conn.status();
-  if (s.ok()) {
-    s = ReadSnapshot(&*conn, options_, [this](protocol::MessageType type, std::string payload) {
-      return Put(type, std::move(payload));
-    });
-  }
+  Status s;
+  {
+    Result<db::Connection> conn = db::Connection::Open(db);
+    s = conn.status();
+    if (s.ok()) {
+      {
+        std::lock_guard lock(mu_);
+        conn_ = &*conn;
+        if (cancelled_) conn_->Abort();
+      }
+      s = ReadSnapshot(&*conn, options_, [this](protocol::MessageType type, std::string payload) {
+        return Put(type, std::move(payload));
+      });
+      std::lock_guard lock(mu_);
+      conn_ = nullptr;
+    }
+  }  // closed before Finish: a finished feed is joined without waiting on the server
   Finish(std::move(s));
 }
 
@@ -66,6 +78,7 @@ std::optional<Status> SnapshotFeed::Ended() const {
 void SnapshotFeed::Cancel() {
   std::lock_guard lock(mu_);
   cancelled_ = true;
+  if (conn_ != nullptr) conn_->Abort();
   room_.notify_all();
 }
 

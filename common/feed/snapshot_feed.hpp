@@ -46,7 +46,8 @@ class SnapshotFeed {
   std::optional<Message> Take();
   // Once the queue is empty and the reader has ended: how it ended.
   std::optional<Status> Ended() const;
-  // The reader stops at its next message (any thread).
+  // The reader stops at its next message, or at once when it is inside a
+  // database call (its connection is aborted); any thread.
   void Cancel();
   // Cancels and waits for the reader thread. Not from the I/O thread.
   void Join();
@@ -65,6 +66,7 @@ class SnapshotFeed {
   std::deque<Message> queue_;       // guarded by mu_
   std::optional<Status> end_;       // guarded by mu_
   bool cancelled_ = false;          // guarded by mu_
+  db::Connection* conn_ = nullptr;  // the reader's, while it reads; guarded by mu_
   std::atomic<bool> finished_{false};
   std::thread thread_;
 };

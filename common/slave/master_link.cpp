@@ -360,13 +360,15 @@ asio::awaitable<Status> MasterLink::Handshake(std::shared_ptr<Link> link, Applie
 }
 
 asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier& applier) {
+  // Named: GCC 12 destroys a temporary argument of a co_await expression twice.
+  const std::function<bool()> full = [this, &applier] {
+    return applier.queued() >= Applier::kMaxQueued ||
+           QueuedBytes(applier) >= options_.max_queued_bytes;
+  };
   while (!link->closed) {
     // Backpressure: stop reading while the applier is far behind, in events
     // or in bytes (2,000 events may be 16 MiB each).
-    Result<protocol::Frame> frame = co_await NextFrame(link, [this, &applier] {
-      return applier.queued() >= Applier::kMaxQueued ||
-             QueuedBytes(applier) >= options_.max_queued_bytes;
-    });
+    Result<protocol::Frame> frame = co_await NextFrame(link, full);
     if (!frame.ok()) co_return frame.status();
     if (frame->type == MessageType::kHeartbeat) {
       protocol::Heartbeat heartbeat;
@@ -398,7 +400,7 @@ asio::awaitable<Status> MasterLink::Receive(std::shared_ptr<Link> link, Applier&
 }
 
 asio::awaitable<Result<protocol::Frame>> MasterLink::NextFrame(std::shared_ptr<Link> link,
-                                                               std::function<bool()> hold) {
+                                                               const std::function<bool()>& hold) {
   while (hold() && !link->closed) {
     asio::steady_timer pause(io_, std::chrono::milliseconds(20));
     co_await pause.async_wait(use_nothrow);
@@ -457,6 +459,7 @@ asio::awaitable<Status> MasterLink::Provision(SnapshotSink& sink) {
       link->timer.cancel();
       Log(fmt::format("connected to the master at {}:{} to be provisioned (log {})",
                       options_.master_host, options_.master_port, welcome->replication_id));
+      sink.Welcomed();
     }
   }
   if (s.ok() && !stopped_) {
@@ -473,8 +476,9 @@ asio::awaitable<Status> MasterLink::Provision(SnapshotSink& sink) {
 
 asio::awaitable<Status> MasterLink::ReceiveSnapshot(std::shared_ptr<Link> link,
                                                     SnapshotSink& sink) {
+  const std::function<bool()> full = [&sink] { return sink.Full(); };  // named, as in Receive
   while (!link->closed) {
-    Result<protocol::Frame> frame = co_await NextFrame(link, [&sink] { return sink.Full(); });
+    Result<protocol::Frame> frame = co_await NextFrame(link, full);
     if (!frame.ok()) co_return frame.status();
     switch (frame->type) {
       case MessageType::kHeartbeat:

@@ -45,6 +45,8 @@ std::vector<std::string> RetryLines(const RetryView& view);
 class SnapshotSink {
  public:
   virtual ~SnapshotSink() = default;
+  // The master welcomed the provisioning: the snapshot follows.
+  virtual void Welcomed() = 0;
   // While true, the link stops reading, so that TCP pushes back to the master.
   virtual bool Full() const = 0;
   virtual void Put(protocol::MessageType type, std::string payload) = 0;
@@ -133,7 +135,7 @@ class MasterLink : public ApplyReports {
   // The next frame from the master, opened, once `hold()` is false (the
   // socket is not read meanwhile, so TCP pushes back).
   asio::awaitable<Result<protocol::Frame>> NextFrame(std::shared_ptr<Link> link,
-                                                     std::function<bool()> hold);
+                                                     const std::function<bool()>& hold);
   asio::awaitable<Status> ReceiveSnapshot(std::shared_ptr<Link> link, SnapshotSink& sink);
   // Every second; each says `applied()`, the last event applied.
   asio::awaitable<void> Heartbeats(std::shared_ptr<Link> link, std::function<uint64_t()> applied);

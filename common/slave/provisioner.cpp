@@ -24,6 +24,17 @@ class SnapshotQueue : public SnapshotSink {
     std::string payload;
   };
 
+  void Welcomed() override {
+    std::lock_guard lock(mu_);
+    welcomed_ = true;
+    changed_.notify_all();
+  }
+  // Until the master welcomed us (true) or the link ended first (false).
+  bool WaitWelcomed() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return welcomed_ || link_end_.has_value(); });
+    return welcomed_;
+  }
   bool Full() const override {
     std::lock_guard lock(mu_);
     return items_.size() >= kMaxQueuedSnapshotMessages;
@@ -61,6 +72,7 @@ class SnapshotQueue : public SnapshotSink {
   std::condition_variable changed_;
   std::deque<Item> items_;
   std::optional<Status> link_end_;
+  bool welcomed_ = false;
 };
 
 constexpr auto kPrintEvery = std::chrono::seconds(1);
@@ -99,7 +111,8 @@ Status Load(SnapshotQueue& queue, provision::SnapshotLoader& loader, MasterLink&
 
 Result<ProvisionResult> CopySnapshot(db::Session* session,
                                      provision::SnapshotLoader::Options loader_options,
-                                     MasterLink::Options link_options) {
+                                     MasterLink::Options link_options,
+                                     const std::function<Status()>& before_loading) {
   const std::function<void(const std::string&)> print = link_options.print;
   provision::SnapshotLoader loader(session, std::move(loader_options));
   SnapshotQueue queue;
@@ -110,7 +123,15 @@ Result<ProvisionResult> CopySnapshot(db::Session* session,
                       : std::move(status));
   });
   protocol::IoThread io_thread(io);
-  const Status loaded = Load(queue, loader, link, print);
+  Status loaded;
+  if (!queue.WaitWelcomed()) {
+    std::optional<Status> ended;
+    queue.Take(Clock::now(), &ended);
+    loaded = ended && !ended->ok() ? *ended : Status::Unavailable("the link ended");
+  } else {
+    loaded = before_loading();
+    if (loaded.ok()) loaded = Load(queue, loader, link, print);
+  }
   link.Stop();
   queue.WaitLinkEnded();  // nothing on the loop refers to the queue any more
   io_thread.Stop();

@@ -23,12 +23,17 @@ struct ProvisionResult {
 
 inline constexpr size_t kMaxQueuedSnapshotMessages = 8;
 
-// Loads a snapshot of the master's database through `session` (readied by
-// provision::PrepareLoadSession, DB_NAME selected). `link_options.print`
-// gets the progress lines. The error says what failed: the master's refusal
-// or its reason for giving up, the link, or the load.
+// Loads a snapshot of the master's database through `session`.
+// `before_loading` runs once the master has welcomed the provisioning and
+// before the first message is loaded: it readies `session`
+// (provision::PrepareLoadSession, DB_NAME emptied and selected), so that a
+// master that is down or refuses leaves the database as it was.
+// `link_options.print` gets the progress lines. The error says what
+// failed: the master's refusal or its reason for giving up, the link,
+// `before_loading`, or the load.
 Result<ProvisionResult> CopySnapshot(db::Session* session,
                                      provision::SnapshotLoader::Options loader_options,
-                                     MasterLink::Options link_options);
+                                     MasterLink::Options link_options,
+                                     const std::function<Status()>& before_loading);
 
 }  // namespace sqlrepl::slave

@@ -70,11 +70,13 @@ class ProvisionTest : public ServersTest<ProvisionServers> {
                         id + "-" + std::to_string(++runs_));
   }
   // `slave --provision` on the new node, as root over its socket.
-  std::optional<Process> StartProvision() {
+  std::optional<Process> StartProvision(bool force = false) {
+    std::vector<std::string> args = {"--provision"};
+    if (force) args.push_back("--force");
     return SpawnWithEnv(dir_.path(), SQLREPL_SLAVE_BIN,
                         NodeLines(2, "new") + "ADMIN_DB_USER=root\nADMIN_DB_SOCKET=" +
                             new_db().socket() + "\n",
-                        "provision-" + std::to_string(++runs_), "", {"--provision"});
+                        "provision-" + std::to_string(++runs_), "", args);
   }
 
   uint64_t MasterSeq() {
@@ -160,15 +162,20 @@ TEST_F(ProvisionTest, AThirdSlaveProvisionedWhileTheMasterWritesEndsIdentical) {
   ASSERT_TRUE(master && slave1 && WaitConnected(*slave1));
 
   // The workload goes in from a thread of its own: the master reads it as
-  // it executes, so the write blocks.
+  // it executes, so the write blocks. Joined however the test ends.
   const std::string script = Workload(20000);
   std::thread writer([&] { master->WriteStdin(script); });
-  ASSERT_TRUE(WaitFor([&] { return MasterSeq() >= 500; }, seconds(120)));
-
-  std::optional<Process> provision = StartProvision();
-  ASSERT_TRUE(provision);
-  const std::optional<int> status = provision->Wait(seconds(300));
-  writer.join();
+  struct Joined {
+    std::thread& t;
+    ~Joined() { t.join(); }
+  } joined{writer};
+  const bool writing = WaitFor([&] { return MasterSeq() >= 500; }, seconds(120));
+  std::optional<Process> provision;
+  if (writing) provision = StartProvision();
+  const std::optional<int> status =
+      provision ? provision->Wait(seconds(300)) : std::optional<int>();
+  if (!writing || !status) master->Signal(SIGKILL);  // the writer's pipe ends too
+  ASSERT_TRUE(writing) << master->Stderr();
   ASSERT_EQ(status, 0) << provision->Stdout() << provision->Stderr();
   const std::string out = provision->Stdout();
   EXPECT_THAT(out, HasSubstr("Provisioned database 'school': 3 tables"));
@@ -210,25 +217,35 @@ TEST_F(ProvisionTest, AProvisioningKilledAnywhereIsRefusedThenDoneAgain) {
                   .ok());
   std::optional<Process> master = StartMaster();
   ASSERT_TRUE(master);
+  // Events in the log, so that the position the copy records means something.
+  ASSERT_TRUE(master->WriteStdin(
+      "UPDATE counters SET v = v + 1 WHERE id = 1;\nINSERT INTO notes VALUES (1, 'x', NOW());\n"));
+  ASSERT_TRUE(WaitFor([&] { return MasterSeq() >= 2; }, seconds(60)));
+  // The first run replaces what SetUp left (tables the slave never had).
+  ASSERT_TRUE(new_db().Exec("CREATE TABLE school.old (id INT PRIMARY KEY)").ok());
   std::mt19937 rng(7);
   int interrupted = 0;
   for (int run = 0; run < 6; ++run) {
     const int victim = run % 3;  // 0: the master, 1: the provisioning slave, 2: its server
-    std::optional<Process> provision = StartProvision();
+    std::optional<Process> provision = StartProvision(run == 0);
     ASSERT_TRUE(provision);
-    // Into the copy: the last run's partial copy is gone, and rows of this
-    // one have arrived (tables come in name order: counters, essays, ...).
+    // A moment inside the copy: a number of essays loaded, drawn from the
+    // seed, early enough that the master still has more to send than the
+    // link and both queues hold (about 20 MiB, 48,000 essays).
+    const int loaded = 1000 + static_cast<int>(rng() % 30000);
+    SCOPED_TRACE(fmt::format("run {} kills {} after {} essays", run, victim, loaded));
     ASSERT_TRUE(WaitFor(
         [&] {
           if (!provision->Running()) return true;
-          return provision->Stdout().find("Copying database") != std::string::npos &&
-                 new_db().QueryValue("SELECT COUNT(*) FROM school.essays").value_or("0") != "0";
+          return provision->Stdout().find("Removed ") != std::string::npos &&
+                 std::stoi(new_db()
+                               .QueryValue("SELECT COUNT(*) FROM school.essays")
+                               .value_or("0")) >= loaded;
         },
         seconds(60)))
         << provision->Stdout() << provision->Stderr();
-    std::this_thread::sleep_for(milliseconds(rng() % 1500));  // a random moment, not a wait
-    if (!provision->Running()) continue;  // finished first: not a killed run
-    SCOPED_TRACE(fmt::format("run {} kills {}", run, victim));
+    ASSERT_TRUE(provision->Running()) << "the copy ended before the kill: "
+                                      << provision->Stdout() << provision->Stderr();
     if (victim == 0) {
       master->Signal(SIGKILL);
       master->Wait(seconds(10));
@@ -239,7 +256,17 @@ TEST_F(ProvisionTest, AProvisioningKilledAnywhereIsRefusedThenDoneAgain) {
     }
     const std::optional<int> status = provision->Wait(seconds(120));
     ASSERT_TRUE(status.has_value());
-    if (victim != 1) {
+    if (victim == 1) {
+      // The master ends its reader at once: no snapshot left reading, and
+      // holding metadata locks, on its server.
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            return master_db().QueryValue(
+                       "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                       "'%`school`.%' AND ID <> CONNECTION_ID()") == "0";
+          },
+          seconds(10)));
+    } else {
       EXPECT_EQ(status, 1) << provision->Stdout() << provision->Stderr();
       EXPECT_THAT(provision->Stderr(), HasSubstr("run slave --provision again"));
     }
@@ -253,14 +280,43 @@ TEST_F(ProvisionTest, AProvisioningKilledAnywhereIsRefusedThenDoneAgain) {
     EXPECT_TRUE(NewSlaveRefusesToStart());
     ++interrupted;
   }
-  EXPECT_GE(interrupted, 5);
+  EXPECT_EQ(interrupted, 6);
 
   std::optional<Process> provision = StartProvision();
   ASSERT_TRUE(provision);
   ASSERT_EQ(provision->Wait(seconds(300)), 0) << provision->Stdout() << provision->Stderr();
-  EXPECT_EQ(AppliedSeq(2), MasterSeq());
+  EXPECT_EQ(AppliedSeq(2), 2u);
+  EXPECT_EQ(MasterSeq(), 2u);
   ExpectSameData({2});
   EXPECT_EQ(Checksum(new_db(), "essays"), Checksum(master_db(), "essays"));
+}
+
+// A master that cannot be reached, or that refuses, changes nothing: the
+// slave's tables stay and no marker is left. One that gives up midway
+// (a table it cannot copy consistently) says why, and the slave exits 1.
+TEST_F(ProvisionTest, NothingChangesUntilTheMasterWelcomesAndItsRefusalIsSaid) {
+  ASSERT_TRUE(new_db().Exec("CREATE TABLE school.kept (id INT PRIMARY KEY);"
+                            "INSERT INTO school.kept VALUES (1), (2)")
+                  .ok());
+  std::optional<Process> provision = StartProvision(true);  // no master runs
+  ASSERT_TRUE(provision);
+  EXPECT_EQ(provision->Wait(seconds(60)), 2) << provision->Stdout() << provision->Stderr();
+  EXPECT_THAT(provision->Stderr(), HasSubstr("provisioning did not start"));
+  EXPECT_THAT(provision->Stderr(), HasSubstr("The database is as it was."));
+  EXPECT_EQ(new_db().QueryValue("SELECT COUNT(*) FROM school.kept"), "2");
+  EXPECT_EQ(new_db().QueryValue("SELECT COUNT(*) FROM repl_meta.slave_position WHERE id = 2"),
+            "0");
+
+  ASSERT_TRUE(master_db().Exec("CREATE TABLE school.plain (id INT) ENGINE=MyISAM").ok());
+  std::optional<Process> master = StartMaster();
+  ASSERT_TRUE(master);
+  provision = StartProvision(true);
+  ASSERT_TRUE(provision);
+  EXPECT_EQ(provision->Wait(seconds(60)), 1) << provision->Stdout() << provision->Stderr();
+  EXPECT_THAT(provision->Stderr(), HasSubstr("not transactional: `plain` (MyISAM)"));
+  EXPECT_THAT(provision->Stderr(), HasSubstr("run slave --provision again"));
+  EXPECT_THAT(master->Stdout() + master->Stderr(), HasSubstr("provisioning failed"));
+  EXPECT_TRUE(NewSlaveRefusesToStart());
 }
 
 }  // namespace

@@ -104,12 +104,13 @@
 
   // ---- Status: the nodes table and the lag history -------------------------
 
-  // green: following and caught up; amber: catching up or left behind by
-  // writes (lagging); red: not connected.
+  // green: following and caught up; amber: catching up, being provisioned
+  // or left behind by writes (lagging); red: not connected.
   function slaveColor(s) {
     const state = String(s.state || '');
     if (state.startsWith('live')) return s.lagging || state.includes('lagging') ? 'amber' : 'green';
     if (state.startsWith('catching') || state === 'connected') return 'amber';
+    if (state === 'provisioning') return 'amber';
     return 'red';
   }
 
@@ -143,7 +144,9 @@
                  applied: st.last_seq});
       for (const s of st.slaves || []) {
         const lagged = s.lagging ? ', lagging' : '';
-        rows.push({id: s.id, detail: s.address, color: slaveColor(s), state: s.state + lagged,
+        const provisioned = s.state === 'provisioning' ? ` ${s.provisioned_percent || 0}%` : '';
+        rows.push({id: s.id, detail: s.address, color: slaveColor(s),
+                   state: s.state + provisioned + lagged,
                    applied: s.applied_seq, lag: s.lag_events, lagMs: s.lag_ms,
                    refused: s.refused, failed: s.failed, error: s.last_error});
       }

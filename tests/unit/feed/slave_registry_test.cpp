@@ -119,6 +119,8 @@ TEST(SlaveRegistryTest, AProvisioningSlaveIsShownButNotWaitedFor) {
   r.SetState("s1", follower, SlaveState::kLive);
   const uint64_t g = r.ProvisioningStarted("s2", "b");
   EXPECT_EQ(r.ConnectedSlaves(), std::vector<std::string>{"s1"});
+  // No position before its snapshot: retention must not record it at 0.
+  ASSERT_EQ(r.Positions().size(), 1u);
   r.SnapshotTaken("s2", g, 42);
   r.ProvisioningProgress("s2", g, 37);
   const std::vector<SlaveInfo> slaves = r.Snapshot();
