@@ -1,5 +1,7 @@
 #include "feed/slave_registry.hpp"
 
+#include <fmt/format.h>
+
 #include <utility>
 
 namespace sqlrepl::feed {
@@ -19,12 +21,11 @@ const char* SlaveStateName(SlaveState state) {
 }
 
 std::string DescribeState(const SlaveInfo& info) {
-  std::string out = SlaveStateName(info.state);
-  if (info.state == SlaveState::kProvisioning) {
-    out += " " + std::to_string(info.provisioned_percent) + "%";
-  }
-  if (info.lagging) out += ", lagging";
-  return out;
+  const std::string percent = info.state == SlaveState::kProvisioning
+                                  ? fmt::format(" {}%", info.provisioned_percent)
+                                  : std::string();
+  return fmt::format("{}{}{}", SlaveStateName(info.state), percent,
+                     info.lagging ? ", lagging" : "");
 }
 
 uint64_t SlaveRegistry::Connected(const std::string& id, const std::string& address) {
