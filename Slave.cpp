@@ -21,6 +21,7 @@
 #include "app/provision.hpp"
 #include "app/setup.hpp"
 #include "app/startup.hpp"
+#include "base/strings.hpp"
 #include "config/config.hpp"
 #include "console/interrupt.hpp"
 #include "console/line_source.hpp"
@@ -380,9 +381,8 @@ int RunProvision(const app::CommandLine& command_line) {
                     provision::FormatBytes(copied->progress.bytes), begin.position,
                     begin.replication_id));
   if (!begin.not_copied.empty()) {
-    std::string names;
-    for (const std::string& n : begin.not_copied) names += (names.empty() ? "" : ", ") + n;
-    print("Not copied (create them from the master's definitions): " + names + ".");
+    print("Not copied (create them from the master's definitions): " +
+          JoinComma(begin.not_copied) + ".");
   }
   print(fmt::format("Start the slave to follow from #{}.", begin.position + 1));
   return app::kExitOk;

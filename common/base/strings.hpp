@@ -1,12 +1,13 @@
 // ASCII case helpers (SQL keywords and the names we compare are ASCII;
-// other bytes pass through unchanged), quoting of SQL names, hex, and
-// numbers read from result cells.
+// other bytes pass through unchanged), quoting of SQL names, hex, lists
+// for messages, and numbers read from result cells.
 #pragma once
 
 #include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sqlrepl {
 
@@ -42,6 +43,13 @@ inline std::string QuoteName(std::string_view name) {
     out += c;
   }
   return out + "`";
+}
+
+// "a, b, c": the items of a list named in a message.
+inline std::string JoinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out;
 }
 
 // Two upper-case hex digits per byte, as in X'...' literals.

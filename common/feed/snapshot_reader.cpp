@@ -53,8 +53,7 @@ Status ListTables(db::Connection* conn, const std::string& database,
     begin->bytes_estimate += bytes;
   }
   if (!untransactional.empty()) {
-    std::string names;
-    for (const std::string& n : untransactional) names += (names.empty() ? "" : ", ") + n;
+    const std::string names = JoinComma(untransactional);
     return Status::FailedPrecondition(fmt::format(
         "cannot copy {} consistently: not transactional: {}; convert them (ALTER TABLE ... "
         "ENGINE=InnoDB) and provision again",
